@@ -1,0 +1,1 @@
+"""Event contracts of the district platform: the envelope, the events and the topics they travel on."""

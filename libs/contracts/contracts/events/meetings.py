@@ -1,0 +1,46 @@
+"""Meetings with guardians (家长会, 家长学校, 开放日, 家委会, 校长接待日) on ``district.meetings.v1``."""
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import Field, NonNegativeInt
+
+from contracts.envelope import Contract, Event
+from contracts.topic_names import MEETINGS_V1
+
+
+class MeetingKind(StrEnum):
+    parent_meeting = "parent_meeting"  # 家长会
+    parent_school_session = "parent_school_session"  # 家长学校授课
+    open_day = "open_day"  # 家长开放日
+    committee_meeting = "committee_meeting"  # 家委会会议
+    reception_day = "reception_day"  # 校长接待日
+
+
+class MeetingLevel(StrEnum):
+    school = "school"
+    grade = "grade"
+    class_ = "class"
+
+
+class MeetingHeld(Contract):
+    """A meeting took place; counts only, never who came."""
+
+    meeting_id: str = Field(description="Opaque id of the meeting.")
+    kind: MeetingKind
+    level: MeetingLevel = Field(description="Audience level: whole school, a grade or a class.")
+    grade: int | None = Field(default=None, ge=1, le=12, description="Audience grade, where level is grade.")
+    class_ids: list[str] = Field(default_factory=list, description="Classes invited, where level is class.")
+    held_on: date
+    invited_count: NonNegativeInt = Field(description="Guardians invited.")
+    rsvp_yes_count: NonNegativeInt = Field(description="Guardians who answered yes.")
+    attended_count: NonNegativeInt = Field(description="Guardians who attended.")
+
+
+class MeetingHeldV1(Event):
+    topic: ClassVar[str] = MEETINGS_V1
+
+    event_type: Literal["meeting-held"] = "meeting-held"
+    schema_version: Literal[1] = 1
+    payload: MeetingHeld

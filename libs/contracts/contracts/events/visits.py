@@ -1,0 +1,41 @@
+"""Home visits (家访) on ``district.visits.v1``.
+
+Public: students and staff appear as opaque ids; no names, contacts, findings or care categories
+(whether a visit was mandatory, 三必访, would reveal a student's care category, so reporting
+derives it from the internal registry topic instead).
+"""
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from contracts.envelope import Contract, Event
+from contracts.topic_names import VISITS_V1
+
+
+class VisitMode(StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    video = "video"
+    school_visit = "school_visit"  # 校访: the guardian comes to the school
+
+
+class VisitLogged(Contract):
+    """A home visit was made and recorded."""
+
+    visit_id: str = Field(description="Opaque id of the visit record.")
+    student_id: str = Field(description="Opaque id of the student visited.")
+    class_id: str = Field(description="Class the student belonged to on the visit date.")
+    visiting_staff_ids: list[str] = Field(min_length=1, description="Opaque ids of the staff who visited.")
+    visited_on: date = Field(description="Date the visit took place (school's local date).")
+    mode: VisitMode = Field(description="How the visit was made.")
+
+
+class VisitLoggedV1(Event):
+    topic: ClassVar[str] = VISITS_V1
+
+    event_type: Literal["visit-logged"] = "visit-logged"
+    schema_version: Literal[1] = 1
+    payload: VisitLogged

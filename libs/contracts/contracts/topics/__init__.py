@@ -1,0 +1,21 @@
+"""Every topic of the platform, one small file each."""
+
+from contracts.topic_names import (
+    MEETINGS_V1,
+    PARTNER_ACTIVITIES_V1,
+    VISITS_V1,
+    dead_letter_topic,
+)
+from contracts.topics import meetings, partner_activities, visits
+from contracts.topics.contract import TopicContract
+
+ALL_TOPICS: tuple[TopicContract, ...] = (visits.TOPIC, meetings.TOPIC, partner_activities.TOPIC)
+
+__all__ = [
+    "ALL_TOPICS",
+    "MEETINGS_V1",
+    "PARTNER_ACTIVITIES_V1",
+    "VISITS_V1",
+    "TopicContract",
+    "dead_letter_topic",
+]

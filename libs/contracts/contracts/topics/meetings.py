@@ -1,0 +1,14 @@
+from contracts.events.meetings import MeetingHeldV1
+from contracts.topic_names import MEETINGS_V1
+from contracts.topics.contract import TopicContract
+
+TOPIC = TopicContract(
+    name=MEETINGS_V1,
+    owner="scheduling",
+    producers=("scheduling",),
+    consumers=("reporting", "notifications", "external subscribers"),
+    visibility="public",
+    compatibility="backward",
+    events=(MeetingHeldV1,),
+    description="Meetings with guardians and their counts. No personal data.",
+)

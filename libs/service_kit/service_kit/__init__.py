@@ -1,0 +1,1 @@
+"""Wiring every service of the district platform shares."""

@@ -1,0 +1,151 @@
+"""Bearer JWTs issued by the district's identity provider, and the caller's scope.
+
+Claims: ``sub``, ``role``, ``district_id``, ``school_id`` (for school staff, partners and
+guardians), ``class_ids`` (classes a teacher teaches), ``student_ids`` (a guardian's children).
+A record outside the caller's scope answers 404, exactly like one that does not exist, so a
+caller cannot learn what another school holds.
+"""
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from service_kit.errors import NotFound, Unauthenticated
+from service_kit.settings import ServiceSettings
+
+
+class Role(StrEnum):
+    bureau = "bureau"
+    school_admin = "school_admin"
+    teacher = "teacher"
+    partner = "partner"
+    guardian = "guardian"
+
+
+@dataclass(frozen=True)
+class Caller:
+    subject: str
+    role: Role
+    district_id: str
+    school_id: str | None = None
+    class_ids: frozenset[str] = field(default_factory=frozenset)
+    student_ids: frozenset[str] = field(default_factory=frozenset)
+
+    def sees_school(self, district_id: str, school_id: str) -> bool:
+        if district_id != self.district_id:
+            return False
+        return self.role is Role.bureau or self.school_id == school_id
+
+    def sees_class(self, district_id: str, school_id: str, class_id: str) -> bool:
+        if not self.sees_school(district_id, school_id):
+            return False
+        if self.role is Role.teacher:
+            return class_id in self.class_ids
+        return self.role in (Role.bureau, Role.school_admin)
+
+
+def ensure_visible(visible: bool, what: str = "记录") -> None:
+    """Turn an out-of-scope record into the same 404 a missing one gets."""
+    if not visible:
+        raise NotFound(what)
+
+
+def verify_token(token: str, settings: ServiceSettings) -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=["HS256"],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+        return Caller(
+            subject=claims["sub"],
+            role=Role(claims["role"]),
+            district_id=claims["district_id"],
+            school_id=claims.get("school_id"),
+            class_ids=frozenset(claims.get("class_ids", [])),
+            student_ids=frozenset(claims.get("student_ids", [])),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("令牌已过期 (token expired)") from exc
+    except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+        raise Unauthenticated(f"令牌无效 (invalid token): {exc}") from exc
+
+
+def mint_token(
+    settings: ServiceSettings,
+    *,
+    subject: str,
+    role: Role,
+    district_id: str,
+    school_id: str | None = None,
+    class_ids: list[str] | None = None,
+    student_ids: list[str] | None = None,
+    lifetime: timedelta = timedelta(hours=8),
+) -> str:
+    """A token signed with the configured secret; for development, demos and tests."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": subject,
+        "role": role.value,
+        "district_id": district_id,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    if school_id:
+        claims["school_id"] = school_id
+    if class_ids:
+        claims["class_ids"] = class_ids
+    if student_ids:
+        claims["student_ids"] = student_ids
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def current_caller(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("缺少访问令牌 (missing bearer token)")
+    settings: ServiceSettings = request.app.state.settings
+    return verify_token(token.strip(), settings)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def mint_dev_token_command(argv: list[str] | None = None) -> None:
+    """``dev-token --role teacher --school sch-yecheng-9 --classes cls-3-2``: print a dev token."""
+    parser = argparse.ArgumentParser(prog="dev-token", description="Mint a development JWT.")
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    parser.add_argument("--sub", default="dev-user")
+    parser.add_argument("--district", default="d-yecheng")
+    parser.add_argument("--school")
+    parser.add_argument("--classes", nargs="*", default=[])
+    parser.add_argument("--students", nargs="*", default=[])
+    parser.add_argument("--hours", type=float, default=8)
+    args = parser.parse_args(argv)
+    settings = ServiceSettings()
+    if settings.environment == "production":
+        sys.exit("dev-token refuses to mint tokens in production")
+    print(
+        mint_token(
+            settings,
+            subject=args.sub,
+            role=Role(args.role),
+            district_id=args.district,
+            school_id=args.school,
+            class_ids=args.classes,
+            student_ids=args.students,
+            lifetime=timedelta(hours=args.hours),
+        )
+    )

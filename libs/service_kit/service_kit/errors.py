@@ -1,0 +1,103 @@
+"""RFC 9457 problem details for every error a service answers."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://district.example/problems/"
+
+_TITLES = {
+    400: "请求无效 (bad request)",
+    401: "未认证 (unauthenticated)",
+    403: "无权限 (forbidden)",
+    404: "未找到 (not found)",
+    405: "方法不允许 (method not allowed)",
+    409: "冲突 (conflict)",
+    422: "数据校验失败 (validation failed)",
+    503: "服务暂不可用 (unavailable)",
+}
+
+
+class Problem(Exception):
+    """An error answered as problem+json; ``kind`` becomes the stable ``type`` URI."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.detail = status, kind, detail
+        self.errors, self.headers = errors, headers
+
+
+class NotFound(Problem):
+    def __init__(self, what: str = "记录") -> None:
+        super().__init__(404, "not-found", f"{what}不存在或不在您的权限范围内")
+
+
+class Unauthenticated(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def problem_response(problem: Problem, instance: str) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + problem.kind,
+        "title": _TITLES.get(problem.status, "错误 (error)"),
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": instance,
+    }
+    if problem.errors:
+        body["errors"] = problem.errors
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers)
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """One entry per bad field, with a JSON-pointer-like dotted location (``body.student_id``)."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error["loc"]),
+            "message": error["msg"],
+            "code": error["type"],
+        }
+        for error in exc.errors()
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(exc)
+        fields = ", ".join(e["field"] for e in errors)
+        return problem_response(
+            Problem(422, "validation-failed", f"请求数据不合法: {fields}", errors=errors), request.url.path
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem_response(
+            Problem(exc.status_code, kind, str(exc.detail), headers=exc.headers), request.url.path
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(Problem(500, "internal-error", "服务内部错误，请稍后重试"), request.url.path)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,146 @@
+"""Kafka through FastStream: the broker every service runs inside its FastAPI lifespan.
+
+Delivery promises (DESIGN.md section 4):
+- producers are idempotent with ``acks=all``, set explicitly (aiokafka defaults to ``acks=1``);
+- consumers commit an offset only after the handler has stored its effect
+  (``AckPolicy.NACK_ON_ERROR``: no auto-commit, commit after success, seek back on error);
+- a failing message is retried with exponential back-off, then parked on ``<topic>.dlt`` with the
+  reason in its headers, and the partition moves on; a malformed message is parked at once.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from contracts.topic_names import dead_letter_topic
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
+from pydantic import ValidationError
+
+from service_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class MalformedEvent(Exception):
+    """The message can never be handled: retrying would not help, so it is parked at once."""
+
+
+def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"district-{settings.service_name}",
+        acks="all",
+        enable_idempotence=True,
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        logger=logging.getLogger(f"{settings.service_name}.kafka"),
+    )
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedEvent(f"not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise MalformedEvent("not a JSON object")
+    return message
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topic: str,
+    handle: Handler,
+    *,
+    description: str | None = None,
+) -> None:
+    """Consume ``topic`` in the service's group, calling ``handle`` with the decoded event.
+
+    ``handle`` must be idempotent (events arrive at least once) and raise ``MalformedEvent`` or a
+    pydantic ``ValidationError`` for input that can never succeed.
+    """
+
+    async def consume(message: KafkaMessage) -> None:
+        reason = await _handle_with_retries(message.body, handle, settings)
+        if reason is not None:
+            await park(broker, topic, message, reason, settings.service_name)
+
+    consume.__doc__ = description or handle.__doc__
+    broker.subscriber(
+        topic,
+        group_id=settings.group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{settings.service_name}:{topic}",
+    )(consume)
+
+
+async def _handle_with_retries(body: bytes, handle: Handler, settings: ServiceSettings) -> str | None:
+    """Run ``handle``; return None on success or the reason to dead-letter the message."""
+    delay = settings.consumer_backoff_seconds
+    for attempt in range(1, settings.consumer_max_attempts + 1):
+        try:
+            await handle(decode(body))
+            return None
+        except (MalformedEvent, ValidationError) as exc:
+            return f"malformed: {exc}"
+        except Exception as exc:
+            if attempt == settings.consumer_max_attempts:
+                return f"failed after {attempt} attempts: {type(exc).__name__}: {exc}"
+            log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(exc)})
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+async def park(broker: KafkaBroker, topic: str, message: KafkaMessage, reason: str, service: str) -> None:
+    """Publish the original bytes to the dead-letter topic with why and where it came from.
+
+    If this publish fails the exception propagates, the offset is not committed, and the message
+    comes back: a message is never dropped silently.
+    """
+    raw = message.raw_message
+    record = raw[0] if isinstance(raw, tuple) else raw
+    log.error("dead-lettering message", extra={"topic": topic, "reason": reason})
+    await broker.publish(
+        message.body,
+        topic=dead_letter_topic(topic),
+        key=record.key,
+        headers={
+            "dlt-reason": reason[:2000],
+            "dlt-original-topic": topic,
+            "dlt-original-partition": str(record.partition),
+            "dlt-original-offset": str(record.offset),
+            "dlt-consumer": service,
+        },
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
+    """Create each topic and its dead-letter topic if missing, with the configured partitions."""
+    names = sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, settings.kafka_topic_partitions, settings.kafka_replication_factor)
+            for name in names
+            if name not in existing
+        ]
+        if missing:
+            # another service may create the same topic meanwhile
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()

@@ -1,0 +1,88 @@
+"""Composition shared by the four services: one process serves HTTP and consumes Kafka.
+
+The FastStream broker is started and stopped in the FastAPI lifespan (FastStream's FastAPI plugin
+is deprecated). Start-up order: indexes, topics, broker, outbox relays; shutdown reverses it.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from pymongo import AsyncMongoClient
+
+from service_kit.errors import install_problem_handlers
+from service_kit.health import health_router
+from service_kit.messaging import build_broker, ensure_topics
+from service_kit.outbox import OutboxRelay
+from service_kit.settings import ServiceSettings
+from service_kit.storage import Database, Document, connect, service_database
+from service_kit.telemetry import configure_logging, configure_telemetry, instrument_app
+
+StartupStep = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """The parts a service is built from: settings, broker, its database, telemetry."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.tracer_provider: TracerProvider = configure_telemetry(settings)
+        self.broker: KafkaBroker = build_broker(settings, self.tracer_provider)
+        self.client: AsyncMongoClient[Document] = connect(settings)
+        self.db: Database = service_database(self.client, settings)
+
+    def relay(self, collection: str) -> OutboxRelay:
+        return OutboxRelay(self.db[collection], self.broker, self.settings.outbox_poll_seconds)
+
+    def build_app(
+        self,
+        *,
+        title: str,
+        description: str,
+        routers: Sequence[APIRouter] = (),
+        topics: Sequence[str] = (),
+        on_startup: Sequence[StartupStep] = (),
+        relays: Sequence[OutboxRelay] = (),
+        state: dict[str, Any] | None = None,
+    ) -> FastAPI:
+        runtime = self
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            for step in on_startup:
+                await step()
+            if topics:
+                await ensure_topics(runtime.settings, topics)
+            await runtime.broker.start()
+            for relay in relays:
+                relay.start()
+            try:
+                yield
+            finally:
+                for relay in relays:
+                    await relay.stop()
+                await runtime.broker.stop()
+                await runtime.client.close()
+
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app.state.settings = self.settings
+        app.state.runtime = self
+        for name, value in (state or {}).items():
+            setattr(app.state, name, value)
+        install_problem_handlers(app)
+        app.include_router(health_router(self.broker, self.client))
+        for router in routers:
+            app.include_router(router)
+        instrument_app(app, self.tracer_provider)
+        return app
+
+
+def run(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Entry point of ``python -m <service>``: JSON logs, then uvicorn."""
+    import uvicorn
+
+    configure_logging(settings)
+    uvicorn.run(app_factory(), host=settings.http_host, port=settings.http_port, log_config=None)

@@ -1,0 +1,54 @@
+"""Configuration read from the environment, prefix ``DISTRICT_`` (see the README's table).
+
+Every service subclasses ``ServiceSettings`` once in its own ``settings.py``; nothing else reads
+the environment. Defaults point at the local infrastructure started by ``deploy/local/infra.sh``.
+"""
+
+from typing import Literal, Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-not-for-production-use"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTRICT_", extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    consumer_max_attempts: int = Field(default=4, ge=1, description="Tries before dead-lettering.")
+    consumer_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay; doubles.")
+    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017"
+    mongodb_database: str = ""
+
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "district-idp"
+    jwt_audience: str = "district-platform"
+
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "DISTRICT_OTEL_EXPORTER_OTLP_ENDPOINT"),
+    )
+
+    @model_validator(mode="after")
+    def _defaults_fit_the_environment(self) -> Self:
+        if not self.mongodb_database:
+            self.mongodb_database = f"district_{self.service_name}"
+        if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("DISTRICT_JWT_SECRET must be set outside development")
+        return self
+
+    @property
+    def group_id(self) -> str:
+        """One consumer group per service: each service sees every event once."""
+        return f"district-{self.service_name}"

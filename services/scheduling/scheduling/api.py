@@ -1,0 +1,39 @@
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from service_kit.auth import CurrentCaller, ensure_visible
+
+from scheduling import domain
+from scheduling.store import VisitStore
+
+
+def get_store(request: Request) -> VisitStore:
+    store: VisitStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[VisitStore, Depends(get_store)]
+
+router = APIRouter(prefix="/v1", tags=["home visits 家访"])
+
+
+@router.post("/home-visits", status_code=201, response_model=domain.HomeVisitPublic)
+async def log_home_visit(
+    visit: domain.HomeVisitCreate, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.HomeVisitPublic:
+    """登记一次家访 (log a home visit made to a student of the caller's class)."""
+    today = datetime.now(ZoneInfo(request.app.state.settings.school_timezone)).date()
+    document = domain.log_home_visit(caller, visit, today)
+    await store.add(document)
+    return domain.visit_public(document)
+
+
+@router.get("/home-visits/{visit_id}", response_model=domain.HomeVisitPublic)
+async def read_home_visit(visit_id: str, caller: CurrentCaller, store: StoreDep) -> domain.HomeVisitPublic:
+    """查看一次家访记录 (read a home visit in the caller's scope)."""
+    document = await store.get(visit_id)
+    ensure_visible(document is not None and domain.may_read_visit(caller, document), "家访记录")
+    assert document is not None
+    return domain.visit_public(document)
