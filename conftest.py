@@ -1,0 +1,104 @@
+"""Fixtures every test tier shares: the real infrastructure and an in-memory span exporter.
+
+By default the broker and the store are the local ones from ``deploy/local/infra.sh`` (started
+here if they are not running, and stopped again at the end if this session started them). With
+``DISTRICT_TEST_INFRA=containers`` and a Docker engine, testcontainers starts Kafka and MongoDB
+instead. One switch, one set of tests.
+"""
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+ROOT = Path(__file__).parent
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+
+    def settings_env(self, service: str) -> dict[str, str]:
+        """Settings for one service under test: its own database for this test run."""
+        return {
+            "service_name": service,
+            "environment": "test",
+            "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
+            "mongodb_url": self.mongodb_url,
+            "mongodb_database": f"test_{RUN_ID}_{service}",
+            "consumer_backoff_seconds": "0.05",
+            "outbox_poll_seconds": "0.05",
+        }
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _infra(command: str) -> None:
+    log = ROOT / ".local" / "logs" / "infra-from-tests.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        # Children write to the log file only and never inherit pytest's pipes.
+        result = subprocess.run(
+            [str(ROOT / "deploy/local/infra.sh"), command],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=900,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"deploy/local/infra.sh {command} failed; see {log}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Iterator[Infrastructure]:
+    if os.environ.get("DISTRICT_TEST_INFRA") == "containers":
+        yield from _containers()
+        return
+    started = not (_port_open(9092) and _port_open(27017))
+    if started:
+        _infra("start")
+    try:
+        yield Infrastructure("127.0.0.1:9092", "mongodb://127.0.0.1:27017")
+    finally:
+        if started:
+            _infra("stop")
+
+
+def _containers() -> Iterator[Infrastructure]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
+
+    with (
+        KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka,
+        MongoDbContainer("mongo:7") as mongo,
+    ):
+        yield Infrastructure(kafka.get_bootstrap_server(), mongo.get_connection_url())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def span_exporter() -> InMemorySpanExporter:
+    """Installed before any service starts, so every service in this process shares it."""
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider(resource=Resource.create({"service.name": "tests"}))
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter

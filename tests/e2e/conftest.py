@@ -1,0 +1,102 @@
+"""The platform's services started in this process on loopback ports, over real Kafka and store."""
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from reporting.app import create_app as create_reporting
+from reporting.settings import Settings as ReportingSettings
+from scheduling.app import create_app as create_scheduling
+from scheduling.settings import Settings as SchedulingSettings
+from service_kit.auth import Role, mint_token
+from service_kit.settings import ServiceSettings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, task
+
+
+@dataclass
+class Platform:
+    scheduling: httpx.AsyncClient
+    reporting: httpx.AsyncClient
+    scheduling_settings: SchedulingSettings
+    reporting_settings: ReportingSettings
+    scheduling_app: FastAPI
+    reporting_app: FastAPI
+
+    async def reporting_has_visit(self, visit_id: str) -> bool:
+        """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
+        facts = self.reporting_app.state.store.visit_facts
+        return await facts.count_documents({"visit_id": visit_id}) > 0
+
+    def token(self, role: Role, school_id: str | None, class_ids: list[str] | None = None, **claims) -> str:
+        return mint_token(
+            ServiceSettings(),
+            subject=claims.pop("subject", f"stf-{role.value}"),
+            role=role,
+            district_id=claims.pop("district_id", "d-yecheng"),
+            school_id=school_id,
+            class_ids=class_ids,
+        )
+
+
+@pytest.fixture(scope="session")
+async def platform(infrastructure) -> AsyncIterator[Platform]:
+    scheduling_settings = SchedulingSettings(**infrastructure.settings_env("scheduling"))
+    reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"))
+    scheduling_app = create_scheduling(scheduling_settings)
+    reporting_app = create_reporting(reporting_settings)
+    servers = [await _serve(scheduling_app), await _serve(reporting_app)]
+    async with (
+        httpx.AsyncClient(base_url=servers[0][0], timeout=10) as scheduling,
+        httpx.AsyncClient(base_url=servers[1][0], timeout=10) as reporting,
+    ):
+        yield Platform(
+            scheduling, reporting, scheduling_settings, reporting_settings, scheduling_app, reporting_app
+        )
+    for _, server, task in servers:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+def school_id() -> str:
+    """A fresh school per test, so counts from other tests never mix in."""
+    return f"sch-{uuid.uuid4().hex[:10]}"
+
+
+Check = Callable[[], Awaitable[bool]]
+
+
+@pytest.fixture
+def eventually() -> Callable[[Check, float], Awaitable[None]]:
+    """Wait for an asynchronous effect (relay, broker, consumer) to become visible."""
+
+    async def wait(check: Check, seconds: float = 20.0) -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not reached within {seconds}s")
+            await asyncio.sleep(0.1)
+
+    return wait

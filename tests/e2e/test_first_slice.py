@@ -1,0 +1,279 @@
+"""The first slice on the real broker and store: a teacher logs a home visit in scheduling and
+reporting's API counts it for that school."""
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
+from contracts.topics import VISITS_V1, dead_letter_topic
+from opentelemetry.trace import SpanKind
+from pymongo import AsyncMongoClient
+from service_kit.auth import Role
+from service_kit.outbox import OutboxRelay, outbox_entry
+
+pytestmark = pytest.mark.infra
+
+
+def visit_body(class_id: str = "cls-3-2", **changes) -> dict:
+    body = {
+        "student_id": f"stu-{uuid.uuid4().hex[:8]}",
+        "class_id": class_id,
+        "visited_on": (date.today() - timedelta(days=1)).isoformat(),
+        "mode": "in_person",
+        "topics": ["学习习惯"],
+        "findings": "孩子由祖父母照看，作业完成情况良好。",
+    }
+    return body | changes
+
+
+def teacher(platform, school_id: str, class_ids=("cls-3-2",)) -> dict:
+    token = platform.token(Role.teacher, school_id, list(class_ids), subject="stf-0012")
+    return {"authorization": f"Bearer {token}"}
+
+
+async def visits_counted(platform, school_id: str) -> int:
+    bureau = {"authorization": f"Bearer {platform.token(Role.bureau, None)}"}
+    answer = await platform.reporting.get(f"/v1/schools/{school_id}/home-visits", headers=bureau)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["visits_logged"]
+
+
+async def test_logged_visit_is_counted_by_reporting(platform, school_id, eventually):
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+    )
+
+    assert answer.status_code == 201, answer.text
+    visit = answer.json()
+    assert visit["school_id"] == school_id and visit["visiting_staff_ids"] == ["stf-0012"]
+
+    async def counted() -> bool:
+        return await visits_counted(platform, school_id) == 1
+
+    await eventually(counted)
+    summary = await platform.reporting.get(
+        f"/v1/schools/{school_id}/home-visits", headers=teacher(platform, school_id)
+    )
+    assert summary.json() == {
+        "district_id": "d-yecheng",
+        "school_id": school_id,
+        "visits_logged": 1,
+        "students_visited": 1,
+    }
+    stored = await platform.scheduling.get(
+        f"/v1/home-visits/{visit['visit_id']}", headers=teacher(platform, school_id)
+    )
+    assert stored.json()["findings"] == visit_body()["findings"]
+
+
+async def _publish(infrastructure, *messages: bytes, key: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for message in messages:
+            await producer.send_and_wait(VISITS_V1, message, key=key)
+    finally:
+        await producer.stop()
+
+
+def _visit_event(school_id: str) -> VisitLoggedV1:
+    return VisitLoggedV1(
+        producer="scheduling",
+        district_id="d-yecheng",
+        school_id=school_id,
+        payload=VisitLogged(
+            visit_id=f"v-{uuid.uuid4().hex[:8]}",
+            student_id="stu-000481",
+            class_id="cls-3-2",
+            visiting_staff_ids=["stf-0012"],
+            visited_on=date(2026, 10, 13),
+            mode=VisitMode.phone,
+        ),
+    )
+
+
+async def test_same_event_delivered_twice_counts_once(platform, infrastructure, school_id, eventually):
+    event, marker = _visit_event(school_id), _visit_event(school_id)
+
+    # The marker, sent after the duplicate on the same partition (same key), proves the
+    # duplicate has been consumed by the time the marker is counted.
+    await _publish(infrastructure, event.to_json(), event.to_json(), marker.to_json(), key=school_id.encode())
+
+    async def marker_counted() -> bool:
+        return await platform.reporting_has_visit(marker.payload.visit_id)
+
+    await eventually(marker_counted)
+    assert await visits_counted(platform, school_id) == 2
+
+
+async def test_malformed_body_answers_422_naming_the_field(platform, school_id):
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(mode="by_pigeon"), headers=teacher(platform, school_id)
+    )
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == 422
+    assert [e["field"] for e in problem["errors"]] == ["body.mode"]
+
+
+async def test_visit_date_in_the_future_answers_422_and_stores_nothing(platform, school_id):
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(visited_on=tomorrow), headers=teacher(platform, school_id)
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "body.visited_on"
+    db = platform.scheduling_app.state.store.visits
+    assert await db.count_documents({"school_id": school_id}) == 0
+
+
+async def test_missing_token_answers_401(platform):
+    answer = await platform.scheduling.post("/v1/home-visits", json=visit_body())
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+async def test_token_of_another_school_gets_404_not_403(platform, school_id):
+    logged = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+    )
+    other_school = teacher(platform, "sch-liangshe", class_ids=("cls-3-2",))
+
+    read = await platform.scheduling.get(f"/v1/home-visits/{logged.json()['visit_id']}", headers=other_school)
+    report = await platform.reporting.get(f"/v1/schools/{school_id}/home-visits", headers=other_school)
+    missing = await platform.scheduling.get("/v1/home-visits/v-does-not-exist", headers=other_school)
+
+    assert read.status_code == report.status_code == missing.status_code == 404
+    assert read.json()["type"] == missing.json()["type"]
+
+
+async def test_teacher_cannot_log_a_visit_for_a_class_they_do_not_teach(platform, school_id):
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(class_id="cls-6-1"), headers=teacher(platform, school_id)
+    )
+
+    assert answer.status_code == 404
+    db = platform.scheduling_app.state.store.visits
+    assert await db.count_documents({"school_id": school_id}) == 0
+
+
+class CrashAfterPublish(OutboxRelay):
+    """A relay that dies after publishing, before it can mark the event as sent."""
+
+    async def mark_published(self, document_id, index) -> None:
+        raise ConnectionError("relay process killed")
+
+
+async def test_relay_crash_after_publish_republishes_and_consumer_ignores_duplicate(
+    platform, infrastructure, school_id, eventually
+):
+    client = AsyncMongoClient(infrastructure.mongodb_url)
+    visits = client[platform.scheduling_settings.mongodb_database]["relay_crash_visits"]
+    event = _visit_event(school_id)
+    await visits.insert_one({"_id": event.payload.visit_id, "outbox": [outbox_entry(event)]})
+    broker = platform.scheduling_app.state.runtime.broker
+
+    with pytest.raises(ConnectionError):
+        await CrashAfterPublish(visits, broker).relay_once()
+    restarted = OutboxRelay(visits, broker)
+    assert await restarted.pending_count() == 1
+    assert await restarted.relay_once() == 1  # the same event, published a second time
+    assert await restarted.pending_count() == 0
+
+    async def counted() -> bool:
+        return await visits_counted(platform, school_id) >= 1
+
+    await eventually(counted)
+    marker = _visit_event(school_id)
+    await _publish(infrastructure, marker.to_json(), key=school_id.encode())
+
+    async def marker_counted() -> bool:
+        return await platform.reporting_has_visit(marker.payload.visit_id)
+
+    await eventually(marker_counted)
+    assert await visits_counted(platform, school_id) == 2
+    await client.close()
+
+
+async def test_malformed_event_is_dead_lettered_with_reason_and_consumer_keeps_going(
+    platform, infrastructure, school_id, eventually
+):
+    garbage = f'{{"event_type": "visit-logged", "school_id": "{school_id}", "broken": '.encode()
+    wrong_shape = b'{"event_type": "visit-logged", "event_id": "x-' + school_id.encode() + b'"}'
+    good = _visit_event(school_id)
+
+    await _publish(infrastructure, garbage, wrong_shape, good.to_json(), key=school_id.encode())
+
+    async def good_counted() -> bool:
+        return await visits_counted(platform, school_id) == 1
+
+    await eventually(good_counted)
+    parked = await _read_dead_letters(infrastructure, {garbage, wrong_shape})
+    assert set(parked) == {garbage, wrong_shape}
+    assert parked[garbage]["dlt-reason"].startswith("malformed: not JSON")
+    assert "payload" in parked[wrong_shape]["dlt-reason"]
+    assert parked[garbage]["dlt-original-topic"] == VISITS_V1
+    assert parked[garbage]["dlt-consumer"] == "reporting"
+
+
+async def _read_dead_letters(infrastructure, wanted: set[bytes]) -> dict[bytes, dict[str, str]]:
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic(VISITS_V1),
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        group_id=f"test-dlt-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: dict[bytes, dict[str, str]] = {}
+    try:
+        async with asyncio.timeout(30):
+            while set(found) != wanted:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        if record.value in wanted:
+                            found[record.value] = {k: v.decode() for k, v in record.headers}
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_one_trace_spans_the_scheduling_request_and_the_reporting_consumer(
+    platform, school_id, span_exporter, eventually
+):
+    span_exporter.clear()
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+    )
+    assert answer.status_code == 201
+
+    async def counted() -> bool:
+        return await visits_counted(platform, school_id) == 1
+
+    await eventually(counted)
+    [request_span] = [
+        s
+        for s in span_exporter.get_finished_spans()
+        if s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/home-visits"
+    ]
+    trace_id = request_span.context.trace_id
+
+    async def consumed_in_same_trace() -> bool:
+        return any(
+            s.kind is SpanKind.CONSUMER and s.context.trace_id == trace_id and VISITS_V1 in s.name
+            for s in span_exporter.get_finished_spans()
+        )
+
+    await eventually(consumed_in_same_trace, 10)
+    in_trace = [s for s in span_exporter.get_finished_spans() if s.context.trace_id == trace_id]
+    names = [s.name for s in in_trace]
+    assert any("insert" in name for name in names), names  # scheduling stored the visit (PyMongo)
+    assert any(VISITS_V1 in s.name and s.kind is SpanKind.PRODUCER for s in in_trace), names
