@@ -48,7 +48,8 @@ async def test_logged_visit_is_counted_by_reporting(platform, school_id, eventua
 
     assert answer.status_code == 201, answer.text
     visit = answer.json()
-    assert visit["school_id"] == school_id and visit["visiting_staff_ids"] == ["stf-0012"]
+    assert visit["school_id"] == school_id
+    assert visit["visiting_staff_ids"] == ["stf-0012"]
 
     async def counted() -> bool:
         return await visits_counted(platform, school_id) == 1

@@ -62,7 +62,8 @@ def _compare(old: Schema, new: Schema, old_root: Schema, new_root: Schema, at: s
     if "const" in old and old.get("const") != new.get("const"):
         out.append(f"{at}: const changed from {old['const']!r} to {new.get('const')!r}")
     if "enum" in old:
-        removed = set(map(str, old["enum"])) - set(map(str, new.get("enum", old["enum"])))
+        kept: list[Any] = new.get("enum") or old["enum"]
+        removed = {str(v) for v in old["enum"]} - {str(v) for v in kept}
         if removed:
             out.append(f"{at}: enum values removed: {sorted(removed)}")
     old_props, new_props = old.get("properties", {}), new.get("properties", {})

@@ -93,7 +93,7 @@ def mint_token(
 ) -> str:
     """A token signed with the configured secret; for development, demos and tests."""
     now = datetime.now(UTC)
-    claims = {
+    claims: dict[str, object] = {
         "sub": subject,
         "role": role.value,
         "district_id": district_id,

@@ -91,7 +91,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem_response(
-            Problem(exc.status_code, kind, str(exc.detail), headers=exc.headers), request.url.path
+            Problem(exc.status_code, kind, str(exc.detail), headers=dict(exc.headers or {})), request.url.path
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,35 @@
+# Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
+.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas token
+
+up:            ## run the whole platform locally with a demo district
+	deploy/local/platform.sh up
+
+down:          ## stop the platform and its infrastructure
+	deploy/local/platform.sh down
+
+test:          ## run every test (starts and stops the infrastructure it needs)
+	deploy/local/test.sh
+
+setup:         ## install the Python workspace from uv.lock
+	deploy/local/python.sh
+
+infra-start:
+	deploy/local/infra.sh start
+
+infra-stop:
+	deploy/local/infra.sh stop
+
+infra-status:
+	deploy/local/infra.sh status
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+format:
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+schemas:       ## regenerate the committed JSON Schemas from the event models
+	.venv/bin/python -m contracts.schemas
+
+token:         ## mint a dev token, e.g. make token ARGS="--role teacher --school sch-yecheng-9 --classes cls-3-2"
+	.venv/bin/dev-token $(ARGS)
