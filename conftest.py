@@ -71,11 +71,13 @@ def infrastructure() -> Iterator[Infrastructure]:
     if os.environ.get("DISTRICT_TEST_INFRA") == "containers":
         yield from _containers()
         return
-    started = not (_port_open(9092) and _port_open(27017))
+    kafka_port = int(os.environ.get("DISTRICT_KAFKA_PORT", "9092"))
+    mongo_port = int(os.environ.get("DISTRICT_MONGO_PORT", "27017"))
+    started = not (_port_open(kafka_port) and _port_open(mongo_port))
     if started:
         _infra("start")
     try:
-        yield Infrastructure("127.0.0.1:9092", "mongodb://127.0.0.1:27017")
+        yield Infrastructure(f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}")
     finally:
         if started:
             _infra("stop")

@@ -86,7 +86,7 @@ provision_kafka() {
 }
 
 provision_ferretdb() {
-  [ -x "$state/bin/ferretdb" ] && "$state/bin/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION" && return 0
+  [ -x "$state/bin/ferretdb" ] && [[ "$("$state/bin/ferretdb" --version 2>/dev/null)" == *"$FERRETDB_VERSION"* ]] && return 0
   need go "install Go 1.22 or newer"
   say "building FerretDB $FERRETDB_VERSION from the Go module proxy"
   mkdir -p "$state/bin"
@@ -94,11 +94,21 @@ provision_ferretdb() {
     >"$logs/ferretdb-provision.log" 2>&1 || die "FerretDB build failed; see $logs/ferretdb-provision.log"
 }
 
+# Validates docker-compose.yml with the Compose specification's own Go parser (no engine needed).
+provision_compose_check() {
+  [ -x "$state/bin/compose-check" ] && [ "$state/bin/compose-check" -nt "$here/compose-check/main.go" ] && return 0
+  need go "install Go 1.22 or newer"
+  mkdir -p "$state/bin"
+  (cd "$here/compose-check" && go build -o "$state/bin/compose-check" .) \
+    >"$logs/compose-check-provision.log" 2>&1 || die "compose-check build failed; see $logs/compose-check-provision.log"
+}
+
 provision() {
   mkdir -p "$logs" "$run"
   provision_postgres
   provision_kafka
   provision_ferretdb
+  provision_compose_check
 }
 
 start_postgres() {

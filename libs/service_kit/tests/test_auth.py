@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import jwt
+import pytest
+from service_kit.auth import Caller, Role, ensure_visible, mint_token, verify_token
+from service_kit.errors import NotFound, Unauthenticated
+from service_kit.settings import ServiceSettings
+
+SETTINGS = ServiceSettings(service_name="test")
+
+
+def test_token_round_trips_role_and_scope():
+    token = mint_token(
+        SETTINGS, subject="stf-1", role=Role.teacher, district_id="d-1", school_id="s-1", class_ids=["c-1"]
+    )
+
+    caller = verify_token(token, SETTINGS)
+
+    assert caller == Caller("stf-1", Role.teacher, "d-1", "s-1", frozenset({"c-1"}))
+
+
+def test_expired_token_is_refused():
+    token = mint_token(
+        SETTINGS, subject="x", role=Role.bureau, district_id="d-1", lifetime=timedelta(seconds=-5)
+    )
+
+    with pytest.raises(Unauthenticated, match="过期"):
+        verify_token(token, SETTINGS)
+
+
+def test_token_signed_with_another_secret_is_refused():
+    token = jwt.encode(
+        {
+            "sub": "x",
+            "role": "bureau",
+            "district_id": "d-1",
+            "iss": "district-idp",
+            "aud": "district-platform",
+            "exp": 4102444800,
+        },
+        "someone-elses-secret-of-thirty-two-bytes",
+        algorithm="HS256",
+    )
+
+    with pytest.raises(Unauthenticated, match="无效"):
+        verify_token(token, SETTINGS)
+
+
+def test_unknown_role_is_refused():
+    token = jwt.encode(
+        {
+            "sub": "x",
+            "role": "janitor",
+            "district_id": "d-1",
+            "iss": "district-idp",
+            "aud": "district-platform",
+            "exp": 4102444800,
+        },
+        SETTINGS.jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
+
+    with pytest.raises(Unauthenticated):
+        verify_token(token, SETTINGS)
+
+
+def test_teacher_sees_only_classes_they_teach_in_their_school():
+    teacher = Caller("t", Role.teacher, "d-1", "s-1", frozenset({"c-1"}))
+
+    assert teacher.sees_class("d-1", "s-1", "c-1")
+    assert not teacher.sees_class("d-1", "s-1", "c-2")
+    assert not teacher.sees_class("d-1", "s-2", "c-1")
+    assert not teacher.sees_class("d-2", "s-1", "c-1")
+
+
+def test_bureau_sees_every_school_of_its_district_only():
+    bureau = Caller("b", Role.bureau, "d-1")
+
+    assert bureau.sees_school("d-1", "any-school")
+    assert not bureau.sees_school("d-2", "any-school")
+
+
+def test_out_of_scope_is_the_same_404_as_missing():
+    with pytest.raises(NotFound) as raised:
+        ensure_visible(False, "家访记录")
+    assert raised.value.status == 404
+
+
+def test_dev_token_command_prints_a_verifiable_token(capsys):
+    from service_kit.auth import mint_dev_token_command
+
+    mint_dev_token_command(["--role", "school_admin", "--school", "sch-liangshe", "--sub", "adm-1"])
+
+    caller = verify_token(capsys.readouterr().out.strip(), ServiceSettings())
+    assert (caller.role, caller.school_id, caller.subject) == (Role.school_admin, "sch-liangshe", "adm-1")

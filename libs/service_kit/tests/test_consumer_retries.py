@@ -1,0 +1,49 @@
+"""Retries with back-off, then a reason to dead-letter; malformed input is parked at once."""
+
+from pydantic import BaseModel
+from service_kit.messaging import _handle_with_retries
+from service_kit.settings import ServiceSettings
+
+SETTINGS = ServiceSettings(consumer_max_attempts=3, consumer_backoff_seconds=0.01)
+
+
+class Shape(BaseModel):
+    event_id: str
+
+
+async def test_transient_failure_is_retried_until_it_succeeds():
+    calls = []
+
+    async def flaky(event: dict) -> None:
+        calls.append(event)
+        if len(calls) < 3:
+            raise ConnectionError("store briefly unreachable")
+
+    assert await _handle_with_retries(b'{"event_id": "e1"}', flaky, SETTINGS) is None
+    assert len(calls) == 3
+
+
+async def test_persistent_failure_gives_the_reason_after_the_last_attempt():
+    calls = []
+
+    async def broken(event: dict) -> None:
+        calls.append(event)
+        raise ConnectionError("store down")
+
+    reason = await _handle_with_retries(b'{"event_id": "e1"}', broken, SETTINGS)
+
+    assert reason == "failed after 3 attempts: ConnectionError: store down"
+    assert len(calls) == 3
+
+
+async def test_malformed_message_is_not_retried():
+    calls = []
+
+    async def strict(event: dict) -> None:
+        calls.append(event)
+        Shape.model_validate(event)
+
+    assert (await _handle_with_retries(b"not json", strict, SETTINGS)).startswith("malformed: not JSON")
+    assert (await _handle_with_retries(b"[1, 2]", strict, SETTINGS)) == "malformed: not a JSON object"
+    assert "event_id" in await _handle_with_retries(b'{"other": 1}', strict, SETTINGS)
+    assert len(calls) == 1

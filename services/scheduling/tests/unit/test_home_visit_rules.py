@@ -1,0 +1,80 @@
+from datetime import date
+
+import pytest
+from contracts.events.visits import VisitLoggedV1
+from scheduling.domain import (
+    HomeVisitCreate,
+    RoleMayNotLogVisits,
+    VisitRejected,
+    log_home_visit,
+    may_read_visit,
+)
+from service_kit.auth import Caller, Role
+from service_kit.errors import NotFound
+
+TODAY = date(2026, 11, 20)
+TEACHER = Caller("stf-0012", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"}))
+
+
+def visit(**changes) -> HomeVisitCreate:
+    fields = {
+        "student_id": "stu-000481",
+        "class_id": "cls-3-2",
+        "visited_on": date(2026, 11, 19),
+        "mode": "in_person",
+        "visiting_staff_ids": ["stf-0031"],
+        "findings": "祖父母照看，学习习惯良好",
+    }
+    return HomeVisitCreate(**(fields | changes))
+
+
+def test_visit_document_carries_its_visit_logged_event_in_the_same_write():
+    document = log_home_visit(TEACHER, visit(), TODAY)
+
+    [entry] = document["outbox"]
+    event = VisitLoggedV1.model_validate_json(entry["value"])
+    assert entry["status"] == "pending"
+    assert entry["topic"] == "district.visits.v1"
+    assert entry["key"] == "sch-yecheng-9"
+    assert event.payload.visit_id == document["_id"]
+    assert event.payload.visiting_staff_ids == ["stf-0012", "stf-0031"]
+    assert (event.district_id, event.school_id) == ("d-yecheng", "sch-yecheng-9")
+
+
+def test_findings_stay_out_of_the_public_event():
+    document = log_home_visit(TEACHER, visit(), TODAY)
+
+    assert document["findings"] == "祖父母照看，学习习惯良好"
+    assert "祖父母" not in document["outbox"][0]["value"]
+
+
+def test_teacher_cannot_log_for_a_class_they_do_not_teach():
+    with pytest.raises(NotFound):
+        log_home_visit(TEACHER, visit(class_id="cls-6-1"), TODAY)
+
+
+def test_visit_in_the_future_is_rejected_naming_the_field():
+    with pytest.raises(VisitRejected) as rejected:
+        log_home_visit(TEACHER, visit(visited_on=date(2026, 11, 21)), TODAY)
+
+    assert rejected.value.errors == [{"field": "body.visited_on", "message": rejected.value.detail}]
+
+
+@pytest.mark.parametrize("role", [Role.guardian, Role.partner, Role.bureau])
+def test_only_school_staff_log_visits(role):
+    with pytest.raises(RoleMayNotLogVisits):
+        log_home_visit(
+            Caller("x", role, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"})), visit(), TODAY
+        )
+
+
+def test_findings_are_read_by_the_class_teachers_and_school_admin_only():
+    document = log_home_visit(TEACHER, visit(), TODAY)
+    admin = Caller("adm", Role.school_admin, "d-yecheng", "sch-yecheng-9")
+    other_teacher = Caller("t2", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-1-1"}))
+    bureau = Caller("b", Role.bureau, "d-yecheng")
+
+    assert may_read_visit(TEACHER, document)
+    assert may_read_visit(admin, document)
+    assert not may_read_visit(other_teacher, document)
+    assert not may_read_visit(bureau, document)
