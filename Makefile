@@ -1,5 +1,5 @@
 # Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
-.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas token
+.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas docs token
 
 up:            ## run the whole platform locally with a demo district
 	deploy/local/platform.sh up
@@ -33,3 +33,6 @@ schemas:       ## regenerate the committed JSON Schemas from the event models
 
 token:         ## mint a dev token, e.g. make token ARGS="--role teacher --school sch-yecheng-9 --classes cls-3-2"
 	.venv/bin/dev-token $(ARGS)
+
+docs:          ## regenerate the committed OpenAPI and AsyncAPI documents of every service
+	.venv/bin/python deploy/local/generated_docs.py

@@ -84,8 +84,14 @@ def infrastructure() -> Iterator[Infrastructure]:
 
 
 def _containers() -> Iterator[Infrastructure]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.mongodb import MongoDbContainer
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.mongodb import MongoDbContainer
+    from testcontainers.core.docker_client import DockerClient
+
+    try:
+        DockerClient().client.ping()
+    except Exception as exc:
+        pytest.fail(f"DISTRICT_TEST_INFRA=containers needs a reachable Docker engine: {exc}")
 
     with (
         KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka,

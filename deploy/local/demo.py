@@ -79,7 +79,8 @@ def main() -> None:
                 ]:
                     break
                 time.sleep(0.2)
-            print(f"[demo] logged {logged} home visits (家访) across {len(SCHOOLS)} schools")
+            schools = len({school for school, *_ in VISITS})
+            print(f"[demo] logged {logged} home visits (家访) in {schools} of {len(SCHOOLS)} schools")
         print("[demo] schools:", ", ".join(f"{name} ({school})" for school, name in SCHOOLS.items()))
         teacher = token(settings, Role.teacher, "sch-yecheng-9", ["cls-3-2"], "stf-yc9-0012")
         print(f"[demo] bureau token (教育局):   {bureau}")

@@ -10,6 +10,10 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from notifications.app import create_app as create_notifications
+from notifications.settings import Settings as NotificationsSettings
+from registry.app import create_app as create_registry
+from registry.settings import Settings as RegistrySettings
 from reporting.app import create_app as create_reporting
 from reporting.settings import Settings as ReportingSettings
 from scheduling.app import create_app as create_scheduling
@@ -43,6 +47,7 @@ class Platform:
     reporting_settings: ReportingSettings
     scheduling_app: FastAPI
     reporting_app: FastAPI
+    all_services: dict[str, httpx.AsyncClient]
 
     async def reporting_has_visit(self, visit_id: str) -> bool:
         """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
@@ -66,14 +71,28 @@ async def platform(infrastructure) -> AsyncIterator[Platform]:
     reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"))
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
-    servers = [await _serve(scheduling_app), await _serve(reporting_app)]
-    async with (
-        httpx.AsyncClient(base_url=servers[0][0], timeout=10) as scheduling,
-        httpx.AsyncClient(base_url=servers[1][0], timeout=10) as reporting,
-    ):
-        yield Platform(
-            scheduling, reporting, scheduling_settings, reporting_settings, scheduling_app, reporting_app
+    registry_app = create_registry(RegistrySettings(**infrastructure.settings_env("registry")))
+    notifications_app = create_notifications(
+        NotificationsSettings(**infrastructure.settings_env("notifications"))
+    )
+    servers = [await _serve(app) for app in (scheduling_app, reporting_app, registry_app, notifications_app)]
+    clients = {
+        name: httpx.AsyncClient(base_url=url, timeout=10)
+        for name, (url, _, _) in zip(
+            ("scheduling", "reporting", "registry", "notifications"), servers, strict=True
         )
+    }
+    yield Platform(
+        clients["scheduling"],
+        clients["reporting"],
+        scheduling_settings,
+        reporting_settings,
+        scheduling_app,
+        reporting_app,
+        clients,
+    )
+    for client in clients.values():
+        await client.aclose()
     for _, server, task in servers:
         server.should_exit = True
         await task

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -19,6 +20,35 @@ _TITLES = {
     409: "冲突 (conflict)",
     422: "数据校验失败 (validation failed)",
     503: "服务暂不可用 (unavailable)",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    code: str | None = None
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error is answered (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    schema = ProblemDetails.model_json_schema()
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("缺少或无效的访问令牌 (missing or invalid bearer token)"),
+    404: _documented("记录不存在或不在权限范围内 (not found, or outside the caller's scope)"),
+    422: _documented("数据校验失败，errors 列出每个字段 (validation failed; errors name each field)"),
 }
 
 

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from contracts.envelope import Event
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 
-from service_kit.errors import install_problem_handlers
+from service_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from service_kit.health import health_router
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.outbox import OutboxRelay
@@ -33,6 +36,25 @@ class ServiceRuntime:
         self.broker: KafkaBroker = build_broker(settings, self.tracer_provider)
         self.client: AsyncMongoClient[Document] = connect(settings)
         self.db: Database = service_database(self.client, settings)
+
+    def announce(self, event: type[Event]) -> None:
+        """Declare an event this service publishes, for its AsyncAPI document.
+
+        Events are sent by the outbox relay; this only describes the topic and payload schema.
+        """
+        event_type = event.model_fields["event_type"].default
+        self.broker.publisher(
+            event.topic,
+            title=f"{event.topic}:{event_type}",
+            description=(event.model_fields["payload"].annotation or event).__doc__,
+            schema=event,
+        )
+
+    def asyncapi(self, title: str) -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the topics this service publishes and consumes."""
+        document = AsyncAPI(self.broker, title=title, version="0.1.0", schema_version="3.0.0")
+        jsonable: dict[str, Any] = document.to_specification().to_jsonable()
+        return jsonable
 
     def relay(self, collection: str) -> OutboxRelay:
         return OutboxRelay(self.db[collection], self.broker, self.settings.outbox_poll_seconds)
@@ -75,7 +97,15 @@ class ServiceRuntime:
         install_problem_handlers(app)
         app.include_router(health_router(self.broker, self.client))
         for router in routers:
-            app.include_router(router)
+            app.include_router(router, responses=PROBLEM_RESPONSES)
+        asyncapi = self.asyncapi(title)
+
+        @app.get(
+            "/asyncapi.json", tags=["events"], summary="事件文档 (AsyncAPI 3.0 of this service's topics)"
+        )
+        async def asyncapi_document() -> JSONResponse:
+            return JSONResponse(asyncapi)
+
         instrument_app(app, self.tracer_provider)
         return app
 
