@@ -38,6 +38,8 @@ class Infrastructure:
             "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
             "mongodb_url": self.mongodb_url,
             "mongodb_database": f"test_{RUN_ID}_{service}",
+            # Its own consumer group, so a platform started with `make up` never takes its events.
+            "consumer_group": f"test-{RUN_ID}-{service}",
             "consumer_backoff_seconds": "0.05",
             "outbox_poll_seconds": "0.05",
         }

@@ -49,6 +49,14 @@ wait_port() {
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# A pid file can outlive its process (a reboot) and the pid be reused: check it is still ours.
+ours() { alive "$1" && grep -qa -- "$2" "/proc/$(cat "$1")/cmdline" 2>/dev/null; }
+
+port_free_or_die() {
+  port_open "$2" && die "127.0.0.1:$2 is taken by another process, so $1 cannot start; stop it or set DISTRICT_*_PORT"
+  return 0
+}
+
 pg_bin() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -133,7 +141,8 @@ start_postgres() {
 }
 
 start_ferretdb() {
-  alive "$run/ferretdb.pid" && return 0
+  ours "$run/ferretdb.pid" ferretdb && { wait_port ferretdb "$MONGO_PORT" 60 "$run/ferretdb.pid"; return 0; }
+  port_free_or_die ferretdb "$MONGO_PORT"
   mkdir -p "$state/ferretdb"
   setsid "$state/bin/ferretdb" --handler=postgresql \
     --postgresql-url="postgres://ferretdb@127.0.0.1:$PG_PORT/ferretdb" \
@@ -145,7 +154,8 @@ start_ferretdb() {
 }
 
 start_kafka() {
-  alive "$run/kafka.pid" && return 0
+  ours "$run/kafka.pid" kafka.Kafka && { wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"; return 0; }
+  port_free_or_die kafka "$KAFKA_PORT"
   local data="$state/kafka/data" config="$state/kafka/server.properties"
   mkdir -p "$state/kafka"
   sed -e "s#127.0.0.1:9092#127.0.0.1:$KAFKA_PORT#g" -e "s#127.0.0.1:9093#127.0.0.1:$KAFKA_CONTROLLER_PORT#g" \
@@ -175,7 +185,7 @@ start() {
 
 stop_pid() {
   local name="$1" pidfile="$run/$1.pid"
-  if alive "$pidfile"; then
+  if ours "$pidfile" "$2"; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     for _ in $(seq 1 100); do alive "$pidfile" || break; sleep 0.2; done
     alive "$pidfile" && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
@@ -185,8 +195,8 @@ stop_pid() {
 }
 
 stop() {
-  stop_pid kafka
-  stop_pid ferretdb
+  stop_pid kafka kafka.Kafka
+  stop_pid ferretdb ferretdb
   local bin data="$state/postgres"
   bin=$(pg_bin)
   if [ -n "$bin" ] && [ -f "$data/postmaster.pid" ]; then

@@ -81,3 +81,20 @@ def test_removing_an_enum_value_is_breaking():
     new = copy.deepcopy(old)
     new["$defs"]["VisitMode"]["enum"].remove("video")
     assert breaking_changes(old, new) == ["$.payload.mode: enum values removed: ['video']"]
+
+
+def test_regenerating_refuses_to_overwrite_with_a_breaking_change(monkeypatch, tmp_path):
+    import contracts.schemas as schemas
+
+    monkeypatch.setattr(schemas, "SCHEMA_DIR", tmp_path)
+    committed = generate(VisitLoggedV1)
+    committed["$defs"]["VisitLogged"]["properties"]["term_id"] = {"type": "string"}
+    path = schema_path(VisitLoggedV1)
+    path.parent.mkdir(parents=True)
+    path.write_text(render(committed))
+
+    refusals = schemas.write_all()
+
+    assert refusals == ["visit-logged.v1.json: $.payload.term_id: property removed"]
+    assert json.loads(path.read_text()) == committed
+    assert schema_path(next(e for e in EVENTS if e is not VisitLoggedV1)).exists()

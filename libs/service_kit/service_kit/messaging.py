@@ -78,7 +78,7 @@ def subscribe(
     consume.__doc__ = description or handle.__doc__
     broker.subscriber(
         topic,
-        group_id=settings.group_id,
+        group_id=settings.consumer_group,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{settings.service_name}:{topic}",

@@ -21,6 +21,7 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    consumer_group: str = Field(default="", description="Kafka consumer group; district-<service> by default.")
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     consumer_max_attempts: int = Field(default=4, ge=1, description="Tries before dead-lettering.")
@@ -44,11 +45,9 @@ class ServiceSettings(BaseSettings):
     def _defaults_fit_the_environment(self) -> Self:
         if not self.mongodb_database:
             self.mongodb_database = f"district_{self.service_name}"
+        if not self.consumer_group:
+            # One group per service: every service sees every event once, however many replicas.
+            self.consumer_group = f"district-{self.service_name}"
         if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
             raise ValueError("DISTRICT_JWT_SECRET must be set outside development")
         return self
-
-    @property
-    def group_id(self) -> str:
-        """One consumer group per service: each service sees every event once."""
-        return f"district-{self.service_name}"

@@ -12,7 +12,7 @@ def test_defaults_point_at_local_infrastructure(monkeypatch):
     assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
     assert settings.mongodb_url == "mongodb://127.0.0.1:27017"
     assert settings.mongodb_database == "district_reporting"
-    assert settings.group_id == "district-reporting"
+    assert settings.consumer_group == "district-reporting"
 
 
 def test_environment_variables_use_the_district_prefix(monkeypatch):
