@@ -1,5 +1,5 @@
 # Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
-.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas docs token
+.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas docs token bench
 
 up:            ## run the whole platform locally with a demo district
 	deploy/local/platform.sh up
@@ -36,3 +36,6 @@ token:         ## mint a dev token, e.g. make token ARGS="--role teacher --schoo
 
 docs:          ## regenerate the committed OpenAPI and AsyncAPI documents of every service
 	.venv/bin/python deploy/local/generated_docs.py
+
+bench:         ## benchmark the first slice against a running platform (make up first)
+	.venv/bin/python tests/load/bench_first_slice.py

@@ -38,8 +38,9 @@ class Infrastructure:
             "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
             "mongodb_url": self.mongodb_url,
             "mongodb_database": f"test_{RUN_ID}_{service}",
-            # Its own consumer group, so a platform started with `make up` never takes its events.
-            "consumer_group": f"test-{RUN_ID}-{service}",
+            # Its own consumer group, so a platform started with `make up` never takes its events;
+            # stable across runs, so a run reads only what was published since the last one.
+            "consumer_group": f"test-{service}",
             "consumer_backoff_seconds": "0.05",
             "outbox_poll_seconds": "0.05",
         }

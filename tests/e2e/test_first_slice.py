@@ -12,7 +12,7 @@ from contracts.topics import VISITS_V1, dead_letter_topic
 from opentelemetry.trace import SpanKind
 from pymongo import AsyncMongoClient
 from service_kit.auth import Role
-from service_kit.outbox import OutboxRelay, outbox_entry
+from service_kit.outbox import OutboxRelay, with_outbox
 
 pytestmark = pytest.mark.infra
 
@@ -169,7 +169,7 @@ async def test_teacher_cannot_log_a_visit_for_a_class_they_do_not_teach(platform
 class CrashAfterPublish(OutboxRelay):
     """A relay that dies after publishing, before it can mark the event as sent."""
 
-    async def mark_published(self, document_id, index) -> None:
+    async def mark_published(self, document) -> None:
         raise ConnectionError("relay process killed")
 
 
@@ -179,7 +179,7 @@ async def test_relay_crash_after_publish_republishes_and_consumer_ignores_duplic
     client = AsyncMongoClient(infrastructure.mongodb_url)
     visits = client[platform.scheduling_settings.mongodb_database]["relay_crash_visits"]
     event = _visit_event(school_id)
-    await visits.insert_one({"_id": event.payload.visit_id, "outbox": [outbox_entry(event)]})
+    await visits.insert_one(with_outbox({"_id": event.payload.visit_id}, event))
     broker = platform.scheduling_app.state.runtime.broker
 
     with pytest.raises(ConnectionError):

@@ -23,16 +23,23 @@ from pymongo.asynchronous.collection import AsyncCollection
 from service_kit.storage import Document
 
 log = logging.getLogger(__name__)
-_backlog = metrics.get_meter("district.outbox").create_counter(
+_published = metrics.get_meter("district.outbox").create_counter(
     "outbox.published", description="Events published by the outbox relay"
 )
 
 PENDING = "pending"
 PUBLISHED = "published"
+# Top-level and indexed, so the relay finds pending work without scanning every aggregate.
+HAS_PENDING = "outbox_pending"
+
+
+def with_outbox(document: Document, *events: Event) -> Document:
+    """The aggregate document carrying its new events, to be stored in one write."""
+    return document | {"outbox": [outbox_entry(event) for event in events], HAS_PENDING: True}
 
 
 def outbox_entry(event: Event) -> Document:
-    """What to store in the aggregate's ``outbox`` array, in the same write as the change."""
+    """One pending event, keeping the trace context of the request that produced it."""
     headers: dict[str, str] = {}
     propagate.inject(headers)
     return {
@@ -48,7 +55,13 @@ def outbox_entry(event: Event) -> Document:
 
 
 class OutboxRelay:
-    """Publishes pending outbox entries of one collection, oldest aggregate first."""
+    """Publishes the pending outbox entries of one collection, then marks them published.
+
+    It is the second writer of an aggregate document. FerretDB applies updates without
+    compare-and-set, so an aggregate must not be changed while the relay marks it: today every
+    aggregate with an outbox is written once (inserted). Aggregates that change later need their
+    published marks kept outside the document.
+    """
 
     def __init__(
         self, collection: AsyncCollection[Document], broker: KafkaBroker, poll_seconds: float = 0.2
@@ -56,45 +69,47 @@ class OutboxRelay:
         self.collection, self.broker, self.poll_seconds = collection, broker, poll_seconds
         self._task: asyncio.Task[None] | None = None
 
-    async def relay_once(self, limit: int = 100) -> int:
-        published = 0
-        cursor = self.collection.find({"outbox.status": PENDING}, {"outbox": 1}).limit(limit)
-        async for document in cursor:
-            for index, entry in enumerate(document["outbox"]):
-                if entry["status"] != PENDING:
-                    continue
-                await self.publish(entry)
-                await self.mark_published(document["_id"], index)
-                published += 1
-        if published:
-            _backlog.add(published, {"collection": self.collection.name})
-        return published
+    async def relay_once(self, limit: int = 200) -> int:
+        """Publish one batch; nothing is marked until the broker has acknowledged all of it."""
+        documents = await self.collection.find({HAS_PENDING: True}, {"outbox": 1}).limit(limit).to_list()
+        deliveries = [
+            await self.publish(entry)
+            for document in documents
+            for entry in document["outbox"]
+            if entry["status"] == PENDING
+        ]
+        # Sent in order without waiting for each acknowledgement (the producer keeps a school's
+        # events in order on its partition), then awaited together.
+        await asyncio.gather(*deliveries)
+        await asyncio.gather(*(self.mark_published(document) for document in documents))
+        if deliveries:
+            _published.add(len(deliveries), {"collection": self.collection.name})
+        return len(deliveries)
 
-    async def publish(self, entry: Document) -> None:
+    async def publish(self, entry: Document) -> "asyncio.Future[Any]":
         token = otel_context.attach(propagate.extract(entry.get("headers") or {}))
         try:
-            await self.broker.publish(
+            delivery: asyncio.Future[Any] = await self.broker.publish(
                 entry["value"].encode(),
                 topic=entry["topic"],
                 key=entry["key"].encode(),
                 headers={"event_type": entry["event_type"], "event_id": entry["event_id"]},
+                no_confirm=True,
             )
+            return delivery
         finally:
             otel_context.detach(token)
 
-    async def mark_published(self, document_id: Any, index: int) -> None:
-        await self.collection.update_one(
-            {"_id": document_id},
-            {
-                "$set": {
-                    f"outbox.{index}.status": PUBLISHED,
-                    f"outbox.{index}.published_at": datetime.now(UTC),
-                }
-            },
-        )
+    async def mark_published(self, document: Document) -> None:
+        now = datetime.now(UTC)
+        marks: dict[str, Any] = {HAS_PENDING: False}
+        for index, entry in enumerate(document["outbox"]):
+            if entry["status"] == PENDING:
+                marks |= {f"outbox.{index}.status": PUBLISHED, f"outbox.{index}.published_at": now}
+        await self.collection.update_one({"_id": document["_id"]}, {"$set": marks})
 
     async def pending_count(self) -> int:
-        return await self.collection.count_documents({"outbox.status": PENDING})
+        return await self.collection.count_documents({HAS_PENDING: True})
 
     async def run(self) -> None:
         while True:

@@ -21,7 +21,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    consumer_group: str = Field(default="", description="Kafka consumer group; district-<service> by default.")
+    consumer_group: str = Field(
+        default="", description="Kafka consumer group; district-<service> by default."
+    )
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     consumer_max_attempts: int = Field(default=4, ge=1, description="Tries before dead-lettering.")

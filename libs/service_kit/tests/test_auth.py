@@ -28,37 +28,26 @@ def test_expired_token_is_refused():
         verify_token(token, SETTINGS)
 
 
+def forged(secret: str, **claims: object) -> str:
+    standard = {
+        "sub": "x",
+        "district_id": "d-1",
+        "iss": "district-idp",
+        "aud": "district-platform",
+        "exp": 4102444800,
+    }
+    return jwt.encode(standard | claims, secret, algorithm="HS256")
+
+
 def test_token_signed_with_another_secret_is_refused():
-    token = jwt.encode(
-        {
-            "sub": "x",
-            "role": "bureau",
-            "district_id": "d-1",
-            "iss": "district-idp",
-            "aud": "district-platform",
-            "exp": 4102444800,
-        },
-        "someone-elses-secret-of-thirty-two-bytes",
-        algorithm="HS256",
-    )
+    token = forged("someone-elses-secret-of-thirty-two-bytes", role="bureau")
 
     with pytest.raises(Unauthenticated, match="无效"):
         verify_token(token, SETTINGS)
 
 
 def test_unknown_role_is_refused():
-    token = jwt.encode(
-        {
-            "sub": "x",
-            "role": "janitor",
-            "district_id": "d-1",
-            "iss": "district-idp",
-            "aud": "district-platform",
-            "exp": 4102444800,
-        },
-        SETTINGS.jwt_secret.get_secret_value(),
-        algorithm="HS256",
-    )
+    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="janitor")
 
     with pytest.raises(Unauthenticated):
         verify_token(token, SETTINGS)

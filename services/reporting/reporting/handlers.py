@@ -1,13 +1,15 @@
 import logging
 from typing import Any
 
+from service_kit.messaging import Handler
+
 from reporting import domain
 from reporting.store import ReportStore
 
 log = logging.getLogger(__name__)
 
 
-def on_visit_event(store: ReportStore):  # type: ignore[no-untyped-def]
+def on_visit_event(store: ReportStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
         """Counts home visits per school from ``visit-logged``; other visit events are skipped."""
         if message.get("event_type") != "visit-logged":

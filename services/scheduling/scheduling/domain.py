@@ -7,7 +7,7 @@ from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.errors import Problem
-from service_kit.outbox import outbox_entry
+from service_kit.outbox import with_outbox
 from service_kit.storage import Document
 
 OpaqueId = str
@@ -87,7 +87,7 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Docum
             mode=visit.mode,
         ),
     )
-    return {
+    visit_document = {
         "_id": visit_id,
         "district_id": caller.district_id,
         "school_id": school_id,
@@ -100,8 +100,8 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Docum
         "findings": visit.findings,
         "logged_by": caller.subject,
         "logged_at": event.occurred_at,
-        "outbox": [outbox_entry(event)],
     }
+    return with_outbox(visit_document, event)
 
 
 def visit_public(document: Document) -> HomeVisitPublic:

@@ -1,4 +1,5 @@
 from pymongo import ASCENDING
+from service_kit.outbox import HAS_PENDING
 from service_kit.storage import Database, Document
 
 HOME_VISITS = "home_visits"
@@ -17,7 +18,7 @@ class VisitStore:
                 ("visited_on", ASCENDING),
             ]
         )
-        await self.visits.create_index([("outbox.status", ASCENDING)])
+        await self.visits.create_index([(HAS_PENDING, ASCENDING)])
 
     async def add(self, visit: Document) -> None:
         await self.visits.insert_one(visit)

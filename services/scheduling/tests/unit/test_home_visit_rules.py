@@ -34,6 +34,7 @@ def test_visit_document_carries_its_visit_logged_event_in_the_same_write():
     [entry] = document["outbox"]
     event = VisitLoggedV1.model_validate_json(entry["value"])
     assert entry["status"] == "pending"
+    assert document["outbox_pending"] is True
     assert entry["topic"] == "district.visits.v1"
     assert entry["key"] == "sch-yecheng-9"
     assert event.payload.visit_id == document["_id"]
