@@ -26,6 +26,7 @@ class ServiceSettings(BaseSettings):
     )
     kafka_topic_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    consumer_batch_size: int = Field(default=100, ge=1, description="Records handled per offset commit.")
     consumer_max_attempts: int = Field(default=4, ge=1, description="Tries before dead-lettering.")
     consumer_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay; doubles.")
     outbox_poll_seconds: float = Field(default=0.2, gt=0)
