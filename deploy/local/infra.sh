@@ -11,6 +11,8 @@
 # ignores. Processes are detached from the caller's terminal and write only to .local/logs, so a
 # test run never waits on a pipe they hold open.
 set -euo pipefail
+# Go, Maven and uv keep their caches under HOME; a bare CI environment may not set it.
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$root/deploy/local"
@@ -156,6 +158,7 @@ start_ferretdb() {
 start_kafka() {
   ours "$run/kafka.pid" kafka.Kafka && { wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"; return 0; }
   port_free_or_die kafka "$KAFKA_PORT"
+  need java "install a Java 17 runtime (Debian: openjdk-17-jre-headless)"
   local data="$state/kafka/data" config="$state/kafka/server.properties"
   mkdir -p "$state/kafka"
   sed -e "s#127.0.0.1:9092#127.0.0.1:$KAFKA_PORT#g" -e "s#127.0.0.1:9093#127.0.0.1:$KAFKA_CONTROLLER_PORT#g" \

@@ -12,6 +12,7 @@ SERVICES=(registry:8001 scheduling:8002 notifications:8003 reporting:8004)
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 up() {
+  command -v curl >/dev/null || { echo "[platform] error: 'curl' is missing (Debian: curl)" >&2; exit 1; }
   deploy/local/python.sh
   deploy/local/infra.sh start
   mkdir -p "$logs" "$run"

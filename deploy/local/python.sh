@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The Python workspace: a pinned uv installs every service and lib, editable, from uv.lock.
 set -euo pipefail
+# Go, Maven and uv keep their caches under HOME; a bare CI environment may not set it.
+export HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 UV_VERSION=0.13.8
 tools="$root/.local/tools"

@@ -49,7 +49,9 @@ def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider | No
     )
 
 
-def decode(body: bytes) -> dict[str, Any]:
+def decode(body: bytes | None) -> dict[str, Any]:
+    if not body:
+        raise MalformedEvent("empty record")
     try:
         message = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -112,7 +114,7 @@ def _records(batch: KafkaMessage) -> tuple["ConsumerRecord[Any, Any]", ...]:
     return raw if isinstance(raw, tuple) else (raw,)
 
 
-async def _handle_with_retries(body: bytes, handle: Handler, settings: ServiceSettings) -> str | None:
+async def _handle_with_retries(body: bytes | None, handle: Handler, settings: ServiceSettings) -> str | None:
     """Run ``handle``; return None on success or the reason to dead-letter the message."""
     delay = settings.consumer_backoff_seconds
     for attempt in range(1, settings.consumer_max_attempts + 1):

@@ -44,6 +44,7 @@ async def test_malformed_message_is_not_retried():
         Shape.model_validate(event)
 
     assert (await _handle_with_retries(b"not json", strict, SETTINGS)).startswith("malformed: not JSON")
+    assert (await _handle_with_retries(None, strict, SETTINGS)) == "malformed: empty record"
     assert (await _handle_with_retries(b"[1, 2]", strict, SETTINGS)) == "malformed: not a JSON object"
     assert "event_id" in await _handle_with_retries(b'{"other": 1}', strict, SETTINGS)
     assert len(calls) == 1
