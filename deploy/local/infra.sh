@@ -178,11 +178,18 @@ start_kafka() {
   wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"
 }
 
+create_topics() {
+  [ -x "$root/.venv/bin/python" ] || return 0  # services create their topics when they start
+  DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" "$root/.venv/bin/python" -m service_kit.create_topics \
+    </dev/null >>"$logs/topics.log" 2>&1 || die "creating topics failed; see $logs/topics.log"
+}
+
 start() {
   provision
   start_postgres
   start_ferretdb
   start_kafka
+  create_topics
   say "ready: kafka 127.0.0.1:$KAFKA_PORT, mongodb://127.0.0.1:$MONGO_PORT (FerretDB on PostgreSQL :$PG_PORT); logs in $logs"
 }
 
