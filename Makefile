@@ -1,5 +1,5 @@
 # Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
-.PHONY: up down test setup infra-start infra-stop infra-status lint format schemas docs token bench
+.PHONY: up down test setup infra-start infra-stop infra-status infra-reset lint format schemas docs token bench
 
 up:            ## run the whole platform locally with a demo district
 	deploy/local/platform.sh up
@@ -21,6 +21,9 @@ infra-stop:
 
 infra-status:
 	deploy/local/infra.sh status
+
+infra-reset:   ## stop the infrastructure and delete its data
+	deploy/local/infra.sh reset
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

@@ -73,7 +73,7 @@ def main() -> None:
                     )
                     answer.raise_for_status()
                     logged += 1
-            for _ in range(100):  # the visits reach reporting through the outbox and Kafka
+            for _ in range(100):  # the visits reach reporting through the change relay and Kafka
                 if http.get(f"{REPORTING}/v1/schools/sch-yecheng-9/home-visits", headers=auth).json()[
                     "visits_logged"
                 ]:

@@ -6,6 +6,7 @@
 #   deploy/local/infra.sh start       provision, then start what is not running; waits until ready
 #   deploy/local/infra.sh stop        stop everything this script started
 #   deploy/local/infra.sh status      say what runs
+#   deploy/local/infra.sh reset       stop, then delete all data (topics, databases); keeps binaries
 #
 # Everything (binaries, data, logs, pid files) lives in .local/ at the repository root, which git
 # ignores. Processes are detached from the caller's terminal and write only to .local/logs, so a
@@ -147,7 +148,7 @@ start_ferretdb() {
   port_free_or_die ferretdb "$MONGO_PORT"
   mkdir -p "$state/ferretdb"
   setsid "$state/bin/ferretdb" --handler=postgresql \
-    --postgresql-url="postgres://ferretdb@127.0.0.1:$PG_PORT/ferretdb" \
+    --postgresql-url="postgres://ferretdb@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=150" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --debug-addr="127.0.0.1:$((MONGO_PORT + 1000))" \
     --state-dir="$state/ferretdb" --telemetry=disable --log-level=warn \
     </dev/null >>"$logs/ferretdb.log" 2>&1 &
@@ -224,10 +225,17 @@ status() {
   return $code
 }
 
+reset() {
+  stop
+  rm -rf "$state/postgres" "$state/kafka/data" "$state/ferretdb"
+  say "data deleted"
+}
+
 case "${1:-}" in
   provision) provision ;;
+  reset) reset ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 provision|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 provision|start|stop|status|reset" >&2; exit 2 ;;
 esac

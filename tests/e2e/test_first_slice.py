@@ -12,7 +12,7 @@ from contracts.topics import VISITS_V1, dead_letter_topic
 from opentelemetry.trace import SpanKind
 from pymongo import AsyncMongoClient
 from service_kit.auth import Role
-from service_kit.outbox import OutboxRelay, with_outbox
+from service_kit.changes import Change, ChangeLog, ChangeRelay
 
 pytestmark = pytest.mark.infra
 
@@ -166,10 +166,10 @@ async def test_teacher_cannot_log_a_visit_for_a_class_they_do_not_teach(platform
     assert await db.count_documents({"school_id": school_id}) == 0
 
 
-class CrashAfterPublish(OutboxRelay):
-    """A relay that dies after publishing, before it can mark the event as sent."""
+class CrashAfterPublish(ChangeRelay):
+    """A relay that dies after publishing, before it can mark the change as published."""
 
-    async def mark_published(self, document) -> None:
+    async def mark_published(self, change_ids) -> None:
         raise ConnectionError("relay process killed")
 
 
@@ -177,14 +177,16 @@ async def test_relay_crash_after_publish_republishes_and_consumer_ignores_duplic
     platform, infrastructure, school_id, eventually
 ):
     client = AsyncMongoClient(infrastructure.mongodb_url)
-    visits = client[platform.scheduling_settings.mongodb_database]["relay_crash_visits"]
+    db = client[f"{platform.scheduling_settings.mongodb_database}_relay_crash"]
     event = _visit_event(school_id)
-    await visits.insert_one(with_outbox({"_id": event.payload.visit_id}, event))
+    await ChangeLog(db).record(
+        Change("visits", event.payload.visit_id, 1, {"school_id": school_id}, (event,))
+    )
     broker = platform.scheduling_app.state.runtime.broker
 
     with pytest.raises(ConnectionError):
-        await CrashAfterPublish(visits, broker).relay_once()
-    restarted = OutboxRelay(visits, broker)
+        await CrashAfterPublish(db, broker).relay_once()
+    restarted = ChangeRelay(db, broker)
     assert await restarted.pending_count() == 1
     assert await restarted.relay_once() == 1  # the same event, published a second time
     assert await restarted.pending_count() == 0

@@ -2,7 +2,7 @@
 
 Posts home visits with a few concurrent teachers, then waits until reporting has counted them
 all. Prints HTTP latency percentiles, request throughput and the end-to-end lag (POST answered →
-counted by reporting through the outbox relay, Kafka and the consumer). Bounded: N requests to
+counted by reporting through the change relay, Kafka and the consumer). Bounded: N requests to
 127.0.0.1 only, then it stops.
 """
 

@@ -1,7 +1,7 @@
 """Composition shared by the four services: one process serves HTTP and consumes Kafka.
 
 The FastStream broker is started and stopped in the FastAPI lifespan (FastStream's FastAPI plugin
-is deprecated). Start-up order: indexes, topics, broker, outbox relays; shutdown reverses it.
+is deprecated). Start-up order: indexes, topics, broker, change relay; shutdown reverses it.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,10 +16,10 @@ from faststream.specification import AsyncAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 
+from service_kit.changes import ChangeRelay
 from service_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
 from service_kit.health import health_router
 from service_kit.messaging import build_broker, ensure_topics
-from service_kit.outbox import OutboxRelay
 from service_kit.settings import ServiceSettings
 from service_kit.storage import Database, Document, connect, service_database
 from service_kit.telemetry import configure_logging, configure_telemetry, instrument_app
@@ -40,7 +40,7 @@ class ServiceRuntime:
     def announce(self, event: type[Event]) -> None:
         """Declare an event this service publishes, for its AsyncAPI document.
 
-        Events are sent by the outbox relay; this only describes the topic and payload schema.
+        Events are sent by the change relay; this only describes the topic and payload schema.
         """
         event_type = event.model_fields["event_type"].default
         self.broker.publisher(
@@ -56,8 +56,9 @@ class ServiceRuntime:
         jsonable: dict[str, Any] = document.to_specification().to_jsonable()
         return jsonable
 
-    def relay(self, collection: str) -> OutboxRelay:
-        return OutboxRelay(self.db[collection], self.broker, self.settings.outbox_poll_seconds)
+    def relay(self) -> ChangeRelay:
+        """Publishes the events of the changes this service records (see ``changes``)."""
+        return ChangeRelay(self.db, self.broker, self.settings.outbox_poll_seconds)
 
     def build_app(
         self,
@@ -67,7 +68,7 @@ class ServiceRuntime:
         routers: Sequence[APIRouter] = (),
         topics: Sequence[str] = (),
         on_startup: Sequence[StartupStep] = (),
-        relays: Sequence[OutboxRelay] = (),
+        relays: Sequence[ChangeRelay] = (),
         state: dict[str, Any] | None = None,
     ) -> FastAPI:
         runtime = self

@@ -33,6 +33,9 @@ class ServiceSettings(BaseSettings):
 
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     mongodb_database: str = ""
+    # FerretDB holds up to two PostgreSQL connections per operation (a query and the transaction
+    # of its write); four services × 16 × 2 stays inside the 150 that deploy/local gives FerretDB.
+    mongodb_max_pool_size: int = Field(default=16, ge=1)
 
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "district-idp"

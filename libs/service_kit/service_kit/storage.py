@@ -23,6 +23,7 @@ def connect(settings: ServiceSettings) -> AsyncMongoClient[Document]:
         appname=f"district-{settings.service_name}",
         tz_aware=True,
         serverSelectionTimeoutMS=5000,
+        maxPoolSize=settings.mongodb_max_pool_size,
     )
 
 

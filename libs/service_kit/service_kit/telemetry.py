@@ -1,7 +1,7 @@
 """OpenTelemetry traces and metrics, and JSON logs that carry the trace id.
 
 Kafka spans come from FastStream's telemetry middleware (see ``messaging``), which writes the
-trace context into record headers and continues it in the consumer. The outbox stores the
+trace context into record headers and continues it in the consumer. The change log stores the
 context of the request that caused an event, so the trace survives the relay's later publish.
 """
 

@@ -25,9 +25,9 @@ async def log_home_visit(
 ) -> domain.HomeVisitPublic:
     """登记一次家访 (log a home visit made to a student of the caller's class)."""
     today = datetime.now(ZoneInfo(request.app.state.settings.school_timezone)).date()
-    document = domain.log_home_visit(caller, visit, today)
-    await store.add(document)
-    return domain.visit_public(document)
+    change = domain.log_home_visit(caller, visit, today)
+    await store.record(change)
+    return domain.visit_public(change.state)
 
 
 @router.get("/home-visits/{visit_id}", response_model=domain.HomeVisitPublic)

@@ -5,7 +5,7 @@ from service_kit.runtime import ServiceRuntime
 
 from scheduling import api
 from scheduling.settings import Settings
-from scheduling.store import HOME_VISITS, VisitStore
+from scheduling.store import VisitStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,6 +19,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api.router],
         topics=[VISITS_V1],
         on_startup=[store.create_indexes],
-        relays=[runtime.relay(HOME_VISITS)],
+        relays=[runtime.relay()],
         state={"store": store},
     )

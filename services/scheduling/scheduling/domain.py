@@ -6,10 +6,11 @@ from uuid import uuid4
 from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.changes import Change
 from service_kit.errors import Problem
-from service_kit.outbox import with_outbox
 from service_kit.storage import Document
 
+HOME_VISITS = "home_visits"
 OpaqueId = str
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -59,8 +60,8 @@ class RoleMayNotLogVisits(Problem):
 VISITING_ROLES = (Role.teacher, Role.school_admin)
 
 
-def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Document:
-    """The visit document to store, carrying its ``visit-logged`` event in the same write.
+def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Change:
+    """The new visit and its ``visit-logged`` event, recorded together as one change.
 
     Until the registry projection exists, the student's class comes from the request and is
     checked against the caller's class scope: a teacher logs visits for the classes they teach.
@@ -87,7 +88,7 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Docum
             mode=visit.mode,
         ),
     )
-    visit_document = {
+    visit_document: Document = {
         "_id": visit_id,
         "district_id": caller.district_id,
         "school_id": school_id,
@@ -101,10 +102,19 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Docum
         "logged_by": caller.subject,
         "logged_at": event.occurred_at,
     }
-    return with_outbox(visit_document, event)
+    return Change(
+        collection=HOME_VISITS,
+        aggregate_id=visit_id,
+        version=1,
+        state=visit_document,
+        events=(event,),
+        actor={"subject": caller.subject, "role": caller.role.value},
+        what="家访记录",
+    )
 
 
 def visit_public(document: Document) -> HomeVisitPublic:
+    """The visit as its readers see it (the caller must be allowed to read it, see may_read_visit)."""
     return HomeVisitPublic(
         visit_id=document["_id"], **{k: document[k] for k in HomeVisitPublic.model_fields if k != "visit_id"}
     )

@@ -1,13 +1,14 @@
 from pymongo import ASCENDING
-from service_kit.outbox import HAS_PENDING
+from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
-HOME_VISITS = "home_visits"
+from scheduling.domain import HOME_VISITS
 
 
 class VisitStore:
     def __init__(self, db: Database) -> None:
         self.visits = db[HOME_VISITS]
+        self.changes = ChangeLog(db)
 
     async def create_indexes(self) -> None:
         await self.visits.create_index(
@@ -18,10 +19,10 @@ class VisitStore:
                 ("visited_on", ASCENDING),
             ]
         )
-        await self.visits.create_index([(HAS_PENDING, ASCENDING)])
+        await self.changes.create_indexes()
 
-    async def add(self, visit: Document) -> None:
-        await self.visits.insert_one(visit)
+    async def record(self, change: Change) -> None:
+        await self.changes.record(change)
 
     async def get(self, visit_id: str) -> Document | None:
-        return await self.visits.find_one({"_id": visit_id}, {"outbox": 0})
+        return await self.visits.find_one({"_id": visit_id})

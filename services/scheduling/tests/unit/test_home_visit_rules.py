@@ -28,25 +28,24 @@ def visit(**changes) -> HomeVisitCreate:
     return HomeVisitCreate(**(fields | changes))
 
 
-def test_visit_document_carries_its_visit_logged_event_in_the_same_write():
-    document = log_home_visit(TEACHER, visit(), TODAY)
+def test_a_new_visit_is_one_change_carrying_its_visit_logged_event():
+    change = log_home_visit(TEACHER, visit(), TODAY)
 
-    [entry] = document["outbox"]
-    event = VisitLoggedV1.model_validate_json(entry["value"])
-    assert entry["status"] == "pending"
-    assert document["outbox_pending"] is True
-    assert entry["topic"] == "district.visits.v1"
-    assert entry["key"] == "sch-yecheng-9"
-    assert event.payload.visit_id == document["_id"]
+    [event] = change.events
+    assert isinstance(event, VisitLoggedV1)
+    assert (change.collection, change.version) == ("home_visits", 1)
+    assert change.key == f"home_visits:{change.aggregate_id}:1"
+    assert event.payload.visit_id == change.aggregate_id == change.state["_id"]
     assert event.payload.visiting_staff_ids == ["stf-0012", "stf-0031"]
     assert (event.district_id, event.school_id) == ("d-yecheng", "sch-yecheng-9")
+    assert change.actor == {"subject": "stf-0012", "role": "teacher"}
 
 
 def test_findings_stay_out_of_the_public_event():
-    document = log_home_visit(TEACHER, visit(), TODAY)
+    change = log_home_visit(TEACHER, visit(), TODAY)
 
-    assert document["findings"] == "祖父母照看，学习习惯良好"
-    assert "祖父母" not in document["outbox"][0]["value"]
+    assert change.state["findings"] == "祖父母照看，学习习惯良好"
+    assert "祖父母" not in change.events[0].model_dump_json()
 
 
 def test_teacher_cannot_log_for_a_class_they_do_not_teach():
@@ -70,7 +69,7 @@ def test_only_school_staff_log_visits(role):
 
 
 def test_findings_are_read_by_the_class_teachers_and_school_admin_only():
-    document = log_home_visit(TEACHER, visit(), TODAY)
+    document = log_home_visit(TEACHER, visit(), TODAY).state
     admin = Caller("adm", Role.school_admin, "d-yecheng", "sch-yecheng-9")
     other_teacher = Caller("t2", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-1-1"}))
     bureau = Caller("b", Role.bureau, "d-yecheng")

@@ -1,0 +1,243 @@
+"""Changes and their events, decided by one insert: the change log is the outbox.
+
+FerretDB v1 has no multi-document transactions, its updates are read-modify-write without
+compare-and-set (``UPDATE … WHERE _id``; the filter is not re-checked at write time), and its
+queries use no index: an equality becomes ``_jsonb->'k' @> v``, which PostgreSQL answers with a
+scan, and ``$in`` is filtered in FerretDB after reading every document. Only an insert under a
+unique ``_id`` is atomic (and cheap). So every change to an aggregate is *inserted* into the
+service's ``changes`` collection under ``<collection>:<aggregate id>:<version>``, carrying the
+aggregate's new state, the events announcing it and who made it:
+
+- two writers of the same version: the second insert fails → 409, nothing half-written;
+- a marker in the small ``changes_pending`` collection, written first and carrying the events,
+  is the relay's queue: the relay reads only that collection, never the growing change log;
+- the aggregate document is written next, then the marker is flagged ``applied``; a writer that
+  stops before that is repaired by the relay, which applies the change's state first;
+- the relay publishes the events and then removes the marker; a crash in between publishes
+  again, and consumers deduplicate on ``event_id``.
+
+Changes are never updated after their insert, so the change log is also the audit trail of who
+changed what, and when.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contracts.envelope import Event
+from faststream.kafka import KafkaBroker
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, propagate
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from service_kit.errors import Problem
+from service_kit.storage import Database, Document
+
+log = logging.getLogger(__name__)
+_published = metrics.get_meter("district.changes").create_counter(
+    "changes.events_published", description="Events published by the change relay"
+)
+
+CHANGES = "changes"
+PENDING = "changes_pending"
+
+
+class ChangedMeanwhile(Problem):
+    def __init__(self, what: str) -> None:
+        super().__init__(409, "changed-meanwhile", f"{what}已被他人修改，请刷新后重试 (changed meanwhile)")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new state of one aggregate and the events that announce it."""
+
+    collection: str
+    aggregate_id: str
+    version: int  # the version this change creates; 1 for a new aggregate
+    state: Document
+    events: tuple[Event, ...] = ()
+    actor: dict[str, str] = field(default_factory=dict)
+    what: str = "记录"
+
+    @property
+    def key(self) -> str:
+        return f"{self.collection}:{self.aggregate_id}:{self.version}"
+
+
+def event_entry(event: Event) -> Document:
+    """An event as stored with its change, keeping the trace context of the request."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return {
+        "event_id": str(event.event_id),
+        "event_type": event.event_type,
+        "topic": event.topic,
+        "key": event.school_id,
+        "value": event.model_dump_json(),
+        "headers": headers,
+    }
+
+
+class ChangeLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.changes, self.pending = db[CHANGES], db[PENDING]
+
+    async def create_indexes(self) -> None:
+        await self.changes.create_index(
+            [("district_id", ASCENDING), ("school_id", ASCENDING), ("at", ASCENDING)]
+        )
+        await self.pending.create_index([("at", ASCENDING)])
+
+    async def record(self, change: Change) -> None:
+        """Queue, insert (the deciding step), apply to the aggregate, flag the queue entry."""
+        now = datetime.now(UTC)
+        events = [event_entry(event) for event in change.events]
+        try:
+            # The marker goes first: a change is never in the log without being queued. A marker
+            # whose change never lands (the process stopped in between) is removed by the relay.
+            await self.pending.insert_one({"_id": change.key, "at": now, "events": events, "applied": False})
+        except DuplicateKeyError as exc:  # the same version is being written by someone else
+            raise ChangedMeanwhile(change.what) from exc
+        try:
+            await self.changes.insert_one(
+                {
+                    "_id": change.key,
+                    "collection": change.collection,
+                    "aggregate_id": change.aggregate_id,
+                    "version": change.version,
+                    "state": change.state,
+                    "events": events,
+                    "actor": change.actor,
+                    "district_id": change.state.get("district_id"),
+                    "school_id": change.state.get("school_id"),
+                    "at": now,
+                }
+            )
+        except DuplicateKeyError as exc:  # that version was written and published before
+            await self.pending.delete_one({"_id": change.key})
+            raise ChangedMeanwhile(change.what) from exc
+        await self.apply(change)
+        await self.pending.update_one({"_id": change.key}, {"$set": {"applied": True}})
+
+    async def apply(self, change: Change) -> None:
+        await apply_state(self.db, change.collection, change.aggregate_id, change.version, change.state)
+
+
+async def apply_state(
+    db: Database, collection: str, aggregate_id: str, version: int, state: Document
+) -> None:
+    document = state | {"_id": aggregate_id, "version": version}
+    if version > 1:
+        await db[collection].replace_one({"_id": aggregate_id}, document)
+        return
+    # A new aggregate: an insert is one statement for FerretDB where an upsert is a query and a
+    # write; a duplicate means the relay has already applied this very change.
+    with contextlib.suppress(DuplicateKeyError):
+        await db[collection].insert_one(document)
+
+
+class ChangeRelay:
+    """Publishes the events of pending changes in the order they were made.
+
+    A change whose aggregate is still behind after ``repair_after`` had its writer stop between
+    its writes; the relay applies its state before publishing, so the aggregate and its events
+    never diverge. The grace period keeps the relay from racing a writer still at work.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        broker: KafkaBroker,
+        poll_seconds: float = 0.2,
+        repair_after: timedelta = timedelta(seconds=10),
+    ) -> None:
+        self.db, self.changes, self.pending, self.broker = db, db[CHANGES], db[PENDING], broker
+        self.poll_seconds, self.repair_after = poll_seconds, repair_after
+        self._task: asyncio.Task[None] | None = None
+
+    async def relay_once(self, limit: int = 200) -> int:
+        """Publish one batch; no marker is removed until the broker has acknowledged all of it."""
+        markers = await self.pending.find().sort("at", ASCENDING).limit(limit).to_list()
+        ready: list[Document] = []
+        for marker in markers:
+            if not marker.get("applied") and not await self._settle(marker):
+                break  # its writer is still at work: keep the order, try again next round
+            ready.append(marker)
+        deliveries = [await self.publish(entry) for marker in ready for entry in marker["events"]]
+        # Sent in order without waiting for each acknowledgement (the producer keeps a school's
+        # events in order on its partition), then awaited together.
+        await asyncio.gather(*deliveries)
+        await self.mark_published([marker["_id"] for marker in ready])
+        if deliveries:
+            _published.add(len(deliveries))
+        return len(deliveries)
+
+    async def _settle(self, marker: Document) -> bool:
+        """Finish what a writer left half-done once it has had time; False while it may still work.
+
+        Either its change never landed (the marker goes, with no events), or the change is in the
+        log but its aggregate may be behind (the relay applies the change's state).
+        """
+        made_at: datetime = marker["at"] if marker["at"].tzinfo else marker["at"].replace(tzinfo=UTC)
+        if datetime.now(UTC) - made_at < self.repair_after:
+            return False
+        change = await self.changes.find_one({"_id": marker["_id"]})
+        if change is None:
+            marker["events"] = []
+            return True
+        aggregate = await self.db[change["collection"]].find_one(
+            {"_id": change["aggregate_id"]}, {"version": 1}
+        )
+        if aggregate is None or aggregate.get("version", 0) < change["version"]:
+            log.warning("applying a change its writer did not apply", extra={"change": change["_id"]})
+            await apply_state(
+                self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
+            )
+        return True
+
+    async def publish(self, entry: Document) -> "asyncio.Future[Any]":
+        token = otel_context.attach(propagate.extract(entry.get("headers") or {}))
+        try:
+            delivery: asyncio.Future[Any] = await self.broker.publish(
+                entry["value"].encode(),
+                topic=entry["topic"],
+                key=entry["key"].encode(),
+                headers={"event_type": entry["event_type"], "event_id": entry["event_id"]},
+                no_confirm=True,
+            )
+            return delivery
+        finally:
+            otel_context.detach(token)
+
+    async def mark_published(self, change_ids: list[str]) -> None:
+        # By _id one at a time (FerretDB scans the collection for $in); the client's pool
+        # (DISTRICT_MONGODB_MAX_POOL_SIZE) bounds how many run at once.
+        await asyncio.gather(*(self.pending.delete_one({"_id": change_id}) for change_id in change_ids))
+
+    async def pending_count(self) -> int:
+        return await self.pending.count_documents({})
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.relay_once() == 0:
+                    await asyncio.sleep(self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("change relay failed; retrying")
+                await asyncio.sleep(self.poll_seconds * 5)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="change-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

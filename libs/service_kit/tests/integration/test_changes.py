@@ -1,0 +1,111 @@
+"""The change log on the real store and broker: one insert decides a change, the aggregate and
+its events never diverge, a writer that stopped half-way is repaired."""
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
+from pymongo import AsyncMongoClient
+from service_kit.changes import Change, ChangedMeanwhile, ChangeLog, ChangeRelay
+from service_kit.messaging import build_broker, ensure_topics
+from service_kit.settings import ServiceSettings
+
+pytestmark = pytest.mark.infra
+
+
+def visit_event(school_id: str) -> VisitLoggedV1:
+    return VisitLoggedV1(
+        producer="test",
+        district_id="d-test",
+        school_id=school_id,
+        payload=VisitLogged(
+            visit_id=f"v-{uuid.uuid4().hex[:8]}",
+            student_id="stu-1",
+            class_id="cls-1",
+            visiting_staff_ids=["stf-1"],
+            visited_on=date(2026, 10, 1),
+            mode=VisitMode.phone,
+        ),
+    )
+
+
+@pytest.fixture
+async def db(infrastructure):
+    client = AsyncMongoClient(infrastructure.mongodb_url)
+    database = client[f"test_changes_{uuid.uuid4().hex[:8]}"]
+    await ChangeLog(database).create_indexes()
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
+
+
+@pytest.fixture
+async def broker(infrastructure):
+    settings = ServiceSettings(kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await ensure_topics(settings, [VisitLoggedV1.topic])
+    kafka = build_broker(settings)
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+async def test_second_writer_of_the_same_version_gets_409_and_nothing_half_written(db):
+    log = ChangeLog(db)
+    await log.record(Change("students", "stu-1", 1, {"name": "first"}, what="学生"))
+
+    with pytest.raises(ChangedMeanwhile) as conflict:
+        await log.record(Change("students", "stu-1", 1, {"name": "second"}, what="学生"))
+
+    assert conflict.value.status == 409
+    assert await db.students.find_one({"_id": "stu-1"}) == {"_id": "stu-1", "name": "first", "version": 1}
+    assert await db.changes.count_documents({}) == 1
+    assert await db.changes_pending.count_documents({}) == 1
+
+
+class StopsBeforeApplying(ChangeLog):
+    """A writer whose process dies after the change is inserted, before the aggregate is written."""
+
+    async def apply(self, change: Change) -> None:
+        raise ConnectionError("process killed")
+
+
+async def test_relay_waits_for_a_writer_then_repairs_the_aggregate_before_publishing(db, broker):
+    event = visit_event(f"sch-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(ConnectionError):
+        await StopsBeforeApplying(db).record(Change("visits", "v-1", 1, {"mode": "phone"}, (event,)))
+
+    patient = ChangeRelay(db, broker, repair_after=timedelta(seconds=30))
+    assert await patient.relay_once() == 0  # the writer may still be at work
+    assert await db.visits.find_one({"_id": "v-1"}) is None
+
+    repairing = ChangeRelay(db, broker, repair_after=timedelta(0))
+    assert await repairing.relay_once() == 1
+    assert await db.visits.find_one({"_id": "v-1"}) == {"_id": "v-1", "mode": "phone", "version": 1}
+    assert await repairing.pending_count() == 0
+
+
+async def test_relay_keeps_the_order_of_changes_behind_one_still_being_written(db, broker):
+    school = f"sch-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(ConnectionError):
+        await StopsBeforeApplying(db).record(Change("visits", "v-1", 1, {}, (visit_event(school),)))
+    await ChangeLog(db).record(Change("visits", "v-2", 1, {}, (visit_event(school),)))
+
+    relay = ChangeRelay(db, broker, repair_after=timedelta(seconds=30))
+
+    assert await relay.relay_once() == 0
+    assert await relay.pending_count() == 2
+
+
+async def test_a_queued_change_that_never_landed_is_dropped_once_its_writer_had_time(db, broker):
+    from datetime import UTC, datetime
+
+    await db.changes_pending.insert_one(
+        {"_id": "visits:v-9:1", "at": datetime.now(UTC), "events": [], "applied": False}
+    )
+
+    assert await ChangeRelay(db, broker, repair_after=timedelta(seconds=30)).relay_once() == 0
+    assert await db.changes_pending.count_documents({}) == 1
+    assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 0
+    assert await db.changes_pending.count_documents({}) == 0
+    assert await db.visits.count_documents({}) == 0
