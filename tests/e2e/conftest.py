@@ -1,6 +1,7 @@
 """The platform's services started in this process on loopback ports, over real Kafka and store."""
 
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from notifications.app import create_app as create_notifications
 from notifications.settings import Settings as NotificationsSettings
@@ -119,3 +121,31 @@ def eventually() -> Callable[[Check, float], Awaitable[None]]:
             await asyncio.sleep(0.1)
 
     return wait
+
+
+@pytest.fixture
+def read_topic(infrastructure) -> Callable[..., Awaitable[list[dict]]]:
+    """Read a topic from its start until ``enough(messages)``; each message with its headers."""
+
+    async def read(topic: str, enough: Callable[[list[dict]], bool], seconds: float = 30) -> list[dict]:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+            group_id=f"test-reader-{uuid.uuid4().hex}",
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        messages: list[dict] = []
+        try:
+            async with asyncio.timeout(seconds):
+                while not enough(messages):
+                    for records in (await consumer.getmany(timeout_ms=300)).values():
+                        for record in records:
+                            message = json.loads(record.value) if record.value else {}
+                            if isinstance(message, dict):
+                                messages.append(message | {"_headers": dict(record.headers or ())})
+        finally:
+            await consumer.stop()
+        return messages
+
+    return read

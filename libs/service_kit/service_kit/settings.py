@@ -4,7 +4,9 @@ Every service subclasses ``ServiceSettings`` once in its own ``settings.py``; no
 the environment. Defaults point at the local infrastructure started by ``deploy/local/infra.sh``.
 """
 
+from datetime import date, datetime
 from typing import Literal, Self
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,11 +43,16 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "district-idp"
     jwt_audience: str = "district-platform"
 
+    school_timezone: str = Field(default="Asia/Shanghai", description="Where 'today' is for schools.")
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "DISTRICT_OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
+
+    def school_today(self) -> date:
+        """Today's date where the schools are: a visit at 07:00 in Beijing is not yesterday's."""
+        return datetime.now(ZoneInfo(self.school_timezone)).date()
 
     @model_validator(mode="after")
     def _defaults_fit_the_environment(self) -> Self:

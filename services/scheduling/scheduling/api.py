@@ -1,6 +1,4 @@
-from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from service_kit.auth import CurrentCaller, ensure_visible
@@ -24,8 +22,7 @@ async def log_home_visit(
     visit: domain.HomeVisitCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
     """登记一次家访 (log a home visit made to a student of the caller's class)."""
-    today = datetime.now(ZoneInfo(request.app.state.settings.school_timezone)).date()
-    change = domain.log_home_visit(caller, visit, today)
+    change = domain.log_home_visit(caller, visit, request.app.state.settings.school_today())
     await store.record(change)
     return domain.visit_public(change.state)
 

@@ -4,4 +4,3 @@ from service_kit.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "scheduling"
     http_port: int = 8002
-    school_timezone: str = "Asia/Shanghai"

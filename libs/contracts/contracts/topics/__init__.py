@@ -1,20 +1,30 @@
 """Every topic of the platform, one small file each."""
 
 from contracts.topic_names import (
+    INTERNAL_REGISTRY_V1,
     MEETINGS_V1,
     PARTNER_ACTIVITIES_V1,
+    REGISTRY_V1,
     VISITS_V1,
     dead_letter_topic,
 )
-from contracts.topics import meetings, partner_activities, visits
+from contracts.topics import meetings, partner_activities, registry, registry_internal, visits
 from contracts.topics.contract import TopicContract
 
-ALL_TOPICS: tuple[TopicContract, ...] = (visits.TOPIC, meetings.TOPIC, partner_activities.TOPIC)
+ALL_TOPICS: tuple[TopicContract, ...] = (
+    visits.TOPIC,
+    meetings.TOPIC,
+    partner_activities.TOPIC,
+    registry.TOPIC,
+    registry_internal.TOPIC,
+)
 
 __all__ = [
     "ALL_TOPICS",
+    "INTERNAL_REGISTRY_V1",
     "MEETINGS_V1",
     "PARTNER_ACTIVITIES_V1",
+    "REGISTRY_V1",
     "VISITS_V1",
     "TopicContract",
     "dead_letter_topic",

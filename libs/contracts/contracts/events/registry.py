@@ -1,0 +1,116 @@
+"""Registry changes. Organisation-level facts go on the public ``district.registry.v1``; what
+only platform services may read (class membership, care categories) on ``internal.registry.v1``.
+
+Each event carries the full current state of its record (a snapshot), so a consumer can build its
+projection from the latest event per record and replaying a topic rebuilds it.
+"""
+
+from enum import StrEnum
+from typing import ClassVar, Literal
+
+from pydantic import Field, NonNegativeInt
+
+from contracts.envelope import Contract, Event
+from contracts.topic_names import INTERNAL_REGISTRY_V1, REGISTRY_V1
+
+
+class SchoolLevel(StrEnum):
+    primary = "primary"
+    junior = "junior"
+    senior = "senior"
+
+
+class SchoolSetting(StrEnum):
+    urban = "urban"
+    rural = "rural"
+
+
+class RecordStatus(StrEnum):
+    active = "active"
+    closed = "closed"
+
+
+class SchoolChanged(Contract):
+    """A school was registered or changed (an organisation, not a person: its name is public)."""
+
+    school_id: str
+    name: str = Field(description="The school's official name, e.g. 叶城县第九小学.")
+    level: SchoolLevel
+    setting: SchoolSetting = Field(description="城区 urban or 农村 rural.")
+    status: RecordStatus
+    version: int = Field(ge=1, description="Version of the school record; a consumer keeps the highest.")
+
+
+class SchoolChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["school-changed"] = "school-changed"
+    schema_version: Literal[1] = 1
+    payload: SchoolChanged
+
+
+class ClassChanged(Contract):
+    """A class was opened or changed, or its enrolment moved (counts only, never who)."""
+
+    class_id: str
+    grade: int = Field(ge=1, le=12)
+    status: RecordStatus
+    enrolled_count: NonNegativeInt = Field(description="Students enrolled in the class after the change.")
+
+
+class ClassChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["class-changed"] = "class-changed"
+    schema_version: Literal[1] = 1
+    payload: ClassChanged
+
+
+class PolicyChanged(Contract):
+    """The district policy of a school year was published or revised (a new version)."""
+
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])
+    version: int = Field(ge=1)
+    targets: dict[str, float] = Field(description="Target per rule, e.g. home_visit_coverage: 0.667.")
+
+
+class PolicyChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["policy-changed"] = "policy-changed"
+    schema_version: Literal[1] = 1
+    payload: PolicyChanged
+
+
+class CareCategory(StrEnum):
+    left_behind = "left_behind"  # 留守儿童
+    hardship = "hardship"  # 困难家庭
+    special_attention = "special_attention"  # 特别关注
+    single_parent = "single_parent"  # 单亲家庭
+    disability = "disability"  # 残疾
+    idle_youth_risk = "idle_youth_risk"  # 辍学/闲散青少年
+
+
+class EnrolmentStatus(StrEnum):
+    enrolled = "enrolled"
+    transferred_out = "transferred_out"
+    graduated = "graduated"
+    left = "left"
+
+
+class StudentChanged(Contract):
+    """Internal: a student's class membership, enrolment status or care categories changed."""
+
+    student_id: str
+    class_id: str
+    status: EnrolmentStatus
+    care_categories: list[CareCategory] = Field(description="Sensitive: decides mandatory visits (三必访).")
+    version: int = Field(ge=1)
+
+
+class StudentChangedV1(Event):
+    topic: ClassVar[str] = INTERNAL_REGISTRY_V1
+
+    event_type: Literal["student-changed"] = "student-changed"
+    schema_version: Literal[1] = 1
+    payload: StudentChanged

@@ -1,0 +1,182 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from service_kit.auth import CurrentCaller, ensure_visible
+
+from registry import domain
+from registry.store import RegistryStore
+
+
+def get_store(request: Request) -> RegistryStore:
+    store: RegistryStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[RegistryStore, Depends(get_store)]
+SchoolYear = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])]
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/schools", status_code=201, response_model=domain.SchoolPublic, tags=["schools 学校"])
+async def register_school(
+    school: domain.SchoolCreate, caller: CurrentCaller, store: StoreDep
+) -> domain.SchoolPublic:
+    """登记学校 (the bureau registers a school of its district)."""
+    change = domain.register_school(caller, school)
+    await store.record(change)
+    return domain.SchoolPublic.model_validate(change.state | {"version": change.version})
+
+
+@router.get("/schools", response_model=list[domain.SchoolPublic], tags=["schools 学校"])
+async def list_schools(caller: CurrentCaller, store: StoreDep) -> list[domain.SchoolPublic]:
+    """学校列表 (the bureau sees its district's schools; others their own school)."""
+    schools = await store.schools_of(caller.district_id)
+    return [
+        domain.SchoolPublic.model_validate(s)
+        for s in schools
+        if caller.sees_school(s["district_id"], s["_id"])
+    ]
+
+
+@router.get("/schools/{school_id}", response_model=domain.SchoolPublic, tags=["schools 学校"])
+async def read_school(school_id: str, caller: CurrentCaller, store: StoreDep) -> domain.SchoolPublic:
+    """查看学校."""
+    school = await store.school(school_id)
+    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
+    return domain.SchoolPublic.model_validate(school)
+
+
+@router.patch("/schools/{school_id}", response_model=domain.SchoolPublic, tags=["schools 学校"])
+async def change_school(
+    school_id: str, update: domain.SchoolUpdate, caller: CurrentCaller, store: StoreDep
+) -> domain.SchoolPublic:
+    """修改学校信息 (bureau)."""
+    change = domain.change_school(caller, await store.school(school_id), update)
+    await store.record(change)
+    return domain.SchoolPublic.model_validate(change.state | {"version": change.version})
+
+
+@router.post(
+    "/schools/{school_id}/classes", status_code=201, response_model=domain.ClassPublic, tags=["classes 班级"]
+)
+async def open_class(
+    school_id: str, klass: domain.ClassCreate, caller: CurrentCaller, store: StoreDep
+) -> domain.ClassPublic:
+    """开设班级 (a school admin, in their own school)."""
+    change = domain.open_class(caller, await store.school(school_id), klass)
+    await store.record(change)
+    return domain.ClassPublic.model_validate(change.state | {"version": 1, "enrolled_count": 0})
+
+
+@router.get("/schools/{school_id}/classes", response_model=list[domain.ClassPublic], tags=["classes 班级"])
+async def list_classes(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[domain.ClassPublic]:
+    """班级列表 (a teacher sees the classes they teach)."""
+    school = await store.school(school_id)
+    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
+    visible = [
+        k for k in await store.classes_of(caller.district_id, school_id) if domain.may_read_class(caller, k)
+    ]
+    return [
+        domain.ClassPublic.model_validate(k | {"enrolled_count": await store.enrolled_count(k["class_id"])})
+        for k in visible
+    ]
+
+
+@router.get("/classes/{class_id}/students", response_model=list[domain.StudentPublic], tags=["students 学生"])
+async def list_students(class_id: str, caller: CurrentCaller, store: StoreDep) -> list[domain.StudentPublic]:
+    """班级学生名单 (the class's teachers, the school admin and the bureau)."""
+    klass = await store.class_(class_id)
+    ensure_visible(klass is not None and domain.may_read_class(caller, klass), "班级")
+    return [domain.student_public(caller, s) for s in await store.students_of(class_id)]
+
+
+@router.post(
+    "/classes/{class_id}/students",
+    status_code=201,
+    response_model=domain.StudentPublic,
+    tags=["students 学生"],
+)
+async def enrol_student(
+    class_id: str, student: domain.StudentCreate, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.StudentPublic:
+    """学生入学 (a school admin enrols a student in a class of their school)."""
+    klass = await store.class_(class_id)
+    change = domain.enrol_student(
+        caller,
+        klass,
+        student,
+        await store.enrolled_count(class_id),
+        request.app.state.settings.school_today(),
+    )
+    school_id = change.state["school_id"]
+    if not await store.claim_student_number(school_id, student.student_number, change.aggregate_id):
+        raise domain.StudentNumberTaken(student.student_number)
+    try:
+        await store.record(change)
+    except Exception:
+        await store.release_student_number(school_id, student.student_number)
+        raise
+    return domain.student_public(caller, change.state | {"version": 1})
+
+
+@router.get("/students/{student_id}", response_model=domain.StudentPublic, tags=["students 学生"])
+async def read_student(student_id: str, caller: CurrentCaller, store: StoreDep) -> domain.StudentPublic:
+    """查看学生 (teachers of the class, the school admin, the bureau, the student's guardians)."""
+    student = await store.student(student_id)
+    ensure_visible(student is not None and domain.may_read_student(caller, student), "学生")
+    assert student is not None
+    return domain.student_public(caller, student)
+
+
+@router.patch("/students/{student_id}", response_model=domain.StudentPublic, tags=["students 学生"])
+async def change_student(
+    student_id: str, update: domain.StudentUpdate, caller: CurrentCaller, store: StoreDep
+) -> domain.StudentPublic:
+    """修改学生信息 (the school admin)."""
+    change = domain.change_student(caller, await store.student(student_id), update)
+    await store.record(change)
+    return domain.student_public(caller, change.state | {"version": change.version})
+
+
+@router.post("/students/{student_id}/transfer", response_model=domain.StudentPublic, tags=["students 学生"])
+async def transfer_student(
+    student_id: str, transfer: domain.Transfer, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.StudentPublic:
+    """转班/转学 (to a class of the same school by its admin; to another school by the bureau)."""
+    current = await store.student(student_id)
+    ensure_visible(current is not None and domain.may_manage_student(caller, current), "学生")
+    assert current is not None
+    target = await store.class_(transfer.class_id)
+    old_class = await store.class_(current["class_id"])
+    assert old_class is not None
+    counts = (
+        old_class,
+        await store.enrolled_count(old_class["class_id"]),
+        await store.enrolled_count(transfer.class_id) if target else 0,
+    )
+    change = domain.transfer_student(
+        caller, current, target, counts, request.app.state.settings.school_today(), transfer
+    )
+    await store.record(change)
+    return domain.student_public(caller, change.state | {"version": change.version})
+
+
+@router.get("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])
+async def read_policy(school_year: SchoolYear, caller: CurrentCaller, store: StoreDep) -> domain.PolicyPublic:
+    """区级政策 (targets of a school year; DOMAIN.md's defaults until the bureau edits them)."""
+    return domain.current_policy(
+        caller.district_id, school_year, await store.policy(caller.district_id, school_year)
+    )
+
+
+@router.put("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])
+async def revise_policy(
+    school_year: SchoolYear, update: domain.PolicyUpdate, caller: CurrentCaller, store: StoreDep
+) -> domain.PolicyPublic:
+    """修订区级政策 (bureau only; each edit is a new version of that school year's policy)."""
+    change = domain.revise_policy(
+        caller, school_year, await store.policy(caller.district_id, school_year), update
+    )
+    await store.record(change)
+    return domain.current_policy(caller.district_id, school_year, change.state | {"version": change.version})

@@ -1,0 +1,438 @@
+"""Rules of the district's master data. No I/O: the API hands in the caller, the current record
+and what the store knows (counts, existence); each rule answers the change to record."""
+
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+from contracts.events.registry import (
+    CareCategory,
+    ClassChanged,
+    ClassChangedV1,
+    EnrolmentStatus,
+    PolicyChanged,
+    PolicyChangedV1,
+    RecordStatus,
+    SchoolChanged,
+    SchoolChangedV1,
+    SchoolLevel,
+    SchoolSetting,
+    StudentChanged,
+    StudentChangedV1,
+)
+from pydantic import BaseModel, ConfigDict, Field
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.changes import Change
+from service_kit.errors import Problem
+from service_kit.storage import Document
+
+SCHOOLS, CLASSES, STUDENTS, POLICIES = "schools", "classes", "students", "policies"
+PRODUCER = "registry"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# Policy events belong to the district, not to one school; this key keeps them in one partition.
+DISTRICT_KEY = "district"
+
+
+class Forbidden(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "forbidden", detail)
+
+
+class StudentNumberTaken(Problem):
+    def __init__(self, student_number: str) -> None:
+        super().__init__(
+            409,
+            "student-number-taken",
+            f"学号 {student_number} 在本校已被使用 (student number already used in this school)",
+            errors=[{"field": "body.student_number", "message": f"学号 {student_number} 已存在"}],
+        )
+
+
+def _actor(caller: Caller) -> dict[str, str]:
+    return {"subject": caller.subject, "role": caller.role.value}
+
+
+def _require(caller: Caller, *roles: Role) -> None:
+    if caller.role not in roles:
+        raise Forbidden(f"角色 {caller.role.value} 无权进行此操作")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid4().hex[:12]}"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Schools (学校) ------------------------------------------------------------------------------
+
+
+class SchoolCreate(Record):
+    name: str = Field(min_length=2, max_length=60, examples=["叶城县第九小学"])
+    level: SchoolLevel
+    setting: SchoolSetting
+    address: str = Field(default="", max_length=200)
+
+
+class SchoolUpdate(Record):
+    name: str | None = Field(default=None, min_length=2, max_length=60)
+    level: SchoolLevel | None = None
+    setting: SchoolSetting | None = None
+    address: str | None = Field(default=None, max_length=200)
+    status: RecordStatus | None = None
+
+
+class SchoolPublic(BaseModel):
+    school_id: str
+    name: str
+    level: SchoolLevel
+    setting: SchoolSetting
+    address: str
+    status: RecordStatus
+    version: int
+
+
+def school_change(caller: Caller, school: Document, version: int) -> Change:
+    event = SchoolChangedV1(
+        producer=PRODUCER,
+        district_id=school["district_id"],
+        school_id=school["school_id"],
+        payload=SchoolChanged(
+            school_id=school["school_id"],
+            name=school["name"],
+            level=school["level"],
+            setting=school["setting"],
+            status=school["status"],
+            version=version,
+        ),
+    )
+    return Change(SCHOOLS, school["school_id"], version, school, (event,), _actor(caller), "学校")
+
+
+def register_school(caller: Caller, school: SchoolCreate) -> Change:
+    """The bureau registers the schools of its district (区教育局管理学校)."""
+    _require(caller, Role.bureau)
+    school_id = new_id("sch")
+    record = school.model_dump(mode="json") | {
+        "school_id": school_id,
+        "district_id": caller.district_id,
+        "status": RecordStatus.active.value,
+    }
+    return school_change(caller, record, 1)
+
+
+def change_school(caller: Caller, current: Document | None, update: SchoolUpdate) -> Change:
+    ensure_visible(
+        current is not None and caller.sees_school(current["district_id"], current["school_id"]), "学校"
+    )
+    assert current is not None
+    _require(caller, Role.bureau)
+    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    return school_change(caller, record, current["version"] + 1)
+
+
+def school_public(document: Document) -> SchoolPublic:
+    return SchoolPublic.model_validate(document, from_attributes=False, strict=False)
+
+
+# Classes (班级) ------------------------------------------------------------------------------
+
+
+class ClassCreate(Record):
+    grade: int = Field(ge=1, le=12, description="年级")
+    name: str = Field(min_length=1, max_length=30, examples=["三年级2班"])
+    head_teacher_id: str | None = Field(default=None, pattern=ID_PATTERN, description="班主任")
+
+
+class ClassPublic(BaseModel):
+    class_id: str
+    school_id: str
+    grade: int
+    name: str
+    head_teacher_id: str | None
+    status: RecordStatus
+    enrolled_count: int
+    version: int
+
+
+def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
+    return ClassChangedV1(
+        producer=PRODUCER,
+        district_id=klass["district_id"],
+        school_id=klass["school_id"],
+        payload=ClassChanged(
+            class_id=klass["class_id"],
+            grade=klass["grade"],
+            status=klass["status"],
+            enrolled_count=enrolled_count,
+        ),
+    )
+
+
+def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> Change:
+    """A school admin opens a class in their own school."""
+    ensure_visible(
+        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
+    )
+    assert school is not None
+    _require(caller, Role.school_admin)
+    record = klass.model_dump(mode="json") | {
+        "class_id": new_id("cls"),
+        "district_id": school["district_id"],
+        "school_id": school["school_id"],
+        "status": RecordStatus.active.value,
+    }
+    return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), _actor(caller), "班级")
+
+
+def may_read_class(caller: Caller, klass: Document) -> bool:
+    return caller.sees_class(klass["district_id"], klass["school_id"], klass["class_id"])
+
+
+# Students (学生) -----------------------------------------------------------------------------
+
+
+class StudentCreate(Record):
+    name: str = Field(min_length=1, max_length=30, description="姓名")
+    gender: str = Field(pattern="^(男|女)$", description="性别: 男 or 女")
+    student_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,32}$", description="学号, unique within the school")
+    care_categories: list[CareCategory] = Field(default_factory=list, description="关爱类别 (sensitive)")
+
+
+class StudentUpdate(Record):
+    name: str | None = Field(default=None, min_length=1, max_length=30)
+    care_categories: list[CareCategory] | None = None
+    status: EnrolmentStatus | None = None
+
+
+class Transfer(Record):
+    class_id: str = Field(pattern=ID_PATTERN, description="The class the student moves to.")
+    on: date | None = Field(default=None, description="Effective date; today when omitted.")
+
+
+class StudentPublic(BaseModel):
+    student_id: str
+    school_id: str
+    class_id: str
+    name: str
+    gender: str
+    student_number: str
+    status: EnrolmentStatus
+    care_categories: list[CareCategory] | None = Field(
+        default=None, description="Only for the class's teachers and the school admin."
+    )
+    history: list[dict[str, Any]]
+    version: int
+
+
+def _student_events(student: Document, version: int, classes: list[tuple[Document, int]]) -> tuple[Any, ...]:
+    internal = StudentChangedV1(
+        producer=PRODUCER,
+        district_id=student["district_id"],
+        school_id=student["school_id"],
+        payload=StudentChanged(
+            student_id=student["student_id"],
+            class_id=student["class_id"],
+            status=student["status"],
+            care_categories=student["care_categories"],
+            version=version,
+        ),
+    )
+    return (internal, *(class_event(klass, count) for klass, count in classes))
+
+
+def enrol_student(
+    caller: Caller, klass: Document | None, student: StudentCreate, enrolled: int, today: date
+) -> Change:
+    """A school admin enrols a student in a class of their school.
+
+    ``enrolled`` is the class's current enrolment; the public class event carries the new count.
+    """
+    ensure_visible(klass is not None and caller.sees_school(klass["district_id"], klass["school_id"]), "班级")
+    assert klass is not None
+    _require(caller, Role.school_admin)
+    record = student.model_dump(mode="json") | {
+        "student_id": new_id("stu"),
+        "class_id": klass["class_id"],
+        "district_id": klass["district_id"],
+        "school_id": klass["school_id"],
+        "status": EnrolmentStatus.enrolled.value,
+        "history": [
+            {"school_id": klass["school_id"], "class_id": klass["class_id"], "from": today.isoformat()}
+        ],
+    }
+    events = _student_events(record, 1, [(klass, enrolled + 1)])
+    return Change(STUDENTS, record["student_id"], 1, record, events, _actor(caller), "学生")
+
+
+def change_student(caller: Caller, current: Document | None, update: StudentUpdate) -> Change:
+    ensure_visible(current is not None and may_manage_student(caller, current), "学生")
+    assert current is not None
+    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    version = current["version"] + 1
+    return Change(
+        STUDENTS,
+        current["student_id"],
+        version,
+        record,
+        _student_events(record, version, []),
+        _actor(caller),
+        "学生",
+    )
+
+
+def transfer_student(
+    caller: Caller,
+    current: Document | None,
+    target: Document | None,
+    classes_now: tuple[Document, int, int],
+    today: date,
+    transfer: Transfer,
+) -> Change:
+    """Move a student to another class, keeping the history (转班/转学).
+
+    A school admin moves students between classes of their school; a move to another school of the
+    district is the bureau's. ``classes_now`` is the student's current class with the current
+    enrolments of that class and of the target, so both public class events carry the new counts.
+    """
+    ensure_visible(current is not None and may_manage_student(caller, current), "学生")
+    assert current is not None
+    ensure_visible(
+        target is not None and caller.sees_school(target["district_id"], target["school_id"]), "班级"
+    )
+    assert target is not None
+    if target["class_id"] == current["class_id"]:
+        raise Problem(
+            422,
+            "same-class",
+            "学生已在该班级",
+            errors=[{"field": "body.class_id", "message": "already in this class"}],
+        )
+    on = (transfer.on or today).isoformat()
+    history = [*current["history"]]
+    history[-1] = history[-1] | {"to": on}
+    history.append({"school_id": target["school_id"], "class_id": target["class_id"], "from": on})
+    record = _without_meta(current) | {
+        "class_id": target["class_id"],
+        "school_id": target["school_id"],
+        "history": history,
+    }
+    old_class, old_count, new_count = classes_now
+    version = current["version"] + 1
+    events = _student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
+    return Change(STUDENTS, current["student_id"], version, record, events, _actor(caller), "学生")
+
+
+def may_manage_student(caller: Caller, student: Document) -> bool:
+    if caller.role is Role.bureau:
+        return caller.district_id == student["district_id"]
+    return caller.role is Role.school_admin and caller.sees_school(
+        student["district_id"], student["school_id"]
+    )
+
+
+def may_read_student(caller: Caller, student: Document) -> bool:
+    if caller.role is Role.guardian:
+        return caller.district_id == student["district_id"] and student["student_id"] in caller.student_ids
+    if caller.role is Role.teacher:
+        return caller.sees_class(student["district_id"], student["school_id"], student["class_id"])
+    return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
+        student["district_id"], student["school_id"]
+    )
+
+
+def sees_care_categories(caller: Caller, student: Document) -> bool:
+    """Care categories are sensitive: the class's teachers and the school admin see them; the
+    bureau sees them only as counts, guardians and partners never."""
+    return caller.role in (Role.teacher, Role.school_admin) and may_read_student(caller, student)
+
+
+def student_public(caller: Caller, student: Document) -> StudentPublic:
+    shown = dict(student)
+    if not sees_care_categories(caller, student):
+        shown["care_categories"] = None
+    return StudentPublic.model_validate(shown)
+
+
+# District policy (区级政策) --------------------------------------------------------------------
+
+# The defaults of DOMAIN.md's district policy table.
+DEFAULT_TARGETS: dict[str, float] = {
+    "home_visit_coverage": 0.667,  # at least 2/3 of a class visited per school year
+    "holiday_visit_coverage": 0.6,
+    "mandatory_visit_coverage": 1.0,  # 三必访: every left-behind, hardship, special-attention student
+    "visits_per_teacher_per_term": 5,
+    "guardian_contacts_per_month": 1,
+    "class_parent_meetings_per_term": 1,
+    "school_parent_meetings_per_term": 1,
+    "parent_school_sessions_per_quarter_per_grade": 1,
+    "open_days_per_term": 1,
+    "committee_meetings_per_term": 1,
+    "reception_days_per_month": 1,
+    "partner_activities_per_agreement_per_term": 1,
+    "monthly_submission_deadline_day": 5,
+}
+
+
+class PolicyUpdate(Record):
+    targets: dict[str, float] = Field(description="Targets to change; the others keep their values.")
+
+
+class PolicyPublic(BaseModel):
+    district_id: str
+    school_year: str
+    version: int = Field(description="0 while the defaults have never been edited.")
+    targets: dict[str, float]
+
+
+def policy_id(district_id: str, school_year: str) -> str:
+    return f"{district_id}:{school_year}"
+
+
+def current_policy(district_id: str, school_year: str, stored: Document | None) -> PolicyPublic:
+    if stored is None:
+        return PolicyPublic(
+            district_id=district_id, school_year=school_year, version=0, targets=DEFAULT_TARGETS
+        )
+    return PolicyPublic(
+        district_id=district_id, school_year=school_year, version=stored["version"], targets=stored["targets"]
+    )
+
+
+def revise_policy(caller: Caller, school_year: str, stored: Document | None, update: PolicyUpdate) -> Change:
+    """Only the bureau edits its district's policy; each school year is its own record, so an edit
+    never rewrites another year's policy, and every edit is a new version."""
+    if caller.role is not Role.bureau:
+        raise Forbidden("区级政策仅教育局可修改 (only the bureau edits the district policy)")
+    unknown = sorted(set(update.targets) - set(DEFAULT_TARGETS))
+    if unknown:
+        raise Problem(
+            422,
+            "unknown-target",
+            f"未知的指标: {', '.join(unknown)}",
+            errors=[{"field": f"body.targets.{name}", "message": "unknown target"} for name in unknown],
+        )
+    current = current_policy(caller.district_id, school_year, stored)
+    version = current.version + 1
+    targets = current.targets | update.targets
+    record = {"district_id": caller.district_id, "school_year": school_year, "targets": targets}
+    event = PolicyChangedV1(
+        producer=PRODUCER,
+        district_id=caller.district_id,
+        school_id=DISTRICT_KEY,
+        payload=PolicyChanged(school_year=school_year, version=version, targets=targets),
+    )
+    return Change(
+        POLICIES,
+        policy_id(caller.district_id, school_year),
+        version,
+        record,
+        (event,),
+        _actor(caller),
+        "区级政策",
+    )
+
+
+def _without_meta(document: Document) -> Document:
+    return {k: v for k, v in document.items() if k not in ("_id", "version")}

@@ -1,0 +1,63 @@
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+from service_kit.changes import Change, ChangeLog
+from service_kit.storage import Database, Document
+
+from registry.domain import CLASSES, POLICIES, SCHOOLS, STUDENTS, policy_id
+
+STUDENT_NUMBERS = "student_numbers"
+
+
+class RegistryStore:
+    def __init__(self, db: Database) -> None:
+        self.changes = ChangeLog(db)
+        self.schools, self.classes = db[SCHOOLS], db[CLASSES]
+        self.students, self.policies = db[STUDENTS], db[POLICIES]
+        # One document per (school, student number): an insert under a unique _id is the only
+        # atomic check FerretDB offers, so it is how a student number is claimed.
+        self.student_numbers = db[STUDENT_NUMBERS]
+
+    async def create_indexes(self) -> None:
+        await self.changes.create_indexes()
+        for collection in (self.classes, self.students):
+            await collection.create_index([("district_id", ASCENDING), ("school_id", ASCENDING)])
+        await self.students.create_index([("class_id", ASCENDING), ("status", ASCENDING)])
+
+    async def record(self, change: Change) -> None:
+        await self.changes.record(change)
+
+    async def school(self, school_id: str) -> Document | None:
+        return await self.schools.find_one({"_id": school_id})
+
+    async def schools_of(self, district_id: str) -> list[Document]:
+        return await self.schools.find({"district_id": district_id}).sort("name", ASCENDING).to_list()
+
+    async def class_(self, class_id: str) -> Document | None:
+        return await self.classes.find_one({"_id": class_id})
+
+    async def classes_of(self, district_id: str, school_id: str) -> list[Document]:
+        where = {"district_id": district_id, "school_id": school_id}
+        return await self.classes.find(where).sort([("grade", ASCENDING), ("name", ASCENDING)]).to_list()
+
+    async def student(self, student_id: str) -> Document | None:
+        return await self.students.find_one({"_id": student_id})
+
+    async def students_of(self, class_id: str) -> list[Document]:
+        where = {"class_id": class_id, "status": "enrolled"}
+        return await self.students.find(where).sort("student_number", ASCENDING).to_list()
+
+    async def enrolled_count(self, class_id: str) -> int:
+        return await self.students.count_documents({"class_id": class_id, "status": "enrolled"})
+
+    async def claim_student_number(self, school_id: str, number: str, student_id: str) -> bool:
+        try:
+            await self.student_numbers.insert_one({"_id": f"{school_id}:{number}", "student_id": student_id})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def release_student_number(self, school_id: str, number: str) -> None:
+        await self.student_numbers.delete_one({"_id": f"{school_id}:{number}"})
+
+    async def policy(self, district_id: str, school_year: str) -> Document | None:
+        return await self.policies.find_one({"_id": policy_id(district_id, school_year)})

@@ -1,0 +1,230 @@
+"""Registry on the real broker and store: schools, classes, students, the district policy; who
+sees what; the events on the public and the internal topic."""
+
+import uuid
+
+import pytest
+from contracts.topics import INTERNAL_REGISTRY_V1, REGISTRY_V1
+from service_kit.auth import Role, mint_token
+from service_kit.settings import ServiceSettings
+
+pytestmark = pytest.mark.infra
+DISTRICT = "d-yecheng"
+
+
+def auth(role: Role, school_id: str | None = None, classes: list[str] | None = None, **claims) -> dict:
+    token = mint_token(
+        ServiceSettings(),
+        subject=claims.get("subject", f"{role.value}-1"),
+        role=role,
+        district_id=claims.get("district_id", DISTRICT),
+        school_id=school_id,
+        class_ids=classes,
+        student_ids=claims.get("students"),
+    )
+    return {"authorization": f"Bearer {token}"}
+
+
+BUREAU = auth(Role.bureau)
+
+
+@pytest.fixture
+def registry(platform):
+    return platform.all_services["registry"]
+
+
+async def new_school(registry, name: str = "叶城县第九小学") -> str:
+    answer = await registry.post(
+        "/v1/schools", json={"name": name, "level": "primary", "setting": "urban"}, headers=BUREAU
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["school_id"]
+
+
+async def new_class(registry, school_id: str, name: str = "三年级2班") -> str:
+    answer = await registry.post(
+        f"/v1/schools/{school_id}/classes",
+        json={"grade": 3, "name": name},
+        headers=auth(Role.school_admin, school_id),
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["class_id"]
+
+
+async def enrol(registry, school_id: str, class_id: str, number: str = "20260481", **changes):
+    body = {"name": "阿依古丽", "gender": "女", "student_number": number, "care_categories": ["left_behind"]}
+    return await registry.post(
+        f"/v1/classes/{class_id}/students", json=body | changes, headers=auth(Role.school_admin, school_id)
+    )
+
+
+async def test_school_class_and_student_round_trip_with_care_categories_for_the_class_only(registry):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    enrolled = await enrol(registry, school, class_id)
+    assert enrolled.status_code == 201, enrolled.text
+    student = enrolled.json()
+
+    teacher = await registry.get(
+        f"/v1/students/{student['student_id']}", headers=auth(Role.teacher, school, [class_id])
+    )
+    bureau = await registry.get(f"/v1/students/{student['student_id']}", headers=BUREAU)
+    guardian = await registry.get(
+        f"/v1/students/{student['student_id']}",
+        headers=auth(Role.guardian, school, students=[student["student_id"]]),
+    )
+    classes = await registry.get(f"/v1/schools/{school}/classes", headers=auth(Role.school_admin, school))
+
+    assert teacher.json()["care_categories"] == ["left_behind"]
+    assert teacher.json()["history"][0]["class_id"] == class_id
+    assert bureau.status_code == guardian.status_code == 200
+    assert bureau.json()["care_categories"] is None
+    assert guardian.json()["care_categories"] is None
+    assert [(c["class_id"], c["enrolled_count"]) for c in classes.json()] == [(class_id, 1)]
+
+
+async def test_records_outside_the_callers_scope_answer_404(registry):
+    school, other = await new_school(registry), await new_school(registry, "良舍小学")
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+    other_admin = auth(Role.school_admin, other)
+
+    assert (await registry.get(f"/v1/students/{student_id}", headers=other_admin)).status_code == 404
+    assert (
+        await registry.get(f"/v1/students/{student_id}", headers=auth(Role.teacher, school, ["cls-x"]))
+    ).status_code == 404
+    assert (
+        await registry.get(f"/v1/students/{student_id}", headers=auth(Role.guardian, school, students=["x"]))
+    ).status_code == 404
+    assert (
+        await registry.get(f"/v1/students/{student_id}", headers=auth(Role.bureau, district_id="d-other"))
+    ).status_code == 404
+    # a class of another school: opening, listing and enrolling into it
+    assert (
+        await registry.post(
+            f"/v1/schools/{school}/classes", json={"grade": 1, "name": "一年级1班"}, headers=other_admin
+        )
+    ).status_code == 404
+    assert (await enrol(registry, other, class_id, "x1")).status_code == 404
+
+
+async def test_duplicate_student_number_in_a_school_is_409_naming_it(registry):
+    school = await new_school(registry)
+    class_a, class_b = await new_class(registry, school), await new_class(registry, school, "三年级3班")
+    assert (await enrol(registry, school, class_a, "20260001")).status_code == 201
+
+    again = await enrol(registry, school, class_b, "20260001", name="李明", gender="男")
+
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+    assert "20260001" in again.json()["detail"]
+    assert again.json()["errors"][0]["field"] == "body.student_number"
+    listed = await registry.get(f"/v1/classes/{class_b}/students", headers=auth(Role.school_admin, school))
+    assert listed.json() == []
+
+
+async def test_malformed_student_is_422_naming_the_field(registry):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+
+    answer = await enrol(registry, school, class_id, gender="unknown")
+
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["body.gender"]
+
+
+async def test_transfer_keeps_history_and_moves_enrolment_counts(registry):
+    school = await new_school(registry)
+    from_class, to_class = await new_class(registry, school), await new_class(registry, school, "三年级3班")
+    student_id = (await enrol(registry, school, from_class)).json()["student_id"]
+
+    moved = await registry.post(
+        f"/v1/students/{student_id}/transfer",
+        json={"class_id": to_class, "on": "2026-11-02"},
+        headers=auth(Role.school_admin, school),
+    )
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["class_id"] == to_class
+    assert [(h["class_id"], h["from"], h.get("to")) for h in moved.json()["history"]][1:] == [
+        (to_class, "2026-11-02", None)
+    ]
+    assert moved.json()["history"][0]["to"] == "2026-11-02"
+    counts = await registry.get(f"/v1/schools/{school}/classes", headers=auth(Role.school_admin, school))
+    assert {c["class_id"]: c["enrolled_count"] for c in counts.json()} == {from_class: 0, to_class: 1}
+
+
+async def test_transfer_to_a_class_that_does_not_exist_is_404_and_nothing_changes(registry):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    student = (await enrol(registry, school, class_id)).json()
+
+    answer = await registry.post(
+        f"/v1/students/{student['student_id']}/transfer",
+        json={"class_id": "cls-missing"},
+        headers=auth(Role.school_admin, school),
+    )
+
+    assert answer.status_code == 404
+    after = await registry.get(
+        f"/v1/students/{student['student_id']}", headers=auth(Role.school_admin, school)
+    )
+    assert after.json() == student
+
+
+async def test_policy_defaults_versions_and_only_the_bureau_edits(registry):
+    year = f"{2030 + uuid.uuid4().int % 900}-{2031 + uuid.uuid4().int % 900}"
+    year = f"{int(year[:4])}-{int(year[:4]) + 1}"
+
+    defaults = await registry.get(f"/v1/policy/{year}", headers=auth(Role.school_admin, "sch-any"))
+    refused = await registry.put(
+        f"/v1/policy/{year}",
+        json={"targets": {"home_visit_coverage": 0.5}},
+        headers=auth(Role.school_admin, "sch-any"),
+    )
+    first = await registry.put(
+        f"/v1/policy/{year}", json={"targets": {"home_visit_coverage": 0.8}}, headers=BUREAU
+    )
+    second = await registry.put(
+        f"/v1/policy/{year}", json={"targets": {"open_days_per_term": 2}}, headers=BUREAU
+    )
+    unknown = await registry.put(f"/v1/policy/{year}", json={"targets": {"happiness": 1}}, headers=BUREAU)
+    next_year = f"{int(year[:4]) + 1}-{int(year[:4]) + 2}"
+    untouched = await registry.get(f"/v1/policy/{next_year}", headers=BUREAU)
+
+    assert defaults.json()["version"] == 0
+    assert defaults.json()["targets"]["home_visit_coverage"] == 0.667
+    assert refused.status_code == 403
+    assert first.json()["version"] == 1
+    assert second.json()["version"] == 2
+    assert second.json()["targets"]["home_visit_coverage"] == 0.8
+    assert second.json()["targets"]["open_days_per_term"] == 2
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "body.targets.happiness"
+    assert untouched.json()["version"] == 0
+
+
+async def test_changes_reach_the_public_and_the_internal_topic(registry, read_topic):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+
+    def about_school(messages):
+        return [m for m in messages if m.get("school_id") == school]
+
+    public = about_school(await read_topic(REGISTRY_V1, lambda ms: len(about_school(ms)) >= 3))
+    internal = about_school(await read_topic(INTERNAL_REGISTRY_V1, lambda ms: len(about_school(ms)) >= 1))
+
+    assert [m["event_type"] for m in public] == ["school-changed", "class-changed", "class-changed"]
+    assert public[0]["payload"]["name"] == "叶城县第九小学"
+    assert [m["payload"]["enrolled_count"] for m in public[1:]] == [0, 1]
+    assert "care_categories" not in str(public)
+    assert "阿依古丽" not in str(public)
+    [student_changed] = internal
+    assert student_changed["payload"] == {
+        "student_id": student_id,
+        "class_id": class_id,
+        "status": "enrolled",
+        "care_categories": ["left_behind"],
+        "version": 1,
+    }
