@@ -1,0 +1,106 @@
+from datetime import date
+
+import pytest
+from registry import domain
+from service_kit.auth import Caller, Role
+from service_kit.errors import NotFound
+
+BUREAU = Caller("b", Role.bureau, "d-yecheng")
+ADMIN = Caller("adm", Role.school_admin, "d-yecheng", "sch-1")
+TODAY = date(2026, 9, 1)
+SCHOOL = {"school_id": "sch-1", "district_id": "d-yecheng", "name": "叶城县第九小学", "version": 1}
+CLASS_A = {
+    "class_id": "cls-a",
+    "school_id": "sch-1",
+    "district_id": "d-yecheng",
+    "grade": 3,
+    "status": "active",
+}
+CLASS_B = CLASS_A | {"class_id": "cls-b"}
+OTHER_SCHOOL_CLASS = CLASS_A | {"class_id": "cls-z", "school_id": "sch-2"}
+
+
+def enrolled_student():
+    create = domain.StudentCreate(
+        name="阿依古丽", gender="女", student_number="2026001", care_categories=["hardship"]
+    )
+    change = domain.enrol_student(ADMIN, CLASS_A, create, enrolled=10, today=TODAY)
+    return change, change.state | {"_id": change.aggregate_id, "version": 1}
+
+
+def test_enrolment_announces_membership_internally_and_the_new_count_publicly():
+    change, _ = enrolled_student()
+
+    internal, public = change.events
+    assert internal.topic == "internal.registry.v1"
+    assert internal.payload.care_categories == ["hardship"]
+    assert public.topic == "district.registry.v1"
+    assert public.payload.enrolled_count == 11
+
+
+def test_transfer_closes_the_old_period_and_counts_both_classes():
+    _, student = enrolled_student()
+
+    change = domain.transfer_student(
+        ADMIN,
+        student,
+        CLASS_B,
+        (CLASS_A, 11, 4),
+        TODAY,
+        domain.Transfer(class_id="cls-b", on=date(2026, 10, 8)),
+    )
+
+    assert change.version == 2
+    assert change.state["history"] == [
+        {"school_id": "sch-1", "class_id": "cls-a", "from": "2026-09-01", "to": "2026-10-08"},
+        {"school_id": "sch-1", "class_id": "cls-b", "from": "2026-10-08"},
+    ]
+    counts = {e.payload.class_id: e.payload.enrolled_count for e in change.events[1:]}
+    assert counts == {"cls-a": 10, "cls-b": 5}
+
+
+def test_school_admin_cannot_transfer_into_another_school():
+    _, student = enrolled_student()
+
+    with pytest.raises(NotFound):
+        domain.transfer_student(
+            ADMIN, student, OTHER_SCHOOL_CLASS, (CLASS_A, 1, 0), TODAY, domain.Transfer(class_id="cls-z")
+        )
+
+
+def test_bureau_may_transfer_between_schools_of_its_district():
+    _, student = enrolled_student()
+
+    change = domain.transfer_student(
+        BUREAU, student, OTHER_SCHOOL_CLASS, (CLASS_A, 1, 0), TODAY, domain.Transfer(class_id="cls-z")
+    )
+
+    assert change.state["school_id"] == "sch-2"
+    assert change.events[0].school_id == "sch-2"
+
+
+def test_care_categories_are_hidden_from_bureau_and_guardians():
+    _, student = enrolled_student()
+    guardian = Caller(
+        "g", Role.guardian, "d-yecheng", "sch-1", student_ids=frozenset({student["student_id"]})
+    )
+    teacher = Caller("t", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-a"}))
+
+    assert domain.student_public(teacher, student).care_categories == ["hardship"]
+    assert domain.student_public(ADMIN, student).care_categories == ["hardship"]
+    assert domain.student_public(BUREAU, student).care_categories is None
+    assert domain.student_public(guardian, student).care_categories is None
+
+
+def test_policy_edit_is_the_bureaus_and_keeps_other_targets():
+    with pytest.raises(domain.Forbidden):
+        domain.revise_policy(ADMIN, "2026-2027", None, domain.PolicyUpdate(targets={"open_days_per_term": 2}))
+
+    change = domain.revise_policy(
+        BUREAU, "2026-2027", None, domain.PolicyUpdate(targets={"open_days_per_term": 2})
+    )
+
+    assert change.version == 1
+    assert change.aggregate_id == "d-yecheng:2026-2027"
+    assert change.state["targets"]["open_days_per_term"] == 2
+    assert change.state["targets"]["home_visit_coverage"] == domain.DEFAULT_TARGETS["home_visit_coverage"]
