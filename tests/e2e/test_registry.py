@@ -228,3 +228,82 @@ async def test_changes_reach_the_public_and_the_internal_topic(registry, read_to
         "care_categories": ["left_behind"],
         "version": 1,
     }
+
+
+async def add_guardian(registry, school: str, student_id: str, **changes):
+    body = {
+        "name": "阿依古丽妈妈",
+        "relationship": "母亲",
+        "phone": "13812341234",
+        "preferred_channel": "sms",
+    }
+    return await registry.post(
+        f"/v1/students/{student_id}/guardians", json=body | changes, headers=auth(Role.school_admin, school)
+    )
+
+
+async def test_guardian_phone_is_masked_in_lists_full_only_for_contacting_roles_and_each_read_audited(
+    registry,
+):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+    guardian = (await add_guardian(registry, school, student_id)).json()
+    teacher = auth(Role.teacher, school, [class_id], subject="stf-0012")
+
+    listed = await registry.get(f"/v1/students/{student_id}/guardians", headers=teacher)
+    for_bureau = await registry.get(f"/v1/students/{student_id}/guardians", headers=BUREAU)
+    contact_path = f"/v1/students/{student_id}/guardians/{guardian['guardian_id']}/contact"
+    full = await registry.get(contact_path, headers=teacher)
+    bureau_full = await registry.get(contact_path, headers=BUREAU)
+    audit = await registry.get(f"/v1/schools/{school}/audit", headers=auth(Role.school_admin, school))
+    teacher_audit = await registry.get(f"/v1/schools/{school}/audit", headers=teacher)
+
+    assert [g["phone"] for g in listed.json()] == ["138****1234"]
+    assert [g["phone"] for g in for_bureau.json()] == [None]
+    assert full.json()["phone"] == "13812341234"
+    assert bureau_full.status_code == 404
+    actions = [(e["action"], e["who"]) for e in audit.json()]
+    assert actions[0] == ("read:guardian-contact", "stf-0012")
+    assert ("change:guardians", "school_admin-1") in actions
+    assert ("change:students", "school_admin-1") in actions
+    assert teacher_audit.status_code == 404
+
+
+async def test_malformed_phone_is_422_naming_the_field_and_nothing_is_stored(registry):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+
+    answer = await add_guardian(registry, school, student_id, phone="1381234")
+
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["body.phone"]
+    listed = await registry.get(
+        f"/v1/students/{student_id}/guardians", headers=auth(Role.school_admin, school)
+    )
+    assert listed.json() == []
+
+
+async def test_guardian_contacts_travel_only_on_the_internal_topic(registry, read_topic):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+    guardian_id = (await add_guardian(registry, school, student_id)).json()["guardian_id"]
+
+    def guardian_events(messages):
+        return [
+            m for m in messages if m.get("event_type") == "guardian-changed" and m.get("school_id") == school
+        ]
+
+    [event] = guardian_events(
+        await read_topic(INTERNAL_REGISTRY_V1, lambda ms: len(guardian_events(ms)) >= 1)
+    )
+    public = [
+        m for m in await read_topic(REGISTRY_V1, lambda ms: any(m.get("school_id") == school for m in ms))
+    ]
+
+    assert event["payload"]["guardian_id"] == guardian_id
+    assert event["payload"]["contacts"]["phone"] == "13812341234"
+    assert event["payload"]["student_ids"] == [student_id]
+    assert "13812341234" not in str(public)

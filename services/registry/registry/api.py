@@ -1,6 +1,7 @@
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from service_kit.auth import CurrentCaller, ensure_visible
 
 from registry import domain
@@ -160,6 +161,79 @@ async def transfer_student(
     )
     await store.record(change)
     return domain.student_public(caller, change.state | {"version": change.version})
+
+
+@router.post(
+    "/students/{student_id}/guardians",
+    status_code=201,
+    response_model=domain.GuardianPublic,
+    tags=["guardians 家长"],
+)
+async def add_guardian(
+    student_id: str, guardian: domain.GuardianCreate, caller: CurrentCaller, store: StoreDep
+) -> domain.GuardianPublic:
+    """登记家长 (the school admin records a guardian of a student)."""
+    student = await store.student(student_id)
+    change = domain.add_guardian(caller, student, guardian)
+    await store.record(change)
+    assert student is not None
+    return domain.guardian_public(caller, student, change.state | {"version": 1})
+
+
+@router.get(
+    "/students/{student_id}/guardians", response_model=list[domain.GuardianPublic], tags=["guardians 家长"]
+)
+async def list_guardians(
+    student_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[domain.GuardianPublic]:
+    """学生的家长 (phones masked; the bureau sees no contact details)."""
+    student = await store.student(student_id)
+    ensure_visible(student is not None and domain.may_read_student(caller, student), "学生")
+    assert student is not None
+    return [domain.guardian_public(caller, student, g) for g in await store.guardians_of(student_id)]
+
+
+@router.get(
+    "/students/{student_id}/guardians/{guardian_id}/contact",
+    response_model=domain.GuardianContact,
+    tags=["guardians 家长"],
+)
+async def read_guardian_contact(
+    student_id: str, guardian_id: str, caller: CurrentCaller, store: StoreDep
+) -> domain.GuardianContact:
+    """家长完整联系方式 (for the class's teachers and the school admin; every read is audited)."""
+    student, guardian = await store.student(student_id), await store.guardian(guardian_id)
+    ensure_visible(
+        student is not None
+        and guardian is not None
+        and student_id in guardian["student_ids"]
+        and domain.contacts_guardians(caller, student),
+        "家长",
+    )
+    assert student is not None
+    assert guardian is not None
+    await store.log_contact_read(
+        {
+            "at": datetime.now(UTC),
+            "who": caller.subject,
+            "role": caller.role.value,
+            "guardian_id": guardian_id,
+            "student_id": student_id,
+            "district_id": student["district_id"],
+            "school_id": student["school_id"],
+        }
+    )
+    return domain.GuardianContact.model_validate(guardian)
+
+
+@router.get("/schools/{school_id}/audit", response_model=list[domain.AuditEntry], tags=["audit 审计"])
+async def audit_trail(
+    school_id: str, caller: CurrentCaller, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[domain.AuditEntry]:
+    """审计日志 (changes to students and guardians, reads of full contacts; school admin and bureau)."""
+    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
+    entries = await store.audit_trail(caller.district_id, school_id, limit)
+    return [domain.AuditEntry.model_validate(e) for e in entries]
 
 
 @router.get("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])

@@ -1,15 +1,19 @@
 """Rules of the district's master data. No I/O: the API hands in the caller, the current record
 and what the store knows (counts, existence); each rule answers the change to record."""
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 from uuid import uuid4
 
 from contracts.events.registry import (
     CareCategory,
+    Channel,
     ClassChanged,
     ClassChangedV1,
     EnrolmentStatus,
+    GuardianChanged,
+    GuardianChangedV1,
+    GuardianContacts,
     PolicyChanged,
     PolicyChangedV1,
     RecordStatus,
@@ -26,7 +30,9 @@ from service_kit.changes import Change
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
-SCHOOLS, CLASSES, STUDENTS, POLICIES = "schools", "classes", "students", "policies"
+SCHOOLS, CLASSES, STUDENTS, GUARDIANS, POLICIES = "schools", "classes", "students", "guardians", "policies"
+# 11-digit mainland mobile numbers (13x–19x).
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 PRODUCER = "registry"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Policy events belong to the district, not to one school; this key keeps them in one partition.
@@ -353,6 +359,115 @@ def student_public(caller: Caller, student: Document) -> StudentPublic:
     if not sees_care_categories(caller, student):
         shown["care_categories"] = None
     return StudentPublic.model_validate(shown)
+
+
+# Guardians (家长/监护人) -----------------------------------------------------------------------
+
+
+class GuardianCreate(Record):
+    name: str = Field(min_length=1, max_length=30, description="家长姓名")
+    relationship: str = Field(
+        min_length=1, max_length=10, examples=["母亲", "父亲", "祖父母"], description="关系"
+    )
+    phone: str | None = Field(
+        default=None, pattern=MOBILE_PATTERN, description="11 位手机号", examples=["13800138000"]
+    )
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
+    messaging_handle: str | None = Field(default=None, max_length=60)
+    preferred_channel: Channel = Channel.sms
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    consent_non_essential: bool = Field(default=True, description="同意接收非必要通知")
+
+
+class GuardianPublic(BaseModel):
+    guardian_id: str
+    name: str
+    relationship: str
+    student_ids: list[str]
+    phone: str | None = Field(description="Masked (138****1234) in lists; absent for the bureau.")
+    email: str | None
+    preferred_channel: Channel
+    language: str
+    consent_non_essential: bool
+    version: int
+
+
+class GuardianContact(BaseModel):
+    guardian_id: str
+    phone: str | None
+    email: str | None
+    messaging_handle: str | None
+
+
+def guardian_event(guardian: Document, version: int) -> GuardianChangedV1:
+    return GuardianChangedV1(
+        producer=PRODUCER,
+        district_id=guardian["district_id"],
+        school_id=guardian["school_id"],
+        payload=GuardianChanged(
+            guardian_id=guardian["guardian_id"],
+            student_ids=guardian["student_ids"],
+            contacts=GuardianContacts(
+                phone=guardian["phone"],
+                email=guardian["email"],
+                messaging_handle=guardian["messaging_handle"],
+            ),
+            preferred_channel=guardian["preferred_channel"],
+            language=guardian["language"],
+            consent_non_essential=guardian["consent_non_essential"],
+            version=version,
+        ),
+    )
+
+
+def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCreate) -> Change:
+    """A school admin records a guardian of a student of their school."""
+    ensure_visible(student is not None and may_manage_student(caller, student), "学生")
+    assert student is not None
+    _require(caller, Role.school_admin)
+    record = guardian.model_dump(mode="json") | {
+        "guardian_id": new_id("gdn"),
+        "district_id": student["district_id"],
+        "school_id": student["school_id"],
+        "student_ids": [student["student_id"]],
+    }
+    return Change(
+        GUARDIANS, record["guardian_id"], 1, record, (guardian_event(record, 1),), _actor(caller), "家长"
+    )
+
+
+def contacts_guardians(caller: Caller, student: Document) -> bool:
+    """Roles whose work is to contact guardians: the class's teachers and the school admin."""
+    return caller.role in (Role.teacher, Role.school_admin) and may_read_student(caller, student)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    return f"{phone[:3]}****{phone[-4:]}" if phone else None
+
+
+def guardian_public(caller: Caller, student: Document, guardian: Document) -> GuardianPublic:
+    """Phones are masked in lists; the bureau reads guardians without any contact detail."""
+    shown = dict(guardian)
+    if contacts_guardians(caller, student):
+        shown["phone"] = mask_phone(guardian["phone"])
+    else:
+        shown["phone"] = shown["email"] = None
+    return GuardianPublic.model_validate(shown)
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    who: str
+    role: str
+    action: str = Field(description="change:students, change:guardians or read:guardian-contact")
+    record_id: str
+    version: int | None
+
+
+def may_read_audit(caller: Caller, school_id: str) -> bool:
+    return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
+        caller.district_id, school_id
+    )
 
 
 # District policy (区级政策) --------------------------------------------------------------------

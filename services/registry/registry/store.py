@@ -3,9 +3,10 @@ from pymongo.errors import DuplicateKeyError
 from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
-from registry.domain import CLASSES, POLICIES, SCHOOLS, STUDENTS, policy_id
+from registry.domain import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, policy_id
 
 STUDENT_NUMBERS = "student_numbers"
+CONTACT_READS = "contact_reads"
 
 
 class RegistryStore:
@@ -13,13 +14,14 @@ class RegistryStore:
         self.changes = ChangeLog(db)
         self.schools, self.classes = db[SCHOOLS], db[CLASSES]
         self.students, self.policies = db[STUDENTS], db[POLICIES]
+        self.guardians, self.contact_reads = db[GUARDIANS], db[CONTACT_READS]
         # One document per (school, student number): an insert under a unique _id is the only
         # atomic check FerretDB offers, so it is how a student number is claimed.
         self.student_numbers = db[STUDENT_NUMBERS]
 
     async def create_indexes(self) -> None:
         await self.changes.create_indexes()
-        for collection in (self.classes, self.students):
+        for collection in (self.classes, self.students, self.guardians, self.contact_reads):
             await collection.create_index([("district_id", ASCENDING), ("school_id", ASCENDING)])
         await self.students.create_index([("class_id", ASCENDING), ("status", ASCENDING)])
 
@@ -61,3 +63,41 @@ class RegistryStore:
 
     async def policy(self, district_id: str, school_year: str) -> Document | None:
         return await self.policies.find_one({"_id": policy_id(district_id, school_year)})
+
+    async def guardian(self, guardian_id: str) -> Document | None:
+        return await self.guardians.find_one({"_id": guardian_id})
+
+    async def guardians_of(self, student_id: str) -> list[Document]:
+        return await self.guardians.find({"student_ids": student_id}).sort("name", ASCENDING).to_list()
+
+    async def log_contact_read(self, entry: Document) -> None:
+        await self.contact_reads.insert_one(entry)
+
+    async def audit_trail(self, district_id: str, school_id: str, limit: int) -> list[Document]:
+        """Changes to students and guardians, and reads of full contact details, newest first."""
+        where = {"district_id": district_id, "school_id": school_id}
+        changes = await self.changes.changes.find(where, {"state": 0, "events": 0}).to_list()
+        reads = await self.contact_reads.find(where).to_list()
+        entries = [
+            {
+                "at": c["at"],
+                "who": c["actor"].get("subject", ""),
+                "role": c["actor"].get("role", ""),
+                "action": f"change:{c['collection']}",
+                "record_id": c["aggregate_id"],
+                "version": c["version"],
+            }
+            for c in changes
+            if c["collection"] in (STUDENTS, GUARDIANS)
+        ] + [
+            {
+                "at": r["at"],
+                "who": r["who"],
+                "role": r["role"],
+                "action": "read:guardian-contact",
+                "record_id": r["guardian_id"],
+                "version": None,
+            }
+            for r in reads
+        ]
+        return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]

@@ -114,3 +114,38 @@ class StudentChangedV1(Event):
     event_type: Literal["student-changed"] = "student-changed"
     schema_version: Literal[1] = 1
     payload: StudentChanged
+
+
+class Channel(StrEnum):
+    sms = "sms"
+    email = "email"
+    wechat = "wechat"  # a WeChat-style messaging service
+    app = "app"  # the platform's in-app inbox
+
+
+class GuardianContacts(Contract):
+    phone: str | None = None
+    email: str | None = None
+    messaging_handle: str | None = None
+
+
+class GuardianChanged(Contract):
+    """Internal: how to reach a guardian and what they agreed to, for notifications."""
+
+    guardian_id: str
+    student_ids: list[str]
+    contacts: GuardianContacts
+    preferred_channel: Channel
+    language: Literal["zh-CN", "en"]
+    consent_non_essential: bool = Field(
+        description="Consent to non-essential messages; emergencies ignore it."
+    )
+    version: int = Field(ge=1)
+
+
+class GuardianChangedV1(Event):
+    topic: ClassVar[str] = INTERNAL_REGISTRY_V1
+
+    event_type: Literal["guardian-changed"] = "guardian-changed"
+    schema_version: Literal[1] = 1
+    payload: GuardianChanged
