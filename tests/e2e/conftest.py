@@ -149,3 +149,49 @@ def read_topic(infrastructure) -> Callable[..., Awaitable[list[dict]]]:
         return messages
 
     return read
+
+
+def token_headers(
+    role: Role, school_id: str | None = None, classes: list[str] | None = None, **claims
+) -> dict:
+    token = mint_token(
+        ServiceSettings(),
+        subject=claims.get("subject", f"{role.value}-1"),
+        role=role,
+        district_id=claims.get("district_id", "d-yecheng"),
+        school_id=school_id,
+        class_ids=classes,
+        student_ids=claims.get("students"),
+    )
+    return {"authorization": f"Bearer {token}"}
+
+
+class RegistryClient:
+    """The registry's API as the e2e tests use it: a bureau that registers schools, school admins
+    who open classes."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.auth = token_headers
+        self.bureau = token_headers(Role.bureau)
+
+    async def new_school(self, name: str = "叶城县第九小学") -> str:
+        answer = await self.http.post(
+            "/v1/schools", json={"name": name, "level": "primary", "setting": "urban"}, headers=self.bureau
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["school_id"])
+
+    async def new_class(self, school_id: str, name: str = "三年级2班") -> str:
+        answer = await self.http.post(
+            f"/v1/schools/{school_id}/classes",
+            json={"grade": 3, "name": name},
+            headers=token_headers(Role.school_admin, school_id),
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["class_id"])
+
+
+@pytest.fixture
+def registry_api(platform) -> RegistryClient:
+    return RegistryClient(platform.all_services["registry"])

@@ -32,7 +32,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from service_kit.errors import Problem
 from service_kit.storage import Database, Document
@@ -43,6 +43,7 @@ _published = metrics.get_meter("district.changes").create_counter(
 )
 
 CHANGES = "changes"
+DUPLICATE_KEY = 11000
 PENDING = "changes_pending"
 
 
@@ -52,8 +53,22 @@ class ChangedMeanwhile(Problem):
 
 
 @dataclass(frozen=True)
+class Applied:
+    """Another aggregate a change writes (a roster import writes many students at once)."""
+
+    collection: str
+    aggregate_id: str
+    version: int
+    state: Document
+
+
+@dataclass(frozen=True)
 class Change:
-    """A new state of one aggregate and the events that announce it."""
+    """A new state of one aggregate and the events that announce it.
+
+    ``also`` lists further aggregates the same change writes; they are applied before the main
+    one, so a main aggregate showing the change proves the whole change was applied.
+    """
 
     collection: str
     aggregate_id: str
@@ -62,6 +77,7 @@ class Change:
     events: tuple[Event, ...] = ()
     actor: dict[str, str] = field(default_factory=dict)
     what: str = "记录"
+    also: tuple[Applied, ...] = ()
 
     @property
     def key(self) -> str:
@@ -111,6 +127,7 @@ class ChangeLog:
                     "aggregate_id": change.aggregate_id,
                     "version": change.version,
                     "state": change.state,
+                    "also": [vars(applied) for applied in change.also],
                     "events": events,
                     "actor": change.actor,
                     "district_id": change.state.get("district_id"),
@@ -125,6 +142,7 @@ class ChangeLog:
         await self.pending.update_one({"_id": change.key}, {"$set": {"applied": True}})
 
     async def apply(self, change: Change) -> None:
+        await apply_states(self.db, change.also)
         await apply_state(self.db, change.collection, change.aggregate_id, change.version, change.state)
 
 
@@ -139,6 +157,24 @@ async def apply_state(
     # write; a duplicate means the relay has already applied this very change.
     with contextlib.suppress(DuplicateKeyError):
         await db[collection].insert_one(document)
+
+
+async def apply_states(db: Database, states: "tuple[Applied, ...] | list[Applied]") -> None:
+    """Apply many states: new aggregates in one batch per collection, the others one by one."""
+    new: dict[str, list[Document]] = {}
+    for applied in states:
+        if applied.version == 1:
+            new.setdefault(applied.collection, []).append(
+                applied.state | {"_id": applied.aggregate_id, "version": 1}
+            )
+        else:
+            await apply_state(db, applied.collection, applied.aggregate_id, applied.version, applied.state)
+    for collection, documents in new.items():
+        try:
+            await db[collection].insert_many(documents, ordered=False)
+        except BulkWriteError as exc:  # duplicates: applied before (by the relay); anything else is real
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
 
 
 class ChangeRelay:
@@ -195,6 +231,7 @@ class ChangeRelay:
         )
         if aggregate is None or aggregate.get("version", 0) < change["version"]:
             log.warning("applying a change its writer did not apply", extra={"change": change["_id"]})
+            await apply_states(self.db, [Applied(**applied) for applied in change.get("also", [])])
             await apply_state(
                 self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
             )

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from service_kit.auth import CurrentCaller, ensure_visible
 
-from registry import domain
+from registry import domain, roster
 from registry.store import RegistryStore
 
 
@@ -234,6 +234,41 @@ async def audit_trail(
     ensure_visible(domain.may_read_audit(caller, school_id), "学校")
     entries = await store.audit_trail(caller.district_id, school_id, limit)
     return [domain.AuditEntry.model_validate(e) for e in entries]
+
+
+@router.post("/schools/{school_id}/roster", response_model=roster.RosterReport, tags=["roster 花名册"])
+async def import_roster(
+    school_id: str,
+    request: Request,
+    caller: CurrentCaller,
+    store: StoreDep,
+    dry_run: Annotated[bool, Query(description="检查但不导入 (check only, change nothing)")] = True,
+) -> roster.RosterReport:
+    """导入花名册 (CSV or XLSX with Chinese headers; every row is checked; all rows or none)."""
+    school = await store.school(school_id)
+    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
+    assert school is not None
+    rows = roster.read_rows(await request.body(), request.headers.get("content-type", ""))
+    known = await store.school_roster(school)
+    report, change = roster.plan_import(
+        caller, rows, known, request.app.state.settings.school_today(), dry_run
+    )
+    if change is None:
+        return report
+    new_numbers = {
+        a.state["student_number"]: a.aggregate_id
+        for a in change.also
+        if a.collection == domain.STUDENTS and a.version == 1
+    }
+    taken = await store.claim_student_numbers(school_id, new_numbers)
+    if taken:
+        raise domain.StudentNumberTaken(", ".join(taken))
+    try:
+        await store.record(change)
+    except Exception:
+        await store.release_student_numbers(school_id, list(new_numbers))
+        raise
+    return report
 
 
 @router.get("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])

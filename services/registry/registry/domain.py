@@ -232,7 +232,7 @@ class StudentPublic(BaseModel):
     version: int
 
 
-def _student_events(student: Document, version: int, classes: list[tuple[Document, int]]) -> tuple[Any, ...]:
+def student_events(student: Document, version: int, classes: list[tuple[Document, int]]) -> tuple[Any, ...]:
     internal = StudentChangedV1(
         producer=PRODUCER,
         district_id=student["district_id"],
@@ -268,7 +268,7 @@ def enrol_student(
             {"school_id": klass["school_id"], "class_id": klass["class_id"], "from": today.isoformat()}
         ],
     }
-    events = _student_events(record, 1, [(klass, enrolled + 1)])
+    events = student_events(record, 1, [(klass, enrolled + 1)])
     return Change(STUDENTS, record["student_id"], 1, record, events, _actor(caller), "学生")
 
 
@@ -282,7 +282,7 @@ def change_student(caller: Caller, current: Document | None, update: StudentUpda
         current["student_id"],
         version,
         record,
-        _student_events(record, version, []),
+        student_events(record, version, []),
         _actor(caller),
         "学生",
     )
@@ -326,7 +326,7 @@ def transfer_student(
     }
     old_class, old_count, new_count = classes_now
     version = current["version"] + 1
-    events = _student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
+    events = student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
     return Change(STUDENTS, current["student_id"], version, record, events, _actor(caller), "学生")
 
 

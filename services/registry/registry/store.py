@@ -1,9 +1,10 @@
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from registry.domain import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, policy_id
+from registry.roster import SchoolRoster
 
 STUDENT_NUMBERS = "student_numbers"
 CONTACT_READS = "contact_reads"
@@ -101,3 +102,50 @@ class RegistryStore:
             for r in reads
         ]
         return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]
+
+    async def school_roster(self, school: Document) -> SchoolRoster:
+        """Everything an import checks against, in three queries (FerretDB scans per query)."""
+        where = {"district_id": school["district_id"], "school_id": school["school_id"]}
+        classes = await self.classes.find(where).to_list()
+        students = await self.students.find(where).to_list()
+        guardians = await self.guardians.find(where).to_list()
+        by_student: dict[str, list[Document]] = {}
+        for guardian in guardians:
+            for student_id in guardian["student_ids"]:
+                by_student.setdefault(student_id, []).append(guardian)
+        enrolled: dict[str, int] = {}
+        for student in students:
+            if student["status"] == "enrolled":
+                enrolled[student["class_id"]] = enrolled.get(student["class_id"], 0) + 1
+        return SchoolRoster(
+            school=school,
+            classes_by_name={k["name"]: k for k in classes},
+            students_by_number={s["student_number"]: s for s in students},
+            guardians_by_student=by_student,
+            enrolled=enrolled,
+        )
+
+    async def claim_student_numbers(self, school_id: str, claims: dict[str, str]) -> list[str]:
+        """Claim many numbers at once; answer the numbers someone else holds (none claimed then)."""
+        documents = [{"_id": f"{school_id}:{number}", "student_id": sid} for number, sid in claims.items()]
+        if not documents:
+            return []
+        try:
+            await self.student_numbers.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            taken = [
+                documents[e["index"]]["_id"].split(":", 1)[1] for e in exc.details.get("writeErrors", [])
+            ]
+            mine = [
+                d["_id"]
+                for i, d in enumerate(documents)
+                if i not in {e["index"] for e in exc.details["writeErrors"]}
+            ]
+            for claim_id in mine:
+                await self.student_numbers.delete_one({"_id": claim_id})
+            return taken
+        return []
+
+    async def release_student_numbers(self, school_id: str, numbers: list[str]) -> None:
+        for number in numbers:
+            await self.release_student_number(school_id, number)
