@@ -40,5 +40,6 @@ token:         ## mint a dev token, e.g. make token ARGS="--role teacher --schoo
 docs:          ## regenerate the committed OpenAPI and AsyncAPI documents of every service
 	.venv/bin/python deploy/local/generated_docs.py
 
-bench:         ## benchmark the first slice against a running platform (make up first)
+bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster
 	.venv/bin/python tests/load/bench_first_slice.py
+	.venv/bin/python tests/load/bench_roster_import.py

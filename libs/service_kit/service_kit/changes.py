@@ -44,6 +44,7 @@ _published = metrics.get_meter("district.changes").create_counter(
 
 CHANGES = "changes"
 DUPLICATE_KEY = 11000
+BULK_REPLACE_FROM = 50
 PENDING = "changes_pending"
 
 
@@ -160,18 +161,29 @@ async def apply_state(
 
 
 async def apply_states(db: Database, states: "tuple[Applied, ...] | list[Applied]") -> None:
-    """Apply many states: new aggregates in one batch per collection, the others one by one."""
-    new: dict[str, list[Document]] = {}
+    """Apply many states at once: new aggregates inserted in one batch per collection; changed
+    ones, when there are many, deleted and re-inserted in two statements rather than replaced one
+    by one (each FerretDB replace scans the collection). Readers may miss those records for the
+    moment between the two statements; a crash in between is repaired by the relay, because the
+    change's main aggregate is written only after all of these."""
+    batches: dict[str, list[Applied]] = {}
     for applied in states:
-        if applied.version == 1:
-            new.setdefault(applied.collection, []).append(
-                applied.state | {"_id": applied.aggregate_id, "version": 1}
-            )
+        batches.setdefault(applied.collection, []).append(applied)
+    for collection, batch in batches.items():
+        changed = [a for a in batch if a.version > 1]
+        if len(changed) > BULK_REPLACE_FROM:
+            await db[collection].delete_many({"_id": {"$in": [a.aggregate_id for a in changed]}})
+            fresh = batch
         else:
-            await apply_state(db, applied.collection, applied.aggregate_id, applied.version, applied.state)
-    for collection, documents in new.items():
+            for a in changed:
+                await apply_state(db, a.collection, a.aggregate_id, a.version, a.state)
+            fresh = [a for a in batch if a.version == 1]
+        if not fresh:
+            continue
         try:
-            await db[collection].insert_many(documents, ordered=False)
+            await db[collection].insert_many(
+                [a.state | {"_id": a.aggregate_id, "version": a.version} for a in fresh], ordered=False
+            )
         except BulkWriteError as exc:  # duplicates: applied before (by the relay); anything else is real
             if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
                 raise
