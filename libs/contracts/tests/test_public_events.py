@@ -36,7 +36,7 @@ def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 PUBLIC_EVENTS = [e for t in ALL_TOPICS if t.visibility == "public" for e in t.events]
 # Names of organisations are public facts, not personal data.
-ORGANISATION_FIELDS = {("SchoolChangedV1", "payload.name")}
+ORGANISATION_FIELDS = {("SchoolChangedV1", "payload.name"), ("PartnerChangedV1", "payload.name")}
 
 
 @pytest.mark.parametrize("event", PUBLIC_EVENTS, ids=lambda e: e.__name__)

@@ -149,3 +149,9 @@ class RegistryStore:
     async def release_student_numbers(self, school_id: str, numbers: list[str]) -> None:
         for number in numbers:
             await self.release_student_number(school_id, number)
+
+    async def get(self, collection: str, record_id: str) -> Document | None:
+        return await self.schools.database[collection].find_one({"_id": record_id})
+
+    async def find(self, collection: str, where: Document) -> list[Document]:
+        return await self.schools.database[collection].find(where).to_list()

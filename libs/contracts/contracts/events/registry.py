@@ -5,12 +5,14 @@ Each event carries the full current state of its record (a snapshot), so a consu
 projection from the latest event per record and replaying a topic rebuilds it.
 """
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
 
 from pydantic import Field, NonNegativeInt
 
 from contracts.envelope import Contract, Event
+from contracts.events.partner_activities import PartnerKind
 from contracts.topic_names import INTERNAL_REGISTRY_V1, REGISTRY_V1
 
 
@@ -149,3 +151,98 @@ class GuardianChangedV1(Event):
     event_type: Literal["guardian-changed"] = "guardian-changed"
     schema_version: Literal[1] = 1
     payload: GuardianChanged
+
+
+class TermKind(StrEnum):
+    autumn = "autumn"  # 秋季学期, Sep–Jan
+    spring = "spring"  # 春季学期, Feb–Jul
+
+
+class Holiday(Contract):
+    name: str = Field(description="e.g. 国庆节, 寒假")
+    starts_on: date
+    ends_on: date
+
+
+class TermChanged(Contract):
+    """A term of a school year was set or revised by the bureau."""
+
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
+    kind: TermKind
+    starts_on: date
+    ends_on: date
+    holidays: list[Holiday]
+    version: int = Field(ge=1)
+
+
+class TermChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["term-changed"] = "term-changed"
+    schema_version: Literal[1] = 1
+    payload: TermChanged
+
+
+class PairChanged(Contract):
+    """An assistance pair (结对帮扶): one supporting school and the schools it supports."""
+
+    pair_id: str
+    supporting_school_id: str
+    supported_school_ids: list[str] = Field(min_length=1)
+    starts_on: date
+    ends_on: date | None
+    version: int = Field(ge=1)
+
+
+class PairChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["pair-changed"] = "pair-changed"
+    schema_version: Literal[1] = 1
+    payload: PairChanged
+
+
+class PartnerChanged(Contract):
+    """A community partner of a school (an organisation: its name is public; its contact is not)."""
+
+    partner_id: str
+    name: str = Field(description="e.g. 文化路派出所")
+    kind: PartnerKind
+    version: int = Field(ge=1)
+
+
+class PartnerChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["partner-changed"] = "partner-changed"
+    schema_version: Literal[1] = 1
+    payload: PartnerChanged
+
+
+class AgreementStatus(StrEnum):
+    draft = "draft"
+    active = "active"
+    ended = "ended"
+
+
+class AgreementChanged(Contract):
+    """A co-building agreement (共建协议) between a school and a partner; commitments as a count."""
+
+    agreement_id: str
+    partner_id: str
+    partner_kind: PartnerKind
+    starts_on: date
+    ends_on: date
+    signed_on: date | None
+    status: AgreementStatus
+    commitments_count: int = Field(ge=0)
+    reviewed: bool = Field(description="Whether the year-end review (年终评议) is recorded.")
+    version: int = Field(ge=1)
+
+
+class AgreementChangedV1(Event):
+    topic: ClassVar[str] = REGISTRY_V1
+
+    event_type: Literal["agreement-changed"] = "agreement-changed"
+    schema_version: Literal[1] = 1
+    payload: AgreementChanged

@@ -1,0 +1,109 @@
+from typing import Annotated
+
+from contracts.events.registry import TermKind
+from fastapi import APIRouter, Path
+from service_kit.auth import CurrentCaller, ensure_visible
+
+from registry import organisation as org
+from registry.api import StoreDep
+
+SchoolYear = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])]
+
+router = APIRouter(prefix="/v1")
+
+
+@router.put("/terms/{school_year}/{kind}", response_model=org.TermPublic, tags=["terms 学期"])
+async def set_term(
+    school_year: SchoolYear, kind: TermKind, term: org.TermSet, caller: CurrentCaller, store: StoreDep
+) -> org.TermPublic:
+    """设置学期 (the bureau; autumn Sep–Jan, spring Feb–Jul, with holidays)."""
+    current = await store.get(org.TERMS, org.term_id(caller.district_id, school_year, kind))
+    change = org.set_term(caller, school_year, kind, current, term)
+    await store.record(change)
+    return org.TermPublic.model_validate(change.state | {"version": change.version})
+
+
+@router.get("/terms/{school_year}", response_model=list[org.TermPublic], tags=["terms 学期"])
+async def list_terms(school_year: SchoolYear, caller: CurrentCaller, store: StoreDep) -> list[org.TermPublic]:
+    """学年的学期 (everyone in the district)."""
+    terms = await store.find(org.TERMS, {"district_id": caller.district_id, "school_year": school_year})
+    return sorted((org.TermPublic.model_validate(t) for t in terms), key=lambda t: t.starts_on)
+
+
+@router.post("/pairs", status_code=201, response_model=org.PairPublic, tags=["pairs 结对帮扶"])
+async def create_pair(pair: org.PairCreate, caller: CurrentCaller, store: StoreDep) -> org.PairPublic:
+    """建立结对帮扶 (the bureau)."""
+    ids = [pair.supporting_school_id, *pair.supported_school_ids]
+    schools = {school_id: await store.school(school_id) for school_id in ids}
+    change = org.create_pair(caller, pair, schools)
+    await store.record(change)
+    return org.PairPublic.model_validate(change.state | {"version": 1})
+
+
+@router.get("/pairs", response_model=list[org.PairPublic], tags=["pairs 结对帮扶"])
+async def list_pairs(caller: CurrentCaller, store: StoreDep) -> list[org.PairPublic]:
+    """结对帮扶列表 (the bureau sees all; a school the pairs it is part of)."""
+    pairs = await store.find(org.PAIRS, {"district_id": caller.district_id})
+    return [org.PairPublic.model_validate(p) for p in pairs if org.pair_involves(caller, p)]
+
+
+@router.post(
+    "/schools/{school_id}/partners", status_code=201, response_model=org.PartnerPublic, tags=["partners 共建"]
+)
+async def register_partner(
+    school_id: str, partner: org.PartnerCreate, caller: CurrentCaller, store: StoreDep
+) -> org.PartnerPublic:
+    """登记共建单位 (a school admin)."""
+    change = org.register_partner(caller, await store.school(school_id), partner)
+    await store.record(change)
+    return org.PartnerPublic.model_validate(change.state | {"version": 1})
+
+
+@router.get("/schools/{school_id}/partners", response_model=list[org.PartnerPublic], tags=["partners 共建"])
+async def list_partners(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[org.PartnerPublic]:
+    """学校的共建单位."""
+    ensure_visible(caller.sees_school(caller.district_id, school_id), "学校")
+    partners = await store.find(org.PARTNERS, {"district_id": caller.district_id, "school_id": school_id})
+    return [org.PartnerPublic.model_validate(p) for p in partners]
+
+
+@router.post(
+    "/partners/{partner_id}/agreements",
+    status_code=201,
+    response_model=org.AgreementPublic,
+    tags=["partners 共建"],
+)
+async def sign_agreement(
+    partner_id: str, agreement: org.AgreementCreate, caller: CurrentCaller, store: StoreDep
+) -> org.AgreementPublic:
+    """登记共建协议 (a school admin, with one of its school's partners)."""
+    change = org.sign_agreement(caller, await store.get(org.PARTNERS, partner_id), agreement)
+    await store.record(change)
+    return org.AgreementPublic.model_validate(change.state | {"version": 1})
+
+
+@router.patch("/agreements/{agreement_id}", response_model=org.AgreementPublic, tags=["partners 共建"])
+async def change_agreement(
+    agreement_id: str, update: org.AgreementUpdate, caller: CurrentCaller, store: StoreDep
+) -> org.AgreementPublic:
+    """修改共建协议：状态、签订日期、年终评议 (a school admin)."""
+    current = await store.get(org.AGREEMENTS, agreement_id)
+    partner = await store.get(org.PARTNERS, current["partner_id"]) if current else None
+    change = org.change_agreement(caller, current, partner, update)
+    await store.record(change)
+    return org.AgreementPublic.model_validate(change.state | {"version": change.version})
+
+
+@router.get("/agreements", response_model=list[org.AgreementPublic], tags=["partners 共建"])
+async def list_agreements(caller: CurrentCaller, store: StoreDep) -> list[org.AgreementPublic]:
+    """共建协议 (a partner its own; a school its own; the bureau all of the district)."""
+    agreements = await store.find(org.AGREEMENTS, {"district_id": caller.district_id})
+    return [org.AgreementPublic.model_validate(a) for a in agreements if org.may_read_agreement(caller, a)]
+
+
+@router.get("/agreements/{agreement_id}", response_model=org.AgreementPublic, tags=["partners 共建"])
+async def read_agreement(agreement_id: str, caller: CurrentCaller, store: StoreDep) -> org.AgreementPublic:
+    """查看共建协议."""
+    agreement = await store.get(org.AGREEMENTS, agreement_id)
+    ensure_visible(agreement is not None and org.may_read_agreement(caller, agreement), "共建协议")
+    return org.AgreementPublic.model_validate(agreement)
