@@ -168,3 +168,115 @@ async def test_partner_reads_only_its_own_agreements_and_public_events_omit_cont
     assert "王警官" not in str(public)
     assert "13900001111" not in str(public)
     assert "法制讲座" not in str(public)
+
+
+async def test_staff_teach_classes_of_their_own_school_only(registry):
+    school, other = await registry.new_school(), await registry.new_school("丹阳小学")
+    class_id, foreign_class = await registry.new_class(school), await registry.new_class(other)
+    admin = registry.auth(Role.school_admin, school)
+
+    hired = await registry.http.post(
+        f"/v1/schools/{school}/staff",
+        json={"name": "张老师", "roles": ["head_teacher"], "class_ids": [class_id]},
+        headers=admin,
+    )
+    foreign = await registry.http.post(
+        f"/v1/schools/{school}/staff",
+        json={"name": "李老师", "roles": ["subject_teacher"], "class_ids": [foreign_class]},
+        headers=admin,
+    )
+    changed = await registry.http.patch(
+        f"/v1/staff/{hired.json()['staff_id']}",
+        json={"roles": ["head_teacher", "subject_teacher"]},
+        headers=admin,
+    )
+    by_teacher = await registry.http.get(
+        f"/v1/schools/{school}/staff", headers=registry.auth(Role.teacher, school, [class_id])
+    )
+
+    assert hired.status_code == 201, hired.text
+    assert foreign.status_code == 422
+    assert foreign.json()["errors"][0]["field"] == "body.class_ids.0"
+    assert changed.json()["version"] == 2
+    assert by_teacher.status_code == 404
+
+
+async def _guardians(registry, school: str, class_id: str, count: int) -> list[str]:
+    admin = registry.auth(Role.school_admin, school)
+    ids = []
+    for n in range(count):
+        student = await registry.http.post(
+            f"/v1/classes/{class_id}/students",
+            json={"name": f"学生{n}", "gender": "女", "student_number": f"C{class_id[-6:]}{n}"},
+            headers=admin,
+        )
+        guardian = await registry.http.post(
+            f"/v1/students/{student.json()['student_id']}/guardians",
+            json={"name": f"家长{n}", "relationship": "母亲", "phone": f"1370000{n:04d}"},
+            headers=admin,
+        )
+        ids.append(guardian.json()["guardian_id"])
+    return ids
+
+
+async def test_class_committee_has_5_to_7_parents_and_the_school_committee_one_per_class(registry):
+    school = await registry.new_school()
+    class_a, class_b = await registry.new_class(school), await registry.new_class(school, "三年级3班")
+    admin = registry.auth(Role.school_admin, school)
+    parents_a, parents_b = (
+        await _guardians(registry, school, class_a, 6),
+        await _guardians(registry, school, class_b, 5),
+    )
+
+    def body(level, class_id, ids):
+        return {"level": level, "class_id": class_id, "members": [{"guardian_id": g} for g in ids]}
+
+    too_small = await registry.http.post(
+        f"/v1/schools/{school}/committees", json=body("class", class_a, parents_a[:4]), headers=admin
+    )
+    wrong_class = await registry.http.post(
+        f"/v1/schools/{school}/committees",
+        json=body("class", class_a, parents_a[:4] + parents_b[:1]),
+        headers=admin,
+    )
+    for class_id, parents in ((class_a, parents_a), (class_b, parents_b)):
+        formed = await registry.http.post(
+            f"/v1/schools/{school}/committees", json=body("class", class_id, parents), headers=admin
+        )
+        assert formed.status_code == 201, formed.text
+    two_from_one_class = await registry.http.post(
+        f"/v1/schools/{school}/committees", json=body("school", None, parents_a[:2]), headers=admin
+    )
+    school_committee = await registry.http.post(
+        f"/v1/schools/{school}/committees",
+        json=body("school", None, [parents_a[0], parents_b[0]]),
+        headers=admin,
+    )
+
+    assert too_small.status_code == 422
+    assert too_small.json()["errors"][0]["field"] == "body.members"
+    assert wrong_class.status_code == 422
+    assert two_from_one_class.status_code == 422
+    assert school_committee.status_code == 201, school_committee.text
+
+
+async def test_bureau_sees_care_categories_as_counts(registry):
+    school = await registry.new_school()
+    class_id = await registry.new_class(school)
+    admin = registry.auth(Role.school_admin, school)
+    for n, care in enumerate((["left_behind"], ["left_behind", "hardship"], [])):
+        await registry.http.post(
+            f"/v1/classes/{class_id}/students",
+            json={"name": f"学生{n}", "gender": "男", "student_number": f"K{n}", "care_categories": care},
+            headers=admin,
+        )
+
+    counts = await registry.http.get(f"/v1/schools/{school}/care-counts", headers=registry.bureau)
+    for_teacher = await registry.http.get(
+        f"/v1/schools/{school}/care-counts", headers=registry.auth(Role.teacher, school, [class_id])
+    )
+
+    assert counts.json()["left_behind"] == 2
+    assert counts.json()["hardship"] == 1
+    assert counts.json()["disability"] == 0
+    assert for_teacher.status_code == 404

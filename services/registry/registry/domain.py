@@ -348,6 +348,14 @@ def may_read_student(caller: Caller, student: Document) -> bool:
     )
 
 
+def care_counts(students: list[Document]) -> dict[str, int]:
+    """Enrolled students per care category: what the bureau may know of them."""
+    return {
+        category.value: sum(category.value in s["care_categories"] for s in students)
+        for category in CareCategory
+    }
+
+
 def sees_care_categories(caller: Caller, student: Document) -> bool:
     """Care categories are sensitive: the class's teachers and the school admin see them; the
     bureau sees them only as counts, guardians and partners never."""

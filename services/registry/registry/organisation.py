@@ -2,6 +2,7 @@
 partners (共建单位) and their co-building agreements (共建协议). No I/O."""
 
 from datetime import date
+from enum import StrEnum
 
 from contracts.events.partner_activities import PartnerKind
 from contracts.events.registry import (
@@ -294,3 +295,160 @@ def may_read_agreement(caller: Caller, agreement: Document) -> bool:
     return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
         agreement["district_id"], agreement["school_id"]
     )
+
+
+# Staff (教职工) -------------------------------------------------------------------------------
+
+STAFF, COMMITTEES = "staff", "committees"
+
+
+class StaffRole(StrEnum):
+    school_admin = "school_admin"  # 校长, 德育主任, 政教处
+    head_teacher = "head_teacher"  # 班主任
+    subject_teacher = "subject_teacher"  # 科任教师
+
+
+class StaffCreate(Record):
+    name: str = Field(min_length=1, max_length=30)
+    roles: list[StaffRole] = Field(min_length=1)
+    class_ids: list[str] = Field(default_factory=list, description="Classes taught (任教班级)")
+
+
+class StaffUpdate(Record):
+    roles: list[StaffRole] | None = Field(default=None, min_length=1)
+    class_ids: list[str] | None = None
+
+
+class StaffPublic(StaffCreate):
+    model_config = ConfigDict(extra="ignore")  # answers leave out internal fields
+
+    staff_id: str
+    school_id: str
+    version: int
+
+
+def _classes_of_school(
+    field: str, class_ids: list[str], classes: dict[str, Document | None], school_id: str
+) -> None:
+    for i, class_id in enumerate(class_ids):
+        klass = classes.get(class_id)
+        if klass is None or klass["school_id"] != school_id:
+            raise Invalid(f"{field}.{i}", f"本校没有班级 {class_id}")
+
+
+def hire_staff(
+    caller: Caller, school: Document | None, staff: StaffCreate, classes: dict[str, Document | None]
+) -> Change:
+    """A school admin records the staff of their school and the classes each teaches."""
+    ensure_visible(
+        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
+    )
+    assert school is not None
+    if caller.role is not Role.school_admin:
+        raise Forbidden("教职工由学校管理员登记")
+    _classes_of_school("body.class_ids", staff.class_ids, classes, school["school_id"])
+    record = staff.model_dump(mode="json") | {
+        "staff_id": new_id("stf"),
+        "district_id": school["district_id"],
+        "school_id": school["school_id"],
+    }
+    return Change(STAFF, record["staff_id"], 1, record, (), _actor(caller), "教职工")
+
+
+def change_staff(
+    caller: Caller, current: Document | None, update: StaffUpdate, classes: dict[str, Document | None]
+) -> Change:
+    ensure_visible(
+        current is not None and caller.sees_school(current["district_id"], current["school_id"]), "教职工"
+    )
+    assert current is not None
+    if caller.role is not Role.school_admin:
+        raise Forbidden("教职工由学校管理员修改")
+    if update.class_ids is not None:
+        _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
+    record = {k: v for k, v in current.items() if k not in ("_id", "version")} | update.model_dump(
+        mode="json", exclude_none=True
+    )
+    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), _actor(caller), "教职工")
+
+
+# Parent committees (家长委员会) -----------------------------------------------------------------
+
+
+class CommitteeLevel(StrEnum):
+    class_ = "class"
+    school = "school"
+
+
+class CommitteeMember(Record):
+    guardian_id: str
+    role: str = Field(default="委员", max_length=10, examples=["主任", "副主任", "委员"])
+
+
+class CommitteeCreate(Record):
+    level: CommitteeLevel
+    class_id: str | None = Field(default=None, description="For a class committee.")
+    members: list[CommitteeMember] = Field(min_length=1)
+
+
+class CommitteePublic(CommitteeCreate):
+    model_config = ConfigDict(extra="ignore")  # answers leave out internal fields
+
+    committee_id: str
+    school_id: str
+    version: int
+
+
+CLASS_COMMITTEE_SIZE = range(5, 8)  # a class committee has 5–7 parents
+
+
+def form_committee(
+    caller: Caller,
+    school: Document | None,
+    committee: CommitteeCreate,
+    guardians: dict[str, Document | None],
+    class_students: set[str],
+    class_committees: list[Document],
+) -> Change:
+    """Class committees have 5–7 guardians of the class; the school committee has one member
+    elected from each class committee."""
+    ensure_visible(
+        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
+    )
+    assert school is not None
+    if caller.role is not Role.school_admin:
+        raise Forbidden("家长委员会由学校管理员登记")
+    ids = [m.guardian_id for m in committee.members]
+    for i, guardian_id in enumerate(ids):
+        guardian = guardians.get(guardian_id)
+        if guardian is None or guardian["school_id"] != school["school_id"]:
+            raise Invalid(f"body.members.{i}.guardian_id", f"本校没有家长 {guardian_id}")
+    if len(set(ids)) != len(ids):
+        raise Invalid("body.members", "成员重复 (a guardian appears twice)")
+    if committee.level is CommitteeLevel.class_:
+        if committee.class_id is None:
+            raise Invalid("body.class_id", "班级家委会须指定班级")
+        if len(ids) not in CLASS_COMMITTEE_SIZE:
+            raise Invalid("body.members", "班级家委会由 5–7 名家长组成 (a class committee has 5–7 parents)")
+        for i, guardian_id in enumerate(ids):
+            guardian = guardians[guardian_id]
+            assert guardian is not None
+            if not set(guardian["student_ids"]) & class_students:
+                raise Invalid(f"body.members.{i}.guardian_id", "该家长的孩子不在本班")
+    else:
+        elected_from: dict[str, str] = {}
+        for committee_doc in class_committees:
+            for member in committee_doc["members"]:
+                elected_from[member["guardian_id"]] = committee_doc["class_id"]
+        classes = [elected_from.get(guardian_id) for guardian_id in ids]
+        for i, class_id in enumerate(classes):
+            if class_id is None:
+                raise Invalid(f"body.members.{i}.guardian_id", "校级家委会成员须来自班级家委会")
+        if len(set(classes)) != len(classes):
+            raise Invalid("body.members", "每个班级家委会推选一名成员 (one member per class committee)")
+    record = committee.model_dump(mode="json") | {
+        "committee_id": new_id("cmt"),
+        "district_id": school["district_id"],
+        "school_id": school["school_id"],
+    }
+    return Change(COMMITTEES, record["committee_id"], 1, record, (), _actor(caller), "家长委员会")

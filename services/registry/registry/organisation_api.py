@@ -2,8 +2,10 @@ from typing import Annotated
 
 from contracts.events.registry import TermKind
 from fastapi import APIRouter, Path
-from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.auth import CurrentCaller, Role, ensure_visible
+from service_kit.storage import Document
 
+from registry import domain
 from registry import organisation as org
 from registry.api import StoreDep
 
@@ -107,3 +109,89 @@ async def read_agreement(agreement_id: str, caller: CurrentCaller, store: StoreD
     agreement = await store.get(org.AGREEMENTS, agreement_id)
     ensure_visible(agreement is not None and org.may_read_agreement(caller, agreement), "共建协议")
     return org.AgreementPublic.model_validate(agreement)
+
+
+async def _classes(store: StoreDep, class_ids: list[str] | None) -> dict[str, Document | None]:
+    return {class_id: await store.class_(class_id) for class_id in class_ids or []}
+
+
+@router.post(
+    "/schools/{school_id}/staff", status_code=201, response_model=org.StaffPublic, tags=["staff 教职工"]
+)
+async def hire_staff(
+    school_id: str, staff: org.StaffCreate, caller: CurrentCaller, store: StoreDep
+) -> org.StaffPublic:
+    """登记教职工及任教班级 (a school admin)."""
+    change = org.hire_staff(
+        caller, await store.school(school_id), staff, await _classes(store, staff.class_ids)
+    )
+    await store.record(change)
+    return org.StaffPublic.model_validate(change.state | {"version": 1})
+
+
+@router.patch("/staff/{staff_id}", response_model=org.StaffPublic, tags=["staff 教职工"])
+async def change_staff(
+    staff_id: str, update: org.StaffUpdate, caller: CurrentCaller, store: StoreDep
+) -> org.StaffPublic:
+    """修改教职工角色或任教班级 (a school admin)."""
+    current = await store.get(org.STAFF, staff_id)
+    change = org.change_staff(caller, current, update, await _classes(store, update.class_ids))
+    await store.record(change)
+    return org.StaffPublic.model_validate(change.state | {"version": change.version})
+
+
+@router.get("/schools/{school_id}/staff", response_model=list[org.StaffPublic], tags=["staff 教职工"])
+async def list_staff(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[org.StaffPublic]:
+    """教职工名单 (the school admin and the bureau)."""
+    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
+    staff = await store.find(org.STAFF, {"district_id": caller.district_id, "school_id": school_id})
+    return [org.StaffPublic.model_validate(s) for s in staff]
+
+
+@router.post(
+    "/schools/{school_id}/committees",
+    status_code=201,
+    response_model=org.CommitteePublic,
+    tags=["committees 家委会"],
+)
+async def form_committee(
+    school_id: str, committee: org.CommitteeCreate, caller: CurrentCaller, store: StoreDep
+) -> org.CommitteePublic:
+    """成立家长委员会 (class: 5–7 parents of the class; school: one elected from each class committee)."""
+    school = await store.school(school_id)
+    guardians = {m.guardian_id: await store.guardian(m.guardian_id) for m in committee.members}
+    class_students = (
+        {s["student_id"] for s in await store.students_of(committee.class_id)}
+        if committee.class_id
+        else set()
+    )
+    class_committees = await store.find(
+        org.COMMITTEES, {"district_id": caller.district_id, "school_id": school_id, "level": "class"}
+    )
+    change = org.form_committee(caller, school, committee, guardians, class_students, class_committees)
+    await store.record(change)
+    return org.CommitteePublic.model_validate(change.state | {"version": 1})
+
+
+@router.get(
+    "/schools/{school_id}/committees", response_model=list[org.CommitteePublic], tags=["committees 家委会"]
+)
+async def list_committees(
+    school_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[org.CommitteePublic]:
+    """家长委员会 (school staff and the bureau)."""
+    ensure_visible(
+        caller.sees_school(caller.district_id, school_id) and caller.role is not Role.guardian, "学校"
+    )
+    committees = await store.find(org.COMMITTEES, {"district_id": caller.district_id, "school_id": school_id})
+    return [org.CommitteePublic.model_validate(c) for c in committees]
+
+
+@router.get("/schools/{school_id}/care-counts", response_model=dict[str, int], tags=["students 学生"])
+async def care_counts(school_id: str, caller: CurrentCaller, store: StoreDep) -> dict[str, int]:
+    """关爱学生人数 (the bureau and the school admin see care categories as counts only)."""
+    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
+    students = await store.find(
+        domain.STUDENTS, {"district_id": caller.district_id, "school_id": school_id, "status": "enrolled"}
+    )
+    return domain.care_counts(students)
