@@ -307,3 +307,46 @@ async def test_guardian_contacts_travel_only_on_the_internal_topic(registry, rea
     assert event["payload"]["contacts"]["phone"] == "13812341234"
     assert event["payload"]["student_ids"] == [student_id]
     assert "13812341234" not in str(public)
+
+
+async def test_a_guardian_of_two_children_and_a_changed_preference_reach_the_internal_topic(
+    registry, read_topic
+):
+    school = await new_school(registry)
+    class_id = await new_class(registry, school)
+    first = (await enrol(registry, school, class_id, "G001")).json()["student_id"]
+    second = (await enrol(registry, school, class_id, "G002", name="阿依古丽弟弟", gender="男")).json()[
+        "student_id"
+    ]
+    guardian_id = (await add_guardian(registry, school, first)).json()["guardian_id"]
+    admin = auth(Role.school_admin, school)
+
+    linked = await registry.post(f"/v1/guardians/{guardian_id}/students/{second}", headers=admin)
+    twice = await registry.post(f"/v1/guardians/{guardian_id}/students/{second}", headers=admin)
+    changed = await registry.patch(
+        f"/v1/guardians/{guardian_id}",
+        json={"preferred_channel": "wechat", "consent_non_essential": False},
+        headers=admin,
+    )
+    bad_phone = await registry.patch(f"/v1/guardians/{guardian_id}", json={"phone": "12345"}, headers=admin)
+    of_second = await registry.get(f"/v1/students/{second}/guardians", headers=admin)
+
+    assert linked.status_code == 204
+    assert twice.status_code == 409
+    assert changed.status_code == 200
+    assert bad_phone.status_code == 422
+    assert bad_phone.json()["errors"][0]["field"] == "body.phone"
+    assert [g["guardian_id"] for g in of_second.json()] == [guardian_id]
+
+    def versions(messages):
+        return [
+            m["payload"]
+            for m in messages
+            if m.get("event_type") == "guardian-changed" and m["payload"]["guardian_id"] == guardian_id
+        ]
+
+    latest = versions(await read_topic(INTERNAL_REGISTRY_V1, lambda ms: len(versions(ms)) >= 3))[-1]
+    assert latest["version"] == 3
+    assert latest["student_ids"] == [first, second]
+    assert latest["preferred_channel"] == "wechat"
+    assert latest["consent_non_essential"] is False

@@ -193,6 +193,23 @@ async def list_guardians(
     return [domain.guardian_public(caller, student, g) for g in await store.guardians_of(student_id)]
 
 
+@router.patch("/guardians/{guardian_id}", response_model=domain.GuardianContact, tags=["guardians 家长"])
+async def change_guardian(
+    guardian_id: str, update: domain.GuardianUpdate, caller: CurrentCaller, store: StoreDep
+) -> domain.GuardianContact:
+    """修改家长联系方式与通知偏好 (the school admin)."""
+    change = domain.change_guardian(caller, await store.guardian(guardian_id), update)
+    await store.record(change)
+    return domain.GuardianContact.model_validate(change.state)
+
+
+@router.post("/guardians/{guardian_id}/students/{student_id}", status_code=204, tags=["guardians 家长"])
+async def link_guardian(guardian_id: str, student_id: str, caller: CurrentCaller, store: StoreDep) -> None:
+    """关联另一个孩子 (a guardian of several students; the school admin)."""
+    change = domain.link_guardian(caller, await store.guardian(guardian_id), await store.student(student_id))
+    await store.record(change)
+
+
 @router.get(
     "/students/{student_id}/guardians/{guardian_id}/contact",
     response_model=domain.GuardianContact,

@@ -444,6 +444,58 @@ def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCre
     )
 
 
+class GuardianUpdate(Record):
+    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
+    messaging_handle: str | None = Field(default=None, max_length=60)
+    preferred_channel: Channel | None = None
+    language: Literal["zh-CN", "en"] | None = None
+    consent_non_essential: bool | None = None
+
+
+def may_manage_guardian(caller: Caller, guardian: Document) -> bool:
+    return caller.role is Role.school_admin and caller.sees_school(
+        guardian["district_id"], guardian["school_id"]
+    )
+
+
+def change_guardian(caller: Caller, current: Document | None, update: GuardianUpdate) -> Change:
+    ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
+    assert current is not None
+    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    version = current["version"] + 1
+    return Change(
+        GUARDIANS,
+        current["guardian_id"],
+        version,
+        record,
+        (guardian_event(record, version),),
+        _actor(caller),
+        "家长",
+    )
+
+
+def link_guardian(caller: Caller, current: Document | None, student: Document | None) -> Change:
+    """A guardian may have several children at the school: link another student to them."""
+    ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
+    ensure_visible(student is not None and may_manage_student(caller, student), "学生")
+    assert current is not None
+    assert student is not None
+    if student["student_id"] in current["student_ids"]:
+        raise Problem(409, "already-linked", "该学生已关联此家长")
+    record = _without_meta(current) | {"student_ids": [*current["student_ids"], student["student_id"]]}
+    version = current["version"] + 1
+    return Change(
+        GUARDIANS,
+        current["guardian_id"],
+        version,
+        record,
+        (guardian_event(record, version),),
+        _actor(caller),
+        "家长",
+    )
+
+
 def contacts_guardians(caller: Caller, student: Document) -> bool:
     """Roles whose work is to contact guardians: the class's teachers and the school admin."""
     return caller.role in (Role.teacher, Role.school_admin) and may_read_student(caller, student)
