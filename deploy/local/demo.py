@@ -1,7 +1,9 @@
-"""A small demo district (叶城县 sample names from DOMAIN.md), seeded through the services' APIs.
+"""A small demo district (叶城县, with the sample names of DOMAIN.md), seeded through the APIs.
 
-Until the registry holds schools and classes, the demo logs home visits through scheduling and
-prints tokens to explore with. Seeding runs once: a district that already has visits is left alone.
+The bureau registers six schools, pairs 叶城县第九小学 with 良舍小学 and sets the autumn term;
+two schools import class rosters (students, guardians, care categories); 松山街道中心小学 signs a
+co-building agreement with 文化路派出所; teachers log home visits. A district that already has
+schools is left as it is, so `make up` can run again.
 """
 
 import time
@@ -11,83 +13,175 @@ import httpx
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
+REGISTRY = "http://127.0.0.1:8001"
 SCHEDULING = "http://127.0.0.1:8002"
 REPORTING = "http://127.0.0.1:8004"
 DISTRICT = "d-yecheng"
 
-SCHOOLS = {
-    "sch-yecheng-9": "叶城县第九小学",
-    "sch-chengmingyao": "澄铭窯小学",
-    "sch-liangshe": "良舍小学",
-    "sch-liuwanglou": "刘王楼初中",
-    "sch-danyang": "丹阳小学",
-    "sch-songshan": "松山街道中心小学",
-}
-
-# (school, class, teacher, number of students visited)
-VISITS = [
-    ("sch-yecheng-9", "cls-3-2", "stf-yc9-0012", 6),
-    ("sch-yecheng-9", "cls-5-1", "stf-yc9-0031", 4),
-    ("sch-liangshe", "cls-4-1", "stf-ls-0007", 3),
-    ("sch-liuwanglou", "cls-8-3", "stf-lwl-0102", 5),
-    ("sch-songshan", "cls-1-2", "stf-ss-0044", 2),
+SCHOOLS = [
+    ("叶城县第九小学", "primary", "urban"),
+    ("澄铭窯小学", "primary", "rural"),
+    ("良舍小学", "primary", "rural"),
+    ("刘王楼初中", "junior", "rural"),
+    ("丹阳小学", "primary", "urban"),
+    ("松山街道中心小学", "primary", "urban"),
 ]
+ROSTER_SCHOOLS = {"叶城县第九小学": ["三年级2班", "五年级1班"], "良舍小学": ["四年级1班"]}
+GIVEN = ["阿依古丽", "李明", "王芳", "买买提", "张伟", "刘洋", "陈静", "努尔", "赵磊", "孙丽"]
 MODES = ["in_person", "phone", "in_person", "video", "school_visit"]
 
 
-def token(
+def headers(
     settings: ServiceSettings,
     role: Role,
     school: str | None = None,
     classes: list[str] | None = None,
     subject: str = "demo",
-) -> str:
-    return mint_token(
+) -> dict[str, str]:
+    token = mint_token(
         settings, subject=subject, role=role, district_id=DISTRICT, school_id=school, class_ids=classes
     )
+    return {"authorization": f"Bearer {token}"}
+
+
+def roster_csv(school_index: int, class_names: list[str]) -> bytes:
+    lines = ["姓名,性别,学号,班级,家长姓名,关系,联系电话,留守儿童,困难家庭"]
+    for c, class_name in enumerate(class_names):
+        for n, given in enumerate(GIVEN):
+            number = f"2026{school_index}{c}{n:02d}"
+            lines.append(
+                f"{given},{'女' if n % 2 == 0 else '男'},{number},{class_name},{given}家长,"
+                f"{'母亲' if n % 3 else '祖父母'},139{school_index}{c}{n:06d},{'是' if n % 4 == 0 else '否'},"
+                f"{'是' if n == 5 else '否'}"
+            )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def seed(http: httpx.Client, settings: ServiceSettings) -> None:
+    bureau = headers(settings, Role.bureau, subject="bureau-demo")
+    ids = {}
+    for name, level, setting in SCHOOLS:
+        answer = http.post(
+            f"{REGISTRY}/v1/schools", json={"name": name, "level": level, "setting": setting}, headers=bureau
+        )
+        answer.raise_for_status()
+        ids[name] = answer.json()["school_id"]
+    http.post(
+        f"{REGISTRY}/v1/pairs",
+        headers=bureau,
+        json={
+            "supporting_school_id": ids["叶城县第九小学"],
+            "supported_school_ids": [ids["良舍小学"]],
+            "starts_on": "2026-09-01",
+        },
+    ).raise_for_status()
+    http.put(
+        f"{REGISTRY}/v1/terms/2026-2027/autumn",
+        headers=bureau,
+        json={
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-01-20",
+            "holidays": [{"name": "国庆节", "starts_on": "2026-10-01", "ends_on": "2026-10-07"}],
+        },
+    ).raise_for_status()
+    for index, (name, class_names) in enumerate(ROSTER_SCHOOLS.items(), start=1):
+        admin = headers(settings, Role.school_admin, ids[name], subject=f"admin-{index}")
+        for class_name in class_names:
+            http.post(
+                f"{REGISTRY}/v1/schools/{ids[name]}/classes",
+                headers=admin,
+                json={"grade": "一二三四五六".index(class_name[0]) + 1, "name": class_name},
+            ).raise_for_status()
+        http.post(
+            f"{REGISTRY}/v1/schools/{ids[name]}/roster?dry_run=false",
+            content=roster_csv(index, class_names),
+            headers=admin | {"content-type": "text/csv"},
+        ).raise_for_status()
+    songshan = ids["松山街道中心小学"]
+    admin = headers(settings, Role.school_admin, songshan, subject="admin-songshan")
+    partner = http.post(
+        f"{REGISTRY}/v1/schools/{songshan}/partners",
+        headers=admin,
+        json={"name": "文化路派出所", "kind": "police_station", "contact_person": "王警官"},
+    ).json()
+    http.post(
+        f"{REGISTRY}/v1/partners/{partner['partner_id']}/agreements",
+        headers=admin,
+        json={
+            "title": "警校共建协议书",
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-07-15",
+            "commitments": ["法制讲座「珍惜生命、远离毒品」", "上下学护学岗"],
+            "signed_on": "2026-09-10",
+        },
+    ).raise_for_status()
+    print(
+        f"[demo] registered {len(SCHOOLS)} schools, a 结对帮扶 pair, the autumn term, "
+        f"{sum(len(c) for c in ROSTER_SCHOOLS.values()) * len(GIVEN)} students with guardians, "
+        "and a co-building agreement"
+    )
+
+
+def log_visits(http: httpx.Client, settings: ServiceSettings, school_id: str) -> int:
+    admin = headers(settings, Role.school_admin, school_id)
+    logged = 0
+    for klass in http.get(f"{REGISTRY}/v1/schools/{school_id}/classes", headers=admin).json():
+        teacher = headers(
+            settings, Role.teacher, school_id, [klass["class_id"]], f"teacher-{klass['class_id'][-4:]}"
+        )
+        students = http.get(f"{REGISTRY}/v1/classes/{klass['class_id']}/students", headers=admin).json()
+        for n, student in enumerate(students[:6]):
+            http.post(
+                f"{SCHEDULING}/v1/home-visits",
+                headers=teacher,
+                json={
+                    "student_id": student["student_id"],
+                    "class_id": klass["class_id"],
+                    "visited_on": (date.today() - timedelta(days=3 + n)).isoformat(),
+                    "mode": MODES[n % len(MODES)],
+                    "topics": ["学习习惯", "安全教育"],
+                },
+            ).raise_for_status()
+            logged += 1
+    return logged
 
 
 def main() -> None:
     settings = ServiceSettings()
-    bureau = token(settings, Role.bureau, subject="bureau-demo")
-    with httpx.Client(timeout=10) as http:
-        auth = {"authorization": f"Bearer {bureau}"}
-        already = http.get(f"{REPORTING}/v1/schools/sch-yecheng-9/home-visits", headers=auth).json()
-        if already.get("visits_logged", 0) == 0:
-            logged = 0
-            for school, class_id, teacher, students in VISITS:
-                headers = {
-                    "authorization": f"Bearer {token(settings, Role.teacher, school, [class_id], teacher)}"
-                }
-                for n in range(students):
-                    answer = http.post(
-                        f"{SCHEDULING}/v1/home-visits",
-                        headers=headers,
-                        json={
-                            "student_id": f"stu-{school[4:]}-{class_id[4:]}-{n:02d}",
-                            "class_id": class_id,
-                            "visited_on": (date.today() - timedelta(days=3 + n)).isoformat(),
-                            "mode": MODES[n % len(MODES)],
-                            "topics": ["学习习惯", "安全教育"],
-                        },
-                    )
-                    answer.raise_for_status()
-                    logged += 1
-            for _ in range(100):  # the visits reach reporting through the change relay and Kafka
-                if http.get(f"{REPORTING}/v1/schools/sch-yecheng-9/home-visits", headers=auth).json()[
-                    "visits_logged"
-                ]:
-                    break
-                time.sleep(0.2)
-            schools = len({school for school, *_ in VISITS})
-            print(f"[demo] logged {logged} home visits (家访) in {schools} of {len(SCHOOLS)} schools")
-        print("[demo] schools:", ", ".join(f"{name} ({school})" for school, name in SCHOOLS.items()))
-        teacher = token(settings, Role.teacher, "sch-yecheng-9", ["cls-3-2"], "stf-yc9-0012")
-        print(f"[demo] bureau token (教育局):   {bureau}")
-        print(f"[demo] teacher token (班主任): {teacher}")
+    bureau = headers(settings, Role.bureau, subject="bureau-demo")
+    with httpx.Client(timeout=30) as http:
+        if not http.get(f"{REGISTRY}/v1/schools", headers=bureau).json():
+            seed(http, settings)
+            schools = {
+                s["name"]: s["school_id"] for s in http.get(f"{REGISTRY}/v1/schools", headers=bureau).json()
+            }
+            visits = sum(log_visits(http, settings, schools[name]) for name in ROSTER_SCHOOLS)
+            print(f"[demo] logged {visits} home visits (家访)")
+        schools = {
+            s["name"]: s["school_id"] for s in http.get(f"{REGISTRY}/v1/schools", headers=bureau).json()
+        }
+        yecheng = schools["叶城县第九小学"]
+        for _ in range(100):  # visits reach reporting through the change relay and Kafka
+            if (
+                http.get(f"{REPORTING}/v1/schools/{yecheng}/home-visits", headers=bureau)
+                .json()
+                .get("visits_logged")
+            ):
+                break
+            time.sleep(0.2)
+        classes = http.get(
+            f"{REGISTRY}/v1/schools/{yecheng}/classes", headers=headers(settings, Role.school_admin, yecheng)
+        ).json()
+        teacher = headers(settings, Role.teacher, yecheng, [classes[0]["class_id"]], "teacher-demo")
+        print("[demo] schools:", ", ".join(f"{name} ({school_id})" for name, school_id in schools.items()))
+        print(f"[demo] bureau token (教育局):   {bureau['authorization'].split()[1]}")
         print(
-            '[demo] try: curl -H "Authorization: Bearer <bureau token>" '
-            f"{REPORTING}/v1/schools/sch-yecheng-9/home-visits"
+            f"[demo] teacher token (班主任 of {classes[0]['name']}, 叶城县第九小学): "
+            f"{teacher['authorization'].split()[1]}"
+        )
+        print(
+            f'[demo] try: curl -H "Authorization: Bearer <bureau token>" '
+            f"{REPORTING}/v1/schools/{yecheng}/home-visits"
         )
 
 
