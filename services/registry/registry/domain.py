@@ -519,7 +519,10 @@ class AuditEntry(BaseModel):
     at: datetime
     who: str
     role: str
-    action: str = Field(description="change:students, change:guardians or read:guardian-contact")
+    action: str = Field(
+        description="change:students, change:guardians, change:roster_imports (every row of an import) "
+        "or read:guardian-contact"
+    )
     record_id: str
     version: int | None
 

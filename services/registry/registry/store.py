@@ -4,7 +4,7 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from registry.domain import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, policy_id
-from registry.roster import SchoolRoster
+from registry.roster import ROSTER_IMPORTS, SchoolRoster
 
 STUDENT_NUMBERS = "student_numbers"
 CONTACT_READS = "contact_reads"
@@ -89,7 +89,7 @@ class RegistryStore:
                 "version": c["version"],
             }
             for c in changes
-            if c["collection"] in (STUDENTS, GUARDIANS)
+            if c["collection"] in (STUDENTS, GUARDIANS, ROSTER_IMPORTS)
         ] + [
             {
                 "at": r["at"],

@@ -1,0 +1,101 @@
+from datetime import date
+
+import pytest
+from registry import roster
+from service_kit.auth import Caller, Role
+
+ADMIN = Caller("adm", Role.school_admin, "d-yecheng", "sch-1")
+CLASS = {
+    "class_id": "cls-a",
+    "school_id": "sch-1",
+    "district_id": "d-yecheng",
+    "grade": 3,
+    "status": "active",
+    "name": "三年级2班",
+}
+HEADER = "姓名,性别,学号,班级,家长姓名,关系,联系电话,留守儿童,困难家庭"
+
+
+def known(**students) -> roster.SchoolRoster:
+    return roster.SchoolRoster(
+        school={"school_id": "sch-1", "district_id": "d-yecheng"},
+        classes_by_name={"三年级2班": CLASS},
+        students_by_number=students,
+        guardians_by_student={},
+        enrolled={"cls-a": len(students)},
+    )
+
+
+def rows(*lines: str) -> list[dict[str, str]]:
+    return roster.read_rows(("\n".join([HEADER, *lines]) + "\n").encode(), "text/csv")
+
+
+def test_gbk_csv_is_read_like_utf8():
+    text = HEADER + "\n阿依古丽,女,R1,三年级2班,妈妈,母亲,13800000001,是,否\n"
+
+    assert roster.read_rows(text.encode("gbk"), "text/csv") == roster.read_rows(text.encode(), "text/csv")
+
+
+def test_undecodable_csv_says_which_encodings_to_use():
+    with pytest.raises(roster.RosterUnreadable) as refused:
+        roster.read_rows(HEADER.encode() + b"\n\x80\xff\x80,\n", "text/csv")
+
+    assert refused.value.status == 422
+    assert "UTF-8 或 GBK" in refused.value.detail
+
+
+def test_missing_required_column_is_named():
+    with pytest.raises(roster.Problem) as refused:
+        roster.read_rows("姓名,性别,班级\n张三,男,三年级2班\n".encode(), "text/csv")
+
+    assert refused.value.errors == [{"field": "column 学号", "message": "required column missing"}]
+
+
+def test_every_bad_row_is_reported_with_its_column():
+    problems = roster.check_rows(
+        rows(
+            "张三,男,R1,三年级2班,,,,否,否",
+            "李四,男,R1,三年级2班,,,,否,否",
+            ",女,R3,九年级1班,王五家长,父亲,123,也许,否",
+        ),
+        known(),
+    )
+
+    assert [(p.row, p.column) for p in problems] == [
+        (3, "学号"),
+        (4, "姓名"),
+        (4, "班级"),
+        (4, "联系电话"),
+        (4, "留守儿童"),
+    ]
+
+
+def test_reimport_plans_updates_of_the_students_it_created():
+    first, change = roster.plan_import(
+        ADMIN,
+        rows("张三,男,R1,三年级2班,张妈妈,母亲,13800000001,是,否"),
+        known(),
+        date(2026, 9, 1),
+        dry_run=False,
+    )
+    student = next(a for a in change.also if a.collection == "students")
+    existing = student.state | {"_id": student.aggregate_id, "version": 1}
+
+    again, _ = roster.plan_import(
+        ADMIN,
+        rows("张三,男,R1,三年级2班,张妈妈,母亲,13800000001,否,是"),
+        known(R1=existing),
+        date(2026, 9, 2),
+        dry_run=True,
+    )
+
+    assert (first.students_created, first.guardians_created) == (1, 1)
+    assert (again.students_created, again.students_updated) == (0, 1)
+    assert student.state["care_categories"] == ["left_behind"]
+
+
+def test_only_school_admins_import():
+    with pytest.raises(roster.domain.Forbidden):
+        roster.plan_import(
+            Caller("t", Role.teacher, "d-yecheng", "sch-1"), [], known(), date(2026, 9, 1), True
+        )
