@@ -79,7 +79,9 @@ async def test_commit_applies_every_row_and_reimport_updates_instead_of_duplicat
         f"/v1/students/{listed[0]['student_id']}/guardians", headers=registry.auth(Role.school_admin, school)
     )
     assert [g["phone"] for g in guardians.json()] == ["138****0001"]
-    audit = await registry.http.get(f"/v1/schools/{school}/audit", headers=registry.auth(Role.school_admin, school))
+    audit = await registry.http.get(
+        f"/v1/schools/{school}/audit", headers=registry.auth(Role.school_admin, school)
+    )
     assert [e["action"] for e in audit.json()].count("change:roster_imports") == 2
 
 

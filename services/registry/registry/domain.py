@@ -2,9 +2,10 @@
 and what the store knows (counts, existence); each rule answers the change to record."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
+from contracts.envelope import Contract, Event
 from contracts.events.registry import (
     CareCategory,
     Channel,
@@ -30,6 +31,7 @@ from service_kit.changes import Change
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
+E = TypeVar("E", bound=Event)
 SCHOOLS, CLASSES, STUDENTS, GUARDIANS, POLICIES = "schools", "classes", "students", "guardians", "policies"
 # 11-digit mainland mobile numbers (13x–19x).
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
@@ -54,13 +56,23 @@ class StudentNumberTaken(Problem):
         )
 
 
-def _actor(caller: Caller) -> dict[str, str]:
+def actor_of(caller: Caller) -> dict[str, str]:
     return {"subject": caller.subject, "role": caller.role.value}
 
 
 def _require(caller: Caller, *roles: Role) -> None:
     if caller.role not in roles:
         raise Forbidden(f"角色 {caller.role.value} 无权进行此操作")
+
+
+def announce(event: type[E], record: Document, payload: Contract, school_id: str | None = None) -> E:
+    """An event of this service about ``record``, keyed by the record's school."""
+    return event(
+        producer=PRODUCER,
+        district_id=record["district_id"],
+        school_id=school_id or record["school_id"],
+        payload=payload,
+    )
 
 
 def new_id(prefix: str) -> str:
@@ -100,11 +112,10 @@ class SchoolPublic(BaseModel):
 
 
 def school_change(caller: Caller, school: Document, version: int) -> Change:
-    event = SchoolChangedV1(
-        producer=PRODUCER,
-        district_id=school["district_id"],
-        school_id=school["school_id"],
-        payload=SchoolChanged(
+    event = announce(
+        SchoolChangedV1,
+        school,
+        SchoolChanged(
             school_id=school["school_id"],
             name=school["name"],
             level=school["level"],
@@ -113,7 +124,7 @@ def school_change(caller: Caller, school: Document, version: int) -> Change:
             version=version,
         ),
     )
-    return Change(SCHOOLS, school["school_id"], version, school, (event,), _actor(caller), "学校")
+    return Change(SCHOOLS, school["school_id"], version, school, (event,), actor_of(caller), "学校")
 
 
 def register_school(caller: Caller, school: SchoolCreate) -> Change:
@@ -134,7 +145,7 @@ def change_school(caller: Caller, current: Document | None, update: SchoolUpdate
     )
     assert current is not None
     _require(caller, Role.bureau)
-    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     return school_change(caller, record, current["version"] + 1)
 
 
@@ -163,11 +174,10 @@ class ClassPublic(BaseModel):
 
 
 def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
-    return ClassChangedV1(
-        producer=PRODUCER,
-        district_id=klass["district_id"],
-        school_id=klass["school_id"],
-        payload=ClassChanged(
+    return announce(
+        ClassChangedV1,
+        klass,
+        ClassChanged(
             class_id=klass["class_id"],
             grade=klass["grade"],
             status=klass["status"],
@@ -189,7 +199,7 @@ def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> C
         "school_id": school["school_id"],
         "status": RecordStatus.active.value,
     }
-    return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), _actor(caller), "班级")
+    return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), actor_of(caller), "班级")
 
 
 def may_read_class(caller: Caller, klass: Document) -> bool:
@@ -233,11 +243,10 @@ class StudentPublic(BaseModel):
 
 
 def student_events(student: Document, version: int, classes: list[tuple[Document, int]]) -> tuple[Any, ...]:
-    internal = StudentChangedV1(
-        producer=PRODUCER,
-        district_id=student["district_id"],
-        school_id=student["school_id"],
-        payload=StudentChanged(
+    internal = announce(
+        StudentChangedV1,
+        student,
+        StudentChanged(
             student_id=student["student_id"],
             class_id=student["class_id"],
             status=student["status"],
@@ -269,13 +278,13 @@ def enrol_student(
         ],
     }
     events = student_events(record, 1, [(klass, enrolled + 1)])
-    return Change(STUDENTS, record["student_id"], 1, record, events, _actor(caller), "学生")
+    return Change(STUDENTS, record["student_id"], 1, record, events, actor_of(caller), "学生")
 
 
 def change_student(caller: Caller, current: Document | None, update: StudentUpdate) -> Change:
     ensure_visible(current is not None and may_manage_student(caller, current), "学生")
     assert current is not None
-    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     return Change(
         STUDENTS,
@@ -283,7 +292,7 @@ def change_student(caller: Caller, current: Document | None, update: StudentUpda
         version,
         record,
         student_events(record, version, []),
-        _actor(caller),
+        actor_of(caller),
         "学生",
     )
 
@@ -319,7 +328,7 @@ def transfer_student(
     history = [*current["history"]]
     history[-1] = history[-1] | {"to": on}
     history.append({"school_id": target["school_id"], "class_id": target["class_id"], "from": on})
-    record = _without_meta(current) | {
+    record = without_meta(current) | {
         "class_id": target["class_id"],
         "school_id": target["school_id"],
         "history": history,
@@ -327,7 +336,7 @@ def transfer_student(
     old_class, old_count, new_count = classes_now
     version = current["version"] + 1
     events = student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
-    return Change(STUDENTS, current["student_id"], version, record, events, _actor(caller), "学生")
+    return Change(STUDENTS, current["student_id"], version, record, events, actor_of(caller), "学生")
 
 
 def may_manage_student(caller: Caller, student: Document) -> bool:
@@ -408,11 +417,10 @@ class GuardianContact(BaseModel):
 
 
 def guardian_event(guardian: Document, version: int) -> GuardianChangedV1:
-    return GuardianChangedV1(
-        producer=PRODUCER,
-        district_id=guardian["district_id"],
-        school_id=guardian["school_id"],
-        payload=GuardianChanged(
+    return announce(
+        GuardianChangedV1,
+        guardian,
+        GuardianChanged(
             guardian_id=guardian["guardian_id"],
             student_ids=guardian["student_ids"],
             contacts=GuardianContacts(
@@ -440,7 +448,7 @@ def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCre
         "student_ids": [student["student_id"]],
     }
     return Change(
-        GUARDIANS, record["guardian_id"], 1, record, (guardian_event(record, 1),), _actor(caller), "家长"
+        GUARDIANS, record["guardian_id"], 1, record, (guardian_event(record, 1),), actor_of(caller), "家长"
     )
 
 
@@ -462,7 +470,7 @@ def may_manage_guardian(caller: Caller, guardian: Document) -> bool:
 def change_guardian(caller: Caller, current: Document | None, update: GuardianUpdate) -> Change:
     ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
     assert current is not None
-    record = _without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     return Change(
         GUARDIANS,
@@ -470,7 +478,7 @@ def change_guardian(caller: Caller, current: Document | None, update: GuardianUp
         version,
         record,
         (guardian_event(record, version),),
-        _actor(caller),
+        actor_of(caller),
         "家长",
     )
 
@@ -483,7 +491,7 @@ def link_guardian(caller: Caller, current: Document | None, student: Document | 
     assert student is not None
     if student["student_id"] in current["student_ids"]:
         raise Problem(409, "already-linked", "该学生已关联此家长")
-    record = _without_meta(current) | {"student_ids": [*current["student_ids"], student["student_id"]]}
+    record = without_meta(current) | {"student_ids": [*current["student_ids"], student["student_id"]]}
     version = current["version"] + 1
     return Change(
         GUARDIANS,
@@ -491,7 +499,7 @@ def link_guardian(caller: Caller, current: Document | None, student: Document | 
         version,
         record,
         (guardian_event(record, version),),
-        _actor(caller),
+        actor_of(caller),
         "家长",
     )
 
@@ -607,10 +615,10 @@ def revise_policy(caller: Caller, school_year: str, stored: Document | None, upd
         version,
         record,
         (event,),
-        _actor(caller),
+        actor_of(caller),
         "区级政策",
     )
 
 
-def _without_meta(document: Document) -> Document:
+def without_meta(document: Document) -> Document:
     return {k: v for k, v in document.items() if k not in ("_id", "version")}

@@ -24,7 +24,17 @@ from service_kit.changes import Change
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
-from registry.domain import DISTRICT_KEY, MOBILE_PATTERN, PRODUCER, Forbidden, Record, new_id
+from registry.domain import (
+    DISTRICT_KEY,
+    MOBILE_PATTERN,
+    PRODUCER,
+    Forbidden,
+    Record,
+    actor_of,
+    announce,
+    new_id,
+    without_meta,
+)
 
 TERMS, PAIRS, PARTNERS, AGREEMENTS = "terms", "pairs", "partners", "agreements"
 
@@ -32,10 +42,6 @@ TERMS, PAIRS, PARTNERS, AGREEMENTS = "terms", "pairs", "partners", "agreements"
 class Invalid(Problem):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(422, "invalid", reason, errors=[{"field": field, "message": reason}])
-
-
-def _actor(caller: Caller) -> dict[str, str]:
-    return {"subject": caller.subject, "role": caller.role.value}
 
 
 def _next_version(current: Document | None) -> int:
@@ -97,7 +103,7 @@ def set_term(
         version,
         record,
         (event,),
-        _actor(caller),
+        actor_of(caller),
         "学期",
     )
 
@@ -136,7 +142,7 @@ def create_pair(caller: Caller, pair: PairCreate, schools: dict[str, Document | 
         school_id=pair.supporting_school_id,
         payload=PairChanged(pair_id=record["pair_id"], version=1, **pair.model_dump()),
     )
-    return Change(PAIRS, record["pair_id"], 1, record, (event,), _actor(caller), "结对")
+    return Change(PAIRS, record["pair_id"], 1, record, (event,), actor_of(caller), "结对")
 
 
 def pair_involves(caller: Caller, pair: Document) -> bool:
@@ -177,15 +183,12 @@ def register_partner(caller: Caller, school: Document | None, partner: PartnerCr
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    event = PartnerChangedV1(
-        producer=PRODUCER,
-        district_id=school["district_id"],
-        school_id=school["school_id"],
-        payload=PartnerChanged(
-            partner_id=record["partner_id"], name=partner.name, kind=partner.kind, version=1
-        ),
+    event = announce(
+        PartnerChangedV1,
+        school,
+        PartnerChanged(partner_id=record["partner_id"], name=partner.name, kind=partner.kind, version=1),
     )
-    return Change(PARTNERS, record["partner_id"], 1, record, (event,), _actor(caller), "共建单位")
+    return Change(PARTNERS, record["partner_id"], 1, record, (event,), actor_of(caller), "共建单位")
 
 
 class AgreementCreate(Record):
@@ -214,11 +217,10 @@ class AgreementPublic(AgreementCreate):
 
 
 def agreement_event(agreement: Document, partner: Document, version: int) -> AgreementChangedV1:
-    return AgreementChangedV1(
-        producer=PRODUCER,
-        district_id=agreement["district_id"],
-        school_id=agreement["school_id"],
-        payload=AgreementChanged(
+    return announce(
+        AgreementChangedV1,
+        agreement,
+        AgreementChanged(
             agreement_id=agreement["agreement_id"],
             partner_id=agreement["partner_id"],
             partner_kind=partner["kind"],
@@ -257,7 +259,7 @@ def sign_agreement(caller: Caller, partner: Document | None, agreement: Agreemen
         1,
         record,
         (agreement_event(record, partner, 1),),
-        _actor(caller),
+        actor_of(caller),
         "共建协议",
     )
 
@@ -272,9 +274,7 @@ def change_agreement(
     assert partner is not None
     if caller.role is not Role.school_admin:
         raise Forbidden("共建协议由学校管理员修改")
-    record = {k: v for k, v in current.items() if k not in ("_id", "version")} | update.model_dump(
-        mode="json", exclude_none=True
-    )
+    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     return Change(
         AGREEMENTS,
@@ -282,7 +282,7 @@ def change_agreement(
         version,
         record,
         (agreement_event(record, partner, version),),
-        _actor(caller),
+        actor_of(caller),
         "共建协议",
     )
 
@@ -352,7 +352,7 @@ def hire_staff(
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    return Change(STAFF, record["staff_id"], 1, record, (), _actor(caller), "教职工")
+    return Change(STAFF, record["staff_id"], 1, record, (), actor_of(caller), "教职工")
 
 
 def change_staff(
@@ -366,10 +366,8 @@ def change_staff(
         raise Forbidden("教职工由学校管理员修改")
     if update.class_ids is not None:
         _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
-    record = {k: v for k, v in current.items() if k not in ("_id", "version")} | update.model_dump(
-        mode="json", exclude_none=True
-    )
-    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), _actor(caller), "教职工")
+    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), actor_of(caller), "教职工")
 
 
 # Parent committees (家长委员会) -----------------------------------------------------------------
@@ -451,4 +449,4 @@ def form_committee(
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    return Change(COMMITTEES, record["committee_id"], 1, record, (), _actor(caller), "家长委员会")
+    return Change(COMMITTEES, record["committee_id"], 1, record, (), actor_of(caller), "家长委员会")

@@ -264,7 +264,7 @@ def _student_state(
         history.append(
             {"school_id": klass["school_id"], "class_id": klass["class_id"], "from": today.isoformat()}
         )
-    kept = {k: v for k, v in current.items() if k not in ("_id", "version")}
+    kept = domain.without_meta(current)
     return kept | base | {"history": history}, current["version"] + 1
 
 
@@ -281,5 +281,5 @@ def _guardian_state(row: dict[str, str], student: Document, known: list[Document
             "student_ids": [student["student_id"]],
         }
         return guardian, 1
-    kept = {k: v for k, v in current.items() if k not in ("_id", "version")}
+    kept = domain.without_meta(current)
     return kept | fields, current["version"] + 1
