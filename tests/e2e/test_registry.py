@@ -350,3 +350,38 @@ async def test_a_guardian_of_two_children_and_a_changed_preference_reach_the_int
     assert latest["student_ids"] == [first, second]
     assert latest["preferred_channel"] == "wechat"
     assert latest["consent_non_essential"] is False
+
+
+async def test_school_round_trip_and_a_student_leaving_moves_the_class_count(registry, read_topic):
+    school = await new_school(registry)
+    changed = await registry.patch(
+        f"/v1/schools/{school}", json={"address": "叶城县文化路 9 号", "status": "active"}, headers=BUREAU
+    )
+    by_admin = await registry.patch(
+        f"/v1/schools/{school}", json={"address": "x"}, headers=auth(Role.school_admin, school)
+    )
+    read = await registry.get(f"/v1/schools/{school}", headers=auth(Role.school_admin, school))
+    listed = await registry.get("/v1/schools", headers=auth(Role.school_admin, school))
+    class_id = await new_class(registry, school)
+    student_id = (await enrol(registry, school, class_id)).json()["student_id"]
+
+    left = await registry.patch(
+        f"/v1/students/{student_id}", json={"status": "left"}, headers=auth(Role.school_admin, school)
+    )
+    classes = await registry.get(f"/v1/schools/{school}/classes", headers=auth(Role.school_admin, school))
+
+    assert changed.json()["version"] == 2
+    assert by_admin.status_code == 403
+    assert read.json()["address"] == "叶城县文化路 9 号"
+    assert [s["school_id"] for s in listed.json()] == [school]
+    assert left.json()["status"] == "left"
+    assert [c["enrolled_count"] for c in classes.json()] == [0]
+
+    def class_counts(messages):
+        return [
+            m["payload"]["enrolled_count"]
+            for m in messages
+            if m.get("event_type") == "class-changed" and m["payload"]["class_id"] == class_id
+        ]
+
+    assert class_counts(await read_topic(REGISTRY_V1, lambda ms: len(class_counts(ms)) >= 3)) == [0, 1, 0]

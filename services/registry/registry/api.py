@@ -134,8 +134,11 @@ async def read_student(student_id: str, caller: CurrentCaller, store: StoreDep) 
 async def change_student(
     student_id: str, update: domain.StudentUpdate, caller: CurrentCaller, store: StoreDep
 ) -> domain.StudentPublic:
-    """修改学生信息 (the school admin)."""
-    change = domain.change_student(caller, await store.student(student_id), update)
+    """修改学生信息：姓名、关爱类别、在籍状态 (the school admin)."""
+    current = await store.student(student_id)
+    klass = await store.class_(current["class_id"]) if current else None
+    enrolled = await store.enrolled_count(klass["class_id"]) if klass else 0
+    change = domain.change_student(caller, current, update, klass, enrolled)
     await store.record(change)
     return domain.student_public(caller, change.state | {"version": change.version})
 

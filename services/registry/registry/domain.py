@@ -281,17 +281,25 @@ def enrol_student(
     return Change(STUDENTS, record["student_id"], 1, record, events, actor_of(caller), "学生")
 
 
-def change_student(caller: Caller, current: Document | None, update: StudentUpdate) -> Change:
+def change_student(
+    caller: Caller, current: Document | None, update: StudentUpdate, klass: Document | None, enrolled: int
+) -> Change:
+    """Change a student's record; leaving or returning moves the class's enrolment count.
+
+    ``klass`` is the student's class and ``enrolled`` its current enrolment.
+    """
     ensure_visible(current is not None and may_manage_student(caller, current), "学生")
     assert current is not None
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
+    was, now = current["status"] == "enrolled", record["status"] == "enrolled"
+    moved = [(klass, enrolled + (1 if now else -1))] if klass is not None and was != now else []
     return Change(
         STUDENTS,
         current["student_id"],
         version,
         record,
-        student_events(record, version, []),
+        student_events(record, version, moved),
         actor_of(caller),
         "学生",
     )
