@@ -131,17 +131,19 @@ def log_visits(http: httpx.Client, settings: ServiceSettings, school_id: str) ->
         )
         students = http.get(f"{REGISTRY}/v1/classes/{klass['class_id']}/students", headers=admin).json()
         for n, student in enumerate(students[:6]):
-            http.post(
-                f"{SCHEDULING}/v1/home-visits",
-                headers=teacher,
-                json={
-                    "student_id": student["student_id"],
-                    "class_id": klass["class_id"],
-                    "visited_on": (date.today() - timedelta(days=3 + n)).isoformat(),
-                    "mode": MODES[n % len(MODES)],
-                    "topics": ["学习习惯", "安全教育"],
-                },
-            ).raise_for_status()
+            visit = {
+                "student_id": student["student_id"],
+                "class_id": klass["class_id"],
+                "visited_on": (date.today() - timedelta(days=3 + n)).isoformat(),
+                "mode": MODES[n % len(MODES)],
+                "topics": ["学习习惯", "安全教育"],
+            }
+            for _ in range(150):  # scheduling learns of new students from the registry's events
+                answer = http.post(f"{SCHEDULING}/v1/home-visits", headers=teacher, json=visit)
+                if answer.status_code != 404:
+                    break
+                time.sleep(0.2)
+            answer.raise_for_status()
             logged += 1
     return logged
 

@@ -195,3 +195,38 @@ class RegistryClient:
 @pytest.fixture
 def registry_api(platform) -> RegistryClient:
     return RegistryClient(platform.all_services["registry"])
+
+
+@dataclass(frozen=True)
+class Pupil:
+    """A student enrolled through the registry, already in scheduling's projection."""
+
+    school_id: str
+    class_id: str
+    student_id: str
+
+
+@pytest.fixture
+async def pupil(platform, registry_api, eventually) -> Pupil:
+    school_id = await registry_api.new_school()
+    class_id = await registry_api.new_class(school_id)
+    answer = await registry_api.http.post(
+        f"/v1/classes/{class_id}/students",
+        json={
+            "name": "阿依古丽",
+            "gender": "女",
+            "student_number": "20260481",
+            "care_categories": ["left_behind"],
+        },
+        headers=token_headers(Role.school_admin, school_id),
+    )
+    assert answer.status_code == 201, answer.text
+    student_id = answer.json()["student_id"]
+    projection = platform.scheduling_app.state.store
+
+    async def projected() -> bool:
+        return await projection.student(student_id) is not None
+
+    # registry → change relay → internal.registry.v1 → scheduling's projection
+    await eventually(projected, 30)
+    return Pupil(school_id, class_id, student_id)

@@ -17,10 +17,10 @@ from service_kit.changes import Change, ChangeLog, ChangeRelay
 pytestmark = pytest.mark.infra
 
 
-def visit_body(class_id: str = "cls-3-2", **changes) -> dict:
+def visit_body(pupil, **changes) -> dict:
     body = {
-        "student_id": f"stu-{uuid.uuid4().hex[:8]}",
-        "class_id": class_id,
+        "student_id": pupil.student_id,
+        "class_id": pupil.class_id,
         "visited_on": (date.today() - timedelta(days=1)).isoformat(),
         "mode": "in_person",
         "topics": ["学习习惯"],
@@ -29,8 +29,10 @@ def visit_body(class_id: str = "cls-3-2", **changes) -> dict:
     return body | changes
 
 
-def teacher(platform, school_id: str, class_ids=("cls-3-2",)) -> dict:
-    token = platform.token(Role.teacher, school_id, list(class_ids), subject="stf-0012")
+def teacher(platform, pupil, class_ids=None) -> dict:
+    token = platform.token(
+        Role.teacher, pupil.school_id, list(class_ids or [pupil.class_id]), subject="stf-0012"
+    )
     return {"authorization": f"Bearer {token}"}
 
 
@@ -41,9 +43,10 @@ async def visits_counted(platform, school_id: str) -> int:
     return answer.json()["visits_logged"]
 
 
-async def test_logged_visit_is_counted_by_reporting(platform, school_id, eventually):
+async def test_logged_visit_is_counted_by_reporting(platform, pupil, eventually):
+    school_id = pupil.school_id
     answer = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+        "/v1/home-visits", json=visit_body(pupil), headers=teacher(platform, pupil)
     )
 
     assert answer.status_code == 201, answer.text
@@ -56,7 +59,7 @@ async def test_logged_visit_is_counted_by_reporting(platform, school_id, eventua
 
     await eventually(counted)
     summary = await platform.reporting.get(
-        f"/v1/schools/{school_id}/home-visits", headers=teacher(platform, school_id)
+        f"/v1/schools/{school_id}/home-visits", headers=teacher(platform, pupil)
     )
     assert summary.json() == {
         "district_id": "d-yecheng",
@@ -65,9 +68,9 @@ async def test_logged_visit_is_counted_by_reporting(platform, school_id, eventua
         "students_visited": 1,
     }
     stored = await platform.scheduling.get(
-        f"/v1/home-visits/{visit['visit_id']}", headers=teacher(platform, school_id)
+        f"/v1/home-visits/{visit['visit_id']}", headers=teacher(platform, pupil)
     )
-    assert stored.json()["findings"] == visit_body()["findings"]
+    assert stored.json()["findings"] == visit_body(pupil)["findings"]
 
 
 async def _publish(infrastructure, *messages: bytes, key: bytes) -> None:
@@ -110,9 +113,9 @@ async def test_same_event_delivered_twice_counts_once(platform, infrastructure, 
     assert await visits_counted(platform, school_id) == 2
 
 
-async def test_malformed_body_answers_422_naming_the_field(platform, school_id):
+async def test_malformed_body_answers_422_naming_the_field(platform, pupil):
     answer = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(mode="by_pigeon"), headers=teacher(platform, school_id)
+        "/v1/home-visits", json=visit_body(pupil, mode="by_pigeon"), headers=teacher(platform, pupil)
     )
 
     assert answer.status_code == 422
@@ -122,10 +125,11 @@ async def test_malformed_body_answers_422_naming_the_field(platform, school_id):
     assert [e["field"] for e in problem["errors"]] == ["body.mode"]
 
 
-async def test_visit_date_in_the_future_answers_422_and_stores_nothing(platform, school_id):
+async def test_visit_date_in_the_future_answers_422_and_stores_nothing(platform, pupil):
+    school_id = pupil.school_id
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
     answer = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(visited_on=tomorrow), headers=teacher(platform, school_id)
+        "/v1/home-visits", json=visit_body(pupil, visited_on=tomorrow), headers=teacher(platform, pupil)
     )
 
     assert answer.status_code == 422
@@ -135,18 +139,21 @@ async def test_visit_date_in_the_future_answers_422_and_stores_nothing(platform,
 
 
 async def test_missing_token_answers_401(platform):
-    answer = await platform.scheduling.post("/v1/home-visits", json=visit_body())
+    body = {"student_id": "stu-1", "class_id": "cls-1", "visited_on": "2026-11-01", "mode": "phone"}
+    answer = await platform.scheduling.post("/v1/home-visits", json=body)
 
     assert answer.status_code == 401
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-async def test_token_of_another_school_gets_404_not_403(platform, school_id):
+async def test_token_of_another_school_gets_404_not_403(platform, pupil):
+    school_id = pupil.school_id
     logged = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+        "/v1/home-visits", json=visit_body(pupil), headers=teacher(platform, pupil)
     )
-    other_school = teacher(platform, "sch-liangshe", class_ids=("cls-3-2",))
+    other_token = platform.token(Role.teacher, "sch-liangshe", [pupil.class_id], subject="stf-9")
+    other_school = {"authorization": f"Bearer {other_token}"}
 
     read = await platform.scheduling.get(f"/v1/home-visits/{logged.json()['visit_id']}", headers=other_school)
     report = await platform.reporting.get(f"/v1/schools/{school_id}/home-visits", headers=other_school)
@@ -156,9 +163,25 @@ async def test_token_of_another_school_gets_404_not_403(platform, school_id):
     assert read.json()["type"] == missing.json()["type"]
 
 
-async def test_teacher_cannot_log_a_visit_for_a_class_they_do_not_teach(platform, school_id):
+async def test_visit_for_a_student_not_enrolled_in_the_named_class_is_404(platform, pupil, registry_api):
+    other_class = await registry_api.new_class(pupil.school_id, "三年级3班")
+
     answer = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(class_id="cls-6-1"), headers=teacher(platform, school_id)
+        "/v1/home-visits",
+        json=visit_body(pupil, class_id=other_class),
+        headers=teacher(platform, pupil, class_ids=[other_class]),
+    )
+
+    assert answer.status_code == 404
+    assert (
+        await platform.scheduling_app.state.store.visits.count_documents({"school_id": pupil.school_id}) == 0
+    )
+
+
+async def test_teacher_cannot_log_a_visit_for_a_class_they_do_not_teach(platform, pupil):
+    school_id = pupil.school_id
+    answer = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(pupil, class_id="cls-6-1"), headers=teacher(platform, pupil)
     )
 
     assert answer.status_code == 404
@@ -250,11 +273,12 @@ async def _read_dead_letters(infrastructure, wanted: set[bytes]) -> dict[bytes, 
 
 
 async def test_one_trace_spans_the_scheduling_request_and_the_reporting_consumer(
-    platform, school_id, span_exporter, eventually
+    platform, pupil, span_exporter, eventually
 ):
+    school_id = pupil.school_id
     span_exporter.clear()
     answer = await platform.scheduling.post(
-        "/v1/home-visits", json=visit_body(), headers=teacher(platform, school_id)
+        "/v1/home-visits", json=visit_body(pupil), headers=teacher(platform, pupil)
     )
     assert answer.status_code == 201
 

@@ -10,27 +10,72 @@ import argparse
 import asyncio
 import statistics
 import time
-import uuid
 from datetime import date, timedelta
 
 import httpx
+from pymongo import AsyncMongoClient
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
+REGISTRY = "http://127.0.0.1:8001"
 SCHEDULING = "http://127.0.0.1:8002"
 REPORTING = "http://127.0.0.1:8004"
 
 
+async def enrol_students(
+    http: httpx.AsyncClient, settings: ServiceSettings, count: int
+) -> tuple[str, str, list[str]]:
+    """A school with one class of ``count`` students (a roster import), known to scheduling."""
+    bureau = mint_token(settings, subject="bench", role=Role.bureau, district_id="d-yecheng")
+    school = (
+        await http.post(
+            f"{REGISTRY}/v1/schools",
+            headers={"authorization": f"Bearer {bureau}"},
+            json={"name": "基准测试学校", "level": "primary", "setting": "urban"},
+        )
+    ).json()["school_id"]
+    admin = {
+        "authorization": "Bearer "
+        + mint_token(
+            settings, subject="bench-admin", role=Role.school_admin, district_id="d-yecheng", school_id=school
+        )
+    }
+    class_id = (
+        await http.post(
+            f"{REGISTRY}/v1/schools/{school}/classes", headers=admin, json={"grade": 3, "name": "三年级1班"}
+        )
+    ).json()["class_id"]
+    roster = "姓名,性别,学号,班级\n" + "".join(f"学生{n},男,B{n:05d},三年级1班\n" for n in range(count))
+    (
+        await http.post(
+            f"{REGISTRY}/v1/schools/{school}/roster?dry_run=false",
+            content=roster.encode(),
+            headers=admin | {"content-type": "text/csv"},
+        )
+    ).raise_for_status()
+    students = [
+        s["student_id"]
+        for s in (await http.get(f"{REGISTRY}/v1/classes/{class_id}/students", headers=admin)).json()
+    ]
+    projection = AsyncMongoClient(settings.mongodb_url)["district_scheduling"]["students"]
+    for _ in range(600):  # scheduling learns of the students from the registry's internal topic
+        if await projection.count_documents({"school_id": school}) >= count:
+            break
+        await asyncio.sleep(0.2)
+    return school, class_id, students
+
+
 async def main(visits: int, concurrency: int) -> None:
     settings = ServiceSettings()
-    school = f"sch-bench-{uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(timeout=60) as http:
+        school, class_id, students = await enrol_students(http, settings, visits)
     teacher = mint_token(
         settings,
         subject="stf-bench",
         role=Role.teacher,
         district_id="d-yecheng",
         school_id=school,
-        class_ids=["cls-bench"],
+        class_ids=[class_id],
     )
     bureau = mint_token(settings, subject="bureau-bench", role=Role.bureau, district_id="d-yecheng")
     latencies: list[float] = []
@@ -48,8 +93,8 @@ async def main(visits: int, concurrency: int) -> None:
                     f"{SCHEDULING}/v1/home-visits",
                     headers={"authorization": f"Bearer {teacher}"},
                     json={
-                        "student_id": f"stu-{n:05d}",
-                        "class_id": "cls-bench",
+                        "student_id": students[n],
+                        "class_id": class_id,
                         "visited_on": (date.today() - timedelta(days=1)).isoformat(),
                         "mode": "phone",
                     },

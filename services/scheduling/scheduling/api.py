@@ -22,7 +22,8 @@ async def log_home_visit(
     visit: domain.HomeVisitCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
     """登记一次家访 (log a home visit made to a student of the caller's class)."""
-    change = domain.log_home_visit(caller, visit, request.app.state.settings.school_today())
+    student = await store.student(visit.student_id)
+    change = domain.log_home_visit(caller, visit, student, request.app.state.settings.school_today())
     await store.record(change)
     return domain.visit_public(change.state)
 

@@ -1,9 +1,10 @@
 from contracts.events import VisitLoggedV1
-from contracts.topics import VISITS_V1
+from contracts.topics import INTERNAL_REGISTRY_V1, VISITS_V1
 from fastapi import FastAPI
+from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
 
-from scheduling import api
+from scheduling import api, handlers
 from scheduling.settings import Settings
 from scheduling.store import VisitStore
 
@@ -13,11 +14,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = VisitStore(runtime.db)
     runtime.announce(VisitLoggedV1)
+    subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, handlers.on_registry_event(store))
     return runtime.build_app(
         title="排期服务 Scheduling",
         description="家访、会议、共建活动的计划与记录 (home visits, meetings, partner activities).",
         routers=[api.router],
-        topics=[VISITS_V1],
+        topics=[VISITS_V1, INTERNAL_REGISTRY_V1],
         on_startup=[store.create_indexes],
         relays=[runtime.relay()],
         state={"store": store},

@@ -35,6 +35,36 @@ class HomeVisitCreate(BaseModel):
     )
 
 
+class StudentFacts(BaseModel):
+    """Tolerant reader of ``student-changed``: what scheduling needs, additions ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        student_id: str
+        class_id: str
+        status: str
+        care_categories: list[str]
+        version: int
+
+    district_id: str
+    school_id: str
+    payload: Payload
+
+
+def student_projection(event: StudentFacts) -> Document:
+    return {
+        "_id": event.payload.student_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
+        "class_id": event.payload.class_id,
+        "status": event.payload.status,
+        "care_categories": event.payload.care_categories,
+        "version": event.payload.version,
+    }
+
+
 class HomeVisitPublic(BaseModel):
     visit_id: str
     school_id: str
@@ -60,16 +90,23 @@ class RoleMayNotLogVisits(Problem):
 VISITING_ROLES = (Role.teacher, Role.school_admin)
 
 
-def log_home_visit(caller: Caller, visit: HomeVisitCreate, today: date) -> Change:
+def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | None, today: date) -> Change:
     """The new visit and its ``visit-logged`` event, recorded together as one change.
 
-    Until the registry projection exists, the student's class comes from the request and is
-    checked against the caller's class scope: a teacher logs visits for the classes they teach.
+    ``student`` is scheduling's projection of the registry: the student must be enrolled in the
+    named class, and a teacher logs visits only for the classes they teach.
     """
     if caller.role not in VISITING_ROLES:
         raise RoleMayNotLogVisits(caller.role)
     school_id = caller.school_id or ""
     ensure_visible(caller.sees_class(caller.district_id, school_id, visit.class_id), "班级")
+    ensure_visible(
+        student is not None
+        and student["school_id"] == school_id
+        and student["class_id"] == visit.class_id
+        and student["status"] == "enrolled",
+        "学生",
+    )
     if visit.visited_on > today:
         raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
 

@@ -4,10 +4,12 @@ from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
 
+STUDENTS = "students"  # the projection of the registry's students
+
 
 class VisitStore:
     def __init__(self, db: Database) -> None:
-        self.visits = db[HOME_VISITS]
+        self.visits, self.students = db[HOME_VISITS], db[STUDENTS]
         self.changes = ChangeLog(db)
 
     async def create_indexes(self) -> None:
@@ -26,3 +28,9 @@ class VisitStore:
 
     async def get(self, visit_id: str) -> Document | None:
         return await self.visits.find_one({"_id": visit_id})
+
+    async def student(self, student_id: str) -> Document | None:
+        return await self.students.find_one({"_id": student_id})
+
+    async def put_student(self, student: Document) -> None:
+        await self.students.replace_one({"_id": student["_id"]}, student, upsert=True)

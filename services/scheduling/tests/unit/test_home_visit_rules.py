@@ -14,6 +14,13 @@ from service_kit.errors import NotFound
 
 TODAY = date(2026, 11, 20)
 TEACHER = Caller("stf-0012", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"}))
+STUDENT = {
+    "_id": "stu-000481",
+    "school_id": "sch-yecheng-9",
+    "class_id": "cls-3-2",
+    "status": "enrolled",
+    "version": 1,
+}
 
 
 def visit(**changes) -> HomeVisitCreate:
@@ -29,7 +36,7 @@ def visit(**changes) -> HomeVisitCreate:
 
 
 def test_a_new_visit_is_one_change_carrying_its_visit_logged_event():
-    change = log_home_visit(TEACHER, visit(), TODAY)
+    change = log_home_visit(TEACHER, visit(), STUDENT, TODAY)
 
     [event] = change.events
     assert isinstance(event, VisitLoggedV1)
@@ -42,7 +49,7 @@ def test_a_new_visit_is_one_change_carrying_its_visit_logged_event():
 
 
 def test_findings_stay_out_of_the_public_event():
-    change = log_home_visit(TEACHER, visit(), TODAY)
+    change = log_home_visit(TEACHER, visit(), STUDENT, TODAY)
 
     assert change.state["findings"] == "祖父母照看，学习习惯良好"
     assert "祖父母" not in change.events[0].model_dump_json()
@@ -50,12 +57,27 @@ def test_findings_stay_out_of_the_public_event():
 
 def test_teacher_cannot_log_for_a_class_they_do_not_teach():
     with pytest.raises(NotFound):
-        log_home_visit(TEACHER, visit(class_id="cls-6-1"), TODAY)
+        log_home_visit(TEACHER, visit(class_id="cls-6-1"), STUDENT, TODAY)
+
+
+@pytest.mark.parametrize(
+    "student",
+    [
+        None,
+        STUDENT | {"class_id": "cls-6-1"},
+        STUDENT | {"status": "left"},
+        STUDENT | {"school_id": "sch-liangshe"},
+    ],
+    ids=["unknown", "other-class", "left", "other-school"],
+)
+def test_visit_needs_a_student_enrolled_in_the_named_class(student):
+    with pytest.raises(NotFound):
+        log_home_visit(TEACHER, visit(), student, TODAY)
 
 
 def test_visit_in_the_future_is_rejected_naming_the_field():
     with pytest.raises(VisitRejected) as rejected:
-        log_home_visit(TEACHER, visit(visited_on=date(2026, 11, 21)), TODAY)
+        log_home_visit(TEACHER, visit(visited_on=date(2026, 11, 21)), STUDENT, TODAY)
 
     assert rejected.value.errors == [{"field": "body.visited_on", "message": rejected.value.detail}]
 
@@ -64,12 +86,12 @@ def test_visit_in_the_future_is_rejected_naming_the_field():
 def test_only_school_staff_log_visits(role):
     with pytest.raises(RoleMayNotLogVisits):
         log_home_visit(
-            Caller("x", role, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"})), visit(), TODAY
+            Caller("x", role, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"})), visit(), STUDENT, TODAY
         )
 
 
 def test_findings_are_read_by_the_class_teachers_and_school_admin_only():
-    document = log_home_visit(TEACHER, visit(), TODAY).state
+    document = log_home_visit(TEACHER, visit(), STUDENT, TODAY).state
     admin = Caller("adm", Role.school_admin, "d-yecheng", "sch-yecheng-9")
     other_teacher = Caller("t2", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-1-1"}))
     bureau = Caller("b", Role.bureau, "d-yecheng")
