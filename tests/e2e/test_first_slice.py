@@ -304,3 +304,43 @@ async def test_one_trace_spans_the_scheduling_request_and_the_reporting_consumer
     names = [s.name for s in in_trace]
     assert any("insert" in name for name in names), names  # scheduling stored the visit (PyMongo)
     assert any(VISITS_V1 in s.name and s.kind is SpanKind.PRODUCER for s in in_trace), names
+
+
+async def test_a_retried_post_with_the_same_idempotency_key_logs_one_visit(
+    platform, infrastructure, pupil, eventually
+):
+    headers = teacher(platform, pupil) | {"idempotency-key": f"visit-{uuid.uuid4()}"}
+    body = visit_body(pupil)
+
+    first = await platform.scheduling.post("/v1/home-visits", json=body, headers=headers)
+    retried = await platform.scheduling.post("/v1/home-visits", json=body, headers=headers)
+    other_body = await platform.scheduling.post(
+        "/v1/home-visits", json=body | {"mode": "phone"}, headers=headers
+    )
+    without_key = await platform.scheduling.post(
+        "/v1/home-visits", json=body, headers=teacher(platform, pupil)
+    )
+
+    assert first.status_code == retried.status_code == 201
+    assert retried.json() == first.json()
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert other_body.status_code == 422
+    assert other_body.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    assert without_key.json()["visit_id"] != first.json()["visit_id"]
+
+    assert (
+        await platform.scheduling_app.state.store.visits.count_documents({"school_id": pupil.school_id}) == 2
+    )
+
+    async def both_counted() -> bool:
+        return await visits_counted(platform, pupil.school_id) >= 2
+
+    await eventually(both_counted)
+    marker = _visit_event(pupil.school_id)  # published after both visits, on the school's partition
+    await _publish(infrastructure, marker.to_json(), key=pupil.school_id.encode())
+
+    async def marker_counted() -> bool:
+        return await platform.reporting_has_visit(marker.payload.visit_id)
+
+    await eventually(marker_counted)
+    assert await visits_counted(platform, pupil.school_id) == 3  # two visits and the marker

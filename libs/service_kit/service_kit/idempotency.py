@@ -1,0 +1,99 @@
+"""``Idempotency-Key`` on every POST: a retry from a flaky school network gets the first answer.
+
+The first request with a key claims it by inserting ``<caller>:<key>`` (the only atomic check
+FerretDB offers), runs, and stores its answer; a retry with the same body gets that answer again
+(marked ``Idempotent-Replayed: true``) and causes no second change or event; the same key with a
+different body is 422; a retry while the first is still running is 409. An answer of 500 or more
+releases the key so the client may try again. Keys are per caller (the bearer token), so two
+teachers can never collide.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from fastapi import Request, Response
+from pymongo.errors import DuplicateKeyError
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from service_kit.errors import Problem, problem_response
+from service_kit.storage import Database
+
+IDEMPOTENCY = "idempotency_keys"
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 200
+
+
+def _digest(*parts: bytes) -> str:
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+class IdempotencyMiddleware(BaseHTTPMiddleware):
+    def __init__(self, app: object, database: Callable[[], Database]) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.database = database
+
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None:
+            return await call_next(request)
+        if not 0 < len(key) <= MAX_KEY_LENGTH:
+            return problem_response(
+                Problem(400, "bad-idempotency-key", f"Idempotency-Key 长度应为 1–{MAX_KEY_LENGTH}"),
+                request.url.path,
+            )
+        keys = self.database()[IDEMPOTENCY]
+        caller = _digest(request.headers.get("authorization", "").encode())
+        claim_id = f"{caller}:{key}"
+        fingerprint = _digest(request.url.path.encode(), await request.body())
+        try:
+            await keys.insert_one(
+                {"_id": claim_id, "fingerprint": fingerprint, "state": "running", "at": datetime.now(UTC)}
+            )
+        except DuplicateKeyError:
+            return await self._repeat(request, await keys.find_one({"_id": claim_id}), fingerprint)
+
+        response = await call_next(request)
+        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        if response.status_code >= 500:
+            await keys.delete_one({"_id": claim_id})
+        else:
+            # Only the request holding the claim writes it, so this update has no rival writer.
+            await keys.update_one(
+                {"_id": claim_id},
+                {
+                    "$set": {
+                        "state": "done",
+                        "status": response.status_code,
+                        "body": body,
+                        "media_type": response.media_type or response.headers.get("content-type"),
+                    }
+                },
+            )
+        return Response(body, response.status_code, headers=dict(response.headers))
+
+    async def _repeat(self, request: Request, first: dict[str, object] | None, fingerprint: str) -> Response:
+        if first is None or first.get("fingerprint") != fingerprint:
+            problem = Problem(
+                422,
+                "idempotency-key-reused",
+                "该 Idempotency-Key 已用于另一个请求 (the key was used for a different request)",
+                errors=[{"field": "header.Idempotency-Key", "message": "used for a different request"}],
+            )
+            return problem_response(problem, request.url.path)
+        if first.get("state") != "done":
+            return problem_response(
+                Problem(409, "request-in-progress", "相同的请求仍在处理中，请稍后重试 (still in progress)"),
+                request.url.path,
+            )
+        body = first["body"]
+        assert isinstance(body, bytes)
+        assert isinstance(first["status"], int)
+        return Response(
+            body,
+            first["status"],
+            media_type=str(first.get("media_type") or "application/json"),
+            headers={"Idempotent-Replayed": "true"},
+        )
