@@ -344,3 +344,69 @@ async def test_a_retried_post_with_the_same_idempotency_key_logs_one_visit(
 
     await eventually(marker_counted)
     assert await visits_counted(platform, pupil.school_id) == 3  # two visits and the marker
+
+
+async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
+    platform, infrastructure, pupil, read_topic, eventually
+):
+    headers = teacher(platform, pupil)
+    plan = {
+        "student_id": pupil.student_id,
+        "class_id": pupil.class_id,
+        "mode": "in_person",
+        "planned_on": (date.today() + timedelta(days=7)).isoformat(),
+    }
+
+    planned = await platform.scheduling.post("/v1/home-visits/plans", json=plan, headers=headers)
+    visit_id = planned.json()["visit_id"]
+    no_reason = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome", json={"outcome": "rescheduled"}, headers=headers
+    )
+    moved = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome",
+        json={
+            "outcome": "rescheduled",
+            "reason": "家长出差",
+            "new_date": (date.today() + timedelta(days=9)).isoformat(),
+        },
+        headers=headers,
+    )
+    done = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome",
+        json={
+            "outcome": "done",
+            "topics": ["学习习惯"],
+            "findings": "与奶奶沟通作业情况",
+            "follow_ups": [
+                {"action": "每周电话联系", "owner_id": "stf-0012", "due_on": date.today().isoformat()}
+            ],
+        },
+        headers=headers,
+    )
+    again = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome", json={"outcome": "cancelled", "reason": "x"}, headers=headers
+    )
+
+    assert planned.status_code == 201, planned.text
+    assert planned.json()["status"] == "planned"
+    assert no_reason.status_code == 422
+    assert no_reason.json()["errors"][0]["field"] == "body.reason"
+    assert moved.json()["version"] == 2
+    assert done.json()["status"] == "done"
+    assert done.json()["visited_on"] == platform.scheduling_settings.school_today().isoformat()
+    assert again.status_code == 409
+
+    async def counted() -> bool:
+        return await visits_counted(platform, pupil.school_id) == 1
+
+    await eventually(counted)
+
+    def lifecycle(messages):
+        return [
+            (m["event_type"], m["payload"].get("version"))
+            for m in messages
+            if m.get("payload", {}).get("visit_id") == visit_id
+        ]
+
+    events = lifecycle(await read_topic(VISITS_V1, lambda ms: len(lifecycle(ms)) >= 3))
+    assert events == [("visit-planned", 1), ("visit-planned", 2), ("visit-logged", None)]

@@ -25,7 +25,29 @@ async def log_home_visit(
     student = await store.student(visit.student_id)
     change = domain.log_home_visit(caller, visit, student, request.app.state.settings.school_today())
     await store.record(change)
-    return domain.visit_public(change.state)
+    return domain.visit_public(change.state | {"version": change.version})
+
+
+@router.post("/home-visits/plans", status_code=201, response_model=domain.HomeVisitPublic)
+async def plan_home_visit(
+    plan: domain.VisitPlan, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.HomeVisitPublic:
+    """计划一次家访 (plan a visit to a student of the caller's class)."""
+    student = await store.student(plan.student_id)
+    change = domain.plan_home_visit(caller, plan, student, request.app.state.settings.school_today())
+    await store.record(change)
+    return domain.visit_public(change.state | {"version": change.version})
+
+
+@router.post("/home-visits/{visit_id}/outcome", response_model=domain.HomeVisitPublic)
+async def record_outcome(
+    visit_id: str, outcome: domain.VisitOutcome, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.HomeVisitPublic:
+    """登记家访结果：完成、未完成、改期或取消 (record what became of a planned visit)."""
+    current = await store.get(visit_id)
+    change = domain.record_outcome(caller, current, outcome, request.app.state.settings.school_today())
+    await store.record(change)
+    return domain.visit_public(change.state | {"version": change.version})
 
 
 @router.get("/home-visits/{visit_id}", response_model=domain.HomeVisitPublic)

@@ -1,5 +1,5 @@
-from contracts.events import VisitLoggedV1
 from contracts.topics import INTERNAL_REGISTRY_V1, VISITS_V1
+from contracts.topics import visits as visits_topic
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
@@ -13,7 +13,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
     store = VisitStore(runtime.db)
-    runtime.announce(VisitLoggedV1)
+    for event in visits_topic.TOPIC.events:
+        runtime.announce(event)
     subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, handlers.on_registry_event(store))
     return runtime.build_app(
         title="排期服务 Scheduling",

@@ -1,9 +1,19 @@
 """Rules for home visits (家访). No I/O: the API hands in the caller and the clock."""
 
 from datetime import date
+from typing import Literal, TypeVar
 from uuid import uuid4
 
-from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
+from contracts.envelope import Contract, Event
+from contracts.events.visits import (
+    VisitCancelled,
+    VisitCancelledV1,
+    VisitLogged,
+    VisitLoggedV1,
+    VisitMode,
+    VisitPlanned,
+    VisitPlannedV1,
+)
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change
@@ -11,6 +21,8 @@ from service_kit.errors import Problem
 from service_kit.storage import Document
 
 HOME_VISITS = "home_visits"
+PRODUCER = "scheduling"
+E = TypeVar("E", bound=Event)
 OpaqueId = str
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -65,21 +77,72 @@ def student_projection(event: StudentFacts) -> Document:
     }
 
 
+class FollowUp(BaseModel):
+    """A follow-up action agreed on the visit, with whoever owns it and when it is due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(min_length=1, max_length=200)
+    owner_id: OpaqueId = Field(pattern=ID_PATTERN)
+    due_on: date
+
+
+class VisitPlan(BaseModel):
+    """A home visit planned for a date (计划家访)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: OpaqueId = Field(pattern=ID_PATTERN)
+    class_id: OpaqueId = Field(pattern=ID_PATTERN)
+    planned_on: date
+    mode: VisitMode
+    visiting_staff_ids: list[OpaqueId] = Field(default_factory=list, max_length=10)
+
+
+class VisitOutcome(BaseModel):
+    """What became of a planned visit: done, missed, rescheduled or cancelled (with a reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["done", "missed", "rescheduled", "cancelled"]
+    visited_on: date | None = Field(default=None, description="For done: the actual date (today if omitted).")
+    mode: VisitMode | None = Field(default=None, description="For done: how it was made, if not as planned.")
+    topics: list[str] = Field(default_factory=list, max_length=20)
+    findings: str | None = Field(default=None, max_length=5000)
+    follow_ups: list[FollowUp] = Field(default_factory=list, max_length=20)
+    report: str | None = Field(default=None, max_length=20000, description="书面报告")
+    reason: str | None = Field(
+        default=None, max_length=500, description="For missed, rescheduled, cancelled."
+    )
+    new_date: date | None = Field(default=None, description="For rescheduled.")
+
+
 class HomeVisitPublic(BaseModel):
     visit_id: str
     school_id: str
     class_id: str
     student_id: str
-    visited_on: date
+    status: Literal["planned", "done", "missed", "cancelled"]
+    planned_on: date | None
+    visited_on: date | None
     mode: VisitMode
     visiting_staff_ids: list[str]
     topics: list[str]
     findings: str | None
+    follow_ups: list[FollowUp]
+    report: str | None
+    reason: str | None
+    version: int
 
 
 class VisitRejected(Problem):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(422, "visit-rejected", reason, errors=[{"field": field, "message": reason}])
+
+
+class VisitSettled(Problem):
+    def __init__(self, status: str) -> None:
+        super().__init__(409, "visit-settled", f"家访已是「{status}」状态，不能再登记结果")
 
 
 class RoleMayNotLogVisits(Problem):
@@ -90,71 +153,171 @@ class RoleMayNotLogVisits(Problem):
 VISITING_ROLES = (Role.teacher, Role.school_admin)
 
 
-def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | None, today: date) -> Change:
-    """The new visit and its ``visit-logged`` event, recorded together as one change.
+def _visitor_school(caller: Caller, class_id: str, student: Document | None) -> str:
+    """The school the visit belongs to, once the caller may visit this student of this class.
 
     ``student`` is scheduling's projection of the registry: the student must be enrolled in the
-    named class, and a teacher logs visits only for the classes they teach.
+    named class, and a teacher visits only students of the classes they teach.
     """
     if caller.role not in VISITING_ROLES:
         raise RoleMayNotLogVisits(caller.role)
     school_id = caller.school_id or ""
-    ensure_visible(caller.sees_class(caller.district_id, school_id, visit.class_id), "班级")
+    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
     ensure_visible(
         student is not None
         and student["school_id"] == school_id
-        and student["class_id"] == visit.class_id
+        and student["class_id"] == class_id
         and student["status"] == "enrolled",
         "学生",
     )
-    if visit.visited_on > today:
-        raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
+    return school_id
 
-    visit_id = f"v-{uuid4().hex[:16]}"
-    staff = [caller.subject, *(s for s in visit.visiting_staff_ids if s != caller.subject)]
-    event = VisitLoggedV1(
-        producer="scheduling",
-        district_id=caller.district_id,
-        school_id=school_id,
-        payload=VisitLogged(
-            visit_id=visit_id,
-            student_id=visit.student_id,
-            class_id=visit.class_id,
-            visiting_staff_ids=staff,
-            visited_on=visit.visited_on,
-            mode=visit.mode,
-        ),
-    )
-    visit_document: Document = {
-        "_id": visit_id,
-        "district_id": caller.district_id,
-        "school_id": school_id,
-        "class_id": visit.class_id,
-        "student_id": visit.student_id,
-        "visited_on": visit.visited_on.isoformat(),
-        "mode": visit.mode.value,
-        "visiting_staff_ids": staff,
-        "topics": visit.topics,
-        "findings": visit.findings,
-        "logged_by": caller.subject,
-        "logged_at": event.occurred_at,
-    }
+
+def _visit_change(caller: Caller, document: Document, version: int, event: Event) -> Change:
     return Change(
         collection=HOME_VISITS,
-        aggregate_id=visit_id,
-        version=1,
-        state=visit_document,
+        aggregate_id=document["_id"],
+        version=version,
+        state=document,
         events=(event,),
         actor={"subject": caller.subject, "role": caller.role.value},
         what="家访记录",
     )
 
 
+def _announce(document: Document, event: type[E], payload: Contract) -> E:
+    return event(
+        producer=PRODUCER,
+        district_id=document["district_id"],
+        school_id=document["school_id"],
+        payload=payload,
+    )
+
+
+def _logged(document: Document) -> VisitLoggedV1:
+    return _announce(
+        document,
+        VisitLoggedV1,
+        VisitLogged(
+            visit_id=document["_id"],
+            student_id=document["student_id"],
+            class_id=document["class_id"],
+            visiting_staff_ids=document["visiting_staff_ids"],
+            visited_on=document["visited_on"],
+            mode=document["mode"],
+        ),
+    )
+
+
+def _planned(document: Document, version: int) -> VisitPlannedV1:
+    return _announce(
+        document,
+        VisitPlannedV1,
+        VisitPlanned(
+            visit_id=document["_id"],
+            student_id=document["student_id"],
+            class_id=document["class_id"],
+            visiting_staff_ids=document["visiting_staff_ids"],
+            planned_on=document["planned_on"],
+            mode=document["mode"],
+            version=version,
+        ),
+    )
+
+
+def _new_visit(
+    caller: Caller, school_id: str, student_id: str, class_id: str, staff_ids: list[str]
+) -> Document:
+    return {
+        "_id": f"v-{uuid4().hex[:16]}",
+        "district_id": caller.district_id,
+        "school_id": school_id,
+        "class_id": class_id,
+        "student_id": student_id,
+        "visiting_staff_ids": [caller.subject, *(s for s in staff_ids if s != caller.subject)],
+        "planned_on": None,
+        "visited_on": None,
+        "topics": [],
+        "findings": None,
+        "follow_ups": [],
+        "report": None,
+        "reason": None,
+        "logged_by": caller.subject,
+    }
+
+
+def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | None, today: date) -> Change:
+    """A visit that took place, recorded with its ``visit-logged`` event as one change."""
+    school_id = _visitor_school(caller, visit.class_id, student)
+    if visit.visited_on > today:
+        raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
+    document = _new_visit(caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids) | {
+        "status": "done",
+        "visited_on": visit.visited_on.isoformat(),
+        "mode": visit.mode.value,
+        "topics": visit.topics,
+        "findings": visit.findings,
+    }
+    return _visit_change(caller, document, 1, _logged(document))
+
+
+def plan_home_visit(caller: Caller, plan: VisitPlan, student: Document | None, today: date) -> Change:
+    """A visit planned for today or later, announced by ``visit-planned``."""
+    school_id = _visitor_school(caller, plan.class_id, student)
+    if plan.planned_on < today:
+        raise VisitRejected("body.planned_on", "计划日期不能早于今天 (planned date is in the past)")
+    document = _new_visit(caller, school_id, plan.student_id, plan.class_id, plan.visiting_staff_ids) | {
+        "status": "planned",
+        "planned_on": plan.planned_on.isoformat(),
+        "mode": plan.mode.value,
+    }
+    return _visit_change(caller, document, 1, _planned(document, 1))
+
+
+def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutcome, today: date) -> Change:
+    """Done → ``visit-logged``; missed or cancelled → ``visit-cancelled``; rescheduled → a new
+    ``visit-planned``. Only a planned visit takes an outcome, and only from its visitors' side."""
+    ensure_visible(current is not None and may_read_visit(caller, current), "家访记录")
+    assert current is not None
+    if current["status"] != "planned":
+        raise VisitSettled(current["status"])
+    if outcome.outcome != "done" and not outcome.reason:
+        raise VisitRejected("body.reason", "未完成、改期或取消的家访须写明原因 (a reason is required)")
+    document = {k: v for k, v in current.items() if k != "version"} | {"reason": outcome.reason}
+    version = current["version"] + 1
+    if outcome.outcome == "done":
+        visited_on = outcome.visited_on or today
+        if visited_on > today:
+            raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
+        document |= {
+            "status": "done",
+            "visited_on": visited_on.isoformat(),
+            "mode": (outcome.mode or VisitMode(current["mode"])).value,
+            "topics": outcome.topics,
+            "findings": outcome.findings,
+            "follow_ups": [f.model_dump(mode="json") for f in outcome.follow_ups],
+            "report": outcome.report,
+        }
+        return _visit_change(caller, document, version, _logged(document))
+    if outcome.outcome == "rescheduled":
+        if outcome.new_date is None or outcome.new_date < today:
+            raise VisitRejected("body.new_date", "改期须给出今天或以后的新日期 (a new date, today or later)")
+        document |= {"planned_on": outcome.new_date.isoformat()}
+        return _visit_change(caller, document, version, _planned(document, version))
+    document |= {"status": outcome.outcome}
+    cancelled = VisitCancelled(
+        visit_id=document["_id"],
+        student_id=document["student_id"],
+        class_id=document["class_id"],
+        outcome=outcome.outcome,
+        planned_on=document["planned_on"],
+    )
+    return _visit_change(caller, document, version, _announce(document, VisitCancelledV1, cancelled))
+
+
 def visit_public(document: Document) -> HomeVisitPublic:
     """The visit as its readers see it (the caller must be allowed to read it, see may_read_visit)."""
-    return HomeVisitPublic(
-        visit_id=document["_id"], **{k: document[k] for k in HomeVisitPublic.model_fields if k != "visit_id"}
-    )
+    return HomeVisitPublic.model_validate(document | {"visit_id": document["_id"]})
 
 
 def may_read_visit(caller: Caller, document: Document) -> bool:

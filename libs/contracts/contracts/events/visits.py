@@ -39,3 +39,41 @@ class VisitLoggedV1(Event):
     event_type: Literal["visit-logged"] = "visit-logged"
     schema_version: Literal[1] = 1
     payload: VisitLogged
+
+
+class VisitPlanned(Contract):
+    """A home visit was planned, or moved to another date (a higher version)."""
+
+    visit_id: str
+    student_id: str
+    class_id: str
+    visiting_staff_ids: list[str] = Field(min_length=1)
+    planned_on: date
+    mode: VisitMode
+    version: int = Field(ge=1, description="A rescheduled visit is announced again with a higher version.")
+
+
+class VisitPlannedV1(Event):
+    topic: ClassVar[str] = VISITS_V1
+
+    event_type: Literal["visit-planned"] = "visit-planned"
+    schema_version: Literal[1] = 1
+    payload: VisitPlanned
+
+
+class VisitCancelled(Contract):
+    """A planned visit will not take place: cancelled beforehand, or missed on the day."""
+
+    visit_id: str
+    student_id: str
+    class_id: str
+    outcome: Literal["cancelled", "missed"]
+    planned_on: date
+
+
+class VisitCancelledV1(Event):
+    topic: ClassVar[str] = VISITS_V1
+
+    event_type: Literal["visit-cancelled"] = "visit-cancelled"
+    schema_version: Literal[1] = 1
+    payload: VisitCancelled

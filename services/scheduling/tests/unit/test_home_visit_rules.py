@@ -5,9 +5,14 @@ from contracts.events.visits import VisitLoggedV1
 from scheduling.domain import (
     HomeVisitCreate,
     RoleMayNotLogVisits,
+    VisitOutcome,
+    VisitPlan,
     VisitRejected,
+    VisitSettled,
     log_home_visit,
     may_read_visit,
+    plan_home_visit,
+    record_outcome,
 )
 from service_kit.auth import Caller, Role
 from service_kit.errors import NotFound
@@ -100,3 +105,65 @@ def test_findings_are_read_by_the_class_teachers_and_school_admin_only():
     assert may_read_visit(admin, document)
     assert not may_read_visit(other_teacher, document)
     assert not may_read_visit(bureau, document)
+
+
+def planned_visit():
+    plan = VisitPlan(
+        student_id="stu-000481", class_id="cls-3-2", planned_on=date(2026, 11, 25), mode="in_person"
+    )
+    change = plan_home_visit(TEACHER, plan, STUDENT, TODAY)
+    return change, change.state | {"version": 1}
+
+
+def test_a_plan_is_announced_and_a_done_outcome_logs_the_visit():
+    planned, current = planned_visit()
+
+    done = record_outcome(
+        TEACHER,
+        current,
+        VisitOutcome(
+            outcome="done",
+            visited_on=date(2026, 11, 20),
+            topics=["学习"],
+            follow_ups=[{"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-12-01"}],
+        ),
+        TODAY,
+    )
+
+    assert planned.events[0].event_type == "visit-planned"
+    assert done.version == 2
+    assert done.events[0].event_type == "visit-logged"
+    assert done.state["status"] == "done"
+    assert done.state["follow_ups"][0]["owner_id"] == "stf-0031"
+
+
+def test_missed_rescheduled_and_cancelled_need_a_reason():
+    _, current = planned_visit()
+
+    with pytest.raises(VisitRejected) as rejected:
+        record_outcome(TEACHER, current, VisitOutcome(outcome="missed"), TODAY)
+
+    assert rejected.value.errors[0]["field"] == "body.reason"
+
+
+def test_rescheduling_announces_the_plan_again_with_a_higher_version():
+    _, current = planned_visit()
+
+    moved = record_outcome(
+        TEACHER,
+        current,
+        VisitOutcome(outcome="rescheduled", reason="家长出差", new_date=date(2026, 12, 2)),
+        TODAY,
+    )
+
+    assert moved.state["planned_on"] == "2026-12-02"
+    assert (moved.events[0].event_type, moved.events[0].payload.version) == ("visit-planned", 2)
+
+
+def test_a_settled_visit_takes_no_second_outcome():
+    _, current = planned_visit()
+    cancelled = record_outcome(TEACHER, current, VisitOutcome(outcome="cancelled", reason="学生生病"), TODAY)
+
+    assert cancelled.events[0].payload.outcome == "cancelled"
+    with pytest.raises(VisitSettled):
+        record_outcome(TEACHER, cancelled.state | {"version": 2}, VisitOutcome(outcome="done"), TODAY)
