@@ -64,6 +64,7 @@ class Platform:
             district_id=claims.pop("district_id", "d-yecheng"),
             school_id=school_id,
             class_ids=class_ids,
+            student_ids=claims.pop("student_ids", None),
         )
 
 

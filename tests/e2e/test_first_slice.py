@@ -410,3 +410,50 @@ async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
 
     events = lifecycle(await read_topic(VISITS_V1, lambda ms: len(lifecycle(ms)) >= 3))
     assert events == [("visit-planned", 1), ("visit-planned", 2), ("visit-logged", None)]
+
+
+async def test_follow_ups_per_class_and_the_guardians_view_on_the_real_store(platform, pupil):
+    headers = teacher(platform, pupil)
+    plan = {
+        "student_id": pupil.student_id,
+        "class_id": pupil.class_id,
+        "mode": "phone",
+        "planned_on": (date.today() + timedelta(days=1)).isoformat(),
+    }
+    visit_id = (await platform.scheduling.post("/v1/home-visits/plans", json=plan, headers=headers)).json()[
+        "visit_id"
+    ]
+    await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome",
+        json={
+            "outcome": "done",
+            "findings": "父母在外务工，由奶奶照看",
+            "shareable_summary": "孩子学习认真",
+            "follow_ups": [{"action": "每周电话联系", "owner_id": "stf-0012", "due_on": "2020-01-01"}],
+        },
+        headers=headers,
+    )
+    guardian_token = platform.token(Role.guardian, pupil.school_id, None, subject="gdn-1")
+    guardian = {"authorization": f"Bearer {guardian_token}"}
+
+    open_items = await platform.scheduling.get(
+        f"/v1/classes/{pupil.class_id}/follow-ups?mine=true", headers=headers
+    )
+    completed = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/follow-ups/0/done", headers=headers
+    )
+    after = await platform.scheduling.get(f"/v1/classes/{pupil.class_id}/follow-ups", headers=headers)
+    not_their_child = await platform.scheduling.get(f"/v1/home-visits/{visit_id}", headers=guardian)
+    parent_token = platform.token(
+        Role.guardian, pupil.school_id, None, subject="gdn-2", student_ids=[pupil.student_id]
+    )
+    their_child = await platform.scheduling.get(
+        f"/v1/home-visits/{visit_id}", headers={"authorization": f"Bearer {parent_token}"}
+    )
+
+    assert [(f["action"], f["overdue"]) for f in open_items.json()] == [("每周电话联系", True)]
+    assert completed.json()["follow_ups"][0]["done"] is True
+    assert after.json() == []
+    assert not_their_child.status_code == 404
+    assert their_child.json()["shareable_summary"] == "孩子学习认真"
+    assert "findings" not in their_child.json()

@@ -50,10 +50,37 @@ async def record_outcome(
     return domain.visit_public(change.state | {"version": change.version})
 
 
-@router.get("/home-visits/{visit_id}", response_model=domain.HomeVisitPublic)
-async def read_home_visit(visit_id: str, caller: CurrentCaller, store: StoreDep) -> domain.HomeVisitPublic:
-    """查看一次家访记录 (read a home visit in the caller's scope)."""
+@router.get("/home-visits/{visit_id}", response_model=domain.HomeVisitPublic | domain.GuardianVisitView)
+async def read_home_visit(
+    visit_id: str, caller: CurrentCaller, store: StoreDep
+) -> domain.HomeVisitPublic | domain.GuardianVisitView:
+    """查看家访记录 (teachers of the class, the school admin; a guardian sees the shared summary)."""
     document = await store.get(visit_id)
-    ensure_visible(document is not None and domain.may_read_visit(caller, document), "家访记录")
+    ensure_visible(document is not None, "家访记录")
     assert document is not None
+    if (for_guardian := domain.guardian_view(caller, document)) is not None:
+        return for_guardian
+    ensure_visible(domain.may_read_visit(caller, document), "家访记录")
     return domain.visit_public(document)
+
+
+@router.get("/classes/{class_id}/follow-ups", response_model=list[domain.OpenFollowUp])
+async def class_follow_ups(
+    class_id: str, caller: CurrentCaller, store: StoreDep, request: Request, mine: bool = False
+) -> list[domain.OpenFollowUp]:
+    """班级待办跟进事项，逾期标出 (open follow-ups of a class; ``mine`` keeps the caller's own)."""
+    school_id = caller.school_id or ""
+    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
+    visits = await store.visits_of_class(caller.district_id, school_id, class_id)
+    today = request.app.state.settings.school_today()
+    return domain.open_follow_ups(visits, today, caller.subject if mine else None)
+
+
+@router.post("/home-visits/{visit_id}/follow-ups/{index}/done", response_model=domain.HomeVisitPublic)
+async def complete_follow_up(
+    visit_id: str, index: int, caller: CurrentCaller, store: StoreDep
+) -> domain.HomeVisitPublic:
+    """完成一项后续跟进."""
+    change = domain.complete_follow_up(caller, await store.get(visit_id), index)
+    await store.record(change)
+    return domain.visit_public(change.state | {"version": change.version})

@@ -17,7 +17,7 @@ from contracts.events.visits import (
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change
-from service_kit.errors import Problem
+from service_kit.errors import NotFound, Problem
 from service_kit.storage import Document
 
 HOME_VISITS = "home_visits"
@@ -85,6 +85,30 @@ class FollowUp(BaseModel):
     action: str = Field(min_length=1, max_length=200)
     owner_id: OpaqueId = Field(pattern=ID_PATTERN)
     due_on: date
+    done: bool = False
+
+
+class OpenFollowUp(BaseModel):
+    visit_id: str
+    index: int
+    class_id: str
+    student_id: str
+    action: str
+    owner_id: str
+    due_on: date
+    overdue: bool
+
+
+class GuardianVisitView(BaseModel):
+    """What a guardian reads of a visit to their child: never the findings."""
+
+    visit_id: str
+    student_id: str
+    status: str
+    planned_on: date | None
+    visited_on: date | None
+    mode: VisitMode
+    shareable_summary: str | None
 
 
 class VisitPlan(BaseModel):
@@ -111,6 +135,9 @@ class VisitOutcome(BaseModel):
     findings: str | None = Field(default=None, max_length=5000)
     follow_ups: list[FollowUp] = Field(default_factory=list, max_length=20)
     report: str | None = Field(default=None, max_length=20000, description="书面报告")
+    shareable_summary: str | None = Field(
+        default=None, max_length=1000, description="A summary the guardian may read (findings never are)."
+    )
     reason: str | None = Field(
         default=None, max_length=500, description="For missed, rescheduled, cancelled."
     )
@@ -131,6 +158,7 @@ class HomeVisitPublic(BaseModel):
     findings: str | None
     follow_ups: list[FollowUp]
     report: str | None
+    shareable_summary: str | None = None
     reason: str | None
     version: int
 
@@ -241,6 +269,7 @@ def _new_visit(
         "findings": None,
         "follow_ups": [],
         "report": None,
+        "shareable_summary": None,
         "reason": None,
         "logged_by": caller.subject,
     }
@@ -295,8 +324,9 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
             "mode": (outcome.mode or VisitMode(current["mode"])).value,
             "topics": outcome.topics,
             "findings": outcome.findings,
-            "follow_ups": [f.model_dump(mode="json") for f in outcome.follow_ups],
+            "follow_ups": [f.model_dump(mode="json") | {"done": False} for f in outcome.follow_ups],
             "report": outcome.report,
+            "shareable_summary": outcome.shareable_summary,
         }
         return _visit_change(caller, document, version, _logged(document))
     if outcome.outcome == "rescheduled":
@@ -318,6 +348,53 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
 def visit_public(document: Document) -> HomeVisitPublic:
     """The visit as its readers see it (the caller must be allowed to read it, see may_read_visit)."""
     return HomeVisitPublic.model_validate(document | {"visit_id": document["_id"]})
+
+
+def open_follow_ups(visits: list[Document], today: date, owner_id: str | None = None) -> list[OpenFollowUp]:
+    """Follow-ups not done yet, soonest due first; those past their due date are flagged."""
+    found = [
+        OpenFollowUp(
+            visit_id=visit["_id"],
+            index=index,
+            class_id=visit["class_id"],
+            student_id=visit["student_id"],
+            action=item["action"],
+            owner_id=item["owner_id"],
+            due_on=item["due_on"],
+            overdue=date.fromisoformat(item["due_on"]) < today,
+        )
+        for visit in visits
+        for index, item in enumerate(visit.get("follow_ups") or [])
+        if not item.get("done") and (owner_id is None or item["owner_id"] == owner_id)
+    ]
+    return sorted(found, key=lambda f: (f.due_on, f.visit_id, f.index))
+
+
+def complete_follow_up(caller: Caller, current: Document | None, index: int) -> Change:
+    """The owner, a teacher of the class or the school admin marks a follow-up done."""
+    ensure_visible(current is not None and may_read_visit(caller, current), "家访记录")
+    assert current is not None
+    follow_ups = [dict(item) for item in current.get("follow_ups") or []]
+    if not 0 <= index < len(follow_ups):
+        raise NotFound("后续跟进事项")
+    follow_ups[index]["done"] = True
+    document = {k: v for k, v in current.items() if k != "version"} | {"follow_ups": follow_ups}
+    return Change(
+        HOME_VISITS,
+        current["_id"],
+        current["version"] + 1,
+        document,
+        (),
+        {"subject": caller.subject, "role": caller.role.value},
+        "家访记录",
+    )
+
+
+def guardian_view(caller: Caller, document: Document) -> GuardianVisitView | None:
+    """A guardian reads visits to their own children, with the summary the teacher shared."""
+    if caller.role is not Role.guardian or document["student_id"] not in caller.student_ids:
+        return None
+    return GuardianVisitView.model_validate(document | {"visit_id": document["_id"]})
 
 
 def may_read_visit(caller: Caller, document: Document) -> bool:

@@ -34,3 +34,7 @@ class VisitStore:
 
     async def put_student(self, student: Document) -> None:
         await self.students.replace_one({"_id": student["_id"]}, student, upsert=True)
+
+    async def visits_of_class(self, district_id: str, school_id: str, class_id: str) -> list[Document]:
+        where = {"district_id": district_id, "school_id": school_id, "class_id": class_id}
+        return await self.visits.find(where).to_list()

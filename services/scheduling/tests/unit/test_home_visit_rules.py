@@ -9,8 +9,11 @@ from scheduling.domain import (
     VisitPlan,
     VisitRejected,
     VisitSettled,
+    complete_follow_up,
+    guardian_view,
     log_home_visit,
     may_read_visit,
+    open_follow_ups,
     plan_home_visit,
     record_outcome,
 )
@@ -167,3 +170,48 @@ def test_a_settled_visit_takes_no_second_outcome():
     assert cancelled.events[0].payload.outcome == "cancelled"
     with pytest.raises(VisitSettled):
         record_outcome(TEACHER, cancelled.state | {"version": 2}, VisitOutcome(outcome="done"), TODAY)
+
+
+def test_open_follow_ups_are_listed_soonest_first_with_overdue_flagged():
+    _, current = planned_visit()
+    done = record_outcome(
+        TEACHER,
+        current,
+        VisitOutcome(
+            outcome="done",
+            follow_ups=[
+                {"action": "送学习资料", "owner_id": "stf-0012", "due_on": "2026-11-30"},
+                {"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"},
+            ],
+        ),
+        TODAY,
+    )
+    visit = done.state | {"version": 2}
+
+    listed = open_follow_ups([visit], TODAY)
+    mine = open_follow_ups([visit], TODAY, owner_id="stf-0012")
+    after = open_follow_ups([complete_follow_up(TEACHER, visit, 1).state], TODAY)
+
+    assert [(f.action, f.overdue) for f in listed] == [("联系心理老师", True), ("送学习资料", False)]
+    assert [f.index for f in mine] == [0]
+    assert [f.action for f in after] == ["送学习资料"]
+
+
+def test_a_guardian_sees_only_the_shared_summary_of_their_own_childs_visit():
+    _, current = planned_visit()
+    visit = record_outcome(
+        TEACHER,
+        current,
+        VisitOutcome(outcome="done", findings="家庭矛盾", shareable_summary="孩子进步明显"),
+        TODAY,
+    ).state
+    parent = Caller("g", Role.guardian, "d-yecheng", "sch-yecheng-9", student_ids=frozenset({"stu-000481"}))
+    stranger = Caller("g2", Role.guardian, "d-yecheng", "sch-yecheng-9", student_ids=frozenset({"stu-x"}))
+
+    view = guardian_view(parent, visit)
+
+    assert view is not None
+    assert view.shareable_summary == "孩子进步明显"
+    assert "findings" not in view.model_dump()
+    assert guardian_view(stranger, visit) is None
+    assert not may_read_visit(parent, visit)
