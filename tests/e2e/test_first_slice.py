@@ -66,6 +66,8 @@ async def test_logged_visit_is_counted_by_reporting(platform, pupil, eventually)
         "school_id": school_id,
         "visits_logged": 1,
         "students_visited": 1,
+        "two_staff_visits": 0,
+        "guardian_confirmed": 0,
     }
     stored = await platform.scheduling.get(
         f"/v1/home-visits/{visit['visit_id']}", headers=teacher(platform, pupil)
@@ -457,3 +459,44 @@ async def test_follow_ups_per_class_and_the_guardians_view_on_the_real_store(pla
     assert not_their_child.status_code == 404
     assert their_child.json()["shareable_summary"] == "孩子学习认真"
     assert "findings" not in their_child.json()
+
+
+async def test_guardian_confirms_a_visit_made_by_two_staff_and_reporting_counts_the_evidence(
+    platform, pupil, eventually
+):
+    headers = teacher(platform, pupil)
+    visit = (
+        await platform.scheduling.post(
+            "/v1/home-visits", json=visit_body(pupil, visiting_staff_ids=["stf-0031"]), headers=headers
+        )
+    ).json()
+    parent = platform.token(
+        Role.guardian, pupil.school_id, None, subject="gdn-1", student_ids=[pupil.student_id]
+    )
+    stranger = platform.token(
+        Role.guardian, pupil.school_id, None, subject="gdn-9", student_ids=["stu-other"]
+    )
+
+    confirmed = await platform.scheduling.post(
+        f"/v1/home-visits/{visit['visit_id']}/confirmation", headers={"authorization": f"Bearer {parent}"}
+    )
+    twice = await platform.scheduling.post(
+        f"/v1/home-visits/{visit['visit_id']}/confirmation", headers={"authorization": f"Bearer {parent}"}
+    )
+    by_stranger = await platform.scheduling.post(
+        f"/v1/home-visits/{visit['visit_id']}/confirmation", headers={"authorization": f"Bearer {stranger}"}
+    )
+
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["confirmed_on"] is not None
+    assert twice.status_code == 409
+    assert by_stranger.status_code == 404
+
+    async def evidence_counted() -> bool:
+        bureau = {"authorization": f"Bearer {platform.token(Role.bureau, None)}"}
+        summary = (
+            await platform.reporting.get(f"/v1/schools/{pupil.school_id}/home-visits", headers=bureau)
+        ).json()
+        return (summary["two_staff_visits"], summary["guardian_confirmed"]) == (1, 1)
+
+    await eventually(evidence_counted)

@@ -24,6 +24,12 @@ async def school_home_visits(
     """学校家访统计 (home visits logged and distinct students visited, for one school)."""
     ensure_visible(domain.may_read_school(caller, caller.district_id, school_id), "学校")
     visits, students = await store.school_visit_counts(caller.district_id, school_id)
+    two_staff, confirmed = await store.school_evidence(caller.district_id, school_id)
     return domain.SchoolVisitSummary(
-        district_id=caller.district_id, school_id=school_id, visits_logged=visits, students_visited=students
+        district_id=caller.district_id,
+        school_id=school_id,
+        visits_logged=visits,
+        students_visited=students,
+        two_staff_visits=two_staff,
+        guardian_confirmed=confirmed,
     )

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller
 from service_kit.storage import Document
 
@@ -18,6 +18,7 @@ class VisitLoggedFacts(BaseModel):
         student_id: str
         class_id: str
         visited_on: date
+        two_staff: bool | None = None
 
     event_id: str
     event_type: str
@@ -36,6 +37,32 @@ def visit_fact(event: VisitLoggedFacts) -> Document:
         "student_id": event.payload.student_id,
         "visit_id": event.payload.visit_id,
         "visited_on": event.payload.visited_on.isoformat(),
+        "two_staff": bool(event.payload.two_staff),
+    }
+
+
+class VisitConfirmedFacts(BaseModel):
+    """Tolerant reader of ``visit-confirmed``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        visit_id: str
+        class_id: str
+
+    district_id: str
+    school_id: str
+    payload: Payload
+
+
+def confirmation_fact(event: VisitConfirmedFacts) -> Document:
+    """One fact per visit: a visit is confirmed once, however often the event arrives."""
+    return {
+        "_id": event.payload.visit_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
+        "class_id": event.payload.class_id,
     }
 
 
@@ -44,6 +71,10 @@ class SchoolVisitSummary(BaseModel):
     school_id: str
     visits_logged: int
     students_visited: int
+    two_staff_visits: int = Field(description="Visits made by at least two staff.")
+    guardian_confirmed: int = Field(
+        description="Visits a guardian confirmed (the confirmation rate's numerator)."
+    )
 
 
 def may_read_school(caller: Caller, district_id: str, school_id: str) -> bool:

@@ -11,11 +11,15 @@ log = logging.getLogger(__name__)
 
 def on_visit_event(store: ReportStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Counts home visits per school from ``visit-logged``; other visit events are skipped."""
-        if message.get("event_type") != "visit-logged":
-            return
-        event = domain.VisitLoggedFacts.model_validate(message)
-        if not await store.add_visit_fact(domain.visit_fact(event)):
-            log.info("duplicate event ignored", extra={"event_id": event.event_id})
+        """Counts visits logged and guardian confirmations per school; other visit events are skipped."""
+        kind = message.get("event_type")
+        if kind == "visit-logged":
+            event = domain.VisitLoggedFacts.model_validate(message)
+            if not await store.add_visit_fact(domain.visit_fact(event)):
+                log.info("duplicate event ignored", extra={"event_id": event.event_id})
+        elif kind == "visit-confirmed":
+            await store.add_confirmation(
+                domain.confirmation_fact(domain.VisitConfirmedFacts.model_validate(message))
+            )
 
     return handle

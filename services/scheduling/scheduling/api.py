@@ -84,3 +84,15 @@ async def complete_follow_up(
     change = domain.complete_follow_up(caller, await store.get(visit_id), index)
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
+
+
+@router.post("/home-visits/{visit_id}/confirmation", response_model=domain.GuardianVisitView)
+async def confirm_visit(
+    visit_id: str, caller: CurrentCaller, store: StoreDep, request: Request
+) -> domain.GuardianVisitView:
+    """家长确认家访 (the guardian of the visited child confirms, with their own token)."""
+    change = domain.confirm_visit(
+        caller, await store.get(visit_id), request.app.state.settings.school_today()
+    )
+    await store.record(change)
+    return domain.GuardianVisitView.model_validate(change.state | {"visit_id": visit_id})

@@ -8,6 +8,8 @@ from contracts.envelope import Contract, Event
 from contracts.events.visits import (
     VisitCancelled,
     VisitCancelledV1,
+    VisitConfirmed,
+    VisitConfirmedV1,
     VisitLogged,
     VisitLoggedV1,
     VisitMode,
@@ -109,6 +111,7 @@ class GuardianVisitView(BaseModel):
     visited_on: date | None
     mode: VisitMode
     shareable_summary: str | None
+    confirmed_on: date | None = None
 
 
 class VisitPlan(BaseModel):
@@ -160,6 +163,7 @@ class HomeVisitPublic(BaseModel):
     report: str | None
     shareable_summary: str | None = None
     reason: str | None
+    confirmed_on: date | None = Field(default=None, description="When a guardian confirmed the visit.")
     version: int
 
 
@@ -233,6 +237,7 @@ def _logged(document: Document) -> VisitLoggedV1:
             visiting_staff_ids=document["visiting_staff_ids"],
             visited_on=document["visited_on"],
             mode=document["mode"],
+            two_staff=len(document["visiting_staff_ids"]) >= 2,
         ),
     )
 
@@ -343,6 +348,39 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
         planned_on=document["planned_on"],
     )
     return _visit_change(caller, document, version, _announce(document, VisitCancelledV1, cancelled))
+
+
+class AlreadyConfirmed(Problem):
+    def __init__(self) -> None:
+        super().__init__(409, "already-confirmed", "该家访已确认 (already confirmed)")
+
+
+def confirm_visit(caller: Caller, current: Document | None, today: date) -> Change:
+    """A guardian confirms, with their own token, that a visit to their child took place."""
+    ensure_visible(current is not None and guardian_view(caller, current) is not None, "家访记录")
+    assert current is not None
+    if current["status"] != "done":
+        raise VisitSettled(current["status"])
+    if current.get("confirmed_on"):
+        raise AlreadyConfirmed()
+    document = {k: v for k, v in current.items() if k != "version"} | {
+        "confirmed_on": today.isoformat(),
+        "confirmed_by": caller.subject,
+    }
+    event = _announce(
+        document,
+        VisitConfirmedV1,
+        VisitConfirmed(visit_id=document["_id"], class_id=document["class_id"], confirmed_on=today),
+    )
+    return Change(
+        HOME_VISITS,
+        current["_id"],
+        current["version"] + 1,
+        document,
+        (event,),
+        {"subject": caller.subject, "role": caller.role.value},
+        "家访记录",
+    )
 
 
 def visit_public(document: Document) -> HomeVisitPublic:

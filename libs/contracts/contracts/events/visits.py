@@ -31,6 +31,9 @@ class VisitLogged(Contract):
     visiting_staff_ids: list[str] = Field(min_length=1, description="Opaque ids of the staff who visited.")
     visited_on: date = Field(description="Date the visit took place (school's local date).")
     mode: VisitMode = Field(description="How the visit was made.")
+    two_staff: bool | None = Field(
+        default=None, description="Whether at least two staff made the visit (evidence the bureau can trust)."
+    )
 
 
 class VisitLoggedV1(Event):
@@ -77,3 +80,19 @@ class VisitCancelledV1(Event):
     event_type: Literal["visit-cancelled"] = "visit-cancelled"
     schema_version: Literal[1] = 1
     payload: VisitCancelled
+
+
+class VisitConfirmed(Contract):
+    """A guardian confirmed, with their own token, that the visit took place."""
+
+    visit_id: str
+    class_id: str
+    confirmed_on: date
+
+
+class VisitConfirmedV1(Event):
+    topic: ClassVar[str] = VISITS_V1
+
+    event_type: Literal["visit-confirmed"] = "visit-confirmed"
+    schema_version: Literal[1] = 1
+    payload: VisitConfirmed
