@@ -1,9 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import CurrentCaller, ensure_visible
 
-from scheduling import domain
+from scheduling import domain, term_plan
 from scheduling.store import VisitStore
 
 
@@ -96,3 +97,67 @@ async def confirm_visit(
     )
     await store.record(change)
     return domain.GuardianVisitView.model_validate(change.state | {"visit_id": visit_id})
+
+
+class TermPlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])
+    term: Literal["autumn", "spring"]
+    teacher_ids: list[str] = Field(min_length=1, max_length=20, description="The class's teachers who visit.")
+
+
+class TermPlanConfirmation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visits: list[term_plan.ProposedVisit] = Field(min_length=1, max_length=200)
+
+
+@router.post(
+    "/classes/{class_id}/term-plan/proposal", response_model=term_plan.TermPlan, tags=["term plan 学期计划"]
+)
+async def propose_term_plan(
+    class_id: str, proposal: TermPlanRequest, caller: CurrentCaller, store: StoreDep, request: Request
+) -> term_plan.TermPlan:
+    """建议学期家访计划 (三必访 first, then the policy's coverage; school days; shared among teachers)."""
+    school_id = caller.school_id or ""
+    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
+    term = await store.term(caller.district_id, proposal.school_year, proposal.term)
+    ensure_visible(term is not None, "学期 (the bureau has not set this term)")
+    assert term is not None
+    students = [s for s in await store.students_of_class(class_id) if s["school_id"] == school_id]
+    target = term_plan.coverage_target(await store.policy(caller.district_id, proposal.school_year))
+    today = request.app.state.settings.school_today()
+    return term_plan.propose(class_id, students, term, target, proposal.teacher_ids, today)
+
+
+@router.post(
+    "/classes/{class_id}/term-plan",
+    status_code=201,
+    response_model=list[domain.HomeVisitPublic],
+    tags=["term plan 学期计划"],
+)
+async def confirm_term_plan(
+    class_id: str, plan: TermPlanConfirmation, caller: CurrentCaller, store: StoreDep, request: Request
+) -> list[domain.HomeVisitPublic]:
+    """确认学期家访计划 (the head teacher confirms the plan, adjusted or not, as planned visits)."""
+    today = request.app.state.settings.school_today()
+    changes = [
+        domain.plan_home_visit(
+            caller,
+            domain.VisitPlan(
+                student_id=v.student_id,
+                class_id=class_id,
+                planned_on=v.planned_on,
+                mode=v.mode,
+                visiting_staff_ids=v.visiting_staff_ids,
+            ),
+            await store.student(v.student_id),
+            today,
+            with_caller=False,
+        )
+        for v in plan.visits
+    ]  # every visit is checked before the first is recorded
+    for change in changes:
+        await store.record(change)
+    return [domain.visit_public(c.state | {"version": c.version}) for c in changes]

@@ -1,4 +1,4 @@
-from contracts.topics import INTERNAL_REGISTRY_V1, VISITS_V1
+from contracts.topics import INTERNAL_REGISTRY_V1, REGISTRY_V1, VISITS_V1
 from contracts.topics import visits as visits_topic
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
@@ -15,12 +15,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = VisitStore(runtime.db)
     for event in visits_topic.TOPIC.events:
         runtime.announce(event)
-    subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, handlers.on_registry_event(store))
+    for topic in (INTERNAL_REGISTRY_V1, REGISTRY_V1):
+        subscribe(runtime.broker, settings, topic, handlers.on_registry_event(store))
     return runtime.build_app(
         title="排期服务 Scheduling",
         description="家访、会议、共建活动的计划与记录 (home visits, meetings, partner activities).",
         routers=[api.router],
-        topics=[VISITS_V1, INTERNAL_REGISTRY_V1],
+        topics=[VISITS_V1, INTERNAL_REGISTRY_V1, REGISTRY_V1],
         on_startup=[store.create_indexes],
         relays=[runtime.relay()],
         state={"store": store},

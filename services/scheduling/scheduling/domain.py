@@ -259,15 +259,23 @@ def _planned(document: Document, version: int) -> VisitPlannedV1:
 
 
 def _new_visit(
-    caller: Caller, school_id: str, student_id: str, class_id: str, staff_ids: list[str]
+    caller: Caller,
+    school_id: str,
+    student_id: str,
+    class_id: str,
+    staff_ids: list[str],
+    with_caller: bool = True,
 ) -> Document:
+    visitors = (
+        [caller.subject, *(s for s in staff_ids if s != caller.subject)] if with_caller else list(staff_ids)
+    )
     return {
         "_id": f"v-{uuid4().hex[:16]}",
         "district_id": caller.district_id,
         "school_id": school_id,
         "class_id": class_id,
         "student_id": student_id,
-        "visiting_staff_ids": [caller.subject, *(s for s in staff_ids if s != caller.subject)],
+        "visiting_staff_ids": visitors,
         "planned_on": None,
         "visited_on": None,
         "topics": [],
@@ -295,12 +303,21 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | N
     return _visit_change(caller, document, 1, _logged(document))
 
 
-def plan_home_visit(caller: Caller, plan: VisitPlan, student: Document | None, today: date) -> Change:
-    """A visit planned for today or later, announced by ``visit-planned``."""
+def plan_home_visit(
+    caller: Caller, plan: VisitPlan, student: Document | None, today: date, with_caller: bool = True
+) -> Change:
+    """A visit planned for today or later, announced by ``visit-planned``.
+
+    ``with_caller`` adds the caller to the visitors: false when a head teacher confirms a term plan
+    whose visits the class's teachers share.
+    """
     school_id = _visitor_school(caller, plan.class_id, student)
     if plan.planned_on < today:
         raise VisitRejected("body.planned_on", "计划日期不能早于今天 (planned date is in the past)")
-    document = _new_visit(caller, school_id, plan.student_id, plan.class_id, plan.visiting_staff_ids) | {
+    staff = plan.visiting_staff_ids
+    document = _new_visit(
+        caller, school_id, plan.student_id, plan.class_id, staff, with_caller or not staff
+    ) | {
         "status": "planned",
         "planned_on": plan.planned_on.isoformat(),
         "mode": plan.mode.value,

@@ -5,22 +5,29 @@ from typing import Any
 
 from service_kit.messaging import Handler
 
-from scheduling import domain
-from scheduling.store import VisitStore
+from scheduling import domain, term_plan
+from scheduling.store import POLICIES, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
 
 
 def on_registry_event(store: VisitStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Keeps each student's class, enrolment and care categories; other events are skipped."""
-        if message.get("event_type") != "student-changed":
+        """Keeps students (class, enrolment, care categories), terms and the district policy."""
+        kind = message.get("event_type")
+        if kind == "student-changed":
+            projection = domain.student_projection(domain.StudentFacts.model_validate(message))
+        elif kind == "term-changed":
+            projection = term_plan.term_projection(term_plan.TermFacts.model_validate(message))
+        elif kind == "policy-changed":
+            projection = term_plan.policy_projection(term_plan.PolicyFacts.model_validate(message))
+        else:
             return
-        student = domain.StudentFacts.model_validate(message)
-        # One school's events arrive in order on one partition, handled by one consumer: this
-        # read-then-write has no other writer. A replayed older version changes nothing.
-        current = await store.student(student.payload.student_id)
-        if current is None or current["version"] < student.payload.version:
-            await store.put_student(domain.student_projection(student))
+        # One school's (or the district's) events arrive in order on one partition, handled by one
+        # consumer: this read-then-write has no other writer. An older version changes nothing.
+        await store.project(PROJECTIONS[kind], projection)
 
     return handle
+
+
+PROJECTIONS = {"student-changed": STUDENTS, "term-changed": TERMS, "policy-changed": POLICIES}

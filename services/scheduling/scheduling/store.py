@@ -4,11 +4,13 @@ from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
 
-STUDENTS = "students"  # the projection of the registry's students
+# Projections of the registry, fed by its topics.
+STUDENTS, TERMS, POLICIES = "students", "terms", "policies"
 
 
 class VisitStore:
     def __init__(self, db: Database) -> None:
+        self.db = db
         self.visits, self.students = db[HOME_VISITS], db[STUDENTS]
         self.changes = ChangeLog(db)
 
@@ -32,8 +34,20 @@ class VisitStore:
     async def student(self, student_id: str) -> Document | None:
         return await self.students.find_one({"_id": student_id})
 
-    async def put_student(self, student: Document) -> None:
-        await self.students.replace_one({"_id": student["_id"]}, student, upsert=True)
+    async def project(self, collection: str, record: Document) -> None:
+        """Keep the newest version of a record another service announced."""
+        current = await self.db[collection].find_one({"_id": record["_id"]}, {"version": 1})
+        if current is None or current["version"] < record["version"]:
+            await self.db[collection].replace_one({"_id": record["_id"]}, record, upsert=True)
+
+    async def students_of_class(self, class_id: str) -> list[Document]:
+        return await self.students.find({"class_id": class_id, "status": "enrolled"}).to_list()
+
+    async def term(self, district_id: str, school_year: str, kind: str) -> Document | None:
+        return await self.db[TERMS].find_one({"_id": f"{district_id}:{school_year}:{kind}"})
+
+    async def policy(self, district_id: str, school_year: str) -> Document | None:
+        return await self.db[POLICIES].find_one({"_id": f"{district_id}:{school_year}"})
 
     async def visits_of_class(self, district_id: str, school_id: str, class_id: str) -> list[Document]:
         where = {"district_id": district_id, "school_id": school_id, "class_id": class_id}

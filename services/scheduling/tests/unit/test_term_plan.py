@@ -1,0 +1,64 @@
+from datetime import date
+
+from scheduling.term_plan import propose, school_days
+
+TERM = {
+    "school_year": "2026-2027",
+    "kind": "autumn",
+    "starts_on": "2026-09-01",
+    "ends_on": "2027-01-20",
+    "holidays": [{"name": "国庆节", "starts_on": "2026-10-01", "ends_on": "2026-10-07"}],
+}
+
+
+def student(n: int, *care: str, status: str = "enrolled") -> dict:
+    return {"_id": f"stu-{n:02d}", "class_id": "cls-a", "status": status, "care_categories": list(care)}
+
+
+def test_school_days_skip_weekends_and_holidays():
+    days = school_days(date(2026, 9, 28), date(2026, 10, 9), TERM["holidays"])
+
+    assert days == [
+        date(2026, 9, 28),
+        date(2026, 9, 29),
+        date(2026, 9, 30),
+        date(2026, 10, 8),
+        date(2026, 10, 9),
+    ]
+
+
+def test_mandatory_students_first_then_enough_others_for_the_coverage_target():
+    students = [student(n) for n in range(8)] + [
+        student(8, "left_behind"),
+        student(9, "hardship", "single_parent"),
+    ]
+    students.append(student(10, status="left"))
+
+    plan = propose("cls-a", students, TERM, 0.667, ["t-1", "t-2"], date(2026, 9, 1))
+
+    assert plan.enrolled == 10
+    assert len(plan.visits) == 7  # ceil(2/3 of 10)
+    assert [v.student_id for v in plan.visits[:2]] == ["stu-08", "stu-09"]
+    assert [v.mandatory for v in plan.visits].count(True) == 2
+    assert "stu-10" not in {v.student_id for v in plan.visits}
+
+
+def test_every_mandatory_student_is_planned_even_beyond_the_target():
+    students = [student(n, "special_attention") for n in range(5)] + [student(5)]
+
+    plan = propose("cls-a", students, TERM, 0.5, ["t-1"], date(2026, 9, 1))
+
+    assert [v.student_id for v in plan.visits] == [f"stu-0{n}" for n in range(5)]
+
+
+def test_visits_are_spread_over_school_days_and_shared_among_teachers():
+    students = [student(n) for n in range(6)]
+
+    plan = propose("cls-a", students, TERM, 1.0, ["t-1", "t-2", "t-3"], date(2026, 11, 2))
+    dates = [v.planned_on for v in plan.visits]
+
+    assert dates == sorted(dates)
+    assert dates[0] == date(2026, 11, 2)
+    assert dates[-1] <= date(2027, 1, 20)
+    assert all(d.weekday() < 5 for d in dates)
+    assert [v.visiting_staff_ids[0] for v in plan.visits] == ["t-1", "t-2", "t-3"] * 2

@@ -1,0 +1,80 @@
+"""The term visit plan on the real parts: the registry's term, policy and students reach
+scheduling through Kafka; the plan covers the 三必访 students first and the policy's coverage."""
+
+import random
+
+import pytest
+from service_kit.auth import Role
+
+pytestmark = pytest.mark.infra
+
+
+async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_planned_visits(
+    platform, registry_api, eventually
+):
+    start = random.randint(3000, 3900)  # a school year no other test uses
+    year = f"{start}-{start + 1}"
+    bureau = registry_api.bureau
+    await registry_api.http.put(
+        f"/v1/terms/{year}/autumn",
+        json={"starts_on": f"{start}-09-01", "ends_on": f"{start + 1}-01-20"},
+        headers=bureau,
+    )
+    await registry_api.http.put(
+        f"/v1/policy/{year}", json={"targets": {"home_visit_coverage": 0.5}}, headers=bureau
+    )
+    school = await registry_api.new_school()
+    class_id = await registry_api.new_class(school)
+    admin = registry_api.auth(Role.school_admin, school)
+    care = [["left_behind"], [], ["hardship"], [], [], []]
+    ids = []
+    for n, categories in enumerate(care):
+        answer = await registry_api.http.post(
+            f"/v1/classes/{class_id}/students",
+            json={
+                "name": f"学生{n}",
+                "gender": "女",
+                "student_number": f"T{n}",
+                "care_categories": categories,
+            },
+            headers=admin,
+        )
+        ids.append(answer.json()["student_id"])
+    store = platform.scheduling_app.state.store
+
+    async def projected() -> bool:
+        return (
+            len(await store.students_of_class(class_id)) == len(care)
+            and await store.term("d-yecheng", year, "autumn") is not None
+            and await store.policy("d-yecheng", year) is not None
+        )
+
+    await eventually(projected, 30)
+    head_teacher = registry_api.auth(Role.teacher, school, [class_id], subject="stf-head")
+
+    proposal = await platform.scheduling.post(
+        f"/v1/classes/{class_id}/term-plan/proposal",
+        json={"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", "stf-math"]},
+        headers=head_teacher,
+    )
+    unknown_term = await platform.scheduling.post(
+        f"/v1/classes/{class_id}/term-plan/proposal",
+        json={"school_year": year, "term": "spring", "teacher_ids": ["stf-head"]},
+        headers=head_teacher,
+    )
+
+    assert proposal.status_code == 200, proposal.text
+    plan = proposal.json()
+    assert plan["coverage_target"] == 0.5
+    assert len(plan["visits"]) == 3  # ceil(0.5 × 6)
+    assert {v["student_id"] for v in plan["visits"][:2]} == {ids[0], ids[2]}
+    assert [v["mandatory"] for v in plan["visits"]] == [True, True, False]
+    assert unknown_term.status_code == 404
+
+    confirmed = await platform.scheduling.post(
+        f"/v1/classes/{class_id}/term-plan", json={"visits": plan["visits"]}, headers=head_teacher
+    )
+
+    assert confirmed.status_code == 201, confirmed.text
+    assert [v["status"] for v in confirmed.json()] == ["planned"] * 3
+    assert [v["visiting_staff_ids"] for v in confirmed.json()] == [["stf-head"], ["stf-math"], ["stf-head"]]
