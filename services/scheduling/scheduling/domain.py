@@ -147,6 +147,33 @@ class VisitOutcome(BaseModel):
     new_date: date | None = Field(default=None, description="For rescheduled.")
 
 
+class GuardianFacts(BaseModel):
+    """Tolerant reader of ``guardian-changed``: which children a guardian has (contacts are for
+    notifications; scheduling keeps none)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        guardian_id: str
+        student_ids: list[str]
+        version: int
+
+    district_id: str
+    school_id: str
+    payload: Payload
+
+
+def guardian_projection(event: GuardianFacts) -> Document:
+    return {
+        "_id": event.payload.guardian_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
+        "student_ids": event.payload.student_ids,
+        "version": event.payload.version,
+    }
+
+
 class HomeVisitPublic(BaseModel):
     visit_id: str
     school_id: str

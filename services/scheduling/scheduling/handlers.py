@@ -6,17 +6,19 @@ from typing import Any
 from service_kit.messaging import Handler
 
 from scheduling import domain, term_plan
-from scheduling.store import POLICIES, STUDENTS, TERMS, VisitStore
+from scheduling.store import GUARDIANS, POLICIES, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
 
 
 def on_registry_event(store: VisitStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Keeps students (class, enrolment, care categories), terms and the district policy."""
+        """Keeps students (class, enrolment, care categories), guardians, terms and the policy."""
         kind = message.get("event_type")
         if kind == "student-changed":
             projection = domain.student_projection(domain.StudentFacts.model_validate(message))
+        elif kind == "guardian-changed":
+            projection = domain.guardian_projection(domain.GuardianFacts.model_validate(message))
         elif kind == "term-changed":
             projection = term_plan.term_projection(term_plan.TermFacts.model_validate(message))
         elif kind == "policy-changed":
@@ -30,4 +32,9 @@ def on_registry_event(store: VisitStore) -> Handler:
     return handle
 
 
-PROJECTIONS = {"student-changed": STUDENTS, "term-changed": TERMS, "policy-changed": POLICIES}
+PROJECTIONS = {
+    "student-changed": STUDENTS,
+    "guardian-changed": GUARDIANS,
+    "term-changed": TERMS,
+    "policy-changed": POLICIES,
+}

@@ -3,9 +3,10 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
+from scheduling.meetings import MEETINGS, RSVPS
 
 # Projections of the registry, fed by its topics.
-STUDENTS, TERMS, POLICIES = "students", "terms", "policies"
+STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
 
 
 class VisitStore:
@@ -52,3 +53,21 @@ class VisitStore:
     async def visits_of_class(self, district_id: str, school_id: str, class_id: str) -> list[Document]:
         where = {"district_id": district_id, "school_id": school_id, "class_id": class_id}
         return await self.visits.find(where).to_list()
+
+    async def invitees(self, district_id: str, school_id: str, class_ids: list[str] | None) -> list[str]:
+        """Guardians of the enrolled students of the classes (of the whole school when None)."""
+        where = {"district_id": district_id, "school_id": school_id}
+        students = await self.students.find(where | {"status": "enrolled"}).to_list()
+        wanted = {s["_id"] for s in students if class_ids is None or s["class_id"] in class_ids}
+        guardians = await self.db[GUARDIANS].find(where).to_list()
+        return [g["_id"] for g in guardians if wanted & set(g["student_ids"])]
+
+    async def meeting(self, meeting_id: str) -> Document | None:
+        return await self.db[MEETINGS].find_one({"_id": meeting_id})
+
+    async def answers(self, meeting_id: str) -> list[Document]:
+        return await self.db[RSVPS].find({"meeting_id": meeting_id}).to_list()
+
+    async def put_answer(self, answer: Document) -> None:
+        # The guardian's own record: nobody else writes it.
+        await self.db[RSVPS].replace_one({"_id": answer["_id"]}, answer, upsert=True)

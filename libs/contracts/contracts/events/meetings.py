@@ -1,6 +1,6 @@
 """Meetings with guardians (家长会, 家长学校, 开放日, 家委会, 校长接待日) on ``district.meetings.v1``."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -44,3 +44,37 @@ class MeetingHeldV1(Event):
     event_type: Literal["meeting-held"] = "meeting-held"
     schema_version: Literal[1] = 1
     payload: MeetingHeld
+
+
+class MeetingScheduled(Contract):
+    """A meeting was scheduled; who is invited travels only on internal topics."""
+
+    meeting_id: str
+    kind: MeetingKind
+    level: MeetingLevel
+    grade: int | None = Field(default=None, ge=1, le=12)
+    class_ids: list[str] = Field(default_factory=list)
+    starts_at: datetime
+    invited_count: NonNegativeInt
+
+
+class MeetingScheduledV1(Event):
+    topic: ClassVar[str] = MEETINGS_V1
+
+    event_type: Literal["meeting-scheduled"] = "meeting-scheduled"
+    schema_version: Literal[1] = 1
+    payload: MeetingScheduled
+
+
+class MeetingCancelled(Contract):
+    meeting_id: str
+    kind: MeetingKind
+    starts_at: datetime
+
+
+class MeetingCancelledV1(Event):
+    topic: ClassVar[str] = MEETINGS_V1
+
+    event_type: Literal["meeting-cancelled"] = "meeting-cancelled"
+    schema_version: Literal[1] = 1
+    payload: MeetingCancelled

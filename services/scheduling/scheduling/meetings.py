@@ -1,0 +1,230 @@
+"""Rules for meetings with guardians (家长会, 家长学校, 开放日, 家委会会议, 校长接待日). No I/O.
+
+Invitees are derived from scheduling's projection of the registry (the guardians of the invited
+classes' students). RSVPs are kept one record per guardian, written only by that guardian, so
+forty parents answering at once never contend for the meeting's record.
+"""
+
+from datetime import datetime
+from typing import Literal
+from uuid import uuid4
+
+from contracts.events.meetings import (
+    MeetingCancelled,
+    MeetingCancelledV1,
+    MeetingHeld,
+    MeetingHeldV1,
+    MeetingKind,
+    MeetingLevel,
+    MeetingScheduled,
+    MeetingScheduledV1,
+)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.changes import Change
+from service_kit.errors import Problem
+from service_kit.storage import Document
+
+MEETINGS, RSVPS = "meetings", "meeting_rsvps"
+Answer = Literal["yes", "no", "maybe"]
+
+
+class MeetingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: MeetingKind
+    level: MeetingLevel
+    class_ids: list[str] = Field(
+        default_factory=list, description="Invited classes, for class and grade level."
+    )
+    grade: int | None = Field(default=None, ge=1, le=12)
+    title: str = Field(min_length=2, max_length=80, examples=["三年级2班期中家长会"])
+    agenda: list[str] = Field(default_factory=list, max_length=30)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    place: str = Field(default="", max_length=100)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=500)
+    answer: str | None = Field(default=None, max_length=2000)
+
+
+class MeetingHeldRecord(BaseModel):
+    """What happened: who came, the minutes, the questions raised and their answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attended_guardian_ids: list[str] = Field(default_factory=list)
+    minutes: str | None = Field(default=None, max_length=20000)
+    questions: list[Question] = Field(default_factory=list, max_length=100)
+
+
+class MeetingPublic(BaseModel):
+    meeting_id: str
+    school_id: str
+    kind: MeetingKind
+    level: MeetingLevel
+    class_ids: list[str]
+    title: str
+    agenda: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    status: Literal["planned", "held", "cancelled"]
+    invited_count: int
+    rsvp: dict[str, int] = Field(default_factory=dict, description="Answers so far: yes, no, maybe.")
+    attended_count: int | None = None
+    version: int
+
+
+class MeetingRejected(Problem):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(422, "meeting-rejected", reason, errors=[{"field": field, "message": reason}])
+
+
+class MeetingClosed(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(409, "meeting-closed", detail)
+
+
+def _actor(caller: Caller) -> dict[str, str]:
+    return {"subject": caller.subject, "role": caller.role.value}
+
+
+def may_manage(caller: Caller, meeting: Document) -> bool:
+    """The school admin runs every meeting of the school; a teacher the meetings of their classes."""
+    if not caller.sees_school(meeting["district_id"], meeting["school_id"]):
+        return False
+    if caller.role is Role.school_admin:
+        return True
+    return (
+        caller.role is Role.teacher
+        and bool(meeting["class_ids"])
+        and set(meeting["class_ids"]) <= caller.class_ids
+    )
+
+
+def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[str], now: datetime) -> Change:
+    if meeting.ends_at <= meeting.starts_at:
+        raise MeetingRejected("body.ends_at", "结束时间应晚于开始时间")
+    if meeting.starts_at <= now:
+        raise MeetingRejected("body.starts_at", "会议时间应在将来")
+    if meeting.level is not MeetingLevel.school and not meeting.class_ids:
+        raise MeetingRejected("body.class_ids", "班级或年级会议须列出受邀班级")
+    record = meeting.model_dump(mode="json") | {
+        "meeting_id": f"m-{uuid4().hex[:12]}",
+        "district_id": caller.district_id,
+        "school_id": caller.school_id or "",
+        "status": "planned",
+        "invitee_ids": sorted(set(invitee_ids)),
+        "attended_guardian_ids": [],
+        "minutes": None,
+        "questions": [],
+    }
+    ensure_visible(may_manage(caller, record), "班级")
+    event = MeetingScheduledV1(
+        producer="scheduling",
+        district_id=record["district_id"],
+        school_id=record["school_id"],
+        payload=MeetingScheduled(
+            meeting_id=record["meeting_id"],
+            kind=meeting.kind,
+            level=meeting.level,
+            grade=meeting.grade,
+            class_ids=meeting.class_ids,
+            starts_at=meeting.starts_at,
+            invited_count=len(record["invitee_ids"]),
+        ),
+    )
+    return Change(MEETINGS, record["meeting_id"], 1, record, (event,), _actor(caller), "会议")
+
+
+def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:
+    """A guardian's answer, changeable until the meeting starts (the guardian's own record)."""
+    ensure_visible(
+        meeting is not None and caller.role is Role.guardian and caller.subject in meeting["invitee_ids"],
+        "会议",
+    )
+    assert meeting is not None
+    if meeting["status"] != "planned" or datetime.fromisoformat(str(meeting["starts_at"])) <= now:
+        raise MeetingClosed("会议已开始或已结束，不能再回复 (RSVP closed)")
+    return {
+        "_id": f"{meeting['meeting_id']}:{caller.subject}",
+        "meeting_id": meeting["meeting_id"],
+        "guardian_id": caller.subject,
+        "answer": answer,
+        "at": now,
+    }
+
+
+def record_held(
+    caller: Caller, meeting: Document | None, held: MeetingHeldRecord, answers: dict[str, int]
+) -> Change:
+    """The meeting took place: its attendance, minutes and questions, announced as counts."""
+    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
+    assert meeting is not None
+    if meeting["status"] != "planned":
+        raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
+    strangers = sorted(set(held.attended_guardian_ids) - set(meeting["invitee_ids"]))
+    if strangers:
+        raise MeetingRejected("body.attended_guardian_ids", f"未受邀的家长: {', '.join(strangers)}")
+    record = (
+        {k: v for k, v in meeting.items() if k != "version"}
+        | held.model_dump(mode="json")
+        | {"status": "held"}
+    )
+    event = MeetingHeldV1(
+        producer="scheduling",
+        district_id=record["district_id"],
+        school_id=record["school_id"],
+        payload=MeetingHeld(
+            meeting_id=record["meeting_id"],
+            kind=record["kind"],
+            level=record["level"],
+            grade=record.get("grade"),
+            class_ids=record["class_ids"],
+            held_on=datetime.fromisoformat(str(record["starts_at"])).date(),
+            invited_count=len(record["invitee_ids"]),
+            rsvp_yes_count=answers.get("yes", 0),
+            attended_count=len(set(held.attended_guardian_ids)),
+        ),
+    )
+    return Change(
+        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), _actor(caller), "会议"
+    )
+
+
+def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
+    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
+    assert meeting is not None
+    if meeting["status"] != "planned":
+        raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
+    record = {k: v for k, v in meeting.items() if k != "version"} | {"status": "cancelled"}
+    event = MeetingCancelledV1(
+        producer="scheduling",
+        district_id=record["district_id"],
+        school_id=record["school_id"],
+        payload=MeetingCancelled(
+            meeting_id=record["meeting_id"], kind=record["kind"], starts_at=record["starts_at"]
+        ),
+    )
+    return Change(
+        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), _actor(caller), "会议"
+    )
+
+
+def meeting_public(meeting: Document, answers: dict[str, int]) -> MeetingPublic:
+    attended = len(meeting["attended_guardian_ids"]) if meeting["status"] == "held" else None
+    return MeetingPublic.model_validate(
+        meeting | {"invited_count": len(meeting["invitee_ids"]), "rsvp": answers, "attended_count": attended}
+    )
+
+
+def tally(rsvps: list[Document]) -> dict[str, int]:
+    counts = {"yes": 0, "no": 0, "maybe": 0}
+    for answer in rsvps:
+        counts[answer["answer"]] += 1
+    return counts

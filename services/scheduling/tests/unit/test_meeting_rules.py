@@ -1,0 +1,70 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from scheduling import meetings
+from service_kit.auth import Caller, Role
+from service_kit.errors import NotFound
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+TEACHER = Caller("stf-1", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-a"}))
+PARENT = Caller("gdn-1", Role.guardian, "d-yecheng", "sch-1")
+
+
+def scheduled(**changes):
+    body = {
+        "kind": "parent_meeting",
+        "level": "class",
+        "class_ids": ["cls-a"],
+        "title": "期中家长会",
+        "starts_at": NOW + timedelta(days=1),
+        "ends_at": NOW + timedelta(days=1, hours=2),
+    } | changes
+    change = meetings.schedule_meeting(
+        TEACHER, meetings.MeetingCreate(**body), ["gdn-1", "gdn-2", "gdn-1"], NOW
+    )
+    return change, change.state | {"version": 1}
+
+
+def test_invitees_are_counted_once_and_announced_without_names():
+    change, _ = scheduled()
+
+    assert change.events[0].payload.invited_count == 2
+    assert change.state["invitee_ids"] == ["gdn-1", "gdn-2"]
+
+
+def test_a_teacher_schedules_only_for_classes_they_teach():
+    with pytest.raises(NotFound):
+        scheduled(class_ids=["cls-b"])
+
+
+def test_rsvp_closes_when_the_meeting_starts_and_is_the_invited_guardians_only():
+    _, meeting = scheduled()
+
+    assert meetings.rsvp(PARENT, meeting, "maybe", NOW)["answer"] == "maybe"
+    with pytest.raises(meetings.MeetingClosed):
+        meetings.rsvp(PARENT, meeting, "yes", NOW + timedelta(days=2))
+    with pytest.raises(NotFound):
+        meetings.rsvp(Caller("gdn-9", Role.guardian, "d-yecheng", "sch-1"), meeting, "yes", NOW)
+
+
+def test_a_cancelled_meeting_is_neither_held_nor_cancelled_again():
+    _, meeting = scheduled()
+    cancelled = meetings.cancel_meeting(TEACHER, meeting)
+    closed = cancelled.state | {"version": 2}
+
+    assert cancelled.events[0].event_type == "meeting-cancelled"
+    with pytest.raises(meetings.MeetingClosed):
+        meetings.record_held(TEACHER, closed, meetings.MeetingHeldRecord(), {})
+    with pytest.raises(meetings.MeetingClosed):
+        meetings.cancel_meeting(TEACHER, closed)
+
+
+def test_attendance_is_of_invited_guardians_only():
+    _, meeting = scheduled()
+
+    with pytest.raises(meetings.MeetingRejected) as rejected:
+        meetings.record_held(
+            TEACHER, meeting, meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-7"]), {}
+        )
+
+    assert rejected.value.errors[0]["field"] == "body.attended_guardian_ids"
