@@ -3,6 +3,7 @@
 VISITS_V1 = "district.visits.v1"
 MEETINGS_V1 = "district.meetings.v1"
 PARTNER_ACTIVITIES_V1 = "district.partner-activities.v1"
+PAIRING_EXCHANGES_V1 = "district.pairing-exchanges.v1"
 REGISTRY_V1 = "district.registry.v1"
 # Internal topics carry what only platform services may read; deployments protect them with ACLs.
 INTERNAL_REGISTRY_V1 = "internal.registry.v1"

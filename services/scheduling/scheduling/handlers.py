@@ -5,7 +5,7 @@ from typing import Any
 
 from service_kit.messaging import Handler
 
-from scheduling import domain, term_plan
+from scheduling import activities, domain, term_plan
 from scheduling.store import GUARDIANS, POLICIES, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,12 @@ def on_registry_event(store: VisitStore) -> Handler:
             projection = term_plan.term_projection(term_plan.TermFacts.model_validate(message))
         elif kind == "policy-changed":
             projection = term_plan.policy_projection(term_plan.PolicyFacts.model_validate(message))
+        elif kind == "agreement-changed":
+            projection = activities.agreement_projection(
+                message["payload"], message["district_id"], message["school_id"]
+            )
+        elif kind == "pair-changed":
+            projection = activities.pair_projection(message["payload"], message["district_id"])
         else:
             return
         # One school's (or the district's) events arrive in order on one partition, handled by one
@@ -37,4 +43,6 @@ PROJECTIONS = {
     "guardian-changed": GUARDIANS,
     "term-changed": TERMS,
     "policy-changed": POLICIES,
+    "agreement-changed": activities.AGREEMENTS,
+    "pair-changed": activities.PAIRS,
 }

@@ -71,3 +71,6 @@ class VisitStore:
     async def put_answer(self, answer: Document) -> None:
         # The guardian's own record: nobody else writes it.
         await self.db[RSVPS].replace_one({"_id": answer["_id"]}, answer, upsert=True)
+
+    async def projected(self, collection: str, record_id: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": record_id})

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, NonNegativeInt
 
 from contracts.envelope import Contract, Event
-from contracts.topic_names import PARTNER_ACTIVITIES_V1
+from contracts.topic_names import PAIRING_EXCHANGES_V1, PARTNER_ACTIVITIES_V1
 
 
 class PartnerKind(StrEnum):
@@ -43,6 +43,13 @@ class PartnerActivity(Contract):
     teachers_count: NonNegativeInt
     residents_count: NonNegativeInt
     participant_times: NonNegativeInt = Field(description="人次: participant-times over all sessions.")
+    partner_confirmed: bool | None = Field(
+        default=None,
+        description="Whether the partner confirmed the activity and its figures with its own token.",
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="Announced again, higher, once the partner confirms."
+    )
 
 
 class PartnerActivityV1(Event):
@@ -51,3 +58,31 @@ class PartnerActivityV1(Event):
     event_type: Literal["partner-activity"] = "partner-activity"
     schema_version: Literal[1] = 1
     payload: PartnerActivity
+
+
+class ExchangeKind(StrEnum):
+    demonstration_lesson = "demonstration_lesson"  # 示范课
+    mutual_observation = "mutual_observation"  # 互相听课
+    teaching_research = "teaching_research"  # 教研活动
+    leadership_visit = "leadership_visit"  # 管理干部交流
+
+
+class PairingExchange(Contract):
+    """An exchange between paired schools (结对帮扶交流), with the teachers and students benefiting."""
+
+    exchange_id: str
+    pair_id: str
+    supporting_school_id: str
+    supported_school_ids: list[str] = Field(min_length=1)
+    kind: ExchangeKind
+    held_on: date
+    teachers_benefiting: NonNegativeInt = Field(description="受益教师人次")
+    students_benefiting: NonNegativeInt = Field(description="受益学生人次")
+
+
+class PairingExchangeV1(Event):
+    topic: ClassVar[str] = PAIRING_EXCHANGES_V1
+
+    event_type: Literal["pairing-exchange"] = "pairing-exchange"
+    schema_version: Literal[1] = 1
+    payload: PairingExchange

@@ -3,18 +3,27 @@
 from contracts.topic_names import (
     INTERNAL_REGISTRY_V1,
     MEETINGS_V1,
+    PAIRING_EXCHANGES_V1,
     PARTNER_ACTIVITIES_V1,
     REGISTRY_V1,
     VISITS_V1,
     dead_letter_topic,
 )
-from contracts.topics import meetings, partner_activities, registry, registry_internal, visits
+from contracts.topics import (
+    meetings,
+    pairing_exchanges,
+    partner_activities,
+    registry,
+    registry_internal,
+    visits,
+)
 from contracts.topics.contract import TopicContract
 
 ALL_TOPICS: tuple[TopicContract, ...] = (
     visits.TOPIC,
     meetings.TOPIC,
     partner_activities.TOPIC,
+    pairing_exchanges.TOPIC,
     registry.TOPIC,
     registry_internal.TOPIC,
 )
@@ -23,6 +32,7 @@ __all__ = [
     "ALL_TOPICS",
     "INTERNAL_REGISTRY_V1",
     "MEETINGS_V1",
+    "PAIRING_EXCHANGES_V1",
     "PARTNER_ACTIVITIES_V1",
     "REGISTRY_V1",
     "VISITS_V1",

@@ -1,0 +1,220 @@
+"""Co-building activities with partners (共建活动) and exchanges between paired schools
+(结对帮扶交流). No I/O: agreements and pairs come from scheduling's projection of the registry."""
+
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+from contracts.events.partner_activities import (
+    ActivityKind,
+    ExchangeKind,
+    PairingExchange,
+    PairingExchangeV1,
+    PartnerActivity,
+    PartnerActivityV1,
+)
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.changes import Change
+from service_kit.errors import Problem
+from service_kit.storage import Document
+
+ACTIVITIES, EXCHANGES, AGREEMENTS, PAIRS = "partner_activities", "pairing_exchanges", "agreements", "pairs"
+
+
+class ActivityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agreement_id: str
+    kind: ActivityKind
+    title: str = Field(min_length=2, max_length=80, examples=["禁毒宣传「珍惜生命、远离毒品」"])
+    held_on: date
+    place: str = Field(default="", max_length=100)
+    class_ids: list[str] = Field(default_factory=list)
+    students_count: NonNegativeInt = 0
+    teachers_count: NonNegativeInt = 0
+    residents_count: NonNegativeInt = 0
+    participant_times: NonNegativeInt = Field(description="人次")
+    outcome_notes: str | None = Field(default=None, max_length=5000)
+
+
+class ActivityPublic(ActivityCreate):
+    model_config = ConfigDict(extra="ignore")
+
+    activity_id: str
+    school_id: str
+    partner_id: str
+    partner_confirmed: bool
+    version: int
+
+
+class ExchangeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pair_id: str
+    kind: ExchangeKind
+    held_on: date
+    teachers_benefiting: NonNegativeInt
+    students_benefiting: NonNegativeInt
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class ActivityRejected(Problem):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(422, "activity-rejected", reason, errors=[{"field": field, "message": reason}])
+
+
+class AlreadyConfirmed(Problem):
+    def __init__(self) -> None:
+        super().__init__(409, "already-confirmed", "共建单位已确认该活动 (already confirmed)")
+
+
+def _actor(caller: Caller) -> dict[str, str]:
+    return {"subject": caller.subject, "role": caller.role.value}
+
+
+def agreement_projection(payload: dict[str, Any], district_id: str, school_id: str) -> Document:
+    return {
+        "_id": payload["agreement_id"],
+        "district_id": district_id,
+        "school_id": school_id,
+        "partner_id": payload["partner_id"],
+        "partner_kind": payload["partner_kind"],
+        "status": payload["status"],
+        "version": payload["version"],
+    }
+
+
+def pair_projection(payload: dict[str, Any], district_id: str) -> Document:
+    return {
+        "_id": payload["pair_id"],
+        "district_id": district_id,
+        "supporting_school_id": payload["supporting_school_id"],
+        "supported_school_ids": payload["supported_school_ids"],
+        "version": payload["version"],
+    }
+
+
+def _activity_event(activity: Document, version: int) -> PartnerActivityV1:
+    return PartnerActivityV1(
+        producer="scheduling",
+        district_id=activity["district_id"],
+        school_id=activity["school_id"],
+        payload=PartnerActivity(
+            activity_id=activity["activity_id"],
+            partner_id=activity["partner_id"],
+            partner_kind=activity["partner_kind"],
+            agreement_id=activity["agreement_id"],
+            kind=activity["kind"],
+            held_on=activity["held_on"],
+            class_ids=activity["class_ids"],
+            students_count=activity["students_count"],
+            teachers_count=activity["teachers_count"],
+            residents_count=activity["residents_count"],
+            participant_times=activity["participant_times"],
+            partner_confirmed=activity["partner_confirmed"],
+            version=version,
+        ),
+    )
+
+
+def record_activity(
+    caller: Caller, agreement: Document | None, activity: ActivityCreate, today: date
+) -> Change:
+    """The school records an activity under one of its co-building agreements."""
+    ensure_visible(
+        agreement is not None
+        and caller.role in (Role.school_admin, Role.teacher)
+        and caller.sees_school(agreement["district_id"], agreement["school_id"]),
+        "共建协议",
+    )
+    assert agreement is not None
+    if agreement["status"] != "active":
+        raise ActivityRejected("body.agreement_id", "协议未生效，不能登记活动 (the agreement is not active)")
+    if activity.held_on > today:
+        raise ActivityRejected("body.held_on", "活动日期不能晚于今天")
+    record = activity.model_dump(mode="json") | {
+        "activity_id": f"pa-{uuid4().hex[:12]}",
+        "district_id": agreement["district_id"],
+        "school_id": agreement["school_id"],
+        "partner_id": agreement["partner_id"],
+        "partner_kind": agreement["partner_kind"],
+        "partner_confirmed": False,
+    }
+    return Change(
+        ACTIVITIES,
+        record["activity_id"],
+        1,
+        record,
+        (_activity_event(record, 1),),
+        _actor(caller),
+        "共建活动",
+    )
+
+
+def confirm_activity(caller: Caller, activity: Document | None) -> Change:
+    """The partner confirms the activity and its figures with its own token (its subject)."""
+    ensure_visible(
+        activity is not None
+        and caller.role is Role.partner
+        and caller.subject == activity["partner_id"]
+        and caller.district_id == activity["district_id"],
+        "共建活动",
+    )
+    assert activity is not None
+    if activity["partner_confirmed"]:
+        raise AlreadyConfirmed()
+    record = {k: v for k, v in activity.items() if k != "version"} | {"partner_confirmed": True}
+    version = activity["version"] + 1
+    return Change(
+        ACTIVITIES,
+        record["activity_id"],
+        version,
+        record,
+        (_activity_event(record, version),),
+        _actor(caller),
+        "共建活动",
+    )
+
+
+def may_read_activity(caller: Caller, activity: Document) -> bool:
+    if caller.role is Role.partner:
+        return caller.subject == activity["partner_id"] and caller.district_id == activity["district_id"]
+    return caller.sees_school(activity["district_id"], activity["school_id"])
+
+
+def record_exchange(caller: Caller, pair: Document | None, exchange: ExchangeCreate, today: date) -> Change:
+    """A school of the pair records an exchange between them."""
+    schools = {pair["supporting_school_id"], *pair["supported_school_ids"]} if pair else set()
+    ensure_visible(
+        pair is not None
+        and caller.role is Role.school_admin
+        and caller.district_id == pair["district_id"]
+        and caller.school_id in schools,
+        "结对",
+    )
+    assert pair is not None
+    if exchange.held_on > today:
+        raise ActivityRejected("body.held_on", "交流日期不能晚于今天")
+    record = exchange.model_dump(mode="json") | {
+        "exchange_id": f"px-{uuid4().hex[:12]}",
+        "district_id": pair["district_id"],
+        "school_id": pair["supporting_school_id"],
+        "recorded_by_school": caller.school_id,
+    }
+    event = PairingExchangeV1(
+        producer="scheduling",
+        district_id=pair["district_id"],
+        school_id=pair["supporting_school_id"],
+        payload=PairingExchange(
+            exchange_id=record["exchange_id"],
+            pair_id=pair["_id"],
+            supporting_school_id=pair["supporting_school_id"],
+            supported_school_ids=pair["supported_school_ids"],
+            kind=exchange.kind,
+            held_on=exchange.held_on,
+            teachers_benefiting=exchange.teachers_benefiting,
+            students_benefiting=exchange.students_benefiting,
+        ),
+    )
+    return Change(EXCHANGES, record["exchange_id"], 1, record, (event,), _actor(caller), "结对交流")

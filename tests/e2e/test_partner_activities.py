@@ -1,0 +1,139 @@
+"""Co-building activities and pairing exchanges on the real parts: agreements and pairs reach
+scheduling from the registry's topic; the partner confirms with its own token."""
+
+from datetime import date
+
+import pytest
+from contracts.topics import PAIRING_EXCHANGES_V1, PARTNER_ACTIVITIES_V1
+from service_kit.auth import Role
+
+pytestmark = pytest.mark.infra
+
+
+async def test_activity_under_an_active_agreement_confirmed_by_its_partner(
+    platform, registry_api, read_topic, eventually
+):
+    school = await registry_api.new_school("松山街道中心小学")
+    admin = registry_api.auth(Role.school_admin, school)
+    partner = (
+        await registry_api.http.post(
+            f"/v1/schools/{school}/partners",
+            json={"name": "文化路派出所", "kind": "police_station", "contact_person": "王警官"},
+            headers=admin,
+        )
+    ).json()
+    active = (
+        await registry_api.http.post(
+            f"/v1/partners/{partner['partner_id']}/agreements",
+            json={
+                "title": "警校共建协议书",
+                "starts_on": "2026-09-01",
+                "ends_on": "2027-07-15",
+                "signed_on": "2026-09-10",
+            },
+            headers=admin,
+        )
+    ).json()
+    draft = (
+        await registry_api.http.post(
+            f"/v1/partners/{partner['partner_id']}/agreements",
+            json={"title": "草案", "starts_on": "2026-09-01", "ends_on": "2027-07-15"},
+            headers=admin,
+        )
+    ).json()
+    store = platform.scheduling_app.state.store
+
+    async def projected() -> bool:
+        return all([await store.projected("agreements", a["agreement_id"]) for a in (active, draft)])
+
+    await eventually(projected, 30)
+    body = {
+        "agreement_id": active["agreement_id"],
+        "kind": "legal_education",
+        "title": "禁毒宣传「珍惜生命、远离毒品」",
+        "held_on": date.today().replace(day=1).isoformat(),
+        "students_count": 92,
+        "teachers_count": 4,
+        "participant_times": 96,
+        "outcome_notes": "学生反响热烈",
+    }
+
+    recorded = await platform.scheduling.post("/v1/partner-activities", json=body, headers=admin)
+    under_draft = await platform.scheduling.post(
+        "/v1/partner-activities", json=body | {"agreement_id": draft["agreement_id"]}, headers=admin
+    )
+    activity_id = recorded.json()["activity_id"]
+    partner_token = registry_api.auth(Role.partner, school, subject=partner["partner_id"])
+    other_partner = registry_api.auth(Role.partner, school, subject="ptn-other")
+    by_other = await platform.scheduling.post(
+        f"/v1/partner-activities/{activity_id}/confirmation", headers=other_partner
+    )
+    confirmed = await platform.scheduling.post(
+        f"/v1/partner-activities/{activity_id}/confirmation", headers=partner_token
+    )
+    twice = await platform.scheduling.post(
+        f"/v1/partner-activities/{activity_id}/confirmation", headers=partner_token
+    )
+
+    assert recorded.status_code == 201, recorded.text
+    assert under_draft.status_code == 422
+    assert under_draft.json()["errors"][0]["field"] == "body.agreement_id"
+    assert by_other.status_code == 404
+    assert confirmed.json()["partner_confirmed"] is True
+    assert twice.status_code == 409
+
+    def about(messages):
+        return [m["payload"] for m in messages if m.get("payload", {}).get("activity_id") == activity_id]
+
+    events = about(await read_topic(PARTNER_ACTIVITIES_V1, lambda ms: len(about(ms)) >= 2))
+    assert [(e["version"], e["partner_confirmed"]) for e in events] == [(1, False), (2, True)]
+    assert events[0]["participant_times"] == 96
+    assert "学生反响热烈" not in str(events)
+
+
+async def test_pairing_exchange_is_recorded_by_a_school_of_the_pair(
+    platform, registry_api, read_topic, eventually
+):
+    supporting, supported = await registry_api.new_school(), await registry_api.new_school("良舍小学")
+    bystander = await registry_api.new_school("丹阳小学")
+    pair = (
+        await registry_api.http.post(
+            "/v1/pairs",
+            json={
+                "supporting_school_id": supporting,
+                "supported_school_ids": [supported],
+                "starts_on": "2026-09-01",
+            },
+            headers=registry_api.bureau,
+        )
+    ).json()
+    store = platform.scheduling_app.state.store
+
+    async def projected() -> bool:
+        return await store.projected("pairs", pair["pair_id"]) is not None
+
+    await eventually(projected, 30)
+    body = {
+        "pair_id": pair["pair_id"],
+        "kind": "demonstration_lesson",
+        "held_on": "2026-10-20",
+        "teachers_benefiting": 12,
+        "students_benefiting": 45,
+    }
+
+    recorded = await platform.scheduling.post(
+        "/v1/pairing-exchanges", json=body, headers=registry_api.auth(Role.school_admin, supported)
+    )
+    outsider = await platform.scheduling.post(
+        "/v1/pairing-exchanges", json=body, headers=registry_api.auth(Role.school_admin, bystander)
+    )
+
+    assert recorded.status_code == 201, recorded.text
+    assert outsider.status_code == 404
+
+    def about(messages):
+        return [m["payload"] for m in messages if m.get("payload", {}).get("pair_id") == pair["pair_id"]]
+
+    [event] = about(await read_topic(PAIRING_EXCHANGES_V1, lambda ms: len(about(ms)) >= 1))
+    assert (event["teachers_benefiting"], event["students_benefiting"]) == (12, 45)
+    assert event["supported_school_ids"] == [supported]
