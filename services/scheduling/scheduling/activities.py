@@ -2,7 +2,6 @@
 (结对帮扶交流). No I/O: agreements and pairs come from scheduling's projection of the registry."""
 
 from datetime import date
-from typing import Any
 from uuid import uuid4
 
 from contracts.events.partner_activities import (
@@ -73,26 +72,48 @@ def _actor(caller: Caller) -> dict[str, str]:
     return {"subject": caller.subject, "role": caller.role.value}
 
 
-def agreement_projection(payload: dict[str, Any], district_id: str, school_id: str) -> Document:
-    return {
-        "_id": payload["agreement_id"],
-        "district_id": district_id,
-        "school_id": school_id,
-        "partner_id": payload["partner_id"],
-        "partner_kind": payload["partner_kind"],
-        "status": payload["status"],
-        "version": payload["version"],
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AgreementFacts(_Tolerant):
+    """Tolerant reader of the registry's ``agreement-changed``."""
+
+    class Payload(_Tolerant):
+        agreement_id: str
+        partner_id: str
+        partner_kind: str
+        status: str
+        version: int
+
+    district_id: str
+    school_id: str
+    payload: Payload
+
+
+class PairFacts(_Tolerant):
+    """Tolerant reader of the registry's ``pair-changed``."""
+
+    class Payload(_Tolerant):
+        pair_id: str
+        supporting_school_id: str
+        supported_school_ids: list[str]
+        version: int
+
+    district_id: str
+    payload: Payload
+
+
+def agreement_projection(event: AgreementFacts) -> Document:
+    return event.payload.model_dump() | {
+        "_id": event.payload.agreement_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
     }
 
 
-def pair_projection(payload: dict[str, Any], district_id: str) -> Document:
-    return {
-        "_id": payload["pair_id"],
-        "district_id": district_id,
-        "supporting_school_id": payload["supporting_school_id"],
-        "supported_school_ids": payload["supported_school_ids"],
-        "version": payload["version"],
-    }
+def pair_projection(event: PairFacts) -> Document:
+    return event.payload.model_dump() | {"_id": event.payload.pair_id, "district_id": event.district_id}
 
 
 def _activity_event(activity: Document, version: int) -> PartnerActivityV1:

@@ -24,11 +24,9 @@ def on_registry_event(store: VisitStore) -> Handler:
         elif kind == "policy-changed":
             projection = term_plan.policy_projection(term_plan.PolicyFacts.model_validate(message))
         elif kind == "agreement-changed":
-            projection = activities.agreement_projection(
-                message["payload"], message["district_id"], message["school_id"]
-            )
+            projection = activities.agreement_projection(activities.AgreementFacts.model_validate(message))
         elif kind == "pair-changed":
-            projection = activities.pair_projection(message["payload"], message["district_id"])
+            projection = activities.pair_projection(activities.PairFacts.model_validate(message))
         else:
             return
         # One school's (or the district's) events arrive in order on one partition, handled by one
