@@ -4,7 +4,7 @@ the counts on the public meetings topic."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from contracts.topics import MEETINGS_V1
+from contracts.topics import INTERNAL_SCHEDULING_V1, MEETINGS_V1
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
@@ -62,6 +62,15 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     def guardian(n: int) -> dict:
         return registry_api.auth(Role.guardian, school, subject=guardians[n])
 
+    moved_start = starts + timedelta(days=1)
+    moved = await platform.scheduling.post(
+        f"/v1/meetings/{meeting_id}/reschedule",
+        json={
+            "starts_at": moved_start.isoformat(),
+            "ends_at": (moved_start + timedelta(hours=2)).isoformat(),
+        },
+        headers=head_teacher,
+    )
     await platform.scheduling.put(
         f"/v1/meetings/{meeting_id}/rsvp", json={"answer": "yes"}, headers=guardian(0)
     )
@@ -94,6 +103,7 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
 
     assert scheduled.status_code == 201, scheduled.text
     assert scheduled.json()["invited_count"] == 3
+    assert moved.json()["version"] == 2
     assert in_the_past.status_code == 422
     assert in_the_past.json()["errors"][0]["field"] == "body.starts_at"
     assert other_teacher.status_code == 404
@@ -106,8 +116,13 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     def about(messages):
         return [m for m in messages if m.get("payload", {}).get("meeting_id") == meeting_id]
 
-    events = about(await read_topic(MEETINGS_V1, lambda ms: len(about(ms)) >= 2))
-    assert [m["event_type"] for m in events] == ["meeting-scheduled", "meeting-held"]
-    counts = {k: events[1]["payload"][k] for k in ("invited_count", "rsvp_yes_count", "attended_count")}
+    events = about(await read_topic(MEETINGS_V1, lambda ms: len(about(ms)) >= 3))
+    assert [m["event_type"] for m in events] == ["meeting-scheduled", "meeting-rescheduled", "meeting-held"]
+    counts = {k: events[2]["payload"][k] for k in ("invited_count", "rsvp_yes_count", "attended_count")}
     assert counts == {"invited_count": 3, "rsvp_yes_count": 2, "attended_count": 2}
     assert "家长" not in str(events)
+    invitations = about(await read_topic(INTERNAL_SCHEDULING_V1, lambda ms: len(about(ms)) >= 2))
+    assert [(m["payload"]["status"], sorted(m["payload"]["guardian_ids"])) for m in invitations] == [
+        ("scheduled", sorted(guardians)),
+        ("rescheduled", sorted(guardians)),
+    ]

@@ -7,6 +7,7 @@ PAIRING_EXCHANGES_V1 = "district.pairing-exchanges.v1"
 REGISTRY_V1 = "district.registry.v1"
 # Internal topics carry what only platform services may read; deployments protect them with ACLs.
 INTERNAL_REGISTRY_V1 = "internal.registry.v1"
+INTERNAL_SCHEDULING_V1 = "internal.scheduling.v1"
 
 
 def dead_letter_topic(topic: str) -> str:

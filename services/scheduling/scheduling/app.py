@@ -2,6 +2,7 @@ from contracts.topics import INTERNAL_REGISTRY_V1, REGISTRY_V1
 from contracts.topics import meetings as meetings_topic
 from contracts.topics import pairing_exchanges as exchanges_topic
 from contracts.topics import partner_activities as activities_topic
+from contracts.topics import scheduling_internal as internal_topic
 from contracts.topics import visits as visits_topic
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
@@ -16,7 +17,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
     store = VisitStore(runtime.db)
-    published = (visits_topic.TOPIC, meetings_topic.TOPIC, activities_topic.TOPIC, exchanges_topic.TOPIC)
+    published = (
+        visits_topic.TOPIC,
+        meetings_topic.TOPIC,
+        activities_topic.TOPIC,
+        exchanges_topic.TOPIC,
+        internal_topic.TOPIC,
+    )
     for topic in published:
         for event in topic.events:
             runtime.announce(event)

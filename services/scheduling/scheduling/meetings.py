@@ -14,8 +14,12 @@ from contracts.events.meetings import (
     MeetingCancelledV1,
     MeetingHeld,
     MeetingHeldV1,
+    MeetingInvitation,
+    MeetingInvitationV1,
     MeetingKind,
     MeetingLevel,
+    MeetingRescheduled,
+    MeetingRescheduledV1,
     MeetingScheduled,
     MeetingScheduledV1,
 )
@@ -90,6 +94,42 @@ class MeetingClosed(Problem):
         super().__init__(409, "meeting-closed", detail)
 
 
+class MeetingMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+def invitation(
+    meeting: Document, status: Literal["scheduled", "rescheduled", "cancelled"], version: int
+) -> MeetingInvitationV1:
+    """The internal event telling notifications whom to reach about this meeting."""
+    return MeetingInvitationV1(
+        producer="scheduling",
+        district_id=meeting["district_id"],
+        school_id=meeting["school_id"],
+        payload=MeetingInvitation(
+            meeting_id=meeting["meeting_id"],
+            kind=meeting["kind"],
+            title=meeting["title"],
+            starts_at=meeting["starts_at"],
+            ends_at=meeting["ends_at"],
+            place=meeting["place"],
+            guardian_ids=meeting["invitee_ids"],
+            status=status,
+            version=version,
+        ),
+    )
+
+
+def _check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if ends_at <= starts_at:
+        raise MeetingRejected("body.ends_at", "结束时间应晚于开始时间")
+    if starts_at <= now:
+        raise MeetingRejected("body.starts_at", "会议时间应在将来")
+
+
 def _actor(caller: Caller) -> dict[str, str]:
     return {"subject": caller.subject, "role": caller.role.value}
 
@@ -108,10 +148,7 @@ def may_manage(caller: Caller, meeting: Document) -> bool:
 
 
 def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[str], now: datetime) -> Change:
-    if meeting.ends_at <= meeting.starts_at:
-        raise MeetingRejected("body.ends_at", "结束时间应晚于开始时间")
-    if meeting.starts_at <= now:
-        raise MeetingRejected("body.starts_at", "会议时间应在将来")
+    _check_times(meeting.starts_at, meeting.ends_at, now)
     if meeting.level is not MeetingLevel.school and not meeting.class_ids:
         raise MeetingRejected("body.class_ids", "班级或年级会议须列出受邀班级")
     record = meeting.model_dump(mode="json") | {
@@ -139,7 +176,33 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
             invited_count=len(record["invitee_ids"]),
         ),
     )
-    return Change(MEETINGS, record["meeting_id"], 1, record, (event,), _actor(caller), "会议")
+    events = (event, invitation(record, "scheduled", 1))
+    return Change(MEETINGS, record["meeting_id"], 1, record, events, _actor(caller), "会议")
+
+
+def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMove, now: datetime) -> Change:
+    """Move a planned meeting; guardians' answers stay, and they may change them until it starts."""
+    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
+    assert meeting is not None
+    if meeting["status"] != "planned":
+        raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
+    _check_times(move.starts_at, move.ends_at, now)
+    record = {k: v for k, v in meeting.items() if k != "version"} | move.model_dump(mode="json")
+    version = meeting["version"] + 1
+    moved = MeetingRescheduledV1(
+        producer="scheduling",
+        district_id=record["district_id"],
+        school_id=record["school_id"],
+        payload=MeetingRescheduled(
+            meeting_id=record["meeting_id"],
+            kind=record["kind"],
+            starts_at=move.starts_at,
+            previous_starts_at=meeting["starts_at"],
+            version=version,
+        ),
+    )
+    events = (moved, invitation(record, "rescheduled", version))
+    return Change(MEETINGS, record["meeting_id"], version, record, events, _actor(caller), "会议")
 
 
 def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:

@@ -70,3 +70,15 @@ async def cancel_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep
     change = meetings.cancel_meeting(caller, await store.meeting(meeting_id))
     await store.record(change)
     return meetings.meeting_public(change.state | {"version": change.version}, meetings.tally([]))
+
+
+@router.post("/meetings/{meeting_id}/reschedule", response_model=meetings.MeetingPublic)
+async def reschedule_meeting(
+    meeting_id: str, move: meetings.MeetingMove, caller: CurrentCaller, store: StoreDep
+) -> meetings.MeetingPublic:
+    """会议改期 (guardians are told; their answers stay, changeable until the start)."""
+    change = meetings.reschedule_meeting(caller, await store.meeting(meeting_id), move, datetime.now(UTC))
+    await store.record(change)
+    return meetings.meeting_public(
+        change.state | {"version": change.version}, meetings.tally(await store.answers(meeting_id))
+    )

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, NonNegativeInt
 
 from contracts.envelope import Contract, Event
-from contracts.topic_names import MEETINGS_V1
+from contracts.topic_names import INTERNAL_SCHEDULING_V1, MEETINGS_V1
 
 
 class MeetingKind(StrEnum):
@@ -78,3 +78,41 @@ class MeetingCancelledV1(Event):
     event_type: Literal["meeting-cancelled"] = "meeting-cancelled"
     schema_version: Literal[1] = 1
     payload: MeetingCancelled
+
+
+class MeetingRescheduled(Contract):
+    meeting_id: str
+    kind: MeetingKind
+    starts_at: datetime
+    previous_starts_at: datetime
+    version: int = Field(ge=2)
+
+
+class MeetingRescheduledV1(Event):
+    topic: ClassVar[str] = MEETINGS_V1
+
+    event_type: Literal["meeting-rescheduled"] = "meeting-rescheduled"
+    schema_version: Literal[1] = 1
+    payload: MeetingRescheduled
+
+
+class MeetingInvitation(Contract):
+    """Internal: who is invited to a meeting and when it is, for notifications to reach them."""
+
+    meeting_id: str
+    kind: MeetingKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    guardian_ids: list[str]
+    status: Literal["scheduled", "rescheduled", "cancelled"]
+    version: int = Field(ge=1)
+
+
+class MeetingInvitationV1(Event):
+    topic: ClassVar[str] = INTERNAL_SCHEDULING_V1
+
+    event_type: Literal["meeting-invitation"] = "meeting-invitation"
+    schema_version: Literal[1] = 1
+    payload: MeetingInvitation

@@ -2,6 +2,7 @@
 
 from contracts.topic_names import (
     INTERNAL_REGISTRY_V1,
+    INTERNAL_SCHEDULING_V1,
     MEETINGS_V1,
     PAIRING_EXCHANGES_V1,
     PARTNER_ACTIVITIES_V1,
@@ -15,6 +16,7 @@ from contracts.topics import (
     partner_activities,
     registry,
     registry_internal,
+    scheduling_internal,
     visits,
 )
 from contracts.topics.contract import TopicContract
@@ -26,11 +28,13 @@ ALL_TOPICS: tuple[TopicContract, ...] = (
     pairing_exchanges.TOPIC,
     registry.TOPIC,
     registry_internal.TOPIC,
+    scheduling_internal.TOPIC,
 )
 
 __all__ = [
     "ALL_TOPICS",
     "INTERNAL_REGISTRY_V1",
+    "INTERNAL_SCHEDULING_V1",
     "MEETINGS_V1",
     "PAIRING_EXCHANGES_V1",
     "PARTNER_ACTIVITIES_V1",

@@ -1,4 +1,9 @@
-from contracts.events.meetings import MeetingCancelledV1, MeetingHeldV1, MeetingScheduledV1
+from contracts.events.meetings import (
+    MeetingCancelledV1,
+    MeetingHeldV1,
+    MeetingRescheduledV1,
+    MeetingScheduledV1,
+)
 from contracts.topic_names import MEETINGS_V1
 from contracts.topics.contract import TopicContract
 
@@ -9,6 +14,6 @@ TOPIC = TopicContract(
     consumers=("reporting", "notifications", "external subscribers"),
     visibility="public",
     compatibility="backward",
-    events=(MeetingHeldV1, MeetingScheduledV1, MeetingCancelledV1),
+    events=(MeetingHeldV1, MeetingScheduledV1, MeetingRescheduledV1, MeetingCancelledV1),
     description="Meetings with guardians and their counts. No personal data.",
 )

@@ -68,3 +68,23 @@ def test_attendance_is_of_invited_guardians_only():
         )
 
     assert rejected.value.errors[0]["field"] == "body.attended_guardian_ids"
+
+
+def test_rescheduling_tells_the_public_topic_the_date_and_notifications_whom_to_reach():
+    _, meeting = scheduled()
+    new_start = NOW + timedelta(days=3)
+
+    moved = meetings.reschedule_meeting(
+        TEACHER,
+        meeting,
+        meetings.MeetingMove(starts_at=new_start, ends_at=new_start + timedelta(hours=2)),
+        NOW,
+    )
+    public, internal = moved.events
+
+    assert (public.event_type, public.payload.version) == ("meeting-rescheduled", 2)
+    assert public.payload.previous_starts_at == NOW + timedelta(days=1)
+    assert internal.topic == "internal.scheduling.v1"
+    assert (internal.payload.status, internal.payload.guardian_ids) == ("rescheduled", ["gdn-1", "gdn-2"])
+    with pytest.raises(meetings.MeetingRejected):
+        meetings.reschedule_meeting(TEACHER, meeting, meetings.MeetingMove(starts_at=NOW, ends_at=NOW), NOW)
