@@ -126,3 +126,55 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
         ("scheduled", sorted(guardians)),
         ("rescheduled", sorted(guardians)),
     ]
+
+
+async def test_a_teacher_is_never_booked_twice_and_subscribes_to_an_ics_feed(platform, pupil, registry_api):
+    head_teacher = registry_api.auth(Role.teacher, pupil.school_id, [pupil.class_id], subject="stf-cal")
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    body = {
+        "kind": "parent_meeting",
+        "level": "class",
+        "class_ids": [pupil.class_id],
+        "title": "家长会",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+    }
+
+    first = await platform.scheduling.post("/v1/meetings", json=body, headers=head_teacher)
+    clashing = await platform.scheduling.post(
+        "/v1/meetings",
+        json=body
+        | {
+            "title": "家委会会议",
+            "kind": "committee_meeting",
+            "starts_at": (starts + timedelta(hours=1)).isoformat(),
+            "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        },
+        headers=head_teacher,
+    )
+    plan = {
+        "student_id": pupil.student_id,
+        "class_id": pupil.class_id,
+        "mode": "phone",
+        "planned_on": (starts.date() + timedelta(days=1)).isoformat(),
+    }
+    await platform.scheduling.post("/v1/home-visits/plans", json=plan, headers=head_teacher)
+    token = head_teacher["authorization"].split()[1]
+
+    listed = await platform.scheduling.get("/v1/calendars/me", headers=head_teacher)
+    feed = await platform.scheduling.get(f"/v1/calendars/me.ics?token={token}")
+    class_feed = await platform.scheduling.get(f"/v1/calendars/classes/{pupil.class_id}.ics?token={token}")
+    no_token = await platform.scheduling.get("/v1/calendars/me.ics")
+
+    assert first.status_code == 201, first.text
+    assert clashing.status_code == 409
+    assert "家长会" in clashing.json()["detail"]
+    assert [(i["kind"], i["title"]) for i in listed.json()] == [
+        ("meeting", "家长会"),
+        ("home_visit", f"家访 {pupil.student_id}"),
+    ]
+    assert feed.headers["content-type"].startswith("text/calendar")
+    assert feed.text.count("BEGIN:VEVENT") == 2
+    assert f"DTSTART;VALUE=DATE:{plan['planned_on'].replace('-', '')}" in feed.text
+    assert class_feed.text.count("BEGIN:VEVENT") == 2
+    assert no_token.status_code == 401

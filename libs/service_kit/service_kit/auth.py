@@ -123,6 +123,19 @@ def current_caller(request: Request) -> Caller:
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
+def feed_caller(request: Request) -> Caller:
+    """For feeds that calendar apps subscribe to: they cannot send headers, so the same token may
+    come as ``?token=``; a bearer header still wins."""
+    token = request.query_params.get("token")
+    if request.headers.get("authorization") or not token:
+        return current_caller(request)
+    settings: ServiceSettings = request.app.state.settings
+    return verify_token(token, settings)
+
+
+FeedCaller = Annotated[Caller, Depends(feed_caller)]
+
+
 def mint_dev_token_command(argv: list[str] | None = None) -> None:
     """``dev-token --role teacher --school sch-yecheng-9 --classes cls-3-2``: print a dev token."""
     parser = argparse.ArgumentParser(prog="dev-token", description="Mint a development JWT.")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
 
-from scheduling import activities_api, api, handlers, meetings_api
+from scheduling import activities_api, api, calendar_api, handlers, meetings_api
 from scheduling.settings import Settings
 from scheduling.store import VisitStore
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return runtime.build_app(
         title="排期服务 Scheduling",
         description="家访、会议、共建活动的计划与记录 (home visits, meetings, partner activities).",
-        routers=[api.router, meetings_api.router, activities_api.router],
+        routers=[api.router, meetings_api.router, activities_api.router, calendar_api.router],
         topics=[*(topic.name for topic in published), INTERNAL_REGISTRY_V1, REGISTRY_V1],
         on_startup=[store.create_indexes],
         relays=[runtime.relay()],

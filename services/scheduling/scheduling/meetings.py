@@ -29,6 +29,8 @@ from service_kit.changes import Change
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
+from scheduling import calendar
+
 MEETINGS, RSVPS = "meetings", "meeting_rsvps"
 Answer = Literal["yes", "no", "maybe"]
 
@@ -87,6 +89,25 @@ class MeetingPublic(BaseModel):
 class MeetingRejected(Problem):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(422, "meeting-rejected", reason, errors=[{"field": field, "message": reason}])
+
+
+class Clash(Problem):
+    def __init__(self, other: Document) -> None:
+        super().__init__(
+            409,
+            "calendar-clash",
+            f"与已安排的「{other['title']}」({other['starts_at']} – {other['ends_at']}) 时间冲突",
+            errors=[{"field": "body.starts_at", "message": f"clashes with {other['_id']}"}],
+        )
+
+
+def ensure_free(
+    own_meetings: list[Document], starts_at: datetime, ends_at: datetime, ignore: str | None = None
+) -> None:
+    """A teacher is never booked twice at once: the clashing meeting is named."""
+    other = calendar.clash(own_meetings, starts_at, ends_at, ignore)
+    if other is not None:
+        raise Clash(other)
 
 
 class MeetingClosed(Problem):
@@ -156,6 +177,7 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
         "district_id": caller.district_id,
         "school_id": caller.school_id or "",
         "status": "planned",
+        "organiser_id": caller.subject,
         "invitee_ids": sorted(set(invitee_ids)),
         "attended_guardian_ids": [],
         "minutes": None,

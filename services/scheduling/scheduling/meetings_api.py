@@ -24,6 +24,8 @@ async def schedule_meeting(
     school_id = caller.school_id or ""
     classes = meeting.class_ids if meeting.level is not meetings.MeetingLevel.school else None
     invitees = await store.invitees(caller.district_id, school_id, classes)
+    own = await store.meetings_organised_by(caller.district_id, caller.subject)
+    meetings.ensure_free(own, meeting.starts_at, meeting.ends_at)
     change = meetings.schedule_meeting(caller, meeting, invitees, datetime.now(UTC))
     await store.record(change)
     return meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]))
@@ -77,6 +79,8 @@ async def reschedule_meeting(
     meeting_id: str, move: meetings.MeetingMove, caller: CurrentCaller, store: StoreDep
 ) -> meetings.MeetingPublic:
     """会议改期 (guardians are told; their answers stay, changeable until the start)."""
+    own = await store.meetings_organised_by(caller.district_id, caller.subject)
+    meetings.ensure_free(own, move.starts_at, move.ends_at, ignore=meeting_id)
     change = meetings.reschedule_meeting(caller, await store.meeting(meeting_id), move, datetime.now(UTC))
     await store.record(change)
     return meetings.meeting_public(

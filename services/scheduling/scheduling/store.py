@@ -74,3 +74,13 @@ class VisitStore:
 
     async def projected(self, collection: str, record_id: str) -> Document | None:
         return await self.db[collection].find_one({"_id": record_id})
+
+    async def meetings_organised_by(self, district_id: str, organiser_id: str) -> list[Document]:
+        where = {"district_id": district_id, "organiser_id": organiser_id}
+        return await self.db[MEETINGS].find(where).to_list()
+
+    async def meetings_of_school(self, district_id: str, school_id: str) -> list[Document]:
+        return await self.db[MEETINGS].find({"district_id": district_id, "school_id": school_id}).to_list()
+
+    async def visits_of_school(self, district_id: str, school_id: str) -> list[Document]:
+        return await self.visits.find({"district_id": district_id, "school_id": school_id}).to_list()

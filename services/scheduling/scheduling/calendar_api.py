@@ -1,0 +1,71 @@
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from service_kit.auth import Caller, CurrentCaller, FeedCaller, ensure_visible
+
+from scheduling import calendar
+from scheduling.api import StoreDep
+
+router = APIRouter(prefix="/v1/calendars", tags=["calendars 日程"])
+ICS = "text/calendar; charset=utf-8"
+
+
+async def _teacher_items(caller: Caller, store: StoreDep) -> list[calendar.CalendarItem]:
+    school_id = caller.school_id or ""
+    meetings = [
+        m
+        for m in await store.meetings_of_school(caller.district_id, school_id)
+        if m.get("organiser_id") == caller.subject or set(m["class_ids"]) & caller.class_ids
+    ]
+    visits = [
+        v
+        for v in await store.visits_of_school(caller.district_id, school_id)
+        if caller.subject in v["visiting_staff_ids"] and v["status"] == "planned"
+    ]
+    return calendar.items(meetings, visits)
+
+
+async def _class_items(caller: Caller, store: StoreDep, class_id: str) -> list[calendar.CalendarItem]:
+    school_id = caller.school_id or ""
+    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
+    meetings = [
+        m for m in await store.meetings_of_school(caller.district_id, school_id) if class_id in m["class_ids"]
+    ]
+    visits = [
+        v
+        for v in await store.visits_of_school(caller.district_id, school_id)
+        if v["class_id"] == class_id and v["status"] == "planned"
+    ]
+    return calendar.items(meetings, visits)
+
+
+@router.get("/me", response_model=list[calendar.CalendarItem])
+async def my_calendar(caller: CurrentCaller, store: StoreDep) -> list[calendar.CalendarItem]:
+    """我的日程 (meetings the caller organises or of the classes they teach; visits they will make)."""
+    return await _teacher_items(caller, store)
+
+
+@router.get("/me.ics", response_class=Response, responses={200: {"content": {ICS: {}}}})
+async def my_calendar_feed(caller: FeedCaller, store: StoreDep) -> Response:
+    """我的日程订阅 (iCalendar; calendar apps subscribe with ``?token=``)."""
+    body = calendar.ics(f"日程 {caller.subject}", await _teacher_items(caller, store), datetime.now(UTC))
+    return Response(body, media_type=ICS)
+
+
+@router.get("/classes/{class_id}.ics", response_class=Response, responses={200: {"content": {ICS: {}}}})
+async def class_calendar_feed(class_id: str, caller: FeedCaller, store: StoreDep) -> Response:
+    """班级日程订阅 (iCalendar; calendar apps subscribe with ``?token=``)."""
+    body = calendar.ics(
+        f"班级日程 {class_id}", await _class_items(caller, store, class_id), datetime.now(UTC)
+    )
+    return Response(body, media_type=ICS)
+
+
+# Declared after the feed: `{class_id}` would otherwise swallow `cls-1.ics`.
+@router.get("/classes/{class_id}", response_model=list[calendar.CalendarItem])
+async def class_calendar(
+    class_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[calendar.CalendarItem]:
+    """班级日程."""
+    return await _class_items(caller, store, class_id)

@@ -1,0 +1,43 @@
+from datetime import UTC, date, datetime, timedelta
+
+from scheduling import calendar
+
+NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+MEETING = {
+    "_id": "m-1",
+    "title": "期中家长会, 三年级2班; 请准时",
+    "starts_at": "2026-11-25T02:00:00+00:00",
+    "ends_at": "2026-11-25T04:00:00+00:00",
+    "place": "教室",
+    "status": "planned",
+}
+VISIT = {"_id": "v-1", "student_id": "stu-1", "planned_on": "2026-11-24", "status": "planned"}
+
+
+def test_an_overlapping_planned_meeting_is_a_clash_and_a_touching_one_is_not():
+    start = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+    assert calendar.clash([MEETING], start, start + timedelta(hours=1))["_id"] == "m-1"
+    assert calendar.clash([MEETING], start + timedelta(hours=1), start + timedelta(hours=2)) is None
+    assert calendar.clash([MEETING], start, start + timedelta(hours=1), ignore="m-1") is None
+    assert calendar.clash([MEETING | {"status": "cancelled"}], start, start + timedelta(hours=1)) is None
+
+
+def test_ics_has_timed_meetings_all_day_visits_escaped_text_and_crlf_lines():
+    body = calendar.ics("日程 stf-1", calendar.items([MEETING], [VISIT]), NOW)
+    lines = body.split("\r\n")
+
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert body.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART;VALUE=DATE:20261124" in lines
+    assert "DTSTART:20261125T020000Z" in lines
+    assert "SUMMARY:期中家长会\\, 三年级2班\\; 请准时" in lines
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert calendar.items([MEETING], [VISIT])[0].on == date(2026, 11, 24)
+
+
+def test_long_lines_are_folded_between_characters():
+    folded = calendar._fold("SUMMARY:" + "家访" * 40)
+
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == "SUMMARY:" + "家访" * 40
