@@ -1,6 +1,7 @@
 """Meetings on the real parts: invitees from the registry's projection, RSVPs, attendance and
 the counts on the public meetings topic."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -178,3 +179,73 @@ async def test_a_teacher_is_never_booked_twice_and_subscribes_to_an_ics_feed(pla
     assert f"DTSTART;VALUE=DATE:{plan['planned_on'].replace('-', '')}" in feed.text
     assert class_feed.text.count("BEGIN:VEVENT") == 2
     assert no_token.status_code == 401
+
+
+async def test_reception_days_recur_over_the_term_and_issues_raised_get_owners_and_escalation(
+    platform, pupil, registry_api, eventually
+):
+    year_start = random.randint(4000, 4900)  # a term no other test uses
+    year = f"{year_start}-{year_start + 1}"
+    await registry_api.http.put(
+        f"/v1/terms/{year}/autumn",
+        json={"starts_on": f"{year_start}-09-01", "ends_on": f"{year_start + 1}-01-20"},
+        headers=registry_api.bureau,
+    )
+    store = platform.scheduling_app.state.store
+
+    async def term_known() -> bool:
+        return await store.term("d-yecheng", year, "autumn") is not None
+
+    await eventually(term_known, 30)
+    principal = registry_api.auth(Role.school_admin, pupil.school_id, subject="principal-1")
+
+    created = await platform.scheduling.post(
+        "/v1/recurring-meetings",
+        json={
+            "title": "校长接待日",
+            "rrule": "FREQ=MONTHLY;BYDAY=1FR",
+            "start_time": "09:00",
+            "duration_minutes": 120,
+            "school_year": year,
+            "term": "autumn",
+        },
+        headers=principal,
+    )
+    bad_rule = await platform.scheduling.post(
+        "/v1/recurring-meetings",
+        json={
+            "title": "校长接待日",
+            "rrule": "every first friday",
+            "start_time": "09:00",
+            "duration_minutes": 120,
+            "school_year": year,
+            "term": "autumn",
+        },
+        headers=principal,
+    )
+
+    assert created.status_code == 201, created.text
+    starts = [datetime.fromisoformat(m["starts_at"]) for m in created.json()]
+    assert len(starts) in (4, 5)  # the first Fridays from September to January
+    assert all(s.weekday() == 4 and s.day <= 7 for s in starts)
+    assert all((s.hour, s.utcoffset()) == (9, timedelta(hours=8)) for s in starts)
+    assert all(m["kind"] == "reception_day" for m in created.json())
+    assert bad_rule.status_code == 422
+    assert bad_rule.json()["errors"][0]["field"] == "body.rrule"
+
+    meeting_id = created.json()[0]["meeting_id"]
+    raised = await platform.scheduling.post(
+        f"/v1/meetings/{meeting_id}/tickets",
+        json={"question": "希望增加课后托管", "owner_id": "stf-deputy", "due_on": "2020-01-01"},
+        headers=principal,
+    )
+    listed = await platform.scheduling.get(f"/v1/schools/{pupil.school_id}/tickets", headers=principal)
+    replied = await platform.scheduling.post(
+        f"/v1/tickets/{raised.json()['ticket_id']}/reply",
+        json={"reply": "下学期开设"},
+        headers=registry_api.auth(Role.teacher, pupil.school_id, subject="stf-deputy"),
+    )
+
+    assert raised.status_code == 201, raised.text
+    assert [(t["overdue"], t["escalated_to"]) for t in listed.json()] == [(True, "school_admin")]
+    assert replied.json()["escalated_to"] is None

@@ -1,13 +1,14 @@
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
-from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.auth import CurrentCaller, Role, ensure_visible
 
-from scheduling import meetings
+from scheduling import meetings, recurrence, tickets
 from scheduling.api import StoreDep
 
 router = APIRouter(prefix="/v1", tags=["meetings 会议"])
+STAFF = (Role.school_admin, Role.teacher)
 
 
 class RsvpAnswer(BaseModel):
@@ -86,3 +87,67 @@ async def reschedule_meeting(
     return meetings.meeting_public(
         change.state | {"version": change.version}, meetings.tally(await store.answers(meeting_id))
     )
+
+
+@router.post("/recurring-meetings", status_code=201, response_model=list[meetings.MeetingPublic])
+async def schedule_recurring(
+    recurring: recurrence.RecurringMeetingCreate, caller: CurrentCaller, store: StoreDep, request: Request
+) -> list[meetings.MeetingPublic]:
+    """按规则安排重复会议 (e.g. the reception day, FREQ=MONTHLY;BYDAY=1FR), expanded over the term."""
+    term = await store.term(caller.district_id, recurring.school_year, recurring.term)
+    ensure_visible(term is not None, "学期 (the bureau has not set this term)")
+    assert term is not None
+    now = datetime.now(UTC)
+    starts = recurrence.occurrences(
+        recurring.rrule, term, recurring.start_time, request.app.state.settings.school_timezone, now
+    )
+    invitees = await store.invitees(caller.district_id, caller.school_id or "", None)
+    own = await store.meetings_organised_by(caller.district_id, caller.subject)
+    changes = []
+    for start in starts:
+        begins, ends = recurrence.span(start, recurring.duration_minutes)
+        meetings.ensure_free(own, begins, ends)
+        body = meetings.MeetingCreate(
+            kind=recurring.kind,
+            level=meetings.MeetingLevel.school,
+            title=recurring.title,
+            starts_at=begins,
+            ends_at=ends,
+            place=recurring.place,
+        )
+        changes.append(meetings.schedule_meeting(caller, body, invitees, now))
+    for change in changes:  # every occurrence is checked before the first is recorded
+        await store.record(change)
+    return [meetings.meeting_public(c.state | {"version": 1}, meetings.tally([])) for c in changes]
+
+
+@router.post("/meetings/{meeting_id}/tickets", status_code=201, response_model=tickets.TicketPublic)
+async def raise_ticket(
+    meeting_id: str, ticket: tickets.TicketCreate, caller: CurrentCaller, store: StoreDep, request: Request
+) -> tickets.TicketPublic:
+    """登记家长诉求 (raised at a meeting or reception day; an owner and a due date)."""
+    change = tickets.raise_ticket(caller, await store.meeting(meeting_id), ticket)
+    await store.record(change)
+    return tickets.ticket_public(change.state | {"version": 1}, request.app.state.settings.school_today())
+
+
+@router.post("/tickets/{ticket_id}/reply", response_model=tickets.TicketPublic)
+async def reply_ticket(
+    ticket_id: str, reply: tickets.TicketReply, caller: CurrentCaller, store: StoreDep, request: Request
+) -> tickets.TicketPublic:
+    """答复家长诉求 (its owner or the school admin)."""
+    today = request.app.state.settings.school_today()
+    change = tickets.reply_ticket(caller, await store.projected(tickets.TICKETS, ticket_id), reply, today)
+    await store.record(change)
+    return tickets.ticket_public(change.state | {"version": change.version}, today)
+
+
+@router.get("/schools/{school_id}/tickets", response_model=list[tickets.TicketPublic])
+async def list_tickets(
+    school_id: str, caller: CurrentCaller, store: StoreDep, request: Request
+) -> list[tickets.TicketPublic]:
+    """学校的家长诉求，逾期未答复的升级到学校管理员 (school staff)."""
+    ensure_visible(caller.sees_school(caller.district_id, school_id) and caller.role in STAFF, "学校")
+    today = request.app.state.settings.school_today()
+    found = await store.find(tickets.TICKETS, {"district_id": caller.district_id, "school_id": school_id})
+    return sorted((tickets.ticket_public(t, today) for t in found), key=lambda t: t.due_on)

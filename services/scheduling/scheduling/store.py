@@ -84,3 +84,6 @@ class VisitStore:
 
     async def visits_of_school(self, district_id: str, school_id: str) -> list[Document]:
         return await self.visits.find({"district_id": district_id, "school_id": school_id}).to_list()
+
+    async def find(self, collection: str, where: Document) -> list[Document]:
+        return await self.db[collection].find(where).to_list()
