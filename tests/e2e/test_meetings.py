@@ -4,6 +4,7 @@ the counts on the public meetings topic."""
 import random
 from datetime import UTC, datetime, timedelta
 
+import icalendar
 import pytest
 from contracts.topics import INTERNAL_SCHEDULING_V1, MEETINGS_V1
 from service_kit.auth import Role
@@ -175,9 +176,15 @@ async def test_a_teacher_is_never_booked_twice_and_subscribes_to_an_ics_feed(pla
         ("home_visit", f"家访 {pupil.student_id}"),
     ]
     assert feed.headers["content-type"].startswith("text/calendar")
-    assert feed.text.count("BEGIN:VEVENT") == 2
+    parsed = icalendar.Calendar.from_ical(feed.content)  # a real RFC 5545 parser
+    events = [component for component in parsed.walk("VEVENT")]
+    assert [str(e["SUMMARY"]) for e in events] == ["家长会", f"家访 {pupil.student_id}"]
+    assert events[0].decoded("DTSTART") == starts
+    assert events[1].decoded("DTSTART") == starts.date() + timedelta(days=1)
     assert f"DTSTART;VALUE=DATE:{plan['planned_on'].replace('-', '')}" in feed.text
-    assert class_feed.text.count("BEGIN:VEVENT") == 2
+    assert len(icalendar.Calendar.from_ical(class_feed.content).walk("VEVENT")) == 2
+    school_feed = await platform.scheduling.get(f"/v1/calendars/schools/{pupil.school_id}.ics?token={token}")
+    assert len(icalendar.Calendar.from_ical(school_feed.content).walk("VEVENT")) == 2
     assert no_token.status_code == 401
 
 

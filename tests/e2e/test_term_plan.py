@@ -78,3 +78,52 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
     assert confirmed.status_code == 201, confirmed.text
     assert [v["status"] for v in confirmed.json()] == ["planned"] * 3
     assert [v["visiting_staff_ids"] for v in confirmed.json()] == [["stf-head"], ["stf-math"], ["stf-head"]]
+
+
+async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
+    platform, registry_api, eventually
+):
+    start = random.randint(5000, 5900)
+    year = f"{start}-{start + 1}"
+    await registry_api.http.put(
+        f"/v1/terms/{year}/autumn",
+        json={"starts_on": f"{start}-09-01", "ends_on": f"{start + 1}-01-20"},
+        headers=registry_api.bureau,
+    )
+    school = await registry_api.new_school()
+    class_id = await registry_api.new_class(school)
+    rows = "".join(f"学生{n},男,P{n:03d},三年级2班,,,,{'是' if n < 8 else '否'},否\n" for n in range(45))
+    imported = await registry_api.http.post(
+        f"/v1/schools/{school}/roster?dry_run=false",
+        content=("姓名,性别,学号,班级,家长姓名,关系,联系电话,留守儿童,困难家庭\n" + rows).encode(),
+        headers=registry_api.auth(Role.school_admin, school) | {"content-type": "text/csv"},
+    )
+    assert imported.status_code == 200, imported.text
+    store = platform.scheduling_app.state.store
+
+    async def projected() -> bool:
+        known = await store.students_of_class(class_id)
+        return len(known) == 45 and await store.term("d-yecheng", year, "autumn") is not None
+
+    await eventually(projected, 30)
+    mandatory = {s["_id"] for s in await store.students_of_class(class_id) if s["care_categories"]}
+    empty_class = await registry_api.new_class(school, "三年级9班")
+    teacher = registry_api.auth(Role.teacher, school, [class_id, empty_class], subject="stf-head")
+    body = {"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", "stf-math", "stf-pe"]}
+
+    plan = (
+        await platform.scheduling.post(
+            f"/v1/classes/{class_id}/term-plan/proposal", json=body, headers=teacher
+        )
+    ).json()
+    empty = await platform.scheduling.post(
+        f"/v1/classes/{empty_class}/term-plan/proposal", json=body, headers=teacher
+    )
+
+    planned = {v["student_id"] for v in plan["visits"]}
+    assert len(mandatory) == 8
+    assert mandatory <= planned
+    assert len(planned) >= 0.667 * 45
+    assert empty.status_code == 200
+    assert empty.json()["visits"] == []
+    assert "no enrolled students" in empty.json()["reason"]

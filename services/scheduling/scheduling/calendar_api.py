@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from service_kit.auth import Caller, CurrentCaller, FeedCaller, ensure_visible
+from service_kit.auth import Caller, CurrentCaller, FeedCaller, Role, ensure_visible
 
 from scheduling import calendar
 from scheduling.api import StoreDep
@@ -38,6 +38,37 @@ async def _class_items(caller: Caller, store: StoreDep, class_id: str) -> list[c
         if v["class_id"] == class_id and v["status"] == "planned"
     ]
     return calendar.items(meetings, visits)
+
+
+async def _school_items(caller: Caller, store: StoreDep, school_id: str) -> list[calendar.CalendarItem]:
+    ensure_visible(
+        caller.sees_school(caller.district_id, school_id) and caller.role is not Role.guardian, "学校"
+    )
+    meetings = await store.meetings_of_school(caller.district_id, school_id)
+    visits = [
+        v for v in await store.visits_of_school(caller.district_id, school_id) if v["status"] == "planned"
+    ]
+    if caller.role is Role.teacher:  # a teacher sees the school's meetings and their own classes' visits
+        visits = [v for v in visits if v["class_id"] in caller.class_ids]
+    return calendar.items(meetings, visits)
+
+
+@router.get("/schools/{school_id}.ics", response_class=Response, responses={200: {"content": {ICS: {}}}})
+async def school_calendar_feed(school_id: str, caller: FeedCaller, store: StoreDep) -> Response:
+    """学校日程订阅 (iCalendar; calendar apps subscribe with ``?token=``)."""
+    body = calendar.ics(
+        f"学校日程 {school_id}", await _school_items(caller, store, school_id), datetime.now(UTC)
+    )
+    return Response(body, media_type=ICS)
+
+
+# Declared after the feed: `{school_id}` would otherwise swallow `sch-1.ics`.
+@router.get("/schools/{school_id}", response_model=list[calendar.CalendarItem])
+async def school_calendar(
+    school_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[calendar.CalendarItem]:
+    """学校日程 (school staff)."""
+    return await _school_items(caller, store, school_id)
 
 
 @router.get("/me", response_model=list[calendar.CalendarItem])

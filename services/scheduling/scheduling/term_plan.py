@@ -32,6 +32,7 @@ class TermPlan(BaseModel):
     enrolled: int
     coverage_target: float
     visits: list[ProposedVisit]
+    reason: str | None = Field(default=None, description="Why the plan is empty, when it is.")
 
 
 def school_days(starts_on: date, ends_on: date, holidays: list[dict[str, Any]]) -> list[date]:
@@ -73,6 +74,12 @@ def propose(
                 mandatory=student in mandatory,
             )
         )
+    reason = None
+    if not enrolled:
+        reason = "班级没有在籍学生，无需家访计划 (the class has no enrolled students)"
+    elif not days:
+        reason = "本学期已没有剩余的上课日 (no school day left in the term)"
+        visits = []
     return TermPlan(
         class_id=class_id,
         school_year=term["school_year"],
@@ -80,6 +87,7 @@ def propose(
         enrolled=len(enrolled),
         coverage_target=coverage_target,
         visits=visits,
+        reason=reason,
     )
 
 

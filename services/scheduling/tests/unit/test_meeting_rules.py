@@ -88,3 +88,20 @@ def test_rescheduling_tells_the_public_topic_the_date_and_notifications_whom_to_
     assert (internal.payload.status, internal.payload.guardian_ids) == ("rescheduled", ["gdn-1", "gdn-2"])
     with pytest.raises(meetings.MeetingRejected):
         meetings.reschedule_meeting(TEACHER, meeting, meetings.MeetingMove(starts_at=NOW, ends_at=NOW), NOW)
+
+
+def test_a_meeting_that_ends_before_it_starts_is_rejected_naming_the_field():
+    with pytest.raises(meetings.MeetingRejected) as rejected:
+        scheduled(ends_at=NOW + timedelta(hours=20))
+
+    assert rejected.value.errors[0]["field"] == "body.ends_at"
+
+
+def test_a_held_meeting_cannot_be_cancelled():
+    _, meeting = scheduled()
+    held = meetings.record_held(
+        TEACHER, meeting, meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-1"]), {}
+    )
+
+    with pytest.raises(meetings.MeetingClosed):
+        meetings.cancel_meeting(TEACHER, held.state | {"version": 2})

@@ -62,3 +62,26 @@ def test_visits_are_spread_over_school_days_and_shared_among_teachers():
     assert dates[-1] <= date(2027, 1, 20)
     assert all(d.weekday() < 5 for d in dates)
     assert [v.visiting_staff_ids[0] for v in plan.visits] == ["t-1", "t-2", "t-3"] * 2
+
+
+def test_a_class_of_45_with_8_mandatory_students_is_covered_to_the_target():
+    students = [
+        student(n, "left_behind" if n % 5 == 0 else "single_parent") for n in range(40)
+    ]  # 8 mandatory
+    students += [student(40 + n) for n in range(5)]
+
+    plan = propose("cls-a", students, TERM, 0.667, ["t-1", "t-2", "t-3"], date(2026, 9, 1))
+    planned = {v.student_id for v in plan.visits}
+    mandatory = {s["_id"] for s in students if "left_behind" in s["care_categories"]}
+
+    assert len(mandatory) == 8
+    assert mandatory <= planned
+    assert len(planned) / 45 >= 0.667
+    assert len({v.planned_on for v in plan.visits}) == len(plan.visits)  # one visit a school day at most
+
+
+def test_a_class_without_students_gets_an_empty_plan_with_a_reason():
+    plan = propose("cls-a", [], TERM, 0.667, ["t-1"], date(2026, 9, 1))
+
+    assert plan.visits == []
+    assert "no enrolled students" in plan.reason
