@@ -37,6 +37,11 @@ class Caller:
     class_ids: frozenset[str] = field(default_factory=frozenset)
     student_ids: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def actor(self) -> dict[str, str]:
+        """Who made a change, as the change log records it."""
+        return {"subject": self.subject, "role": self.role.value}
+
     def sees_school(self, district_id: str, school_id: str) -> bool:
         if district_id != self.district_id:
             return False

@@ -85,6 +85,11 @@ class Change:
         return f"{self.collection}:{self.aggregate_id}:{self.version}"
 
 
+def next_state(current: Document, updates: Document) -> Document:
+    """The record's next state: its stored fields but ``version`` (the change sets it), then the updates."""
+    return {k: v for k, v in current.items() if k != "version"} | updates
+
+
 def event_entry(event: Event) -> Document:
     """An event as stored with its change, keeping the trace context of the request."""
     headers: dict[str, str] = {}

@@ -27,7 +27,7 @@ from contracts.events.registry import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change
+from service_kit.changes import Change, next_state
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
@@ -54,10 +54,6 @@ class StudentNumberTaken(Problem):
             f"学号 {student_number} 在本校已被使用 (student number already used in this school)",
             errors=[{"field": "body.student_number", "message": f"学号 {student_number} 已存在"}],
         )
-
-
-def actor_of(caller: Caller) -> dict[str, str]:
-    return {"subject": caller.subject, "role": caller.role.value}
 
 
 def _require(caller: Caller, *roles: Role) -> None:
@@ -124,7 +120,7 @@ def school_change(caller: Caller, school: Document, version: int) -> Change:
             version=version,
         ),
     )
-    return Change(SCHOOLS, school["school_id"], version, school, (event,), actor_of(caller), "学校")
+    return Change(SCHOOLS, school["school_id"], version, school, (event,), caller.actor, "学校")
 
 
 def register_school(caller: Caller, school: SchoolCreate) -> Change:
@@ -199,7 +195,7 @@ def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> C
         "school_id": school["school_id"],
         "status": RecordStatus.active.value,
     }
-    return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), actor_of(caller), "班级")
+    return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), caller.actor, "班级")
 
 
 def may_read_class(caller: Caller, klass: Document) -> bool:
@@ -278,7 +274,7 @@ def enrol_student(
         ],
     }
     events = student_events(record, 1, [(klass, enrolled + 1)])
-    return Change(STUDENTS, record["student_id"], 1, record, events, actor_of(caller), "学生")
+    return Change(STUDENTS, record["student_id"], 1, record, events, caller.actor, "学生")
 
 
 def change_student(
@@ -300,7 +296,7 @@ def change_student(
         version,
         record,
         student_events(record, version, moved),
-        actor_of(caller),
+        caller.actor,
         "学生",
     )
 
@@ -344,7 +340,7 @@ def transfer_student(
     old_class, old_count, new_count = classes_now
     version = current["version"] + 1
     events = student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
-    return Change(STUDENTS, current["student_id"], version, record, events, actor_of(caller), "学生")
+    return Change(STUDENTS, current["student_id"], version, record, events, caller.actor, "学生")
 
 
 def may_manage_student(caller: Caller, student: Document) -> bool:
@@ -456,7 +452,7 @@ def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCre
         "student_ids": [student["student_id"]],
     }
     return Change(
-        GUARDIANS, record["guardian_id"], 1, record, (guardian_event(record, 1),), actor_of(caller), "家长"
+        GUARDIANS, record["guardian_id"], 1, record, (guardian_event(record, 1),), caller.actor, "家长"
     )
 
 
@@ -486,7 +482,7 @@ def change_guardian(caller: Caller, current: Document | None, update: GuardianUp
         version,
         record,
         (guardian_event(record, version),),
-        actor_of(caller),
+        caller.actor,
         "家长",
     )
 
@@ -507,7 +503,7 @@ def link_guardian(caller: Caller, current: Document | None, student: Document | 
         version,
         record,
         (guardian_event(record, version),),
-        actor_of(caller),
+        caller.actor,
         "家长",
     )
 
@@ -623,10 +619,10 @@ def revise_policy(caller: Caller, school_year: str, stored: Document | None, upd
         version,
         record,
         (event,),
-        actor_of(caller),
+        caller.actor,
         "区级政策",
     )
 
 
 def without_meta(document: Document) -> Document:
-    return {k: v for k, v in document.items() if k not in ("_id", "version")}
+    return next_state(document, {})

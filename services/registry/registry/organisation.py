@@ -30,7 +30,6 @@ from registry.domain import (
     PRODUCER,
     Forbidden,
     Record,
-    actor_of,
     announce,
     new_id,
     without_meta,
@@ -103,7 +102,7 @@ def set_term(
         version,
         record,
         (event,),
-        actor_of(caller),
+        caller.actor,
         "学期",
     )
 
@@ -142,7 +141,7 @@ def create_pair(caller: Caller, pair: PairCreate, schools: dict[str, Document | 
         school_id=pair.supporting_school_id,
         payload=PairChanged(pair_id=record["pair_id"], version=1, **pair.model_dump()),
     )
-    return Change(PAIRS, record["pair_id"], 1, record, (event,), actor_of(caller), "结对")
+    return Change(PAIRS, record["pair_id"], 1, record, (event,), caller.actor, "结对")
 
 
 def pair_involves(caller: Caller, pair: Document) -> bool:
@@ -188,7 +187,7 @@ def register_partner(caller: Caller, school: Document | None, partner: PartnerCr
         school,
         PartnerChanged(partner_id=record["partner_id"], name=partner.name, kind=partner.kind, version=1),
     )
-    return Change(PARTNERS, record["partner_id"], 1, record, (event,), actor_of(caller), "共建单位")
+    return Change(PARTNERS, record["partner_id"], 1, record, (event,), caller.actor, "共建单位")
 
 
 class AgreementCreate(Record):
@@ -259,7 +258,7 @@ def sign_agreement(caller: Caller, partner: Document | None, agreement: Agreemen
         1,
         record,
         (agreement_event(record, partner, 1),),
-        actor_of(caller),
+        caller.actor,
         "共建协议",
     )
 
@@ -282,7 +281,7 @@ def change_agreement(
         version,
         record,
         (agreement_event(record, partner, version),),
-        actor_of(caller),
+        caller.actor,
         "共建协议",
     )
 
@@ -352,7 +351,7 @@ def hire_staff(
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    return Change(STAFF, record["staff_id"], 1, record, (), actor_of(caller), "教职工")
+    return Change(STAFF, record["staff_id"], 1, record, (), caller.actor, "教职工")
 
 
 def change_staff(
@@ -367,7 +366,7 @@ def change_staff(
     if update.class_ids is not None:
         _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
-    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), actor_of(caller), "教职工")
+    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), caller.actor, "教职工")
 
 
 # Parent committees (家长委员会) -----------------------------------------------------------------
@@ -449,4 +448,4 @@ def form_committee(
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    return Change(COMMITTEES, record["committee_id"], 1, record, (), actor_of(caller), "家长委员会")
+    return Change(COMMITTEES, record["committee_id"], 1, record, (), caller.actor, "家长委员会")

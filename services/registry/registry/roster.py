@@ -192,7 +192,7 @@ def plan_import(
         raise RosterRejected(report)
 
     school = known.school
-    actor = {"subject": caller.subject, "role": caller.role.value}
+    actor = caller.actor
     applied: list[Applied] = []
     events: list[Any] = []
     counts = dict(known.enrolled)

@@ -14,7 +14,7 @@ from contracts.events.partner_activities import (
 )
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change
+from service_kit.changes import Change, next_state
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
@@ -66,10 +66,6 @@ class ActivityRejected(Problem):
 class AlreadyConfirmed(Problem):
     def __init__(self) -> None:
         super().__init__(409, "already-confirmed", "共建单位已确认该活动 (already confirmed)")
-
-
-def _actor(caller: Caller) -> dict[str, str]:
-    return {"subject": caller.subject, "role": caller.role.value}
 
 
 class _Tolerant(BaseModel):
@@ -168,7 +164,7 @@ def record_activity(
         1,
         record,
         (_activity_event(record, 1),),
-        _actor(caller),
+        caller.actor,
         "共建活动",
     )
 
@@ -185,7 +181,7 @@ def confirm_activity(caller: Caller, activity: Document | None) -> Change:
     assert activity is not None
     if activity["partner_confirmed"]:
         raise AlreadyConfirmed()
-    record = {k: v for k, v in activity.items() if k != "version"} | {"partner_confirmed": True}
+    record = next_state(activity, {"partner_confirmed": True})
     version = activity["version"] + 1
     return Change(
         ACTIVITIES,
@@ -193,7 +189,7 @@ def confirm_activity(caller: Caller, activity: Document | None) -> Change:
         version,
         record,
         (_activity_event(record, version),),
-        _actor(caller),
+        caller.actor,
         "共建活动",
     )
 
@@ -238,4 +234,4 @@ def record_exchange(caller: Caller, pair: Document | None, exchange: ExchangeCre
             students_benefiting=exchange.students_benefiting,
         ),
     )
-    return Change(EXCHANGES, record["exchange_id"], 1, record, (event,), _actor(caller), "结对交流")
+    return Change(EXCHANGES, record["exchange_id"], 1, record, (event,), caller.actor, "结对交流")

@@ -18,7 +18,7 @@ from contracts.events.visits import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change
+from service_kit.changes import Change, next_state
 from service_kit.errors import NotFound, Problem
 from service_kit.storage import Document
 
@@ -239,7 +239,7 @@ def _visit_change(caller: Caller, document: Document, version: int, event: Event
         version=version,
         state=document,
         events=(event,),
-        actor={"subject": caller.subject, "role": caller.role.value},
+        actor=caller.actor,
         what="家访记录",
     )
 
@@ -361,7 +361,7 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
         raise VisitSettled(current["status"])
     if outcome.outcome != "done" and not outcome.reason:
         raise VisitRejected("body.reason", "未完成、改期或取消的家访须写明原因 (a reason is required)")
-    document = {k: v for k, v in current.items() if k != "version"} | {"reason": outcome.reason}
+    document = next_state(current, {"reason": outcome.reason})
     version = current["version"] + 1
     if outcome.outcome == "done":
         visited_on = outcome.visited_on or today
@@ -407,10 +407,13 @@ def confirm_visit(caller: Caller, current: Document | None, today: date) -> Chan
         raise VisitSettled(current["status"])
     if current.get("confirmed_on"):
         raise AlreadyConfirmed()
-    document = {k: v for k, v in current.items() if k != "version"} | {
-        "confirmed_on": today.isoformat(),
-        "confirmed_by": caller.subject,
-    }
+    document = next_state(
+        current,
+        {
+            "confirmed_on": today.isoformat(),
+            "confirmed_by": caller.subject,
+        },
+    )
     event = _announce(
         document,
         VisitConfirmedV1,
@@ -422,7 +425,7 @@ def confirm_visit(caller: Caller, current: Document | None, today: date) -> Chan
         current["version"] + 1,
         document,
         (event,),
-        {"subject": caller.subject, "role": caller.role.value},
+        caller.actor,
         "家访记录",
     )
 
@@ -460,14 +463,14 @@ def complete_follow_up(caller: Caller, current: Document | None, index: int) -> 
     if not 0 <= index < len(follow_ups):
         raise NotFound("后续跟进事项")
     follow_ups[index]["done"] = True
-    document = {k: v for k, v in current.items() if k != "version"} | {"follow_ups": follow_ups}
+    document = next_state(current, {"follow_ups": follow_ups})
     return Change(
         HOME_VISITS,
         current["_id"],
         current["version"] + 1,
         document,
         (),
-        {"subject": caller.subject, "role": caller.role.value},
+        caller.actor,
         "家访记录",
     )
 

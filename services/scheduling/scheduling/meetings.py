@@ -25,7 +25,7 @@ from contracts.events.meetings import (
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change
+from service_kit.changes import Change, next_state
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
@@ -151,10 +151,6 @@ def _check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
         raise MeetingRejected("body.starts_at", "会议时间应在将来")
 
 
-def _actor(caller: Caller) -> dict[str, str]:
-    return {"subject": caller.subject, "role": caller.role.value}
-
-
 def may_manage(caller: Caller, meeting: Document) -> bool:
     """The school admin runs every meeting of the school; a teacher the meetings of their classes."""
     if not caller.sees_school(meeting["district_id"], meeting["school_id"]):
@@ -199,7 +195,7 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
         ),
     )
     events = (event, invitation(record, "scheduled", 1))
-    return Change(MEETINGS, record["meeting_id"], 1, record, events, _actor(caller), "会议")
+    return Change(MEETINGS, record["meeting_id"], 1, record, events, caller.actor, "会议")
 
 
 def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMove, now: datetime) -> Change:
@@ -209,7 +205,7 @@ def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMo
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
     _check_times(move.starts_at, move.ends_at, now)
-    record = {k: v for k, v in meeting.items() if k != "version"} | move.model_dump(mode="json")
+    record = next_state(meeting, move.model_dump(mode="json"))
     version = meeting["version"] + 1
     moved = MeetingRescheduledV1(
         producer="scheduling",
@@ -224,7 +220,7 @@ def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMo
         ),
     )
     events = (moved, invitation(record, "rescheduled", version))
-    return Change(MEETINGS, record["meeting_id"], version, record, events, _actor(caller), "会议")
+    return Change(MEETINGS, record["meeting_id"], version, record, events, caller.actor, "会议")
 
 
 def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:
@@ -256,11 +252,7 @@ def record_held(
     strangers = sorted(set(held.attended_guardian_ids) - set(meeting["invitee_ids"]))
     if strangers:
         raise MeetingRejected("body.attended_guardian_ids", f"未受邀的家长: {', '.join(strangers)}")
-    record = (
-        {k: v for k, v in meeting.items() if k != "version"}
-        | held.model_dump(mode="json")
-        | {"status": "held"}
-    )
+    record = next_state(meeting, held.model_dump(mode="json") | {"status": "held"})
     event = MeetingHeldV1(
         producer="scheduling",
         district_id=record["district_id"],
@@ -278,7 +270,7 @@ def record_held(
         ),
     )
     return Change(
-        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), _actor(caller), "会议"
+        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), caller.actor, "会议"
     )
 
 
@@ -287,7 +279,7 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
     assert meeting is not None
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
-    record = {k: v for k, v in meeting.items() if k != "version"} | {"status": "cancelled"}
+    record = next_state(meeting, {"status": "cancelled"})
     event = MeetingCancelledV1(
         producer="scheduling",
         district_id=record["district_id"],
@@ -297,7 +289,7 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
         ),
     )
     return Change(
-        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), _actor(caller), "会议"
+        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), caller.actor, "会议"
     )
 
 

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change
+from service_kit.changes import Change, next_state
 from service_kit.errors import Problem
 
 from scheduling.calendar import Document
@@ -46,10 +46,6 @@ class TicketPublic(BaseModel):
     version: int
 
 
-def _actor(caller: Caller) -> dict[str, str]:
-    return {"subject": caller.subject, "role": caller.role.value}
-
-
 def raise_ticket(caller: Caller, meeting: Document | None, ticket: TicketCreate) -> Change:
     ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
     assert meeting is not None
@@ -61,7 +57,7 @@ def raise_ticket(caller: Caller, meeting: Document | None, ticket: TicketCreate)
         "reply": None,
         "replied_on": None,
     }
-    return Change(TICKETS, record["ticket_id"], 1, record, (), _actor(caller), "家长诉求")
+    return Change(TICKETS, record["ticket_id"], 1, record, (), caller.actor, "家长诉求")
 
 
 def reply_ticket(caller: Caller, ticket: Document | None, reply: TicketReply, today: date) -> Change:
@@ -75,11 +71,14 @@ def reply_ticket(caller: Caller, ticket: Document | None, reply: TicketReply, to
     assert ticket is not None
     if ticket["reply"]:
         raise Problem(409, "already-replied", "该诉求已答复")
-    record = {k: v for k, v in ticket.items() if k != "version"} | {
-        "reply": reply.reply,
-        "replied_on": today.isoformat(),
-    }
-    return Change(TICKETS, ticket["ticket_id"], ticket["version"] + 1, record, (), _actor(caller), "家长诉求")
+    record = next_state(
+        ticket,
+        {
+            "reply": reply.reply,
+            "replied_on": today.isoformat(),
+        },
+    )
+    return Change(TICKETS, ticket["ticket_id"], ticket["version"] + 1, record, (), caller.actor, "家长诉求")
 
 
 def ticket_public(ticket: Document, today: date) -> TicketPublic:
