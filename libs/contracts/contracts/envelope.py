@@ -4,8 +4,9 @@ Producers build events with these strict models (frozen, ``extra="forbid"``). Co
 tolerant readers: they parse only the fields they use (see ``EnvelopeHeader``).
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -33,6 +34,20 @@ class Event(Contract):
     producer: str = Field(description="Service that published the event.", examples=["scheduling"])
     district_id: str = Field(description="District the event belongs to.", examples=["d-yecheng"])
     school_id: str = Field(description="School the event belongs to; also the Kafka record key.")
+
+    @classmethod
+    def about(
+        cls, producer: str, record: Mapping[str, Any], payload: Contract, school_id: str | None = None
+    ) -> Self:
+        """An event about a stored record, in the record's district and keyed by its school."""
+        return cls.model_validate(
+            {
+                "producer": producer,
+                "district_id": record["district_id"],
+                "school_id": school_id or record["school_id"],
+                "payload": payload,
+            }
+        )
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

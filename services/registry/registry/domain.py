@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
-from contracts.envelope import Contract, Event
+from contracts.envelope import Event
 from contracts.events.registry import (
     CareCategory,
     Channel,
@@ -61,16 +61,6 @@ def _require(caller: Caller, *roles: Role) -> None:
         raise Forbidden(f"角色 {caller.role.value} 无权进行此操作")
 
 
-def announce(event: type[E], record: Document, payload: Contract, school_id: str | None = None) -> E:
-    """An event of this service about ``record``, keyed by the record's school."""
-    return event(
-        producer=PRODUCER,
-        district_id=record["district_id"],
-        school_id=school_id or record["school_id"],
-        payload=payload,
-    )
-
-
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid4().hex[:12]}"
 
@@ -108,8 +98,8 @@ class SchoolPublic(BaseModel):
 
 
 def school_change(caller: Caller, school: Document, version: int) -> Change:
-    event = announce(
-        SchoolChangedV1,
+    event = SchoolChangedV1.about(
+        PRODUCER,
         school,
         SchoolChanged(
             school_id=school["school_id"],
@@ -170,8 +160,8 @@ class ClassPublic(BaseModel):
 
 
 def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
-    return announce(
-        ClassChangedV1,
+    return ClassChangedV1.about(
+        PRODUCER,
         klass,
         ClassChanged(
             class_id=klass["class_id"],
@@ -239,8 +229,8 @@ class StudentPublic(BaseModel):
 
 
 def student_events(student: Document, version: int, classes: list[tuple[Document, int]]) -> tuple[Any, ...]:
-    internal = announce(
-        StudentChangedV1,
+    internal = StudentChangedV1.about(
+        PRODUCER,
         student,
         StudentChanged(
             student_id=student["student_id"],
@@ -421,8 +411,8 @@ class GuardianContact(BaseModel):
 
 
 def guardian_event(guardian: Document, version: int) -> GuardianChangedV1:
-    return announce(
-        GuardianChangedV1,
+    return GuardianChangedV1.about(
+        PRODUCER,
         guardian,
         GuardianChanged(
             guardian_id=guardian["guardian_id"],
@@ -474,17 +464,15 @@ def may_manage_guardian(caller: Caller, guardian: Document) -> bool:
 def change_guardian(caller: Caller, current: Document | None, update: GuardianUpdate) -> Change:
     ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
     assert current is not None
-    record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
+    return _next_guardian(caller, current, update.model_dump(mode="json", exclude_none=True))
+
+
+def _next_guardian(caller: Caller, current: Document, updates: Document) -> Change:
+    """The guardian's next version, announced to the platform's services."""
+    record = without_meta(current) | updates
     version = current["version"] + 1
-    return Change(
-        GUARDIANS,
-        current["guardian_id"],
-        version,
-        record,
-        (guardian_event(record, version),),
-        caller.actor,
-        "家长",
-    )
+    event = guardian_event(record, version)
+    return Change(GUARDIANS, current["guardian_id"], version, record, (event,), caller.actor, "家长")
 
 
 def link_guardian(caller: Caller, current: Document | None, student: Document | None) -> Change:
@@ -495,17 +483,7 @@ def link_guardian(caller: Caller, current: Document | None, student: Document | 
     assert student is not None
     if student["student_id"] in current["student_ids"]:
         raise Problem(409, "already-linked", "该学生已关联此家长")
-    record = without_meta(current) | {"student_ids": [*current["student_ids"], student["student_id"]]}
-    version = current["version"] + 1
-    return Change(
-        GUARDIANS,
-        current["guardian_id"],
-        version,
-        record,
-        (guardian_event(record, version),),
-        caller.actor,
-        "家长",
-    )
+    return _next_guardian(caller, current, {"student_ids": [*current["student_ids"], student["student_id"]]})
 
 
 def contacts_guardians(caller: Caller, student: Document) -> bool:

@@ -30,7 +30,6 @@ from registry.domain import (
     PRODUCER,
     Forbidden,
     Record,
-    announce,
     new_id,
     without_meta,
 )
@@ -182,8 +181,8 @@ def register_partner(caller: Caller, school: Document | None, partner: PartnerCr
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    event = announce(
-        PartnerChangedV1,
+    event = PartnerChangedV1.about(
+        PRODUCER,
         school,
         PartnerChanged(partner_id=record["partner_id"], name=partner.name, kind=partner.kind, version=1),
     )
@@ -216,8 +215,8 @@ class AgreementPublic(AgreementCreate):
 
 
 def agreement_event(agreement: Document, partner: Document, version: int) -> AgreementChangedV1:
-    return announce(
-        AgreementChangedV1,
+    return AgreementChangedV1.about(
+        PRODUCER,
         agreement,
         AgreementChanged(
             agreement_id=agreement["agreement_id"],

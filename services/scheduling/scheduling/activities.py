@@ -18,6 +18,8 @@ from service_kit.changes import Change, next_state
 from service_kit.errors import Problem
 from service_kit.storage import Document
 
+from scheduling.domain import PRODUCER
+
 ACTIVITIES, EXCHANGES, AGREEMENTS, PAIRS = "partner_activities", "pairing_exchanges", "agreements", "pairs"
 
 
@@ -113,11 +115,10 @@ def pair_projection(event: PairFacts) -> Document:
 
 
 def _activity_event(activity: Document, version: int) -> PartnerActivityV1:
-    return PartnerActivityV1(
-        producer="scheduling",
-        district_id=activity["district_id"],
-        school_id=activity["school_id"],
-        payload=PartnerActivity(
+    return PartnerActivityV1.about(
+        PRODUCER,
+        activity,
+        PartnerActivity(
             activity_id=activity["activity_id"],
             partner_id=activity["partner_id"],
             partner_kind=activity["partner_kind"],

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Literal, TypeVar
 from uuid import uuid4
 
-from contracts.envelope import Contract, Event
+from contracts.envelope import Event
 from contracts.events.visits import (
     VisitCancelled,
     VisitCancelledV1,
@@ -244,19 +244,10 @@ def _visit_change(caller: Caller, document: Document, version: int, event: Event
     )
 
 
-def _announce(document: Document, event: type[E], payload: Contract) -> E:
-    return event(
-        producer=PRODUCER,
-        district_id=document["district_id"],
-        school_id=document["school_id"],
-        payload=payload,
-    )
-
-
 def _logged(document: Document) -> VisitLoggedV1:
-    return _announce(
+    return VisitLoggedV1.about(
+        PRODUCER,
         document,
-        VisitLoggedV1,
         VisitLogged(
             visit_id=document["_id"],
             student_id=document["student_id"],
@@ -270,9 +261,9 @@ def _logged(document: Document) -> VisitLoggedV1:
 
 
 def _planned(document: Document, version: int) -> VisitPlannedV1:
-    return _announce(
+    return VisitPlannedV1.about(
+        PRODUCER,
         document,
-        VisitPlannedV1,
         VisitPlanned(
             visit_id=document["_id"],
             student_id=document["student_id"],
@@ -391,7 +382,7 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
         outcome=outcome.outcome,
         planned_on=document["planned_on"],
     )
-    return _visit_change(caller, document, version, _announce(document, VisitCancelledV1, cancelled))
+    return _visit_change(caller, document, version, VisitCancelledV1.about(PRODUCER, document, cancelled))
 
 
 class AlreadyConfirmed(Problem):
@@ -414,9 +405,9 @@ def confirm_visit(caller: Caller, current: Document | None, today: date) -> Chan
             "confirmed_by": caller.subject,
         },
     )
-    event = _announce(
+    event = VisitConfirmedV1.about(
+        PRODUCER,
         document,
-        VisitConfirmedV1,
         VisitConfirmed(visit_id=document["_id"], class_id=document["class_id"], confirmed_on=today),
     )
     return Change(

@@ -30,6 +30,7 @@ from service_kit.errors import Problem
 from service_kit.storage import Document
 
 from scheduling import calendar
+from scheduling.domain import PRODUCER
 
 MEETINGS, RSVPS = "meetings", "meeting_rsvps"
 Answer = Literal["yes", "no", "maybe"]
@@ -126,11 +127,10 @@ def invitation(
     meeting: Document, status: Literal["scheduled", "rescheduled", "cancelled"], version: int
 ) -> MeetingInvitationV1:
     """The internal event telling notifications whom to reach about this meeting."""
-    return MeetingInvitationV1(
-        producer="scheduling",
-        district_id=meeting["district_id"],
-        school_id=meeting["school_id"],
-        payload=MeetingInvitation(
+    return MeetingInvitationV1.about(
+        PRODUCER,
+        meeting,
+        MeetingInvitation(
             meeting_id=meeting["meeting_id"],
             kind=meeting["kind"],
             title=meeting["title"],
@@ -180,11 +180,10 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
         "questions": [],
     }
     ensure_visible(may_manage(caller, record), "班级")
-    event = MeetingScheduledV1(
-        producer="scheduling",
-        district_id=record["district_id"],
-        school_id=record["school_id"],
-        payload=MeetingScheduled(
+    event = MeetingScheduledV1.about(
+        PRODUCER,
+        record,
+        MeetingScheduled(
             meeting_id=record["meeting_id"],
             kind=meeting.kind,
             level=meeting.level,
@@ -207,11 +206,10 @@ def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMo
     _check_times(move.starts_at, move.ends_at, now)
     record = next_state(meeting, move.model_dump(mode="json"))
     version = meeting["version"] + 1
-    moved = MeetingRescheduledV1(
-        producer="scheduling",
-        district_id=record["district_id"],
-        school_id=record["school_id"],
-        payload=MeetingRescheduled(
+    moved = MeetingRescheduledV1.about(
+        PRODUCER,
+        record,
+        MeetingRescheduled(
             meeting_id=record["meeting_id"],
             kind=record["kind"],
             starts_at=move.starts_at,
@@ -253,11 +251,10 @@ def record_held(
     if strangers:
         raise MeetingRejected("body.attended_guardian_ids", f"未受邀的家长: {', '.join(strangers)}")
     record = next_state(meeting, held.model_dump(mode="json") | {"status": "held"})
-    event = MeetingHeldV1(
-        producer="scheduling",
-        district_id=record["district_id"],
-        school_id=record["school_id"],
-        payload=MeetingHeld(
+    event = MeetingHeldV1.about(
+        PRODUCER,
+        record,
+        MeetingHeld(
             meeting_id=record["meeting_id"],
             kind=record["kind"],
             level=record["level"],
@@ -280,13 +277,10 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
     record = next_state(meeting, {"status": "cancelled"})
-    event = MeetingCancelledV1(
-        producer="scheduling",
-        district_id=record["district_id"],
-        school_id=record["school_id"],
-        payload=MeetingCancelled(
-            meeting_id=record["meeting_id"], kind=record["kind"], starts_at=record["starts_at"]
-        ),
+    event = MeetingCancelledV1.about(
+        PRODUCER,
+        record,
+        MeetingCancelled(meeting_id=record["meeting_id"], kind=record["kind"], starts_at=record["starts_at"]),
     )
     return Change(
         MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), caller.actor, "会议"
