@@ -8,6 +8,7 @@ REGISTRY_V1 = "district.registry.v1"
 # Internal topics carry what only platform services may read; deployments protect them with ACLs.
 INTERNAL_REGISTRY_V1 = "internal.registry.v1"
 INTERNAL_SCHEDULING_V1 = "internal.scheduling.v1"
+INTERNAL_NOTIFICATIONS_V1 = "internal.notifications.v1"
 
 
 def dead_letter_topic(topic: str) -> str:

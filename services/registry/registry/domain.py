@@ -168,6 +168,7 @@ def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
             grade=klass["grade"],
             status=klass["status"],
             enrolled_count=enrolled_count,
+            head_teacher_id=klass.get("head_teacher_id"),
         ),
     )
 

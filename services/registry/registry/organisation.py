@@ -14,6 +14,9 @@ from contracts.events.registry import (
     PairChangedV1,
     PartnerChanged,
     PartnerChangedV1,
+    StaffChanged,
+    StaffChangedV1,
+    StaffContacts,
     TermChanged,
     TermChangedV1,
     TermKind,
@@ -306,15 +309,37 @@ class StaffRole(StrEnum):
     subject_teacher = "subject_teacher"  # 科任教师
 
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
 class StaffCreate(Record):
     name: str = Field(min_length=1, max_length=30)
     roles: list[StaffRole] = Field(min_length=1)
     class_ids: list[str] = Field(default_factory=list, description="Classes taught (任教班级)")
+    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN, description="紧急联系用手机号")
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
 
 
 class StaffUpdate(Record):
     roles: list[StaffRole] | None = Field(default=None, min_length=1)
     class_ids: list[str] | None = None
+    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
+
+
+def staff_event(staff: Document, version: int) -> StaffChangedV1:
+    """Internal: notifications reach a head teacher when no guardian answers an emergency."""
+    return StaffChangedV1.about(
+        PRODUCER,
+        staff,
+        StaffChanged(
+            staff_id=staff["staff_id"],
+            roles=staff["roles"],
+            class_ids=staff["class_ids"],
+            contacts=StaffContacts(phone=staff.get("phone"), email=staff.get("email")),
+            version=version,
+        ),
+    )
 
 
 class StaffPublic(StaffCreate):
@@ -350,7 +375,7 @@ def hire_staff(
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    return Change(STAFF, record["staff_id"], 1, record, (), caller.actor, "教职工")
+    return Change(STAFF, record["staff_id"], 1, record, (staff_event(record, 1),), caller.actor, "教职工")
 
 
 def change_staff(
@@ -365,7 +390,8 @@ def change_staff(
     if update.class_ids is not None:
         _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
-    return Change(STAFF, current["staff_id"], current["version"] + 1, record, (), caller.actor, "教职工")
+    version = current["version"] + 1
+    return Change(STAFF, current["staff_id"], version, record, (staff_event(record, version),), caller.actor, "教职工")
 
 
 # Parent committees (家长委员会) -----------------------------------------------------------------

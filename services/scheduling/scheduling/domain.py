@@ -15,6 +15,8 @@ from contracts.events.visits import (
     VisitMode,
     VisitPlanned,
     VisitPlannedV1,
+    VisitSummaryShared,
+    VisitSummarySharedV1,
 )
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
@@ -232,20 +234,21 @@ def _visitor_school(caller: Caller, class_id: str, student: Document | None) -> 
     return school_id
 
 
-def _visit_change(caller: Caller, document: Document, version: int, event: Event) -> Change:
+def _visit_change(caller: Caller, document: Document, version: int, *events: Event) -> Change:
     return Change(
         collection=HOME_VISITS,
         aggregate_id=document["_id"],
         version=version,
         state=document,
-        events=(event,),
+        events=events,
         actor=caller.actor,
         what="家访记录",
     )
 
 
-def _logged(document: Document) -> VisitLoggedV1:
-    return VisitLoggedV1.about(
+def _logged(document: Document) -> tuple[Event, ...]:
+    """``visit-logged``, and for the guardians (internal topic) the summary the teacher shared."""
+    logged = VisitLoggedV1.about(
         PRODUCER,
         document,
         VisitLogged(
@@ -258,6 +261,17 @@ def _logged(document: Document) -> VisitLoggedV1:
             two_staff=len(document["visiting_staff_ids"]) >= 2,
         ),
     )
+    if not document.get("shareable_summary"):
+        return (logged,)
+    shared = VisitSummaryShared(
+        visit_id=document["_id"],
+        student_id=document["student_id"],
+        class_id=document["class_id"],
+        visited_on=document["visited_on"],
+        mode=document["mode"],
+        summary=document["shareable_summary"],
+    )
+    return logged, VisitSummarySharedV1.about(PRODUCER, document, shared)
 
 
 def _planned(document: Document, version: int) -> VisitPlannedV1:
@@ -318,7 +332,7 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | N
         "topics": visit.topics,
         "findings": visit.findings,
     }
-    return _visit_change(caller, document, 1, _logged(document))
+    return _visit_change(caller, document, 1, *_logged(document))
 
 
 def plan_home_visit(
@@ -368,7 +382,7 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
             "report": outcome.report,
             "shareable_summary": outcome.shareable_summary,
         }
-        return _visit_change(caller, document, version, _logged(document))
+        return _visit_change(caller, document, version, *_logged(document))
     if outcome.outcome == "rescheduled":
         if outcome.new_date is None or outcome.new_date < today:
             raise VisitRejected("body.new_date", "改期须给出今天或以后的新日期 (a new date, today or later)")

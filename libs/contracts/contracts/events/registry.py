@@ -58,6 +58,7 @@ class ClassChanged(Contract):
     grade: int = Field(ge=1, le=12)
     status: RecordStatus
     enrolled_count: NonNegativeInt = Field(description="Students enrolled in the class after the change.")
+    head_teacher_id: str | None = Field(default=None, description="Opaque staff id of the head teacher (班主任).")
 
 
 class ClassChangedV1(Event):
@@ -151,6 +152,29 @@ class GuardianChangedV1(Event):
     event_type: Literal["guardian-changed"] = "guardian-changed"
     schema_version: Literal[1] = 1
     payload: GuardianChanged
+
+
+class StaffContacts(Contract):
+    phone: str | None = None
+    email: str | None = None
+
+
+class StaffChanged(Contract):
+    """Internal: a member of staff, the classes they teach and how to reach them (emergencies)."""
+
+    staff_id: str
+    roles: list[str]
+    class_ids: list[str]
+    contacts: StaffContacts
+    version: int = Field(ge=1)
+
+
+class StaffChangedV1(Event):
+    topic: ClassVar[str] = INTERNAL_REGISTRY_V1
+
+    event_type: Literal["staff-changed"] = "staff-changed"
+    schema_version: Literal[1] = 1
+    payload: StaffChanged
 
 
 class TermKind(StrEnum):

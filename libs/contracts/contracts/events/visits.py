@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from contracts.envelope import Contract, Event
-from contracts.topic_names import VISITS_V1
+from contracts.topic_names import INTERNAL_SCHEDULING_V1, VISITS_V1
 
 
 class VisitMode(StrEnum):
@@ -96,3 +96,22 @@ class VisitConfirmedV1(Event):
     event_type: Literal["visit-confirmed"] = "visit-confirmed"
     schema_version: Literal[1] = 1
     payload: VisitConfirmed
+
+
+class VisitSummaryShared(Contract):
+    """Internal: the summary of a visit that its teacher chose to share with the child's guardians."""
+
+    visit_id: str
+    student_id: str
+    class_id: str
+    visited_on: date
+    mode: VisitMode
+    summary: str = Field(description="Free text for the guardians only; never on a public topic.")
+
+
+class VisitSummarySharedV1(Event):
+    topic: ClassVar[str] = INTERNAL_SCHEDULING_V1
+
+    event_type: Literal["visit-summary-shared"] = "visit-summary-shared"
+    schema_version: Literal[1] = 1
+    payload: VisitSummaryShared

@@ -1,6 +1,7 @@
 """Every topic of the platform, one small file each."""
 
 from contracts.topic_names import (
+    INTERNAL_NOTIFICATIONS_V1,
     INTERNAL_REGISTRY_V1,
     INTERNAL_SCHEDULING_V1,
     MEETINGS_V1,
@@ -12,6 +13,7 @@ from contracts.topic_names import (
 )
 from contracts.topics import (
     meetings,
+    notifications_internal,
     pairing_exchanges,
     partner_activities,
     registry,
@@ -29,10 +31,12 @@ ALL_TOPICS: tuple[TopicContract, ...] = (
     registry.TOPIC,
     registry_internal.TOPIC,
     scheduling_internal.TOPIC,
+    notifications_internal.TOPIC,
 )
 
 __all__ = [
     "ALL_TOPICS",
+    "INTERNAL_NOTIFICATIONS_V1",
     "INTERNAL_REGISTRY_V1",
     "INTERNAL_SCHEDULING_V1",
     "MEETINGS_V1",

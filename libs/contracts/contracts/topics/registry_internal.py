@@ -1,4 +1,4 @@
-from contracts.events.registry import GuardianChangedV1, StudentChangedV1
+from contracts.events.registry import GuardianChangedV1, StaffChangedV1, StudentChangedV1
 from contracts.topic_names import INTERNAL_REGISTRY_V1
 from contracts.topics.contract import TopicContract
 
@@ -9,6 +9,6 @@ TOPIC = TopicContract(
     consumers=("scheduling", "notifications", "reporting"),
     visibility="internal",
     compatibility="backward",
-    events=(StudentChangedV1, GuardianChangedV1),
-    description="Class membership, care categories, guardian contacts: platform services only (ACLs).",
+    events=(StudentChangedV1, GuardianChangedV1, StaffChangedV1),
+    description="Class membership, care categories, guardian and staff contacts: platform services only (ACLs).",
 )

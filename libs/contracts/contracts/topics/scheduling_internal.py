@@ -1,4 +1,5 @@
 from contracts.events.meetings import MeetingInvitationV1
+from contracts.events.visits import VisitSummarySharedV1
 from contracts.topic_names import INTERNAL_SCHEDULING_V1
 from contracts.topics.contract import TopicContract
 
@@ -9,6 +10,6 @@ TOPIC = TopicContract(
     consumers=("notifications",),
     visibility="internal",
     compatibility="backward",
-    events=(MeetingInvitationV1,),
-    description="Which guardians are invited to which meeting, for notifications (ACL-protected).",
+    events=(MeetingInvitationV1, VisitSummarySharedV1),
+    description="Who is invited to which meeting, and visit summaries shared with guardians, for notifications (ACL-protected).",
 )
