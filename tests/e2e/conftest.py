@@ -4,13 +4,16 @@ import asyncio
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer
+from channels_standin import Mailbox, Provider
 from fastapi import FastAPI
 from notifications.app import create_app as create_notifications
 from notifications.settings import Settings as NotificationsSettings
@@ -50,6 +53,8 @@ class Platform:
     scheduling_app: FastAPI
     reporting_app: FastAPI
     all_services: dict[str, httpx.AsyncClient]
+    notifications_app: FastAPI
+    notifications_settings: NotificationsSettings
 
     async def reporting_has_visit(self, visit_id: str) -> bool:
         """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
@@ -69,15 +74,50 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-async def platform(infrastructure) -> AsyncIterator[Platform]:
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback (aiosmtpd) keeping the mail notifications sends."""
+    box = Mailbox()
+    controller = box.start(_free_port())
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+async def provider() -> AsyncIterator[tuple[Provider, str]]:
+    """An HTTP server on loopback in the place of the SMS and WeChat providers, and its URL."""
+    stand_in = Provider()
+    url, server, task = await _serve(stand_in.app())
+    yield stand_in, url
+    server.should_exit = True
+    await task
+
+
+def notifications_settings(infrastructure, mailbox_port: int, provider_url: str) -> NotificationsSettings:
+    """Notifications on the loopback channels, with waits short enough for a test."""
+    return NotificationsSettings(
+        **infrastructure.settings_env("notifications"),
+        smtp_port=mailbox_port,
+        sms_endpoint=f"{provider_url}/sms/messages",
+        wechat_endpoint=f"{provider_url}/wechat/messages",
+        delivery_poll_seconds=0.1,
+        delivery_backoff_seconds=0.2,
+        delivery_max_attempts=3,
+        meeting_reminders_before=[timedelta(seconds=8), timedelta(seconds=4)],
+        # no default quiet hours, whatever the hour the suite runs at; the quiet-hours test sets its own
+        quiet_hours_start=time(0, 0),
+        quiet_hours_end=time(0, 0),
+    )
+
+
+@pytest.fixture(scope="session")
+async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]:
     scheduling_settings = SchedulingSettings(**infrastructure.settings_env("scheduling"))
     reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"))
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
     registry_app = create_registry(RegistrySettings(**infrastructure.settings_env("registry")))
-    notifications_app = create_notifications(
-        NotificationsSettings(**infrastructure.settings_env("notifications"))
-    )
+    notifications = notifications_settings(infrastructure, mailbox.port, provider[1])
+    notifications_app = create_notifications(notifications)
     servers = [await _serve(app) for app in (scheduling_app, reporting_app, registry_app, notifications_app)]
     clients = {
         name: httpx.AsyncClient(base_url=url, timeout=10)
@@ -93,6 +133,8 @@ async def platform(infrastructure) -> AsyncIterator[Platform]:
         scheduling_app,
         reporting_app,
         clients,
+        notifications_app,
+        notifications,
     )
     for client in clients.values():
         await client.aclose()
@@ -234,3 +276,113 @@ async def pupil(platform, registry_api, eventually) -> Pupil:
     # registry → change relay → internal.registry.v1 → scheduling's projection
     await eventually(projected, 30)
     return Pupil(school_id, class_id, student_id)
+
+
+# A class with its head teacher, students and guardians for the notification tests -----------------
+
+
+@dataclass
+class Guardian:
+    guardian_id: str
+    student_id: str
+    phone: str | None
+    email: str | None
+    handle: str | None
+    language: str
+
+
+@dataclass
+class Family:
+    school_id: str
+    class_id: str
+    head_teacher_id: str
+    head_teacher_phone: str
+    guardians: list[Guardian] = field(default_factory=list)
+
+    def student_ids(self) -> list[str]:
+        return sorted({g.student_id for g in self.guardians})
+
+
+def unique_phone() -> str:
+    return "139" + str(uuid.uuid4().int)[:8]
+
+
+async def register_family(registry_api, platform, eventually, guardians: list[dict[str, Any]]) -> Family:
+    """``guardians``: one dict per guardian with its contacts and choices; ``child`` groups siblings' parents
+    (guardians with the same child number share a student)."""
+    school = await registry_api.new_school()
+    admin = registry_api.auth(Role.school_admin, school)
+    http = registry_api.http
+    teacher_phone = unique_phone()
+    staff = await http.post(
+        f"/v1/schools/{school}/staff",
+        json={
+            "name": "王老师",
+            "roles": ["head_teacher"],
+            "phone": teacher_phone,
+            "email": "wang@school.example.cn",
+        },
+        headers=admin,
+    )
+    assert staff.status_code == 201, staff.text
+    head_teacher = staff.json()["staff_id"]
+    klass = await http.post(
+        f"/v1/schools/{school}/classes",
+        json={"grade": 3, "name": "三年级2班", "head_teacher_id": head_teacher},
+        headers=admin,
+    )
+    assert klass.status_code == 201, klass.text
+    class_id = klass.json()["class_id"]
+    family = Family(school, class_id, head_teacher, teacher_phone)
+    students: dict[int, str] = {}
+    for n, spec in enumerate(guardians):
+        child = spec.pop("child", n)
+        if child not in students:
+            student = await http.post(
+                f"/v1/classes/{class_id}/students",
+                json={
+                    "name": f"学生{child}",
+                    "gender": "女",
+                    "student_number": f"N{child}",
+                    "care_categories": spec.pop("care_categories", []),
+                },
+                headers=admin,
+            )
+            assert student.status_code == 201, student.text
+            students[child] = student.json()["student_id"]
+        else:
+            spec.pop("care_categories", None)
+        body = {"name": f"家长{n}", "relationship": "母亲"} | spec
+        guardian = await http.post(f"/v1/students/{students[child]}/guardians", json=body, headers=admin)
+        assert guardian.status_code == 201, guardian.text
+        family.guardians.append(
+            Guardian(
+                guardian.json()["guardian_id"],
+                students[child],
+                spec.get("phone"),
+                spec.get("email"),
+                spec.get("messaging_handle"),
+                spec.get("language", "zh-CN"),
+            )
+        )
+    store = platform.notifications_app.state.store
+
+    async def known() -> bool:
+        ids = [g.guardian_id for g in family.guardians]
+        found = await store.find("guardians", {"school_id": school})
+        klass = await store.get("classes", class_id)
+        staff = await store.get("staff", head_teacher)
+        return {g["_id"] for g in found} >= set(ids) and klass is not None and staff is not None
+
+    await eventually(known, 30)
+    return family
+
+
+@pytest.fixture
+def family(registry_api, platform, eventually) -> Callable[[list[dict[str, Any]]], Awaitable[Family]]:
+    """Registers a class with a head teacher and the given guardians; waits for notifications to know them."""
+
+    async def make(guardians: list[dict[str, Any]]) -> Family:
+        return await register_family(registry_api, platform, eventually, guardians)
+
+    return make

@@ -6,7 +6,7 @@ is deprecated). Start-up order: indexes, topics, broker, change relay; shutdown 
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from contracts.envelope import Event
 from fastapi import APIRouter, FastAPI
@@ -26,6 +26,14 @@ from service_kit.storage import Database, Document, connect, service_database
 from service_kit.telemetry import configure_logging, configure_telemetry, instrument_app
 
 StartupStep = Callable[[], Awaitable[None]]
+
+
+class Worker(Protocol):
+    """A background loop run beside the HTTP server (the change relay, a dispatcher)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class ServiceRuntime:
@@ -69,7 +77,7 @@ class ServiceRuntime:
         routers: Sequence[APIRouter] = (),
         topics: Sequence[str] = (),
         on_startup: Sequence[StartupStep] = (),
-        relays: Sequence[ChangeRelay] = (),
+        workers: Sequence[Worker] = (),
         state: dict[str, Any] | None = None,
     ) -> FastAPI:
         runtime = self
@@ -81,13 +89,13 @@ class ServiceRuntime:
             if topics:
                 await ensure_topics(runtime.settings, topics)
             await runtime.broker.start()
-            for relay in relays:
-                relay.start()
+            for worker in workers:
+                worker.start()
             try:
                 yield
             finally:
-                for relay in relays:
-                    await relay.stop()
+                for worker in workers:
+                    await worker.stop()
                 await runtime.broker.stop()
                 await runtime.client.close()
 

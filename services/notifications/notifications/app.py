@@ -1,13 +1,57 @@
+from contracts.topics import (
+    INTERNAL_REGISTRY_V1,
+    PARTNER_ACTIVITIES_V1,
+    REGISTRY_V1,
+    VISITS_V1,
+    scheduling_internal,
+)
+from contracts.topics import notifications_internal as delivered_topic
 from fastapi import FastAPI
+from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
 
+from notifications import api, handlers
+from notifications.announcements import Announcements
+from notifications.delivery import Dispatcher, Outbox
+from notifications.emergencies import Emergencies
 from notifications.settings import Settings
+from notifications.store import NotificationStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Health and readiness only for now; its records arrive with their own issue."""
-    runtime = ServiceRuntime(settings or Settings())
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings)
+    store = NotificationStore(runtime.db)
+    outbox = Outbox(store, settings)
+    emergencies = Emergencies(store, outbox)
+    dispatcher = Dispatcher(store, settings, {"escalation": emergencies.escalate})
+    for event in delivered_topic.TOPIC.events:
+        runtime.announce(event)
+    registry = handlers.on_registry_event(store)
+    subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, registry)
+    subscribe(runtime.broker, settings, REGISTRY_V1, registry)
+    subscribe(
+        runtime.broker, settings, scheduling_internal.TOPIC.name, handlers.on_scheduling_event(store, outbox)
+    )
+    subscribe(runtime.broker, settings, VISITS_V1, handlers.on_visit_event(outbox))
+    subscribe(runtime.broker, settings, PARTNER_ACTIVITIES_V1, handlers.on_partner_activity(store, outbox))
     return runtime.build_app(
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",
+        routers=[api.router],
+        topics=[
+            delivered_topic.TOPIC.name,
+            INTERNAL_REGISTRY_V1,
+            REGISTRY_V1,
+            scheduling_internal.TOPIC.name,
+            VISITS_V1,
+            PARTNER_ACTIVITIES_V1,
+        ],
+        on_startup=[store.create_indexes],
+        workers=[runtime.relay(), dispatcher],
+        state={
+            "store": store,
+            "dispatcher": dispatcher,
+            "services": api.Services(store, Announcements(store, outbox), emergencies),
+        },
     )

@@ -1,6 +1,53 @@
+from datetime import time, timedelta
+
+from pydantic import Field, SecretStr
 from service_kit.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "notifications"
     http_port: int = 8003
+
+    # Links in messages point at the services guardians use.
+    scheduling_public_url: str = "http://127.0.0.1:8002"
+    notifications_public_url: str = "http://127.0.0.1:8003"
+
+    # Email over SMTP.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_sender: str = "家校社协同育人平台 <noreply@district.example.cn>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+
+    # SMS and WeChat-style messaging through HTTP providers (signed requests).
+    sms_endpoint: str | None = Field(default=None, description="Provider URL; unset disables SMS.")
+    sms_api_key: str = "dev-sms-key"
+    sms_secret: SecretStr = SecretStr("dev-sms-secret")
+    sms_rate_per_second: float = Field(default=20.0, gt=0)
+    wechat_endpoint: str | None = Field(default=None, description="Provider URL; unset disables WeChat.")
+    wechat_api_key: str = "dev-wechat-key"
+    wechat_secret: SecretStr = SecretStr("dev-wechat-secret")
+    wechat_rate_per_second: float = Field(default=20.0, gt=0)
+    provider_timeout_seconds: float = 10.0
+
+    # Delivery.
+    delivery_max_attempts: int = Field(default=4, ge=1, description="Tries on a channel before falling back.")
+    delivery_backoff_seconds: float = Field(default=30.0, gt=0, description="First retry delay; doubles.")
+    delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_concurrency: int = Field(default=8, ge=1)
+    delivery_lease_seconds: float = Field(
+        default=120.0, gt=0, description="A send not finished by then is retried."
+    )
+
+    # What guardians get unless they choose otherwise.
+    meeting_reminders_before: list[timedelta] = Field(
+        default=[timedelta(hours=24), timedelta(hours=2)], description="Reminders before a meeting starts."
+    )
+    quiet_hours_start: time = time(21, 30)
+    quiet_hours_end: time = time(7, 0)
+    digest_at: time = time(18, 0)
+    emergency_ack_seconds: float = Field(
+        default=600.0, gt=0, description="Wait for an acknowledgement before contacting the next person."
+    )

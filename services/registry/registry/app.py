@@ -21,6 +21,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api.router, organisation_api.router],
         topics=[public_topic.TOPIC.name, internal_topic.TOPIC.name],
         on_startup=[store.create_indexes],
-        relays=[runtime.relay()],
+        workers=[runtime.relay()],
         state={"store": store},
     )

@@ -391,7 +391,9 @@ def change_staff(
         _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
-    return Change(STAFF, current["staff_id"], version, record, (staff_event(record, version),), caller.actor, "教职工")
+    return Change(
+        STAFF, current["staff_id"], version, record, (staff_event(record, version),), caller.actor, "教职工"
+    )
 
 
 # Parent committees (家长委员会) -----------------------------------------------------------------

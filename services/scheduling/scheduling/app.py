@@ -35,6 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api.router, meetings_api.router, activities_api.router, calendar_api.router],
         topics=[*(topic.name for topic in published), INTERNAL_REGISTRY_V1, REGISTRY_V1],
         on_startup=[store.create_indexes],
-        relays=[runtime.relay()],
+        workers=[runtime.relay()],
         state={"store": store},
     )

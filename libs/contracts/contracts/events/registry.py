@@ -58,7 +58,9 @@ class ClassChanged(Contract):
     grade: int = Field(ge=1, le=12)
     status: RecordStatus
     enrolled_count: NonNegativeInt = Field(description="Students enrolled in the class after the change.")
-    head_teacher_id: str | None = Field(default=None, description="Opaque staff id of the head teacher (班主任).")
+    head_teacher_id: str | None = Field(
+        default=None, description="Opaque staff id of the head teacher (班主任)."
+    )
 
 
 class ClassChangedV1(Event):

@@ -10,5 +10,5 @@ TOPIC = TopicContract(
     visibility="internal",
     compatibility="backward",
     events=(StudentChangedV1, GuardianChangedV1, StaffChangedV1),
-    description="Class membership, care categories, guardian and staff contacts: platform services only (ACLs).",
+    description="Class membership, care categories, guardian and staff contacts (platform services only).",
 )

@@ -11,5 +11,5 @@ TOPIC = TopicContract(
     visibility="internal",
     compatibility="backward",
     events=(MeetingInvitationV1, VisitSummarySharedV1),
-    description="Who is invited to which meeting, and visit summaries shared with guardians, for notifications (ACL-protected).",
+    description="Meeting invitees and visit summaries shared with guardians, for notifications (ACLs).",
 )

@@ -1,0 +1,290 @@
+"""Announcements by staff (致家长的一封信): to a school, a grade, classes, a care category or
+named guardians; previewed before sending; optionally to be confirmed by any or every guardian of
+each student, with the sender seeing who has not and reminding only them."""
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from contracts.events.registry import CareCategory
+from pydantic import BaseModel, Field, model_validator
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.errors import NotFound, Problem
+from service_kit.storage import Document
+
+from notifications import templates
+from notifications.delivery import Outbox
+from notifications.messages import Notice, confirm_url
+from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, MESSAGES, NotificationStore
+
+
+class Audience(BaseModel):
+    kind: Literal["school", "grade", "class", "care_category", "guardians"]
+    grade: int | None = Field(default=None, ge=1, le=12)
+    class_ids: list[str] = Field(default_factory=list)
+    care_category: CareCategory | None = None
+    guardian_ids: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_who(self) -> "Audience":
+        needed = {
+            "grade": self.grade,
+            "class": self.class_ids,
+            "care_category": self.care_category,
+            "guardians": self.guardian_ids,
+        }
+        if self.kind in needed and not needed[self.kind]:
+            field = {"class": "class_ids", "guardians": "guardian_ids"}.get(self.kind, self.kind)
+            raise ValueError(f"audience {self.kind} needs {field}")
+        return self
+
+
+class AnnouncementCreate(BaseModel):
+    school_id: str
+    audience: Audience
+    template: str = "announcement"
+    variables: dict[str, Any] = Field(default_factory=dict, description="e.g. title and body of the letter.")
+    essential: bool = Field(
+        default=True, description="Non-essential letters reach only guardians who consented."
+    )
+    confirmation: Literal["none", "any_guardian", "every_guardian"] = Field(
+        default="none", description="Whether any or every guardian of a student must click to confirm."
+    )
+
+
+class Preview(BaseModel):
+    recipients: int = Field(description="Guardians who will receive it.")
+    students: int
+    opted_out: int = Field(description="Guardians left out: no consent to non-essential messages.")
+    without_contact: int = Field(description="Guardians with no usable contact: recorded as undeliverable.")
+    samples: dict[str, templates.Rendered]
+
+
+class AnnouncementPublic(BaseModel):
+    announcement_id: str
+    school_id: str
+    template: str
+    confirmation: str
+    recipients: int
+    status_counts: dict[str, int]
+    created_at: datetime
+
+
+class PendingStudent(BaseModel):
+    student_id: str
+    pending_guardian_ids: list[str]
+
+
+class Confirmations(BaseModel):
+    confirmation: str
+    students: int
+    confirmed: int
+    pending: list[PendingStudent]
+
+
+class NoConfirmation(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            409, "no-confirmation", "该通知不需要确认 (this announcement asks for no confirmation)"
+        )
+
+
+class Announcements:
+    def __init__(self, store: NotificationStore, outbox: Outbox) -> None:
+        self.store, self.outbox = store, outbox
+
+    async def audience(
+        self, caller: Caller, request: AnnouncementCreate
+    ) -> tuple[list[Document], dict[str, list[str]]]:
+        """The guardians addressed and, for each, their children concerned; 404 outside the caller's scope."""
+        ensure_visible(
+            caller.role in (Role.school_admin, Role.teacher)
+            and caller.sees_school(caller.district_id, request.school_id),
+            "学校",
+        )
+        who = request.audience
+        if caller.role is Role.teacher and who.kind not in ("class", "guardians"):
+            raise NotFound("学校")  # a teacher writes to their own classes only
+        for class_id in who.class_ids:
+            klass = await self.store.get(CLASSES, class_id)
+            if (
+                klass is None
+                or not caller.sees_class(caller.district_id, request.school_id, class_id)
+                or klass["school_id"] != request.school_id
+            ):
+                raise NotFound(f"班级 {class_id}")
+        students = await self.store.students_of_school(caller.district_id, request.school_id)
+        if who.kind == "grade":
+            grades = {
+                c["_id"]: c["grade"] for c in await self.store.find(CLASSES, {"school_id": request.school_id})
+            }
+            students = [s for s in students if grades.get(s["class_id"]) == who.grade]
+        elif who.kind == "class":
+            students = [s for s in students if s["class_id"] in who.class_ids]
+        elif who.kind == "care_category":
+            students = [s for s in students if who.care_category in s["care_categories"]]
+        if caller.role is Role.teacher:
+            students = [s for s in students if s["class_id"] in caller.class_ids]
+        wanted = {s["_id"] for s in students}
+        guardians = await self.store.find(GUARDIANS, {"school_id": request.school_id})
+        if who.kind == "guardians":
+            known = {g["_id"]: g for g in guardians if wanted & set(g["student_ids"])}
+            for guardian_id in who.guardian_ids:
+                if guardian_id not in known:
+                    raise NotFound(f"家长 {guardian_id}")
+            guardians = [known[g] for g in who.guardian_ids]
+        else:
+            guardians = [g for g in guardians if wanted & set(g["student_ids"])]
+        return guardians, {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
+
+    async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
+        guardians, children = await self.audience(caller, request)
+        variables = {"school_name": await self.store.school_name(request.school_id)} | request.variables
+        if request.confirmation != "none":
+            variables["confirm_url"] = (
+                f"{self.outbox.settings.notifications_public_url}/v1/inbox/<message>/confirmation"
+            )
+        samples = {
+            language: templates.render(request.template, language, variables)
+            for language in templates.LANGUAGES
+        }
+        consenting = [
+            g for g in guardians if not (not request.essential and not g.get("consent_non_essential", True))
+        ]
+        return Preview(
+            recipients=len(consenting),
+            students=len({s for ids in children.values() for s in ids}),
+            opted_out=len(guardians) - len(consenting),
+            without_contact=sum(1 for g in consenting if not any((g.get("contacts") or {}).values())),
+            samples=samples,
+        )
+
+    async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
+        templates.render(
+            request.template, "zh-CN", templates.SAMPLES.get(request.template, {}) | request.variables
+        )
+        guardians, children = await self.audience(caller, request)
+        announcement = {
+            "_id": announcement_id,
+            "district_id": caller.district_id,
+            "school_id": request.school_id,
+            "audience": request.audience.model_dump(mode="json"),
+            "template": request.template,
+            "variables": request.variables,
+            "essential": request.essential,
+            "confirmation": request.confirmation,
+            "recipients": {g: s for g, s in children.items()},
+            "reminders": 0,
+            "created_by": caller.subject,
+            "created_at": datetime.now(UTC),
+        }
+        await self.store.insert_once(ANNOUNCEMENTS, announcement)
+        notice = Notice(
+            key=announcement_id,
+            purpose=request.template,
+            district_id=caller.district_id,
+            school_id=request.school_id,
+            source_id=announcement_id,
+            variables=dict(request.variables),
+            essential=request.essential,
+            confirmation=request.confirmation != "none",
+        )
+        await self.outbox.tell(notice, guardians, children)
+        return announcement
+
+    async def get(self, caller: Caller, announcement_id: str) -> Document:
+        announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)
+        ensure_visible(
+            announcement is not None
+            and caller.sees_school(announcement["district_id"], announcement["school_id"])
+            and (caller.role is Role.school_admin or caller.subject == announcement["created_by"]),
+            "通知",
+        )
+        assert announcement is not None
+        return announcement
+
+    async def sent(self, announcement_id: str) -> list[Document]:
+        made = await self.store.messages_of({"source_id": announcement_id})
+        return [m for m in made if m["purpose"] != "announcement_reminder"]
+
+    async def summary(self, caller: Caller, announcement_id: str) -> AnnouncementPublic:
+        announcement = await self.get(caller, announcement_id)
+        counts: dict[str, int] = {}
+        for message in await self.sent(announcement_id):
+            counts[message["status"]] = counts.get(message["status"], 0) + 1
+        return AnnouncementPublic(
+            announcement_id=announcement_id,
+            school_id=announcement["school_id"],
+            template=announcement["template"],
+            confirmation=announcement["confirmation"],
+            recipients=len(announcement["recipients"]),
+            status_counts=counts,
+            created_at=announcement["created_at"],
+        )
+
+    async def confirmations(self, caller: Caller, announcement_id: str) -> Confirmations:
+        announcement = await self.get(caller, announcement_id)
+        if announcement["confirmation"] == "none":
+            raise NoConfirmation()
+        confirmed = {m["recipient_id"] for m in await self.sent(announcement_id) if m.get("confirmed_at")}
+        by_student: dict[str, list[str]] = {}
+        for guardian_id, student_ids in announcement["recipients"].items():
+            for student_id in student_ids or ["-"]:
+                by_student.setdefault(student_id, []).append(guardian_id)
+        every = announcement["confirmation"] == "every_guardian"
+        pending = []
+        for student_id, guardian_ids in sorted(by_student.items()):
+            waiting = [g for g in guardian_ids if g not in confirmed]
+            done = not waiting if every else len(waiting) < len(guardian_ids)
+            if not done:
+                pending.append(PendingStudent(student_id=student_id, pending_guardian_ids=sorted(waiting)))
+        return Confirmations(
+            confirmation=announcement["confirmation"],
+            students=len(by_student),
+            confirmed=len(by_student) - len(pending),
+            pending=pending,
+        )
+
+    async def remind(self, caller: Caller, announcement_id: str) -> list[Document]:
+        """Remind only the guardians whose confirmation is still missing."""
+        announcement = await self.get(caller, announcement_id)
+        state = await self.confirmations(caller, announcement_id)
+        pending = sorted({g for student in state.pending for g in student.pending_guardian_ids})
+        round_ = announcement["reminders"] + 1
+        await self.store.replace(ANNOUNCEMENTS, announcement | {"reminders": round_})
+        originals = {m["recipient_id"]: m for m in await self.sent(announcement_id)}
+        made: list[Document] = []
+        for guardian_id in pending:
+            guardian = await self.store.get(GUARDIANS, guardian_id)
+            original = originals.get(guardian_id)
+            if guardian is None or original is None:
+                continue
+            notice = Notice(
+                key=f"{announcement_id}-r{round_}",
+                purpose="announcement_reminder",
+                district_id=announcement["district_id"],
+                school_id=announcement["school_id"],
+                source_id=announcement_id,
+                variables={
+                    "title": announcement["variables"].get("title", original["subject"]),
+                    "confirm_url": confirm_url(self.outbox.settings, original["_id"]),
+                },
+            )
+            made += await self.outbox.tell(
+                notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}
+            )
+        return made
+
+
+async def confirm(store: NotificationStore, caller: Caller, message_id: str) -> Document:
+    """The recipient clicks to confirm a notice (or an emergency) they read."""
+    message = await store.get(MESSAGES, message_id)
+    ensure_visible(message is not None and message["recipient_id"] == caller.subject, "通知")
+    assert message is not None
+    if not message.get("confirmed_at"):
+        now = datetime.now(UTC)
+        update = {"confirmed_at": now, "read_at": message.get("read_at") or now}
+        if message["status"] in ("sent", "delivered"):
+            update["status"] = "read"
+        message |= update
+        await store.db[MESSAGES].update_one({"_id": message_id}, {"$set": update})
+    return message

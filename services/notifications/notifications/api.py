@@ -1,0 +1,275 @@
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
+from service_kit.errors import Problem
+from service_kit.storage import Document
+
+from notifications import templates
+from notifications.announcements import (
+    AnnouncementCreate,
+    AnnouncementPublic,
+    Announcements,
+    Confirmations,
+    Preview,
+    confirm,
+)
+from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
+from notifications.messages import MessagePublic
+from notifications.preferences import Preferences
+from notifications.store import MESSAGES, NotificationStore
+
+
+class Services:
+    """What the routes use, built once in ``create_app``."""
+
+    def __init__(
+        self, store: NotificationStore, announcements: Announcements, emergencies: Emergencies
+    ) -> None:
+        self.store, self.announcements, self.emergencies = store, announcements, emergencies
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+router = APIRouter(prefix="/v1")
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid4().hex[:12]}"
+
+
+class Forbidden(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "forbidden", detail)
+
+
+# The inbox: guardians and staff read their own messages -------------------------------------------
+
+
+@router.get("/inbox", response_model=list[MessagePublic], tags=["inbox 收件箱"])
+async def inbox(caller: CurrentCaller, services: ServicesDep) -> list[MessagePublic]:
+    """我的消息 (messages to the caller that have gone out, newest first)."""
+    mine = await services.store.messages_of(
+        {"recipient_id": caller.subject, "district_id": caller.district_id}
+    )
+    shown = [m for m in mine if m["status"] not in ("queued", "cancelled")]
+    return [MessagePublic.of(m) for m in reversed(shown)]
+
+
+async def _own_message(services: Services, caller: Caller, message_id: str) -> Document:
+    message = await services.store.get(MESSAGES, message_id)
+    ensure_visible(message is not None and message["recipient_id"] == caller.subject, "通知")
+    assert message is not None
+    return message
+
+
+@router.get("/inbox/{message_id}", response_model=MessagePublic, tags=["inbox 收件箱"])
+async def read_message(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
+    """阅读消息 (reading records a read receipt)."""
+    message = await _own_message(services, caller, message_id)
+    if message["status"] in ("sent", "delivered", "failed") and not message.get("read_at"):
+        read = {"read_at": datetime.now(UTC), "status": "read"}
+        await services.store.db[MESSAGES].update_one({"_id": message_id}, {"$set": read})
+        message |= read
+    return MessagePublic.of(message)
+
+
+@router.post("/inbox/{message_id}/confirmation", response_model=MessagePublic, tags=["inbox 收件箱"])
+async def confirm_message(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
+    """确认已读 (click to confirm a notice that asks for it)."""
+    return MessagePublic.of(await confirm(services.store, caller, message_id))
+
+
+# Delivery status for the school ------------------------------------------------------------------
+
+
+@router.get("/messages/{message_id}", response_model=MessagePublic, tags=["delivery 投递"])
+async def message_status(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
+    """投递状态 (queued, sent, delivered, read, failed; with every attempt)."""
+    message = await services.store.get(MESSAGES, message_id)
+    ensure_visible(
+        message is not None
+        and (
+            message["recipient_id"] == caller.subject
+            or (
+                caller.role is Role.school_admin
+                and caller.sees_school(message["district_id"], message["school_id"])
+            )
+        ),
+        "通知",
+    )
+    assert message is not None
+    return MessagePublic.of(message)
+
+
+@router.get("/schools/{school_id}/messages", response_model=list[MessagePublic], tags=["delivery 投递"])
+async def school_messages(
+    school_id: str,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    status: Annotated[
+        Literal["queued", "sent", "delivered", "read", "failed", "cancelled"] | None,
+        Query(description="e.g. failed"),
+    ] = None,
+) -> list[MessagePublic]:
+    """学校的消息 (the school admin sees what was sent and what failed, with the reason)."""
+    ensure_visible(
+        caller.role is Role.school_admin and caller.sees_school(caller.district_id, school_id), "学校"
+    )
+    where: Document = {"district_id": caller.district_id, "school_id": school_id}
+    if status:
+        where["status"] = status
+    return [MessagePublic.of(m) for m in await services.store.messages_of(where)]
+
+
+# Preferences --------------------------------------------------------------------------------------
+
+
+def _guardian(caller: Caller) -> None:
+    if caller.role is not Role.guardian:
+        raise Forbidden("仅家长本人可设置接收偏好 (guardians set their own preferences)")
+
+
+@router.get("/preferences", response_model=Preferences, tags=["preferences 偏好"])
+async def my_preferences(caller: CurrentCaller, services: ServicesDep) -> Preferences:
+    """我的接收偏好 (channel order, instant or digest, quiet hours)."""
+    _guardian(caller)
+    stored = await services.store.preferences(caller.subject)
+    return Preferences.model_validate({k: v for k, v in stored.items() if k != "_id"})
+
+
+@router.put("/preferences", response_model=Preferences, tags=["preferences 偏好"])
+async def set_preferences(chosen: Preferences, caller: CurrentCaller, services: ServicesDep) -> Preferences:
+    """设置接收偏好 (a field left out keeps the default)."""
+    _guardian(caller)
+    await services.store.set_preferences(caller.subject, chosen.model_dump(mode="json"))
+    return chosen
+
+
+# Templates ----------------------------------------------------------------------------------------
+
+
+class TemplateInfo(BaseModel):
+    name: str
+    languages: list[str]
+    variables: list[str]
+    sample: dict[str, Any]
+
+
+class TemplatePreview(BaseModel):
+    template: str
+    language: templates.Language = "zh-CN"
+    variables: dict[str, Any] | None = Field(default=None, description="Omitted: the template's sample data.")
+
+
+@router.get("/templates", response_model=list[TemplateInfo], tags=["templates 模板"])
+async def list_templates(caller: CurrentCaller) -> list[TemplateInfo]:
+    """模板列表 (names, languages, the variables each needs, sample data)."""
+    return [
+        TemplateInfo(
+            name=name,
+            languages=list(templates.LANGUAGES),
+            variables=templates.required_variables(name),
+            sample=templates.SAMPLES.get(name, {}),
+        )
+        for name in templates.names()
+    ]
+
+
+@router.post("/templates/preview", response_model=templates.Rendered, tags=["templates 模板"])
+async def preview_template(request: TemplatePreview, caller: CurrentCaller) -> templates.Rendered:
+    """模板预览 (rendered with sample data, or with the variables given)."""
+    if request.variables is None:
+        return templates.preview(request.template, request.language)
+    return templates.render(request.template, request.language, request.variables)
+
+
+# Announcements ------------------------------------------------------------------------------------
+
+
+@router.post("/announcements/preview", response_model=Preview, tags=["announcements 通知"])
+async def preview_announcement(
+    request: AnnouncementCreate, caller: CurrentCaller, services: ServicesDep
+) -> Preview:
+    """发送前预览 (who it reaches, who opted out, who has no contact; the text in each language)."""
+    return await services.announcements.preview(caller, request)
+
+
+@router.post(
+    "/announcements", status_code=201, response_model=AnnouncementPublic, tags=["announcements 通知"]
+)
+async def send_announcement(
+    request: AnnouncementCreate, caller: CurrentCaller, services: ServicesDep
+) -> AnnouncementPublic:
+    """发送通知 (致家长的一封信) to a school, grade, classes, a care category or named guardians."""
+    made = await services.announcements.send(caller, request, _new_id("ann"))
+    return await services.announcements.summary(caller, made["_id"])
+
+
+@router.get(
+    "/announcements/{announcement_id}", response_model=AnnouncementPublic, tags=["announcements 通知"]
+)
+async def announcement(
+    announcement_id: str, caller: CurrentCaller, services: ServicesDep
+) -> AnnouncementPublic:
+    """通知投递情况 (messages per status)."""
+    return await services.announcements.summary(caller, announcement_id)
+
+
+@router.get(
+    "/announcements/{announcement_id}/confirmations",
+    response_model=Confirmations,
+    tags=["announcements 通知"],
+)
+async def confirmations(announcement_id: str, caller: CurrentCaller, services: ServicesDep) -> Confirmations:
+    """确认情况 (students whose guardians have not confirmed yet)."""
+    return await services.announcements.confirmations(caller, announcement_id)
+
+
+class Reminded(BaseModel):
+    reminded_guardian_ids: list[str]
+
+
+@router.post(
+    "/announcements/{announcement_id}/reminders", response_model=Reminded, tags=["announcements 通知"]
+)
+async def remind(announcement_id: str, caller: CurrentCaller, services: ServicesDep) -> Reminded:
+    """提醒未确认的家长 (only those who have not confirmed)."""
+    made = await services.announcements.remind(caller, announcement_id)
+    return Reminded(reminded_guardian_ids=sorted({m["recipient_id"] for m in made}))
+
+
+# Emergencies --------------------------------------------------------------------------------------
+
+
+@router.post("/emergencies", status_code=201, response_model=EmergencyPublic, tags=["emergencies 紧急联系"])
+async def raise_emergency(
+    request: EmergencyCreate, caller: CurrentCaller, services: ServicesDep
+) -> EmergencyPublic:
+    """紧急联系 (a student is ill or injured: guardians, then the head teacher, until one answers)."""
+    emergency = await services.emergencies.raise_(caller, request, _new_id("emg"))
+    return EmergencyPublic.model_validate(await services.emergencies.view(caller, emergency["_id"]))
+
+
+@router.get("/emergencies/{emergency_id}", response_model=EmergencyPublic, tags=["emergencies 紧急联系"])
+async def emergency(emergency_id: str, caller: CurrentCaller, services: ServicesDep) -> EmergencyPublic:
+    """紧急联系记录 (every step: who was contacted when, and who acknowledged)."""
+    return EmergencyPublic.model_validate(await services.emergencies.view(caller, emergency_id))
+
+
+@router.post(
+    "/emergencies/{emergency_id}/acknowledgement",
+    response_model=EmergencyPublic,
+    tags=["emergencies 紧急联系"],
+)
+async def acknowledge(emergency_id: str, caller: CurrentCaller, services: ServicesDep) -> EmergencyPublic:
+    """确认收到紧急联系 (a guardian of the student or staff of the class; the first one counts)."""
+    return EmergencyPublic.model_validate(await services.emergencies.acknowledge(caller, emergency_id))

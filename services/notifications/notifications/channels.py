@@ -1,0 +1,215 @@
+"""Channels behind one small interface: ``send(outgoing) -> Sent | TryLater | Refused``.
+
+- email over SMTP (aiosmtplib);
+- SMS and a WeChat-style service through HTTP providers: a JSON POST signed with HMAC-SHA256
+  (``X-Api-Key``, ``X-Timestamp``, ``X-Signature`` = hex HMAC of ``"<timestamp>\\n<body>"``), at
+  most the provider's rate, pausing for ``Retry-After`` when it answers 429;
+- the in-app inbox: the message record is the inbox entry, so it is delivered at once.
+
+The message id travels with every send (``Message-ID``, ``message_id``) so a provider can drop a
+repeat of a send whose answer was lost.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol
+
+import aiosmtplib
+import httpx
+from contracts.events.registry import Channel
+
+from notifications.settings import Settings
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    channel: Channel
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    delivered: bool = False  # the inbox knows at once; providers report it later
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TryLater:
+    reason: str
+    after: float | None = None  # seconds the provider asked us to wait (Retry-After)
+    counts: bool = True  # a rate limit is not the message's failure
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str  # permanent: retrying this channel will not help
+
+
+SendOutcome = Sent | TryLater | Refused
+
+
+class ChannelAdapter(Protocol):
+    channel: Channel
+
+    async def send(self, outgoing: Outgoing) -> SendOutcome: ...
+
+
+class InboxChannel:
+    channel = Channel.app
+
+    async def send(self, outgoing: Outgoing) -> SendOutcome:
+        return Sent(delivered=True)
+
+
+class SmtpChannel:
+    channel = Channel.email
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, outgoing: Outgoing) -> SendOutcome:
+        mail = EmailMessage()
+        mail["From"] = self.settings.smtp_sender
+        mail["To"] = outgoing.to
+        mail["Subject"] = outgoing.subject
+        mail["Message-ID"] = make_msgid(idstring=outgoing.message_id, domain="district.example.cn")
+        mail["X-District-Message-Id"] = outgoing.message_id
+        mail.set_content(outgoing.body)
+        password = self.settings.smtp_password
+        try:
+            await aiosmtplib.send(
+                mail,
+                hostname=self.settings.smtp_host,
+                port=self.settings.smtp_port,
+                username=self.settings.smtp_username,
+                password=password.get_secret_value() if password else None,
+                start_tls=self.settings.smtp_starttls,
+                timeout=self.settings.smtp_timeout_seconds,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            return Refused(f"SMTP refused the recipient: {exc}")
+        except aiosmtplib.SMTPResponseException as exc:
+            if 500 <= exc.code < 600:
+                return Refused(f"SMTP {exc.code}: {exc.message}")
+            return TryLater(f"SMTP {exc.code}: {exc.message}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            return TryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
+        return Sent()
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """What the provider checks: hex HMAC-SHA256 of the timestamp, a newline and the raw body."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+class HttpProviderChannel:
+    """An SMS or messaging provider reached over HTTP."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        endpoint: str,
+        api_key: str,
+        secret: str,
+        rate_per_second: float,
+        client: httpx.AsyncClient,
+    ) -> None:
+        self.channel, self.endpoint, self.api_key, self.secret = channel, endpoint, api_key, secret
+        self.interval = 1.0 / rate_per_second
+        self.client = client
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _wait_for_slot(self) -> float | None:
+        """Keep under the provider's rate; None to go, or seconds still paused after a 429."""
+        async with self._lock:
+            now = time.monotonic()
+            if self._paused_until > now:
+                return self._paused_until - now
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval
+        await asyncio.sleep(slot - now)
+        return None
+
+    async def send(self, outgoing: Outgoing) -> SendOutcome:
+        paused = await self._wait_for_slot()
+        if paused is not None:
+            return TryLater("provider asked us to wait", after=paused, counts=False)
+        body = json.dumps(
+            {
+                "message_id": outgoing.message_id,
+                "to": outgoing.to,
+                "subject": outgoing.subject,
+                "text": outgoing.body,
+            },
+            ensure_ascii=False,
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/json; charset=utf-8",
+            "x-api-key": self.api_key,
+            "x-timestamp": timestamp,
+            "x-signature": signature(self.secret, timestamp, body),
+        }
+        try:
+            answer = await self.client.post(self.endpoint, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return TryLater(f"provider unreachable: {type(exc).__name__}: {exc}")
+        if answer.status_code == 429:
+            after = _retry_after(answer.headers.get("retry-after"))
+            async with self._lock:
+                self._paused_until = max(self._paused_until, time.monotonic() + after)
+            return TryLater("provider rate limit (429)", after=after, counts=False)
+        if answer.status_code >= 500:
+            return TryLater(f"provider error {answer.status_code}")
+        if answer.status_code >= 400:
+            return Refused(f"provider refused ({answer.status_code}): {answer.text[:200]}")
+        try:
+            provider_id = answer.json().get("provider_message_id")
+        except ValueError:
+            provider_id = None
+        return Sent(provider_id=provider_id)
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(float(value or 1), 0.0)
+    except ValueError:
+        return 1.0  # an HTTP date is rare from SMS gateways; wait a moment and try again
+
+
+def build_channels(settings: Settings, client: httpx.AsyncClient) -> dict[Channel, ChannelAdapter]:
+    """The channels this deployment has; SMS and WeChat only where a provider is configured."""
+    channels: dict[Channel, ChannelAdapter] = {
+        Channel.app: InboxChannel(),
+        Channel.email: SmtpChannel(settings),
+    }
+    if settings.sms_endpoint:
+        channels[Channel.sms] = HttpProviderChannel(
+            Channel.sms,
+            settings.sms_endpoint,
+            settings.sms_api_key,
+            settings.sms_secret.get_secret_value(),
+            settings.sms_rate_per_second,
+            client,
+        )
+    if settings.wechat_endpoint:
+        channels[Channel.wechat] = HttpProviderChannel(
+            Channel.wechat,
+            settings.wechat_endpoint,
+            settings.wechat_api_key,
+            settings.wechat_secret.get_secret_value(),
+            settings.wechat_rate_per_second,
+            client,
+        )
+    return channels

@@ -1,0 +1,253 @@
+"""Addressing notices and sending what is due.
+
+``Outbox`` turns a notice into messages for its recipients and queues them. ``Dispatcher`` is the
+service's background worker: it reads the due entries of the queue (messages, and emergency
+escalations), claims each, sends it on its current channel and records the outcome. A delivered
+message and its ``notification-delivered`` event are one change in the change log, so they never
+diverge.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from contracts.events.registry import Channel
+from service_kit.changes import Change
+from service_kit.storage import Document
+
+from notifications import messages, preferences
+from notifications.channels import ChannelAdapter, Outgoing, Refused, Sent, build_channels
+from notifications.settings import Settings
+from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore
+
+log = logging.getLogger(__name__)
+
+QueueHandler = Callable[[Document, datetime], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(self, store: NotificationStore, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+
+    async def tell(
+        self,
+        notice: messages.Notice,
+        recipients: list[Document],
+        students: dict[str, list[str]] | None = None,
+    ) -> list[Document]:
+        """Address a notice to each recipient and queue what is new; returns the messages made."""
+        if not recipients:
+            log.info("notice without recipients", extra={"notice": notice.key})
+            return []
+        now = datetime.now(UTC)
+        notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
+        made: list[Document] = []
+        for recipient in recipients:
+            chosen = await self.store.preferences(recipient["_id"])
+            made += messages.address(
+                notice, recipient, chosen, now, self.settings, (students or {}).get(recipient["_id"])
+            )
+        await self.store.add_messages(made)
+        return made
+
+    async def tell_guardians(self, notice: messages.Notice, guardian_ids: list[str]) -> list[Document]:
+        found = {g["_id"]: g for g in await self.store.find(GUARDIANS, {"school_id": notice.school_id})}
+        missing = [g for g in guardian_ids if g not in found]
+        if missing:
+            log.warning("guardians not yet known to notifications", extra={"guardian_ids": missing})
+        return await self.tell(notice, [found[g] for g in guardian_ids if g in found])
+
+    async def tell_guardians_of(self, notice: messages.Notice, student_ids: list[str]) -> list[Document]:
+        guardians = await self.store.guardians_of(student_ids)
+        wanted = set(student_ids)
+        students = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
+        return await self.tell(notice, [g for g in guardians if g["school_id"] == notice.school_id], students)
+
+    async def cancel_reminders(self, source_id: str, before_version: int) -> None:
+        """Reminders of an earlier version of a meeting (moved or cancelled) are not sent."""
+        now = datetime.now(UTC)
+        for message in await self.store.messages_of({"source_id": source_id, "status": "queued"}):
+            if message["purpose"] == "meeting_reminder" and message["source_version"] < before_version:
+                await self.store.save_message(
+                    message
+                    | {
+                        "status": "cancelled",
+                        "due_at": None,
+                        "history": [
+                            *message["history"],
+                            {
+                                "at": now,
+                                "channel": None,
+                                "outcome": "cancelled",
+                                "detail": "会议已改期或取消",
+                            },
+                        ],
+                        "version": message["version"] + 1,
+                    }
+                )
+                await self.store.dequeue(message["_id"])
+
+
+class Dispatcher:
+    """Sends due messages with bounded concurrency; safe to run in several replicas (claims)."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        settings: Settings,
+        handlers: dict[str, QueueHandler] | None = None,
+        channels: dict[Channel, ChannelAdapter] | None = None,
+    ) -> None:
+        """``channels`` replaces the configured ones (tests); otherwise they are built on start."""
+        self.store, self.settings = store, settings
+        self.channels: dict[Channel, ChannelAdapter] = channels or {}
+        self._own_channels = channels is None
+        self.handlers: dict[str, QueueHandler] = {"message": self.deliver} | (handlers or {})
+        self._busy: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._providers: httpx.AsyncClient | None = None
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+
+    async def dispatch_once(self) -> int:
+        """Start every due entry not already in hand; returns how many were started."""
+        now = datetime.now(UTC)
+        entries = [
+            e
+            for e in await self.store.due(now, self.settings.delivery_concurrency * 8)
+            if e["_id"] not in self._busy
+        ]
+        for entry in entries:
+            self._busy.add(entry["_id"])
+        await asyncio.gather(*(self._run(entry) for entry in entries))
+        return len(entries)
+
+    async def _run(self, entry: Document) -> None:
+        async with self._slots:
+            try:
+                await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
+            except Exception:
+                log.exception("delivery step failed; it stays queued", extra={"entry": entry["_id"]})
+            finally:
+                self._busy.discard(entry["_id"])
+
+    async def deliver(self, entry: Document, now: datetime) -> None:
+        message = await self.store.get(MESSAGES, entry["_id"])
+        if message is None or message["status"] != "queued":
+            await self.store.dequeue(entry["_id"])
+            return
+        claim = f"{message['_id']}:{message['version']}"
+        if not await self.store.claim(claim, now, self.settings.delivery_lease_seconds):
+            return
+        try:
+            await self._deliver(message, now)
+        finally:
+            await self.store.release(claim)
+
+    async def _deliver(self, message: Document, now: datetime) -> None:
+        recipient = await self.store.get(
+            GUARDIANS if message["recipient_kind"] == "guardian" else STAFF, message["recipient_id"]
+        )
+        chosen = await self.store.preferences(message["recipient_id"])
+        until = messages.held_for_quiet_hours(message, chosen, now, self.settings)
+        if until is not None:
+            await self._save(messages.hold(message, until, now))
+            return
+        channel = messages.current_channel(message)
+        assert channel is not None
+        to = preferences.address(channel, (recipient or {}).get("contacts") or {})
+        adapter = self.channels.get(channel)
+        if to is None or adapter is None:
+            reason = (
+                messages.NO_CONTACT if to is None else f"渠道 {channel.value} 未配置 (channel not configured)"
+            )
+            await self._save(messages.fall_back(message, now, reason))
+            return
+        body = message["body"]
+        bundled: list[Document] = []
+        if message.get("waiting") == "digest":
+            bundled = await self._digest_companions(message, now)
+            if bundled:
+                body = "\n\n".join(m["subject"] + "\n" + m["body"] for m in [message, *bundled])
+        outcome = await adapter.send(Outgoing(message["_id"], channel, to, message["subject"], body))
+        after = messages.after_send(message, outcome, now, self.settings)
+        if isinstance(outcome, Sent):
+            for companion in bundled:
+                await self._record_sent(messages.after_send(companion, outcome, now, self.settings))
+            await self._record_sent(after)
+        else:
+            if isinstance(outcome, Refused) or after["status"] == "failed":
+                log.warning("send failed", extra={"message_id": message["_id"], "channel": channel.value})
+            await self._save(after)
+
+    async def _digest_companions(self, message: Document, now: datetime) -> list[Document]:
+        """Other digest messages to the same person now due: they go out as one message."""
+        waiting = await self.store.messages_of(
+            {"recipient_id": message["recipient_id"], "status": "queued", "waiting": "digest"}
+        )
+        return [
+            m
+            for m in waiting
+            if m["_id"] != message["_id"]
+            and _aware(m["due_at"]) <= now
+            and m["channels"] == message["channels"]
+            and m["channel_index"] == message["channel_index"]
+        ]
+
+    async def _record_sent(self, message: Document) -> None:
+        """The delivered state and its event in one change; then the queue entry goes."""
+        change = Change(
+            MESSAGES,
+            message["_id"],
+            message["version"],
+            message,
+            (messages.delivered_event(message),),
+            {"subject": "notifications", "role": "dispatcher"},
+            "通知",
+        )
+        await self.store.changes.record(change)
+        await self.store.dequeue(message["_id"])
+
+    async def _save(self, message: Document) -> None:
+        await self.store.save_message(message)
+        if message["status"] == "queued":
+            await self.store.enqueue(message["_id"], message["due_at"])
+        else:
+            await self.store.dequeue(message["_id"])
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.dispatch_once() == 0:
+                    await asyncio.sleep(self.settings.delivery_poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher failed; retrying")
+                await asyncio.sleep(self.settings.delivery_poll_seconds * 5)
+
+    def start(self) -> None:
+        if self._own_channels:
+            self._providers = httpx.AsyncClient(timeout=self.settings.provider_timeout_seconds)
+            self.channels = build_channels(self.settings, self._providers)
+        self._task = asyncio.create_task(self.run(), name="notification-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._providers:
+            await self._providers.aclose()
+            self._providers = None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def later(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,211 @@
+"""Emergency contact (紧急联系): a student is ill or injured at school.
+
+The first guardian is told at once on every channel they have, whatever the hour and whatever
+they consented to. If nobody acknowledges within the waiting time, the next guardian is told, and
+after the last guardian the class's head teacher. Each step is recorded on the emergency; the
+waiting is a due-dated queue entry, so a restart does not forget an escalation.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, Field
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.errors import Problem
+from service_kit.storage import Document
+
+from notifications.delivery import Outbox
+from notifications.messages import Notice
+from notifications.store import (
+    ACKNOWLEDGEMENTS,
+    CLASSES,
+    EMERGENCIES,
+    GUARDIANS,
+    STAFF,
+    STUDENTS,
+    NotificationStore,
+)
+
+
+class EmergencyCreate(BaseModel):
+    student_id: str
+    summary: str = Field(min_length=1, max_length=300, description="What happened and what the school did.")
+    ack_within_seconds: float | None = Field(
+        default=None, gt=0, description="Wait this long for an acknowledgement before the next person."
+    )
+
+
+class EmergencyStep(BaseModel):
+    at: datetime
+    recipient_kind: str
+    recipient_id: str
+    message_ids: list[str]
+
+
+class EmergencyPublic(BaseModel):
+    emergency_id: str
+    school_id: str
+    student_id: str
+    status: str = Field(description="open 等待确认, acknowledged 已确认, unanswered 无人确认")
+    steps: list[EmergencyStep]
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    created_at: datetime
+
+
+class NoOneToContact(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            422,
+            "no-one-to-contact",
+            "该学生没有可联系的家长或班主任 (no guardian or head teacher to contact)",
+            errors=[{"field": "body.student_id", "message": "no guardian or head teacher known"}],
+        )
+
+
+def may_raise(caller: Caller, student: Document) -> bool:
+    return caller.role in (Role.teacher, Role.school_admin) and caller.sees_class(
+        student["district_id"], student["school_id"], student["class_id"]
+    )
+
+
+class Emergencies:
+    def __init__(self, store: NotificationStore, outbox: Outbox) -> None:
+        self.store, self.outbox = store, outbox
+
+    async def raise_(self, caller: Caller, request: EmergencyCreate, emergency_id: str) -> Document:
+        student = await self.store.get(STUDENTS, request.student_id)
+        ensure_visible(student is not None and may_raise(caller, student), "学生")
+        assert student is not None
+        order = [
+            {"kind": "guardian", "id": g["_id"]} for g in await self.store.guardians_of([student["_id"]])
+        ]
+        klass = await self.store.get(CLASSES, student["class_id"])
+        if klass and klass.get("head_teacher_id"):
+            order.append({"kind": "staff", "id": klass["head_teacher_id"]})
+        if not order:
+            raise NoOneToContact()
+        now = datetime.now(UTC)
+        emergency = {
+            "_id": emergency_id,
+            "district_id": student["district_id"],
+            "school_id": student["school_id"],
+            "student_id": student["_id"],
+            "class_id": student["class_id"],
+            "summary": request.summary,
+            "ack_seconds": request.ack_within_seconds or self.outbox.settings.emergency_ack_seconds,
+            "order": order,
+            "steps": [],
+            "status": "open",
+            "created_by": caller.subject,
+            "created_at": now,
+        }
+        await self.store.insert_once(EMERGENCIES, emergency)
+        return await self._contact_next(emergency, now)
+
+    async def _contact_next(self, emergency: Document, now: datetime) -> Document:
+        step = len(emergency["steps"])
+        if step >= len(emergency["order"]):
+            emergency = emergency | {"status": "unanswered"}
+            await self.store.replace(EMERGENCIES, emergency)
+            await self.store.dequeue(_entry_id(emergency))
+            return emergency
+        who = emergency["order"][step]
+        recipient = await self.store.get(GUARDIANS if who["kind"] == "guardian" else STAFF, who["id"])
+        public_url = self.outbox.settings.notifications_public_url
+        ack_url = f"{public_url}/v1/emergencies/{emergency['_id']}/acknowledgement"
+        notice = Notice(
+            key=f"{emergency['_id']}-step{step}",
+            purpose="emergency" if who["kind"] == "guardian" else "emergency_staff",
+            district_id=emergency["district_id"],
+            school_id=emergency["school_id"],
+            source_id=emergency["_id"],
+            urgent=True,
+            variables={
+                "summary": emergency["summary"],
+                "ack_url": ack_url,
+                "student_id": emergency["student_id"],
+            },
+        )
+        made = await self.outbox.tell(
+            notice,
+            [recipient or {"_id": who["id"], "kind": who["kind"]}],
+            {who["id"]: [emergency["student_id"]]},
+        )
+        emergency = emergency | {
+            "steps": [
+                *emergency["steps"],
+                {
+                    "at": now,
+                    "recipient_kind": who["kind"],
+                    "recipient_id": who["id"],
+                    "message_ids": [m["_id"] for m in made],
+                },
+            ]
+        }
+        await self.store.replace(EMERGENCIES, emergency)
+        await self.store.enqueue(
+            _entry_id(emergency), now + timedelta(seconds=emergency["ack_seconds"]), "escalation"
+        )
+        return emergency
+
+    async def escalate(self, entry: Document, now: datetime) -> None:
+        """The waiting time is over: stop if someone acknowledged, else contact the next person."""
+        emergency = await self.store.get(EMERGENCIES, entry["_id"].removeprefix("escalation-"))
+        if emergency is None or emergency["status"] != "open":
+            await self.store.dequeue(entry["_id"])
+            return
+        claim = f"{entry['_id']}:{len(emergency['steps'])}"
+        if not await self.store.claim(claim, now, self.outbox.settings.delivery_lease_seconds):
+            return
+        try:
+            if await self.store.get(ACKNOWLEDGEMENTS, emergency["_id"]):
+                await self.store.replace(EMERGENCIES, emergency | {"status": "acknowledged"})
+                await self.store.dequeue(entry["_id"])
+            else:
+                await self._contact_next(emergency, now)
+        finally:
+            await self.store.release(claim)
+
+    async def acknowledge(self, caller: Caller, emergency_id: str) -> Document:
+        """A guardian of the student, or staff of the class, says they have it in hand (first one counts)."""
+        await self._visible(caller, emergency_id)
+        await self.store.insert_once(
+            ACKNOWLEDGEMENTS,
+            {"_id": emergency_id, "by": caller.subject, "role": caller.role.value, "at": datetime.now(UTC)},
+        )
+        return await self.view(caller, emergency_id)
+
+    async def view(self, caller: Caller, emergency_id: str) -> Document:
+        emergency = await self._visible(caller, emergency_id)
+        ack = await self.store.get(ACKNOWLEDGEMENTS, emergency_id)
+        status = "acknowledged" if ack else emergency["status"]
+        return emergency | {
+            "emergency_id": emergency["_id"],
+            "status": status,
+            "acknowledged_by": ack["by"] if ack else None,
+            "acknowledged_at": ack["at"] if ack else None,
+        }
+
+    async def _visible(self, caller: Caller, emergency_id: str) -> Document:
+        emergency = await self.store.get(EMERGENCIES, emergency_id)
+        guardian = await self.store.get(GUARDIANS, caller.subject) if caller.role is Role.guardian else None
+        ensure_visible(emergency is not None and _may_acknowledge(caller, emergency, guardian), "紧急联系")
+        assert emergency is not None
+        return emergency
+
+
+def _may_acknowledge(caller: Caller, emergency: Document, guardian: Document | None) -> bool:
+    if caller.role is Role.guardian:
+        # the guardian's own token; their children come from the registry's projection
+        children = set(caller.student_ids) | set((guardian or {}).get("student_ids", []))
+        return caller.district_id == emergency["district_id"] and emergency["student_id"] in children
+    if caller.role in (Role.teacher, Role.school_admin):
+        return caller.sees_class(emergency["district_id"], emergency["school_id"], emergency["class_id"]) or (
+            caller.subject in [s["id"] for s in emergency["order"] if s["kind"] == "staff"]
+            and caller.sees_school(emergency["district_id"], emergency["school_id"])
+        )
+    return False
+
+
+def _entry_id(emergency: Document) -> str:
+    return f"escalation-{emergency['_id']}"

@@ -1,0 +1,263 @@
+"""Messages: what is said to whom, on which channels, and what happens after each send. No I/O.
+
+A message is one (notice, recipient) pair; its id is the notice's key and the recipient's id, so
+handling the same event twice finds the message already there and sends nothing twice. Its
+channels are tried in order: a failed send is retried with exponential back-off (or after the
+provider's ``Retry-After``), a permanent failure or too many tries falls back to the next channel,
+and a message with no channel left is parked as failed with the reason, for the school to see.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from contracts.events.notifications import NotificationDelivered, NotificationDeliveredV1
+from contracts.events.registry import Channel
+from pydantic import BaseModel
+from service_kit.storage import Document
+
+from notifications import preferences, templates
+from notifications.channels import Refused, SendOutcome, Sent
+from notifications.settings import Settings
+
+PRODUCER = "notifications"
+NO_CONTACT = "无可用联系方式 (no usable contact)"
+FINAL = ("sent", "delivered", "read", "failed", "cancelled")
+Status = Literal["queued", "sent", "delivered", "read", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell, before it is addressed: one per event or request."""
+
+    key: str  # unique per event/request and purpose, e.g. mtg-<id>-v2-reminder-7200
+    purpose: str  # the template
+    district_id: str
+    school_id: str
+    source_id: str  # the meeting, visit, announcement or emergency it is about
+    variables: dict[str, Any] = field(default_factory=dict)
+    essential: bool = True  # non-essential messages need the guardian's consent
+    urgent: bool = False  # emergencies: every channel, no quiet hours, no digest
+    due_at: datetime | None = None  # reminders are due before the meeting
+    confirmation: bool = False  # the recipient is asked to click to confirm
+    version: int = 1
+
+
+def message_id(notice: Notice, recipient_id: str, channel: Channel | None = None) -> str:
+    return f"{notice.key}-{recipient_id}" + (f"-{channel.value}" if channel else "")
+
+
+def address(
+    notice: Notice,
+    recipient: Document,
+    chosen: Document,
+    now: datetime,
+    settings: Settings,
+    student_ids: list[str] | None = None,
+) -> list[Document]:
+    """The messages a notice becomes for one recipient: none without consent to a non-essential
+    notice; one per channel for an emergency; otherwise one trying the channels in order."""
+    if not notice.essential and not recipient.get("consent_non_essential", True):
+        return []
+    language: templates.Language = "en" if recipient.get("language") == "en" else "zh-CN"
+    contacts = recipient.get("contacts") or {}
+    if notice.urgent:
+        plans: list[tuple[str, list[Channel]]] = [
+            (message_id(notice, recipient["_id"], channel), [channel])
+            for channel in preferences.every_channel(contacts)
+        ] or [(message_id(notice, recipient["_id"]), [])]
+    else:
+        order = [Channel(c) for c in chosen["channel_order"]] if chosen.get("channel_order") else None
+        preferred = Channel(recipient.get("preferred_channel") or Channel.sms)
+        plans = [(message_id(notice, recipient["_id"]), preferences.channel_plan(contacts, preferred, order))]
+    due_at, waiting = notice.due_at or now, None
+    if not notice.urgent and chosen.get("delivery") == "digest":
+        digest_at = _time(chosen.get("digest_at")) or settings.digest_at
+        due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, _zone(settings))), "digest"
+    made = []
+    for made_id, channels in plans:
+        variables = notice.variables | (
+            {"confirm_url": confirm_url(settings, made_id)} if notice.confirmation else {}
+        )
+        rendered = templates.render(notice.purpose, language, variables)
+        made.append(
+            {
+                "_id": made_id,
+                "district_id": notice.district_id,
+                "school_id": notice.school_id,
+                "recipient_kind": recipient.get("kind", "guardian"),
+                "recipient_id": recipient["_id"],
+                "student_ids": student_ids if student_ids is not None else recipient.get("student_ids", []),
+                "purpose": notice.purpose,
+                "source_id": notice.source_id,
+                "source_version": notice.version,
+                "language": language,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "essential": notice.essential,
+                "urgent": notice.urgent,
+                "confirmation_required": notice.confirmation,
+                "channels": [c.value for c in channels],
+                "channel_index": 0,
+                "attempts": 0,
+                "status": "queued" if channels else "failed",
+                "failure_reason": None if channels else NO_CONTACT,
+                "waiting": waiting,
+                "due_at": due_at,
+                "created_at": now,
+                "history": [] if channels else [_entry(now, None, "undeliverable", NO_CONTACT)],
+                "sent_channel": None,
+                "sent_at": None,
+                "delivered_at": None,
+                "read_at": None,
+                "confirmed_at": None,
+                "version": 1,
+            }
+        )
+    return made
+
+
+def confirm_url(settings: Settings, made_id: str) -> str:
+    return f"{settings.notifications_public_url}/v1/inbox/{made_id}/confirmation"
+
+
+def _time(value: Any) -> Any:
+    from datetime import time
+
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _zone(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.school_timezone)
+
+
+def _entry(at: datetime, channel: str | None, outcome: str, detail: str | None = None) -> Document:
+    return {"at": at, "channel": channel, "outcome": outcome, "detail": detail}
+
+
+def current_channel(message: Document) -> Channel | None:
+    channels = message["channels"]
+    index = message["channel_index"]
+    return Channel(channels[index]) if index < len(channels) else None
+
+
+def held_for_quiet_hours(
+    message: Document, chosen: Document, now: datetime, settings: Settings
+) -> datetime | None:
+    """When a non-urgent message may go out, if now is inside the recipient's quiet hours."""
+    if message["urgent"] or chosen.get("quiet_hours") is False:
+        return None
+    start = _time(chosen.get("quiet_start")) or settings.quiet_hours_start
+    end = _time(chosen.get("quiet_end")) or settings.quiet_hours_end
+    return preferences.quiet_until(now, start, end, _zone(settings))
+
+
+def hold(message: Document, until: datetime, now: datetime) -> Document:
+    return message | {
+        "due_at": until,
+        "waiting": "quiet_hours",
+        "history": [*message["history"], _entry(now, None, "held", f"免打扰时段，{until.isoformat()} 发送")],
+        "version": message["version"] + 1,
+    }
+
+
+def fall_back(message: Document, now: datetime, reason: str) -> Document:
+    """Move to the next channel now, or park the message as failed when none is left."""
+    channel = current_channel(message)
+    history = [*message["history"], _entry(now, channel.value if channel else None, "fallback", reason)]
+    index = message["channel_index"] + 1
+    moved = message | {
+        "channel_index": index,
+        "attempts": 0,
+        "history": history,
+        "version": message["version"] + 1,
+    }
+    if index >= len(message["channels"]):
+        return moved | {"status": "failed", "failure_reason": reason, "due_at": None}
+    return moved | {"due_at": now}
+
+
+def after_send(message: Document, outcome: SendOutcome, now: datetime, settings: Settings) -> Document:
+    """The message's next state after one send on its current channel."""
+    channel = current_channel(message)
+    assert channel is not None
+    if isinstance(outcome, Sent):
+        return message | {
+            "status": "delivered" if outcome.delivered else "sent",
+            "sent_channel": channel.value,
+            "sent_at": now,
+            "delivered_at": now if outcome.delivered else None,
+            "provider_id": outcome.provider_id,
+            "due_at": None,
+            "waiting": None,
+            "history": [*message["history"], _entry(now, channel.value, "sent", outcome.provider_id)],
+            "version": message["version"] + 1,
+        }
+    if isinstance(outcome, Refused):
+        return fall_back(message, now, outcome.reason)
+    attempts = message["attempts"] + (1 if outcome.counts else 0)
+    if attempts >= settings.delivery_max_attempts:
+        return fall_back(message, now, f"{outcome.reason} (after {attempts} attempts)")
+    wait = (
+        outcome.after
+        if outcome.after is not None
+        else settings.delivery_backoff_seconds * 2 ** (attempts - 1)
+    )
+    return message | {
+        "attempts": attempts,
+        "due_at": now + timedelta(seconds=wait),
+        "history": [
+            *message["history"],
+            _entry(now, channel.value, "retry", f"{outcome.reason}; 等待 {wait:g} 秒"),
+        ],
+        "version": message["version"] + 1,
+    }
+
+
+def delivered_event(message: Document) -> NotificationDeliveredV1:
+    """Ids and the channel only: reporting measures contact with every guardian from these."""
+    return NotificationDeliveredV1.about(
+        PRODUCER,
+        message,
+        NotificationDelivered(
+            message_id=message["_id"],
+            recipient_kind=message["recipient_kind"],
+            recipient_id=message["recipient_id"],
+            student_ids=message["student_ids"],
+            channel=message["sent_channel"],
+            purpose=message["purpose"],
+            delivered_at=message["sent_at"] or datetime.now(UTC),
+        ),
+    )
+
+
+class MessagePublic(BaseModel):
+    """A message and its delivery status (queued, sent, delivered, read, failed, cancelled)."""
+
+    message_id: str
+    school_id: str
+    recipient_kind: str
+    recipient_id: str
+    student_ids: list[str]
+    purpose: str
+    subject: str
+    body: str
+    urgent: bool
+    status: Status
+    waiting: str | None = None
+    channels: list[str]
+    sent_channel: str | None
+    created_at: datetime
+    due_at: datetime | None
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    confirmation_required: bool
+    confirmed_at: datetime | None
+    failure_reason: str | None
+    history: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, message: Document) -> "MessagePublic":
+        return cls.model_validate(message | {"message_id": message["_id"]})
