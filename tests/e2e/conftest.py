@@ -320,7 +320,7 @@ async def register_family(registry_api, platform, eventually, guardians: list[di
             "name": "王老师",
             "roles": ["head_teacher"],
             "phone": teacher_phone,
-            "email": "wang@school.example.cn",
+            "email": f"wang.{teacher_phone}@school.example.cn",
         },
         headers=admin,
     )

@@ -2,6 +2,7 @@
 server in the place of the SMS and WeChat providers. Each test reads what arrived there."""
 
 import asyncio
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,7 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaProducer
 from contracts.events.meetings import MeetingInvitation, MeetingInvitationV1
-from contracts.topics import INTERNAL_NOTIFICATIONS_V1, INTERNAL_SCHEDULING_V1, dead_letter_topic
+from contracts.events.partner_activities import PartnerActivity, PartnerActivityV1
+from contracts.topics import (
+    INTERNAL_NOTIFICATIONS_V1,
+    INTERNAL_SCHEDULING_V1,
+    PARTNER_ACTIVITIES_V1,
+    dead_letter_topic,
+)
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
@@ -35,7 +42,9 @@ async def schedule_meeting(platform, registry_api, family, starts_in: timedelta)
             "ends_at": (starts + timedelta(hours=1)).isoformat(),
             "place": "三年级2班教室",
         },
-        headers=registry_api.auth(Role.teacher, family.school_id, [family.class_id], subject=family.head_teacher_id),
+        headers=registry_api.auth(
+            Role.teacher, family.school_id, [family.class_id], subject=family.head_teacher_id
+        ),
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["meeting_id"])
@@ -64,7 +73,8 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
 
     await eventually(all_arrived, 30)
     invitation, *reminders = sms_to(provider, zh.phone)
-    assert "期中家长会" in invitation["subject"] and "邀请" in invitation["subject"]
+    assert "期中家长会" in invitation["subject"]
+    assert "邀请" in invitation["subject"]
     assert f"/v1/meetings/{meeting_id}/rsvp" in invitation["text"]
     assert all("提醒" in r["subject"] for r in reminders)
     english = mailbox.to(en.email)
@@ -83,4 +93,552 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
     assert {m["payload"]["recipient_id"] for m in ours} == {g.guardian_id for g in people.guardians}
     assert {m["payload"]["channel"] for m in ours} == {"sms", "email", "wechat"}
     text = json.dumps([m["payload"] for m in ours], ensure_ascii=False)
-    assert zh.phone not in text and en.email not in text and "期中家长会" not in text  # ids and channel only
+    assert zh.phone not in text
+    assert en.email not in text
+    assert "期中家长会" not in text
+
+
+def admin_of(registry_api, family) -> dict:
+    return registry_api.auth(Role.school_admin, family.school_id)
+
+
+def guardian_token(registry_api, family, guardian) -> dict:
+    return registry_api.auth(Role.guardian, family.school_id, subject=guardian.guardian_id)
+
+
+async def announce(platform, headers, family, **extra) -> dict:
+    body = {
+        "school_id": family.school_id,
+        "audience": {"kind": "class", "class_ids": [family.class_id]},
+        "variables": {"title": "致家长的一封信：冬季安全", "body": "天气转冷，请注意交通安全。"},
+    } | extra
+    answer = await platform.all_services["notifications"].post(
+        "/v1/announcements", json=body, headers=headers
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def messages_of(platform, headers, school_id: str, status: str | None = None) -> list[dict]:
+    answer = await platform.all_services["notifications"].get(
+        f"/v1/schools/{school_id}/messages", params={"status": status} if status else {}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json())
+
+
+async def test_quiet_hours_hold_a_normal_message_and_let_an_emergency_through(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900000201"}])
+    parent = people.guardians[0]
+    notifications = platform.all_services["notifications"]
+    now = datetime.now(SHANGHAI)
+    quiet = {
+        "quiet_hours": True,
+        "quiet_start": (now - timedelta(minutes=1)).time().isoformat(timespec="seconds"),
+        "quiet_end": (now + timedelta(seconds=6)).time().isoformat(timespec="seconds"),
+    }
+    chosen = await notifications.put(
+        "/v1/preferences", json=quiet, headers=guardian_token(registry_api, people, parent)
+    )
+    assert chosen.status_code == 200, chosen.text
+
+    letter = await announce(platform, admin_of(registry_api, people), people)
+    emergency = await notifications.post(
+        "/v1/emergencies",
+        json={"student_id": parent.student_id, "summary": "孩子在体育课上扭伤脚踝，已由校医处理。"},
+        headers=admin_of(registry_api, people),
+    )
+    assert emergency.status_code == 201, emergency.text
+
+    async def emergency_arrived() -> bool:
+        return any("紧急" in m["subject"] for m in sms_to(provider, parent.phone))
+
+    await eventually(emergency_arrived, 10)
+    held = await messages_of(platform, admin_of(registry_api, people), people.school_id)
+    letter_message = next(m for m in held if m["purpose"] == "announcement")
+    assert not any("冬季安全" in m["subject"] for m in sms_to(provider, parent.phone))
+    assert letter_message["status"] == "queued"
+    assert letter_message["waiting"] == "quiet_hours"
+
+    async def letter_arrived_after_quiet_hours() -> bool:
+        return any("冬季安全" in m["subject"] for m in sms_to(provider, parent.phone))
+
+    await eventually(letter_arrived_after_quiet_hours, 20)
+    letter_sms = next(m for m in sms_to(provider, parent.phone) if "冬季安全" in m["subject"])
+    quiet_end = datetime.combine(
+        now.date(), datetime.fromisoformat("2000-01-01T" + quiet["quiet_end"]).time(), SHANGHAI
+    )
+    if quiet_end < now:
+        quiet_end += timedelta(days=1)
+    assert letter_sms["received_at"] >= quiet_end.timestamp() - 0.5
+    summary = await notifications.get(
+        f"/v1/announcements/{letter['announcement_id']}", headers=admin_of(registry_api, people)
+    )
+    assert summary.json()["status_counts"] == {"sent": 1}
+
+
+async def test_an_emergency_escalates_to_the_next_guardian_then_the_head_teacher(
+    platform, registry_api, family, provider, mailbox, eventually
+):
+    people = await family(
+        [
+            {"phone": "13900000301", "email": "first@example.com", "child": 0},
+            {"phone": "13900000302", "child": 0},
+        ]
+    )
+    first, second = people.guardians
+    notifications = platform.all_services["notifications"]
+    raised = await notifications.post(
+        "/v1/emergencies",
+        json={
+            "student_id": first.student_id,
+            "summary": "孩子发烧 39℃，已在医务室休息。",
+            "ack_within_seconds": 1.5,
+        },
+        headers=registry_api.auth(Role.teacher, people.school_id, [people.class_id]),
+    )
+    assert raised.status_code == 201, raised.text
+    emergency_id = raised.json()["emergency_id"]
+
+    async def head_teacher_reached() -> bool:
+        return bool(sms_to(provider, people.head_teacher_phone))
+
+    await eventually(head_teacher_reached, 20)
+    # the first guardian on every channel they have, at once
+    assert len(sms_to(provider, first.phone)) == 1
+    assert len(mailbox.to(first.email)) == 1
+    assert len(sms_to(provider, second.phone)) == 1
+    assert "学生" in sms_to(provider, people.head_teacher_phone)[0]["subject"]
+    assert mailbox.to(f"wang.{people.head_teacher_phone}@school.example.cn")
+    record = await notifications.get(
+        f"/v1/emergencies/{emergency_id}", headers=admin_of(registry_api, people)
+    )
+    steps = record.json()["steps"]
+    assert [(s["recipient_kind"], s["recipient_id"]) for s in steps] == [
+        ("guardian", first.guardian_id),
+        ("guardian", second.guardian_id),
+        ("staff", people.head_teacher_id),
+    ]
+    assert all(later["at"] > earlier["at"] for earlier, later in itertools.pairwise(steps))
+
+    async def unanswered() -> bool:
+        answer = await notifications.get(
+            f"/v1/emergencies/{emergency_id}", headers=admin_of(registry_api, people)
+        )
+        return answer.json()["status"] == "unanswered"
+
+    await eventually(unanswered, 10)
+
+
+async def test_an_acknowledged_emergency_goes_no_further(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900000401", "child": 0}, {"phone": "13900000402", "child": 0}])
+    first, second = people.guardians
+    notifications = platform.all_services["notifications"]
+    raised = await notifications.post(
+        "/v1/emergencies",
+        json={"student_id": first.student_id, "summary": "孩子摔倒擦伤膝盖。", "ack_within_seconds": 1.5},
+        headers=admin_of(registry_api, people),
+    )
+    emergency_id = raised.json()["emergency_id"]
+    stranger = await notifications.post(
+        f"/v1/emergencies/{emergency_id}/acknowledgement",
+        headers=registry_api.auth(Role.guardian, people.school_id, subject="gdn-someone-else"),
+    )
+    assert stranger.status_code == 404
+    acknowledged = await notifications.post(
+        f"/v1/emergencies/{emergency_id}/acknowledgement", headers=guardian_token(registry_api, people, first)
+    )
+    assert acknowledged.status_code == 200, acknowledged.text
+    assert acknowledged.json()["acknowledged_by"] == first.guardian_id
+    await asyncio.sleep(3)  # twice the waiting time: an escalation would have happened by now
+    assert sms_to(provider, second.phone) == []
+    record = await notifications.get(
+        f"/v1/emergencies/{emergency_id}", headers=admin_of(registry_api, people)
+    )
+    assert record.json()["status"] == "acknowledged"
+    assert len(record.json()["steps"]) == 1
+
+
+def invitation_event(family, guardian_ids: list[str], meeting_id: str) -> MeetingInvitationV1:
+    starts = datetime.now(UTC) + timedelta(days=3)
+    return MeetingInvitationV1(
+        producer="scheduling",
+        district_id="d-yecheng",
+        school_id=family.school_id,
+        payload=MeetingInvitation(
+            meeting_id=meeting_id,
+            kind="parent_meeting",
+            title="家长学校讲座",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            place="学校礼堂",
+            guardian_ids=guardian_ids,
+            status="scheduled",
+            version=1,
+        ),
+    )
+
+
+async def publish(infrastructure, topic: str, key: str, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def test_a_duplicate_event_sends_nothing_twice(infrastructure, platform, family, provider, eventually):
+    people = await family([{"phone": "13900000501"}, {"phone": "13900000502"}])
+    event = invitation_event(people, [g.guardian_id for g in people.guardians], f"mtg-dup-{people.school_id}")
+    await publish(infrastructure, INTERNAL_SCHEDULING_V1, people.school_id, event.to_json(), event.to_json())
+
+    async def both_invited() -> bool:
+        return all(sms_to(provider, g.phone) for g in people.guardians)
+
+    await eventually(both_invited, 20)
+    await asyncio.sleep(2)  # time for a second copy to arrive, if one were going to
+    assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
+
+
+async def test_a_malformed_event_is_dead_lettered_and_the_consumer_keeps_going(
+    infrastructure, platform, family, provider, read_topic, eventually
+):
+    people = await family([{"phone": "13900000601"}])
+    broken = json.dumps({"event_type": "meeting-invitation", "school_id": people.school_id}).encode()
+    good = invitation_event(people, [people.guardians[0].guardian_id], f"mtg-after-{people.school_id}")
+    await publish(infrastructure, INTERNAL_SCHEDULING_V1, people.school_id, broken, good.to_json())
+
+    async def good_one_sent() -> bool:
+        return bool(sms_to(provider, people.guardians[0].phone))
+
+    await eventually(good_one_sent, 20)
+    parked = await read_topic(
+        dead_letter_topic(INTERNAL_SCHEDULING_V1),
+        lambda ms: any(m.get("school_id") == people.school_id for m in ms),
+    )
+    mine = next(m for m in parked if m.get("school_id") == people.school_id)
+    assert mine["_headers"]["dlt-consumer"] == b"notifications"
+    assert mine["_headers"]["dlt-reason"].startswith(b"malformed")
+
+
+async def test_a_provider_answering_500_is_retried_then_the_next_channel_is_used(
+    platform, registry_api, family, provider, mailbox, eventually
+):
+    people = await family(
+        [{"phone": "13900000701", "email": "fallback@example.com", "preferred_channel": "sms"}]
+    )
+    parent = people.guardians[0]
+    provider[0].answer(parent.phone, 500, 500, 500)  # three tries on SMS in the test settings
+    await announce(platform, admin_of(registry_api, people), people)
+
+    async def recorded_sent() -> bool:
+        return bool(await messages_of(platform, admin_of(registry_api, people), people.school_id, "sent"))
+
+    await eventually(recorded_sent, 20)
+    assert len(mailbox.to(parent.email)) == 1
+    assert provider[0].calls[parent.phone] == 3
+    assert sms_to(provider, parent.phone) == []
+    [message] = await messages_of(platform, admin_of(registry_api, people), people.school_id)
+    assert message["sent_channel"] == "email"
+    assert [h["outcome"] for h in message["history"]] == ["retry", "retry", "fallback", "sent"]
+    assert "provider error 500" in message["history"][2]["detail"]
+
+
+async def test_a_provider_answering_429_is_waited_for_as_its_retry_after_asks(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900000801"}])
+    parent = people.guardians[0]
+    provider[0].answer(parent.phone, (429, {"retry-after": "2"}))
+    started = datetime.now(UTC).timestamp()
+    await announce(platform, admin_of(registry_api, people), people)
+
+    async def sent() -> bool:
+        return bool(await messages_of(platform, admin_of(registry_api, people), people.school_id, "sent"))
+
+    await eventually(sent, 20)
+    assert sms_to(provider, parent.phone)[0]["received_at"] - started >= 2
+    [message] = await messages_of(platform, admin_of(registry_api, people), people.school_id)
+    assert [h["outcome"] for h in message["history"]] == ["retry", "sent"]
+    assert "429" in message["history"][0]["detail"]
+    assert "2 秒" in message["history"][0]["detail"]
+
+
+async def test_a_guardian_without_any_contact_is_recorded_undeliverable_and_the_rest_are_sent(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900000901"}, {}, {"phone": "13900000903"}])
+    reachable = [people.guardians[0], people.guardians[2]]
+    await announce(platform, admin_of(registry_api, people), people)
+
+    async def others_sent() -> bool:
+        sent = await messages_of(platform, admin_of(registry_api, people), people.school_id, "sent")
+        return len(sent) == 2 and all(sms_to(provider, g.phone) for g in reachable)
+
+    await eventually(others_sent, 20)
+    [parked] = await messages_of(platform, admin_of(registry_api, people), people.school_id, "failed")
+    assert parked["recipient_id"] == people.guardians[1].guardian_id
+    assert "无可用联系方式" in parked["failure_reason"]
+
+
+async def test_messages_waiting_are_sent_after_a_restart(
+    infrastructure, platform, registry_api, family, provider, eventually
+):
+    from notifications.app import create_app
+
+    people = await family([{"phone": "13900001001"}, {"phone": "13900001002"}])
+    dispatcher = platform.notifications_app.state.dispatcher
+    await dispatcher.stop()  # the service goes down with messages about to be queued
+    try:
+        await announce(platform, admin_of(registry_api, people), people)
+        await asyncio.sleep(1)
+        assert all(sms_to(provider, g.phone) == [] for g in people.guardians)
+        queued = await messages_of(platform, admin_of(registry_api, people), people.school_id, "queued")
+        assert len(queued) == 2
+        # a new process: nothing carried over but what is in the store
+        restarted = create_app(platform.notifications_settings)
+        async with restarted.router.lifespan_context(restarted):
+
+            async def sent_after_restart() -> bool:
+                return all(sms_to(provider, g.phone) for g in people.guardians)
+
+            await eventually(sent_after_restart, 20)
+    finally:
+        dispatcher.start()
+    assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
+
+
+async def test_an_announcement_is_previewed_confirmed_and_only_the_missing_are_reminded(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family(
+        [
+            {"phone": "13900001101", "child": 0},
+            {"phone": "13900001102", "child": 0},
+            {"phone": "13900001103", "child": 1, "language": "en"},
+            {"phone": "13900001104", "child": 2, "consent_non_essential": False},
+        ]
+    )
+    mum, dad, english, no_consent = people.guardians
+    notifications = platform.all_services["notifications"]
+    admin = admin_of(registry_api, people)
+    letter = {
+        "school_id": people.school_id,
+        "audience": {"kind": "class", "class_ids": [people.class_id]},
+        "variables": {"title": "秋游安全告知书", "body": "请阅读并确认。"},
+        "confirmation": "every_guardian",
+    }
+    preview = await notifications.post("/v1/announcements/preview", json=letter, headers=admin)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["recipients"] == 4
+    assert preview.json()["students"] == 3
+    assert "秋游安全告知书" in preview.json()["samples"]["zh-CN"]["subject"]
+    assert "Please confirm" in preview.json()["samples"]["en"]["body"]
+    optional = await notifications.post(
+        "/v1/announcements/preview", json=letter | {"essential": False}, headers=admin
+    )
+    assert optional.json()["recipients"] == 3
+    assert optional.json()["opted_out"] == 1
+
+    sent = await announce(platform, admin, people, **{k: letter[k] for k in ("variables", "confirmation")})
+    announcement_id = sent["announcement_id"]
+
+    async def all_sent() -> bool:
+        sent = await messages_of(platform, admin, people.school_id, "sent")
+        return len(sent) == 4 and all(sms_to(provider, g.phone) for g in people.guardians)
+
+    await eventually(all_sent, 20)
+    assert "Please confirm" in sms_to(provider, english.phone)[0]["text"]
+    # mum confirms from her inbox; for "every guardian", her child still waits for dad
+    inbox = await notifications.get("/v1/inbox", headers=guardian_token(registry_api, people, mum))
+    [message] = inbox.json()
+    assert message["confirmation_required"]
+    confirmed = await notifications.post(
+        f"/v1/inbox/{message['message_id']}/confirmation", headers=guardian_token(registry_api, people, mum)
+    )
+    assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "read"
+    someone_else = await notifications.post(
+        f"/v1/inbox/{message['message_id']}/confirmation", headers=guardian_token(registry_api, people, dad)
+    )
+    assert someone_else.status_code == 404
+    state = await notifications.get(f"/v1/announcements/{announcement_id}/confirmations", headers=admin)
+    pending = {p["student_id"]: p["pending_guardian_ids"] for p in state.json()["pending"]}
+    assert pending == {
+        mum.student_id: [dad.guardian_id],
+        english.student_id: [english.guardian_id],
+        no_consent.student_id: [no_consent.guardian_id],
+    }
+
+    reminded = await notifications.post(f"/v1/announcements/{announcement_id}/reminders", headers=admin)
+    assert reminded.status_code == 200, reminded.text
+    assert reminded.json()["reminded_guardian_ids"] == sorted(
+        [dad.guardian_id, english.guardian_id, no_consent.guardian_id]
+    )
+
+    async def reminders_arrived() -> bool:
+        return all(len(sms_to(provider, g.phone)) == 2 for g in (dad, english, no_consent))
+
+    await eventually(reminders_arrived, 20)
+    assert len(sms_to(provider, mum.phone)) == 1
+    assert "请确认" in sms_to(provider, dad.phone)[1]["subject"]
+
+
+async def test_announcements_and_templates_answer_bad_input_clearly(platform, registry_api, family):
+    people = await family([{"phone": "13900001201"}])
+    notifications = platform.all_services["notifications"]
+    admin = admin_of(registry_api, people)
+    unknown = await notifications.post("/v1/templates/preview", json={"template": "no_such"}, headers=admin)
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["errors"][0]["field"] == "body.template"
+    missing = await notifications.post(
+        "/v1/templates/preview",
+        json={"template": "announcement", "variables": {"school_name": "良舍小学", "body": "…"}},
+        headers=admin,
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "body.variables.title"
+    no_title = await notifications.post(
+        "/v1/announcements",
+        json={
+            "school_id": people.school_id,
+            "audience": {"kind": "school"},
+            "variables": {"body": "没有标题"},
+        },
+        headers=admin,
+    )
+    assert no_title.status_code == 422
+    assert no_title.json()["errors"][0]["field"] == "body.variables.title"
+    other_class = await notifications.post(
+        "/v1/announcements",
+        json={
+            "school_id": people.school_id,
+            "audience": {"kind": "class", "class_ids": [people.class_id]},
+            "variables": {"title": "通知", "body": "内容"},
+        },
+        headers=registry_api.auth(Role.teacher, people.school_id, ["cls-not-mine"]),
+    )
+    assert other_class.status_code == 404
+    other_school = await notifications.post(
+        "/v1/announcements/preview",
+        json={
+            "school_id": people.school_id,
+            "audience": {"kind": "school"},
+            "variables": {"title": "通知", "body": "内容"},
+        },
+        headers=registry_api.auth(Role.school_admin, "sch-another"),
+    )
+    assert other_school.status_code == 404
+    english = await notifications.post(
+        "/v1/templates/preview", json={"template": "meeting_invitation", "language": "en"}, headers=admin
+    )
+    assert english.status_code == 200
+    assert english.json()["subject"].startswith("[叶城县第九小学] Invitation")
+
+
+async def test_a_guardian_reads_the_inbox_and_the_read_is_recorded(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900001301", "preferred_channel": "app"}])
+    parent = people.guardians[0]
+    notifications = platform.all_services["notifications"]
+    await announce(platform, admin_of(registry_api, people), people)
+    token = guardian_token(registry_api, people, parent)
+
+    async def in_inbox() -> bool:
+        answer = await notifications.get("/v1/inbox", headers=token)
+        return len(answer.json()) == 1
+
+    await eventually(in_inbox, 20)
+    [message] = (await notifications.get("/v1/inbox", headers=token)).json()
+    assert message["status"] == "delivered"
+    assert message["sent_channel"] == "app"
+    assert sms_to(provider, parent.phone) == []  # the app was their first choice
+    read = await notifications.get(f"/v1/inbox/{message['message_id']}", headers=token)
+    assert read.json()["status"] == "read"
+    status = await notifications.get(
+        f"/v1/messages/{message['message_id']}", headers=admin_of(registry_api, people)
+    )
+    assert status.json()["status"] == "read"
+    assert status.json()["read_at"] is not None
+
+
+async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guardians(
+    infrastructure, platform, registry_api, family, provider, eventually
+):
+    people = await family(
+        [{"phone": "13900001401"}, {"phone": "13900001402", "consent_non_essential": False}]
+    )
+    first, no_consent = people.guardians
+    teacher = registry_api.auth(
+        Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
+    )
+    planned = await platform.scheduling.post(
+        "/v1/home-visits/plans",
+        json={
+            "student_id": first.student_id,
+            "class_id": people.class_id,
+            "planned_on": (datetime.now(SHANGHAI).date() + timedelta(days=3)).isoformat(),
+            "mode": "in_person",
+        },
+        headers=teacher,
+    )
+    assert planned.status_code == 201, planned.text
+    done = await platform.scheduling.post(
+        f"/v1/home-visits/{planned.json()['visit_id']}/outcome",
+        json={
+            "outcome": "done",
+            "visited_on": datetime.now(SHANGHAI).date().isoformat(),
+            "findings": "家中学习环境需改善",
+            "shareable_summary": "孩子很懂事，建议每天陪伴阅读。",
+        },
+        headers=teacher,
+    )
+    assert done.status_code == 200, done.text
+
+    async def both_arrived() -> bool:
+        return len(sms_to(provider, first.phone)) == 2
+
+    await eventually(both_arrived, 20)
+    # two topics (visits, internal scheduling): either may arrive first
+    plan, summary = sorted(sms_to(provider, first.phone), key=lambda m: "家访小结" in m["subject"])
+    assert "家访安排" in plan["subject"]
+    assert "上门" in plan["text"]
+    assert "每天陪伴阅读" in summary["text"]
+    assert "学习环境" not in summary["text"]  # findings stay with the school
+    assert sms_to(provider, no_consent.phone) == []  # a visit to another child
+
+    activity = PartnerActivityV1(
+        producer="scheduling",
+        district_id="d-yecheng",
+        school_id=people.school_id,
+        payload=PartnerActivity(
+            activity_id=f"act-{people.school_id}",
+            partner_id="ptn-wenhualu",
+            partner_kind="police_station",
+            agreement_id="agr-0001",
+            kind="legal_education",
+            held_on=datetime.now(SHANGHAI).date(),
+            class_ids=[people.class_id],
+            students_count=40,
+            teachers_count=2,
+            residents_count=0,
+            participant_times=42,
+        ),
+    )
+    await publish(infrastructure, PARTNER_ACTIVITIES_V1, people.school_id, activity.to_json())
+
+    async def activity_told() -> bool:
+        return len(sms_to(provider, first.phone)) == 3
+
+    await eventually(activity_told, 20)
+    assert "法制教育" in sms_to(provider, first.phone)[2]["text"]
+    await asyncio.sleep(1)
+    assert sms_to(provider, no_consent.phone) == []  # no consent to non-essential messages
