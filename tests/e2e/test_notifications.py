@@ -642,3 +642,30 @@ async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guar
     assert "法制教育" in sms_to(provider, first.phone)[2]["text"]
     await asyncio.sleep(1)
     assert sms_to(provider, no_consent.phone) == []  # no consent to non-essential messages
+
+
+async def test_a_digest_reader_gets_the_days_messages_as_one(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900001501"}])
+    parent = people.guardians[0]
+    notifications = platform.all_services["notifications"]
+    digest_at = (datetime.now(SHANGHAI) + timedelta(seconds=5)).time().isoformat(timespec="seconds")
+    chosen = await notifications.put(
+        "/v1/preferences",
+        json={"delivery": "digest", "digest_at": digest_at},
+        headers=guardian_token(registry_api, people, parent),
+    )
+    assert chosen.status_code == 200, chosen.text
+    admin = admin_of(registry_api, people)
+    await announce(platform, admin, people, variables={"title": "冬季安全", "body": "注意交通安全。"})
+    await announce(platform, admin, people, variables={"title": "家长开放日", "body": "欢迎下周三来校。"})
+
+    async def digest_sent() -> bool:
+        return len(await messages_of(platform, admin, people.school_id, "sent")) == 2
+
+    await eventually(digest_sent, 20)
+    [digest] = sms_to(provider, parent.phone)
+    assert digest["subject"].startswith("今日通知汇总")
+    assert "冬季安全" in digest["text"]
+    assert "家长开放日" in digest["text"]

@@ -21,7 +21,7 @@ from service_kit.storage import Document
 from notifications import messages, preferences
 from notifications.channels import ChannelAdapter, Outgoing, Refused, Sent, build_channels
 from notifications.settings import Settings
-from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore
+from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore, group_of
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +114,12 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """Start every due entry not already in hand; returns how many were started."""
         now = datetime.now(UTC)
-        entries = [
-            e
-            for e in await self.store.due(now, self.settings.delivery_concurrency * 8)
-            if e["_id"] not in self._busy
-        ]
-        for entry in entries:
-            self._busy.add(entry["_id"])
+        entries = []
+        for entry in await self.store.due(now, self.settings.delivery_concurrency * 8):
+            keys = {entry["_id"], entry.get("group") or entry["_id"]}
+            if not keys & self._busy:
+                self._busy |= keys
+                entries.append(entry)
         await asyncio.gather(*(self._run(entry) for entry in entries))
         return len(entries)
 
@@ -131,7 +130,7 @@ class Dispatcher:
             except Exception:
                 log.exception("delivery step failed; it stays queued", extra={"entry": entry["_id"]})
             finally:
-                self._busy.discard(entry["_id"])
+                self._busy -= {entry["_id"], entry.get("group") or entry["_id"]}
 
     async def deliver(self, entry: Document, now: datetime) -> None:
         message = await self.store.get(MESSAGES, entry["_id"])
@@ -165,36 +164,58 @@ class Dispatcher:
             )
             await self._save(messages.fall_back(message, now, reason))
             return
-        body = message["body"]
         bundled: list[Document] = []
         if message.get("waiting") == "digest":
             bundled = await self._digest_companions(message, now)
-            if bundled:
-                body = "\n\n".join(m["subject"] + "\n" + m["body"] for m in [message, *bundled])
-        outcome = await adapter.send(Outgoing(message["_id"], channel, to, message["subject"], body))
+        try:
+            await self._send(message, bundled, adapter, channel, to, now)
+        finally:
+            for companion in bundled:
+                await self.store.release(f"{companion['_id']}:{companion['version']}")
+
+    async def _send(
+        self,
+        message: Document,
+        bundled: list[Document],
+        adapter: ChannelAdapter,
+        channel: Channel,
+        to: str,
+        now: datetime,
+    ) -> None:
+        subject, body = message["subject"], message["body"]
+        if bundled:
+            school = await self.store.school_name(message["school_id"])
+            subject = (
+                "今日通知汇总" if message["language"] == "zh-CN" else "Today's notices"
+            ) + f" · {school}"
+            body = "\n\n".join(f"{m['subject']}\n{m['body']}" for m in [message, *bundled])
+        outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body))
         after = messages.after_send(message, outcome, now, self.settings)
         if isinstance(outcome, Sent):
             for companion in bundled:
                 await self._record_sent(messages.after_send(companion, outcome, now, self.settings))
             await self._record_sent(after)
-        else:
-            if isinstance(outcome, Refused) or after["status"] == "failed":
-                log.warning("send failed", extra={"message_id": message["_id"], "channel": channel.value})
-            await self._save(after)
+            return
+        if isinstance(outcome, Refused) or after["status"] == "failed":
+            log.warning("send failed", extra={"message_id": message["_id"], "channel": channel.value})
+        await self._save(after)
 
     async def _digest_companions(self, message: Document, now: datetime) -> list[Document]:
         """Other digest messages to the same person now due: they go out as one message."""
         waiting = await self.store.messages_of(
             {"recipient_id": message["recipient_id"], "status": "queued", "waiting": "digest"}
         )
-        return [
-            m
-            for m in waiting
-            if m["_id"] != message["_id"]
-            and _aware(m["due_at"]) <= now
-            and m["channels"] == message["channels"]
-            and m["channel_index"] == message["channel_index"]
-        ]
+        companions = []
+        lease = self.settings.delivery_lease_seconds
+        for m in waiting:
+            same_route = (
+                m["channels"] == message["channels"] and m["channel_index"] == message["channel_index"]
+            )
+            due = m["_id"] != message["_id"] and _aware(m["due_at"]) <= now and same_route
+            # claimed like the message itself, so no other sender takes it meanwhile
+            if due and await self.store.claim(f"{m['_id']}:{m['version']}", now, lease):
+                companions.append(m)
+        return companions
 
     async def _record_sent(self, message: Document) -> None:
         """The delivered state and its event in one change; then the queue entry goes."""
@@ -213,7 +234,7 @@ class Dispatcher:
     async def _save(self, message: Document) -> None:
         await self.store.save_message(message)
         if message["status"] == "queued":
-            await self.store.enqueue(message["_id"], message["due_at"])
+            await self.store.enqueue(message["_id"], message["due_at"], group=group_of(message))
         else:
             await self.store.dequeue(message["_id"])
 

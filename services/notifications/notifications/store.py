@@ -95,7 +95,7 @@ class NotificationStore:
         """
         fresh = await _insert_new(self.messages, messages)
         waiting = [
-            {"_id": m["_id"], "due_at": m["due_at"], "kind": "message"}
+            {"_id": m["_id"], "due_at": m["due_at"], "kind": "message", "group": group_of(m)}
             for m in messages
             if m["status"] == "queued"
         ]
@@ -107,8 +107,11 @@ class NotificationStore:
             await self.queue.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list()
         )
 
-    async def enqueue(self, entry_id: str, due_at: datetime, kind: str = "message") -> None:
-        await self.queue.replace_one({"_id": entry_id}, {"due_at": due_at, "kind": kind}, upsert=True)
+    async def enqueue(
+        self, entry_id: str, due_at: datetime, kind: str = "message", group: str | None = None
+    ) -> None:
+        entry = {"due_at": due_at, "kind": kind, "group": group}
+        await self.queue.replace_one({"_id": entry_id}, entry, upsert=True)
 
     async def dequeue(self, entry_id: str) -> None:
         await self.queue.delete_one({"_id": entry_id})
@@ -142,6 +145,11 @@ class NotificationStore:
 
     async def replace(self, collection: str, document: Document) -> None:
         await self.db[collection].replace_one({"_id": document["_id"]}, document)
+
+
+def group_of(message: Document) -> str | None:
+    """Digest messages to one person go out together: the dispatcher takes one of them per round."""
+    return f"digest:{message['recipient_id']}" if message.get("waiting") == "digest" else None
 
 
 def _aware(moment: datetime) -> datetime:
