@@ -15,6 +15,7 @@ from service_kit.settings import ServiceSettings
 
 REGISTRY = "http://127.0.0.1:8001"
 SCHEDULING = "http://127.0.0.1:8002"
+NOTIFICATIONS = "http://127.0.0.1:8003"
 REPORTING = "http://127.0.0.1:8004"
 DISTRICT = "d-yecheng"
 
@@ -148,6 +149,29 @@ def log_visits(http: httpx.Client, settings: ServiceSettings, school_id: str) ->
     return logged
 
 
+def send_letter(http: httpx.Client, settings: ServiceSettings, school_id: str) -> int:
+    """A school-wide letter to parents (致家长的一封信), sent once notifications knows the guardians."""
+    admin = headers(settings, Role.school_admin, school_id, subject="admin-1")
+    letter = {
+        "school_id": school_id,
+        "audience": {"kind": "school"},
+        "variables": {
+            "title": "致家长的一封信：冬季安全提示",
+            "body": "天气转冷，请提醒孩子注意交通与用火用电安全，上下学途中不逗留。",
+        },
+        "confirmation": "any_guardian",
+    }
+    for _ in range(150):  # notifications learns of guardians from the registry's events
+        preview = http.post(f"{NOTIFICATIONS}/v1/announcements/preview", json=letter, headers=admin)
+        preview.raise_for_status()
+        if preview.json()["recipients"] >= len(GIVEN) * len(ROSTER_SCHOOLS["叶城县第九小学"]):
+            break
+        time.sleep(0.2)
+    answer = http.post(f"{NOTIFICATIONS}/v1/announcements", json=letter, headers=admin)
+    answer.raise_for_status()
+    return int(answer.json()["recipients"])
+
+
 def main() -> None:
     settings = ServiceSettings()
     bureau = headers(settings, Role.bureau, subject="bureau-demo")
@@ -159,6 +183,11 @@ def main() -> None:
             }
             visits = sum(log_visits(http, settings, schools[name]) for name in ROSTER_SCHOOLS)
             print(f"[demo] logged {visits} home visits (家访)")
+            letters = send_letter(http, settings, schools["叶城县第九小学"])
+            print(
+                f"[demo] 叶城县第九小学 sent a letter to {letters} guardians (SMS to the loopback stand-in; "
+                "during quiet hours 21:30–07:00 Beijing time it waits until morning)"
+            )
         schools = {
             s["name"]: s["school_id"] for s in http.get(f"{REGISTRY}/v1/schools", headers=bureau).json()
         }

@@ -8,6 +8,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 logs="$root/.local/logs" run="$root/.local/run"
 SERVICES=(registry:8001 scheduling:8002 notifications:8003 reporting:8004)
+# Notifications sends to loopback stand-ins of the mail server and the SMS/WeChat providers
+# (deploy/local/channels_standin.py): what it sends is listed at http://127.0.0.1:8025/mail and
+# /sms/messages. A deployment points these at the real servers instead.
+export DISTRICT_SMTP_PORT=${DISTRICT_SMTP_PORT:-2525}
+export DISTRICT_SMS_ENDPOINT=${DISTRICT_SMS_ENDPOINT:-http://127.0.0.1:8025/sms/messages}
+export DISTRICT_WECHAT_ENDPOINT=${DISTRICT_WECHAT_ENDPOINT:-http://127.0.0.1:8025/wechat/messages}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -16,6 +22,11 @@ up() {
   deploy/local/python.sh
   deploy/local/infra.sh start
   mkdir -p "$logs" "$run"
+  if ! alive "$run/channels.pid"; then
+    setsid .venv/bin/python deploy/local/channels_standin.py --smtp-port 2525 --http-port 8025 \
+      </dev/null >>"$logs/channels.log" 2>&1 &
+    echo $! >"$run/channels.pid"
+  fi
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry#*:}
     alive "$run/$name.pid" && continue
@@ -37,6 +48,7 @@ up() {
   for entry in "${SERVICES[@]}"; do
     printf '  %-14s http://127.0.0.1:%s/docs\n' "${entry%%:*}" "${entry#*:}"
   done
+  echo "  sent messages  http://127.0.0.1:8025/mail  http://127.0.0.1:8025/sms/messages"
   echo "Logs: $logs    Stop: make down"
 }
 
@@ -46,6 +58,8 @@ down() {
     if alive "$run/$name.pid"; then kill "$(cat "$run/$name.pid")" && echo "[platform] stopped $name"; fi
     rm -f "$run/$name.pid"
   done
+  if alive "$run/channels.pid"; then kill "$(cat "$run/channels.pid")" && echo "[platform] stopped channel stand-ins"; fi
+  rm -f "$run/channels.pid"
   deploy/local/infra.sh stop
 }
 
