@@ -121,9 +121,8 @@ async def main(count: int, concurrency: int) -> None:
     print(f"guardians: {count} ({mail} by email over SMTP, {sms} by SMS through the HTTP provider)")
     print(f"announcement accepted in {accepted - started:.2f} s (addressing and queueing {count} messages)")
     print(f"first message arrived after {(first_at or done) - started:.2f} s; all after {took:.2f} s")
-    print(
-        f"throughput: {count / took:.1f} messages/s end to end, {count / (done - accepted):.1f} messages/s sending"
-    )
+    sending = count / (done - accepted)
+    print(f"throughput: {count / took:.1f} messages/s end to end, {sending:.1f} messages/s sending")
 
 
 if __name__ == "__main__":
