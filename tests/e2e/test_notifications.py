@@ -669,3 +669,89 @@ async def test_a_digest_reader_gets_the_days_messages_as_one(
     assert digest["subject"].startswith("今日通知汇总")
     assert "冬季安全" in digest["text"]
     assert "家长开放日" in digest["text"]
+
+
+async def test_a_moved_meeting_drops_its_old_reminders_and_a_cancelled_one_is_announced(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900001601"}])
+    parent = people.guardians[0]
+    admin = admin_of(registry_api, people)
+    teacher = registry_api.auth(
+        Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
+    )
+    meeting_id = await schedule_meeting(platform, registry_api, people, timedelta(days=1))
+
+    async def told(count: int):
+        async def check() -> bool:
+            return len(sms_to(provider, parent.phone)) == count
+
+        return check
+
+    await eventually(await told(1), 20)
+    moved_start = datetime.now(UTC) + timedelta(days=2)
+    moved = await platform.scheduling.post(
+        f"/v1/meetings/{meeting_id}/reschedule",
+        json={
+            "starts_at": moved_start.isoformat(),
+            "ends_at": (moved_start + timedelta(hours=1)).isoformat(),
+        },
+        headers=teacher,
+    )
+    assert moved.status_code == 200, moved.text
+    await eventually(await told(2), 20)
+    assert "时间调整" in sms_to(provider, parent.phone)[1]["subject"]
+    cancelled = await platform.scheduling.post(f"/v1/meetings/{meeting_id}/cancellation", headers=teacher)
+    assert cancelled.status_code == 200, cancelled.text
+    await eventually(await told(3), 20)
+    assert "取消" in sms_to(provider, parent.phone)[2]["subject"]
+
+    async def reminders_all_cancelled() -> bool:
+        made = await messages_of(platform, admin, people.school_id)
+        reminders = [m for m in made if m["purpose"] == "meeting_reminder"]
+        return len(reminders) == 4 and all(m["status"] == "cancelled" for m in reminders)
+
+    await eventually(reminders_all_cancelled, 10)  # two per version, none ever sent
+
+
+async def test_provider_receipts_mark_delivery_and_a_failed_one_falls_back(
+    platform, registry_api, family, provider, mailbox, eventually
+):
+    from channels_standin import DEV_KEYS
+    from notifications.channels import signature
+
+    people = await family([{"phone": "13900001701"}, {"phone": "13900001702", "email": "second@example.com"}])
+    admin = admin_of(registry_api, people)
+    notifications = platform.all_services["notifications"]
+    await announce(platform, admin, people)
+
+    async def both_sent() -> bool:
+        return len(await messages_of(platform, admin, people.school_id, "sent")) == 2
+
+    await eventually(both_sent, 20)
+    by_guardian = {m["recipient_id"]: m for m in await messages_of(platform, admin, people.school_id)}
+    first, second = (by_guardian[g.guardian_id] for g in people.guardians)
+    key, secret = DEV_KEYS["sms"]
+
+    async def receipt(body: dict, sign_with: str = secret):
+        raw = json.dumps(body).encode()
+        stamp = str(int(datetime.now(UTC).timestamp()))
+        return await notifications.post(
+            "/v1/providers/sms/receipts",
+            content=raw,
+            headers={"x-api-key": key, "x-timestamp": stamp, "x-signature": signature(sign_with, stamp, raw)},
+        )
+
+    forged = await receipt({"message_id": first["message_id"], "status": "delivered"}, sign_with="guess")
+    assert forged.status_code == 401
+    assert (await receipt({"message_id": first["message_id"], "status": "delivered"})).status_code == 204
+    status = await notifications.get(f"/v1/messages/{first['message_id']}", headers=admin)
+    assert status.json()["status"] == "delivered"
+    assert status.json()["delivered_at"] is not None
+    failed = await receipt({"message_id": second["message_id"], "status": "failed", "reason": "空号"})
+    assert failed.status_code == 204
+
+    async def mailed_instead() -> bool:
+        return bool(mailbox.to("second@example.com"))
+
+    await eventually(mailed_instead, 20)

@@ -88,6 +88,24 @@ class NoConfirmation(Problem):
         )
 
 
+def still_to_confirm(
+    recipients: dict[str, list[str]], confirmed: set[str], mode: str
+) -> tuple[int, list[PendingStudent]]:
+    """Students not yet confirmed for, and whose guardians could still confirm: with
+    ``any_guardian`` one guardian's confirmation settles the student, with ``every_guardian`` all."""
+    by_student: dict[str, list[str]] = {}
+    for guardian_id, student_ids in recipients.items():
+        for student_id in student_ids or ["-"]:
+            by_student.setdefault(student_id, []).append(guardian_id)
+    pending = []
+    for student_id, guardian_ids in sorted(by_student.items()):
+        waiting = [g for g in guardian_ids if g not in confirmed]
+        settled = not waiting if mode == "every_guardian" else len(waiting) < len(guardian_ids)
+        if not settled:
+            pending.append(PendingStudent(student_id=student_id, pending_guardian_ids=sorted(waiting)))
+    return len(by_student), pending
+
+
 class Announcements:
     def __init__(self, store: NotificationStore, outbox: Outbox) -> None:
         self.store, self.outbox = store, outbox
@@ -226,21 +244,13 @@ class Announcements:
         if announcement["confirmation"] == "none":
             raise NoConfirmation()
         confirmed = {m["recipient_id"] for m in await self.sent(announcement_id) if m.get("confirmed_at")}
-        by_student: dict[str, list[str]] = {}
-        for guardian_id, student_ids in announcement["recipients"].items():
-            for student_id in student_ids or ["-"]:
-                by_student.setdefault(student_id, []).append(guardian_id)
-        every = announcement["confirmation"] == "every_guardian"
-        pending = []
-        for student_id, guardian_ids in sorted(by_student.items()):
-            waiting = [g for g in guardian_ids if g not in confirmed]
-            done = not waiting if every else len(waiting) < len(guardian_ids)
-            if not done:
-                pending.append(PendingStudent(student_id=student_id, pending_guardian_ids=sorted(waiting)))
+        students, pending = still_to_confirm(
+            announcement["recipients"], confirmed, announcement["confirmation"]
+        )
         return Confirmations(
             confirmation=announcement["confirmation"],
-            students=len(by_student),
-            confirmed=len(by_student) - len(pending),
+            students=students,
+            confirmed=students - len(pending),
             pending=pending,
         )
 

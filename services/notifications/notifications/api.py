@@ -1,3 +1,4 @@
+import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
@@ -5,10 +6,10 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
-from service_kit.errors import Problem
+from service_kit.errors import Problem, Unauthenticated
 from service_kit.storage import Document
 
-from notifications import templates
+from notifications import messages, templates
 from notifications.announcements import (
     AnnouncementCreate,
     AnnouncementPublic,
@@ -17,6 +18,7 @@ from notifications.announcements import (
     Preview,
     confirm,
 )
+from notifications.channels import signature
 from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
 from notifications.messages import MessagePublic
 from notifications.preferences import Preferences
@@ -273,3 +275,44 @@ async def emergency(emergency_id: str, caller: CurrentCaller, services: Services
 async def acknowledge(emergency_id: str, caller: CurrentCaller, services: ServicesDep) -> EmergencyPublic:
     """确认收到紧急联系 (a guardian of the student or staff of the class; the first one counts)."""
     return EmergencyPublic.model_validate(await services.emergencies.acknowledge(caller, emergency_id))
+
+
+# Delivery reports from the providers ---------------------------------------------------------------
+
+
+class Receipt(BaseModel):
+    message_id: str
+    status: Literal["delivered", "failed"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/providers/{channel}/receipts", status_code=204, tags=["delivery 投递"])
+async def provider_receipt(
+    channel: Literal["sms", "wechat"], request: Request, services: ServicesDep
+) -> None:
+    """短信/消息平台回执 (a provider reports delivery; signed like our requests to it)."""
+    body = await request.body()
+    settings = request.app.state.settings
+    key, secret = {
+        "sms": (settings.sms_api_key, settings.sms_secret),
+        "wechat": (settings.wechat_api_key, settings.wechat_secret),
+    }[channel]
+    timestamp = request.headers.get("x-timestamp", "")
+    expected = signature(secret.get_secret_value(), timestamp, body)
+    if request.headers.get("x-api-key") != key or not hmac.compare_digest(
+        expected, request.headers.get("x-signature", "")
+    ):
+        raise Unauthenticated("回执签名无效 (bad receipt signature)")
+    receipt = Receipt.model_validate_json(body)
+    message = await services.store.get(MESSAGES, receipt.message_id)
+    ensure_visible(message is not None and message.get("sent_channel") == channel, "通知")
+    assert message is not None
+    if receipt.status == "delivered":
+        await services.store.record_delivered(message, datetime.now(UTC))
+    else:  # the channel failed after all: the next one is tried, as for a refused send
+        failed = messages.fall_back(
+            message | {"status": "queued"}, datetime.now(UTC), f"provider: {receipt.reason}"
+        )
+        await services.store.save_message(failed)
+        if failed["status"] == "queued":
+            await services.store.enqueue(failed["_id"], failed["due_at"])

@@ -133,6 +133,17 @@ class NotificationStore:
     async def save_message(self, message: Document) -> None:
         await self.messages.replace_one({"_id": message["_id"]}, message)
 
+    async def record_delivered(self, message: Document, at: datetime) -> None:
+        """A provider's delivery report; a message already read stays read."""
+        update = {"delivered_at": at} | ({} if message["status"] == "read" else {"status": "delivered"})
+        entry = {
+            "at": at,
+            "channel": message.get("sent_channel"),
+            "outcome": "delivered",
+            "detail": "provider receipt",
+        }
+        await self.messages.update_one({"_id": message["_id"]}, {"$set": update, "$push": {"history": entry}})
+
     async def messages_of(self, where: Document) -> list[Document]:
         return await self.messages.find(where).sort("created_at", ASCENDING).to_list()
 

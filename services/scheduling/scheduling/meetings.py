@@ -282,9 +282,9 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
         record,
         MeetingCancelled(meeting_id=record["meeting_id"], kind=record["kind"], starts_at=record["starts_at"]),
     )
-    return Change(
-        MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), caller.actor, "会议"
-    )
+    version = meeting["version"] + 1
+    told = invitation(record, "cancelled", version)  # notifications tells the invited guardians
+    return Change(MEETINGS, record["meeting_id"], version, record, (event, told), caller.actor, "会议")
 
 
 def meeting_public(meeting: Document, answers: dict[str, int]) -> MeetingPublic:

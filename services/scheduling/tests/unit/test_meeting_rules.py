@@ -52,7 +52,8 @@ def test_a_cancelled_meeting_is_neither_held_nor_cancelled_again():
     cancelled = meetings.cancel_meeting(TEACHER, meeting)
     closed = cancelled.state | {"version": 2}
 
-    assert cancelled.events[0].event_type == "meeting-cancelled"
+    assert [e.event_type for e in cancelled.events] == ["meeting-cancelled", "meeting-invitation"]
+    assert cancelled.events[1].payload.status == "cancelled"  # the invited guardians are told
     with pytest.raises(meetings.MeetingClosed):
         meetings.record_held(TEACHER, closed, meetings.MeetingHeldRecord(), {})
     with pytest.raises(meetings.MeetingClosed):

@@ -1,0 +1,78 @@
+import json
+import time
+
+import httpx
+from contracts.events.registry import Channel
+from notifications.announcements import still_to_confirm
+from notifications.channels import HttpProviderChannel, Outgoing, Refused, Sent, TryLater, signature
+
+RECIPIENTS = {"gdn-mum": ["stu-1"], "gdn-dad": ["stu-1"], "gdn-gran": ["stu-2"]}
+
+
+def test_with_any_guardian_one_confirmation_settles_the_student():
+    students, pending = still_to_confirm(RECIPIENTS, {"gdn-mum"}, "any_guardian")
+    assert students == 2
+    assert [(p.student_id, p.pending_guardian_ids) for p in pending] == [("stu-2", ["gdn-gran"])]
+
+
+def test_with_every_guardian_each_must_confirm():
+    _, pending = still_to_confirm(RECIPIENTS, {"gdn-mum"}, "every_guardian")
+    assert [(p.student_id, p.pending_guardian_ids) for p in pending] == [
+        ("stu-1", ["gdn-dad"]),
+        ("stu-2", ["gdn-gran"]),
+    ]
+    _, none_left = still_to_confirm(RECIPIENTS, {"gdn-mum", "gdn-dad", "gdn-gran"}, "every_guardian")
+    assert none_left == []
+
+
+def provider(answer: httpx.Response | None = None, rate: float = 1000.0) -> tuple[HttpProviderChannel, list]:
+    seen: list[httpx.Request] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer or httpx.Response(200, json={"provider_message_id": "p-1"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(respond))
+    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, client), seen
+
+
+OUTGOING = Outgoing("msg-1", Channel.sms, "13900000001", "通知", "正文")
+
+
+async def test_a_provider_request_is_signed_and_carries_the_message_id():
+    channel, seen = provider()
+    assert await channel.send(OUTGOING) == Sent(provider_id="p-1")
+    [request] = seen
+    body = json.loads(request.content)
+    assert body == {"message_id": "msg-1", "to": "13900000001", "subject": "通知", "text": "正文"}
+    assert request.headers["x-api-key"] == "key"
+    assert request.headers["x-signature"] == signature(
+        "secret", request.headers["x-timestamp"], request.content
+    )
+
+
+async def test_the_providers_rate_is_kept():
+    channel, seen = provider(rate=20)
+    began = time.monotonic()
+    for _ in range(6):
+        await channel.send(OUTGOING)
+    assert len(seen) == 6
+    assert time.monotonic() - began >= 5 / 20 - 0.01  # six requests need five intervals of 50 ms
+
+
+async def test_a_429_pauses_the_provider_for_its_retry_after():
+    channel, seen = provider(httpx.Response(429, headers={"retry-after": "3"}))
+    assert await channel.send(OUTGOING) == TryLater("provider rate limit (429)", after=3.0, counts=False)
+    paused = await channel.send(OUTGOING)
+    assert isinstance(paused, TryLater)
+    assert 2.5 < (paused.after or 0) <= 3
+    assert len(seen) == 1  # the second send did not knock while paused
+
+
+async def test_server_errors_are_retried_and_client_errors_are_permanent():
+    failing, _ = provider(httpx.Response(503))
+    assert await failing.send(OUTGOING) == TryLater("provider error 503")
+    refusing, _ = provider(httpx.Response(400, text="bad number"))
+    outcome = await refusing.send(OUTGOING)
+    assert isinstance(outcome, Refused)
+    assert "bad number" in outcome.reason
