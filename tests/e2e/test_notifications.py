@@ -755,3 +755,44 @@ async def test_provider_receipts_mark_delivery_and_a_failed_one_falls_back(
         return bool(mailbox.to("second@example.com"))
 
     await eventually(mailed_instead, 20)
+
+
+async def test_an_announcement_can_target_a_grade_a_care_category_or_named_guardians(
+    platform, registry_api, family
+):
+    people = await family(
+        [
+            {"phone": "13900001801", "care_categories": ["left_behind"]},
+            {"phone": "13900001802"},
+            {"phone": "13900001803", "care_categories": ["left_behind", "hardship"]},
+        ]
+    )
+    notifications = platform.all_services["notifications"]
+    admin = admin_of(registry_api, people)
+    letter = {"school_id": people.school_id, "variables": {"title": "通知", "body": "内容"}}
+
+    async def reached(audience: dict) -> int:
+        answer = await notifications.post(
+            "/v1/announcements/preview", json=letter | {"audience": audience}, headers=admin
+        )
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["recipients"])
+
+    assert await reached({"kind": "school"}) == 3
+    assert await reached({"kind": "grade", "grade": 3}) == 3
+    assert await reached({"kind": "grade", "grade": 5}) == 0
+    assert await reached({"kind": "care_category", "care_category": "left_behind"}) == 2
+    assert await reached({"kind": "care_category", "care_category": "hardship"}) == 1
+    named = [people.guardians[1].guardian_id]
+    assert await reached({"kind": "guardians", "guardian_ids": named}) == 1
+    unknown = await notifications.post(
+        "/v1/announcements/preview",
+        json=letter | {"audience": {"kind": "guardians", "guardian_ids": ["gdn-of-another-school"]}},
+        headers=admin,
+    )
+    assert unknown.status_code == 404
+    no_grade = await notifications.post(
+        "/v1/announcements/preview", json=letter | {"audience": {"kind": "grade"}}, headers=admin
+    )
+    assert no_grade.status_code == 422
+    assert no_grade.json()["errors"][0]["field"].startswith("body.audience")
