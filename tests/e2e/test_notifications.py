@@ -796,3 +796,69 @@ async def test_an_announcement_can_target_a_grade_a_care_category_or_named_guard
     )
     assert no_grade.status_code == 422
     assert no_grade.json()["errors"][0]["field"].startswith("body.audience")
+
+
+async def test_an_announcement_whose_sender_stopped_half_way_is_finished(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900001901"}, {"phone": "13900001902"}])
+    first, second = people.guardians
+    store = platform.notifications_app.state.store
+    announcements = platform.notifications_app.state.services.announcements
+    # what a sender leaves when it stops after queueing only the first guardian's message
+    announcement = {
+        "_id": f"ann-halfway-{people.school_id}",
+        "district_id": "d-yecheng",
+        "school_id": people.school_id,
+        "audience": {"kind": "class", "class_ids": [people.class_id]},
+        "template": "announcement",
+        "variables": {"title": "停电通知", "body": "明天下午停电，放学时间不变。"},
+        "essential": True,
+        "confirmation": "none",
+        "recipients": {first.guardian_id: [first.student_id], second.guardian_id: [second.student_id]},
+        "reminders": 0,
+        "created_by": "admin-1",
+        "created_at": datetime.now(UTC),
+    }
+    await store.enqueue(f"fanout-{announcement['_id']}", datetime.now(UTC) + timedelta(seconds=2), "fanout")
+    await store.insert_once("announcements", announcement)
+    await announcements.fan_out(announcement, [await store.get("guardians", first.guardian_id)])
+
+    async def both_told() -> bool:
+        return all(sms_to(provider, g.phone) for g in people.guardians)
+
+    await eventually(both_told, 20)
+    assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
+
+
+async def test_an_emergency_whose_sender_stopped_before_anyone_was_told_is_still_sent(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900002001"}])
+    parent = people.guardians[0]
+    store = platform.notifications_app.state.store
+    emergency_id = f"emg-halfway-{people.school_id}"
+    # recorded, with its safety-net escalation entry, but nobody contacted yet
+    await store.enqueue(f"escalation-{emergency_id}", datetime.now(UTC), "escalation")
+    await store.insert_once(
+        "emergencies",
+        {
+            "_id": emergency_id,
+            "district_id": "d-yecheng",
+            "school_id": people.school_id,
+            "student_id": parent.student_id,
+            "class_id": people.class_id,
+            "summary": "孩子流鼻血不止，已送校医室。",
+            "ack_seconds": 60,
+            "order": [{"kind": "guardian", "id": parent.guardian_id}],
+            "steps": [],
+            "status": "open",
+            "created_by": "admin-1",
+            "created_at": datetime.now(UTC),
+        },
+    )
+
+    async def told() -> bool:
+        return any("紧急" in m["subject"] for m in sms_to(provider, parent.phone))
+
+    await eventually(told, 20)

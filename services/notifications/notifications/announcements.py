@@ -2,7 +2,7 @@
 named guardians; previewed before sending; optionally to be confirmed by any or every guardian of
 each student, with the sender seeing who has not and reminding only them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from contracts.events.registry import CareCategory
@@ -79,6 +79,13 @@ class Confirmations(BaseModel):
     students: int
     confirmed: int
     pending: list[PendingStudent]
+
+
+FANOUT_GRACE = timedelta(seconds=60)
+
+
+def _fanout_entry(announcement_id: str) -> str:
+    return f"fanout-{announcement_id}"
 
 
 class NoConfirmation(Problem):
@@ -177,10 +184,10 @@ class Announcements:
         )
 
     async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
-        templates.render(
-            request.template, "zh-CN", templates.SAMPLES.get(request.template, {}) | request.variables
-        )
+        given = {"school_name": ""} | ({"confirm_url": ""} if request.confirmation != "none" else {})
+        templates.render(request.template, "zh-CN", given | request.variables)  # 422 before anything is kept
         guardians, children = await self.audience(caller, request)
+        now = datetime.now(UTC)
         announcement = {
             "_id": announcement_id,
             "district_id": caller.district_id,
@@ -190,24 +197,46 @@ class Announcements:
             "variables": request.variables,
             "essential": request.essential,
             "confirmation": request.confirmation,
-            "recipients": {g: s for g, s in children.items()},
+            "recipients": children,
             "reminders": 0,
             "created_by": caller.subject,
-            "created_at": datetime.now(UTC),
+            "created_at": now,
         }
+        # A safety net first: should this process stop before every message is queued, the
+        # dispatcher finishes the fan-out (message ids are fixed, so nothing is sent twice).
+        await self.store.enqueue(_fanout_entry(announcement_id), now + FANOUT_GRACE, "fanout")
         await self.store.insert_once(ANNOUNCEMENTS, announcement)
-        notice = Notice(
-            key=announcement_id,
-            purpose=request.template,
-            district_id=caller.district_id,
-            school_id=request.school_id,
-            source_id=announcement_id,
-            variables=dict(request.variables),
-            essential=request.essential,
-            confirmation=request.confirmation != "none",
-        )
-        await self.outbox.tell(notice, guardians, children)
+        await self.fan_out(announcement, guardians)
+        await self.store.dequeue(_fanout_entry(announcement_id))
         return announcement
+
+    async def fan_out(
+        self, announcement: Document, guardians: list[Document] | None = None
+    ) -> list[Document]:
+        if guardians is None:
+            known = {
+                g["_id"]: g
+                for g in await self.store.find(GUARDIANS, {"school_id": announcement["school_id"]})
+            }
+            guardians = [known[g] for g in announcement["recipients"] if g in known]
+        notice = Notice(
+            key=announcement["_id"],
+            purpose=announcement["template"],
+            district_id=announcement["district_id"],
+            school_id=announcement["school_id"],
+            source_id=announcement["_id"],
+            variables=dict(announcement["variables"]),
+            essential=announcement["essential"],
+            confirmation=announcement["confirmation"] != "none",
+        )
+        return await self.outbox.tell(notice, guardians, announcement["recipients"])
+
+    async def finish_fan_out(self, entry: Document, now: datetime) -> None:
+        """Queue handler: an announcement whose sender stopped half-way is sent to the rest."""
+        announcement = await self.store.get(ANNOUNCEMENTS, entry["_id"].removeprefix("fanout-"))
+        if announcement is not None:
+            await self.fan_out(announcement)
+        await self.store.dequeue(entry["_id"])
 
     async def get(self, caller: Caller, announcement_id: str) -> Document:
         announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)

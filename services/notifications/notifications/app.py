@@ -24,7 +24,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = NotificationStore(runtime.db)
     outbox = Outbox(store, settings)
     emergencies = Emergencies(store, outbox)
-    dispatcher = Dispatcher(store, settings, {"escalation": emergencies.escalate})
+    announcements = Announcements(store, outbox)
+    dispatcher = Dispatcher(
+        store, settings, {"escalation": emergencies.escalate, "fanout": announcements.finish_fan_out}
+    )
     for event in delivered_topic.TOPIC.events:
         runtime.announce(event)
     registry = handlers.on_registry_event(store)
@@ -52,6 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state={
             "store": store,
             "dispatcher": dispatcher,
-            "services": api.Services(store, Announcements(store, outbox), emergencies),
+            "services": api.Services(store, announcements, emergencies),
         },
     )

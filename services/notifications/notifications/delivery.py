@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from contracts.events.registry import Channel
+from opentelemetry import metrics
 from service_kit.changes import Change
 from service_kit.storage import Document
 
@@ -24,6 +25,10 @@ from notifications.settings import Settings
 from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore, group_of
 
 log = logging.getLogger(__name__)
+_meter = metrics.get_meter("district.notifications")
+_sent = _meter.create_counter("notifications.sent", description="Messages a channel accepted")
+_failed = _meter.create_counter("notifications.failed", description="Messages parked with no channel left")
+_retried = _meter.create_counter("notifications.retried", description="Sends to be tried again")
 
 QueueHandler = Callable[[Document, datetime], Awaitable[None]]
 
@@ -192,12 +197,20 @@ class Dispatcher:
         outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body))
         after = messages.after_send(message, outcome, now, self.settings)
         if isinstance(outcome, Sent):
+            _sent.add(1 + len(bundled), {"channel": channel.value})
             for companion in bundled:
                 await self._record_sent(messages.after_send(companion, outcome, now, self.settings))
             await self._record_sent(after)
             return
-        if isinstance(outcome, Refused) or after["status"] == "failed":
-            log.warning("send failed", extra={"message_id": message["_id"], "channel": channel.value})
+        if after["status"] == "failed":
+            _failed.add(1, {"channel": channel.value})
+            log.warning(
+                "message parked", extra={"message_id": message["_id"], "reason": after["failure_reason"]}
+            )
+        elif isinstance(outcome, Refused):
+            log.warning("channel refused", extra={"message_id": message["_id"], "channel": channel.value})
+        else:
+            _retried.add(1, {"channel": channel.value})
         await self._save(after)
 
     async def _digest_companions(self, message: Document, now: datetime) -> list[Document]:

@@ -25,6 +25,8 @@ from notifications.store import (
     NotificationStore,
 )
 
+START_GRACE = timedelta(seconds=15)
+
 
 class EmergencyCreate(BaseModel):
     student_id: str
@@ -99,6 +101,9 @@ class Emergencies:
             "created_by": caller.subject,
             "created_at": now,
         }
+        # The escalation entry goes first: should this process stop before the first guardian is
+        # contacted, the dispatcher does it shortly (message ids are fixed: nobody is told twice).
+        await self.store.enqueue(_entry_id(emergency), now + START_GRACE, "escalation")
         await self.store.insert_once(EMERGENCIES, emergency)
         return await self._contact_next(emergency, now)
 
