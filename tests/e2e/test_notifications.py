@@ -203,7 +203,8 @@ async def test_an_emergency_escalates_to_the_next_guardian_then_the_head_teacher
     emergency_id = raised.json()["emergency_id"]
 
     async def head_teacher_reached() -> bool:
-        return bool(sms_to(provider, people.head_teacher_phone))
+        teacher_mail = mailbox.to(f"wang.{people.head_teacher_phone}@school.example.cn")
+        return bool(sms_to(provider, people.head_teacher_phone)) and bool(teacher_mail)
 
     await eventually(head_teacher_reached, 20)
     # the first guardian on every channel they have, at once
