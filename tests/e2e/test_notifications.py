@@ -156,11 +156,14 @@ async def test_quiet_hours_hold_a_normal_message_and_let_an_emergency_through(
         return any("紧急" in m["subject"] for m in sms_to(provider, parent.phone))
 
     await eventually(emergency_arrived, 10)
-    held = await messages_of(platform, admin_of(registry_api, people), people.school_id)
-    letter_message = next(m for m in held if m["purpose"] == "announcement")
+
+    async def letter_held() -> bool:
+        made = await messages_of(platform, admin_of(registry_api, people), people.school_id)
+        letter = next(m for m in made if m["purpose"] == "announcement")
+        return letter["status"] == "queued" and letter["waiting"] == "quiet_hours"
+
+    await eventually(letter_held, 5)
     assert not any("冬季安全" in m["subject"] for m in sms_to(provider, parent.phone))
-    assert letter_message["status"] == "queued"
-    assert letter_message["waiting"] == "quiet_hours"
 
     async def letter_arrived_after_quiet_hours() -> bool:
         return any("冬季安全" in m["subject"] for m in sms_to(provider, parent.phone))
