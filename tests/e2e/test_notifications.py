@@ -137,7 +137,7 @@ async def test_quiet_hours_hold_a_normal_message_and_let_an_emergency_through(
     quiet = {
         "quiet_hours": True,
         "quiet_start": (now - timedelta(minutes=1)).time().isoformat(timespec="seconds"),
-        "quiet_end": (now + timedelta(seconds=6)).time().isoformat(timespec="seconds"),
+        "quiet_end": (now + timedelta(seconds=8)).time().isoformat(timespec="seconds"),
     }
     chosen = await notifications.put(
         "/v1/preferences", json=quiet, headers=guardian_token(registry_api, people, parent)
