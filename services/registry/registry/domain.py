@@ -6,6 +6,7 @@ from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
 from contracts.envelope import Event
+from contracts.policy import DEFAULT_TARGETS
 from contracts.events.registry import (
     CareCategory,
     Channel,
@@ -238,6 +239,7 @@ def student_events(student: Document, version: int, classes: list[tuple[Document
             class_id=student["class_id"],
             status=student["status"],
             care_categories=student["care_categories"],
+            name=student.get("name"),
             version=version,
         ),
     )
@@ -525,24 +527,6 @@ def may_read_audit(caller: Caller, school_id: str) -> bool:
 
 
 # District policy (区级政策) --------------------------------------------------------------------
-
-# The defaults of DOMAIN.md's district policy table.
-DEFAULT_TARGETS: dict[str, float] = {
-    "home_visit_coverage": 0.667,  # at least 2/3 of a class visited per school year
-    "holiday_visit_coverage": 0.6,
-    "mandatory_visit_coverage": 1.0,  # 三必访: every left-behind, hardship, special-attention student
-    "visits_per_teacher_per_term": 5,
-    "guardian_contacts_per_month": 1,
-    "class_parent_meetings_per_term": 1,
-    "school_parent_meetings_per_term": 1,
-    "parent_school_sessions_per_quarter_per_grade": 1,
-    "open_days_per_term": 1,
-    "committee_meetings_per_term": 1,
-    "reception_days_per_month": 1,
-    "partner_activities_per_agreement_per_term": 1,
-    "monthly_submission_deadline_day": 5,
-}
-
 
 class PolicyUpdate(Record):
     targets: dict[str, float] = Field(description="Targets to change; the others keep their values.")

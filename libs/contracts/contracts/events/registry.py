@@ -110,6 +110,9 @@ class StudentChanged(Contract):
     class_id: str
     status: EnrolmentStatus
     care_categories: list[CareCategory] = Field(description="Sensitive: decides mandatory visits (三必访).")
+    name: str | None = Field(
+        default=None, description="Internal only: shown to the student's own teachers in their reports."
+    )
     version: int = Field(ge=1)
 
 
