@@ -58,8 +58,8 @@ class Platform:
 
     async def reporting_has_visit(self, visit_id: str) -> bool:
         """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
-        facts = self.reporting_app.state.store.visit_facts
-        return await facts.count_documents({"visit_id": visit_id}) > 0
+        facts = self.reporting_app.state.store.facts.visit_facts
+        return await facts.count_documents({"_id": visit_id}) > 0
 
     def token(self, role: Role, school_id: str | None, class_ids: list[str] | None = None, **claims) -> str:
         return mint_token(
@@ -112,7 +112,8 @@ def notifications_settings(infrastructure, mailbox_port: int, provider_url: str)
 @pytest.fixture(scope="session")
 async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]:
     scheduling_settings = SchedulingSettings(**infrastructure.settings_env("scheduling"))
-    reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"))
+    # the bulletin schedule stays off: tests publish bulletins themselves
+    reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"), bulletin_check_seconds=0)
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
     registry_app = create_registry(RegistrySettings(**infrastructure.settings_env("registry")))

@@ -1,31 +1,63 @@
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from service_kit.auth import CurrentCaller, ensure_visible
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
+from service_kit.errors import NotFound, Problem
+from service_kit.storage import Document
 
-from reporting import domain
-from reporting.store import ReportStore
+from reporting import bulletin, views
+from reporting.periods import Month, TermName
+from reporting.rebuild import Rebuilder
+from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
 
 
-def get_store(request: Request) -> ReportStore:
-    store: ReportStore = request.app.state.store
+def get_store(request: Request) -> ActiveStore:
+    store: ActiveStore = request.app.state.store
     return store
 
 
-StoreDep = Annotated[ReportStore, Depends(get_store)]
+def today(request: Request) -> date:
+    return request.app.state.settings.school_today()  # type: ignore[no-any-return]
+
+
+StoreDep = Annotated[ActiveStore, Depends(get_store)]
+Today = Annotated[date, Depends(today)]
+TermQuery = Annotated[str, Query(description="学期, e.g. 2026-2027-autumn")]
 
 router = APIRouter(prefix="/v1", tags=["reports 报表"])
 
 
-@router.get("/schools/{school_id}/home-visits", response_model=domain.SchoolVisitSummary)
-async def school_home_visits(
-    school_id: str, caller: CurrentCaller, store: StoreDep
-) -> domain.SchoolVisitSummary:
+class Forbidden(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "forbidden", detail)
+
+
+def bureau_only(caller: Caller) -> None:
+    if caller.role is not Role.bureau:
+        raise NotFound("报表")
+
+
+class SchoolVisitSummary(BaseModel):
+    district_id: str
+    school_id: str
+    visits_logged: int
+    students_visited: int
+    two_staff_visits: int = Field(description="Visits made by at least two staff.")
+    guardian_confirmed: int = Field(
+        description="Visits a guardian confirmed (the confirmation rate's numerator)."
+    )
+
+
+@router.get("/schools/{school_id}/home-visits", response_model=SchoolVisitSummary)
+async def school_home_visits(school_id: str, caller: CurrentCaller, store: StoreDep) -> SchoolVisitSummary:
     """学校家访统计 (home visits logged and distinct students visited, for one school)."""
-    ensure_visible(domain.may_read_school(caller, caller.district_id, school_id), "学校")
-    visits, students = await store.school_visit_counts(caller.district_id, school_id)
-    two_staff, confirmed = await store.school_evidence(caller.district_id, school_id)
-    return domain.SchoolVisitSummary(
+    ensure_visible(caller.sees_school(caller.district_id, school_id), "学校")
+    visits, students = await store.facts.school_visit_counts(caller.district_id, school_id)
+    two_staff, confirmed = await store.facts.school_evidence(caller.district_id, school_id)
+    return SchoolVisitSummary(
         district_id=caller.district_id,
         school_id=school_id,
         visits_logged=visits,
@@ -33,3 +65,286 @@ async def school_home_visits(
         two_staff_visits=two_staff,
         guardian_confirmed=confirmed,
     )
+
+
+@router.get("/schools/{school_id}/report")
+async def school_report(
+    school_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+) -> dict[str, Any]:
+    """学校报表 (measures against the policy with status, classes, teachers; bureau and the school)."""
+    name = TermName.parse(term)
+    snapshot = await store.facts.snapshot(caller.district_id)
+    return views.school_report(caller, snapshot, school_id, name, day)
+
+
+@router.get("/teachers/me/report")
+async def teacher_report(
+    term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+) -> dict[str, Any]:
+    """我的班级 (coverage of the classes I teach, and the mandatory students still unvisited)."""
+    name = TermName.parse(term)
+    return views.teacher_report(caller, await store.facts.snapshot(caller.district_id), name, day)
+
+
+@router.get("/overview")
+async def overview(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+    """全区概览 (bureau: totals, rates and each school's score; counts only, no names of people)."""
+    bureau_only(caller)
+    name = TermName.parse(term)
+    return views.overview(await store.facts.snapshot(caller.district_id), name, day)
+
+
+@router.get("/rankings")
+async def rankings(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+    """学校排名 (composite score with the policy's weights shown beside it)."""
+    bureau_only(caller)
+    name = TermName.parse(term)
+    return views.ranking(await store.facts.snapshot(caller.district_id), name, day)
+
+
+@router.get("/completeness")
+async def completeness(
+    month: Annotated[str, Query(description="YYYY-MM")], caller: CurrentCaller, store: StoreDep
+) -> dict[str, Any]:
+    """报送完整性与及时性 (who confirmed the month, who was late, who logged nothing)."""
+    bureau_only(caller)
+    which = Month.parse(month)
+    submissions = await bulletin.Bulletins(store).submissions(caller.district_id, which)
+    return views.completeness(await store.facts.snapshot(caller.district_id), which, submissions)
+
+
+@router.get("/trends")
+async def trends(
+    caller: CurrentCaller,
+    store: StoreDep,
+    school_year: Annotated[str, Query(pattern=r"^\d{4}-\d{4}$", description="e.g. 2026-2027")],
+    school_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """月度趋势 (the district, or one school, month by month over a school year)."""
+    if school_id is None:
+        bureau_only(caller)
+    else:
+        ensure_visible(
+            caller.role in (Role.bureau, Role.school_admin)
+            and caller.sees_school(caller.district_id, school_id),
+            "学校",
+        )
+    return views.trends(await store.facts.snapshot(caller.district_id), school_year, school_id)
+
+
+@router.get("/pairs/{pair_id}/comparison")
+async def pair_comparison(
+    pair_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+) -> dict[str, Any]:
+    """结对帮扶对比 (the paired schools side by side, and their exchanges)."""
+    bureau_only(caller)
+    name = TermName.parse(term)
+    return views.pair_comparison(await store.facts.snapshot(caller.district_id), pair_id, name, day)
+
+
+# Monthly submissions ------------------------------------------------------------------------------
+
+
+class SubmissionIn(BaseModel):
+    kind: Literal["confirmed", "nothing_to_report"] = Field(
+        description="confirmed 确认本月数据, or nothing_to_report 本月无数据"
+    )
+    reason: str | None = Field(
+        default=None, max_length=300, description="Required for nothing_to_report, e.g. 寒假."
+    )
+
+
+class SubmissionOut(BaseModel):
+    school_id: str
+    month: str
+    kind: str
+    reason: str | None
+    submitted_on: date
+    deadline: date
+    late: bool
+
+
+class AlreadySubmitted(Problem):
+    def __init__(self, month: str) -> None:
+        super().__init__(409, "already-submitted", f"{month} 已报送 (already submitted)")
+
+
+@router.put("/schools/{school_id}/submissions/{month}", status_code=201, response_model=SubmissionOut)
+async def submit_month(
+    school_id: str, month: str, submission: SubmissionIn, caller: CurrentCaller, store: StoreDep, day: Today
+) -> SubmissionOut:
+    """月度报送 (a school admin confirms the month, or declares nothing to report with a reason)."""
+    ensure_visible(
+        caller.role is Role.school_admin and caller.sees_school(caller.district_id, school_id), "学校"
+    )
+    which = Month.parse(month, "path.month")
+    if which.last >= day:
+        raise bulletin.DisputeRejected("path.month", f"{which} 尚未结束，不能报送 (the month has not ended)")
+    if submission.kind == "nothing_to_report" and not submission.reason:
+        raise bulletin.DisputeRejected("body.reason", "无数据报送须说明原因 (a reason is required)")
+    snapshot = await store.facts.snapshot(caller.district_id)
+    deadline_day = int(snapshot.targets(_school_year(which))["monthly_submission_deadline_day"])
+    deadline = which.next().first.replace(day=deadline_day)
+    record = {
+        "_id": f"{school_id}:{which}",
+        "district_id": caller.district_id,
+        "school_id": school_id,
+        "month": str(which),
+        "kind": submission.kind,
+        "reason": submission.reason,
+        "submitted_on": day.isoformat(),
+        "deadline": deadline.isoformat(),
+        "late": day > deadline,  # accepted, and marked late
+        "submitted_by": caller.subject,
+    }
+    if not await store.records.insert(SUBMISSIONS, record):
+        raise AlreadySubmitted(str(which))
+    return SubmissionOut.model_validate(record)
+
+
+def _school_year(month: Month) -> str:
+    start = month.year if month.month >= 9 else month.year - 1
+    return f"{start}-{start + 1}"
+
+
+@router.get("/schools/{school_id}/submissions", response_model=list[SubmissionOut])
+async def submissions(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[SubmissionOut]:
+    ensure_visible(
+        caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(caller.district_id, school_id),
+        "学校",
+    )
+    found = await store.records.find(SUBMISSIONS, {"district_id": caller.district_id, "school_id": school_id})
+    return [SubmissionOut.model_validate(s) for s in sorted(found, key=lambda s: s["month"])]
+
+
+# Bulletins ----------------------------------------------------------------------------------------
+
+
+def _bulletins(store: ActiveStore) -> bulletin.Bulletins:
+    return bulletin.Bulletins(store)
+
+
+@router.post("/bulletins/{month}", status_code=201, tags=["bulletins 通报"])
+async def publish_bulletin(month: str, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+    """发布月度通报 (once; publishing again answers the published revision)."""
+    bureau_only(caller)
+    return _public(await _bulletins(store).publish(caller.district_id, Month.parse(month, "path.month"), day))
+
+
+@router.get("/bulletins/{month}", tags=["bulletins 通报"])
+async def read_bulletin(
+    month: str,
+    caller: CurrentCaller,
+    store: StoreDep,
+    revision: int | None = None,
+    format: Literal["json", "html", "csv", "xlsx"] = "json",
+) -> Any:
+    """月度通报 (JSON, printable HTML with a chart, CSV or XLSX; any revision)."""
+    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "通报")
+    record = await _bulletins(store).latest(caller.district_id, Month.parse(month, "path.month"), revision)
+    name = f"bulletin-{record['month']}-r{record['revision']}"
+    if format == "html":
+        return HTMLResponse(bulletin.as_html(record))
+    if format == "csv":
+        return Response(
+            bulletin.as_csv(record["document"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            bulletin.as_xlsx(record["document"]),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return _public(record)
+
+
+@router.get("/bulletins/{month}/revisions", tags=["bulletins 通报"])
+async def bulletin_revisions(month: str, caller: CurrentCaller, store: StoreDep) -> list[dict[str, Any]]:
+    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "通报")
+    found = await _bulletins(store).revisions(caller.district_id, Month.parse(month, "path.month"))
+    return [{k: r.get(k) for k in ("revision", "published_at", "reason", "changes")} for r in found]
+
+
+class DisputeIn(BaseModel):
+    school_id: str
+    figure: str = Field(description="The measure disputed, e.g. home_visit_coverage")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/bulletins/{month}/disputes", status_code=201, tags=["bulletins 通报"])
+async def dispute(month: str, body: DisputeIn, caller: CurrentCaller, store: StoreDep) -> dict[str, Any]:
+    """对通报数据提出异议 (a school admin disputes a figure of its own school, with a reason)."""
+    ensure_visible(
+        caller.role is Role.school_admin and caller.sees_school(caller.district_id, body.school_id), "学校"
+    )
+    which = Month.parse(month, "path.month")
+    current = await _bulletins(store).latest(caller.district_id, which)
+    record = {
+        "_id": f"dsp-{caller.district_id}-{which}-{body.school_id}-{current['revision']}-{body.figure}",
+        "district_id": caller.district_id,
+        "month": str(which),
+        "school_id": body.school_id,
+        "figure": body.figure,
+        "reason": body.reason,
+        "revision": current["revision"],
+        "status": "open",
+        "raised_by": caller.subject,
+    }
+    if not await store.records.insert(DISPUTES, record):
+        raise Problem(409, "already-disputed", "该数据已提出异议，等待教育局处理 (already disputed)")
+    return _dispute_public(record)
+
+
+class AcceptanceIn(BaseModel):
+    note: str = Field(min_length=1, max_length=500, description="The bureau's decision, e.g. 补录迟到数据")
+
+
+@router.post("/bulletins/{month}/disputes/{dispute_id}/acceptance", status_code=201, tags=["bulletins 通报"])
+async def accept_dispute(
+    month: str, dispute_id: str, body: AcceptanceIn, caller: CurrentCaller, store: StoreDep
+) -> dict[str, Any]:
+    """采纳异议并发布新版通报 (records what changed and why; earlier revisions stay readable)."""
+    bureau_only(caller)
+    which = Month.parse(month, "path.month")
+    found: Document | None = await store.records.get(DISPUTES, dispute_id)
+    ensure_visible(
+        found is not None and found["district_id"] == caller.district_id and found["month"] == str(which),
+        "异议",
+    )
+    assert found is not None
+    if found["status"] != "open":
+        raise Problem(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
+    return _public(
+        await _bulletins(store).accept(caller.district_id, which, found, body.note, caller.subject)
+    )
+
+
+def _public(record: Document) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "_id"}
+
+
+def _dispute_public(record: Document) -> dict[str, Any]:
+    return {"dispute_id": record["_id"], **{k: v for k, v in record.items() if k != "_id"}}
+
+
+# Rebuild ------------------------------------------------------------------------------------------
+
+
+@router.post("/rebuilds", status_code=202, tags=["rebuild 重建"])
+async def start_rebuild(caller: CurrentCaller, request: Request) -> dict[str, Any]:
+    """重建报表 (replay every topic into a fresh database; switches over once caught up)."""
+    bureau_only(caller)
+    rebuilder: Rebuilder = request.app.state.rebuilder
+    return rebuilder.start().as_dict()
+
+
+@router.get("/rebuilds/{rebuild_id}", tags=["rebuild 重建"])
+async def rebuild_status(rebuild_id: str, caller: CurrentCaller, request: Request) -> dict[str, Any]:
+    bureau_only(caller)
+    rebuilder: Rebuilder = request.app.state.rebuilder
+    run = rebuilder.runs.get(rebuild_id)
+    if run is None:
+        raise NotFound("重建任务")
+    return run.as_dict()

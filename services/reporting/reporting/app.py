@@ -1,23 +1,39 @@
-from contracts.topics import VISITS_V1
+from contracts.topics import ALL_TOPICS
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
 
 from reporting import api, handlers
+from reporting.rebuild import Rebuilder
+from reporting.schedule import BulletinSchedule
 from reporting.settings import Settings
-from reporting.store import ReportStore
+from reporting.store import ActiveStore, ReportStore
+
+
+def consumed_topics() -> list[str]:
+    """Every topic of the platform: public and internal, whoever produces it."""
+    return [topic.name for topic in ALL_TOPICS]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = ReportStore(runtime.db)
-    subscribe(runtime.broker, settings, VISITS_V1, handlers.on_visit_event(store))
+    store = ActiveStore(ReportStore(runtime.db))
+    topics = consumed_topics()
+    handle = handlers.on_event(store)
+    for topic in topics:
+        subscribe(runtime.broker, settings, topic, handle)
+
+    async def use_rebuilt_facts() -> None:
+        await store.load(runtime.client)
+        await store.create_indexes()
+
     return runtime.build_app(
         title="报表服务 Reporting",
         description="全区家校社协同育人统计：覆盖率、达标情况、排名与通报 (district read models).",
         routers=[api.router],
-        topics=[VISITS_V1],
-        on_startup=[store.create_indexes],
-        state={"store": store},
+        topics=topics,
+        on_startup=[use_rebuilt_facts],
+        workers=[BulletinSchedule(store, settings)],
+        state={"store": store, "rebuilder": Rebuilder(store, runtime.client, settings, topics)},
     )

@@ -3,23 +3,20 @@ from typing import Any
 
 from service_kit.messaging import Handler
 
-from reporting import domain
-from reporting.store import ReportStore
+from reporting import facts
+from reporting.store import ActiveStore
 
 log = logging.getLogger(__name__)
 
 
-def on_visit_event(store: ReportStore) -> Handler:
+def on_event(store: ActiveStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Counts visits logged and guardian confirmations per school; other visit events are skipped."""
-        kind = message.get("event_type")
-        if kind == "visit-logged":
-            event = domain.VisitLoggedFacts.model_validate(message)
-            if not await store.add_visit_fact(domain.visit_fact(event)):
-                log.info("duplicate event ignored", extra={"event_id": event.event_id})
-        elif kind == "visit-confirmed":
-            await store.add_confirmation(
-                domain.confirmation_fact(domain.VisitConfirmedFacts.model_validate(message))
-            )
+        """Keeps one fact per event reporting counts; the same event twice changes nothing."""
+        found = facts.fact_of(message)
+        if found is None:
+            return
+        collection, fact = found
+        if not await store.add_fact(collection, fact):
+            log.info("duplicate event ignored", extra={"event_id": fact.get("event_id")})
 
     return handle

@@ -1,31 +1,50 @@
+"""Reporting's database: facts (insert-only, see ``facts``), monthly submissions, bulletins and
+their disputes. A rebuild fills a fresh database of the same shape and then becomes the active one."""
+
+from typing import Any
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 from service_kit.storage import Database, Document
 
-VISIT_FACTS = "visit_facts"
-CONFIRMATION_FACTS = "confirmation_facts"
+from reporting import facts
+from reporting.snapshot import Snapshot
+
+SUBMISSIONS, BULLETINS, DISPUTES = "submissions", "bulletins", "disputes"
 
 
 class ReportStore:
     def __init__(self, db: Database) -> None:
-        self.visit_facts, self.confirmations = db[VISIT_FACTS], db[CONFIRMATION_FACTS]
+        self.db = db
+        self.visit_facts, self.confirmations = db[facts.VISITS], db[facts.CONFIRMATIONS]
 
     async def create_indexes(self) -> None:
-        await self.visit_facts.create_index(
-            [("district_id", ASCENDING), ("school_id", ASCENDING), ("class_id", ASCENDING)]
+        for name in facts.FACT_COLLECTIONS:
+            await self.db[name].create_index([("district_id", ASCENDING), ("school_id", ASCENDING)])
+
+    async def add_fact(self, collection: str, fact: Document) -> bool:
+        """Store a fact once; False when it was there already (the same event again)."""
+        return await insert_once(self.db[collection], fact)
+
+    async def snapshot(self, district_id: str) -> Snapshot:
+        """The district's facts, read once per request: FerretDB scans a collection per query anyway."""
+        where = {"district_id": district_id}
+        loaded: dict[str, list[Document]] = {}
+        for name in facts.FACT_COLLECTIONS:
+            loaded[name] = await self.db[name].find(where).to_list()
+        return Snapshot(
+            district_id,
+            versions=loaded[facts.VERSIONS],
+            visits=loaded[facts.VISITS],
+            confirmations=loaded[facts.CONFIRMATIONS],
+            meetings=loaded[facts.MEETINGS],
+            activities=loaded[facts.ACTIVITIES],
+            exchanges=loaded[facts.EXCHANGES],
+            contacts=loaded[facts.CONTACTS],
         )
 
-    async def add_visit_fact(self, fact: Document) -> bool:
-        """Store a fact once; False when its event was seen before."""
-        return await _insert_once(self.visit_facts, fact)
-
-    async def add_confirmation(self, fact: Document) -> bool:
-        return await _insert_once(self.confirmations, fact)
-
     async def school_visit_counts(self, district_id: str, school_id: str) -> tuple[int, int]:
-        # Counts are derived from facts with $group/$count (FerretDB v1 supports both), never kept
-        # with $inc, which FerretDB applies without compare-and-set.
         where = {"district_id": district_id, "school_id": school_id}
         visits = await self.visit_facts.count_documents(where)
         cursor = await self.visit_facts.aggregate(
@@ -40,10 +59,59 @@ class ReportStore:
         two_staff = await self.visit_facts.count_documents(where | {"two_staff": True})
         return two_staff, await self.confirmations.count_documents(where)
 
+    # submissions, bulletins, disputes ------------------------------------------------------------
 
-async def _insert_once(collection: AsyncCollection[Document], fact: Document) -> bool:
+    async def get(self, collection: str, key: str) -> Document | None:
+        return await self.db[collection].find_one({"_id": key})
+
+    async def find(self, collection: str, where: Document) -> list[Document]:
+        return await self.db[collection].find(where).to_list()
+
+    async def insert(self, collection: str, document: Document) -> bool:
+        return await insert_once(self.db[collection], document)
+
+    async def replace(self, collection: str, document: Document) -> None:
+        await self.db[collection].replace_one({"_id": document["_id"]}, document)
+
+
+async def insert_once(collection: AsyncCollection[Document], document: Document) -> bool:
     try:
-        await collection.insert_one(fact)
+        await collection.insert_one(document)
     except DuplicateKeyError:
         return False
     return True
+
+
+class ActiveStore:
+    """Where facts are read and written now, and the service's own records (submissions,
+    bulletins, disputes), which a rebuild never touches. A rebuild fills a fresh facts database
+    and, once it has caught up, becomes the one in use; the choice is kept in the service's own
+    database, so a restart reads the rebuilt facts."""
+
+    POINTER = "facts_database"
+
+    def __init__(self, records: ReportStore) -> None:
+        self.records = records
+        self.facts = records
+        self.rebuilding: ReportStore | None = None
+
+    async def load(self, client: Any) -> None:
+        """At start-up: use the facts database the last rebuild switched to, if any."""
+        pointer = await self.records.get("control", self.POINTER)
+        if pointer is not None:
+            self.facts = ReportStore(client[pointer["database"]])
+
+    async def switch(self, rebuilt: ReportStore) -> None:
+        await self.records.db["control"].replace_one(
+            {"_id": self.POINTER}, {"database": rebuilt.db.name}, upsert=True
+        )
+        self.facts, self.rebuilding = rebuilt, None
+
+    async def add_fact(self, collection: str, fact: Document) -> bool:
+        # while a rebuild replays the topics, new events go to both, so none falls between them
+        if self.rebuilding is not None:
+            await self.rebuilding.add_fact(collection, dict(fact))
+        return await self.facts.add_fact(collection, fact)
+
+    async def create_indexes(self) -> None:
+        await self.facts.create_indexes()

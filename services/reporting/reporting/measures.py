@@ -1,0 +1,284 @@
+"""The district policy's measures for a school and its classes in a term, and how each stands.
+
+Each measure has a target (the policy of that school year), an actual, the gap and a status:
+met; missed (the period is over and it was not met); on track or at risk, comparing the actual
+with the part of the target due by now (pacing), so a school learns in October that it is behind.
+Rates never exceed 100%: numerators count only students in the denominator. No I/O.
+"""
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Literal
+
+from reporting.periods import Month, Term
+from reporting.snapshot import MANDATORY, Snapshot, between
+
+Status = Literal["met", "on_track", "at_risk", "missed"]
+LABELS = {
+    "home_visit_coverage": "家访覆盖率 (学年)",
+    "mandatory_visit_coverage": "三必访覆盖率",
+    "holiday_visit_coverage": "假期家访覆盖率",
+    "visits_per_teacher_per_term": "教师人均家访次数",
+    "class_parent_meetings_per_term": "班级家长会 (每班最少)",
+    "school_parent_meetings_per_term": "全校家长会",
+    "parent_school_sessions_per_quarter_per_grade": "家长学校授课 (每年级每季度最少)",
+    "open_days_per_term": "开放日",
+    "committee_meetings_per_term": "家委会会议",
+    "reception_days_per_month": "校长接待日 (每月最少)",
+    "partner_activities_per_agreement_per_term": "共建活动 (每份协议最少)",
+    "guardian_contacts_per_month": "家长月度联系覆盖率",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    target: float
+    actual: float
+    gap: float
+    status: Status
+    numerator: int | None = None
+    denominator: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def status_of(actual: float, target: float, elapsed: float) -> Status:
+    if actual >= target:
+        return "met"
+    if elapsed >= 1:
+        return "missed"
+    return "on_track" if actual >= target * elapsed else "at_risk"
+
+
+def measure(
+    key: str, target: float, actual: float, elapsed: float, num: int | None = None, den: int | None = None
+) -> Measure:
+    return Measure(
+        key,
+        LABELS[key],
+        target,
+        round(actual, 4),
+        round(actual - target, 4),
+        status_of(actual, target, elapsed),
+        num,
+        den,
+    )
+
+
+def rate(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 1.0  # nothing to do counts as done
+
+
+def reference_day(term: Term, today: date) -> date:
+    return min(today, term.ends_on)
+
+
+def year_start(snapshot: Snapshot, term: Term) -> date:
+    """Coverage is per school year: counted from the autumn term's start."""
+    if term.name.kind == "spring":
+        autumn = snapshot.term(type(term.name)(term.name.school_year, "autumn"))
+        if autumn is not None:
+            return autumn.starts_on
+    return term.starts_on
+
+
+def year_elapsed(term: Term, today: date) -> float:
+    return (term.elapsed(today) + (1 if term.name.kind == "spring" else 0)) / 2
+
+
+@dataclass(frozen=True)
+class ClassFigures:
+    class_id: str
+    grade: int
+    enrolled: int
+    visited: int
+    mandatory: int
+    mandatory_visited: int
+    unvisited_mandatory: list[str]
+    parent_meetings: int
+    visits: int
+
+
+def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[ClassFigures]:
+    day = reference_day(term, today)
+    since = year_start(snapshot, term)
+    year_visits = between(snapshot.visits, school_id, since, day)
+    term_visits = between(snapshot.visits, school_id, term.starts_on, day)
+    meetings = between(
+        snapshot.meetings, school_id, term.starts_on, day, kind="parent_meeting", level="class"
+    )
+    figures = []
+    for class_id, klass in sorted(snapshot.classes(school_id, day).items()):
+        students = snapshot.enrolled(school_id, day, class_id)
+        visited = {v["student_id"] for v in year_visits} & set(students)
+        mandatory = {s for s, st in students.items() if MANDATORY & set(st["care_categories"])}
+        mandatory_visited = {v["student_id"] for v in term_visits} & mandatory
+        figures.append(
+            ClassFigures(
+                class_id=class_id,
+                grade=klass["grade"],
+                enrolled=len(students),
+                visited=len(visited),
+                mandatory=len(mandatory),
+                mandatory_visited=len(mandatory_visited),
+                unvisited_mandatory=sorted(mandatory - mandatory_visited),
+                parent_meetings=sum(1 for m in meetings if class_id in m["class_ids"]),
+                visits=sum(1 for v in term_visits if v["class_id"] == class_id),
+            )
+        )
+    return figures
+
+
+def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for visit in between(snapshot.visits, school_id, term.starts_on, reference_day(term, today)):
+        counts.update(visit["staff_ids"])
+    return dict(sorted(counts.items()))
+
+
+def guardian_contact(snapshot: Snapshot, school_id: str, month: Month) -> tuple[int, int]:
+    """Guardians reached at least once in the month, of those with a child enrolled at its end."""
+    guardians = snapshot.guardians(school_id, month.last)
+    reached = {
+        c["recipient_id"]
+        for c in between(snapshot.contacts, school_id, month.first, month.last, recipient_kind="guardian")
+    }
+    return len(reached & guardians), len(guardians)
+
+
+def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[Measure]:
+    targets = snapshot.targets(term.name.school_year)
+    day = reference_day(term, today)
+    elapsed = term.elapsed(today)
+    classes = class_figures(snapshot, school_id, term, today)
+    enrolled = sum(c.enrolled for c in classes)
+    found: list[Measure] = []
+
+    def add(
+        key: str,
+        actual: float,
+        pace: float = elapsed,
+        num: int | None = None,
+        den: int | None = None,
+        target: float | None = None,
+    ) -> None:
+        found.append(measure(key, targets[key] if target is None else target, actual, pace, num, den))
+
+    visited = sum(c.visited for c in classes)
+    add("home_visit_coverage", rate(visited, enrolled), year_elapsed(term, today), visited, enrolled)
+    mandatory, seen = sum(c.mandatory for c in classes), sum(c.mandatory_visited for c in classes)
+    add("mandatory_visit_coverage", rate(seen, mandatory), elapsed, seen, mandatory)
+    in_holidays = {
+        v["student_id"]
+        for v in between(snapshot.visits, school_id, term.starts_on, day)
+        if term.in_holiday(date.fromisoformat(v["on"]))
+    } & set(snapshot.enrolled(school_id, day))
+    add("holiday_visit_coverage", rate(len(in_holidays), enrolled), elapsed, len(in_holidays), enrolled)
+    per_teacher = teacher_visits(snapshot, school_id, term, today)
+    if per_teacher:
+        add("visits_per_teacher_per_term", min(per_teacher.values()))
+    if classes:
+        add("class_parent_meetings_per_term", min(c.parent_meetings for c in classes))
+    held = between(snapshot.meetings, school_id, term.starts_on, day)
+    kinds = Counter((m["kind"], m["level"]) for m in held)
+    add("school_parent_meetings_per_term", kinds[("parent_meeting", "school")])
+    add("open_days_per_term", sum(n for (kind, _), n in kinds.items() if kind == "open_day"))
+    add(
+        "committee_meetings_per_term", sum(n for (kind, _), n in kinds.items() if kind == "committee_meeting")
+    )
+    grades = sorted({c.grade for c in classes})
+    slots = [(g, q) for g in grades for q in term.quarters() if q[0] <= day]
+    if slots:
+        sessions = [
+            sum(
+                1
+                for m in between(
+                    snapshot.meetings, school_id, start, min(end, day), kind="parent_school_session"
+                )
+                if m["level"] == "school" or m.get("grade") == grade
+            )
+            for grade, (start, end) in slots
+        ]
+        add("parent_school_sessions_per_quarter_per_grade", min(sessions))
+    months = [m for m in term.months() if m.first <= day]
+    receptions = [
+        len(between(snapshot.meetings, school_id, m.first, m.last, kind="reception_day")) for m in months
+    ]
+    if receptions:
+        add("reception_days_per_month", min(receptions), 1.0 if len(months) > 1 else elapsed)
+    agreements = snapshot.agreements(school_id, day)
+    if agreements:
+        activities = between(snapshot.activities, school_id, term.starts_on, day)
+        add(
+            "partner_activities_per_agreement_per_term",
+            min(
+                sum(1 for a in activities if a["agreement_id"] == agreement_id) for agreement_id in agreements
+            ),
+        )
+    if months:
+        reached, guardians = map(
+            sum, zip(*(guardian_contact(snapshot, school_id, m) for m in months), strict=True)
+        )
+        # the policy asks for every guardian each month: the share reached, over the term's months so far
+        add("guardian_contacts_per_month", rate(reached, guardians), 1.0, reached, guardians, target=1.0)
+    return found
+
+
+SCORED = {
+    "weight_home_visit_coverage": "home_visit_coverage",
+    "weight_mandatory_visit_coverage": "mandatory_visit_coverage",
+    "weight_parent_meetings": "class_parent_meetings_per_term",
+    "weight_partner_activities": "partner_activities_per_agreement_per_term",
+    "weight_guardian_contact": "guardian_contacts_per_month",
+}
+
+
+def score(measures: list[Measure], targets: dict[str, float]) -> float:
+    """The composite score (0–100): each weighted measure counts up to its target."""
+    by_key = {m.key: m for m in measures}
+    total = weights = 0.0
+    for weight_key, key in SCORED.items():
+        weight = targets.get(weight_key, 0.0)
+        if key in by_key and weight:
+            m = by_key[key]
+            total += weight * (min(m.actual / m.target, 1.0) if m.target else 1.0)
+            weights += weight
+    return round(100 * total / weights, 1) if weights else 0.0
+
+
+def activity_summary(snapshot: Snapshot, school_id: str, start: date, end: date) -> dict[str, Any]:
+    """Counts and rates for the period: meetings by kind and level, RSVPs, attendance, partners."""
+    meetings = between(snapshot.meetings, school_id, start, end)
+    invited = sum(m["invited_count"] for m in meetings)
+    activities = between(snapshot.activities, school_id, start, end)
+    exchanges = [
+        e
+        for e in snapshot.exchanges
+        if start.isoformat() <= e["on"] <= end.isoformat()
+        and school_id in (e["supporting_school_id"], *e["supported_school_ids"])
+    ]
+    by_partner: Counter[str] = Counter()
+    times_by_partner: Counter[str] = Counter()
+    by_agreement: Counter[str] = Counter()
+    for a in activities:
+        by_partner[a["partner_kind"]] += 1
+        times_by_partner[a["partner_kind"]] += a["participant_times"]
+        by_agreement[a["agreement_id"]] += 1
+    return {
+        "visits": len(between(snapshot.visits, school_id, start, end)),
+        "meetings_by_kind": dict(sorted(Counter(f"{m['kind']}:{m['level']}" for m in meetings).items())),
+        "rsvp_rate": round(sum(m["rsvp_yes_count"] for m in meetings) / invited, 4) if invited else None,
+        "attendance_rate": round(sum(m["attended_count"] for m in meetings) / invited, 4)
+        if invited
+        else None,
+        "partner_activities_by_kind": dict(sorted(by_partner.items())),
+        "participant_times_by_kind": dict(sorted(times_by_partner.items())),
+        "partner_activities_by_agreement": dict(sorted(by_agreement.items())),
+        "pairing_exchanges": len(exchanges),
+        "teachers_benefiting": sum(e["teachers_benefiting"] for e in exchanges),
+        "students_benefiting": sum(e["students_benefiting"] for e in exchanges),
+    }

@@ -1,0 +1,108 @@
+"""Terms and months as the bureau names them (``2026-2027-autumn``, ``2026-10``), and pacing."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from service_kit.errors import Problem
+
+TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-(autumn|spring)$")
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class BadPeriod(Problem):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(422, "bad-period", message, errors=[{"field": field, "message": message}])
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str, field: str = "query.month") -> "Month":
+        found = MONTH_PATTERN.match(text or "")
+        if not found:
+            raise BadPeriod(field, f"月份格式应为 YYYY-MM，例如 2026-10 (got {text!r})")
+        return cls(int(found[1]), int(found[2]))
+
+    @classmethod
+    def of(cls, day: date) -> "Month":
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        return self.next().first - timedelta(days=1)
+
+    def next(self) -> "Month":
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def previous(self) -> "Month":
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class TermName:
+    school_year: str
+    kind: str
+
+    @classmethod
+    def parse(cls, text: str, field: str = "query.term") -> "TermName":
+        found = TERM_PATTERN.match(text or "")
+        if not found or int(found[2]) != int(found[1]) + 1:
+            raise BadPeriod(
+                field, f"学期格式应为 YYYY-YYYY-autumn|spring，例如 2026-2027-autumn (got {text!r})"
+            )
+        return cls(f"{found[1]}-{found[2]}", found[3])
+
+    def __str__(self) -> str:
+        return f"{self.school_year}-{self.kind}"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term as the registry set it: its dates and holidays."""
+
+    name: TermName
+    starts_on: date
+    ends_on: date
+    holidays: tuple[tuple[date, date], ...] = ()
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def in_holiday(self, day: date) -> bool:
+        return any(start <= day <= end for start, end in self.holidays)
+
+    def elapsed(self, today: date) -> float:
+        """How far through the term ``today`` is, 0 to 1: the pace a measure is compared with."""
+        if today >= self.ends_on:
+            return 1.0
+        if today < self.starts_on:
+            return 0.0
+        return ((today - self.starts_on).days + 1) / ((self.ends_on - self.starts_on).days + 1)
+
+    def months(self) -> list[Month]:
+        months, month = [], Month.of(self.starts_on)
+        while month.first <= self.ends_on:
+            months.append(month)
+            month = month.next()
+        return months
+
+    def quarters(self) -> list[tuple[date, date]]:
+        """Calendar quarters the term touches, clipped to it (parent-school sessions are per quarter)."""
+        spans = []
+        for month in self.months():
+            if month.month in (1, 4, 7, 10) or not spans:
+                start = max(month.first, self.starts_on)
+                spans.append((start, start))
+            spans[-1] = (spans[-1][0], min(month.last, self.ends_on))
+        return spans

@@ -1,0 +1,148 @@
+"""Rebuild every read model by replaying the topics from the beginning into a fresh database.
+
+While the replay runs, the live consumers write new events to both databases; the replay reads
+each partition up to the end it had when the rebuild began, and then the fresh database becomes
+the one in use. Facts are keyed by their records, so an event both replayed and written live
+lands once.
+
+    python -m reporting.rebuild        (or POST /v1/rebuilds as the bureau)
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+from pymongo import AsyncMongoClient
+from service_kit.messaging import MalformedEvent, decode
+from service_kit.storage import Document
+
+from reporting import facts
+from reporting.settings import Settings
+from reporting.store import ActiveStore, ReportStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Rebuild:
+    rebuild_id: str
+    database: str
+    status: str = "running"  # running, done, failed
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    events_replayed: int = 0
+    facts_stored: int = 0
+    skipped: int = 0
+    seconds: float | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class Rebuilder:
+    def __init__(
+        self, store: ActiveStore, client: AsyncMongoClient[Document], settings: Settings, topics: list[str]
+    ) -> None:
+        self.store, self.client, self.settings, self.topics = store, client, settings, topics
+        self.runs: dict[str, Rebuild] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> Rebuild:
+        if self._task is not None and not self._task.done():
+            running = next(r for r in self.runs.values() if r.status == "running")
+            return running
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        run = Rebuild(f"rb-{stamp}", f"{self.settings.mongodb_database}_rb{stamp}")
+        self.runs[run.rebuild_id] = run
+        self._task = asyncio.create_task(self.run(run), name="reporting-rebuild")
+        return run
+
+    async def run(self, run: Rebuild) -> None:
+        began = time.perf_counter()
+        fresh = ReportStore(self.client[run.database])
+        try:
+            await fresh.create_indexes()
+            self.store.rebuilding = fresh  # live events from now on go to both
+            await self.replay(fresh, run)
+            await self.store.switch(fresh)
+            run.status = "done"
+        except Exception as exc:
+            log.exception("rebuild failed")
+            self.store.rebuilding = None
+            run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            run.finished_at = datetime.now(UTC)
+            run.seconds = round(time.perf_counter() - began, 2)
+
+    async def replay(self, fresh: ReportStore, run: Rebuild) -> None:
+        """Read every partition from its start up to the end it had when the replay began."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=None,  # no group: nothing committed, the live consumers are untouched
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=500,
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in self.topics
+                for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
+            if not partitions:
+                return
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
+            while ends:
+                batch = await consumer.getmany(*ends, timeout_ms=500)
+                for tp, records in batch.items():
+                    for record in records:
+                        if record.offset < ends.get(tp, 0):
+                            await self._apply(fresh, run, record.value)
+                for tp in list(ends):
+                    if await consumer.position(tp) >= ends[tp]:
+                        del ends[tp]
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    async def _apply(self, fresh: ReportStore, run: Rebuild, value: bytes | None) -> None:
+        run.events_replayed += 1
+        try:
+            found = facts.fact_of(decode(value))
+        except (MalformedEvent, ValidationError, KeyError):
+            run.skipped += 1  # the live consumer dead-lettered it when it first came
+            return
+        if found is not None and await fresh.add_fact(*found):
+            run.facts_stored += 1
+
+
+async def _main() -> None:
+    from service_kit.storage import connect, service_database
+
+    from reporting.app import consumed_topics
+
+    settings = Settings()
+    client = connect(settings)
+    store = ActiveStore(ReportStore(service_database(client, settings)))
+    await store.load(client)
+    rebuilder = Rebuilder(store, client, settings, consumed_topics())
+    run = rebuilder.start()
+    assert rebuilder._task is not None
+    await rebuilder._task
+    print(f"{run.status}: {run.events_replayed} events, {run.facts_stored} facts, {run.seconds} s")
+    print(f"reporting now reads {run.database}")
+    await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

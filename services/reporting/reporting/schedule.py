@@ -1,0 +1,56 @@
+"""The monthly bulletin on a schedule: once the month's submission deadline has passed, the
+previous month's bulletin of every district is published (publishing is idempotent)."""
+
+import asyncio
+import contextlib
+import logging
+
+from contracts.policy import DEFAULT_TARGETS
+
+from reporting.bulletin import Bulletins
+from reporting.facts import VERSIONS
+from reporting.periods import Month
+from reporting.settings import Settings
+from reporting.store import ActiveStore
+
+log = logging.getLogger(__name__)
+
+
+class BulletinSchedule:
+    def __init__(self, store: ActiveStore, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish_due(self) -> list[str]:
+        today = self.settings.school_today()
+        if today.day <= DEFAULT_TARGETS["monthly_submission_deadline_day"]:
+            return []
+        month = Month.of(today).previous()
+        cursor = await self.store.facts.db[VERSIONS].aggregate([{"$group": {"_id": "$district_id"}}])
+        published = []
+        for row in await cursor.to_list():
+            try:
+                await Bulletins(self.store).publish(row["_id"], month, today)
+                published.append(row["_id"])
+            except Exception:
+                log.exception(
+                    "scheduled bulletin failed", extra={"district_id": row["_id"], "month": str(month)}
+                )
+        return published
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self.publish_due()
+            await asyncio.sleep(self.settings.bulletin_check_seconds)
+
+    def start(self) -> None:
+        if self.settings.bulletin_check_seconds > 0:
+            self._task = asyncio.create_task(self.run(), name="bulletin-schedule")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,281 @@
+"""The views each role reads, assembled from a district snapshot. No I/O.
+
+The bureau sees counts, rates and opaque ids, never a name of a student or guardian; a school
+admin sees its school down to classes and teachers; a teacher sees the classes they teach,
+including the mandatory (三必访) students still unvisited this term, by name for that teacher only.
+"""
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.errors import NotFound
+
+from reporting import measures
+from reporting.periods import Month, Term, TermName
+from reporting.snapshot import Snapshot, between
+
+
+def term_of(snapshot: Snapshot, name: TermName) -> Term:
+    term = snapshot.term(name)
+    if term is None:
+        raise NotFound(f"学期 {name}")
+    return term
+
+
+def visible_school(caller: Caller, snapshot: Snapshot, school_id: str) -> dict[str, Any]:
+    school = snapshot.as_of("school", school_id)
+    ensure_visible(school is not None and caller.sees_school(snapshot.district_id, school_id), "学校")
+    assert school is not None
+    return school
+
+
+def school_report(
+    caller: Caller, snapshot: Snapshot, school_id: str, name: TermName, today: date
+) -> dict[str, Any]:
+    school = visible_school(caller, snapshot, school_id)
+    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "学校")
+    term = term_of(snapshot, name)
+    found = measures.school_measures(snapshot, school_id, term, today)
+    classes = measures.class_figures(snapshot, school_id, term, today)
+    day = measures.reference_day(term, today)
+    return {
+        "school_id": school_id,
+        "name": school["name"],
+        "term": str(name),
+        "as_of": day.isoformat(),
+        "elapsed": round(term.elapsed(today), 4),
+        "score": measures.score(found, snapshot.targets(name.school_year)),
+        "measures": [m.as_dict() for m in found],
+        "classes": [
+            {
+                "class_id": c.class_id,
+                "grade": c.grade,
+                "enrolled": c.enrolled,
+                "visited": c.visited,
+                "coverage": round(measures.rate(c.visited, c.enrolled), 4),
+                "mandatory": c.mandatory,
+                "mandatory_visited": c.mandatory_visited,
+                "parent_meetings": c.parent_meetings,
+                "visits": c.visits,
+                # opaque ids for the school; the bureau gets the count only
+                "unvisited_mandatory": c.unvisited_mandatory if caller.role is Role.school_admin else None,
+            }
+            for c in classes
+        ],
+        "teachers": [
+            {"staff_id": s, "visits": n}
+            for s, n in measures.teacher_visits(snapshot, school_id, term, today).items()
+        ],
+        "activity": measures.activity_summary(snapshot, school_id, term.starts_on, day),
+    }
+
+
+def teacher_report(caller: Caller, snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
+    if caller.role is not Role.teacher or caller.school_id is None:
+        raise NotFound("教师")
+    term = term_of(snapshot, name)
+    day = measures.reference_day(term, today)
+    mine = [
+        c
+        for c in measures.class_figures(snapshot, caller.school_id, term, today)
+        if c.class_id in caller.class_ids
+    ]
+    return {
+        "teacher_id": caller.subject,
+        "term": str(name),
+        "as_of": day.isoformat(),
+        "my_visits": measures.teacher_visits(snapshot, caller.school_id, term, today).get(caller.subject, 0),
+        "classes": [
+            {
+                "class_id": c.class_id,
+                "enrolled": c.enrolled,
+                "visited": c.visited,
+                "coverage": round(measures.rate(c.visited, c.enrolled), 4),
+                "mandatory": c.mandatory,
+                "mandatory_visited": c.mandatory_visited,
+                "unvisited_mandatory": [
+                    {"student_id": s, "name": (snapshot.as_of("student", s, day) or {}).get("name")}
+                    for s in c.unvisited_mandatory
+                ],
+            }
+            for c in mine
+        ],
+    }
+
+
+def ranking(snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
+    term = term_of(snapshot, name)
+    targets = snapshot.targets(name.school_year)
+    rows = []
+    for school_id, school in sorted(snapshot.schools(measures.reference_day(term, today)).items()):
+        found = measures.school_measures(snapshot, school_id, term, today)
+        rows.append(
+            {
+                "school_id": school_id,
+                "name": school["name"],
+                "score": measures.score(found, targets),
+                "measures": {
+                    m.key: {"actual": m.actual, "target": m.target, "status": m.status} for m in found
+                },
+                "statuses": dict(sorted(Counter(m.status for m in found).items())),
+            }
+        )
+    rows.sort(key=lambda r: (-r["score"], r["name"], r["school_id"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    weights = {k: v for k, v in sorted(targets.items()) if k.startswith("weight_")}
+    return {
+        "term": str(name),
+        "as_of": measures.reference_day(term, today).isoformat(),
+        "weights": weights,
+        "schools": rows,
+    }
+
+
+def overview(snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
+    """The district at a glance: totals and rates, then each school's score and statuses."""
+    term = term_of(snapshot, name)
+    day = measures.reference_day(term, today)
+    ranked = ranking(snapshot, name, today)
+    enrolled = visited = mandatory = mandatory_visited = 0
+    totals: Counter[str] = Counter()
+    for school_id in snapshot.schools(day):
+        for c in measures.class_figures(snapshot, school_id, term, today):
+            enrolled, visited = enrolled + c.enrolled, visited + c.visited
+            mandatory, mandatory_visited = mandatory + c.mandatory, mandatory_visited + c.mandatory_visited
+        summary = measures.activity_summary(snapshot, school_id, term.starts_on, day)
+        totals["visits"] += summary["visits"]
+        totals["meetings"] += sum(summary["meetings_by_kind"].values())
+        totals["partner_activities"] += sum(summary["partner_activities_by_kind"].values())
+        totals["participant_times"] += sum(summary["participant_times_by_kind"].values())
+    return {
+        "district_id": snapshot.district_id,
+        "term": str(name),
+        "as_of": day.isoformat(),
+        "schools": len(ranked["schools"]),
+        "students_enrolled": enrolled,
+        "students_visited": visited,
+        "home_visit_coverage": round(measures.rate(visited, enrolled), 4),
+        "mandatory_students": mandatory,
+        "mandatory_visit_coverage": round(measures.rate(mandatory_visited, mandatory), 4),
+        **dict(sorted(totals.items())),
+        "ranking": [
+            {k: row[k] for k in ("rank", "school_id", "name", "score", "statuses")}
+            for row in ranked["schools"]
+        ],
+    }
+
+
+def logged_in_month(snapshot: Snapshot, school_id: str, month: Month) -> dict[str, int]:
+    """What a school recorded with dates in the month (visits, meetings, activities) and by class."""
+    found: dict[str, int] = {}
+    for kind, facts in (
+        ("visits", snapshot.visits),
+        ("meetings", snapshot.meetings),
+        ("activities", snapshot.activities),
+    ):
+        found[kind] = len(between(facts, school_id, month.first, month.last))
+    return found
+
+
+def completeness(snapshot: Snapshot, month: Month, submissions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Who reported for the month, who was late, who logged nothing, and classes with nothing."""
+    rows = []
+    for school_id, school in sorted(snapshot.schools(month.last).items()):
+        logged = logged_in_month(snapshot, school_id, month)
+        visits = between(snapshot.visits, school_id, month.first, month.last)
+        quiet_classes = sorted(set(snapshot.classes(school_id, month.last)) - {v["class_id"] for v in visits})
+        submission = submissions.get(school_id)
+        rows.append(
+            {
+                "school_id": school_id,
+                "name": school["name"],
+                "logged": logged,
+                "logged_nothing": not any(logged.values()),
+                "classes_without_visits": quiet_classes,
+                "submission": submission["kind"] if submission else None,
+                "late": submission["late"] if submission else None,
+            }
+        )
+    schools = len(rows)
+    submitted = [r for r in rows if r["submission"]]
+    return {
+        "month": str(month),
+        "schools": schools,
+        "submitted": len(submitted),
+        "on_time": sum(1 for r in submitted if not r["late"]),
+        "completeness": round(measures.rate(len(submitted), schools), 4),
+        "timeliness": round(measures.rate(sum(1 for r in submitted if not r["late"]), schools), 4),
+        "silent_schools": [
+            r["school_id"] for r in rows if r["logged_nothing"] and r["submission"] != "nothing_to_report"
+        ],
+        "rows": rows,
+    }
+
+
+def trends(snapshot: Snapshot, school_year: str, school_id: str | None) -> list[dict[str, Any]]:
+    """Month by month over the school year: visits, meetings, activities, guardians reached."""
+    start_year = int(school_year[:4])
+    months = [Month(start_year, m) for m in range(9, 13)] + [Month(start_year + 1, m) for m in range(1, 8)]
+    schools = [school_id] if school_id else sorted(snapshot.schools())
+    rows = []
+    for month in months:
+        row: dict[str, Any] = {
+            "month": str(month),
+            "visits": 0,
+            "meetings": 0,
+            "activities": 0,
+            "reached": 0,
+            "guardians": 0,
+        }
+        for school in schools:
+            logged = logged_in_month(snapshot, school, month)
+            row["visits"] += logged["visits"]
+            row["meetings"] += logged["meetings"]
+            row["activities"] += logged["activities"]
+            reached, guardians = measures.guardian_contact(snapshot, school, month)
+            row["reached"] += reached
+            row["guardians"] += guardians
+        row["guardian_contact_rate"] = (
+            round(measures.rate(row["reached"], row["guardians"]), 4) if row["guardians"] else None
+        )
+        rows.append(row)
+    return rows
+
+
+def pair_comparison(snapshot: Snapshot, pair_id: str, name: TermName, today: date) -> dict[str, Any]:
+    pair = snapshot.pairs().get(pair_id)
+    if pair is None:
+        raise NotFound("结对")
+    term = term_of(snapshot, name)
+    sides = []
+    for school_id in [pair["supporting_school_id"], *pair["supported_school_ids"]]:
+        school = snapshot.as_of("school", school_id) or {"name": school_id}
+        found = measures.school_measures(snapshot, school_id, term, today)
+        sides.append(
+            {
+                "school_id": school_id,
+                "name": school["name"],
+                "role": "supporting" if school_id == pair["supporting_school_id"] else "supported",
+                "score": measures.score(found, snapshot.targets(name.school_year)),
+                "measures": {m.key: m.actual for m in found},
+                "activity": measures.activity_summary(
+                    snapshot, school_id, term.starts_on, measures.reference_day(term, today)
+                ),
+            }
+        )
+    exchanges = [
+        e
+        for e in snapshot.exchanges
+        if e["pair_id"] == pair_id and term.contains(date.fromisoformat(e["on"]))
+    ]
+    return {
+        "pair_id": pair_id,
+        "term": str(name),
+        "schools": sides,
+        "exchanges": len(exchanges),
+        "teachers_benefiting": sum(e["teachers_benefiting"] for e in exchanges),
+        "students_benefiting": sum(e["students_benefiting"] for e in exchanges),
+    }
