@@ -1,0 +1,230 @@
+"""Reporting's rules without I/O: reading events, periods, the registry on a date, measures."""
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+from reporting import facts, measures
+from reporting.periods import BadPeriod, Month, TermName
+from reporting.snapshot import Snapshot
+from service_kit.messaging import MalformedEvent
+
+SCHOOL = "sch-1"
+
+
+def event(event_type: str, payload: dict, occurred: str = "2026-09-01T02:00:00Z", version: int = 1) -> dict:
+    return {
+        "event_id": f"e-{event_type}-{sorted(payload.items())!s:.60}-{occurred}",
+        "event_type": event_type,
+        "schema_version": version,
+        "occurred_at": occurred,
+        "producer": "test",
+        "district_id": "d-1",
+        "school_id": SCHOOL,
+        "payload": payload,
+    }
+
+
+def student(student_id: str, class_id: str, version: int, occurred: str, care=(), status="enrolled") -> dict:
+    payload = {
+        "student_id": student_id,
+        "class_id": class_id,
+        "status": status,
+        "care_categories": list(care),
+        "name": f"名{student_id}",
+        "version": version,
+    }
+    return event("student-changed", payload, occurred)
+
+
+def visit(visit_id: str, student_id: str, class_id: str, on: str, staff=("stf-1",)) -> dict:
+    payload = {
+        "visit_id": visit_id,
+        "student_id": student_id,
+        "class_id": class_id,
+        "visiting_staff_ids": list(staff),
+        "visited_on": on,
+        "mode": "in_person",
+    }
+    return event("visit-logged", payload, f"{on}T08:00:00Z")
+
+
+def snapshot_of(*events: dict) -> Snapshot:
+    kept: dict[str, dict[str, dict]] = {name: {} for name in facts.FACT_COLLECTIONS}
+    for message in events:
+        found = facts.fact_of(message)
+        if found:
+            collection, fact = found
+            kept[collection].setdefault(fact["_id"], fact)  # as the store: the first one stays
+    return Snapshot(
+        "d-1",
+        versions=list(kept[facts.VERSIONS].values()),
+        visits=list(kept[facts.VISITS].values()),
+        meetings=list(kept[facts.MEETINGS].values()),
+        activities=list(kept[facts.ACTIVITIES].values()),
+        contacts=list(kept[facts.CONTACTS].values()),
+    )
+
+
+BASE = (
+    event(
+        "school-changed",
+        {
+            "school_id": SCHOOL,
+            "name": "良舍小学",
+            "level": "primary",
+            "setting": "rural",
+            "status": "active",
+            "version": 1,
+        },
+    ),
+    event("class-changed", {"class_id": "cls-a", "grade": 3, "status": "active", "enrolled_count": 0}),
+    event("class-changed", {"class_id": "cls-b", "grade": 3, "status": "active", "enrolled_count": 0}),
+    event(
+        "term-changed",
+        {
+            "school_year": "2026-2027",
+            "kind": "autumn",
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-01-20",
+            "holidays": [{"name": "国庆节", "starts_on": "2026-10-01", "ends_on": "2026-10-07"}],
+            "version": 1,
+        },
+    ),
+)
+AUTUMN = TermName("2026-2027", "autumn")
+
+
+def test_status_compares_the_actual_with_the_pace_of_the_target():
+    assert measures.status_of(0.7, 0.667, 0.3) == "met"
+    assert measures.status_of(0.3, 0.667, 0.4) == "on_track"  # 0.3 ≥ 0.667 × 0.4
+    assert measures.status_of(0.1, 0.667, 0.4) == "at_risk"
+    assert measures.status_of(0.5, 0.667, 1.0) == "missed"
+
+
+def test_terms_and_months_are_named_as_the_bureau_names_them():
+    assert TermName.parse("2026-2027-autumn") == AUTUMN
+    assert str(Month.parse("2026-10").next()) == "2026-11"
+    assert str(Month.parse("2027-01").previous()) == "2026-12"
+    assert Month.parse("2026-02").last == date(2026, 2, 28)
+    for bad, field in (("2026-autumn", "query.term"), ("2026-2028-autumn", "query.term")):
+        with pytest.raises(BadPeriod) as problem:
+            TermName.parse(bad)
+        assert problem.value.errors == [{"field": field, "message": problem.value.errors[0]["message"]}]
+    with pytest.raises(BadPeriod):
+        Month.parse("2026-13")
+
+
+def test_a_transfer_moves_the_denominators_from_the_day_it_happened():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-1", "cls-b", 2, "2026-10-15T02:00:00Z"),
+    )
+    assert set(snap.enrolled(SCHOOL, date(2026, 10, 1), "cls-a")) == {"stu-1"}
+    assert set(snap.enrolled(SCHOOL, date(2026, 10, 20), "cls-a")) == set()
+    assert set(snap.enrolled(SCHOOL, date(2026, 10, 20), "cls-b")) == {"stu-1"}
+
+
+def test_coverage_counts_only_students_in_the_denominator_so_it_never_exceeds_one():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-2", "cls-a", 2, "2026-10-10T02:00:00Z", status="transferred_out"),
+        visit("v-1", "stu-1", "cls-a", "2026-09-10"),
+        visit("v-2", "stu-2", "cls-a", "2026-09-11"),  # then the student left the school
+        visit("v-3", "stu-1", "cls-a", "2026-09-20"),  # a second visit to the same student
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    [class_a, _] = measures.class_figures(snap, SCHOOL, term, date(2026, 11, 1))
+    assert (class_a.enrolled, class_a.visited) == (1, 1)
+
+
+def test_mandatory_coverage_and_the_unvisited_mandatory_students():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z", care=["left_behind"]),
+        student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z", care=["hardship"]),
+        student("stu-3", "cls-a", 1, "2026-09-01T02:00:00Z", care=["single_parent"]),  # not 三必访
+        visit("v-1", "stu-1", "cls-a", "2026-09-10"),
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
+    mandatory = found["mandatory_visit_coverage"]
+    assert (mandatory.numerator, mandatory.denominator, mandatory.actual) == (1, 2, 0.5)
+    # 62 of the term's 142 days gone by 1 November: half done is ahead of that pace
+    assert mandatory.status == "on_track"
+    december = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 12, 31))}
+    assert december["mandatory_visit_coverage"].status == "at_risk"  # 85% of the term gone
+    after = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2027, 2, 1))}
+    assert after["mandatory_visit_coverage"].status == "missed"
+    [class_a, _] = measures.class_figures(snap, SCHOOL, term, date(2026, 11, 1))
+    assert class_a.unvisited_mandatory == ["stu-2"]
+
+
+def test_a_visit_in_the_holidays_counts_for_holiday_coverage():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        visit("v-1", "stu-1", "cls-a", "2026-10-03"),
+        visit("v-2", "stu-2", "cls-a", "2026-10-12"),
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
+    assert (found["holiday_visit_coverage"].numerator, found["holiday_visit_coverage"].denominator) == (1, 2)
+
+
+def test_the_policy_of_the_school_year_overrides_the_defaults_and_weights_the_score():
+    revised = event(
+        "policy-changed", {"school_year": "2026-2027", "version": 2, "targets": {"home_visit_coverage": 0.5}}
+    )
+    snap = snapshot_of(*BASE, revised)
+    targets = snap.targets("2026-2027")
+    assert targets["home_visit_coverage"] == 0.5
+    assert targets["mandatory_visit_coverage"] == 1.0
+    found = [
+        measures.measure("home_visit_coverage", 0.5, 0.25, 1.0),  # half of its target
+        measures.measure("mandatory_visit_coverage", 1.0, 1.0, 1.0),
+    ]
+    weights = {"weight_home_visit_coverage": 0.3, "weight_mandatory_visit_coverage": 0.3}
+    assert measures.score(found, weights) == 75.0
+
+
+def test_an_event_is_one_fact_under_its_records_key():
+    first = facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13"))
+    assert first is not None
+    assert first[0] == facts.VISITS
+    assert first[1]["_id"] == "v-9"
+    assert first[1]["on"] == "2026-10-13"  # a late event lands in the month its date says
+
+
+def test_an_unknown_schema_version_or_a_missing_field_is_malformed():
+    with pytest.raises(MalformedEvent, match="schema_version 2"):
+        facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13") | {"schema_version": 2})
+    broken = visit("v-9", "stu-1", "cls-a", "2026-10-13")
+    del broken["payload"]["student_id"]
+    with pytest.raises(ValidationError, match="student_id"):
+        facts.fact_of(broken)
+
+
+def test_registry_versions_keep_no_contact_details():
+    guardian = event(
+        "guardian-changed",
+        {
+            "guardian_id": "gdn-1",
+            "student_ids": ["stu-1"],
+            "contacts": {"phone": "13900000001"},
+            "preferred_channel": "sms",
+            "language": "zh-CN",
+            "consent_non_essential": True,
+            "version": 1,
+        },
+    )
+    found = facts.fact_of(guardian)
+    assert found is not None
+    assert "13900000001" not in str(found[1])
