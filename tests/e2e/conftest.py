@@ -113,7 +113,9 @@ def notifications_settings(infrastructure, mailbox_port: int, provider_url: str)
 async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]:
     scheduling_settings = SchedulingSettings(**infrastructure.settings_env("scheduling"))
     # the bulletin schedule stays off: tests publish bulletins themselves
-    reporting_settings = ReportingSettings(**infrastructure.settings_env("reporting"), bulletin_check_seconds=0)
+    reporting_settings = ReportingSettings(
+        **infrastructure.settings_env("reporting"), bulletin_check_seconds=0
+    )
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
     registry_app = create_registry(RegistrySettings(**infrastructure.settings_env("registry")))

@@ -3,7 +3,7 @@
 Read models are computed from these facts when asked, so the same event twice lands on the same
 key and changes nothing, an event arriving late lands in the month its dates say, and replaying
 the topics into an empty database gives the same numbers (the rebuild). Registry records are kept
-as versions (``<kind>:<id>:<version>``); a reader takes the version in force on a date, so a
+as versions (``<district>:<kind>:<id>:<version>``); a reader takes the version in force on a date, so a
 transfer moves the denominators from the day it happened. Tolerant readers: each event is read
 for the fields used here; a missing one, or a schema version this code does not know, is
 malformed and goes to the dead-letter topic.
@@ -199,7 +199,7 @@ def registry_version(event: Envelope) -> Document:
     # class-changed has no version: the moment it happened orders it (one school's events keep order)
     version = p.get("version") or event.occurred_at.timestamp()
     return {
-        "_id": f"{kind}:{record_id}:{version}",
+        "_id": f"{event.district_id}:{kind}:{record_id}:{version}",
         "kind": kind,
         "record_id": record_id,
         "version": version,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from service_kit.messaging import MalformedEvent, decode
@@ -81,33 +82,41 @@ class Rebuilder:
             run.finished_at = datetime.now(UTC)
             run.seconds = round(time.perf_counter() - began, 2)
 
+    async def partitions(self) -> list[TopicPartition]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            described = await admin.describe_topics(self.topics)
+        finally:
+            await admin.close()
+        return sorted(
+            TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]
+        )
+
     async def replay(self, fresh: ReportStore, run: Rebuild) -> None:
         """Read every partition from its start up to the end it had when the replay began."""
+        partitions = await self.partitions()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=None,  # no group: nothing committed, the live consumers are untouched
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=500,
+            max_poll_records=2000,
         )
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in self.topics
-                for p in sorted(consumer.partitions_for_topic(topic) or [])
-            ]
-            if not partitions:
-                return
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
             while ends:
                 batch = await consumer.getmany(*ends, timeout_ms=500)
+                found: dict[str, list[Document]] = {}
                 for tp, records in batch.items():
                     for record in records:
                         if record.offset < ends.get(tp, 0):
-                            await self._apply(fresh, run, record.value)
+                            self._read(found, run, record.value)
+                for collection, kept in found.items():
+                    run.facts_stored += await fresh.add_facts(collection, kept)
                 for tp in list(ends):
                     if await consumer.position(tp) >= ends[tp]:
                         del ends[tp]
@@ -115,15 +124,15 @@ class Rebuilder:
             with contextlib.suppress(Exception):
                 await consumer.stop()
 
-    async def _apply(self, fresh: ReportStore, run: Rebuild, value: bytes | None) -> None:
+    def _read(self, found: dict[str, list[Document]], run: Rebuild, value: bytes | None) -> None:
         run.events_replayed += 1
         try:
-            found = facts.fact_of(decode(value))
+            fact = facts.fact_of(decode(value))
         except (MalformedEvent, ValidationError, KeyError):
             run.skipped += 1  # the live consumer dead-lettered it when it first came
             return
-        if found is not None and await fresh.add_fact(*found):
-            run.facts_stored += 1
+        if fact is not None:
+            found.setdefault(fact[0], []).append(fact[1])
 
 
 async def _main() -> None:

@@ -5,7 +5,8 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+from service_kit.changes import DUPLICATE_KEY
 from service_kit.storage import Database, Document
 
 from reporting import facts
@@ -26,6 +27,20 @@ class ReportStore:
     async def add_fact(self, collection: str, fact: Document) -> bool:
         """Store a fact once; False when it was there already (the same event again)."""
         return await insert_once(self.db[collection], fact)
+
+    async def add_facts(self, collection: str, found: list[Document]) -> int:
+        """Many facts in one statement (the rebuild); those already there stay as they are."""
+        if not found:
+            return 0
+        unique = list({fact["_id"]: fact for fact in reversed(found)}.values())  # the first of each key
+        try:
+            result = await self.db[collection].insert_many(unique, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            return len(unique) - len(errors)
+        return len(result.inserted_ids)
 
     async def snapshot(self, district_id: str) -> Snapshot:
         """The district's facts, read once per request: FerretDB scans a collection per query anyway."""

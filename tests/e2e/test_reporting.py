@@ -1,0 +1,854 @@
+"""Reporting on the real parts: a generated district (schools, classes, students, a term of visits,
+meetings, partner activities, exchanges, deliveries) published to the platform's topics, then every
+measure checked against numbers computed here, independently; bulletins in each format with a
+dispute and a new revision; role views; the rebuild giving the same numbers."""
+
+import asyncio
+import csv
+import io
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from contracts.envelope import Event
+from contracts.events.meetings import MeetingHeld, MeetingHeldV1
+from contracts.events.notifications import NotificationDelivered, NotificationDeliveredV1
+from contracts.events.partner_activities import (
+    PairingExchange,
+    PairingExchangeV1,
+    PartnerActivity,
+    PartnerActivityV1,
+)
+from contracts.events.registry import (
+    AgreementChanged,
+    AgreementChangedV1,
+    ClassChanged,
+    ClassChangedV1,
+    GuardianChanged,
+    GuardianChangedV1,
+    GuardianContacts,
+    Holiday,
+    PairChanged,
+    PairChangedV1,
+    PolicyChanged,
+    PolicyChangedV1,
+    SchoolChanged,
+    SchoolChangedV1,
+    StudentChanged,
+    StudentChangedV1,
+    TermChanged,
+    TermChangedV1,
+)
+from contracts.events.visits import VisitLogged, VisitLoggedV1
+from contracts.policy import DEFAULT_TARGETS
+from contracts.topics import VISITS_V1, dead_letter_topic
+from openpyxl import load_workbook
+from service_kit.auth import Role, mint_token
+from service_kit.settings import ServiceSettings
+
+pytestmark = pytest.mark.infra
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TERM = "2026-2027-autumn"
+TERM_START, TERM_END = date(2026, 9, 1), date(2027, 1, 20)
+HOLIDAY = (date(2026, 10, 1), date(2026, 10, 7))
+MANDATORY = {"left_behind", "hardship", "special_attention"}
+NAMES = ["叶城县第九小学", "良舍小学", "澄铭窯小学"]
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+
+
+@dataclass
+class Student:
+    student_id: str
+    school: str
+    class_id: str
+    care: list[str]
+    name: str
+    moved_to: str | None = None  # a transfer on 15 October
+
+
+@dataclass
+class District:
+    """What was published, kept to compute the expected numbers independently."""
+
+    district_id: str
+    today: date
+    schools: list[str] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # school → classes
+    grades: dict[str, int] = field(default_factory=dict)
+    students: list[Student] = field(default_factory=list)
+    guardians: dict[str, str] = field(default_factory=dict)  # guardian → student
+    visits: list[tuple[str, str, str, date, str]] = field(
+        default_factory=list
+    )  # id, student, class, on, staff
+    class_meetings: list[tuple[str, str, date, int, int, int]] = field(default_factory=list)
+    school_meetings: list[tuple[str, str, str, date, int, int, int]] = field(default_factory=list)
+    activities: list[tuple[str, str, date, int]] = field(default_factory=list)  # school, agreement, on, times
+    agreements: dict[str, str] = field(default_factory=dict)  # agreement → school
+    contacts: list[tuple[str, str, date]] = field(default_factory=list)  # school, guardian, on
+    exchanges: list[tuple[str, int, int]] = field(default_factory=list)
+    pair_id: str = ""
+    events: list[Event] = field(default_factory=list)
+
+
+def generate(district_id: str, today: date, seed: int = 2026) -> District:
+    rng = random.Random(seed)
+    d = District(district_id, today)
+
+    def emit(event: Event) -> None:
+        d.events.append(event)
+
+    def envelope(school_id: str, occurred: date) -> dict:
+        return {
+            "producer": "generator",
+            "district_id": district_id,
+            "school_id": school_id,
+            "occurred_at": at(occurred),
+        }
+
+    emit(
+        TermChangedV1(
+            **envelope("district", date(2026, 8, 20)),
+            payload=TermChanged(
+                school_year="2026-2027",
+                kind="autumn",
+                starts_on=TERM_START,
+                ends_on=TERM_END,
+                holidays=[Holiday(name="国庆节", starts_on=HOLIDAY[0], ends_on=HOLIDAY[1])],
+                version=1,
+            ),
+        )
+    )
+    targets = DEFAULT_TARGETS | {"home_visit_coverage": 0.6}
+    emit(
+        PolicyChangedV1(
+            **envelope("district", date(2026, 8, 25)),
+            payload=PolicyChanged(school_year="2026-2027", version=2, targets=targets),
+        )
+    )
+    for s, name in enumerate(NAMES):
+        school = f"sch-{district_id[-6:]}-{s}"
+        d.schools.append(school)
+        emit(
+            SchoolChangedV1(
+                **envelope(school, date(2026, 8, 1)),
+                payload=SchoolChanged(
+                    school_id=school, name=name, level="primary", setting="rural", status="active", version=1
+                ),
+            )
+        )
+        d.classes[school] = []
+        for c, grade in enumerate((3, 4)):
+            class_id = f"cls-{school[-8:]}-{c}"
+            d.classes[school].append(class_id)
+            d.grades[class_id] = grade
+            emit(
+                ClassChangedV1(
+                    **envelope(school, date(2026, 8, 2)),
+                    payload=ClassChanged(class_id=class_id, grade=grade, status="active", enrolled_count=8),
+                )
+            )
+            for n in range(8):
+                care = rng.choice([[], [], ["left_behind"], ["hardship"], ["single_parent"]])
+                student = Student(f"stu-{class_id[-10:]}-{n}", school, class_id, care, f"学生{s}{c}{n}")
+                d.students.append(student)
+                guardian = f"gdn-{student.student_id}"
+                d.guardians[guardian] = student.student_id
+    # one transfer between classes on 15 October
+    moved = d.students[0]
+    moved.moved_to = d.classes[moved.school][1]
+    # the last student of the last class is registered late: its visit arrives first
+    late = d.students[-1]
+    for student in d.students:
+        if student is late:
+            continue
+        emit(
+            StudentChangedV1(
+                **envelope(student.school, date(2026, 9, 1)),
+                payload=StudentChanged(
+                    student_id=student.student_id,
+                    class_id=student.class_id,
+                    status="enrolled",
+                    care_categories=student.care,
+                    name=student.name,
+                    version=1,
+                ),
+            )
+        )
+    emit(
+        StudentChangedV1(
+            **envelope(moved.school, date(2026, 10, 15)),
+            payload=StudentChanged(
+                student_id=moved.student_id,
+                class_id=moved.moved_to or "",
+                status="enrolled",
+                care_categories=moved.care,
+                name=moved.name,
+                version=2,
+            ),
+        )
+    )
+    for guardian, student_id in d.guardians.items():
+        student = next(s for s in d.students if s.student_id == student_id)
+        emit(
+            GuardianChangedV1(
+                **envelope(student.school, date(2026, 9, 1)),
+                payload=GuardianChanged(
+                    guardian_id=guardian,
+                    student_ids=[student_id],
+                    contacts=GuardianContacts(phone="13900000000"),
+                    preferred_channel="sms",
+                    language="zh-CN",
+                    consent_non_essential=True,
+                    version=1,
+                ),
+            )
+        )
+    # visits over the term so far, by two teachers per school
+    latest = min(today, date(2026, 11, 20))
+    for student in d.students:
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            on = TERM_START + timedelta(days=rng.randrange((latest - TERM_START).days))
+            class_id = student.moved_to if student.moved_to and on >= date(2026, 10, 15) else student.class_id
+            staff = f"stf-{student.school[-8:]}-{rng.randrange(2)}"
+            visit_id = f"vis-{uuid.uuid4().hex[:10]}"
+            d.visits.append((visit_id, student.student_id, class_id, on, staff))
+            emit(
+                VisitLoggedV1(
+                    **envelope(student.school, on),
+                    payload=VisitLogged(
+                        visit_id=visit_id,
+                        student_id=student.student_id,
+                        class_id=class_id,
+                        visiting_staff_ids=[staff],
+                        visited_on=on,
+                        mode="in_person",
+                    ),
+                )
+            )
+    # the late student's registration follows its visit
+    first_visit = (
+        f"vis-{uuid.uuid4().hex[:10]}",
+        late.student_id,
+        late.class_id,
+        date(2026, 9, 20),
+        f"stf-{late.school[-8:]}-0",
+    )
+    d.visits.append(first_visit)
+    emit(
+        VisitLoggedV1(
+            **envelope(late.school, first_visit[3]),
+            payload=VisitLogged(
+                visit_id=first_visit[0],
+                student_id=late.student_id,
+                class_id=late.class_id,
+                visiting_staff_ids=[first_visit[4]],
+                visited_on=first_visit[3],
+                mode="phone",
+            ),
+        )
+    )
+    emit(
+        StudentChangedV1(
+            **envelope(late.school, date(2026, 9, 1)),
+            payload=StudentChanged(
+                student_id=late.student_id,
+                class_id=late.class_id,
+                status="enrolled",
+                care_categories=late.care,
+                name=late.name,
+                version=1,
+            ),
+        )
+    )
+    # meetings: a class parent meeting in most classes, the first school also others
+    for school in d.schools:
+        for class_id in d.classes[school][: 2 if school != d.schools[2] else 1]:
+            on = date(2026, 9, 15) + timedelta(days=rng.randrange(30))
+            invited, yes, came = 8, rng.randrange(4, 9), rng.randrange(3, 8)
+            meeting_id = f"mtg-{uuid.uuid4().hex[:8]}"
+            d.class_meetings.append((school, class_id, on, invited, yes, came))
+            emit(
+                MeetingHeldV1(
+                    **envelope(school, on),
+                    payload=MeetingHeld(
+                        meeting_id=meeting_id,
+                        kind="parent_meeting",
+                        level="class",
+                        class_ids=[class_id],
+                        held_on=on,
+                        invited_count=invited,
+                        rsvp_yes_count=yes,
+                        attended_count=came,
+                    ),
+                )
+            )
+    first = d.schools[0]
+    for kind, level, on in (
+        ("parent_meeting", "school", date(2026, 9, 5)),
+        ("open_day", "school", date(2026, 10, 20)),
+        ("reception_day", "school", date(2026, 9, 4)),
+        ("reception_day", "school", date(2026, 10, 9)),
+    ):
+        d.school_meetings.append((first, kind, level, on, 48, 30, 25))
+        emit(
+            MeetingHeldV1(
+                **envelope(first, on),
+                payload=MeetingHeld(
+                    meeting_id=f"mtg-{uuid.uuid4().hex[:8]}",
+                    kind=kind,
+                    level=level,
+                    held_on=on,
+                    invited_count=48,
+                    rsvp_yes_count=30,
+                    attended_count=25,
+                ),
+            )
+        )
+    # a co-building agreement of the second school with two activities
+    second = d.schools[1]
+    agreement = f"agr-{uuid.uuid4().hex[:8]}"
+    d.agreements[agreement] = second
+    emit(
+        AgreementChangedV1(
+            **envelope(second, date(2026, 9, 1)),
+            payload=AgreementChanged(
+                agreement_id=agreement,
+                partner_id="ptn-police",
+                partner_kind="police_station",
+                starts_on=date(2026, 9, 1),
+                ends_on=date(2027, 7, 1),
+                signed_on=date(2026, 9, 1),
+                status="active",
+                commitments_count=2,
+                reviewed=False,
+                version=1,
+            ),
+        )
+    )
+    for on, times in ((date(2026, 10, 12), 80), (date(2026, 11, 3), 45)):
+        d.activities.append((second, agreement, on, times))
+        emit(
+            PartnerActivityV1(
+                **envelope(second, on),
+                payload=PartnerActivity(
+                    activity_id=f"act-{uuid.uuid4().hex[:8]}",
+                    partner_id="ptn-police",
+                    partner_kind="police_station",
+                    agreement_id=agreement,
+                    kind="legal_education",
+                    held_on=on,
+                    class_ids=d.classes[second],
+                    students_count=times - 5,
+                    teachers_count=5,
+                    residents_count=0,
+                    participant_times=times,
+                ),
+            )
+        )
+    # the first school supports the third; one exchange
+    d.pair_id = f"pair-{uuid.uuid4().hex[:8]}"
+    emit(
+        PairChangedV1(
+            **envelope(first, date(2026, 9, 1)),
+            payload=PairChanged(
+                pair_id=d.pair_id,
+                supporting_school_id=first,
+                supported_school_ids=[d.schools[2]],
+                starts_on=date(2026, 9, 1),
+                ends_on=None,
+                version=1,
+            ),
+        )
+    )
+    d.exchanges.append(("demonstration_lesson", 6, 40))
+    emit(
+        PairingExchangeV1(
+            **envelope(first, date(2026, 10, 22)),
+            payload=PairingExchange(
+                exchange_id=f"exc-{uuid.uuid4().hex[:8]}",
+                pair_id=d.pair_id,
+                supporting_school_id=first,
+                supported_school_ids=[d.schools[2]],
+                kind="demonstration_lesson",
+                held_on=date(2026, 10, 22),
+                teachers_benefiting=6,
+                students_benefiting=40,
+            ),
+        )
+    )
+    # notifications reached some guardians in September and October
+    for guardian, student_id in d.guardians.items():
+        student = next(s for s in d.students if s.student_id == student_id)
+        for month_day in (date(2026, 9, 10), date(2026, 10, 10)):
+            if rng.random() < 0.6:
+                d.contacts.append((student.school, guardian, month_day))
+                emit(
+                    NotificationDeliveredV1(
+                        **envelope(student.school, month_day),
+                        payload=NotificationDelivered(
+                            message_id=f"msg-{uuid.uuid4().hex[:10]}",
+                            recipient_kind="guardian",
+                            recipient_id=guardian,
+                            student_ids=[student_id],
+                            channel="sms",
+                            purpose="announcement",
+                            delivered_at=at(month_day),
+                        ),
+                    )
+                )
+    return d
+
+
+# The expected numbers, computed from what was generated ---------------------------------------------
+
+
+def class_of(d: District, student: Student, day: date) -> str:
+    return student.moved_to if student.moved_to and day >= date(2026, 10, 15) else student.class_id
+
+
+def expected_school(d: District, school: str) -> dict:
+    day = min(d.today, TERM_END)
+    enrolled = [s for s in d.students if s.school == school]
+    visited = {v[1] for v in d.visits if TERM_START <= v[3] <= day} & {s.student_id for s in enrolled}
+    mandatory = {s.student_id for s in enrolled if MANDATORY & set(s.care)}
+    by_class = {c: sum(1 for m in d.class_meetings if m[1] == c) for c in d.classes[school]}
+    guardians = {g for g, st in d.guardians.items() if any(s.student_id == st for s in enrolled)}
+    months = [
+        (date(2026, 9, 1), date(2026, 9, 30)),
+        (date(2026, 10, 1), date(2026, 10, 31)),
+        (date(2026, 11, 1), date(2026, 11, 30)),
+    ]
+    months = [m for m in months if m[0] <= day]
+    reached = sum(
+        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= b} & guardians) for a, b in months
+    )
+    meetings = [m for m in d.class_meetings if m[0] == school]
+    invited = sum(m[3] for m in meetings) + sum(m[4] for m in d.school_meetings if m[0] == school)
+    yes = sum(m[4] for m in meetings) + sum(m[5] for m in d.school_meetings if m[0] == school)
+    return {
+        "enrolled": len(enrolled),
+        "visited": len(visited),
+        "coverage": round(len(visited) / len(enrolled), 4),
+        "mandatory": len(mandatory),
+        "mandatory_visited": len(mandatory & visited),
+        "class_meetings_min": min(by_class.values()),
+        "contact_share": round(reached / (len(guardians) * len(months)), 4),
+        "rsvp_rate": round(yes / invited, 4),
+        "activities": sum(1 for a in d.activities if a[0] == school),
+        "participant_times": sum(a[3] for a in d.activities if a[0] == school),
+    }
+
+
+def expected_score(d: District, school: str, figures: dict) -> float:
+    weights = {k: v for k, v in DEFAULT_TARGETS.items() if k.startswith("weight_")}
+    parts = {
+        "weight_home_visit_coverage": min(figures["coverage"] / 0.6, 1),
+        "weight_mandatory_visit_coverage": min(figures["mandatory_visited"] / figures["mandatory"], 1)
+        if figures["mandatory"]
+        else 1,
+        "weight_parent_meetings": min(figures["class_meetings_min"] / 1, 1),
+        "weight_guardian_contact": min(figures["contact_share"] / 1, 1),
+    }
+    if any(school == s for s in d.agreements.values()):
+        parts["weight_partner_activities"] = min(figures["activities"] / 1, 1)
+    used = {k: weights[k] for k in parts}
+    return round(100 * sum(used[k] * parts[k] for k in parts) / sum(used.values()), 1)
+
+
+# Fixtures ----------------------------------------------------------------------------------------
+
+
+def bearer(
+    district_id: str,
+    role: Role,
+    school_id: str | None = None,
+    classes: list[str] | None = None,
+    subject: str = "u-1",
+) -> dict:
+    token = mint_token(
+        ServiceSettings(),
+        subject=subject,
+        role=role,
+        district_id=district_id,
+        school_id=school_id,
+        class_ids=classes,
+    )
+    return {"authorization": f"Bearer {token}"}
+
+
+async def publish_all(infrastructure, events: list[Event]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        sent = [await producer.send(e.topic, e.to_json(), key=e.school_id.encode()) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture(scope="module")
+async def district(platform, infrastructure) -> District:
+    today = datetime.now(SHANGHAI).date()
+    d = generate(f"d-gen-{uuid.uuid4().hex[:8]}", today)
+    await publish_all(infrastructure, d.events)
+    facts = platform.reporting_app.state.store.facts
+
+    async def all_stored() -> bool:
+        where = {"district_id": d.district_id}
+        return (
+            await facts.db["visit_facts"].count_documents(where) == len(d.visits)
+            and await facts.db["contact_facts"].count_documents(where) == len(d.contacts)
+            and await facts.db["meeting_facts"].count_documents(where)
+            == len(d.class_meetings) + len(d.school_meetings)
+            and await facts.db["registry_versions"].count_documents(where)
+            == sum(1 for e in d.events if e.topic.endswith("registry.v1"))
+        )
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await all_stored():
+        assert asyncio.get_running_loop().time() < deadline, "reporting did not store the generated district"
+        await asyncio.sleep(0.3)
+    return d
+
+
+# Tests -------------------------------------------------------------------------------------------
+
+
+async def test_every_measure_of_every_school_matches_the_numbers_computed_independently(platform, district):
+    reporting = platform.reporting
+    bureau = bearer(district.district_id, Role.bureau)
+    for school in district.schools:
+        answer = await reporting.get(f"/v1/schools/{school}/report", params={"term": TERM}, headers=bureau)
+        assert answer.status_code == 200, answer.text
+        report = answer.json()
+        expected = expected_school(district, school)
+        by_key = {m["key"]: m for m in report["measures"]}
+        coverage = by_key["home_visit_coverage"]
+        assert (coverage["numerator"], coverage["denominator"]) == (expected["visited"], expected["enrolled"])
+        assert coverage["target"] == 0.6  # the bureau's revision of the policy, not the default
+        mandatory = by_key["mandatory_visit_coverage"]
+        assert (mandatory["numerator"], mandatory["denominator"]) == (
+            expected["mandatory_visited"],
+            expected["mandatory"],
+        )
+        assert by_key["class_parent_meetings_per_term"]["actual"] == expected["class_meetings_min"]
+        assert by_key["guardian_contacts_per_month"]["actual"] == expected["contact_share"]
+        assert report["activity"]["rsvp_rate"] == expected["rsvp_rate"]
+        assert sum(report["activity"]["partner_activities_by_kind"].values()) == expected["activities"]
+        assert sum(report["activity"]["participant_times_by_kind"].values()) == expected["participant_times"]
+        assert report["score"] == expected_score(district, school, expected)
+        assert all(m["status"] in ("met", "on_track", "at_risk", "missed") for m in report["measures"])
+        assert all(c["unvisited_mandatory"] is None for c in report["classes"])  # the bureau gets counts only
+    first = district.schools[0]
+    comparison = await reporting.get(
+        f"/v1/pairs/{district.pair_id}/comparison", params={"term": TERM}, headers=bureau
+    )
+    assert comparison.json()["exchanges"] == 1
+    assert comparison.json()["students_benefiting"] == 40
+    assert [s["school_id"] for s in comparison.json()["schools"]] == [first, district.schools[2]]
+
+
+async def test_the_overview_ranks_schools_by_the_weighted_score_and_names_no_person(platform, district):
+    bureau = bearer(district.district_id, Role.bureau)
+    answer = await platform.reporting.get("/v1/overview", params={"term": TERM}, headers=bureau)
+    assert answer.status_code == 200, answer.text
+    overview = answer.json()
+    expected = {s: expected_school(district, s) for s in district.schools}
+    assert overview["students_enrolled"] == sum(e["enrolled"] for e in expected.values())
+    assert overview["students_visited"] == sum(e["visited"] for e in expected.values())
+    scores = {s: expected_score(district, s, e) for s, e in expected.items()}
+    assert [row["school_id"] for row in overview["ranking"]] == sorted(
+        scores, key=lambda s: (-scores[s], NAMES[district.schools.index(s)], s)
+    )
+    ranking = await platform.reporting.get("/v1/rankings", params={"term": TERM}, headers=bureau)
+    assert (
+        ranking.json()["weights"]["weight_home_visit_coverage"]
+        == DEFAULT_TARGETS["weight_home_visit_coverage"]
+    )
+    text = json.dumps([overview, ranking.json()], ensure_ascii=False)
+    assert not any(s.name in text for s in district.students)
+
+
+async def test_a_teacher_sees_the_unvisited_mandatory_students_of_their_classes_by_name(platform, district):
+    school = district.schools[0]
+    class_id = district.classes[school][1]
+    teacher = bearer(district.district_id, Role.teacher, school, [class_id], subject="stf-t")
+    answer = await platform.reporting.get("/v1/teachers/me/report", params={"term": TERM}, headers=teacher)
+    assert answer.status_code == 200, answer.text
+    [mine] = answer.json()["classes"]
+    day = min(district.today, TERM_END)
+    in_class = [s for s in district.students if class_of(district, s, day) == class_id]
+    visited = {v[1] for v in district.visits if TERM_START <= v[3] <= day}
+    unvisited = sorted(
+        s.student_id for s in in_class if MANDATORY & set(s.care) and s.student_id not in visited
+    )
+    assert [u["student_id"] for u in mine["unvisited_mandatory"]] == unvisited
+    names = {s.student_id: s.name for s in district.students}
+    assert all(u["name"] == names[u["student_id"]] for u in mine["unvisited_mandatory"])
+    admin = await platform.reporting.get(
+        f"/v1/schools/{school}/report",
+        params={"term": TERM},
+        headers=bearer(district.district_id, Role.school_admin, school),
+    )
+    admin_class = next(c for c in admin.json()["classes"] if c["class_id"] == class_id)
+    assert admin_class["unvisited_mandatory"] == unvisited
+    assert not any(s.name in admin.text for s in district.students)
+
+
+async def test_a_transfer_and_a_late_registration_land_where_they_belong(platform, district):
+    moved = district.students[0]
+    late = district.students[-1]
+    bureau = bearer(district.district_id, Role.bureau)
+    report = (
+        await platform.reporting.get(
+            f"/v1/schools/{moved.school}/report", params={"term": TERM}, headers=bureau
+        )
+    ).json()
+    classes = {c["class_id"]: c for c in report["classes"]}
+    assert classes[moved.class_id]["enrolled"] == 7  # left on 15 October
+    assert classes[moved.moved_to]["enrolled"] == 9
+    late_report = (
+        await platform.reporting.get(
+            f"/v1/schools/{late.school}/report", params={"term": TERM}, headers=bureau
+        )
+    ).json()
+    late_class = next(c for c in late_report["classes"] if c["class_id"] == late.class_id)
+    expected_visited = len({v[1] for v in district.visits if v[2] == late.class_id})
+    assert late_class["visited"] == expected_visited  # its visit came before the registry: counted now
+
+
+async def test_bad_requests_answer_clearly(platform, district):
+    reporting = platform.reporting
+    bureau = bearer(district.district_id, Role.bureau)
+    first, second = district.schools[:2]
+    unknown = await reporting.get("/v1/schools/sch-nope/report", params={"term": TERM}, headers=bureau)
+    assert unknown.status_code == 404
+    other = await reporting.get(
+        f"/v1/schools/{second}/report",
+        params={"term": TERM},
+        headers=bearer(district.district_id, Role.school_admin, first),
+    )
+    assert other.status_code == 404
+    bad_term = await reporting.get("/v1/overview", params={"term": "2026-autumn"}, headers=bureau)
+    assert bad_term.status_code == 422
+    assert bad_term.json()["errors"][0]["field"] == "query.term"
+    bad_month = await reporting.get("/v1/completeness", params={"month": "2026-13"}, headers=bureau)
+    assert bad_month.json()["errors"][0]["field"] == "query.month"
+    not_ended = await reporting.put(
+        f"/v1/schools/{first}/submissions/{district.today:%Y-%m}",
+        json={"kind": "confirmed"},
+        headers=bearer(district.district_id, Role.school_admin, first),
+    )
+    assert not_ended.status_code == 422
+    assert not_ended.json()["errors"][0]["field"] == "path.month"
+    no_bulletin = await reporting.post(
+        "/v1/bulletins/2020-01/disputes",
+        json={"school_id": first, "figure": "home_visit_coverage", "reason": "数据有误"},
+        headers=bearer(district.district_id, Role.school_admin, first),
+    )
+    assert no_bulletin.status_code == 404
+
+
+async def test_submissions_and_completeness_of_a_month(platform, district):
+    first, second = district.schools[:2]
+    late = await platform.reporting.put(
+        f"/v1/schools/{first}/submissions/2026-09",
+        json={"kind": "confirmed"},
+        headers=bearer(district.district_id, Role.school_admin, first),
+    )
+    assert late.status_code == 201, late.text
+    assert late.json()["deadline"] == "2026-10-05"
+    assert late.json()["late"] is True  # accepted, and marked late
+    again = await platform.reporting.put(
+        f"/v1/schools/{first}/submissions/2026-09",
+        json={"kind": "confirmed"},
+        headers=bearer(district.district_id, Role.school_admin, first),
+    )
+    assert again.status_code == 409
+    without_reason = await platform.reporting.put(
+        f"/v1/schools/{second}/submissions/2026-09",
+        json={"kind": "nothing_to_report"},
+        headers=bearer(district.district_id, Role.school_admin, second),
+    )
+    assert without_reason.status_code == 422
+    answer = await platform.reporting.get(
+        "/v1/completeness", params={"month": "2026-09"}, headers=bearer(district.district_id, Role.bureau)
+    )
+    state = answer.json()
+    assert (state["schools"], state["submitted"], state["on_time"]) == (3, 1, 0)
+    assert state["completeness"] == round(1 / 3, 4)
+    rows = {r["school_id"]: r for r in state["rows"]}
+    school_of = {s.student_id: s.school for s in district.students}
+    september = [v for v in district.visits if v[3].month == 9]
+    for school in district.schools:
+        assert rows[school]["logged"]["visits"] == sum(1 for v in september if school_of[v[1]] == school)
+
+
+async def test_the_monthly_bulletin_in_every_format_frozen_disputed_and_revised(
+    platform, infrastructure, district
+):
+    bureau = bearer(district.district_id, Role.bureau)
+    second = district.schools[1]
+    admin = bearer(district.district_id, Role.school_admin, second)
+    published = await platform.reporting.post("/v1/bulletins/2026-10", headers=bureau)
+    assert published.status_code == 201, published.text
+    first_revision = published.json()
+    assert first_revision["revision"] == 1
+    assert [row["rank"] for row in first_revision["document"]["ranking"]] == [1, 2, 3]
+    again = await platform.reporting.post("/v1/bulletins/2026-10", headers=bureau)
+    assert again.json()["document"] == first_revision["document"]
+    page = await platform.reporting.get("/v1/bulletins/2026-10", params={"format": "html"}, headers=bureau)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<svg" in page.text
+    assert NAMES[1] in page.text
+    table = await platform.reporting.get("/v1/bulletins/2026-10", params={"format": "csv"}, headers=bureau)
+    rows = list(csv.reader(io.StringIO(table.text.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["排名", "学校", "学校编号", "综合得分"]
+    assert {r[2] for r in rows[1:4]} == set(district.schools)
+    sheet = await platform.reporting.get("/v1/bulletins/2026-10", params={"format": "xlsx"}, headers=bureau)
+    book = load_workbook(io.BytesIO(sheet.content))
+    assert book["排名"].cell(row=2, column=1).value == 1
+    assert book.sheetnames == ["排名", "未报送", "权重"]
+
+    disputed = await platform.reporting.post(
+        "/v1/bulletins/2026-10/disputes",
+        json={"school_id": second, "figure": "home_visit_coverage", "reason": "10月20日的家访迟报，请补录"},
+        headers=admin,
+    )
+    assert disputed.status_code == 201, disputed.text
+    # the late visit arrives, dated in October: it lands in October
+    unvisited = next(
+        s
+        for s in district.students
+        if s.school == second and s.student_id not in {v[1] for v in district.visits}
+    )
+    late_visit = VisitLoggedV1(
+        producer="scheduling",
+        district_id=district.district_id,
+        school_id=second,
+        payload=VisitLogged(
+            visit_id=f"vis-late-{uuid.uuid4().hex[:6]}",
+            student_id=unvisited.student_id,
+            class_id=unvisited.class_id,
+            visiting_staff_ids=["stf-x"],
+            visited_on=date(2026, 10, 20),
+            mode="in_person",
+        ),
+    )
+    await publish_all(infrastructure, [late_visit])
+    facts = platform.reporting_app.state.store.facts
+    for _ in range(100):
+        if await facts.db["visit_facts"].count_documents({"_id": late_visit.payload.visit_id}):
+            break
+        await asyncio.sleep(0.2)
+    district.visits.append(
+        (late_visit.payload.visit_id, unvisited.student_id, unvisited.class_id, date(2026, 10, 20), "stf-x")
+    )
+    accepted = await platform.reporting.post(
+        f"/v1/bulletins/2026-10/disputes/{disputed.json()['dispute_id']}/acceptance",
+        json={"note": "核实无误，予以补录"},
+        headers=bureau,
+    )
+    assert accepted.status_code == 201, accepted.text
+    revision = accepted.json()
+    assert revision["revision"] == 2
+    assert "迟报" in revision["reason"]
+    assert any(c["school_id"] == second and c["figure"] == "home_visit_coverage" for c in revision["changes"])
+    earlier = await platform.reporting.get("/v1/bulletins/2026-10", params={"revision": 1}, headers=bureau)
+    assert earlier.json()["document"] == first_revision["document"]
+    settled = await platform.reporting.post(
+        f"/v1/bulletins/2026-10/disputes/{disputed.json()['dispute_id']}/acceptance",
+        json={"note": "再次"},
+        headers=bureau,
+    )
+    assert settled.status_code == 409
+
+
+async def test_an_unknown_version_or_malformed_event_is_dead_lettered_and_consumption_continues(
+    platform, infrastructure, district, read_topic
+):
+    school = district.schools[2]
+    good = VisitLoggedV1(
+        producer="scheduling",
+        district_id=district.district_id,
+        school_id=school,
+        payload=VisitLogged(
+            visit_id=f"vis-after-{uuid.uuid4().hex[:6]}",
+            student_id="stu-unknown",
+            class_id="cls-x",
+            visiting_staff_ids=["stf-x"],
+            visited_on=date(2026, 11, 2),
+            mode="phone",
+        ),
+    )
+    newer = json.loads(good.to_json()) | {"schema_version": 2, "event_id": str(uuid.uuid4())}
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(VISITS_V1, json.dumps(newer).encode(), key=school.encode())
+        await producer.send_and_wait(VISITS_V1, good.to_json(), key=school.encode())
+    finally:
+        await producer.stop()
+    facts = platform.reporting_app.state.store.facts
+    for _ in range(100):
+        if await facts.db["visit_facts"].count_documents({"_id": good.payload.visit_id}):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("the event after the bad one was not stored")
+    parked = await read_topic(
+        dead_letter_topic(VISITS_V1),
+        lambda ms: any(
+            m.get("event_id") == newer["event_id"] and m["_headers"].get("dlt-consumer") == b"reporting"
+            for m in ms
+        ),
+    )
+    mine = next(
+        m
+        for m in parked
+        if m.get("event_id") == newer["event_id"] and m["_headers"]["dlt-consumer"] == b"reporting"
+    )
+    assert b"schema_version 2" in mine["_headers"]["dlt-reason"]
+
+
+async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, district):
+    bureau = bearer(district.district_id, Role.bureau)
+
+    async def numbers() -> list:
+        overview = (
+            await platform.reporting.get("/v1/overview", params={"term": TERM}, headers=bureau)
+        ).json()
+        reports = [
+            (
+                await platform.reporting.get(f"/v1/schools/{s}/report", params={"term": TERM}, headers=bureau)
+            ).json()
+            for s in district.schools
+        ]
+        return [overview, reports]
+
+    before = await numbers()
+    started = await platform.reporting.post("/v1/rebuilds", headers=bureau)
+    assert started.status_code == 202, started.text
+    rebuild_id = started.json()["rebuild_id"]
+    deadline = asyncio.get_running_loop().time() + 240
+    while True:
+        status = (await platform.reporting.get(f"/v1/rebuilds/{rebuild_id}", headers=bureau)).json()
+        if status["status"] != "running":
+            break
+        assert asyncio.get_running_loop().time() < deadline, "rebuild did not finish"
+        await asyncio.sleep(0.5)
+    assert status["status"] == "done", status
+    assert status["facts_stored"] > 0
+    assert platform.reporting_app.state.store.facts.db.name == status["database"]
+    assert await numbers() == before
