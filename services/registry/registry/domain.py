@@ -6,7 +6,6 @@ from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
 from contracts.envelope import Event
-from contracts.policy import DEFAULT_TARGETS
 from contracts.events.registry import (
     CareCategory,
     Channel,
@@ -26,6 +25,7 @@ from contracts.events.registry import (
     StudentChanged,
     StudentChangedV1,
 )
+from contracts.policy import DEFAULT_TARGETS
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
@@ -527,6 +527,7 @@ def may_read_audit(caller: Caller, school_id: str) -> bool:
 
 
 # District policy (区级政策) --------------------------------------------------------------------
+
 
 class PolicyUpdate(Record):
     targets: dict[str, float] = Field(description="Targets to change; the others keep their values.")

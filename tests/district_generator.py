@@ -1,0 +1,400 @@
+"""A generated district for reporting's tests and benchmark: registry events, a term of visits,
+meetings, partner activities, an exchange and deliveries, as the platform's events, with what was
+generated kept so that the expected numbers can be computed independently."""
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from contracts.envelope import Event
+from contracts.events.meetings import MeetingHeld, MeetingHeldV1
+from contracts.events.notifications import NotificationDelivered, NotificationDeliveredV1
+from contracts.events.partner_activities import (
+    PairingExchange,
+    PairingExchangeV1,
+    PartnerActivity,
+    PartnerActivityV1,
+)
+from contracts.events.registry import (
+    AgreementChanged,
+    AgreementChangedV1,
+    ClassChanged,
+    ClassChangedV1,
+    GuardianChanged,
+    GuardianChangedV1,
+    GuardianContacts,
+    Holiday,
+    PairChanged,
+    PairChangedV1,
+    PolicyChanged,
+    PolicyChangedV1,
+    SchoolChanged,
+    SchoolChangedV1,
+    StudentChanged,
+    StudentChangedV1,
+    TermChanged,
+    TermChangedV1,
+)
+from contracts.events.visits import VisitLogged, VisitLoggedV1
+from contracts.policy import DEFAULT_TARGETS
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TERM = "2026-2027-autumn"
+TERM_START, TERM_END = date(2026, 9, 1), date(2027, 1, 20)
+HOLIDAY = (date(2026, 10, 1), date(2026, 10, 7))
+MANDATORY = {"left_behind", "hardship", "special_attention"}
+NAMES = ["叶城县第九小学", "良舍小学", "澄铭窯小学"]
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
+
+
+@dataclass
+class Student:
+    student_id: str
+    school: str
+    class_id: str
+    care: list[str]
+    name: str
+    moved_to: str | None = None  # a transfer on 15 October
+
+
+@dataclass
+class District:
+    """What was published, kept to compute the expected numbers independently."""
+
+    district_id: str
+    today: date
+    schools: list[str] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # school → classes
+    grades: dict[str, int] = field(default_factory=dict)
+    students: list[Student] = field(default_factory=list)
+    guardians: dict[str, str] = field(default_factory=dict)  # guardian → student
+    visits: list[tuple[str, str, str, date, str]] = field(
+        default_factory=list
+    )  # id, student, class, on, staff
+    class_meetings: list[tuple[str, str, date, int, int, int]] = field(default_factory=list)
+    school_meetings: list[tuple[str, str, str, date, int, int, int]] = field(default_factory=list)
+    activities: list[tuple[str, str, date, int]] = field(default_factory=list)  # school, agreement, on, times
+    agreements: dict[str, str] = field(default_factory=dict)  # agreement → school
+    contacts: list[tuple[str, str, date]] = field(default_factory=list)  # school, guardian, on
+    exchanges: list[tuple[str, int, int]] = field(default_factory=list)
+    pair_id: str = ""
+    events: list[Event] = field(default_factory=list)
+
+
+def generate(
+    district_id: str, today: date, seed: int = 2026, schools: int = 3, per_class: int = 8
+) -> District:
+    rng = random.Random(seed)
+    d = District(district_id, today)
+
+    def emit(event: Event) -> None:
+        d.events.append(event)
+
+    def envelope(school_id: str, occurred: date) -> dict:
+        return {
+            "producer": "generator",
+            "district_id": district_id,
+            "school_id": school_id,
+            "occurred_at": at(occurred),
+        }
+
+    emit(
+        TermChangedV1(
+            **envelope("district", date(2026, 8, 20)),
+            payload=TermChanged(
+                school_year="2026-2027",
+                kind="autumn",
+                starts_on=TERM_START,
+                ends_on=TERM_END,
+                holidays=[Holiday(name="国庆节", starts_on=HOLIDAY[0], ends_on=HOLIDAY[1])],
+                version=1,
+            ),
+        )
+    )
+    targets = DEFAULT_TARGETS | {"home_visit_coverage": 0.6}
+    emit(
+        PolicyChangedV1(
+            **envelope("district", date(2026, 8, 25)),
+            payload=PolicyChanged(school_year="2026-2027", version=2, targets=targets),
+        )
+    )
+    for s in range(schools):
+        name = NAMES[s] if s < len(NAMES) else f"基准测试学校{s}"
+        school = f"sch-{district_id[-6:]}-{s}"
+        d.schools.append(school)
+        emit(
+            SchoolChangedV1(
+                **envelope(school, date(2026, 8, 1)),
+                payload=SchoolChanged(
+                    school_id=school, name=name, level="primary", setting="rural", status="active", version=1
+                ),
+            )
+        )
+        d.classes[school] = []
+        for c, grade in enumerate((3, 4)):
+            class_id = f"cls-{school[-8:]}-{c}"
+            d.classes[school].append(class_id)
+            d.grades[class_id] = grade
+            emit(
+                ClassChangedV1(
+                    **envelope(school, date(2026, 8, 2)),
+                    payload=ClassChanged(
+                        class_id=class_id, grade=grade, status="active", enrolled_count=per_class
+                    ),
+                )
+            )
+            for n in range(per_class):
+                care = rng.choice([[], [], ["left_behind"], ["hardship"], ["single_parent"]])
+                student = Student(f"stu-{class_id[-10:]}-{n}", school, class_id, care, f"学生{s}{c}{n}")
+                d.students.append(student)
+                guardian = f"gdn-{student.student_id}"
+                d.guardians[guardian] = student.student_id
+    # one transfer between classes on 15 October
+    moved = d.students[0]
+    moved.moved_to = d.classes[moved.school][1]
+    # the last student of the last class is registered late: its visit arrives first
+    late = d.students[-1]
+    for student in d.students:
+        if student is late:
+            continue
+        emit(
+            StudentChangedV1(
+                **envelope(student.school, date(2026, 9, 1)),
+                payload=StudentChanged(
+                    student_id=student.student_id,
+                    class_id=student.class_id,
+                    status="enrolled",
+                    care_categories=student.care,
+                    name=student.name,
+                    version=1,
+                ),
+            )
+        )
+    emit(
+        StudentChangedV1(
+            **envelope(moved.school, date(2026, 10, 15)),
+            payload=StudentChanged(
+                student_id=moved.student_id,
+                class_id=moved.moved_to or "",
+                status="enrolled",
+                care_categories=moved.care,
+                name=moved.name,
+                version=2,
+            ),
+        )
+    )
+    for guardian, student_id in d.guardians.items():
+        student = next(s for s in d.students if s.student_id == student_id)
+        emit(
+            GuardianChangedV1(
+                **envelope(student.school, date(2026, 9, 1)),
+                payload=GuardianChanged(
+                    guardian_id=guardian,
+                    student_ids=[student_id],
+                    contacts=GuardianContacts(phone="13900000000"),
+                    preferred_channel="sms",
+                    language="zh-CN",
+                    consent_non_essential=True,
+                    version=1,
+                ),
+            )
+        )
+    # visits over the term so far, by two teachers per school
+    latest = min(today, date(2026, 11, 20))
+    for student in d.students:
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            on = TERM_START + timedelta(days=rng.randrange((latest - TERM_START).days))
+            class_id = student.moved_to if student.moved_to and on >= date(2026, 10, 15) else student.class_id
+            staff = f"stf-{student.school[-8:]}-{rng.randrange(2)}"
+            visit_id = f"vis-{uuid.uuid4().hex[:10]}"
+            d.visits.append((visit_id, student.student_id, class_id, on, staff))
+            emit(
+                VisitLoggedV1(
+                    **envelope(student.school, on),
+                    payload=VisitLogged(
+                        visit_id=visit_id,
+                        student_id=student.student_id,
+                        class_id=class_id,
+                        visiting_staff_ids=[staff],
+                        visited_on=on,
+                        mode="in_person",
+                    ),
+                )
+            )
+    # the late student's registration follows its visit
+    first_visit = (
+        f"vis-{uuid.uuid4().hex[:10]}",
+        late.student_id,
+        late.class_id,
+        date(2026, 9, 20),
+        f"stf-{late.school[-8:]}-0",
+    )
+    d.visits.append(first_visit)
+    emit(
+        VisitLoggedV1(
+            **envelope(late.school, first_visit[3]),
+            payload=VisitLogged(
+                visit_id=first_visit[0],
+                student_id=late.student_id,
+                class_id=late.class_id,
+                visiting_staff_ids=[first_visit[4]],
+                visited_on=first_visit[3],
+                mode="phone",
+            ),
+        )
+    )
+    emit(
+        StudentChangedV1(
+            **envelope(late.school, date(2026, 9, 1)),
+            payload=StudentChanged(
+                student_id=late.student_id,
+                class_id=late.class_id,
+                status="enrolled",
+                care_categories=late.care,
+                name=late.name,
+                version=1,
+            ),
+        )
+    )
+    # meetings: a class parent meeting in most classes, the first school also others
+    for school in d.schools:
+        for class_id in d.classes[school][: 2 if school != d.schools[2] else 1]:
+            on = date(2026, 9, 15) + timedelta(days=rng.randrange(30))
+            invited, yes, came = 8, rng.randrange(4, 9), rng.randrange(3, 8)
+            meeting_id = f"mtg-{uuid.uuid4().hex[:8]}"
+            d.class_meetings.append((school, class_id, on, invited, yes, came))
+            emit(
+                MeetingHeldV1(
+                    **envelope(school, on),
+                    payload=MeetingHeld(
+                        meeting_id=meeting_id,
+                        kind="parent_meeting",
+                        level="class",
+                        class_ids=[class_id],
+                        held_on=on,
+                        invited_count=invited,
+                        rsvp_yes_count=yes,
+                        attended_count=came,
+                    ),
+                )
+            )
+    first = d.schools[0]
+    for kind, level, on in (
+        ("parent_meeting", "school", date(2026, 9, 5)),
+        ("open_day", "school", date(2026, 10, 20)),
+        ("reception_day", "school", date(2026, 9, 4)),
+        ("reception_day", "school", date(2026, 10, 9)),
+    ):
+        d.school_meetings.append((first, kind, level, on, 48, 30, 25))
+        emit(
+            MeetingHeldV1(
+                **envelope(first, on),
+                payload=MeetingHeld(
+                    meeting_id=f"mtg-{uuid.uuid4().hex[:8]}",
+                    kind=kind,
+                    level=level,
+                    held_on=on,
+                    invited_count=48,
+                    rsvp_yes_count=30,
+                    attended_count=25,
+                ),
+            )
+        )
+    # a co-building agreement of the second school with two activities
+    second = d.schools[1]
+    agreement = f"agr-{uuid.uuid4().hex[:8]}"
+    d.agreements[agreement] = second
+    emit(
+        AgreementChangedV1(
+            **envelope(second, date(2026, 9, 1)),
+            payload=AgreementChanged(
+                agreement_id=agreement,
+                partner_id="ptn-police",
+                partner_kind="police_station",
+                starts_on=date(2026, 9, 1),
+                ends_on=date(2027, 7, 1),
+                signed_on=date(2026, 9, 1),
+                status="active",
+                commitments_count=2,
+                reviewed=False,
+                version=1,
+            ),
+        )
+    )
+    for on, times in ((date(2026, 10, 12), 80), (date(2026, 11, 3), 45)):
+        d.activities.append((second, agreement, on, times))
+        emit(
+            PartnerActivityV1(
+                **envelope(second, on),
+                payload=PartnerActivity(
+                    activity_id=f"act-{uuid.uuid4().hex[:8]}",
+                    partner_id="ptn-police",
+                    partner_kind="police_station",
+                    agreement_id=agreement,
+                    kind="legal_education",
+                    held_on=on,
+                    class_ids=d.classes[second],
+                    students_count=times - 5,
+                    teachers_count=5,
+                    residents_count=0,
+                    participant_times=times,
+                ),
+            )
+        )
+    # the first school supports the third; one exchange
+    d.pair_id = f"pair-{uuid.uuid4().hex[:8]}"
+    emit(
+        PairChangedV1(
+            **envelope(first, date(2026, 9, 1)),
+            payload=PairChanged(
+                pair_id=d.pair_id,
+                supporting_school_id=first,
+                supported_school_ids=[d.schools[2]],
+                starts_on=date(2026, 9, 1),
+                ends_on=None,
+                version=1,
+            ),
+        )
+    )
+    d.exchanges.append(("demonstration_lesson", 6, 40))
+    emit(
+        PairingExchangeV1(
+            **envelope(first, date(2026, 10, 22)),
+            payload=PairingExchange(
+                exchange_id=f"exc-{uuid.uuid4().hex[:8]}",
+                pair_id=d.pair_id,
+                supporting_school_id=first,
+                supported_school_ids=[d.schools[2]],
+                kind="demonstration_lesson",
+                held_on=date(2026, 10, 22),
+                teachers_benefiting=6,
+                students_benefiting=40,
+            ),
+        )
+    )
+    # notifications reached some guardians in September and October
+    for guardian, student_id in d.guardians.items():
+        student = next(s for s in d.students if s.student_id == student_id)
+        for month_day in (date(2026, 9, 10), date(2026, 10, 10)):
+            if rng.random() < 0.6:
+                d.contacts.append((student.school, guardian, month_day))
+                emit(
+                    NotificationDeliveredV1(
+                        **envelope(student.school, month_day),
+                        payload=NotificationDelivered(
+                            message_id=f"msg-{uuid.uuid4().hex[:10]}",
+                            recipient_kind="guardian",
+                            recipient_id=guardian,
+                            student_ids=[student_id],
+                            channel="sms",
+                            purpose="announcement",
+                            delivered_at=at(month_day),
+                        ),
+                    )
+                )
+    return d
