@@ -226,6 +226,7 @@ async def test_changes_reach_the_public_and_the_internal_topic(registry, read_to
         "class_id": class_id,
         "status": "enrolled",
         "care_categories": ["left_behind"],
+        "name": "阿依古丽",  # internal only: for the student's own teachers' reports
         "version": 1,
     }
 
