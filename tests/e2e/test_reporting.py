@@ -418,7 +418,7 @@ async def test_an_unknown_version_or_malformed_event_is_dead_lettered_and_consum
             mode="phone",
         ),
     )
-    # a producer a version ahead of reporting (not the platform's scheduling, whose events are checked elsewhere)
+    # a producer a version ahead of reporting (not our scheduling, whose events are checked elsewhere)
     newer = json.loads(good.to_json()) | {
         "schema_version": 2,
         "event_id": str(uuid.uuid4()),
