@@ -266,6 +266,20 @@ async def test_bad_requests_answer_clearly(platform, district):
         headers=bearer(district.district_id, Role.school_admin, first),
     )
     assert other.status_code == 404
+    unknown_class = await reporting.get("/v1/classes/cls-nope/report", params={"term": TERM}, headers=bureau)
+    assert unknown_class.status_code == 404
+    their_class = district.classes[second][0]
+    not_mine = await reporting.get(
+        f"/v1/classes/{their_class}/report",
+        params={"term": TERM},
+        headers=bearer(district.district_id, Role.teacher, first, [district.classes[first][0]]),
+    )
+    assert not_mine.status_code == 404
+    as_bureau = await reporting.get(
+        f"/v1/classes/{their_class}/report", params={"term": TERM}, headers=bureau
+    )
+    assert as_bureau.status_code == 200
+    assert as_bureau.json()["unvisited_mandatory"] is None  # counts only for the bureau
     bad_term = await reporting.get("/v1/overview", params={"term": "2026-autumn"}, headers=bureau)
     assert bad_term.status_code == 422
     assert bad_term.json()["errors"][0]["field"] == "query.term"

@@ -77,6 +77,15 @@ async def school_report(
     return views.school_report(caller, snapshot, school_id, name, day)
 
 
+@router.get("/classes/{class_id}/report")
+async def class_report(
+    class_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+) -> dict[str, Any]:
+    """班级报表 (coverage, 三必访 and meetings of one class; unknown or outside the caller's scope: 404)."""
+    name = TermName.parse(term)
+    return views.class_report(caller, await store.facts.snapshot(caller.district_id), class_id, name, day)
+
+
 @router.get("/teachers/me/report")
 async def teacher_report(
     term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today

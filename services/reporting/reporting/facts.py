@@ -112,6 +112,7 @@ RECORD_IDS = {
     "policy-changed": "school_year",
     "pair-changed": "pair_id",
     "agreement-changed": "agreement_id",
+    "staff-changed": "staff_id",
 }
 # what reporting keeps of a registry record: no contact detail ever lands here
 KEPT = {
@@ -123,6 +124,7 @@ KEPT = {
     "policy-changed": ("school_year", "targets"),
     "pair-changed": ("supporting_school_id", "supported_school_ids", "starts_on", "ends_on"),
     "agreement-changed": ("partner_id", "partner_kind", "starts_on", "ends_on", "status", "reviewed"),
+    "staff-changed": ("roles", "class_ids"),  # never the contacts
 }
 
 

@@ -134,7 +134,8 @@ def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -
 
 
 def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> dict[str, int]:
-    counts: Counter[str] = Counter()
+    """Visits per teacher in the term; the school's teachers who made none count with 0."""
+    counts: Counter[str] = Counter({t: 0 for t in snapshot.teachers(school_id, reference_day(term, today))})
     for visit in between(snapshot.visits, school_id, term.starts_on, reference_day(term, today)):
         counts.update(visit["staff_ids"])
     return dict(sorted(counts.items()))

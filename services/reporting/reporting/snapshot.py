@@ -127,6 +127,19 @@ class Snapshot:
                 found[agreement_id] = agreement
         return found
 
+    def teachers(self, school_id: str, day: date) -> set[str]:
+        """Staff of the school who teach (head or subject teachers), as the registry knew them then."""
+        found = set()
+        for staff_id in self.records("staff"):
+            staff = self.as_of("staff", staff_id, day)
+            if (
+                staff
+                and staff["school_id"] == school_id
+                and {"head_teacher", "subject_teacher"} & set(staff["roles"])
+            ):
+                found.add(staff_id)
+        return found
+
     def pairs(self) -> dict[str, Document]:
         return {pair_id: p for pair_id in self.records("pair") if (p := self.as_of("pair", pair_id))}
 

@@ -105,6 +105,47 @@ def teacher_report(caller: Caller, snapshot: Snapshot, name: TermName, today: da
     }
 
 
+def class_report(
+    caller: Caller, snapshot: Snapshot, class_id: str, name: TermName, today: date
+) -> dict[str, Any]:
+    """One class: its teachers, the school admin and the bureau; names for its teachers only."""
+    klass = snapshot.as_of("class", class_id)
+    ensure_visible(
+        klass is not None and caller.sees_class(snapshot.district_id, klass["school_id"], class_id), "班级"
+    )
+    assert klass is not None
+    term = term_of(snapshot, name)
+    day = measures.reference_day(term, today)
+    [figures] = [
+        c for c in measures.class_figures(snapshot, klass["school_id"], term, today) if c.class_id == class_id
+    ] or [None]
+    if figures is None:
+        raise NotFound("班级")
+    unvisited: list[dict[str, Any]] | None = None
+    if caller.role is Role.teacher:
+        unvisited = [
+            {"student_id": s, "name": (snapshot.as_of("student", s, day) or {}).get("name")}
+            for s in figures.unvisited_mandatory
+        ]
+    elif caller.role is Role.school_admin:
+        unvisited = [{"student_id": s} for s in figures.unvisited_mandatory]
+    return {
+        "class_id": class_id,
+        "school_id": klass["school_id"],
+        "grade": figures.grade,
+        "term": str(name),
+        "as_of": day.isoformat(),
+        "enrolled": figures.enrolled,
+        "visited": figures.visited,
+        "coverage": round(measures.rate(figures.visited, figures.enrolled), 4),
+        "mandatory": figures.mandatory,
+        "mandatory_visited": figures.mandatory_visited,
+        "parent_meetings": figures.parent_meetings,
+        "visits": figures.visits,
+        "unvisited_mandatory": unvisited,
+    }
+
+
 def ranking(snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
     term = term_of(snapshot, name)
     targets = snapshot.targets(name.school_year)

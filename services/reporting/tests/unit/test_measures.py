@@ -228,3 +228,31 @@ def test_registry_versions_keep_no_contact_details():
     found = facts.fact_of(guardian)
     assert found is not None
     assert "13900000001" not in str(found[1])
+
+
+def test_a_teacher_without_visits_counts_with_none():
+    staff = [
+        event(
+            "staff-changed",
+            {
+                "staff_id": t,
+                "roles": ["subject_teacher"],
+                "class_ids": ["cls-a"],
+                "contacts": {"phone": "13900000009"},
+                "version": 1,
+            },
+        )
+        for t in ("stf-1", "stf-2")
+    ]
+    snap = snapshot_of(
+        *BASE,
+        *staff,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        visit("v-1", "stu-1", "cls-a", "2026-09-10"),
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    assert measures.teacher_visits(snap, SCHOOL, term, date(2026, 11, 1)) == {"stf-1": 1, "stf-2": 0}
+    found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
+    assert found["visits_per_teacher_per_term"].actual == 0
+    assert "13900000009" not in str(snap.versions)  # staff contacts never reach reporting
