@@ -26,6 +26,8 @@ class Snapshot:
     exchanges: list[Document] = field(default_factory=list)
     contacts: list[Document] = field(default_factory=list)
     _history: dict[tuple[str, str], list[Document]] = field(default_factory=dict, repr=False)
+    _enrolled: dict[tuple[str, date], dict[str, Document]] = field(default_factory=dict, repr=False)
+    _records: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         history: dict[tuple[str, str], list[Document]] = defaultdict(list)
@@ -44,7 +46,10 @@ class Snapshot:
     # the registry on a date ---------------------------------------------------------------------
 
     def records(self, kind: str) -> list[str]:
-        return [record_id for (k, record_id) in self._history if k == kind]
+        if not self._records:
+            for k, record_id in self._history:
+                self._records.setdefault(k, []).append(record_id)
+        return self._records.get(kind, [])
 
     def as_of(self, kind: str, record_id: str, day: date | None = None) -> Document | None:
         """The record's state in force on ``day`` (the newest without a day), with its school."""
@@ -85,14 +90,18 @@ class Snapshot:
     def enrolled(self, school_id: str, day: date, class_id: str | None = None) -> dict[str, Document]:
         """Students enrolled in the school (or class) on ``day``: transfers and new students move
         the denominators from the day they happened."""
-        found = {}
-        for student_id in self.records("student"):
-            student = self.as_of("student", student_id, day)
-            if student is None or student["status"] != "enrolled" or student["school_id"] != school_id:
-                continue
-            if class_id is None or student["class_id"] == class_id:
-                found[student_id] = student
-        return found
+        key = (school_id, day)
+        if key not in self._enrolled:  # asked for every class and measure: worked out once per day
+            by_school: dict[str, dict[str, Document]] = defaultdict(dict)
+            for student_id in self.records("student"):
+                student = self.as_of("student", student_id, day)
+                if student is not None and student["status"] == "enrolled":
+                    by_school[student["school_id"]][student_id] = student
+            for school, students in by_school.items():
+                self._enrolled[(school, day)] = students
+            self._enrolled.setdefault(key, {})
+        students = self._enrolled[key]
+        return {s: st for s, st in students.items() if class_id is None or st["class_id"] == class_id}
 
     def guardians(self, school_id: str, day: date) -> set[str]:
         enrolled = set(self.enrolled(school_id, day))
