@@ -1,4 +1,7 @@
-"""The platform's services started in this process on loopback ports, over real Kafka and store."""
+"""The platform's services started in this process on loopback ports, over real Kafka and store.
+
+Tests work in the district ``d-e2e``: a broker shared with `make up` keeps its demo district
+(``d-yecheng``) free of test records, since reporting reads every district's events."""
 
 import asyncio
 import json
@@ -66,7 +69,7 @@ class Platform:
             ServiceSettings(),
             subject=claims.pop("subject", f"stf-{role.value}"),
             role=role,
-            district_id=claims.pop("district_id", "d-yecheng"),
+            district_id=claims.pop("district_id", "d-e2e"),
             school_id=school_id,
             class_ids=class_ids,
             student_ids=claims.pop("student_ids", None),
@@ -207,7 +210,7 @@ def token_headers(
         ServiceSettings(),
         subject=claims.get("subject", f"{role.value}-1"),
         role=role,
-        district_id=claims.get("district_id", "d-yecheng"),
+        district_id=claims.get("district_id", "d-e2e"),
         school_id=school_id,
         class_ids=classes,
         student_ids=claims.get("students"),

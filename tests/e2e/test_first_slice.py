@@ -62,7 +62,7 @@ async def test_logged_visit_is_counted_by_reporting(platform, pupil, eventually)
         f"/v1/schools/{school_id}/home-visits", headers=teacher(platform, pupil)
     )
     assert summary.json() == {
-        "district_id": "d-yecheng",
+        "district_id": "d-e2e",
         "school_id": school_id,
         "visits_logged": 1,
         "students_visited": 1,
@@ -88,7 +88,7 @@ async def _publish(infrastructure, *messages: bytes, key: bytes) -> None:
 def _visit_event(school_id: str) -> VisitLoggedV1:
     return VisitLoggedV1(
         producer="scheduling",
-        district_id="d-yecheng",
+        district_id="d-e2e",
         school_id=school_id,
         payload=VisitLogged(
             visit_id=f"v-{uuid.uuid4().hex[:8]}",

@@ -34,7 +34,7 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     store = platform.scheduling_app.state.store
 
     async def invitees_known() -> bool:
-        return len(await store.invitees("d-yecheng", school, [class_id])) == 3
+        return len(await store.invitees("d-e2e", school, [class_id])) == 3
 
     await eventually(invitees_known, 30)
     head_teacher = registry_api.auth(Role.teacher, school, [class_id], subject="stf-head")
@@ -201,7 +201,7 @@ async def test_reception_days_recur_over_the_term_and_issues_raised_get_owners_a
     store = platform.scheduling_app.state.store
 
     async def term_known() -> bool:
-        return await store.term("d-yecheng", year, "autumn") is not None
+        return await store.term("d-e2e", year, "autumn") is not None
 
     await eventually(term_known, 30)
     principal = registry_api.auth(Role.school_admin, pupil.school_id, subject="principal-1")

@@ -271,7 +271,7 @@ def invitation_event(family, guardian_ids: list[str], meeting_id: str) -> Meetin
     starts = datetime.now(UTC) + timedelta(days=3)
     return MeetingInvitationV1(
         producer="scheduling",
-        district_id="d-yecheng",
+        district_id="d-e2e",
         school_id=family.school_id,
         payload=MeetingInvitation(
             meeting_id=meeting_id,
@@ -628,7 +628,7 @@ async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guar
 
     activity = PartnerActivityV1(
         producer="scheduling",
-        district_id="d-yecheng",
+        district_id="d-e2e",
         school_id=people.school_id,
         payload=PartnerActivity(
             activity_id=f"act-{people.school_id}",
@@ -819,7 +819,7 @@ async def test_an_announcement_whose_sender_stopped_half_way_is_finished(
     # what a sender leaves when it stops after queueing only the first guardian's message
     announcement = {
         "_id": f"ann-halfway-{people.school_id}",
-        "district_id": "d-yecheng",
+        "district_id": "d-e2e",
         "school_id": people.school_id,
         "audience": {"kind": "class", "class_ids": [people.class_id]},
         "template": "announcement",
@@ -855,7 +855,7 @@ async def test_an_emergency_whose_sender_stopped_before_anyone_was_told_is_still
         "emergencies",
         {
             "_id": emergency_id,
-            "district_id": "d-yecheng",
+            "district_id": "d-e2e",
             "school_id": people.school_id,
             "student_id": parent.student_id,
             "class_id": people.class_id,

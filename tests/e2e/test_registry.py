@@ -9,7 +9,7 @@ from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.infra
-DISTRICT = "d-yecheng"
+DISTRICT = "d-e2e"
 
 
 def auth(role: Role, school_id: str | None = None, classes: list[str] | None = None, **claims) -> dict:

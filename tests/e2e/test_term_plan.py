@@ -45,8 +45,8 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
     async def projected() -> bool:
         return (
             len(await store.students_of_class(class_id)) == len(care)
-            and await store.term("d-yecheng", year, "autumn") is not None
-            and await store.policy("d-yecheng", year) is not None
+            and await store.term("d-e2e", year, "autumn") is not None
+            and await store.policy("d-e2e", year) is not None
         )
 
     await eventually(projected, 30)
@@ -103,7 +103,7 @@ async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
 
     async def projected() -> bool:
         known = await store.students_of_class(class_id)
-        return len(known) == 45 and await store.term("d-yecheng", year, "autumn") is not None
+        return len(known) == 45 and await store.term("d-e2e", year, "autumn") is not None
 
     await eventually(projected, 30)
     mandatory = {s["_id"] for s in await store.students_of_class(class_id) if s["care_categories"]}

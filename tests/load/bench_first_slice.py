@@ -26,7 +26,7 @@ async def enrol_students(
     http: httpx.AsyncClient, settings: ServiceSettings, count: int
 ) -> tuple[str, str, list[str]]:
     """A school with one class of ``count`` students (a roster import), known to scheduling."""
-    bureau = mint_token(settings, subject="bench", role=Role.bureau, district_id="d-yecheng")
+    bureau = mint_token(settings, subject="bench", role=Role.bureau, district_id="d-bench")
     school = (
         await http.post(
             f"{REGISTRY}/v1/schools",
@@ -37,7 +37,7 @@ async def enrol_students(
     admin = {
         "authorization": "Bearer "
         + mint_token(
-            settings, subject="bench-admin", role=Role.school_admin, district_id="d-yecheng", school_id=school
+            settings, subject="bench-admin", role=Role.school_admin, district_id="d-bench", school_id=school
         )
     }
     class_id = (
@@ -73,11 +73,11 @@ async def main(visits: int, concurrency: int) -> None:
         settings,
         subject="stf-bench",
         role=Role.teacher,
-        district_id="d-yecheng",
+        district_id="d-bench",
         school_id=school,
         class_ids=[class_id],
     )
-    bureau = mint_token(settings, subject="bureau-bench", role=Role.bureau, district_id="d-yecheng")
+    bureau = mint_token(settings, subject="bureau-bench", role=Role.bureau, district_id="d-bench")
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(visits):

@@ -22,7 +22,7 @@ STAND_IN = "http://127.0.0.1:8025"
 
 
 def bearer(settings: ServiceSettings, role: Role, subject: str, school: str | None = None) -> dict[str, str]:
-    token = mint_token(settings, subject=subject, role=role, district_id="d-yecheng", school_id=school)
+    token = mint_token(settings, subject=subject, role=role, district_id="d-bench", school_id=school)
     return {"authorization": f"Bearer {token}"}
 
 

@@ -20,7 +20,7 @@ def headers(role: Role, school_id: str | None = None) -> dict[str, str]:
         ServiceSettings(),
         subject=f"bench-{role.value}",
         role=role,
-        district_id="d-yecheng",
+        district_id="d-bench",
         school_id=school_id,
     )
     return {"authorization": f"Bearer {token}"}
