@@ -17,6 +17,7 @@ from contracts.events.visits import VisitLogged, VisitLoggedV1
 from contracts.policy import DEFAULT_TARGETS
 from contracts.topics import VISITS_V1, dead_letter_topic
 from district_generator import (
+    HOLIDAY,
     MANDATORY,
     NAMES,
     SHANGHAI,
@@ -60,7 +61,19 @@ def expected_school(d: District, school: str) -> dict:
     meetings = [m for m in d.class_meetings if m[0] == school]
     invited = sum(m[3] for m in meetings) + sum(m[4] for m in d.school_meetings if m[0] == school)
     yes = sum(m[4] for m in meetings) + sum(m[5] for m in d.school_meetings if m[0] == school)
+    in_holiday = {v[1] for v in d.visits if HOLIDAY[0] <= v[3] <= HOLIDAY[1]}
+    own = [m for m in d.school_meetings if m[0] == school]
+    month_starts = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    receptions = [
+        sum(1 for m in own if m[1] == "reception_day" and m[3].month == start.month)
+        for start in month_starts
+        if start <= day
+    ]
     return {
+        "holiday_visited": len(in_holiday & {s.student_id for s in enrolled}),
+        "school_meetings": sum(1 for m in own if m[1] == "parent_meeting" and m[2] == "school"),
+        "open_days": sum(1 for m in own if m[1] == "open_day"),
+        "reception_days_min": min(receptions),
         "enrolled": len(enrolled),
         "visited": len(visited),
         "coverage": round(len(visited) / len(enrolled), 4),
@@ -169,6 +182,15 @@ async def test_every_measure_of_every_school_matches_the_numbers_computed_indepe
             expected["mandatory"],
         )
         assert by_key["class_parent_meetings_per_term"]["actual"] == expected["class_meetings_min"]
+        assert by_key["school_parent_meetings_per_term"]["actual"] == expected["school_meetings"]
+        assert by_key["open_days_per_term"]["actual"] == expected["open_days"]
+        assert by_key["committee_meetings_per_term"]["actual"] == 0
+        assert by_key["reception_days_per_month"]["actual"] == expected["reception_days_min"]
+        holiday = by_key["holiday_visit_coverage"]
+        assert (holiday["numerator"], holiday["denominator"]) == (
+            expected["holiday_visited"],
+            expected["enrolled"],
+        )
         assert by_key["guardian_contacts_per_month"]["actual"] == expected["contact_share"]
         assert report["activity"]["rsvp_rate"] == expected["rsvp_rate"]
         assert sum(report["activity"]["partner_activities_by_kind"].values()) == expected["activities"]
@@ -405,6 +427,13 @@ async def test_the_monthly_bulletin_in_every_format_frozen_disputed_and_revised(
     assert revision["revision"] == 2
     assert "迟报" in revision["reason"]
     assert any(c["school_id"] == second and c["figure"] == "home_visit_coverage" for c in revision["changes"])
+    completeness = await platform.reporting.get(
+        "/v1/completeness", params={"month": "2026-10"}, headers=bureau
+    )
+    late_rows = {r["school_id"]: r["late_entries"] for r in completeness.json()["rows"]}
+    assert late_rows == {
+        school: int(school == second) for school in district.schools
+    }  # recorded after 5 November
     earlier = await platform.reporting.get("/v1/bulletins/2026-10", params={"revision": 1}, headers=bureau)
     assert earlier.json()["document"] == first_revision["document"]
     settled = await platform.reporting.post(
@@ -497,3 +526,17 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
     assert status["facts_stored"] > 0
     assert platform.reporting_app.state.store.facts.db.name == status["database"]
     assert await numbers() == before
+
+
+async def test_the_bulletin_is_published_on_schedule_once_the_deadline_has_passed(platform, district):
+    from reporting.schedule import BulletinSchedule
+
+    schedule = BulletinSchedule(platform.reporting_app.state.store, platform.reporting_settings)
+    bureau = bearer(district.district_id, Role.bureau)
+    assert await schedule.publish_due(date(2026, 10, 3)) == []  # submissions for September still open
+    assert (await platform.reporting.get("/v1/bulletins/2026-09", headers=bureau)).status_code == 404
+    published = await schedule.publish_due(date(2026, 10, 8))
+    assert district.district_id in published
+    september = await platform.reporting.get("/v1/bulletins/2026-09", headers=bureau)
+    assert september.status_code == 200
+    assert september.json()["document"]["month"] == "2026-09"

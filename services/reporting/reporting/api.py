@@ -192,7 +192,7 @@ async def submit_month(
     if submission.kind == "nothing_to_report" and not submission.reason:
         raise bulletin.DisputeRejected("body.reason", "无数据报送须说明原因 (a reason is required)")
     snapshot = await store.facts.snapshot(caller.district_id)
-    deadline_day = int(snapshot.targets(_school_year(which))["monthly_submission_deadline_day"])
+    deadline_day = int(snapshot.targets(views.school_year_of(which))["monthly_submission_deadline_day"])
     deadline = which.next().first.replace(day=deadline_day)
     record = {
         "_id": f"{school_id}:{which}",
@@ -209,11 +209,6 @@ async def submit_month(
     if not await store.records.insert(SUBMISSIONS, record):
         raise AlreadySubmitted(str(which))
     return SubmissionOut.model_validate(record)
-
-
-def _school_year(month: Month) -> str:
-    start = month.year if month.month >= 9 else month.year - 1
-    return f"{start}-{start + 1}"
 
 
 @router.get("/schools/{school_id}/submissions", response_model=list[SubmissionOut])

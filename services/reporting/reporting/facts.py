@@ -137,10 +137,12 @@ def fact_of(message: dict[str, Any]) -> tuple[str, Document] | None:
     event = Envelope.model_validate(message)
     if event.schema_version not in KNOWN_VERSIONS:
         raise MalformedEvent(f"unknown schema_version {event.schema_version} of {event.event_type}")
+    # "recorded": the day it was recorded, against "on", the day it happened (late entries)
     base: Document = {
         "district_id": event.district_id,
         "school_id": event.school_id,
         "event_id": event.event_id,
+        "recorded": local_date(event.occurred_at),
     }
     p = event.payload
     if event.event_type == "visit-logged":

@@ -4,6 +4,7 @@ previous month's bulletin of every district is published (publishing is idempote
 import asyncio
 import contextlib
 import logging
+from datetime import date
 
 from contracts.policy import DEFAULT_TARGETS
 
@@ -21,8 +22,9 @@ class BulletinSchedule:
         self.store, self.settings = store, settings
         self._task: asyncio.Task[None] | None = None
 
-    async def publish_due(self) -> list[str]:
-        today = self.settings.school_today()
+    async def publish_due(self, today: date | None = None) -> list[str]:
+        """Publish last month's bulletin of each district once its deadline day has passed."""
+        today = today or self.settings.school_today()
         if today.day <= DEFAULT_TARGETS["monthly_submission_deadline_day"]:
             return []
         month = Month.of(today).previous()

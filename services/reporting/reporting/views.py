@@ -221,6 +221,21 @@ def logged_in_month(snapshot: Snapshot, school_id: str, month: Month) -> dict[st
     return found
 
 
+def late_entries(snapshot: Snapshot, school_id: str, month: Month) -> int:
+    """Records dated in the month but recorded after its submission deadline."""
+    deadline_day = int(snapshot.targets(school_year_of(month))["monthly_submission_deadline_day"])
+    deadline = month.next().first.replace(day=deadline_day).isoformat()
+    dated = [f for facts in (snapshot.visits, snapshot.meetings, snapshot.activities) for f in facts]
+    return sum(
+        1 for f in between(dated, school_id, month.first, month.last) if f.get("recorded", "") > deadline
+    )
+
+
+def school_year_of(month: Month) -> str:
+    start = month.year if month.month >= 9 else month.year - 1
+    return f"{start}-{start + 1}"
+
+
 def completeness(snapshot: Snapshot, month: Month, submissions: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Who reported for the month, who was late, who logged nothing, and classes with nothing."""
     rows = []
@@ -238,6 +253,7 @@ def completeness(snapshot: Snapshot, month: Month, submissions: dict[str, dict[s
                 "classes_without_visits": quiet_classes,
                 "submission": submission["kind"] if submission else None,
                 "late": submission["late"] if submission else None,
+                "late_entries": late_entries(snapshot, school_id, month),
             }
         )
     schools = len(rows)
