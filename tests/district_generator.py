@@ -37,7 +37,13 @@ from contracts.events.registry import (
     TermChanged,
     TermChangedV1,
 )
-from contracts.events.visits import VisitLogged, VisitLoggedV1
+from contracts.events.visits import (
+    FollowUpsChanged,
+    FollowUpsChangedV1,
+    FollowUpState,
+    VisitLogged,
+    VisitLoggedV1,
+)
 from contracts.policy import DEFAULT_TARGETS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,6 +88,9 @@ class District:
     agreements: dict[str, str] = field(default_factory=dict)  # agreement → school
     contacts: list[tuple[str, str, date]] = field(default_factory=list)  # school, guardian, on
     exchanges: list[tuple[str, int, int]] = field(default_factory=list)
+    follow_ups: dict[str, list[tuple[date, bool]]] = field(
+        default_factory=dict
+    )  # visit → (due, done), newest
     pair_id: str = ""
     events: list[Event] = field(default_factory=list)
 
@@ -223,6 +232,30 @@ def generate(
                         visiting_staff_ids=[staff],
                         visited_on=on,
                         mode="in_person",
+                    ),
+                )
+            )
+    # follow-ups of the first school's first two visits: one later marked done
+    first_school_visits = [v for v in d.visits if v[1].startswith(f"stu-{d.classes[d.schools[0]][0][-10:]}")][
+        :2
+    ]
+    for n, (visit_id, _, class_id, on, _) in enumerate(first_school_visits):
+        items = (
+            [(on + timedelta(days=10), False), (date(2026, 12, 20), False)]
+            if n == 0
+            else [(date(2026, 11, 1), False)]
+        )
+        versions = [items] + ([[(items[0][0], True), items[1]]] if n == 0 else [])
+        for version, state in enumerate(versions, start=1):
+            d.follow_ups[visit_id] = state
+            emit(
+                FollowUpsChangedV1(
+                    **envelope(d.schools[0], on),
+                    payload=FollowUpsChanged(
+                        visit_id=visit_id,
+                        class_id=class_id,
+                        follow_ups=[FollowUpState(due_on=due, done=done) for due, done in state],
+                        version=version,
                     ),
                 )
             )

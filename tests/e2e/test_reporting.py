@@ -148,6 +148,8 @@ async def district(platform, infrastructure) -> District:
         return (
             await facts.db["visit_facts"].count_documents(where) == len(d.visits)
             and await facts.db["contact_facts"].count_documents(where) == len(d.contacts)
+            and await facts.db["follow_up_facts"].count_documents(where)
+            == sum(1 for e in d.events if e.event_type == "follow-ups-changed")
             and await facts.db["meeting_facts"].count_documents(where)
             == len(d.class_meetings) + len(d.school_meetings)
             and await facts.db["registry_versions"].count_documents(where)
@@ -198,6 +200,15 @@ async def test_every_measure_of_every_school_matches_the_numbers_computed_indepe
         assert report["score"] == expected_score(district, school, expected)
         assert all(m["status"] in ("met", "on_track", "at_risk", "missed") for m in report["measures"])
         assert all(c["unvisited_mandatory"] is None for c in report["classes"])  # the bureau gets counts only
+        for klass in report["classes"]:
+            visits_of_class = {v[0] for v in district.visits if v[2] == klass["class_id"]}
+            items = [
+                i for visit, state in district.follow_ups.items() if visit in visits_of_class for i in state
+            ]
+            assert klass["open_follow_ups"] == sum(1 for _, done in items if not done)
+            assert klass["overdue_follow_ups"] == sum(
+                1 for due, done in items if not done and due < district.today
+            )
     first = district.schools[0]
     comparison = await reporting.get(
         f"/v1/pairs/{district.pair_id}/comparison", params={"term": TERM}, headers=bureau

@@ -24,7 +24,8 @@ ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS = (
     "contact_facts",
     "registry_versions",
 )
-FACT_COLLECTIONS = (VISITS, CONFIRMATIONS, MEETINGS, ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS)
+FOLLOW_UPS = "follow_up_facts"
+FACT_COLLECTIONS = (VISITS, CONFIRMATIONS, MEETINGS, ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS, FOLLOW_UPS)
 SCHOOLS_TIMEZONE = ZoneInfo("Asia/Shanghai")
 KNOWN_VERSIONS = {1}
 
@@ -93,6 +94,17 @@ class Exchange(Strict):
     held_on: date
     teachers_benefiting: int
     students_benefiting: int
+
+
+class FollowUps(Strict):
+    class Item(Strict):
+        due_on: date
+        done: bool
+
+    visit_id: str
+    class_id: str
+    follow_ups: list[Item]
+    version: int
 
 
 class Delivered(Strict):
@@ -178,6 +190,15 @@ def fact_of(message: dict[str, Any]) -> tuple[str, Document] | None:
         return EXCHANGES, base | exchange.model_dump(mode="json", exclude={"held_on"}) | {
             "_id": exchange.exchange_id,
             "on": exchange.held_on.isoformat(),
+        }
+    if event.event_type == "follow-ups-changed":
+        changed = FollowUps.model_validate(p)
+        return FOLLOW_UPS, base | {
+            "_id": f"{changed.visit_id}:{changed.version}",
+            "visit_id": changed.visit_id,
+            "class_id": changed.class_id,
+            "version": changed.version,
+            "items": [{"due_on": i.due_on.isoformat(), "done": i.done} for i in changed.follow_ups],
         }
     if event.event_type == "notification-delivered":
         delivered = Delivered.model_validate(p)

@@ -101,6 +101,8 @@ class ClassFigures:
     unvisited_mandatory: list[str]
     parent_meetings: int
     visits: int
+    open_follow_ups: int
+    overdue_follow_ups: int
 
 
 def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[ClassFigures]:
@@ -112,6 +114,13 @@ def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -
         snapshot.meetings, school_id, term.starts_on, day, kind="parent_meeting", level="class"
     )
     figures = []
+    open_items = [
+        (state["class_id"], item["due_on"])
+        for state in snapshot.follow_ups
+        if state["school_id"] == school_id
+        for item in state["items"]
+        if not item["done"]
+    ]
     for class_id, klass in sorted(snapshot.classes(school_id, day).items()):
         students = snapshot.enrolled(school_id, day, class_id)
         visited = {v["student_id"] for v in year_visits} & set(students)
@@ -128,6 +137,10 @@ def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -
                 unvisited_mandatory=sorted(mandatory - mandatory_visited),
                 parent_meetings=sum(1 for m in meetings if class_id in m["class_ids"]),
                 visits=sum(1 for v in term_visits if v["class_id"] == class_id),
+                open_follow_ups=sum(1 for c, _ in open_items if c == class_id),
+                overdue_follow_ups=sum(
+                    1 for c, due in open_items if c == class_id and due < today.isoformat()
+                ),
             )
         )
     return figures

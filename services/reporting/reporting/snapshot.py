@@ -25,6 +25,7 @@ class Snapshot:
     activities: list[Document] = field(default_factory=list)
     exchanges: list[Document] = field(default_factory=list)
     contacts: list[Document] = field(default_factory=list)
+    follow_ups: list[Document] = field(default_factory=list)
     _history: dict[tuple[str, str], list[Document]] = field(default_factory=dict, repr=False)
     _enrolled: dict[tuple[str, date], dict[str, Document]] = field(default_factory=dict, repr=False)
     _records: dict[str, list[str]] = field(default_factory=dict, repr=False)
@@ -42,6 +43,12 @@ class Snapshot:
             if kept is None or kept["version"] < activity["version"]:
                 newest[activity["activity_id"]] = activity
         self.activities = list(newest.values())
+        latest: dict[str, Document] = {}
+        for state in self.follow_ups:  # each event carries the visit's follow-ups as they stand
+            kept = latest.get(state["visit_id"])
+            if kept is None or kept["version"] < state["version"]:
+                latest[state["visit_id"]] = state
+        self.follow_ups = list(latest.values())
 
     # the registry on a date ---------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ class ReportStore:
             activities=loaded[facts.ACTIVITIES],
             exchanges=loaded[facts.EXCHANGES],
             contacts=loaded[facts.CONTACTS],
+            follow_ups=loaded[facts.FOLLOW_UPS],
         )
 
     async def school_visit_counts(self, district_id: str, school_id: str) -> tuple[int, int]:

@@ -59,6 +59,8 @@ def school_report(
                 "mandatory_visited": c.mandatory_visited,
                 "parent_meetings": c.parent_meetings,
                 "visits": c.visits,
+                "open_follow_ups": c.open_follow_ups,
+                "overdue_follow_ups": c.overdue_follow_ups,
                 # opaque ids for the school; the bureau gets the count only
                 "unvisited_mandatory": c.unvisited_mandatory if caller.role is Role.school_admin else None,
             }
@@ -142,6 +144,8 @@ def class_report(
         "mandatory_visited": figures.mandatory_visited,
         "parent_meetings": figures.parent_meetings,
         "visits": figures.visits,
+        "open_follow_ups": figures.open_follow_ups,
+        "overdue_follow_ups": figures.overdue_follow_ups,
         "unvisited_mandatory": unvisited,
     }
 

@@ -6,6 +6,9 @@ from uuid import uuid4
 
 from contracts.envelope import Event
 from contracts.events.visits import (
+    FollowUpsChanged,
+    FollowUpsChangedV1,
+    FollowUpState,
     VisitCancelled,
     VisitCancelledV1,
     VisitConfirmed,
@@ -246,8 +249,18 @@ def _visit_change(caller: Caller, document: Document, version: int, *events: Eve
     )
 
 
-def _logged(document: Document) -> tuple[Event, ...]:
-    """``visit-logged``, and for the guardians (internal topic) the summary the teacher shared."""
+def follow_ups_event(document: Document, version: int) -> FollowUpsChangedV1:
+    """Due dates and done flags only: the actions' text stays with the school."""
+    states = [FollowUpState(due_on=f["due_on"], done=f.get("done", False)) for f in document["follow_ups"]]
+    payload = FollowUpsChanged(
+        visit_id=document["_id"], class_id=document["class_id"], follow_ups=states, version=version
+    )
+    return FollowUpsChangedV1.about(PRODUCER, document, payload)
+
+
+def _logged(document: Document, version: int) -> tuple[Event, ...]:
+    """``visit-logged`` with its follow-ups, and for the guardians (internal topic) the summary the
+    teacher shared."""
     logged = VisitLoggedV1.about(
         PRODUCER,
         document,
@@ -261,8 +274,11 @@ def _logged(document: Document) -> tuple[Event, ...]:
             two_staff=len(document["visiting_staff_ids"]) >= 2,
         ),
     )
+    events: tuple[Event, ...] = (logged,)
+    if document.get("follow_ups"):
+        events += (follow_ups_event(document, version),)
     if not document.get("shareable_summary"):
-        return (logged,)
+        return events
     shared = VisitSummaryShared(
         visit_id=document["_id"],
         student_id=document["student_id"],
@@ -271,7 +287,7 @@ def _logged(document: Document) -> tuple[Event, ...]:
         mode=document["mode"],
         summary=document["shareable_summary"],
     )
-    return logged, VisitSummarySharedV1.about(PRODUCER, document, shared)
+    return (*events, VisitSummarySharedV1.about(PRODUCER, document, shared))
 
 
 def _planned(document: Document, version: int) -> VisitPlannedV1:
@@ -332,7 +348,7 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | N
         "topics": visit.topics,
         "findings": visit.findings,
     }
-    return _visit_change(caller, document, 1, *_logged(document))
+    return _visit_change(caller, document, 1, *_logged(document, 1))
 
 
 def plan_home_visit(
@@ -382,7 +398,7 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
             "report": outcome.report,
             "shareable_summary": outcome.shareable_summary,
         }
-        return _visit_change(caller, document, version, *_logged(document))
+        return _visit_change(caller, document, version, *_logged(document, version))
     if outcome.outcome == "rescheduled":
         if outcome.new_date is None or outcome.new_date < today:
             raise VisitRejected("body.new_date", "改期须给出今天或以后的新日期 (a new date, today or later)")
@@ -469,12 +485,13 @@ def complete_follow_up(caller: Caller, current: Document | None, index: int) -> 
         raise NotFound("后续跟进事项")
     follow_ups[index]["done"] = True
     document = next_state(current, {"follow_ups": follow_ups})
+    version = current["version"] + 1
     return Change(
         HOME_VISITS,
         current["_id"],
-        current["version"] + 1,
+        version,
         document,
-        (),
+        (follow_ups_event(document, version),),
         caller.actor,
         "家访记录",
     )

@@ -115,3 +115,27 @@ class VisitSummarySharedV1(Event):
     event_type: Literal["visit-summary-shared"] = "visit-summary-shared"
     schema_version: Literal[1] = 1
     payload: VisitSummaryShared
+
+
+class FollowUpState(Contract):
+    """A follow-up action of a visit, without its text: when it is due and whether it is done."""
+
+    due_on: date
+    done: bool
+
+
+class FollowUpsChanged(Contract):
+    """The follow-ups agreed on a visit, as they stand (a snapshot; the highest version wins)."""
+
+    visit_id: str
+    class_id: str
+    follow_ups: list[FollowUpState]
+    version: int = Field(ge=1, description="Version of the visit record.")
+
+
+class FollowUpsChangedV1(Event):
+    topic: ClassVar[str] = VISITS_V1
+
+    event_type: Literal["follow-ups-changed"] = "follow-ups-changed"
+    schema_version: Literal[1] = 1
+    payload: FollowUpsChanged

@@ -63,6 +63,7 @@ def snapshot_of(*events: dict) -> Snapshot:
         meetings=list(kept[facts.MEETINGS].values()),
         activities=list(kept[facts.ACTIVITIES].values()),
         contacts=list(kept[facts.CONTACTS].values()),
+        follow_ups=list(kept[facts.FOLLOW_UPS].values()),
     )
 
 
@@ -256,3 +257,27 @@ def test_a_teacher_without_visits_counts_with_none():
     found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
     assert found["visits_per_teacher_per_term"].actual == 0
     assert "13900000009" not in str(snap.versions)  # staff contacts never reach reporting
+
+
+def test_open_and_overdue_follow_ups_come_from_the_newest_state_of_each_visit():
+    def follow_ups(version: int, items: list[tuple[str, bool]]) -> dict:
+        payload = {
+            "visit_id": "v-1",
+            "class_id": "cls-a",
+            "follow_ups": [{"due_on": due, "done": done} for due, done in items],
+            "version": version,
+        }
+        return event("follow-ups-changed", payload, f"2026-10-0{version}T02:00:00Z")
+
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        follow_ups(2, [("2026-10-20", True), ("2026-12-01", False)]),
+        follow_ups(1, [("2026-10-20", False), ("2026-12-01", False)]),  # older, arriving late
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    [class_a, _] = measures.class_figures(snap, SCHOOL, term, date(2026, 11, 1))
+    assert (class_a.open_follow_ups, class_a.overdue_follow_ups) == (1, 0)
+    [later, _] = measures.class_figures(snap, SCHOOL, term, date(2026, 12, 2))
+    assert later.overdue_follow_ups == 1

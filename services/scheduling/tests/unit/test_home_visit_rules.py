@@ -215,3 +215,24 @@ def test_a_guardian_sees_only_the_shared_summary_of_their_own_childs_visit():
     assert "findings" not in view.model_dump()
     assert guardian_view(stranger, visit) is None
     assert not may_read_visit(parent, visit)
+
+
+def test_follow_ups_are_published_as_due_dates_and_done_flags_without_their_text():
+    _, current = planned_visit()
+    done = record_outcome(
+        TEACHER,
+        current,
+        VisitOutcome(
+            outcome="done",
+            follow_ups=[{"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"}],
+        ),
+        TODAY,
+    )
+    [logged, changed] = done.events
+    assert (logged.event_type, changed.event_type) == ("visit-logged", "follow-ups-changed")
+    assert changed.payload.model_dump(mode="json")["follow_ups"] == [{"due_on": "2026-11-10", "done": False}]
+    assert "联系心理老师" not in changed.model_dump_json()
+    completed = complete_follow_up(TEACHER, done.state | {"version": 2}, 0)
+    [again] = completed.events
+    assert again.payload.version == 3
+    assert again.payload.follow_ups[0].done is True
