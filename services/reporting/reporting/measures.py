@@ -8,10 +8,10 @@ Rates never exceed 100%: numerators count only students in the denominator. No I
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
-from reporting.periods import Month, Term
+from reporting.periods import Month, Term, TermName
 from reporting.snapshot import MANDATORY, Snapshot, between
 
 Status = Literal["met", "on_track", "at_risk", "missed"]
@@ -88,6 +88,32 @@ def year_start(snapshot: Snapshot, term: Term) -> date:
 
 def year_elapsed(term: Term, today: date) -> float:
     return (term.elapsed(today) + (1 if term.name.kind == "spring" else 0)) / 2
+
+
+def break_end(snapshot: Snapshot, term: Term) -> date:
+    """The day before the next term starts (winter or summer break), or 60 days after the term."""
+    following = (
+        TermName(term.name.school_year, "spring")
+        if term.name.kind == "autumn"
+        else TermName(f"{int(term.name.school_year[:4]) + 1}-{int(term.name.school_year[5:]) + 1}", "autumn")
+    )
+    after = snapshot.term(following)
+    return after.starts_on - timedelta(days=1) if after else term.ends_on + timedelta(days=60)
+
+
+def holiday_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[dict[str, Any]]:
+    """Visits on the term's holidays (国庆节 …) and in the break after it (寒假, 暑假)."""
+    during = [
+        v
+        for v in between(snapshot.visits, school_id, term.starts_on, min(today, term.ends_on))
+        if term.in_holiday(date.fromisoformat(v["on"]))
+    ]
+    after = term.ends_on + timedelta(days=1)
+    return during + (
+        between(snapshot.visits, school_id, after, min(today, break_end(snapshot, term)))
+        if today >= after
+        else []
+    )
 
 
 @dataclass(frozen=True)
@@ -186,12 +212,12 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
     add("home_visit_coverage", rate(visited, enrolled), year_elapsed(term, today), visited, enrolled)
     mandatory, seen = sum(c.mandatory for c in classes), sum(c.mandatory_visited for c in classes)
     add("mandatory_visit_coverage", rate(seen, mandatory), elapsed, seen, mandatory)
-    in_holidays = {
-        v["student_id"]
-        for v in between(snapshot.visits, school_id, term.starts_on, day)
-        if term.in_holiday(date.fromisoformat(v["on"]))
-    } & set(snapshot.enrolled(school_id, day))
-    add("holiday_visit_coverage", rate(len(in_holidays), enrolled), elapsed, len(in_holidays), enrolled)
+    in_holidays = {v["student_id"] for v in holiday_visits(snapshot, school_id, term, today)} & set(
+        snapshot.enrolled(school_id, day)
+    )
+    # the break after the term is part of it: the measure is settled when the next term starts
+    break_over = 1.0 if today >= break_end(snapshot, term) else min(elapsed, 0.99)
+    add("holiday_visit_coverage", rate(len(in_holidays), enrolled), break_over, len(in_holidays), enrolled)
     per_teacher = teacher_visits(snapshot, school_id, term, today)
     if per_teacher:
         add("visits_per_teacher_per_term", min(per_teacher.values()))

@@ -281,3 +281,20 @@ def test_open_and_overdue_follow_ups_come_from_the_newest_state_of_each_visit():
     assert (class_a.open_follow_ups, class_a.overdue_follow_ups) == (1, 0)
     [later, _] = measures.class_figures(snap, SCHOOL, term, date(2026, 12, 2))
     assert later.overdue_follow_ups == 1
+
+
+def test_the_winter_break_counts_for_the_autumn_terms_holiday_coverage():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        visit("v-1", "stu-1", "cls-a", "2027-02-01"),  # 寒假, after the term ended on 20 January
+    )
+    term = snap.term(AUTUMN)
+    assert term is not None
+    during_break = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2027, 2, 10))}
+    holiday = during_break["holiday_visit_coverage"]
+    assert (holiday.numerator, holiday.denominator) == (1, 2)
+    assert holiday.status == "at_risk"  # not settled until the break is over
+    settled = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2027, 4, 1))}
+    assert settled["holiday_visit_coverage"].status == "missed"  # 50% < 60%
