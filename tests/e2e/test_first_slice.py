@@ -414,8 +414,14 @@ async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
             if m.get("payload", {}).get("visit_id") == visit_id
         ]
 
-    events = lifecycle(await read_topic(VISITS_V1, lambda ms: len(lifecycle(ms)) >= 3))
-    assert events == [("visit-planned", 1), ("visit-planned", 2), ("visit-logged", None)]
+    events = lifecycle(await read_topic(VISITS_V1, lambda ms: len(lifecycle(ms)) >= 4))
+    # the done outcome agreed follow-ups: their due dates follow the visit-logged
+    assert events == [
+        ("visit-planned", 1),
+        ("visit-planned", 2),
+        ("visit-logged", None),
+        ("follow-ups-changed", 3),
+    ]
 
 
 async def test_follow_ups_per_class_and_the_guardians_view_on_the_real_store(platform, pupil):
