@@ -544,10 +544,39 @@ async def test_the_bulletin_is_published_on_schedule_once_the_deadline_has_passe
 
     schedule = BulletinSchedule(platform.reporting_app.state.store, platform.reporting_settings)
     bureau = bearer(district.district_id, Role.bureau)
-    assert await schedule.publish_due(date(2026, 10, 3)) == []  # submissions for September still open
-    assert (await platform.reporting.get("/v1/bulletins/2026-09", headers=bureau)).status_code == 404
-    published = await schedule.publish_due(date(2026, 10, 8))
+    assert await schedule.publish_due(date(2026, 12, 3)) == []  # submissions for November still open
+    assert (await platform.reporting.get("/v1/bulletins/2026-11", headers=bureau)).status_code == 404
+    published = await schedule.publish_due(date(2026, 12, 8))
     assert district.district_id in published
+    november = await platform.reporting.get("/v1/bulletins/2026-11", headers=bureau)
+    assert november.status_code == 200
+    assert november.json()["document"]["month"] == "2026-11"
+
+
+async def test_the_bulletin_is_published_from_the_command_line(platform, district):
+    import os
+    import sys
+
+    settings = platform.reporting_settings
+    environment = os.environ | {
+        "DISTRICT_MONGODB_URL": settings.mongodb_url,
+        "DISTRICT_MONGODB_DATABASE": settings.mongodb_database,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "reporting.bulletin",
+        "--month",
+        "2026-09",
+        "--district",
+        district.district_id,
+    ]
+    process = await asyncio.create_subprocess_exec(
+        *command, env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert "2026-09 通报 第 1 版：3 所学校" in out.decode()
+    bureau = bearer(district.district_id, Role.bureau)
     september = await platform.reporting.get("/v1/bulletins/2026-09", headers=bureau)
-    assert september.status_code == 200
-    assert september.json()["document"]["month"] == "2026-09"
+    assert [row["school_id"] for row in september.json()["document"]["ranking"]] != []
