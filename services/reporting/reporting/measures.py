@@ -73,6 +73,12 @@ def rate(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 1.0  # nothing to do counts as done
 
 
+def share(numerator: int, denominator: int) -> float:
+    """A coverage: a school with nobody registered yet has covered nobody (it shows, rather than
+    scoring full marks for having no students)."""
+    return numerator / denominator if denominator else 0.0
+
+
 def reference_day(term: Term, today: date) -> date:
     return min(today, term.ends_on)
 
@@ -209,7 +215,7 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
         found.append(measure(key, targets[key] if target is None else target, actual, pace, num, den))
 
     visited = sum(c.visited for c in classes)
-    add("home_visit_coverage", rate(visited, enrolled), year_elapsed(term, today), visited, enrolled)
+    add("home_visit_coverage", share(visited, enrolled), year_elapsed(term, today), visited, enrolled)
     mandatory, seen = sum(c.mandatory for c in classes), sum(c.mandatory_visited for c in classes)
     add("mandatory_visit_coverage", rate(seen, mandatory), elapsed, seen, mandatory)
     in_holidays = {v["student_id"] for v in holiday_visits(snapshot, school_id, term, today)} & set(
@@ -217,7 +223,7 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
     )
     # the break after the term is part of it: the measure is settled when the next term starts
     break_over = 1.0 if today >= break_end(snapshot, term) else min(elapsed, 0.99)
-    add("holiday_visit_coverage", rate(len(in_holidays), enrolled), break_over, len(in_holidays), enrolled)
+    add("holiday_visit_coverage", share(len(in_holidays), enrolled), break_over, len(in_holidays), enrolled)
     per_teacher = teacher_visits(snapshot, school_id, term, today)
     if per_teacher:
         add("visits_per_teacher_per_term", min(per_teacher.values()))
@@ -264,7 +270,7 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
             sum, zip(*(guardian_contact(snapshot, school_id, m) for m in months), strict=True)
         )
         # the policy asks for every guardian each month: the share reached, over the term's months so far
-        add("guardian_contacts_per_month", rate(reached, guardians), 1.0, reached, guardians, target=1.0)
+        add("guardian_contacts_per_month", share(reached, guardians), 1.0, reached, guardians, target=1.0)
     return found
 
 

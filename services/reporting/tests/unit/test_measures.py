@@ -298,3 +298,14 @@ def test_the_winter_break_counts_for_the_autumn_terms_holiday_coverage():
     assert holiday.status == "at_risk"  # not settled until the break is over
     settled = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2027, 4, 1))}
     assert settled["holiday_visit_coverage"].status == "missed"  # 50% < 60%
+
+
+def test_a_school_with_no_students_registered_does_not_score_full_marks():
+    snap = snapshot_of(*BASE)
+    term = snap.term(AUTUMN)
+    assert term is not None
+    found = measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))
+    by_key = {m.key: m for m in found}
+    assert by_key["home_visit_coverage"].actual == 0.0
+    assert by_key["mandatory_visit_coverage"].actual == 1.0  # no 三必访 student: nothing left to do
+    assert measures.score(found, snap.targets("2026-2027")) < 50
