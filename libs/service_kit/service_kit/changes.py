@@ -35,6 +35,7 @@ from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from service_kit.errors import Problem
+from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document
 
 log = logging.getLogger(__name__)
@@ -194,13 +195,15 @@ async def apply_states(db: Database, states: "tuple[Applied, ...] | list[Applied
                 raise
 
 
-class ChangeRelay:
+class ChangeRelay(BackgroundLoop):
     """Publishes the events of pending changes in the order they were made.
 
     A change whose aggregate is still behind after ``repair_after`` had its writer stop between
     its writes; the relay applies its state before publishing, so the aggregate and its events
     never diverge. The grace period keeps the relay from racing a writer still at work.
     """
+
+    task_name = "change-relay"
 
     def __init__(
         self,
@@ -211,7 +214,6 @@ class ChangeRelay:
     ) -> None:
         self.db, self.changes, self.pending, self.broker = db, db[CHANGES], db[PENDING], broker
         self.poll_seconds, self.repair_after = poll_seconds, repair_after
-        self._task: asyncio.Task[None] | None = None
 
     async def relay_once(self, limit: int = 200) -> int:
         """Publish one batch; no marker is removed until the broker has acknowledged all of it."""
@@ -286,12 +288,3 @@ class ChangeRelay:
             except Exception:
                 log.exception("change relay failed; retrying")
                 await asyncio.sleep(self.poll_seconds * 5)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="change-relay")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task

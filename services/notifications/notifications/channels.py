@@ -194,22 +194,25 @@ def build_channels(settings: Settings, client: httpx.AsyncClient) -> dict[Channe
         Channel.app: InboxChannel(),
         Channel.email: SmtpChannel(settings),
     }
-    if settings.sms_endpoint:
-        channels[Channel.sms] = HttpProviderChannel(
+    providers = (
+        (
             Channel.sms,
             settings.sms_endpoint,
             settings.sms_api_key,
-            settings.sms_secret.get_secret_value(),
+            settings.sms_secret,
             settings.sms_rate_per_second,
-            client,
-        )
-    if settings.wechat_endpoint:
-        channels[Channel.wechat] = HttpProviderChannel(
+        ),
+        (
             Channel.wechat,
             settings.wechat_endpoint,
             settings.wechat_api_key,
-            settings.wechat_secret.get_secret_value(),
+            settings.wechat_secret,
             settings.wechat_rate_per_second,
-            client,
-        )
+        ),
+    )
+    for channel, endpoint, key, secret, rate in providers:
+        if endpoint:
+            channels[channel] = HttpProviderChannel(
+                channel, endpoint, key, secret.get_secret_value(), rate, client
+            )
     return channels

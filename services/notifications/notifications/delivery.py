@@ -8,7 +8,6 @@ diverge.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ import httpx
 from contracts.events.registry import Channel
 from opentelemetry import metrics
 from service_kit.changes import Change
+from service_kit.loops import BackgroundLoop
 from service_kit.storage import Document
 
 from notifications import messages, preferences
@@ -96,8 +96,10 @@ class Outbox:
                 await self.store.dequeue(message["_id"])
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
     """Sends due messages with bounded concurrency; safe to run in several replicas (claims)."""
+
+    task_name = "notification-dispatcher"
 
     def __init__(
         self,
@@ -112,7 +114,6 @@ class Dispatcher:
         self._own_channels = channels is None
         self.handlers: dict[str, QueueHandler] = {"message": self.deliver} | (handlers or {})
         self._busy: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
         self._providers: httpx.AsyncClient | None = None
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
 
@@ -266,14 +267,10 @@ class Dispatcher:
         if self._own_channels:
             self._providers = httpx.AsyncClient(timeout=self.settings.provider_timeout_seconds)
             self.channels = build_channels(self.settings, self._providers)
-        self._task = asyncio.create_task(self.run(), name="notification-dispatcher")
+        super().start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         if self._providers:
             await self._providers.aclose()
             self._providers = None

@@ -7,6 +7,7 @@ import logging
 from datetime import date
 
 from contracts.policy import DEFAULT_TARGETS
+from service_kit.loops import BackgroundLoop
 
 from reporting.bulletin import Bulletins
 from reporting.facts import VERSIONS
@@ -17,10 +18,11 @@ from reporting.store import ActiveStore
 log = logging.getLogger(__name__)
 
 
-class BulletinSchedule:
+class BulletinSchedule(BackgroundLoop):
+    task_name = "bulletin-schedule"
+
     def __init__(self, store: ActiveStore, settings: Settings) -> None:
         self.store, self.settings = store, settings
-        self._task: asyncio.Task[None] | None = None
 
     async def publish_due(self, today: date | None = None) -> list[str]:
         """Publish last month's bulletin of each district once its deadline day has passed."""
@@ -48,11 +50,4 @@ class BulletinSchedule:
 
     def start(self) -> None:
         if self.settings.bulletin_check_seconds > 0:
-            self._task = asyncio.create_task(self.run(), name="bulletin-schedule")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            super().start()
