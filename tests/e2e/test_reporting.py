@@ -29,6 +29,7 @@ from district_generator import (
     generate,
 )
 from openpyxl import load_workbook
+from reporting.store import ActiveStore
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
@@ -523,9 +524,25 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
         return [overview, reports]
 
     before = await numbers()
+    live = platform.reporting_app.state.store
+    other_replica = ActiveStore(live.records, live.client)  # a second replica of the service
+    await other_replica.refresh()
     started = await platform.reporting.post("/v1/rebuilds", headers=bureau)
     assert started.status_code == 202, started.text
     rebuild_id = started.json()["rebuild_id"]
+    for _ in range(50):  # the other replica learns of the rebuild from the control collection
+        await other_replica.refresh()
+        if other_replica.rebuilding is not None:
+            break
+        await asyncio.sleep(0.1)
+    # an event the other replica consumes while the rebuild runs reaches the rebuilt facts too
+    elsewhere = {
+        "_id": f"vis-{uuid.uuid4().hex[:8]}",
+        "district_id": "d-other",
+        "school_id": "sch-x",
+        "on": "2026-11-02",
+    }
+    await other_replica.add_fact("visit_facts", elsewhere)
     deadline = asyncio.get_running_loop().time() + 240
     while True:
         status = (await platform.reporting.get(f"/v1/rebuilds/{rebuild_id}", headers=bureau)).json()
@@ -537,6 +554,10 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
     assert status["facts_stored"] > 0
     assert platform.reporting_app.state.store.facts.db.name == status["database"]
     assert await numbers() == before
+    await other_replica.refresh()
+    assert other_replica.facts.db.name == status["database"]
+    assert other_replica.rebuilding is None
+    assert await other_replica.facts.db["visit_facts"].count_documents({"_id": elsewhere["_id"]}) == 1
 
 
 async def test_the_bulletin_is_published_on_schedule_once_the_deadline_has_passed(platform, district):

@@ -7,7 +7,7 @@ from reporting import api, handlers
 from reporting.rebuild import Rebuilder
 from reporting.schedule import BulletinSchedule
 from reporting.settings import Settings
-from reporting.store import ActiveStore, ReportStore
+from reporting.store import ActiveStore, ControlWatcher, ReportStore
 
 
 def consumed_topics() -> list[str]:
@@ -18,14 +18,14 @@ def consumed_topics() -> list[str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = ActiveStore(ReportStore(runtime.db))
+    store = ActiveStore(ReportStore(runtime.db), runtime.client)
     topics = consumed_topics()
     handle = handlers.on_event(store)
     for topic in topics:
         subscribe(runtime.broker, settings, topic, handle)
 
     async def use_rebuilt_facts() -> None:
-        await store.load(runtime.client)
+        await store.refresh()
         await store.create_indexes()
 
     return runtime.build_app(
@@ -34,6 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api.router],
         topics=topics,
         on_startup=[use_rebuilt_facts],
-        workers=[BulletinSchedule(store, settings)],
+        workers=[ControlWatcher(store, settings.control_refresh_seconds), BulletinSchedule(store, settings)],
         state={"store": store, "rebuilder": Rebuilder(store, runtime.client, settings, topics)},
     )

@@ -289,8 +289,8 @@ async def _main(month: Month, district_id: str) -> None:
 
     settings = Settings()
     client = connect(settings)
-    store = ActiveStore(ReportStore(service_database(client, settings)))
-    await store.load(client)
+    store = ActiveStore(ReportStore(service_database(client, settings)), client)
+    await store.refresh()
     record = await Bulletins(store).publish(district_id, month, settings.school_today())
     print(f"{record['month']} 通报 第 {record['revision']} 版：{len(record['document']['ranking'])} 所学校")
     await client.close()

@@ -70,13 +70,16 @@ class Rebuilder:
         fresh = ReportStore(self.client[run.database])
         try:
             await fresh.create_indexes()
-            self.store.rebuilding = fresh  # live events from now on go to both
+            # every replica writes new events to both from its next refresh on; the replay's end
+            # offsets are taken once they all do, so no event falls between the two
+            await self.store.begin_rebuild(fresh)
+            await asyncio.sleep(2 * self.settings.control_refresh_seconds)
             await self.replay(fresh, run)
             await self.store.switch(fresh)
             run.status = "done"
         except Exception as exc:
             log.exception("rebuild failed")
-            self.store.rebuilding = None
+            await self.store.abandon_rebuild()
             run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             run.finished_at = datetime.now(UTC)
@@ -142,8 +145,8 @@ async def _main() -> None:
 
     settings = Settings()
     client = connect(settings)
-    store = ActiveStore(ReportStore(service_database(client, settings)))
-    await store.load(client)
+    store = ActiveStore(ReportStore(service_database(client, settings)), client)
+    await store.refresh()
     rebuilder = Rebuilder(store, client, settings, consumed_topics())
     run = rebuilder.start()
     assert rebuilder._task is not None

@@ -1,18 +1,22 @@
 """Reporting's database: facts (insert-only, see ``facts``), monthly submissions, bulletins and
 their disputes. A rebuild fills a fresh database of the same shape and then becomes the active one."""
 
+import asyncio
+import logging
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from service_kit.changes import DUPLICATE_KEY
+from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document
 
 from reporting import facts
 from reporting.snapshot import Snapshot
 
 SUBMISSIONS, BULLETINS, DISPUTES = "submissions", "bulletins", "disputes"
+log = logging.getLogger(__name__)
 
 
 class ReportStore:
@@ -100,28 +104,50 @@ async def insert_once(collection: AsyncCollection[Document], document: Document)
 
 class ActiveStore:
     """Where facts are read and written now, and the service's own records (submissions,
-    bulletins, disputes), which a rebuild never touches. A rebuild fills a fresh facts database
-    and, once it has caught up, becomes the one in use; the choice is kept in the service's own
-    database, so a restart reads the rebuilt facts."""
+    bulletins, disputes), which a rebuild never touches.
 
-    POINTER = "facts_database"
+    A rebuild fills a fresh facts database and, once it has caught up, becomes the one in use.
+    Both choices are kept in the service's own ``control`` collection, which every replica reads
+    every few seconds (``refresh``): while a rebuild runs, every replica writes new facts to both
+    databases, and after the switch every replica reads the rebuilt one, as does a restart.
+    """
 
-    def __init__(self, records: ReportStore) -> None:
-        self.records = records
+    IN_USE, REBUILDING = "facts_database", "rebuilding_database"
+
+    def __init__(self, records: ReportStore, client: Any = None) -> None:
+        self.records, self.client = records, client
         self.facts = records
         self.rebuilding: ReportStore | None = None
 
-    async def load(self, client: Any) -> None:
-        """At start-up: use the facts database the last rebuild switched to, if any."""
-        pointer = await self.records.get("control", self.POINTER)
-        if pointer is not None:
-            self.facts = ReportStore(client[pointer["database"]])
+    def _store(self, name: str) -> ReportStore:
+        return self.records if name == self.records.db.name else ReportStore(self.client[name])
+
+    async def refresh(self) -> None:
+        """Follow the control collection: the facts database in use, and a rebuild under way."""
+        in_use = await self.records.get("control", self.IN_USE)
+        rebuilding = await self.records.get("control", self.REBUILDING)
+        if in_use is not None and in_use["database"] != self.facts.db.name:
+            self.facts = self._store(in_use["database"])
+        if rebuilding is None:
+            self.rebuilding = None
+        elif self.rebuilding is None or self.rebuilding.db.name != rebuilding["database"]:
+            self.rebuilding = self._store(rebuilding["database"])
+
+    async def begin_rebuild(self, fresh: ReportStore) -> None:
+        await self._control(self.REBUILDING, fresh.db.name)
+        self.rebuilding = fresh
+
+    async def abandon_rebuild(self) -> None:
+        await self.records.db["control"].delete_one({"_id": self.REBUILDING})
+        self.rebuilding = None
 
     async def switch(self, rebuilt: ReportStore) -> None:
-        await self.records.db["control"].replace_one(
-            {"_id": self.POINTER}, {"database": rebuilt.db.name}, upsert=True
-        )
+        await self._control(self.IN_USE, rebuilt.db.name)
+        await self.records.db["control"].delete_one({"_id": self.REBUILDING})
         self.facts, self.rebuilding = rebuilt, None
+
+    async def _control(self, key: str, database: str) -> None:
+        await self.records.db["control"].replace_one({"_id": key}, {"database": database}, upsert=True)
 
     async def add_fact(self, collection: str, fact: Document) -> bool:
         # while a rebuild replays the topics, new events go to both, so none falls between them
@@ -131,3 +157,20 @@ class ActiveStore:
 
     async def create_indexes(self) -> None:
         await self.facts.create_indexes()
+
+
+class ControlWatcher(BackgroundLoop):
+    """Keeps a replica's ``ActiveStore`` in step with the control collection."""
+
+    task_name = "reporting-control"
+
+    def __init__(self, store: ActiveStore, seconds: float) -> None:
+        self.store, self.seconds = store, seconds
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            try:
+                await self.store.refresh()
+            except Exception:
+                log.exception("reading the control collection failed; trying again")
