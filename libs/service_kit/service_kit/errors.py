@@ -69,6 +69,20 @@ class Problem(Exception):
         self.errors, self.headers = errors, headers
 
 
+class Invalid(Problem):
+    """422 naming the field at fault (``body.visited_on``); subclasses name the kind of problem."""
+
+    kind = "invalid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(422, type(self).kind, message, errors=[{"field": field, "message": message}])
+
+
+class Forbidden(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(403, "forbidden", detail)
+
+
 class NotFound(Problem):
     def __init__(self, what: str = "记录") -> None:
         super().__init__(404, "not-found", f"{what}不存在或不在您的权限范围内")

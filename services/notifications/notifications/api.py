@@ -6,7 +6,7 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
-from service_kit.errors import Problem, Unauthenticated
+from service_kit.errors import Forbidden, Unauthenticated
 from service_kit.storage import Document
 
 from notifications import messages, templates
@@ -46,11 +46,6 @@ router = APIRouter(prefix="/v1")
 
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid4().hex[:12]}"
-
-
-class Forbidden(Problem):
-    def __init__(self, detail: str) -> None:
-        super().__init__(403, "forbidden", detail)
 
 
 # The inbox: guardians and staff read their own messages -------------------------------------------

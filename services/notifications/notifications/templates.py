@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.meta
-from service_kit.errors import Problem
+from service_kit.errors import Invalid
 
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
@@ -90,9 +90,8 @@ SAMPLES["meeting_reminder"] = SAMPLES["meeting_cancelled"] = {
 }
 
 
-class TemplateProblem(Problem):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(422, "template-invalid", message, errors=[{"field": field, "message": message}])
+class TemplateProblem(Invalid):
+    kind = "template-invalid"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from contracts.policy import DEFAULT_TARGETS
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
-from service_kit.errors import Problem
+from service_kit.errors import Forbidden, Problem
 from service_kit.storage import Document
 
 E = TypeVar("E", bound=Event)
@@ -40,11 +40,6 @@ PRODUCER = "registry"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 # Policy events belong to the district, not to one school; this key keeps them in one partition.
 DISTRICT_KEY = "district"
-
-
-class Forbidden(Problem):
-    def __init__(self, detail: str) -> None:
-        super().__init__(403, "forbidden", detail)
 
 
 class StudentNumberTaken(Problem):

@@ -24,25 +24,19 @@ from contracts.events.registry import (
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change
-from service_kit.errors import Problem
+from service_kit.errors import Forbidden, Invalid
 from service_kit.storage import Document
 
 from registry.domain import (
     DISTRICT_KEY,
     MOBILE_PATTERN,
     PRODUCER,
-    Forbidden,
     Record,
     new_id,
     without_meta,
 )
 
 TERMS, PAIRS, PARTNERS, AGREEMENTS = "terms", "pairs", "partners", "agreements"
-
-
-class Invalid(Problem):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(422, "invalid", reason, errors=[{"field": field, "message": reason}])
 
 
 def _next_version(current: Document | None) -> int:

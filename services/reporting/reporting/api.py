@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
-from service_kit.errors import NotFound, Problem
+from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
 from reporting import bulletin, views
@@ -28,11 +28,6 @@ Today = Annotated[date, Depends(today)]
 TermQuery = Annotated[str, Query(description="学期, e.g. 2026-2027-autumn")]
 
 router = APIRouter(prefix="/v1", tags=["reports 报表"])
-
-
-class Forbidden(Problem):
-    def __init__(self, detail: str) -> None:
-        super().__init__(403, "forbidden", detail)
 
 
 def bureau_only(caller: Caller) -> None:
@@ -187,10 +182,9 @@ async def submit_month(
         caller.role is Role.school_admin and caller.sees_school(caller.district_id, school_id), "学校"
     )
     which = Month.parse(month, "path.month")
-    if which.last >= day:
-        raise bulletin.DisputeRejected("path.month", f"{which} 尚未结束，不能报送 (the month has not ended)")
+    which.require_ended(day, "path.month", "报送")
     if submission.kind == "nothing_to_report" and not submission.reason:
-        raise bulletin.DisputeRejected("body.reason", "无数据报送须说明原因 (a reason is required)")
+        raise Invalid("body.reason", "无数据报送须说明原因 (a reason is required)")
     snapshot = await store.facts.snapshot(caller.district_id)
     deadline_day = int(snapshot.targets(views.school_year_of(which))["monthly_submission_deadline_day"])
     deadline = which.next().first.replace(day=deadline_day)

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from service_kit.errors import NotFound, Problem
+from service_kit.errors import NotFound
 from service_kit.storage import Document
 
 from reporting import views
@@ -77,11 +77,6 @@ def build(snapshot: Snapshot, month: Month, submissions: dict[str, dict[str, Any
     }
 
 
-class DisputeRejected(Problem):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(422, "dispute-rejected", message, errors=[{"field": field, "message": message}])
-
-
 def bulletin_id(district_id: str, month: Month, revision: int) -> str:
     return f"{district_id}:{month}:r{revision}"
 
@@ -107,8 +102,7 @@ class Bulletins:
 
     async def publish(self, district_id: str, month: Month, today: date) -> Document:
         """Publish the month's bulletin once; publishing again answers the published one."""
-        if month.last >= today:
-            raise DisputeRejected("path.month", f"{month} 尚未结束，不能发布通报 (the month has not ended)")
+        month.require_ended(today, "path.month", "发布通报")
         found = await self.revisions(district_id, month)
         if found:
             return found[-1]

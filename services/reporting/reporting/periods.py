@@ -4,15 +4,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from service_kit.errors import Problem
+from service_kit.errors import Invalid
 
 TERM_PATTERN = re.compile(r"^(\d{4})-(\d{4})-(autumn|spring)$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-class BadPeriod(Problem):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(422, "bad-period", message, errors=[{"field": field, "message": message}])
+class BadPeriod(Invalid):
+    kind = "bad-period"
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,11 @@ class Month:
     @property
     def last(self) -> date:
         return self.next().first - timedelta(days=1)
+
+    def require_ended(self, today: date, field: str, what: str) -> None:
+        """Submissions and bulletins are for months that are over: 422 naming the field otherwise."""
+        if self.last >= today:
+            raise BadPeriod(field, f"{self} 尚未结束，不能{what} (the month has not ended)")
 
     def next(self) -> "Month":
         return Month(self.year + self.month // 12, self.month % 12 + 1)

@@ -15,7 +15,7 @@ from contracts.events.partner_activities import (
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
-from service_kit.errors import Problem
+from service_kit.errors import Invalid, Problem
 from service_kit.storage import Document
 
 from scheduling.domain import PRODUCER
@@ -60,9 +60,8 @@ class ExchangeCreate(BaseModel):
     notes: str | None = Field(default=None, max_length=5000)
 
 
-class ActivityRejected(Problem):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(422, "activity-rejected", reason, errors=[{"field": field, "message": reason}])
+class ActivityRejected(Invalid):
+    kind = "activity-rejected"
 
 
 class AlreadyConfirmed(Problem):

@@ -24,7 +24,7 @@ from contracts.events.visits import (
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
-from service_kit.errors import NotFound, Problem
+from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
 HOME_VISITS = "home_visits"
@@ -199,9 +199,8 @@ class HomeVisitPublic(BaseModel):
     version: int
 
 
-class VisitRejected(Problem):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(422, "visit-rejected", reason, errors=[{"field": field, "message": reason}])
+class VisitRejected(Invalid):
+    kind = "visit-rejected"
 
 
 class VisitSettled(Problem):

@@ -26,7 +26,7 @@ from contracts.events.meetings import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
-from service_kit.errors import Problem
+from service_kit.errors import Invalid, Problem
 from service_kit.storage import Document
 
 from scheduling import calendar
@@ -87,9 +87,8 @@ class MeetingPublic(BaseModel):
     version: int
 
 
-class MeetingRejected(Problem):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(422, "meeting-rejected", reason, errors=[{"field": field, "message": reason}])
+class MeetingRejected(Invalid):
+    kind = "meeting-rejected"
 
 
 class Clash(Problem):
