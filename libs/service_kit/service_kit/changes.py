@@ -32,11 +32,11 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from service_kit.errors import Problem
 from service_kit.loops import BackgroundLoop
-from service_kit.storage import Database, Document
+from service_kit.storage import Database, Document, insert_new
 
 log = logging.getLogger(__name__)
 _published = metrics.get_meter("district.changes").create_counter(
@@ -44,7 +44,6 @@ _published = metrics.get_meter("district.changes").create_counter(
 )
 
 CHANGES = "changes"
-DUPLICATE_KEY = 11000
 BULK_REPLACE_FROM = 50
 PENDING = "changes_pending"
 
@@ -186,13 +185,10 @@ async def apply_states(db: Database, states: "tuple[Applied, ...] | list[Applied
             fresh = [a for a in batch if a.version == 1]
         if not fresh:
             continue
-        try:
-            await db[collection].insert_many(
-                [a.state | {"_id": a.aggregate_id, "version": a.version} for a in fresh], ordered=False
-            )
-        except BulkWriteError as exc:  # duplicates: applied before (by the relay); anything else is real
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                raise
+        # a duplicate was applied before (by the relay)
+        await insert_new(
+            db[collection], [a.state | {"_id": a.aggregate_id, "version": a.version} for a in fresh]
+        )
 
 
 class ChangeRelay(BackgroundLoop):

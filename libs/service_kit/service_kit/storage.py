@@ -8,13 +8,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from service_kit.settings import ServiceSettings
 
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 IndexSetup = Callable[[Database], Awaitable[None]]
+DUPLICATE_KEY = 11000
 
 
 def connect(settings: ServiceSettings) -> AsyncMongoClient[Document]:
@@ -37,3 +40,27 @@ async def store_is_reachable(client: AsyncMongoClient[Document]) -> bool:
     except Exception:
         return False
     return True
+
+
+async def insert_once(collection: AsyncCollection[Document], document: Document) -> bool:
+    """Insert under a unique ``_id``, the one write FerretDB makes atomic; False when it is taken."""
+    try:
+        await collection.insert_one(document)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def insert_new(collection: AsyncCollection[Document], documents: list[Document]) -> int:
+    """Insert in one statement what is not there yet (by ``_id``); how many were new. Any error but
+    a duplicate key is raised."""
+    if not documents:
+        return 0
+    try:
+        result = await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return len(documents) - len(errors)
+    return len(result.inserted_ids)

@@ -14,7 +14,7 @@ from service_kit.storage import Document
 from notifications import templates
 from notifications.delivery import Outbox
 from notifications.messages import Notice, confirm_url
-from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, MESSAGES, NotificationStore
+from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, NotificationStore
 
 
 class Audience(BaseModel):
@@ -312,18 +312,3 @@ class Announcements:
                 notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}
             )
         return made
-
-
-async def confirm(store: NotificationStore, caller: Caller, message_id: str) -> Document:
-    """The recipient clicks to confirm a notice (or an emergency) they read."""
-    message = await store.get(MESSAGES, message_id)
-    ensure_visible(message is not None and message["recipient_id"] == caller.subject, "通知")
-    assert message is not None
-    if not message.get("confirmed_at"):
-        now = datetime.now(UTC)
-        update = {"confirmed_at": now, "read_at": message.get("read_at") or now}
-        if message["status"] in ("sent", "delivered"):
-            update["status"] = "read"
-        message |= update
-        await store.db[MESSAGES].update_one({"_id": message_id}, {"$set": update})
-    return message

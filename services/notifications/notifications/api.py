@@ -16,7 +16,6 @@ from notifications.announcements import (
     Announcements,
     Confirmations,
     Preview,
-    confirm,
 )
 from notifications.channels import signature
 from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
@@ -71,18 +70,21 @@ async def _own_message(services: Services, caller: Caller, message_id: str) -> D
 @router.get("/inbox/{message_id}", response_model=MessagePublic, tags=["inbox 收件箱"])
 async def read_message(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
     """阅读消息 (reading records a read receipt)."""
-    message = await _own_message(services, caller, message_id)
-    if message["status"] in ("sent", "delivered", "failed") and not message.get("read_at"):
-        read = {"read_at": datetime.now(UTC), "status": "read"}
-        await services.store.db[MESSAGES].update_one({"_id": message_id}, {"$set": read})
-        message |= read
-    return MessagePublic.of(message)
+    return MessagePublic.of(await _open(services, caller, message_id, confirmed=False))
 
 
 @router.post("/inbox/{message_id}/confirmation", response_model=MessagePublic, tags=["inbox 收件箱"])
 async def confirm_message(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
     """确认已读 (click to confirm a notice that asks for it)."""
-    return MessagePublic.of(await confirm(services.store, caller, message_id))
+    return MessagePublic.of(await _open(services, caller, message_id, confirmed=True))
+
+
+async def _open(services: Services, caller: Caller, message_id: str, confirmed: bool) -> Document:
+    message = await _own_message(services, caller, message_id)
+    update = messages.opened(message, datetime.now(UTC), confirmed)
+    if update:  # the dispatcher has finished with the message: a plain update does not race it
+        await services.store.db[MESSAGES].update_one({"_id": message_id}, {"$set": update})
+    return message | update
 
 
 # Delivery status for the school ------------------------------------------------------------------

@@ -10,7 +10,7 @@ diverge.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 from contracts.events.registry import Channel
@@ -76,23 +76,7 @@ class Outbox:
         now = datetime.now(UTC)
         for message in await self.store.messages_of({"source_id": source_id, "status": "queued"}):
             if message["purpose"] == "meeting_reminder" and message["source_version"] < before_version:
-                await self.store.save_message(
-                    message
-                    | {
-                        "status": "cancelled",
-                        "due_at": None,
-                        "history": [
-                            *message["history"],
-                            {
-                                "at": now,
-                                "channel": None,
-                                "outcome": "cancelled",
-                                "detail": "会议已改期或取消",
-                            },
-                        ],
-                        "version": message["version"] + 1,
-                    }
-                )
+                await self.store.save_message(messages.cancel(message, now, "会议已改期或取消"))
                 await self.store.dequeue(message["_id"])
 
 
@@ -225,7 +209,7 @@ class Dispatcher(BackgroundLoop):
             same_route = (
                 m["channels"] == message["channels"] and m["channel_index"] == message["channel_index"]
             )
-            due = m["_id"] != message["_id"] and _aware(m["due_at"]) <= now and same_route
+            due = m["_id"] != message["_id"] and m["due_at"] <= now and same_route
             # claimed like the message itself, so no other sender takes it meanwhile
             if due and await self.store.claim(f"{m['_id']}:{m['version']}", now, lease):
                 companions.append(m)
@@ -274,11 +258,3 @@ class Dispatcher(BackgroundLoop):
         if self._providers:
             await self._providers.aclose()
             self._providers = None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def later(now: datetime, seconds: float) -> datetime:
-    return now + timedelta(seconds=seconds)

@@ -162,6 +162,30 @@ def hold(message: Document, until: datetime, now: datetime) -> Document:
     }
 
 
+def cancel(message: Document, now: datetime, reason: str) -> Document:
+    return message | {
+        "status": "cancelled",
+        "due_at": None,
+        "history": [*message["history"], _entry(now, None, "cancelled", reason)],
+        "version": message["version"] + 1,
+    }
+
+
+def opened(message: Document, now: datetime, confirmed: bool = False) -> Document:
+    """What reading a message in the inbox (or clicking to confirm it) records: the first read and
+    confirmation times, and the status ``read`` once the message has gone out."""
+    if message["status"] not in ("sent", "delivered", "read", "failed"):
+        return {}  # not gone out yet: nothing to read
+    update: Document = {}
+    if not message.get("read_at"):
+        update["read_at"] = now
+    if confirmed and not message.get("confirmed_at"):
+        update["confirmed_at"] = now
+    if update:
+        update["status"] = "read"
+    return update
+
+
 def fall_back(message: Document, now: datetime, reason: str) -> Document:
     """Move to the next channel now, or park the message as failed when none is left."""
     channel = current_channel(message)

@@ -8,12 +8,11 @@ held message is such an entry, so nothing waits in memory and a restart loses no
 
 import contextlib
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-from service_kit.changes import DUPLICATE_KEY, ChangeLog
-from service_kit.storage import Database, Document
+from pymongo.errors import DuplicateKeyError
+from service_kit.changes import ChangeLog
+from service_kit.storage import Database, Document, insert_new, insert_once
 
 GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes", "schools", "staff"
 MESSAGES, QUEUE, CLAIMS = "messages", "queue", "claims"
@@ -93,13 +92,13 @@ class NotificationStore:
         Both inserts ignore duplicates, so handling the same event again (a redelivery, or a retry
         after a crash between the two) completes the work and sends nothing twice.
         """
-        fresh = await _insert_new(self.messages, messages)
+        fresh = await insert_new(self.messages, messages)
         waiting = [
             {"_id": m["_id"], "due_at": m["due_at"], "kind": "message", "group": group_of(m)}
             for m in messages
             if m["status"] == "queued"
         ]
-        await _insert_new(self.queue, waiting)
+        await insert_new(self.queue, waiting)
         return fresh
 
     async def due(self, now: datetime, limit: int) -> list[Document]:
@@ -118,14 +117,12 @@ class NotificationStore:
 
     async def claim(self, key: str, now: datetime, lease_seconds: float) -> bool:
         """Take a send for this process; a claim older than its lease (a crashed sender) is freed."""
-        try:
-            await self.db[CLAIMS].insert_one({"_id": key, "at": now})
-        except DuplicateKeyError:
-            held = await self.db[CLAIMS].find_one({"_id": key})
-            if held and (now - _aware(held["at"])).total_seconds() > lease_seconds:
-                await self.db[CLAIMS].delete_one({"_id": key})
-            return False
-        return True
+        if await insert_once(self.db[CLAIMS], {"_id": key, "at": now}):
+            return True
+        held = await self.db[CLAIMS].find_one({"_id": key})
+        if held and (now - held["at"]).total_seconds() > lease_seconds:
+            await self.db[CLAIMS].delete_one({"_id": key})
+        return False
 
     async def release(self, key: str) -> None:
         await self.db[CLAIMS].delete_one({"_id": key})
@@ -148,11 +145,7 @@ class NotificationStore:
         return await self.messages.find(where).sort("created_at", ASCENDING).to_list()
 
     async def insert_once(self, collection: str, document: Document) -> bool:
-        try:
-            await self.db[collection].insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self.db[collection], document)
 
     async def replace(self, collection: str, document: Document) -> None:
         await self.db[collection].replace_one({"_id": document["_id"]}, document)
@@ -161,22 +154,3 @@ class NotificationStore:
 def group_of(message: Document) -> str | None:
     """Digest messages to one person go out together: the dispatcher takes one of them per round."""
     return f"digest:{message['recipient_id']}" if message.get("waiting") == "digest" else None
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def _insert_new(collection: Any, documents: list[Document]) -> int:
-    if not documents:
-        return 0
-    try:
-        result = await collection.insert_many(documents, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != DUPLICATE_KEY for error in errors):
-            raise
-        return len(documents) - len(errors)
-    return len(result.inserted_ids)

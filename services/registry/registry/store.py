@@ -1,7 +1,7 @@
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 from service_kit.changes import Change, ChangeLog
-from service_kit.storage import Database, Document
+from service_kit.storage import Database, Document, insert_once
 
 from registry.domain import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, policy_id
 from registry.roster import ROSTER_IMPORTS, SchoolRoster
@@ -53,11 +53,9 @@ class RegistryStore:
         return await self.students.count_documents({"class_id": class_id, "status": "enrolled"})
 
     async def claim_student_number(self, school_id: str, number: str, student_id: str) -> bool:
-        try:
-            await self.student_numbers.insert_one({"_id": f"{school_id}:{number}", "student_id": student_id})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(
+            self.student_numbers, {"_id": f"{school_id}:{number}", "student_id": student_id}
+        )
 
     async def release_student_number(self, school_id: str, number: str) -> None:
         await self.student_numbers.delete_one({"_id": f"{school_id}:{number}"})

@@ -6,11 +6,8 @@ import logging
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
-from service_kit.changes import DUPLICATE_KEY
 from service_kit.loops import BackgroundLoop
-from service_kit.storage import Database, Document
+from service_kit.storage import Database, Document, insert_new, insert_once
 
 from reporting import facts
 from reporting.snapshot import Snapshot
@@ -37,14 +34,7 @@ class ReportStore:
         if not found:
             return 0
         unique = list({fact["_id"]: fact for fact in reversed(found)}.values())  # the first of each key
-        try:
-            result = await self.db[collection].insert_many(unique, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != DUPLICATE_KEY for error in errors):
-                raise
-            return len(unique) - len(errors)
-        return len(result.inserted_ids)
+        return await insert_new(self.db[collection], unique)
 
     async def snapshot(self, district_id: str) -> Snapshot:
         """The district's facts, read once per request: FerretDB scans a collection per query anyway."""
@@ -92,14 +82,6 @@ class ReportStore:
 
     async def replace(self, collection: str, document: Document) -> None:
         await self.db[collection].replace_one({"_id": document["_id"]}, document)
-
-
-async def insert_once(collection: AsyncCollection[Document], document: Document) -> bool:
-    try:
-        await collection.insert_one(document)
-    except DuplicateKeyError:
-        return False
-    return True
 
 
 class ActiveStore:
