@@ -186,8 +186,7 @@ async def submit_month(
     if submission.kind == "nothing_to_report" and not submission.reason:
         raise Invalid("body.reason", "无数据报送须说明原因 (a reason is required)")
     snapshot = await store.facts.snapshot(caller.district_id)
-    deadline_day = int(snapshot.targets(views.school_year_of(which))["monthly_submission_deadline_day"])
-    deadline = which.next().first.replace(day=deadline_day)
+    deadline = snapshot.submission_deadline(which)
     record = {
         "_id": f"{school_id}:{which}",
         "district_id": caller.district_id,

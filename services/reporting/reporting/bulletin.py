@@ -100,24 +100,27 @@ class Bulletins:
             raise NotFound(f"{month} 通报" + (f" 第 {revision} 版" if revision else ""))
         return chosen[-1]
 
+    async def revision(self, district_id: str, month: Month, number: int, **why: Any) -> Document:
+        """Revision ``number`` of the month's bulletin, built from the facts as they are now."""
+        snapshot = await self.store.facts.snapshot(district_id)
+        return {
+            "_id": bulletin_id(district_id, month, number),
+            "district_id": district_id,
+            "month": str(month),
+            "revision": number,
+            "document": build(snapshot, month, await self.submissions(district_id, month)),
+            "published_at": datetime.now(UTC),
+            "reason": None,
+            "changes": [],
+        } | why
+
     async def publish(self, district_id: str, month: Month, today: date) -> Document:
         """Publish the month's bulletin once; publishing again answers the published one."""
         month.require_ended(today, "path.month", "发布通报")
         found = await self.revisions(district_id, month)
         if found:
             return found[-1]
-        snapshot = await self.store.facts.snapshot(district_id)
-        document = build(snapshot, month, await self.submissions(district_id, month))
-        record = {
-            "_id": bulletin_id(district_id, month, 1),
-            "district_id": district_id,
-            "month": str(month),
-            "revision": 1,
-            "document": document,
-            "published_at": datetime.now(UTC),
-            "reason": None,
-            "changes": [],
-        }
+        record = await self.revision(district_id, month, 1)
         if not await self.store.records.insert(BULLETINS, record):  # published meanwhile by another run
             return await self.latest(district_id, month)
         return record
@@ -127,23 +130,18 @@ class Bulletins:
     ) -> Document:
         """A new revision from the facts as they are now, with what changed and why."""
         current = await self.latest(district_id, month)
-        snapshot = await self.store.facts.snapshot(district_id)
-        document = build(snapshot, month, await self.submissions(district_id, month))
-        revision = current["revision"] + 1
-        record = {
-            "_id": bulletin_id(district_id, month, revision),
-            "district_id": district_id,
-            "month": str(month),
-            "revision": revision,
-            "document": document,
-            "published_at": datetime.now(UTC),
-            "reason": f"{dispute['reason']}；教育局：{note}",
-            "dispute_id": dispute["_id"],
-            "accepted_by": actor,
-            "changes": differences(current["document"], document),
-        }
+        number = current["revision"] + 1
+        record = await self.revision(
+            district_id,
+            month,
+            number,
+            reason=f"{dispute['reason']}；教育局：{note}",
+            dispute_id=dispute["_id"],
+            accepted_by=actor,
+        )
+        record["changes"] = differences(current["document"], record["document"])
         await self.store.records.insert(BULLETINS, record)
-        await self.store.records.replace(DISPUTES, dispute | {"status": "accepted", "revision": revision})
+        await self.store.records.replace(DISPUTES, dispute | {"status": "accepted", "revision": number})
         return record
 
 

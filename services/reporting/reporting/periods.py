@@ -38,6 +38,12 @@ class Month:
     def last(self) -> date:
         return self.next().first - timedelta(days=1)
 
+    @property
+    def school_year(self) -> str:
+        """A school year runs from September: 2026-10 and 2027-03 are both in 2026-2027."""
+        start = self.year if self.month >= 9 else self.year - 1
+        return f"{start}-{start + 1}"
+
     def require_ended(self, today: date, field: str, what: str) -> None:
         """Submissions and bulletins are for months that are over: 422 naming the field otherwise."""
         if self.last >= today:

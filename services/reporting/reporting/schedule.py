@@ -6,7 +6,6 @@ import contextlib
 import logging
 from datetime import date
 
-from contracts.policy import DEFAULT_TARGETS
 from service_kit.loops import BackgroundLoop
 
 from reporting.bulletin import Bulletins
@@ -25,15 +24,16 @@ class BulletinSchedule(BackgroundLoop):
         self.store, self.settings = store, settings
 
     async def publish_due(self, today: date | None = None) -> list[str]:
-        """Publish last month's bulletin of each district once its deadline day has passed."""
+        """Publish last month's bulletin of each district once its policy's deadline has passed."""
         today = today or self.settings.school_today()
-        if today.day <= DEFAULT_TARGETS["monthly_submission_deadline_day"]:
-            return []
         month = Month.of(today).previous()
         cursor = await self.store.facts.db[VERSIONS].aggregate([{"$group": {"_id": "$district_id"}}])
         published = []
         for row in await cursor.to_list():
             try:
+                snapshot = await self.store.facts.snapshot(row["_id"])
+                if today <= snapshot.submission_deadline(month):
+                    continue
                 await Bulletins(self.store).publish(row["_id"], month, today)
                 published.append(row["_id"])
             except Exception:

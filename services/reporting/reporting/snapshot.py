@@ -8,7 +8,7 @@ from typing import Any
 from contracts.policy import DEFAULT_TARGETS
 from service_kit.storage import Document
 
-from reporting.periods import Term, TermName
+from reporting.periods import Month, Term, TermName
 
 MANDATORY = frozenset({"left_behind", "hardship", "special_attention"})  # 三必访
 
@@ -134,6 +134,11 @@ class Snapshot:
         """The policy of that school year: the bureau's newest version over DOMAIN.md's defaults."""
         policy = self.as_of("policy", school_year)
         return DEFAULT_TARGETS | (policy["targets"] if policy else {})
+
+    def submission_deadline(self, month: Month) -> date:
+        """The day of the next month by which a school confirms the month (the policy's, default the 5th)."""
+        day = int(self.targets(month.school_year)["monthly_submission_deadline_day"])
+        return month.next().first.replace(day=day)
 
     def agreements(self, school_id: str, day: date) -> dict[str, Document]:
         found = {}

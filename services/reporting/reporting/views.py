@@ -48,24 +48,7 @@ def school_report(
         "elapsed": round(term.elapsed(today), 4),
         "score": measures.score(found, snapshot.targets(name.school_year)),
         "measures": [m.as_dict() for m in found],
-        "classes": [
-            {
-                "class_id": c.class_id,
-                "grade": c.grade,
-                "enrolled": c.enrolled,
-                "visited": c.visited,
-                "coverage": round(measures.share(c.visited, c.enrolled), 4),
-                "mandatory": c.mandatory,
-                "mandatory_visited": c.mandatory_visited,
-                "parent_meetings": c.parent_meetings,
-                "visits": c.visits,
-                "open_follow_ups": c.open_follow_ups,
-                "overdue_follow_ups": c.overdue_follow_ups,
-                # opaque ids for the school; the bureau gets the count only
-                "unvisited_mandatory": c.unvisited_mandatory if caller.role is Role.school_admin else None,
-            }
-            for c in classes
-        ],
+        "classes": [class_row(caller, snapshot, c, day) for c in classes],
         "teachers": [
             {"staff_id": s, "visits": n}
             for s, n in measures.teacher_visits(snapshot, school_id, term, today).items()
@@ -89,21 +72,7 @@ def teacher_report(caller: Caller, snapshot: Snapshot, name: TermName, today: da
         "term": str(name),
         "as_of": day.isoformat(),
         "my_visits": measures.teacher_visits(snapshot, caller.school_id, term, today).get(caller.subject, 0),
-        "classes": [
-            {
-                "class_id": c.class_id,
-                "enrolled": c.enrolled,
-                "visited": c.visited,
-                "coverage": round(measures.share(c.visited, c.enrolled), 4),
-                "mandatory": c.mandatory,
-                "mandatory_visited": c.mandatory_visited,
-                "unvisited_mandatory": [
-                    {"student_id": s, "name": (snapshot.as_of("student", s, day) or {}).get("name")}
-                    for s in c.unvisited_mandatory
-                ],
-            }
-            for c in mine
-        ],
+        "classes": [class_row(caller, snapshot, c, day) for c in mine],
     }
 
 
@@ -118,34 +87,44 @@ def class_report(
     assert klass is not None
     term = term_of(snapshot, name)
     day = measures.reference_day(term, today)
-    [figures] = [
-        c for c in measures.class_figures(snapshot, klass["school_id"], term, today) if c.class_id == class_id
-    ] or [None]
+    figures = next(
+        (
+            c
+            for c in measures.class_figures(snapshot, klass["school_id"], term, today)
+            if c.class_id == class_id
+        ),
+        None,
+    )
     if figures is None:
         raise NotFound("班级")
-    unvisited: list[dict[str, Any]] | None = None
+    return {"school_id": klass["school_id"], "term": str(name), "as_of": day.isoformat()} | class_row(
+        caller, snapshot, figures, day
+    )
+
+
+def class_row(caller: Caller, snapshot: Snapshot, c: measures.ClassFigures, day: date) -> dict[str, Any]:
+    """A class's figures; the 三必访 students still unvisited by name for its teacher, as opaque
+    ids for the school admin, and not at all for the bureau (it gets the counts)."""
+    unvisited: list[Any] | None = None
     if caller.role is Role.teacher:
         unvisited = [
             {"student_id": s, "name": (snapshot.as_of("student", s, day) or {}).get("name")}
-            for s in figures.unvisited_mandatory
+            for s in c.unvisited_mandatory
         ]
     elif caller.role is Role.school_admin:
-        unvisited = [{"student_id": s} for s in figures.unvisited_mandatory]
+        unvisited = c.unvisited_mandatory
     return {
-        "class_id": class_id,
-        "school_id": klass["school_id"],
-        "grade": figures.grade,
-        "term": str(name),
-        "as_of": day.isoformat(),
-        "enrolled": figures.enrolled,
-        "visited": figures.visited,
-        "coverage": round(measures.share(figures.visited, figures.enrolled), 4),
-        "mandatory": figures.mandatory,
-        "mandatory_visited": figures.mandatory_visited,
-        "parent_meetings": figures.parent_meetings,
-        "visits": figures.visits,
-        "open_follow_ups": figures.open_follow_ups,
-        "overdue_follow_ups": figures.overdue_follow_ups,
+        "class_id": c.class_id,
+        "grade": c.grade,
+        "enrolled": c.enrolled,
+        "visited": c.visited,
+        "coverage": round(measures.share(c.visited, c.enrolled), 4),
+        "mandatory": c.mandatory,
+        "mandatory_visited": c.mandatory_visited,
+        "parent_meetings": c.parent_meetings,
+        "visits": c.visits,
+        "open_follow_ups": c.open_follow_ups,
+        "overdue_follow_ups": c.overdue_follow_ups,
         "unvisited_mandatory": unvisited,
     }
 
@@ -227,17 +206,11 @@ def logged_in_month(snapshot: Snapshot, school_id: str, month: Month) -> dict[st
 
 def late_entries(snapshot: Snapshot, school_id: str, month: Month) -> int:
     """Records dated in the month but recorded after its submission deadline."""
-    deadline_day = int(snapshot.targets(school_year_of(month))["monthly_submission_deadline_day"])
-    deadline = month.next().first.replace(day=deadline_day).isoformat()
+    deadline = snapshot.submission_deadline(month).isoformat()
     dated = [f for facts in (snapshot.visits, snapshot.meetings, snapshot.activities) for f in facts]
     return sum(
         1 for f in between(dated, school_id, month.first, month.last) if f.get("recorded", "") > deadline
     )
-
-
-def school_year_of(month: Month) -> str:
-    start = month.year if month.month >= 9 else month.year - 1
-    return f"{start}-{start + 1}"
 
 
 def completeness(snapshot: Snapshot, month: Month, submissions: dict[str, dict[str, Any]]) -> dict[str, Any]:
