@@ -1,8 +1,8 @@
-import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import uuid4
 
+from contracts.events.registry import Channel
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
@@ -17,7 +17,7 @@ from notifications.announcements import (
     Confirmations,
     Preview,
 )
-from notifications.channels import signature
+from notifications.channels import providers
 from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
 from notifications.messages import MessagePublic
 from notifications.preferences import Preferences
@@ -289,15 +289,10 @@ async def provider_receipt(
 ) -> None:
     """短信/消息平台回执 (a provider reports delivery; signed like our requests to it)."""
     body = await request.body()
-    settings = request.app.state.settings
-    key, secret = {
-        "sms": (settings.sms_api_key, settings.sms_secret),
-        "wechat": (settings.wechat_api_key, settings.wechat_secret),
-    }[channel]
-    timestamp = request.headers.get("x-timestamp", "")
-    expected = signature(secret.get_secret_value(), timestamp, body)
-    if request.headers.get("x-api-key") != key or not hmac.compare_digest(
-        expected, request.headers.get("x-signature", "")
+    provider = providers(request.app.state.settings)[Channel(channel)]
+    headers = request.headers
+    if not provider.signed_by(
+        headers.get("x-api-key", ""), headers.get("x-timestamp", ""), body, headers.get("x-signature", "")
     ):
         raise Unauthenticated("回执签名无效 (bad receipt signature)")
     receipt = Receipt.model_validate_json(body)

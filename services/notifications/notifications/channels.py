@@ -188,31 +188,52 @@ def _retry_after(value: str | None) -> float:
         return 1.0  # an HTTP date is rare from SMS gateways; wait a moment and try again
 
 
+@dataclass(frozen=True)
+class Provider:
+    """An HTTP provider as configured: where to send, and the key and secret both sides sign with."""
+
+    endpoint: str | None
+    api_key: str
+    secret: str
+    rate_per_second: float
+
+    def signed_by(self, api_key: str, timestamp: str, body: bytes, given: str) -> bool:
+        """Whether a request (a provider's delivery receipt) carries this provider's signature."""
+        expected = signature(self.secret, timestamp, body)
+        return api_key == self.api_key and hmac.compare_digest(expected, given)
+
+
+def providers(settings: Settings) -> dict[Channel, Provider]:
+    return {
+        Channel.sms: Provider(
+            settings.sms_endpoint,
+            settings.sms_api_key,
+            settings.sms_secret.get_secret_value(),
+            settings.sms_rate_per_second,
+        ),
+        Channel.wechat: Provider(
+            settings.wechat_endpoint,
+            settings.wechat_api_key,
+            settings.wechat_secret.get_secret_value(),
+            settings.wechat_rate_per_second,
+        ),
+    }
+
+
 def build_channels(settings: Settings, client: httpx.AsyncClient) -> dict[Channel, ChannelAdapter]:
     """The channels this deployment has; SMS and WeChat only where a provider is configured."""
     channels: dict[Channel, ChannelAdapter] = {
         Channel.app: InboxChannel(),
         Channel.email: SmtpChannel(settings),
     }
-    providers = (
-        (
-            Channel.sms,
-            settings.sms_endpoint,
-            settings.sms_api_key,
-            settings.sms_secret,
-            settings.sms_rate_per_second,
-        ),
-        (
-            Channel.wechat,
-            settings.wechat_endpoint,
-            settings.wechat_api_key,
-            settings.wechat_secret,
-            settings.wechat_rate_per_second,
-        ),
-    )
-    for channel, endpoint, key, secret, rate in providers:
-        if endpoint:
+    for channel, provider in providers(settings).items():
+        if provider.endpoint:
             channels[channel] = HttpProviderChannel(
-                channel, endpoint, key, secret.get_secret_value(), rate, client
+                channel,
+                provider.endpoint,
+                provider.api_key,
+                provider.secret,
+                provider.rate_per_second,
+                client,
             )
     return channels

@@ -8,7 +8,7 @@ and a message with no channel left is parked as failed with the reason, for the 
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -123,8 +123,7 @@ def confirm_url(settings: Settings, made_id: str) -> str:
 
 
 def _time(value: Any) -> Any:
-    from datetime import time
-
+    """A clock time as preferences store it (``"18:00"``), or None."""
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
