@@ -111,6 +111,11 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
 
+# A retry is due by the store's clock (milliseconds) and may wake a little before the pause ends
+# by this process's clock; what is left of a pause this short is waited out rather than requeued.
+SHORT_PAUSE = 1.0
+
+
 class HttpProviderChannel:
     """An SMS or messaging provider reached over HTTP."""
 
@@ -134,9 +139,9 @@ class HttpProviderChannel:
         """Keep under the provider's rate; None to go, or seconds still paused after a 429."""
         async with self._lock:
             now = time.monotonic()
-            if self._paused_until > now:
+            if self._paused_until - now > SHORT_PAUSE:
                 return self._paused_until - now
-            slot = max(now, self._next_slot)
+            slot = max(now, self._next_slot, self._paused_until)
             self._next_slot = slot + self.interval
         await asyncio.sleep(slot - now)
         return None

@@ -69,6 +69,23 @@ async def test_a_429_pauses_the_provider_for_its_retry_after():
     assert len(seen) == 1  # the second send did not knock while paused
 
 
+async def test_a_retry_waking_just_before_the_pause_ends_waits_it_out_instead_of_requeueing():
+    answers = iter([httpx.Response(429, headers={"retry-after": "0.3"}), httpx.Response(200, json={})])
+    seen: list[httpx.Request] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return next(answers)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(respond))
+    channel = HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", 1000.0, client)
+    began = time.monotonic()
+    assert isinstance(await channel.send(OUTGOING), TryLater)
+    assert await channel.send(OUTGOING) == Sent(provider_id=None)
+    assert time.monotonic() - began >= 0.3 - 0.01
+    assert len(seen) == 2
+
+
 async def test_server_errors_are_retried_and_client_errors_are_permanent():
     failing, _ = provider(httpx.Response(503))
     assert await failing.send(OUTGOING) == TryLater("provider error 503")
