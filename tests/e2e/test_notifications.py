@@ -11,8 +11,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from contracts.events.meetings import MeetingInvitation, MeetingInvitationV1
 from contracts.events.partner_activities import PartnerActivity, PartnerActivityV1
+from contracts.events.registry import GuardianChanged, GuardianChangedV1, GuardianContacts
 from contracts.topics import (
     INTERNAL_NOTIFICATIONS_V1,
+    INTERNAL_REGISTRY_V1,
     INTERNAL_SCHEDULING_V1,
     PARTNER_ACTIVITIES_V1,
     dead_letter_topic,
@@ -308,6 +310,69 @@ async def test_a_duplicate_event_sends_nothing_twice(infrastructure, platform, f
     await eventually(both_invited, 20)
     await asyncio.sleep(2)  # time for a second copy to arrive, if one were going to
     assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
+
+
+async def test_an_invitation_naming_a_guardian_not_yet_announced_reaches_them_once_the_registry_does(
+    infrastructure, platform, family, provider, eventually
+):
+    people = await family([{"phone": "13900000511"}])
+    known, late_id, late_phone = people.guardians[0], f"gdn-late-{people.school_id}", "13900000512"
+    event = invitation_event(people, [known.guardian_id, late_id], f"mtg-late-{people.school_id}")
+    await publish(infrastructure, INTERNAL_SCHEDULING_V1, people.school_id, event.to_json())
+
+    async def known_invited() -> bool:
+        return bool(sms_to(provider, known.phone))
+
+    await eventually(known_invited, 20)  # the invitation has been handled, before the registry speaks
+    assert sms_to(provider, late_phone) == []
+    late = GuardianChangedV1(
+        producer="registry",
+        district_id="d-e2e",
+        school_id=people.school_id,
+        payload=GuardianChanged(
+            guardian_id=late_id,
+            student_ids=[known.student_id],
+            contacts=GuardianContacts(phone=late_phone),
+            preferred_channel="sms",
+            language="zh-CN",
+            consent_non_essential=True,
+            version=1,
+        ),
+    )
+    await publish(infrastructure, INTERNAL_REGISTRY_V1, people.school_id, late.to_json())
+
+    async def late_invited() -> bool:
+        return bool(sms_to(provider, late_phone))
+
+    await eventually(late_invited, 20)
+    await asyncio.sleep(1)  # a second round of the kept event would send again now, if it could
+    assert [m["subject"] for m in sms_to(provider, late_phone)] == [
+        sms_to(provider, known.phone)[0]["subject"]
+    ]
+    assert len(sms_to(provider, known.phone)) == 1
+    waiting = platform.notifications_app.state.store.db["waiting"]
+    assert await waiting.find_one({"school_id": people.school_id}) is None
+
+
+async def test_a_guardian_the_registry_never_announces_is_recorded_undeliverable_in_the_end(
+    infrastructure, platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900000521"}])
+    never = f"gdn-never-{people.school_id}"
+    event = invitation_event(
+        people, [people.guardians[0].guardian_id, never], f"mtg-never-{people.school_id}"
+    )
+    await publish(infrastructure, INTERNAL_SCHEDULING_V1, people.school_id, event.to_json())
+
+    async def given_up() -> bool:
+        failed = await messages_of(platform, admin_of(registry_api, people), people.school_id, "failed")
+        return any(m["recipient_id"] == never for m in failed)
+
+    await eventually(given_up, 30)  # the test settings give the registry 6 s
+    failed = await messages_of(platform, admin_of(registry_api, people), people.school_id, "failed")
+    assert {m["purpose"] for m in failed} == {"meeting_invitation", "meeting_reminder"}
+    assert all(m["recipient_id"] == never and "登记信息未到" in m["failure_reason"] for m in failed)
+    assert len(sms_to(provider, people.guardians[0].phone)) == 1
 
 
 async def test_a_malformed_event_is_dead_lettered_and_the_consumer_keeps_going(

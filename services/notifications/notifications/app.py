@@ -16,6 +16,8 @@ from notifications.delivery import Dispatcher, Outbox
 from notifications.emergencies import Emergencies
 from notifications.settings import Settings
 from notifications.store import NotificationStore
+from notifications.waiting import KIND as waiting_kind
+from notifications.waiting import WaitingForRegistry
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,19 +27,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     outbox = Outbox(store, settings)
     emergencies = Emergencies(store, outbox)
     announcements = Announcements(store, outbox)
+    waiting = WaitingForRegistry(store, settings, handlers.reactions(store, outbox))
     dispatcher = Dispatcher(
-        store, settings, {"escalation": emergencies.escalate, "fanout": announcements.finish_fan_out}
+        store,
+        settings,
+        {
+            "escalation": emergencies.escalate,
+            "fanout": announcements.finish_fan_out,
+            waiting_kind: waiting.retry,
+        },
     )
     for event in delivered_topic.TOPIC.events:
         runtime.announce(event)
     registry = handlers.on_registry_event(store)
     subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, registry)
     subscribe(runtime.broker, settings, REGISTRY_V1, registry)
-    subscribe(
-        runtime.broker, settings, scheduling_internal.TOPIC.name, handlers.on_scheduling_event(store, outbox)
-    )
-    subscribe(runtime.broker, settings, VISITS_V1, handlers.on_visit_event(outbox))
-    subscribe(runtime.broker, settings, PARTNER_ACTIVITIES_V1, handlers.on_partner_activity(store, outbox))
+    for topic in (scheduling_internal.TOPIC.name, VISITS_V1, PARTNER_ACTIVITIES_V1):
+        subscribe(runtime.broker, settings, topic, waiting.handler())
     return runtime.build_app(
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",

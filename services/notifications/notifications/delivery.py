@@ -58,18 +58,54 @@ class Outbox:
         await self.store.add_messages(made)
         return made
 
-    async def tell_guardians(self, notice: messages.Notice, guardian_ids: list[str]) -> list[Document]:
+    async def tell_guardians(
+        self, notice: messages.Notice, guardian_ids: list[str], give_up: bool = False
+    ) -> list[str]:
+        """Tell the named guardians; returns those not known here yet (the registry's event is still
+        on its way), who are told nothing, or recorded as undeliverable when ``give_up``."""
         found = {g["_id"]: g for g in await self.store.find(GUARDIANS, {"school_id": notice.school_id})}
-        missing = [g for g in guardian_ids if g not in found]
-        if missing:
-            log.warning("guardians not yet known to notifications", extra={"guardian_ids": missing})
-        return await self.tell(notice, [found[g] for g in guardian_ids if g in found])
+        await self.tell(notice, [found[g] for g in guardian_ids if g in found])
+        unknown = [g for g in guardian_ids if g not in found]
+        if unknown and give_up:
+            await self._record_unreachable(notice, [({"_id": g, "kind": "guardian"}, None) for g in unknown])
+            return []
+        return unknown
 
-    async def tell_guardians_of(self, notice: messages.Notice, student_ids: list[str]) -> list[Document]:
-        guardians = await self.store.guardians_of(student_ids)
+    async def tell_guardians_of(
+        self, notice: messages.Notice, student_ids: list[str], give_up: bool = False
+    ) -> list[str]:
+        """Tell the students' guardians; returns the students none of whose guardians is known here
+        yet, or records each as undeliverable when ``give_up``."""
+        guardians = [
+            g for g in await self.store.guardians_of(student_ids) if g["school_id"] == notice.school_id
+        ]
         wanted = set(student_ids)
         students = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
-        return await self.tell(notice, [g for g in guardians if g["school_id"] == notice.school_id], students)
+        await self.tell(notice, guardians, students)
+        told = {s for g in guardians for s in g["student_ids"]}
+        unknown = [s for s in student_ids if s not in told]
+        if unknown and give_up:
+            await self._record_unreachable(notice, [({"_id": s, "kind": "student"}, [s]) for s in unknown])
+            return []
+        return unknown
+
+    async def _record_unreachable(
+        self, notice: messages.Notice, whom: list[tuple[Document, list[str] | None]]
+    ) -> None:
+        now = datetime.now(UTC)
+        reasons = {"guardian": messages.NOT_REGISTERED, "student": messages.NO_GUARDIAN}
+        notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
+        await self.store.add_messages(
+            [
+                messages.undeliverable(
+                    notice, recipient, reasons[recipient["kind"]], now, self.settings, students
+                )
+                for recipient, students in whom
+            ]
+        )
+        log.warning(
+            "recorded as undeliverable", extra={"notice": notice.key, "ids": [r["_id"] for r, _ in whom]}
+        )
 
     async def cancel_reminders(self, source_id: str, before_version: int) -> None:
         """Reminders of an earlier version of a meeting (moved or cancelled) are not sent."""

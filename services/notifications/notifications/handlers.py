@@ -4,7 +4,7 @@ Tolerant readers: each event is parsed for the fields used here and nothing else
 comes from the event's record and version, so a redelivered event sends nothing twice.
 """
 
-import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -16,12 +16,11 @@ from notifications.delivery import Outbox
 from notifications.messages import Notice
 from notifications.store import CLASSES, GUARDIANS, SCHOOLS, STAFF, STUDENTS, NotificationStore
 
-log = logging.getLogger(__name__)
-
 
 class Facts(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
+    event_id: str
     event_type: str
     occurred_at: datetime
     district_id: str
@@ -132,13 +131,19 @@ def on_registry_event(store: NotificationStore) -> Handler:
     return handle
 
 
-def on_scheduling_event(store: NotificationStore, outbox: Outbox) -> Handler:
-    async def handle(message: dict[str, Any]) -> None:
-        """Invitations, reschedules, cancellations and reminders of meetings; visit summaries."""
-        facts = Facts.model_validate(message)
+# Handles an event that becomes messages; returns the people it names that the registry has not
+# announced here yet (guardian ids, or students without a known guardian). ``give_up``: record
+# those as undeliverable instead.
+Reaction = Callable[[Facts, bool], Awaitable[list[str]]]
+
+
+def reactions(store: NotificationStore, outbox: Outbox) -> Reaction:
+    async def react(facts: Facts, give_up: bool = False) -> list[str]:
+        """Invitations, reschedules, cancellations and reminders of meetings; planned visits and
+        visit summaries; partner activities with classes."""
         if facts.event_type == "meeting-invitation":
-            await _meeting(store, outbox, facts, Invitation.model_validate(facts.payload))
-        elif facts.event_type == "visit-summary-shared":
+            return await _meeting(outbox, facts, Invitation.model_validate(facts.payload), give_up)
+        if facts.event_type == "visit-summary-shared":
             shared = SummaryShared.model_validate(facts.payload)
             notice = Notice(
                 key=f"vis-{shared.visit_id}-summary",
@@ -147,12 +152,26 @@ def on_scheduling_event(store: NotificationStore, outbox: Outbox) -> Handler:
                 variables={"visited_on": shared.visited_on, "mode": shared.mode, "summary": shared.summary},
                 **_tenancy(facts),
             )
-            await outbox.tell_guardians_of(notice, [shared.student_id])
+            return await outbox.tell_guardians_of(notice, [shared.student_id], give_up)
+        if facts.event_type == "visit-planned":
+            planned = VisitPlanned.model_validate(facts.payload)
+            notice = Notice(
+                key=f"vis-{planned.visit_id}-v{planned.version}-planned",
+                purpose="visit_planned",
+                source_id=planned.visit_id,
+                version=planned.version,
+                variables={"planned_on": planned.planned_on, "mode": planned.mode},
+                **_tenancy(facts),
+            )
+            return await outbox.tell_guardians_of(notice, [planned.student_id], give_up)
+        if facts.event_type == "partner-activity":
+            await _partner_activity(store, outbox, facts, PartnerActivity.model_validate(facts.payload))
+        return []
 
-    return handle
+    return react
 
 
-async def _meeting(store: NotificationStore, outbox: Outbox, facts: Facts, invitation: Invitation) -> None:
+async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up: bool) -> list[str]:
     key = f"mtg-{invitation.meeting_id}-v{invitation.version}"
     variables = {"title": invitation.title, "starts_at": invitation.starts_at, "place": invitation.place}
     base = {"source_id": invitation.meeting_id, "version": invitation.version, **_tenancy(facts)}
@@ -177,52 +196,30 @@ async def _meeting(store: NotificationStore, outbox: Outbox, facts: Facts, invit
                         **base,
                     )
                 )
+    unknown: set[str] = set()
     for notice in notices:
-        await outbox.tell_guardians(notice, invitation.guardian_ids)
+        unknown |= set(await outbox.tell_guardians(notice, invitation.guardian_ids, give_up))
+    return sorted(unknown)
 
 
-def on_visit_event(outbox: Outbox) -> Handler:
-    async def handle(message: dict[str, Any]) -> None:
-        """A planned (or moved) home visit: the child's guardians learn the date and mode."""
-        facts = Facts.model_validate(message)
-        if facts.event_type != "visit-planned":
-            return
-        planned = VisitPlanned.model_validate(facts.payload)
-        notice = Notice(
-            key=f"vis-{planned.visit_id}-v{planned.version}-planned",
-            purpose="visit_planned",
-            source_id=planned.visit_id,
-            version=planned.version,
-            variables={"planned_on": planned.planned_on, "mode": planned.mode},
-            **_tenancy(facts),
-        )
-        await outbox.tell_guardians_of(notice, [planned.student_id])
-
-    return handle
-
-
-def on_partner_activity(store: NotificationStore, outbox: Outbox) -> Handler:
-    async def handle(message: dict[str, Any]) -> None:
-        """A partner activity with classes: their guardians hear of it (non-essential, needs consent)."""
-        facts = Facts.model_validate(message)
-        if facts.event_type != "partner-activity":
-            return
-        activity = PartnerActivity.model_validate(facts.payload)
-        if not activity.class_ids:
-            return
-        students = [
-            s["_id"]
-            for s in await store.students_of_school(facts.district_id, facts.school_id)
-            if s["class_id"] in activity.class_ids
-        ]
-        notice = Notice(
-            key=f"act-{activity.activity_id}",  # a later version (the partner confirming) is not news
-            purpose="partner_activity",
-            source_id=activity.activity_id,
-            essential=False,
-            variables={"held_on": activity.held_on, "kind": activity.kind},
-            **_tenancy(facts),
-        )
-        await outbox.tell_guardians_of(notice, students)
-
-    return handle
+async def _partner_activity(
+    store: NotificationStore, outbox: Outbox, facts: Facts, activity: PartnerActivity
+) -> None:
+    """The classes' guardians hear of it (non-essential, needs consent); whoever the registry has
+    not announced yet is not waited for."""
+    if not activity.class_ids:
+        return
+    students = [
+        s["_id"]
+        for s in await store.students_of_school(facts.district_id, facts.school_id)
+        if s["class_id"] in activity.class_ids
+    ]
+    notice = Notice(
+        key=f"act-{activity.activity_id}",  # a later version (the partner confirming) is not news
+        purpose="partner_activity",
+        source_id=activity.activity_id,
+        essential=False,
+        variables={"held_on": activity.held_on, "kind": activity.kind},
+        **_tenancy(facts),
+    )
+    await outbox.tell_guardians_of(notice, students)

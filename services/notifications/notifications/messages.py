@@ -23,6 +23,8 @@ from notifications.settings import Settings
 
 PRODUCER = "notifications"
 NO_CONTACT = "无可用联系方式 (no usable contact)"
+NOT_REGISTERED = "登记信息未到，无法联系 (the registry never announced this guardian)"
+NO_GUARDIAN = "该学生没有已登记的监护人 (no guardian registered for this student)"
 FINAL = ("sent", "delivered", "read", "failed", "cancelled")
 Status = Literal["queued", "sent", "delivered", "read", "failed", "cancelled"]
 
@@ -116,6 +118,21 @@ def address(
             }
         )
     return made
+
+
+def undeliverable(
+    notice: Notice,
+    recipient: Document,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+    student_ids: list[str] | None = None,
+) -> Document:
+    """A message recorded as failed with the reason, for someone there is no way to reach."""
+    [made] = address(
+        notice, {"_id": recipient["_id"], "kind": recipient["kind"]}, {}, now, settings, student_ids
+    )
+    return made | {"failure_reason": reason, "history": [_entry(now, None, "undeliverable", reason)]}
 
 
 def confirm_url(settings: Settings, made_id: str) -> str:

@@ -41,6 +41,13 @@ class Settings(ServiceSettings):
         default=120.0, gt=0, description="A send not finished by then is retried."
     )
 
+    # An event naming people the registry has not announced yet is handled again until they are known.
+    registry_retry_seconds: float = Field(default=10.0, gt=0, description="First wait; doubles.")
+    registry_retry_max_seconds: float = Field(default=600.0, gt=0)
+    registry_wait_seconds: float = Field(
+        default=86400.0, gt=0, description="Then whoever is still unknown is recorded as undeliverable."
+    )
+
     # What guardians get unless they choose otherwise.
     meeting_reminders_before: list[timedelta] = Field(
         default=[timedelta(hours=24), timedelta(hours=2)], description="Reminders before a meeting starts."

@@ -1,5 +1,5 @@
 """The notifications database: a projection of the registry, messages, the delivery queue,
-announcements, emergencies and guardians' preferences.
+announcements, emergencies, guardians' preferences and events waiting for the registry.
 
 The queue holds one small entry per message still to send (``_id`` = message id, ``due_at``):
 the dispatcher reads only that, never the growing message history. Every reminder and every
@@ -15,7 +15,7 @@ from service_kit.changes import ChangeLog
 from service_kit.storage import Database, Document, insert_new, insert_once
 
 GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes", "schools", "staff"
-MESSAGES, QUEUE, CLAIMS = "messages", "queue", "claims"
+MESSAGES, QUEUE, CLAIMS, WAITING = "messages", "queue", "claims", "waiting"
 PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
     "preferences",
     "announcements",
@@ -147,8 +147,11 @@ class NotificationStore:
     async def insert_once(self, collection: str, document: Document) -> bool:
         return await insert_once(self.db[collection], document)
 
-    async def replace(self, collection: str, document: Document) -> None:
-        await self.db[collection].replace_one({"_id": document["_id"]}, document)
+    async def replace(self, collection: str, document: Document, upsert: bool = False) -> None:
+        await self.db[collection].replace_one({"_id": document["_id"]}, document, upsert=upsert)
+
+    async def delete(self, collection: str, record_id: str) -> None:
+        await self.db[collection].delete_one({"_id": record_id})
 
 
 def group_of(message: Document) -> str | None:

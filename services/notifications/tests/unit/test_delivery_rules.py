@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from contracts.events.registry import Channel
-from notifications import messages, preferences
+from notifications import messages, preferences, waiting
 from notifications.channels import Refused, Sent, TryLater, signature
 from notifications.settings import Settings
 
@@ -199,3 +199,12 @@ def test_provider_requests_are_signed_with_hmac_sha256():
     assert signature("secret", "1700000000", b"{}") == (
         "346a8f68fec04c9eee008b1bb9797f79920c7c67fdc75c2c67108852e95a3505"
     )
+
+
+def test_an_event_waiting_for_the_registry_is_tried_again_less_often_and_given_up_on_time():
+    settings = Settings(registry_retry_seconds=10, registry_retry_max_seconds=600, registry_wait_seconds=3600)
+    since = NOW
+    delays = [(waiting.next_try(since, tries, NOW, settings) - NOW).total_seconds() for tries in range(8)]
+    assert delays == [10, 20, 40, 80, 160, 320, 600, 600]
+    late = NOW + timedelta(seconds=3500)
+    assert waiting.next_try(since, 9, late, settings) == since + timedelta(seconds=3600)
