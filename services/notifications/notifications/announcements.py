@@ -169,7 +169,9 @@ class Announcements:
                 f"{self.outbox.settings.notifications_public_url}/v1/inbox/<message>/confirmation"
             )
         samples = {
-            language: templates.render(request.template, language, variables)
+            language: templates.render(
+                request.template, language, variables, self.outbox.settings.school_timezone
+            )
             for language in templates.LANGUAGES
         }
         consenting = [
@@ -185,7 +187,9 @@ class Announcements:
 
     async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
         given = {"school_name": ""} | ({"confirm_url": ""} if request.confirmation != "none" else {})
-        templates.render(request.template, "zh-CN", given | request.variables)  # 422 before anything is kept
+        templates.render(
+            request.template, "zh-CN", given | request.variables, self.outbox.settings.school_timezone
+        )  # 422 before anything is kept
         guardians, children = await self.audience(caller, request)
         now = datetime.now(UTC)
         announcement = {

@@ -40,6 +40,13 @@ def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
+
+def school_timezone(request: Request) -> str:
+    return str(request.app.state.settings.school_timezone)
+
+
+SchoolTimezone = Annotated[str, Depends(school_timezone)]
+
 router = APIRouter(prefix="/v1")
 
 
@@ -184,11 +191,13 @@ async def list_templates(caller: CurrentCaller) -> list[TemplateInfo]:
 
 
 @router.post("/templates/preview", response_model=templates.Rendered, tags=["templates 模板"])
-async def preview_template(request: TemplatePreview, caller: CurrentCaller) -> templates.Rendered:
+async def preview_template(
+    request: TemplatePreview, caller: CurrentCaller, timezone: SchoolTimezone
+) -> templates.Rendered:
     """模板预览 (rendered with sample data, or with the variables given)."""
     if request.variables is None:
-        return templates.preview(request.template, request.language)
-    return templates.render(request.template, request.language, request.variables)
+        return templates.preview(request.template, request.language, timezone)
+    return templates.render(request.template, request.language, request.variables, timezone)
 
 
 # Announcements ------------------------------------------------------------------------------------

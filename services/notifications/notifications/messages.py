@@ -82,7 +82,7 @@ def address(
         variables = notice.variables | (
             {"confirm_url": confirm_url(settings, made_id)} if notice.confirmation else {}
         )
-        rendered = templates.render(notice.purpose, language, variables)
+        rendered = templates.render(notice.purpose, language, variables, settings.school_timezone)
         made.append(
             {
                 "_id": made_id,

@@ -6,7 +6,7 @@ a 422 naming it rather than a half-rendered message.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +19,6 @@ from service_kit.errors import Invalid
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 OPTIONAL = frozenset({"confirm_url"})  # templates test these with ``is defined``
 
 _MODES = {
@@ -43,7 +42,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "meeting_invitation": {
         "school_name": "叶城县第九小学",
         "title": "三年级2班期中家长会",
-        "starts_at": datetime(2026, 11, 20, 10, 0, tzinfo=TIMEZONE),
+        "starts_at": datetime(2026, 11, 20, 2, 0, tzinfo=UTC),  # 10:00 in Beijing
         "place": "三年级2班教室",
         "rsvp_url": "https://district.example.cn/v1/meetings/mtg-0001/rsvp",
     },
@@ -100,9 +99,9 @@ class Rendered:
     body: str
 
 
-def _when(language: Language) -> Any:
+def _when(language: Language, zone: ZoneInfo) -> Any:
     def when(value: datetime | str) -> str:
-        moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(TIMEZONE)
+        moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(zone)
         if language == "zh-CN":
             return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
         return f"{moment.day} {moment:%b %Y %H:%M}"
@@ -121,14 +120,15 @@ def _day(language: Language) -> Any:
 
 
 @cache
-def _environment(language: Language) -> jinja2.Environment:
+def _environment(language: Language, timezone: str) -> jinja2.Environment:
+    """Times are shown in the schools' time zone (the settings' ``school_timezone``)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR / language),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain text: SMS, email text parts, the inbox
         keep_trailing_newline=False,
     )
-    environment.filters["when"] = _when(language)
+    environment.filters["when"] = _when(language, ZoneInfo(timezone))
     environment.filters["day"] = _day(language)
     environment.filters["mode"] = lambda value: _MODES[language].get(str(value), str(value))
     environment.filters["activity"] = lambda value: _ACTIVITIES[language].get(
@@ -144,25 +144,27 @@ def names() -> list[str]:
 def required_variables(name: str) -> list[str]:
     if name not in names():
         raise TemplateProblem("body.template", f"没有名为 {name} 的模板 (unknown template)")
-    environment = _environment("zh-CN")
+    environment = _environment("zh-CN", "UTC")  # parsed, not rendered: the zone does not matter
     assert environment.loader is not None
     source, _, _ = environment.loader.get_source(environment, f"{name}.txt")
     return sorted(jinja2.meta.find_undeclared_variables(environment.parse(source)) - OPTIONAL)
 
 
-def render(name: str, language: Language, variables: dict[str, Any]) -> Rendered:
-    """Render a template; unknown template or missing variable → 422 naming it."""
+def render(name: str, language: Language, variables: dict[str, Any], timezone: str) -> Rendered:
+    """Render a template, times in ``timezone``; unknown template or missing variable → 422 naming it."""
     for variable in required_variables(name):
         if variable not in variables:
             raise TemplateProblem(
                 f"body.variables.{variable}", f"模板 {name} 缺少变量 {variable} (missing template variable)"
             )
-    text = _environment(language).get_template(f"{name}.txt").render(**variables)
+    text = _environment(language, timezone).get_template(f"{name}.txt").render(**variables)
     subject, _, body = text.partition("\n")
     return Rendered(subject.strip(), body.strip())
 
 
-def preview(name: str, language: Language, variables: dict[str, Any] | None = None) -> Rendered:
+def preview(
+    name: str, language: Language, timezone: str, variables: dict[str, Any] | None = None
+) -> Rendered:
     """Render with sample data, overridden by what the caller gives."""
     required_variables(name)
-    return render(name, language, SAMPLES.get(name, {}) | (variables or {}))
+    return render(name, language, SAMPLES.get(name, {}) | (variables or {}), timezone)

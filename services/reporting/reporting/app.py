@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from contracts.topics import ALL_TOPICS
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
@@ -20,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = ActiveStore(ReportStore(runtime.db), runtime.client)
     topics = consumed_topics()
-    handle = handlers.on_event(store)
+    handle = handlers.on_event(store, ZoneInfo(settings.school_timezone))
     for topic in topics:
         subscribe(runtime.broker, settings, topic, handle)
 

@@ -26,7 +26,6 @@ ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS = (
 )
 FOLLOW_UPS = "follow_up_facts"
 FACT_COLLECTIONS = (VISITS, CONFIRMATIONS, MEETINGS, ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS, FOLLOW_UPS)
-SCHOOLS_TIMEZONE = ZoneInfo("Asia/Shanghai")
 KNOWN_VERSIONS = {1}
 
 
@@ -140,12 +139,13 @@ KEPT = {
 }
 
 
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(SCHOOLS_TIMEZONE).date().isoformat()
+def local_date(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).date().isoformat()
 
 
-def fact_of(message: dict[str, Any]) -> tuple[str, Document] | None:
-    """The fact an event leaves, or None for events reporting does not count."""
+def fact_of(message: dict[str, Any], zone: ZoneInfo) -> tuple[str, Document] | None:
+    """The fact an event leaves, or None for events reporting does not count; the moments events
+    carry are dated where the schools are (``zone``, the settings' ``school_timezone``)."""
     event = Envelope.model_validate(message)
     if event.schema_version not in KNOWN_VERSIONS:
         raise MalformedEvent(f"unknown schema_version {event.schema_version} of {event.event_type}")
@@ -154,7 +154,7 @@ def fact_of(message: dict[str, Any]) -> tuple[str, Document] | None:
         "district_id": event.district_id,
         "school_id": event.school_id,
         "event_id": event.event_id,
-        "recorded": local_date(event.occurred_at),
+        "recorded": local_date(event.occurred_at, zone),
     }
     p = event.payload
     if event.event_type == "visit-logged":
@@ -206,14 +206,14 @@ def fact_of(message: dict[str, Any]) -> tuple[str, Document] | None:
             "_id": delivered.message_id,
             "recipient_kind": delivered.recipient_kind,
             "recipient_id": delivered.recipient_id,
-            "on": local_date(delivered.delivered_at),
+            "on": local_date(delivered.delivered_at, zone),
         }
     if event.event_type in RECORD_IDS:
-        return VERSIONS, base | registry_version(event)
+        return VERSIONS, base | registry_version(event, zone)
     return None
 
 
-def registry_version(event: Envelope) -> Document:
+def registry_version(event: Envelope, zone: ZoneInfo) -> Document:
     p = event.payload
     kind = event.event_type.removesuffix("-changed")
     id_field = RECORD_IDS[event.event_type]
@@ -228,6 +228,6 @@ def registry_version(event: Envelope) -> Document:
         "kind": kind,
         "record_id": record_id,
         "version": version,
-        "at": local_date(event.occurred_at),
+        "at": local_date(event.occurred_at, zone),
         "data": {f: p.get(f) for f in KEPT[event.event_type]},
     }

@@ -1,5 +1,6 @@
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from service_kit.messaging import Handler
 
@@ -9,10 +10,10 @@ from reporting.store import ActiveStore
 log = logging.getLogger(__name__)
 
 
-def on_event(store: ActiveStore) -> Handler:
+def on_event(store: ActiveStore, zone: ZoneInfo) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
         """Keeps one fact per event reporting counts; the same event twice changes nothing."""
-        found = facts.fact_of(message)
+        found = facts.fact_of(message, zone)
         if found is None:
             return
         collection, fact = found

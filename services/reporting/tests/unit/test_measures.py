@@ -1,6 +1,7 @@
 """Reporting's rules without I/O: reading events, periods, the registry on a date, measures."""
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -9,6 +10,7 @@ from reporting.periods import BadPeriod, Month, TermName
 from reporting.snapshot import Snapshot
 from service_kit.messaging import MalformedEvent
 
+BEIJING = ZoneInfo("Asia/Shanghai")
 SCHOOL = "sch-1"
 
 
@@ -52,7 +54,7 @@ def visit(visit_id: str, student_id: str, class_id: str, on: str, staff=("stf-1"
 def snapshot_of(*events: dict) -> Snapshot:
     kept: dict[str, dict[str, dict]] = {name: {} for name in facts.FACT_COLLECTIONS}
     for message in events:
-        found = facts.fact_of(message)
+        found = facts.fact_of(message, BEIJING)
         if found:
             collection, fact = found
             kept[collection].setdefault(fact["_id"], fact)  # as the store: the first one stays
@@ -197,20 +199,30 @@ def test_the_policy_of_the_school_year_overrides_the_defaults_and_weights_the_sc
 
 
 def test_an_event_is_one_fact_under_its_records_key():
-    first = facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13"))
+    first = facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13"), BEIJING)
     assert first is not None
     assert first[0] == facts.VISITS
     assert first[1]["_id"] == "v-9"
     assert first[1]["on"] == "2026-10-13"  # a late event lands in the month its date says
 
 
+def test_the_day_an_event_was_recorded_is_the_schools_day():
+    late_evening = visit("v-9", "stu-1", "cls-a", "2026-10-31") | {"occurred_at": "2026-10-31T17:30:00Z"}
+    in_beijing = facts.fact_of(late_evening, BEIJING)
+    in_london = facts.fact_of(late_evening, ZoneInfo("Europe/London"))
+    assert in_beijing is not None
+    assert in_london is not None
+    assert in_beijing[1]["recorded"] == "2026-11-01"  # 01:30 on 1 November in Beijing
+    assert in_london[1]["recorded"] == "2026-10-31"
+
+
 def test_an_unknown_schema_version_or_a_missing_field_is_malformed():
     with pytest.raises(MalformedEvent, match="schema_version 2"):
-        facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13") | {"schema_version": 2})
+        facts.fact_of(visit("v-9", "stu-1", "cls-a", "2026-10-13") | {"schema_version": 2}, BEIJING)
     broken = visit("v-9", "stu-1", "cls-a", "2026-10-13")
     del broken["payload"]["student_id"]
     with pytest.raises(ValidationError, match="student_id"):
-        facts.fact_of(broken)
+        facts.fact_of(broken, BEIJING)
 
 
 def test_registry_versions_keep_no_contact_details():
@@ -226,7 +238,7 @@ def test_registry_versions_keep_no_contact_details():
             "version": 1,
         },
     )
-    found = facts.fact_of(guardian)
+    found = facts.fact_of(guardian, BEIJING)
     assert found is not None
     assert "13900000001" not in str(found[1])
 
