@@ -42,8 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = handlers.on_registry_event(store)
     subscribe(runtime.broker, settings, INTERNAL_REGISTRY_V1, registry)
     subscribe(runtime.broker, settings, REGISTRY_V1, registry)
-    for topic in (scheduling_internal.TOPIC.name, VISITS_V1, PARTNER_ACTIVITIES_V1):
-        subscribe(runtime.broker, settings, topic, waiting.handler())
+    becoming_messages = {
+        scheduling_internal.TOPIC.name: "Invitations, reschedules, cancellations and reminders of meetings; "
+        "visit summaries.",
+        VISITS_V1: "A planned (or moved) home visit: the child's guardians learn the date and mode.",
+        PARTNER_ACTIVITIES_V1: "A partner activity with classes: their guardians hear of it "
+        "(non-essential, needs consent).",
+    }
+    for topic, description in becoming_messages.items():
+        subscribe(runtime.broker, settings, topic, waiting.handler(), description=description)
     return runtime.build_app(
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",
