@@ -8,7 +8,7 @@ from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
 from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
-from reporting import bulletin, views
+from reporting import bulletin, reports, views
 from reporting.periods import Month, TermName
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
@@ -62,7 +62,7 @@ async def school_home_visits(school_id: str, caller: CurrentCaller, store: Store
     )
 
 
-@router.get("/schools/{school_id}/report")
+@router.get("/schools/{school_id}/report", response_model=reports.SchoolReport)
 async def school_report(
     school_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
 ) -> dict[str, Any]:
@@ -72,7 +72,7 @@ async def school_report(
     return views.school_report(caller, snapshot, school_id, name, day)
 
 
-@router.get("/classes/{class_id}/report")
+@router.get("/classes/{class_id}/report", response_model=reports.ClassReport)
 async def class_report(
     class_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
 ) -> dict[str, Any]:
@@ -81,7 +81,7 @@ async def class_report(
     return views.class_report(caller, await store.facts.snapshot(caller.district_id), class_id, name, day)
 
 
-@router.get("/teachers/me/report")
+@router.get("/teachers/me/report", response_model=reports.TeacherReport)
 async def teacher_report(
     term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
 ) -> dict[str, Any]:
@@ -90,7 +90,7 @@ async def teacher_report(
     return views.teacher_report(caller, await store.facts.snapshot(caller.district_id), name, day)
 
 
-@router.get("/overview")
+@router.get("/overview", response_model=reports.Overview)
 async def overview(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
     """全区概览 (bureau: totals, rates and each school's score; counts only, no names of people)."""
     bureau_only(caller)
@@ -98,7 +98,7 @@ async def overview(term: TermQuery, caller: CurrentCaller, store: StoreDep, day:
     return views.overview(await store.facts.snapshot(caller.district_id), name, day)
 
 
-@router.get("/rankings")
+@router.get("/rankings", response_model=reports.Ranking)
 async def rankings(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
     """学校排名 (composite score with the policy's weights shown beside it)."""
     bureau_only(caller)
@@ -106,7 +106,7 @@ async def rankings(term: TermQuery, caller: CurrentCaller, store: StoreDep, day:
     return views.ranking(await store.facts.snapshot(caller.district_id), name, day)
 
 
-@router.get("/completeness")
+@router.get("/completeness", response_model=reports.Completeness)
 async def completeness(
     month: Annotated[str, Query(description="YYYY-MM")], caller: CurrentCaller, store: StoreDep
 ) -> dict[str, Any]:
@@ -117,7 +117,7 @@ async def completeness(
     return views.completeness(await store.facts.snapshot(caller.district_id), which, submissions)
 
 
-@router.get("/trends")
+@router.get("/trends", response_model=list[reports.TrendMonth])
 async def trends(
     caller: CurrentCaller,
     store: StoreDep,
@@ -136,7 +136,7 @@ async def trends(
     return views.trends(await store.facts.snapshot(caller.district_id), school_year, school_id)
 
 
-@router.get("/pairs/{pair_id}/comparison")
+@router.get("/pairs/{pair_id}/comparison", response_model=reports.PairComparison)
 async def pair_comparison(
     pair_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
 ) -> dict[str, Any]:
@@ -221,14 +221,28 @@ def _bulletins(store: ActiveStore) -> bulletin.Bulletins:
     return bulletin.Bulletins(store)
 
 
-@router.post("/bulletins/{month}", status_code=201, tags=["bulletins 通报"])
+@router.post("/bulletins/{month}", status_code=201, response_model=reports.Bulletin, tags=["bulletins 通报"])
 async def publish_bulletin(month: str, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
     """发布月度通报 (once; publishing again answers the published revision)."""
     bureau_only(caller)
     return _public(await _bulletins(store).publish(caller.district_id, Month.parse(month, "path.month"), day))
 
 
-@router.get("/bulletins/{month}", tags=["bulletins 通报"])
+@router.get(
+    "/bulletins/{month}",
+    response_model=reports.Bulletin,
+    responses={
+        200: {
+            "description": "JSON by default; `format` asks for HTML, CSV or XLSX",
+            "content": {
+                "text/html": {},
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            },
+        }
+    },
+    tags=["bulletins 通报"],
+)
 async def read_bulletin(
     month: str,
     caller: CurrentCaller,
@@ -257,7 +271,9 @@ async def read_bulletin(
     return _public(record)
 
 
-@router.get("/bulletins/{month}/revisions", tags=["bulletins 通报"])
+@router.get(
+    "/bulletins/{month}/revisions", response_model=list[reports.BulletinRevision], tags=["bulletins 通报"]
+)
 async def bulletin_revisions(month: str, caller: CurrentCaller, store: StoreDep) -> list[dict[str, Any]]:
     ensure_visible(caller.role in (Role.bureau, Role.school_admin), "通报")
     found = await _bulletins(store).revisions(caller.district_id, Month.parse(month, "path.month"))
@@ -270,7 +286,9 @@ class DisputeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/bulletins/{month}/disputes", status_code=201, tags=["bulletins 通报"])
+@router.post(
+    "/bulletins/{month}/disputes", status_code=201, response_model=reports.Dispute, tags=["bulletins 通报"]
+)
 async def dispute(month: str, body: DisputeIn, caller: CurrentCaller, store: StoreDep) -> dict[str, Any]:
     """对通报数据提出异议 (a school admin disputes a figure of its own school, with a reason)."""
     ensure_visible(
@@ -298,7 +316,12 @@ class AcceptanceIn(BaseModel):
     note: str = Field(min_length=1, max_length=500, description="The bureau's decision, e.g. 补录迟到数据")
 
 
-@router.post("/bulletins/{month}/disputes/{dispute_id}/acceptance", status_code=201, tags=["bulletins 通报"])
+@router.post(
+    "/bulletins/{month}/disputes/{dispute_id}/acceptance",
+    status_code=201,
+    response_model=reports.Bulletin,
+    tags=["bulletins 通报"],
+)
 async def accept_dispute(
     month: str, dispute_id: str, body: AcceptanceIn, caller: CurrentCaller, store: StoreDep
 ) -> dict[str, Any]:
@@ -329,7 +352,7 @@ def _dispute_public(record: Document) -> dict[str, Any]:
 # Rebuild ------------------------------------------------------------------------------------------
 
 
-@router.post("/rebuilds", status_code=202, tags=["rebuild 重建"])
+@router.post("/rebuilds", status_code=202, response_model=reports.RebuildRun, tags=["rebuild 重建"])
 async def start_rebuild(caller: CurrentCaller, request: Request) -> dict[str, Any]:
     """重建报表 (replay every topic into a fresh database; switches over once caught up)."""
     bureau_only(caller)
@@ -337,7 +360,7 @@ async def start_rebuild(caller: CurrentCaller, request: Request) -> dict[str, An
     return rebuilder.start().as_dict()
 
 
-@router.get("/rebuilds/{rebuild_id}", tags=["rebuild 重建"])
+@router.get("/rebuilds/{rebuild_id}", response_model=reports.RebuildRun, tags=["rebuild 重建"])
 async def rebuild_status(rebuild_id: str, caller: CurrentCaller, request: Request) -> dict[str, Any]:
     bureau_only(caller)
     rebuilder: Rebuilder = request.app.state.rebuilder

@@ -5,9 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
-from reporting import facts, measures
+from reporting import facts, measures, reports, views
 from reporting.periods import BadPeriod, Month, TermName
 from reporting.snapshot import Snapshot
+from service_kit.auth import Caller, Role
 from service_kit.messaging import MalformedEvent
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -321,3 +322,30 @@ def test_a_school_with_no_students_registered_does_not_score_full_marks():
     assert by_key["home_visit_coverage"].actual == 0.0
     assert by_key["mandatory_visit_coverage"].actual == 1.0  # no 三必访 student: nothing left to do
     assert measures.score(found, snap.targets("2026-2027")) < 50
+
+
+def test_every_view_answers_the_shape_the_openapi_document_names():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z", care=("left_behind",)),
+        student("stu-2", "cls-b", 1, "2026-09-01T02:00:00Z"),
+        visit("v-1", "stu-2", "cls-b", "2026-09-10"),
+    )
+    today = date(2026, 11, 20)
+    admin = Caller("adm-1", Role.school_admin, "d-1", SCHOOL)
+    teacher = Caller("stf-1", Role.teacher, "d-1", SCHOOL, frozenset({"cls-a"}))
+    school = reports.SchoolReport.model_validate(views.school_report(admin, snap, SCHOOL, AUTUMN, today))
+    assert school.classes[0].unvisited_mandatory == ["stu-1"]  # ids for the school admin
+    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, AUTUMN, today))
+    assert mine.classes[0].unvisited_mandatory == [
+        reports.UnvisitedStudent(student_id="stu-1", name="名stu-1")
+    ]
+    reports.ClassReport.model_validate(views.class_report(admin, snap, "cls-b", AUTUMN, today))
+    overview = reports.Overview.model_validate(views.overview(snap, AUTUMN, today))
+    assert (overview.students_enrolled, overview.students_visited, overview.visits) == (2, 1, 1)
+    reports.Ranking.model_validate(views.ranking(snap, AUTUMN, today))
+    reports.Completeness.model_validate(views.completeness(snap, Month(2026, 10), {}))
+    for month in views.trends(snap, "2026-2027", SCHOOL):
+        reports.TrendMonth.model_validate(month)
+    with pytest.raises(ValidationError, match="surprise"):
+        reports.Overview.model_validate(views.overview(snap, AUTUMN, today) | {"surprise": 1})

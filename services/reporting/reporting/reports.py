@@ -1,0 +1,271 @@
+"""The reports as the API answers them: the shapes ``views`` and ``bulletin`` fill in, so an
+integrator reads every field in the OpenAPI document. A field a view adds and these do not name is
+an error, not a silently dropped figure (``extra="forbid"``).
+"""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reporting.measures import Status
+
+Rate = float  # 0..1, rounded to four places
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MeasureOut(Shape):
+    key: str = Field(description="The policy rule, e.g. home_visit_coverage")
+    label: str = Field(description="The rule's name for people, e.g. 家访覆盖率 (学年)")
+    target: float
+    actual: float
+    gap: float = Field(description="actual − target")
+    status: Status = Field(description="met 达标, on_track 进度正常, at_risk 有风险, missed 未达标")
+    numerator: int | None = None
+    denominator: int | None = None
+
+
+class ActivitySummary(Shape):
+    visits: int
+    meetings_by_kind: dict[str, int] = Field(description="Meetings by `<kind>:<level>`")
+    rsvp_rate: Rate | None = Field(description="Yes answers ÷ invited; null without invitations")
+    attendance_rate: Rate | None = Field(description="Attended ÷ invited; null without invitations")
+    partner_activities_by_kind: dict[str, int] = Field(description="By partner kind")
+    participant_times_by_kind: dict[str, int] = Field(description="人次 by partner kind")
+    partner_activities_by_agreement: dict[str, int]
+    pairing_exchanges: int
+    teachers_benefiting: int
+    students_benefiting: int
+
+
+class UnvisitedStudent(Shape):
+    student_id: str
+    name: str | None
+
+
+class ClassRow(Shape):
+    class_id: str
+    grade: int
+    enrolled: int
+    visited: int = Field(description="Distinct students visited this school year")
+    coverage: Rate
+    mandatory: int = Field(description="三必访 students")
+    mandatory_visited: int = Field(description="三必访 students visited this term")
+    parent_meetings: int
+    visits: int
+    open_follow_ups: int
+    overdue_follow_ups: int
+    unvisited_mandatory: list[UnvisitedStudent] | list[str] | None = Field(
+        description="三必访 students not yet visited this term: by name for the class's teacher, as ids "
+        "for the school admin, null for the bureau (it reads the counts)"
+    )
+
+
+class TeacherVisits(Shape):
+    staff_id: str
+    visits: int
+
+
+class SchoolReport(Shape):
+    school_id: str
+    name: str
+    term: str
+    as_of: date
+    elapsed: float = Field(description="Share of the term gone by (pacing)")
+    score: float = Field(description="Composite score 0–100 with the policy's weights")
+    measures: list[MeasureOut]
+    classes: list[ClassRow]
+    teachers: list[TeacherVisits]
+    activity: ActivitySummary
+
+
+class ClassReport(ClassRow):
+    school_id: str
+    term: str
+    as_of: date
+
+
+class TeacherReport(Shape):
+    teacher_id: str
+    term: str
+    as_of: date
+    my_visits: int
+    classes: list[ClassRow]
+
+
+class Standing(Shape):
+    actual: float
+    target: float
+    status: Status
+
+
+class RankedSchool(Shape):
+    rank: int
+    school_id: str
+    name: str
+    score: float
+    measures: dict[str, Standing]
+    statuses: dict[Status, int] = Field(description="How many measures stand at each status")
+
+
+class Ranking(Shape):
+    term: str
+    as_of: date
+    weights: dict[str, float] = Field(description="The policy's weights the score uses")
+    schools: list[RankedSchool]
+
+
+class OverviewRow(Shape):
+    rank: int
+    school_id: str
+    name: str
+    score: float
+    statuses: dict[Status, int]
+
+
+class Overview(Shape):
+    district_id: str
+    term: str
+    as_of: date
+    schools: int
+    students_enrolled: int
+    students_visited: int
+    home_visit_coverage: Rate
+    mandatory_students: int
+    mandatory_visit_coverage: Rate
+    visits: int = 0
+    meetings: int = 0
+    partner_activities: int = 0
+    participant_times: int = Field(default=0, description="人次 in partner activities")
+    ranking: list[OverviewRow]
+
+
+class LoggedInMonth(Shape):
+    visits: int
+    meetings: int
+    activities: int
+
+
+class SchoolCompleteness(Shape):
+    school_id: str
+    name: str
+    logged: LoggedInMonth
+    logged_nothing: bool
+    classes_without_visits: list[str]
+    submission: Literal["confirmed", "nothing_to_report"] | None
+    late: bool | None
+    late_entries: int = Field(description="Records dated in the month but recorded after its deadline")
+
+
+class CompletenessTotals(Shape):
+    schools: int
+    submitted: int
+    on_time: int
+    completeness: Rate
+    timeliness: Rate
+
+
+class Completeness(CompletenessTotals):
+    month: str
+    silent_schools: list[str] = Field(description="Logged nothing and did not declare nothing to report")
+    rows: list[SchoolCompleteness]
+
+
+class TrendMonth(Shape):
+    month: str
+    visits: int
+    meetings: int
+    activities: int
+    reached: int = Field(description="Guardians a message reached in the month")
+    guardians: int
+    guardian_contact_rate: Rate | None
+
+
+class PairSide(Shape):
+    school_id: str
+    name: str
+    role: Literal["supporting", "supported"]
+    score: float
+    measures: dict[str, float]
+    activity: ActivitySummary
+
+
+class PairComparison(Shape):
+    pair_id: str
+    term: str
+    schools: list[PairSide]
+    exchanges: int
+    teachers_benefiting: int
+    students_benefiting: int
+
+
+class ScoreChange(Shape):
+    school_id: str
+    score_change: float
+    rank_change: int = Field(description="Places gained since last month (negative: lost)")
+
+
+class BulletinDocument(Shape):
+    district_id: str
+    month: str
+    term: str
+    as_of: date
+    weights: dict[str, float]
+    ranking: list[RankedSchool]
+    silent_schools: list[str]
+    completeness: CompletenessTotals
+    changes_since_last_month: list[ScoreChange]
+
+
+class FigureChange(Shape):
+    school_id: str
+    figure: str = Field(description="score, or a measure's key")
+    before: float | None = Field(alias="from")
+    after: float | None = Field(alias="to")
+
+
+class Bulletin(Shape):
+    district_id: str
+    month: str
+    revision: int
+    published_at: datetime
+    document: BulletinDocument
+    reason: str | None = Field(description="Why this revision was issued (a dispute the bureau accepted)")
+    changes: list[FigureChange] = Field(description="Every figure that moved since the previous revision")
+    dispute_id: str | None = None
+    accepted_by: str | None = None
+
+
+class BulletinRevision(Shape):
+    revision: int
+    published_at: datetime
+    reason: str | None
+    changes: list[FigureChange]
+
+
+class Dispute(Shape):
+    dispute_id: str
+    district_id: str
+    month: str
+    school_id: str
+    figure: str
+    reason: str
+    revision: int = Field(description="The revision disputed")
+    status: Literal["open", "accepted"]
+    raised_by: str
+
+
+class RebuildRun(Shape):
+    rebuild_id: str
+    database: str
+    status: Literal["running", "done", "failed"]
+    started_at: datetime
+    finished_at: datetime | None
+    events_replayed: int
+    facts_stored: int
+    skipped: int = Field(description="Records the live consumers dead-lettered when they first came")
+    seconds: float | None
+    error: str | None
