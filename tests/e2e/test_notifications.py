@@ -791,7 +791,7 @@ async def test_a_moved_meeting_drops_its_old_reminders_and_a_cancelled_one_is_an
 
 
 async def test_provider_receipts_mark_delivery_and_a_failed_one_falls_back(
-    platform, registry_api, family, provider, mailbox, eventually
+    platform, registry_api, family, provider, mailbox, eventually, read_topic
 ):
     from channels_standin import DEV_KEYS
     from notifications.channels import signature
@@ -831,6 +831,26 @@ async def test_provider_receipts_mark_delivery_and_a_failed_one_falls_back(
         return bool(mailbox.to("second@example.com"))
 
     await eventually(mailed_instead, 20)
+
+    def about_second(messages: list[dict], event_type: str) -> list[dict]:
+        return [
+            m["payload"]
+            for m in messages
+            if m["event_type"] == event_type and m["payload"]["message_id"] == second["message_id"]
+        ]
+
+    published = await read_topic(
+        INTERNAL_NOTIFICATIONS_V1,
+        lambda ms: (
+            bool(about_second(ms, "notification-undelivered"))
+            and len(about_second(ms, "notification-delivered")) == 2
+        ),
+    )
+    [undelivered] = about_second(published, "notification-undelivered")
+    assert undelivered["channel"] == "sms"
+    assert undelivered["recipient_id"] == people.guardians[1].guardian_id
+    reached = sorted(d["channel"] for d in about_second(published, "notification-delivered"))
+    assert reached == ["email", "sms"]  # the SMS reach taken back, the email one stands
 
 
 async def test_an_announcement_can_target_a_grade_a_care_category_or_named_guardians(

@@ -18,6 +18,7 @@ from notifications.announcements import (
     Preview,
 )
 from notifications.channels import providers
+from notifications.delivery import failed_after_all
 from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
 from notifications.messages import MessagePublic
 from notifications.preferences import Preferences
@@ -310,10 +311,5 @@ async def provider_receipt(
     assert message is not None
     if receipt.status == "delivered":
         await services.store.record_delivered(message, datetime.now(UTC))
-    else:  # the channel failed after all: the next one is tried, as for a refused send
-        failed = messages.fall_back(
-            message | {"status": "queued"}, datetime.now(UTC), f"provider: {receipt.reason}"
-        )
-        await services.store.save_message(failed)
-        if failed["status"] == "queued":
-            await services.store.enqueue(failed["_id"], failed["due_at"])
+    else:
+        await failed_after_all(services.store, message, f"provider: {receipt.reason}", datetime.now(UTC))

@@ -116,6 +116,28 @@ class Outbox:
                 await self.store.dequeue(message["_id"])
 
 
+async def failed_after_all(store: NotificationStore, message: Document, reason: str, now: datetime) -> None:
+    """A provider reports that a message it accepted did not arrive: the next channel is tried, as
+    for a refused send, and ``notification-undelivered`` takes back the reach announced before, in
+    the same change. A repeated receipt finds the message no longer out and changes nothing."""
+    if message["status"] not in ("sent", "delivered", "read"):
+        return
+    channel = Channel(message["sent_channel"])
+    moved = messages.fall_back(message | {"status": "queued"}, now, reason)
+    change = Change(
+        MESSAGES,
+        moved["_id"],
+        moved["version"],
+        moved,
+        (messages.undelivered_event(message, channel, now),),
+        {"subject": f"provider:{channel.value}", "role": "provider"},
+        "通知",
+    )
+    await store.changes.record(change)
+    if moved["status"] == "queued":
+        await store.enqueue(moved["_id"], moved["due_at"])
+
+
 class Dispatcher(BackgroundLoop):
     """Sends due messages with bounded concurrency; safe to run in several replicas (claims)."""
 

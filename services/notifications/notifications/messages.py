@@ -12,7 +12,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from contracts.events.notifications import NotificationDelivered, NotificationDeliveredV1
+from contracts.events.notifications import (
+    NotificationDelivered,
+    NotificationDeliveredV1,
+    NotificationUndelivered,
+    NotificationUndeliveredV1,
+)
 from contracts.events.registry import Channel
 from pydantic import BaseModel
 from service_kit.storage import Document
@@ -268,6 +273,21 @@ def delivered_event(message: Document) -> NotificationDeliveredV1:
             channel=message["sent_channel"],
             purpose=message["purpose"],
             delivered_at=message["sent_at"] or datetime.now(UTC),
+        ),
+    )
+
+
+def undelivered_event(message: Document, channel: Channel, now: datetime) -> NotificationUndeliveredV1:
+    """The reach ``delivered_event`` announced on ``channel`` did not happen (a provider's receipt)."""
+    return NotificationUndeliveredV1.about(
+        PRODUCER,
+        message,
+        NotificationUndelivered(
+            message_id=message["_id"],
+            recipient_kind=message["recipient_kind"],
+            recipient_id=message["recipient_id"],
+            channel=channel,
+            reported_at=now,
         ),
     )
 

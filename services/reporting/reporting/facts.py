@@ -24,8 +24,18 @@ ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS = (
     "contact_facts",
     "registry_versions",
 )
-FOLLOW_UPS = "follow_up_facts"
-FACT_COLLECTIONS = (VISITS, CONFIRMATIONS, MEETINGS, ACTIVITIES, EXCHANGES, CONTACTS, VERSIONS, FOLLOW_UPS)
+FOLLOW_UPS, UNDELIVERED = "follow_up_facts", "undelivered_facts"
+FACT_COLLECTIONS = (
+    VISITS,
+    CONFIRMATIONS,
+    MEETINGS,
+    ACTIVITIES,
+    EXCHANGES,
+    CONTACTS,
+    UNDELIVERED,
+    VERSIONS,
+    FOLLOW_UPS,
+)
 KNOWN_VERSIONS = {1}
 
 
@@ -110,7 +120,13 @@ class Delivered(Strict):
     message_id: str
     recipient_kind: str
     recipient_id: str
+    channel: str
     delivered_at: datetime
+
+
+class Undelivered(Strict):
+    message_id: str
+    channel: str
 
 
 # registry records: the payload field naming each, and where a record has no version of its own
@@ -202,12 +218,16 @@ def fact_of(message: dict[str, Any], zone: ZoneInfo) -> tuple[str, Document] | N
         }
     if event.event_type == "notification-delivered":
         delivered = Delivered.model_validate(p)
+        # per channel: a reach a provider later reports failed is taken back for that channel only
         return CONTACTS, base | {
-            "_id": delivered.message_id,
+            "_id": f"{delivered.message_id}:{delivered.channel}",
             "recipient_kind": delivered.recipient_kind,
             "recipient_id": delivered.recipient_id,
             "on": local_date(delivered.delivered_at, zone),
         }
+    if event.event_type == "notification-undelivered":
+        undelivered = Undelivered.model_validate(p)
+        return UNDELIVERED, base | {"_id": f"{undelivered.message_id}:{undelivered.channel}"}
     if event.event_type in RECORD_IDS:
         return VERSIONS, base | registry_version(event, zone)
     return None

@@ -25,6 +25,7 @@ class Snapshot:
     activities: list[Document] = field(default_factory=list)
     exchanges: list[Document] = field(default_factory=list)
     contacts: list[Document] = field(default_factory=list)
+    undelivered: list[Document] = field(default_factory=list)
     follow_ups: list[Document] = field(default_factory=list)
     _history: dict[tuple[str, str], list[Document]] = field(default_factory=dict, repr=False)
     _enrolled: dict[tuple[str, date], dict[str, Document]] = field(default_factory=dict, repr=False)
@@ -43,6 +44,8 @@ class Snapshot:
             if kept is None or kept["version"] < activity["version"]:
                 newest[activity["activity_id"]] = activity
         self.activities = list(newest.values())
+        taken_back = {u["_id"] for u in self.undelivered}  # a provider reported the reach failed
+        self.contacts = [c for c in self.contacts if c["_id"] not in taken_back]
         latest: dict[str, Document] = {}
         for state in self.follow_ups:  # each event carries the visit's follow-ups as they stand
             kept = latest.get(state["visit_id"])

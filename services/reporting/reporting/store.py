@@ -51,6 +51,7 @@ class ReportStore:
             activities=loaded[facts.ACTIVITIES],
             exchanges=loaded[facts.EXCHANGES],
             contacts=loaded[facts.CONTACTS],
+            undelivered=loaded[facts.UNDELIVERED],
             follow_ups=loaded[facts.FOLLOW_UPS],
         )
 

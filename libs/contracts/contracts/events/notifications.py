@@ -34,3 +34,23 @@ class NotificationDeliveredV1(Event):
     event_type: Literal["notification-delivered"] = "notification-delivered"
     schema_version: Literal[1] = 1
     payload: NotificationDelivered
+
+
+class NotificationUndelivered(Contract):
+    """A message a channel had accepted did not reach the recipient after all (the provider's delivery
+    receipt said so): the contact ``notification-delivered`` announced on that channel did not happen.
+    The message goes on to its next channel, if it has one."""
+
+    message_id: str
+    recipient_kind: RecipientKind
+    recipient_id: str = Field(description="Opaque id of the guardian or member of staff.")
+    channel: Channel = Field(description="The channel that failed.")
+    reported_at: datetime
+
+
+class NotificationUndeliveredV1(Event):
+    topic: ClassVar[str] = INTERNAL_NOTIFICATIONS_V1
+
+    event_type: Literal["notification-undelivered"] = "notification-undelivered"
+    schema_version: Literal[1] = 1
+    payload: NotificationUndelivered

@@ -66,6 +66,7 @@ def snapshot_of(*events: dict) -> Snapshot:
         meetings=list(kept[facts.MEETINGS].values()),
         activities=list(kept[facts.ACTIVITIES].values()),
         contacts=list(kept[facts.CONTACTS].values()),
+        undelivered=list(kept[facts.UNDELIVERED].values()),
         follow_ups=list(kept[facts.FOLLOW_UPS].values()),
     )
 
@@ -349,3 +350,37 @@ def test_every_view_answers_the_shape_the_openapi_document_names():
         reports.TrendMonth.model_validate(month)
     with pytest.raises(ValidationError, match="surprise"):
         reports.Overview.model_validate(views.overview(snap, AUTUMN, today) | {"surprise": 1})
+
+
+def reached(message_id: str, channel: str, at: str, event_type: str = "notification-delivered") -> dict:
+    payload = {"message_id": message_id, "recipient_kind": "guardian", "recipient_id": "gdn-1"}
+    payload |= {"channel": channel} | (
+        {"delivered_at": at, "student_ids": ["stu-1"], "purpose": "announcement"}
+        if event_type == "notification-delivered"
+        else {"reported_at": at}
+    )
+    return event(event_type, payload, at)
+
+
+def test_a_reach_a_provider_reports_failed_is_taken_back_for_that_channel_only():
+    guardian = event(
+        "guardian-changed",
+        {
+            "guardian_id": "gdn-1",
+            "student_ids": ["stu-1"],
+            "contacts": {"phone": "13900000001"},
+            "preferred_channel": "sms",
+            "language": "zh-CN",
+            "consent_non_essential": True,
+            "version": 1,
+        },
+    )
+    registered = (*BASE, student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"), guardian)
+    october = Month(2026, 10)
+    sent = reached("m-1", "sms", "2026-10-09T02:00:00Z")
+    bounced = reached("m-1", "sms", "2026-10-09T02:05:00Z", "notification-undelivered")
+    by_email = reached("m-1", "email", "2026-10-09T02:06:00Z")
+    assert measures.guardian_contact(snapshot_of(*registered, sent), SCHOOL, october) == (1, 1)
+    assert measures.guardian_contact(snapshot_of(*registered, sent, bounced), SCHOOL, october) == (0, 1)
+    after_fallback = snapshot_of(*registered, sent, bounced, by_email)
+    assert measures.guardian_contact(after_fallback, SCHOOL, october) == (1, 1)
