@@ -107,7 +107,7 @@ def notifications_settings(infrastructure, mailbox_port: int, provider_url: str)
         delivery_max_attempts=3,
         meeting_reminders_before=[timedelta(seconds=8), timedelta(seconds=4)],
         registry_retry_seconds=0.3,
-        registry_wait_seconds=6,
+        registry_wait_seconds=10,
         # no default quiet hours, whatever the hour the suite runs at; the quiet-hours test sets its own
         quiet_hours_start=time(0, 0),
         quiet_hours_end=time(0, 0),

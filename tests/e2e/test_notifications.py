@@ -368,7 +368,7 @@ async def test_a_guardian_the_registry_never_announces_is_recorded_undeliverable
         failed = await messages_of(platform, admin_of(registry_api, people), people.school_id, "failed")
         return any(m["recipient_id"] == never for m in failed)
 
-    await eventually(given_up, 30)  # the test settings give the registry 6 s
+    await eventually(given_up, 30)  # the test settings give the registry 10 s
     failed = await messages_of(platform, admin_of(registry_api, people), people.school_id, "failed")
     assert {m["purpose"] for m in failed} == {"meeting_invitation", "meeting_reminder"}
     assert all(m["recipient_id"] == never and "登记信息未到" in m["failure_reason"] for m in failed)
