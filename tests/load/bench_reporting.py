@@ -79,7 +79,8 @@ async def main(schools: int, per_class: int, requests: int) -> None:
     print(f"overview ({requests} requests): median {median:.0f} ms, p95 {p95:.0f} ms")
     print(
         f"rebuild: {run['status']} in {rebuilt:.1f} s: {run['events_replayed']} events replayed "
-        f"(every district on the topics), {run['facts_stored']} facts"
+        f"(every district on the topics) into {run['facts_stored']} facts in {run['replay_seconds']} s, "
+        "after waiting two control refreshes for every replica to write to both databases"
     )
 
 

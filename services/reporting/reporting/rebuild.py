@@ -42,6 +42,7 @@ class Rebuild:
     facts_stored: int = 0
     skipped: int = 0
     seconds: float | None = None
+    replay_seconds: float | None = None  # reading the topics and storing the facts, without the settle wait
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,7 +76,9 @@ class Rebuilder:
             # offsets are taken once they all do, so no event falls between the two
             await self.store.begin_rebuild(fresh)
             await asyncio.sleep(2 * self.settings.control_refresh_seconds)
+            replay_began = time.perf_counter()
             await self.replay(fresh, run)
+            run.replay_seconds = round(time.perf_counter() - replay_began, 2)
             await self.store.switch(fresh)
             run.status = "done"
         except Exception as exc:

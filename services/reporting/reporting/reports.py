@@ -268,4 +268,8 @@ class RebuildRun(Shape):
     facts_stored: int
     skipped: int = Field(description="Records the live consumers dead-lettered when they first came")
     seconds: float | None
+    replay_seconds: float | None = Field(
+        description="Reading the topics and storing the facts, without the wait for every replica to "
+        "write to both databases"
+    )
     error: str | None
