@@ -227,20 +227,22 @@ def test_an_unknown_schema_version_or_a_missing_field_is_malformed():
         facts.fact_of(broken, BEIJING)
 
 
+GUARDIAN = event(
+    "guardian-changed",
+    {
+        "guardian_id": "gdn-1",
+        "student_ids": ["stu-1"],
+        "contacts": {"phone": "13900000001"},
+        "preferred_channel": "sms",
+        "language": "zh-CN",
+        "consent_non_essential": True,
+        "version": 1,
+    },
+)
+
+
 def test_registry_versions_keep_no_contact_details():
-    guardian = event(
-        "guardian-changed",
-        {
-            "guardian_id": "gdn-1",
-            "student_ids": ["stu-1"],
-            "contacts": {"phone": "13900000001"},
-            "preferred_channel": "sms",
-            "language": "zh-CN",
-            "consent_non_essential": True,
-            "version": 1,
-        },
-    )
-    found = facts.fact_of(guardian, BEIJING)
+    found = facts.fact_of(GUARDIAN, BEIJING)
     assert found is not None
     assert "13900000001" not in str(found[1])
 
@@ -363,19 +365,7 @@ def reached(message_id: str, channel: str, at: str, event_type: str = "notificat
 
 
 def test_a_reach_a_provider_reports_failed_is_taken_back_for_that_channel_only():
-    guardian = event(
-        "guardian-changed",
-        {
-            "guardian_id": "gdn-1",
-            "student_ids": ["stu-1"],
-            "contacts": {"phone": "13900000001"},
-            "preferred_channel": "sms",
-            "language": "zh-CN",
-            "consent_non_essential": True,
-            "version": 1,
-        },
-    )
-    registered = (*BASE, student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"), guardian)
+    registered = (*BASE, student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"), GUARDIAN)
     october = Month(2026, 10)
     sent = reached("m-1", "sms", "2026-10-09T02:00:00Z")
     bounced = reached("m-1", "sms", "2026-10-09T02:05:00Z", "notification-undelivered")
