@@ -16,12 +16,17 @@ class RecipientKind(StrEnum):
     staff = "staff"
 
 
-class NotificationDelivered(Contract):
-    """A message reached a guardian or a member of staff over a channel (the channel accepted it)."""
+class Reach(Contract):
+    """Which message, to whom: ids only."""
 
     message_id: str
     recipient_kind: RecipientKind
     recipient_id: str = Field(description="Opaque id of the guardian or member of staff.")
+
+
+class NotificationDelivered(Reach):
+    """A message reached a guardian or a member of staff over a channel (the channel accepted it)."""
+
     student_ids: list[str] = Field(default_factory=list, description="Opaque ids of the children concerned.")
     channel: Channel
     purpose: str = Field(description="What the message was about, e.g. meeting_invitation, emergency.")
@@ -36,14 +41,11 @@ class NotificationDeliveredV1(Event):
     payload: NotificationDelivered
 
 
-class NotificationUndelivered(Contract):
+class NotificationUndelivered(Reach):
     """A message a channel had accepted did not reach the recipient after all (the provider's delivery
     receipt said so): the contact ``notification-delivered`` announced on that channel did not happen.
     The message goes on to its next channel, if it has one."""
 
-    message_id: str
-    recipient_kind: RecipientKind
-    recipient_id: str = Field(description="Opaque id of the guardian or member of staff.")
     channel: Channel = Field(description="The channel that failed.")
     reported_at: datetime
 
