@@ -269,8 +269,10 @@ async def test_an_acknowledged_emergency_goes_no_further(
     assert len(record.json()["steps"]) == 1
 
 
-def invitation_event(family, guardian_ids: list[str], meeting_id: str) -> MeetingInvitationV1:
-    starts = datetime.now(UTC) + timedelta(days=3)
+def invitation_event(
+    family, guardian_ids: list[str], meeting_id: str, status: str = "scheduled", version: int = 1
+) -> MeetingInvitationV1:
+    starts = datetime.now(UTC) + timedelta(days=2 + version)
     return MeetingInvitationV1(
         producer="scheduling",
         district_id="d-e2e",
@@ -283,8 +285,8 @@ def invitation_event(family, guardian_ids: list[str], meeting_id: str) -> Meetin
             ends_at=starts + timedelta(hours=1),
             place="学校礼堂",
             guardian_ids=guardian_ids,
-            status="scheduled",
-            version=1,
+            status=status,
+            version=version,
         ),
     )
 
@@ -312,6 +314,24 @@ async def test_a_duplicate_event_sends_nothing_twice(infrastructure, platform, f
     assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
 
 
+def late_guardian(family, guardian_id: str, phone: str) -> bytes:
+    """The registry's event for a guardian of the family's first child, published by the test."""
+    return GuardianChangedV1(
+        producer="registry",
+        district_id="d-e2e",
+        school_id=family.school_id,
+        payload=GuardianChanged(
+            guardian_id=guardian_id,
+            student_ids=[family.guardians[0].student_id],
+            contacts=GuardianContacts(phone=phone),
+            preferred_channel="sms",
+            language="zh-CN",
+            consent_non_essential=True,
+            version=1,
+        ),
+    ).to_json()
+
+
 async def test_an_invitation_naming_a_guardian_not_yet_announced_reaches_them_once_the_registry_does(
     infrastructure, platform, family, provider, eventually
 ):
@@ -325,21 +345,9 @@ async def test_an_invitation_naming_a_guardian_not_yet_announced_reaches_them_on
 
     await eventually(known_invited, 20)  # the invitation has been handled, before the registry speaks
     assert sms_to(provider, late_phone) == []
-    late = GuardianChangedV1(
-        producer="registry",
-        district_id="d-e2e",
-        school_id=people.school_id,
-        payload=GuardianChanged(
-            guardian_id=late_id,
-            student_ids=[known.student_id],
-            contacts=GuardianContacts(phone=late_phone),
-            preferred_channel="sms",
-            language="zh-CN",
-            consent_non_essential=True,
-            version=1,
-        ),
+    await publish(
+        infrastructure, INTERNAL_REGISTRY_V1, people.school_id, late_guardian(people, late_id, late_phone)
     )
-    await publish(infrastructure, INTERNAL_REGISTRY_V1, people.school_id, late.to_json())
 
     async def late_invited() -> bool:
         return bool(sms_to(provider, late_phone))
@@ -352,6 +360,35 @@ async def test_an_invitation_naming_a_guardian_not_yet_announced_reaches_them_on
     assert len(sms_to(provider, known.phone)) == 1
     waiting = platform.notifications_app.state.store.db["waiting"]
     assert await waiting.find_one({"school_id": people.school_id}) is None
+
+
+async def test_a_late_guardian_of_a_meeting_moved_meanwhile_hears_only_of_the_new_time(
+    infrastructure, platform, family, provider, eventually
+):
+    people = await family([{"phone": "13900000531"}])
+    known, late_id, late_phone = people.guardians[0], f"gdn-moved-{people.school_id}", "13900000532"
+    meeting = f"mtg-moved-{people.school_id}"
+    invited = invitation_event(people, [known.guardian_id, late_id], meeting)
+    moved = invitation_event(people, [known.guardian_id, late_id], meeting, "rescheduled", 2)
+    await publish(
+        infrastructure, INTERNAL_SCHEDULING_V1, people.school_id, invited.to_json(), moved.to_json()
+    )
+
+    async def known_told_twice() -> bool:
+        return len(sms_to(provider, known.phone)) == 2
+
+    await eventually(known_told_twice, 20)
+    await publish(
+        infrastructure, INTERNAL_REGISTRY_V1, people.school_id, late_guardian(people, late_id, late_phone)
+    )
+
+    async def late_told() -> bool:
+        return bool(sms_to(provider, late_phone))
+
+    await eventually(late_told, 20)
+    await asyncio.sleep(1.5)  # both kept events have been handled again by now
+    [told] = sms_to(provider, late_phone)
+    assert "时间调整" in told["subject"]
 
 
 async def test_a_guardian_the_registry_never_announces_is_recorded_undeliverable_in_the_end(

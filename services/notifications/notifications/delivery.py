@@ -107,6 +107,12 @@ class Outbox:
             "recorded as undeliverable", extra={"notice": notice.key, "ids": [r["_id"] for r, _ in whom]}
         )
 
+    async def superseded(self, source_id: str, version: int) -> bool:
+        """Whether messages of a later version of this meeting exist already."""
+        return any(
+            m["source_version"] > version for m in await self.store.messages_of({"source_id": source_id})
+        )
+
     async def cancel_reminders(self, source_id: str, before_version: int) -> None:
         """Reminders of an earlier version of a meeting (moved or cancelled) are not sent."""
         now = datetime.now(UTC)

@@ -172,6 +172,8 @@ def reactions(store: NotificationStore, outbox: Outbox) -> Reaction:
 
 
 async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up: bool) -> list[str]:
+    if await outbox.superseded(invitation.meeting_id, invitation.version):
+        return []  # a kept invitation handled again after the meeting moved: only the newest counts
     key = f"mtg-{invitation.meeting_id}-v{invitation.version}"
     variables = {"title": invitation.title, "starts_at": invitation.starts_at, "place": invitation.place}
     base = {"source_id": invitation.meeting_id, "version": invitation.version, **_tenancy(facts)}
