@@ -20,7 +20,7 @@ def consumed_topics() -> list[str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = ActiveStore(ReportStore(runtime.db), runtime.client)
+    store = ActiveStore(ReportStore(runtime.db), runtime.client, settings.control_refresh_seconds)
     topics = consumed_topics()
     handle = handlers.on_event(store, ZoneInfo(settings.school_timezone))
     for topic in topics:

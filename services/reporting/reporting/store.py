@@ -3,6 +3,7 @@ their disputes. A rebuild fills a fresh database of the same shape and then beco
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from pymongo import ASCENDING
@@ -99,10 +100,14 @@ class ActiveStore:
 
     IN_USE, REBUILDING = "facts_database", "rebuilding_database"
 
-    def __init__(self, records: ReportStore, client: Any = None) -> None:
+    def __init__(self, records: ReportStore, client: Any = None, stale_after: float | None = None) -> None:
+        """``stale_after``: a replica whose last reading of the control collection is older than
+        this reads it again before writing a fact (the service passes its refresh period)."""
         self.records, self.client = records, client
         self.facts = records
         self.rebuilding: ReportStore | None = None
+        self.stale_after = stale_after
+        self._read_at = float("-inf")
 
     def _store(self, name: str) -> ReportStore:
         return self.records if name == self.records.db.name else ReportStore(self.client[name])
@@ -117,6 +122,7 @@ class ActiveStore:
             self.rebuilding = None
         elif self.rebuilding is None or self.rebuilding.db.name != rebuilding["database"]:
             self.rebuilding = self._store(rebuilding["database"])
+        self._read_at = time.monotonic()
 
     async def begin_rebuild(self, fresh: ReportStore) -> None:
         await self._control(self.REBUILDING, fresh.db.name)
@@ -135,6 +141,11 @@ class ActiveStore:
         await self.records.db["control"].replace_one({"_id": key}, {"database": database}, upsert=True)
 
     async def add_fact(self, collection: str, fact: Document) -> bool:
+        # The rebuild takes its end offsets two refresh periods after announcing itself; a replica
+        # that missed refreshes meanwhile (the store was out of reach) reads the control collection
+        # before writing, so no replica writes to the old database alone after that point.
+        if self.stale_after is not None and time.monotonic() - self._read_at > self.stale_after:
+            await self.refresh()
         # while a rebuild replays the topics, new events go to both, so none falls between them
         if self.rebuilding is not None:
             await self.rebuilding.add_fact(collection, dict(fact))
