@@ -50,9 +50,14 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "DISTRICT_OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
 
+    @property
+    def school_zone(self) -> ZoneInfo:
+        """Where the schools are: the day events are dated by and the times messages show."""
+        return ZoneInfo(self.school_timezone)
+
     def school_today(self) -> date:
         """Today's date where the schools are: a visit at 07:00 in Beijing is not yesterday's."""
-        return datetime.now(ZoneInfo(self.school_timezone)).date()
+        return datetime.now(self.school_zone).date()
 
     @model_validator(mode="after")
     def _defaults_fit_the_environment(self) -> Self:

@@ -109,9 +109,8 @@ class Outbox:
 
     async def superseded(self, source_id: str, version: int) -> bool:
         """Whether messages of a later version of this meeting exist already."""
-        return any(
-            m["source_version"] > version for m in await self.store.messages_of({"source_id": source_id})
-        )
+        later = {"source_id": source_id, "source_version": {"$gt": version}}
+        return bool(await self.store.find(MESSAGES, later))
 
     async def cancel_reminders(self, source_id: str, before_version: int) -> None:
         """Reminders of an earlier version of a meeting (moved or cancelled) are not sent."""

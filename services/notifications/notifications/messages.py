@@ -10,7 +10,6 @@ and a message with no channel left is parked as failed with the reason, for the 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from contracts.events.notifications import (
     NotificationDelivered,
@@ -81,7 +80,7 @@ def address(
     due_at, waiting = notice.due_at or now, None
     if not notice.urgent and chosen.get("delivery") == "digest":
         digest_at = _time(chosen.get("digest_at")) or settings.digest_at
-        due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, _zone(settings))), "digest"
+        due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
     made = []
     for made_id, channels in plans:
         variables = notice.variables | (
@@ -149,10 +148,6 @@ def _time(value: Any) -> Any:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _zone(settings: Settings) -> ZoneInfo:
-    return ZoneInfo(settings.school_timezone)
-
-
 def _entry(at: datetime, channel: str | None, outcome: str, detail: str | None = None) -> Document:
     return {"at": at, "channel": channel, "outcome": outcome, "detail": detail}
 
@@ -171,7 +166,7 @@ def held_for_quiet_hours(
         return None
     start = _time(chosen.get("quiet_start")) or settings.quiet_hours_start
     end = _time(chosen.get("quiet_end")) or settings.quiet_hours_end
-    return preferences.quiet_until(now, start, end, _zone(settings))
+    return preferences.quiet_until(now, start, end, settings.school_zone)
 
 
 def hold(message: Document, until: datetime, now: datetime) -> Document:

@@ -1,5 +1,3 @@
-from zoneinfo import ZoneInfo
-
 from contracts.topics import ALL_TOPICS
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
@@ -22,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = ActiveStore(ReportStore(runtime.db), runtime.client, settings.control_refresh_seconds)
     topics = consumed_topics()
-    handle = handlers.on_event(store, ZoneInfo(settings.school_timezone))
+    handle = handlers.on_event(store, settings.school_zone)
     for topic in topics:
         subscribe(runtime.broker, settings, topic, handle)
 

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -134,7 +133,7 @@ class Rebuilder:
     def _read(self, found: dict[str, list[Document]], run: Rebuild, value: bytes | None) -> None:
         run.events_replayed += 1
         try:
-            fact = facts.fact_of(decode(value), ZoneInfo(self.settings.school_timezone))
+            fact = facts.fact_of(decode(value), self.settings.school_zone)
         except (MalformedEvent, ValidationError, KeyError):
             run.skipped += 1  # the live consumer dead-lettered it when it first came
             return
