@@ -374,15 +374,21 @@ async def register_family(registry_api, platform, eventually, guardians: list[di
             )
         )
     store = platform.notifications_app.state.store
+    scheduling = platform.scheduling_app.state.store
+    ids = {g.guardian_id for g in family.guardians}
 
     async def known() -> bool:
-        ids = [g.guardian_id for g in family.guardians]
         found = await store.find("guardians", {"school_id": school})
         klass = await store.get("classes", class_id)
         staff = await store.get("staff", head_teacher)
-        return {g["_id"] for g in found} >= set(ids) and klass is not None and staff is not None
+        return {g["_id"] for g in found} >= ids and klass is not None and staff is not None
+
+    async def invited() -> bool:
+        # scheduling follows the registry on its own: a meeting invites the guardians it knows
+        return set(await scheduling.invitees("d-e2e", school, [class_id])) >= ids
 
     await eventually(known, 30)
+    await eventually(invited, 30)
     return family
 
 
