@@ -40,8 +40,9 @@ token:         ## mint a dev token, e.g. make token ARGS="--role teacher --schoo
 docs:          ## regenerate the committed OpenAPI and AsyncAPI documents of every service
 	.venv/bin/python deploy/local/generated_docs.py
 
-bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster, notifications, reporting
+bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster, notifications, reporting, late invitations
 	.venv/bin/python tests/load/bench_first_slice.py
 	.venv/bin/python tests/load/bench_roster_import.py
 	.venv/bin/python tests/load/bench_notifications.py
 	.venv/bin/python tests/load/bench_reporting.py
+	.venv/bin/python tests/load/bench_late_invitations.py

@@ -100,6 +100,68 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
     assert "期中家长会" not in text
 
 
+async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_it_once(
+    platform, registry_api, family, provider, eventually
+):
+    people = await family([{"phone": "13900002101", "preferred_channel": "sms"}])
+    first = people.guardians[0]
+    meeting_id = await schedule_meeting(platform, registry_api, people, timedelta(days=2))
+    await eventually(texted(provider, first.phone), 30)
+    admin = admin_of(registry_api, people)
+    http = registry_api.http
+
+    # a second guardian for the same child, and a child moving in from another class with theirs
+    added = await http.post(
+        f"/v1/students/{first.student_id}/guardians",
+        json={"name": "爸爸", "relationship": "父亲", "phone": "13900002102", "preferred_channel": "sms"},
+        headers=admin,
+    )
+    assert added.status_code == 201, added.text
+    other = await http.post(
+        f"/v1/schools/{people.school_id}/classes", json={"grade": 3, "name": "三年级3班"}, headers=admin
+    )
+    mover = await http.post(
+        f"/v1/classes/{other.json()['class_id']}/students",
+        json={"name": "转入学生", "gender": "男", "student_number": "N9"},
+        headers=admin,
+    )
+    movers_guardian = await http.post(
+        f"/v1/students/{mover.json()['student_id']}/guardians",
+        json={"name": "妈妈", "relationship": "母亲", "phone": "13900002103", "preferred_channel": "sms"},
+        headers=admin,
+    )
+    assert movers_guardian.status_code == 201, movers_guardian.text
+    moved = await http.post(
+        f"/v1/students/{mover.json()['student_id']}/transfer",
+        json={"class_id": people.class_id},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.text
+
+    await eventually(texted(provider, "13900002102", "13900002103"), 30)
+    (invitation,) = sms_to(provider, "13900002103")
+    assert "邀请" in invitation["subject"]
+    assert f"/v1/meetings/{meeting_id}/rsvp" in invitation["text"]
+    late = movers_guardian.json()["guardian_id"]
+    answer = await platform.scheduling.put(
+        f"/v1/meetings/{meeting_id}/rsvp",
+        json={"answer": "yes"},
+        headers=registry_api.auth(Role.guardian, people.school_id, subject=late),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["invited_count"] == 3
+    await asyncio.sleep(2)  # the first guardian's registry events came again meanwhile: no new message
+    assert len(sms_to(provider, first.phone)) == 1
+    assert len(sms_to(provider, "13900002102")) == 1
+
+
+def texted(provider, *phones: str):
+    async def check() -> bool:
+        return all(sms_to(provider, phone) for phone in phones)
+
+    return check
+
+
 def admin_of(registry_api, family) -> dict:
     return registry_api.auth(Role.school_admin, family.school_id)
 

@@ -1,11 +1,12 @@
 """Scheduling's projection of the registry, fed by ``internal.registry.v1`` (never its database)."""
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from service_kit.messaging import Handler
 
-from scheduling import activities, domain, term_plan
+from scheduling import activities, domain, late_invitations, term_plan
 from scheduling.store import GUARDIANS, POLICIES, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
@@ -13,7 +14,8 @@ log = logging.getLogger(__name__)
 
 def on_registry_event(store: VisitStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Keeps students (class, enrolment, care categories), guardians, terms and the policy."""
+        """Keeps students (class, enrolment, care categories), guardians, terms and the policy;
+        invites guardians announced late to the meetings ahead they belong to."""
         kind = message.get("event_type")
         if kind == "student-changed":
             projection = domain.student_projection(domain.StudentFacts.model_validate(message))
@@ -32,6 +34,8 @@ def on_registry_event(store: VisitStore) -> Handler:
         # One school's (or the district's) events arrive in order on one partition, handled by one
         # consumer: this read-then-write has no other writer. An older version changes nothing.
         await store.project(PROJECTIONS[kind], projection)
+        if kind in ("guardian-changed", "student-changed"):
+            await late_invitations.invite_newcomers(store, projection, datetime.now(UTC))
 
     return handle
 

@@ -1,10 +1,14 @@
 """Rules for meetings with guardians (家长会, 家长学校, 开放日, 家委会会议, 校长接待日). No I/O.
 
 Invitees are derived from scheduling's projection of the registry (the guardians of the invited
-classes' students). RSVPs are kept one record per guardian, written only by that guardian, so
+classes' students). A guardian the registry announces later (a new student or guardian, a move
+between classes) is invited to the meetings still ahead by a late invitation: one small record per
+guardian and meeting version, inserted with its event, so the meeting's own record is not
+rewritten for every new family. RSVPs are kept one record per guardian, written only by that guardian, so
 forty parents answering at once never contend for the meeting's record.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 from uuid import uuid4
@@ -25,15 +29,16 @@ from contracts.events.meetings import (
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
-from service_kit.changes import Change, next_state
+from service_kit.changes import Applied, Change, next_state
 from service_kit.errors import Invalid, Problem
 from service_kit.storage import Document
 
 from scheduling import calendar
 from scheduling.domain import PRODUCER
 
-MEETINGS, RSVPS = "meetings", "meeting_rsvps"
+MEETINGS, RSVPS, LATE_INVITATIONS = "meetings", "meeting_rsvps", "meeting_late_invitations"
 Answer = Literal["yes", "no", "maybe"]
+Told = Literal["scheduled", "rescheduled", "cancelled"]  # what an invitation event tells guardians
 
 
 class MeetingCreate(BaseModel):
@@ -122,9 +127,7 @@ class MeetingMove(BaseModel):
     ends_at: AwareDatetime
 
 
-def invitation(
-    meeting: Document, status: Literal["scheduled", "rescheduled", "cancelled"], version: int
-) -> MeetingInvitationV1:
+def invitation(meeting: Document, status: Told, version: int) -> MeetingInvitationV1:
     """The internal event telling notifications whom to reach about this meeting."""
     return MeetingInvitationV1.about(
         PRODUCER,
@@ -298,3 +301,71 @@ def tally(rsvps: list[Document]) -> dict[str, int]:
     for answer in rsvps:
         counts[answer["answer"]] += 1
     return counts
+
+
+def ahead(meetings: list[Document], now: datetime) -> list[Document]:
+    """The meetings a guardian can still be invited to: planned and not yet started."""
+    return [
+        m for m in meetings if m["status"] == "planned" and datetime.fromisoformat(str(m["starts_at"])) > now
+    ]
+
+
+def belongs(meeting: Document, students: list[Document]) -> bool:
+    """Whether a guardian of these students is among the meeting's invitees: an enrolled student
+    of its school, in one of its classes unless the whole school is invited."""
+    return any(
+        s["status"] == "enrolled"
+        and s["school_id"] == meeting["school_id"]
+        and (meeting["level"] == MeetingLevel.school or s["class_id"] in meeting["class_ids"])
+        for s in students
+    )
+
+
+def as_told(meeting: Document) -> Told:
+    """What the meeting's own latest invitation event told its invitees."""
+    if meeting["status"] == "cancelled":
+        return "cancelled"
+    return "scheduled" if meeting["version"] == 1 else "rescheduled"
+
+
+def late_invitation(
+    meeting: Document,
+    guardian_id: str,
+    now: datetime,
+    status: Told = "scheduled",
+) -> Change:
+    """Invite a guardian announced after the meeting was scheduled, to the meeting as it stands.
+
+    ``status`` other than "scheduled" repeats what the meeting's own event of this version told
+    its invitees, for a guardian that event may have missed; notifications sends one message per
+    (event key, guardian), so a guardian it did reach hears nothing twice."""
+    version = meeting["version"]
+    record = {
+        "meeting_id": meeting["meeting_id"],
+        "guardian_id": guardian_id,
+        "meeting_version": version,
+        "status": status,
+        "district_id": meeting["district_id"],
+        "school_id": meeting["school_id"],
+        "invited_at": now,
+    }
+    told = invitation(meeting | {"invitee_ids": [guardian_id]}, status, version)
+    return Change(
+        LATE_INVITATIONS,
+        f"{meeting['meeting_id']}:{guardian_id}:v{version}",
+        1,
+        record,
+        (told,),
+        {"subject": "scheduling", "role": "registry-follower"},
+        "邀请",
+    )
+
+
+def late_invitations(ahead: list[Document], guardian_id: str, now: datetime) -> Change:
+    """One guardian's late invitations to several meetings, recorded as one change."""
+    first, *rest = [late_invitation(meeting, guardian_id, now) for meeting in ahead]
+    return replace(
+        first,
+        events=tuple(event for change in (first, *rest) for event in change.events),
+        also=tuple(Applied(c.collection, c.aggregate_id, c.version, c.state) for c in rest),
+    )

@@ -3,7 +3,7 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
-from scheduling.meetings import MEETINGS, RSVPS
+from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS
 
 # Projections of the registry, fed by its topics.
 STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
@@ -63,7 +63,28 @@ class VisitStore:
         return [g["_id"] for g in guardians if wanted & set(g["student_ids"])]
 
     async def meeting(self, meeting_id: str) -> Document | None:
-        return await self.db[MEETINGS].find_one({"_id": meeting_id})
+        """The meeting with every invitee, late invitations included."""
+        meeting = await self.db[MEETINGS].find_one({"_id": meeting_id})
+        if meeting is not None:
+            meeting["invitee_ids"] = await self.invited(meeting)
+        return meeting
+
+    async def invited(self, meeting: Document) -> list[str]:
+        late = await self.db[LATE_INVITATIONS].find({"meeting_id": meeting["meeting_id"]}).to_list()
+        return sorted(set(meeting["invitee_ids"]) | {d["guardian_id"] for d in late})
+
+    async def meetings_invited_late(self, guardian_id: str) -> set[str]:
+        late = await self.db[LATE_INVITATIONS].find({"guardian_id": guardian_id}, {"meeting_id": 1}).to_list()
+        return {d["meeting_id"] for d in late}
+
+    async def planned_meetings_of_school(self, district_id: str, school_id: str) -> list[Document]:
+        where = {"district_id": district_id, "school_id": school_id, "status": "planned"}
+        return await self.db[MEETINGS].find(where).to_list()
+
+    async def meeting_states(self, meeting_ids: list[str]) -> list[Document]:
+        """Status and version of these meetings, as they stand (one read)."""
+        where = {"_id": {"$in": meeting_ids}}
+        return await self.db[MEETINGS].find(where, {"status": 1, "version": 1}).to_list()
 
     async def answers(self, meeting_id: str) -> list[Document]:
         return await self.db[RSVPS].find({"meeting_id": meeting_id}).to_list()

@@ -97,7 +97,12 @@ class MeetingRescheduledV1(Event):
 
 
 class MeetingInvitation(Contract):
-    """Internal: who is invited to a meeting and when it is, for notifications to reach them."""
+    """Internal: who is invited to a meeting and when it is, for notifications to reach them.
+
+    ``guardian_ids`` lists every invitee, except for a guardian the registry announced after the
+    meeting was scheduled: that guardian's late invitation lists only them, at the meeting's
+    current ``version`` (with the status the meeting's own event of that version had, when it
+    catches up with a move or cancellation decided meanwhile)."""
 
     meeting_id: str
     kind: MeetingKind

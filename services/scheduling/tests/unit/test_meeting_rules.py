@@ -106,3 +106,56 @@ def test_a_held_meeting_cannot_be_cancelled():
 
     with pytest.raises(meetings.MeetingClosed):
         meetings.cancel_meeting(TEACHER, held.state | {"version": 2})
+
+
+def pupil(class_id="cls-a", status="enrolled", school_id="sch-1"):
+    return {"_id": "stu-1", "class_id": class_id, "status": status, "school_id": school_id}
+
+
+def test_a_guardian_belongs_to_a_meeting_through_an_enrolled_child_of_its_classes_or_school():
+    _, class_meeting = scheduled()
+    admin = Caller("adm-1", Role.school_admin, "d-yecheng", "sch-1")
+    body = {"kind": "open_day", "level": "school", "title": "开放日"}
+    times = {"starts_at": NOW + timedelta(days=1), "ends_at": NOW + timedelta(days=1, hours=2)}
+    school_meeting = meetings.schedule_meeting(admin, meetings.MeetingCreate(**body, **times), [], NOW).state
+
+    assert meetings.belongs(class_meeting, [pupil()])
+    assert not meetings.belongs(class_meeting, [pupil("cls-b")])
+    assert not meetings.belongs(class_meeting, [pupil(status="left")])
+    assert not meetings.belongs(class_meeting, [pupil(school_id="sch-2")])
+    assert meetings.belongs(school_meeting, [pupil("cls-b")])
+    assert meetings.belongs(class_meeting, [pupil("cls-b"), pupil()])
+
+
+def test_only_planned_meetings_not_yet_started_take_late_invitees():
+    _, ahead = scheduled()
+    _, started = scheduled(starts_at=NOW + timedelta(minutes=5), ends_at=NOW + timedelta(hours=1))
+    cancelled = meetings.cancel_meeting(TEACHER, ahead).state | {"version": 2}
+
+    later = NOW + timedelta(minutes=10)
+    assert meetings.ahead([ahead, started, cancelled], later) == [ahead]
+
+
+def test_a_late_invitation_tells_only_the_newcomer_of_the_meeting_as_it_stands():
+    _, meeting = scheduled()
+    moved = meetings.reschedule_meeting(
+        TEACHER,
+        meeting,
+        meetings.MeetingMove(starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=1)),
+        NOW,
+    )
+    current = moved.state | {"version": 2}
+
+    change = meetings.late_invitation(current, "gdn-7", NOW)
+    told = change.events[0].payload
+
+    assert (change.collection, change.aggregate_id, change.version) == (
+        meetings.LATE_INVITATIONS,
+        f"{meeting['meeting_id']}:gdn-7:v2",
+        1,
+    )
+    assert told.guardian_ids == ["gdn-7"]
+    assert (told.status, told.version) == ("scheduled", 2)  # an invitation, at the new time
+    assert told.starts_at == NOW + timedelta(days=3)
+    assert meetings.as_told(current) == "rescheduled"
+    assert meetings.as_told(meetings.cancel_meeting(TEACHER, current).state | {"version": 3}) == "cancelled"

@@ -1,0 +1,84 @@
+"""The late invitation keeping up with a meeting changed meanwhile, on a store kept in memory."""
+
+from datetime import UTC, datetime, timedelta
+
+from scheduling import late_invitations
+from service_kit.changes import Change, ChangedMeanwhile
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+MEETING = {
+    "_id": "m-1",
+    "meeting_id": "m-1",
+    "district_id": "d-yecheng",
+    "school_id": "sch-1",
+    "kind": "parent_meeting",
+    "level": "class",
+    "class_ids": ["cls-a"],
+    "title": "期中家长会",
+    "starts_at": (NOW + timedelta(days=1)).isoformat(),
+    "ends_at": (NOW + timedelta(days=1, hours=1)).isoformat(),
+    "place": "",
+    "status": "planned",
+    "invitee_ids": ["gdn-1"],
+    "version": 1,
+}
+
+
+class Store:
+    """What ``invite`` reads and writes: the meeting as it stands now, and the change log."""
+
+    def __init__(self, current: dict) -> None:
+        self.current, self.changes = current, {}
+
+    async def record(self, change: Change) -> None:
+        if change.key in self.changes:
+            raise ChangedMeanwhile(change.what)
+        self.changes[change.key] = change
+
+    async def meeting(self, meeting_id: str) -> dict:
+        return self.current
+
+    async def meeting_states(self, meeting_ids: list[str]) -> list[dict]:
+        return [{k: self.current[k] for k in ("_id", "status", "version")}]
+
+    def told(self) -> list[tuple[str, int]]:
+        return [(e.payload.status, e.payload.version) for c in self.changes.values() for e in c.events]
+
+
+async def test_a_guardian_invited_to_a_meeting_that_stayed_put_is_told_once():
+    store = Store(MEETING)
+
+    await late_invitations.invite(store, [MEETING], "gdn-7", NOW)  # type: ignore[arg-type]
+    await late_invitations.invite(store, [MEETING], "gdn-7", NOW)  # type: ignore[arg-type]
+
+    assert store.told() == [("scheduled", 1)]
+
+
+async def test_a_meeting_moved_meanwhile_is_told_to_the_late_guardian_as_the_others_heard_it():
+    store = Store(MEETING | {"starts_at": (NOW + timedelta(days=3)).isoformat(), "version": 2})
+
+    await late_invitations.invite(store, [MEETING], "gdn-7", NOW)  # type: ignore[arg-type]
+
+    assert store.told() == [("scheduled", 1), ("rescheduled", 2)]
+
+
+async def test_a_meeting_cancelled_or_held_meanwhile():
+    cancelled = Store(MEETING | {"status": "cancelled", "version": 2})
+    held = Store(MEETING | {"status": "held", "version": 2})
+
+    await late_invitations.invite(cancelled, [MEETING], "gdn-7", NOW)  # type: ignore[arg-type]
+    await late_invitations.invite(held, [MEETING], "gdn-7", NOW)  # type: ignore[arg-type]
+
+    assert cancelled.told() == [("scheduled", 1), ("cancelled", 2)]
+    assert held.told() == [("scheduled", 1)]
+
+
+async def test_one_change_invites_a_guardian_to_several_meetings():
+    other = MEETING | {"_id": "m-2", "meeting_id": "m-2"}
+    store = Store(MEETING)
+
+    await late_invitations.invite(store, [MEETING, other], "gdn-7", NOW)  # type: ignore[arg-type]
+
+    (change,) = store.changes.values()
+    assert [e.payload.meeting_id for e in change.events] == ["m-1", "m-2"]
+    assert [a.aggregate_id for a in change.also] == ["m-2:gdn-7:v1"]
