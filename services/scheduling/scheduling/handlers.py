@@ -34,8 +34,10 @@ def on_registry_event(store: VisitStore) -> Handler:
         # One school's (or the district's) events arrive in order on one partition, handled by one
         # consumer: this read-then-write has no other writer. An older version changes nothing.
         await store.project(PROJECTIONS[kind], projection)
-        if kind in ("guardian-changed", "student-changed"):
-            await late_invitations.invite_newcomers(store, projection, datetime.now(UTC))
+        if kind == "guardian-changed":
+            await late_invitations.guardian_announced(store, projection, datetime.now(UTC))
+        elif kind == "student-changed":
+            await late_invitations.student_announced(store, projection, datetime.now(UTC))
 
     return handle
 

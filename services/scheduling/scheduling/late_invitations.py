@@ -17,45 +17,71 @@ from scheduling import meetings
 from scheduling.store import GUARDIANS, VisitStore
 
 
-async def invite_newcomers(store: VisitStore, announced: Document, now: datetime) -> None:
-    """``announced``: a student or guardian as scheduling has just projected it."""
-    upcoming = meetings.ahead(
-        await store.planned_meetings_of_school(announced["district_id"], announced["school_id"]), now
-    )
-    if not upcoming:
-        return
-    is_guardian = "student_ids" in announced
-    guardians = [announced] if is_guardian else await store.find(GUARDIANS, {"student_ids": announced["_id"]})
-    for guardian in guardians:
-        students = [s for s in [await store.student(i) for i in guardian["student_ids"]] if s]
-        already = await store.meetings_invited_late(guardian["_id"])
-        due = [
-            m
-            for m in upcoming
-            if meetings.belongs(m, students)
-            and guardian["_id"] not in m["invitee_ids"]
-            and m["meeting_id"] not in already
-        ]
-        if due:
-            await invite(store, due, guardian["_id"], now)
+async def guardian_announced(store: VisitStore, guardian: Document, now: datetime) -> None:
+    if upcoming := await _ahead(store, guardian, now):
+        await _invite(store, upcoming, guardian, now)
 
 
-async def invite(store: VisitStore, due: list[Document], guardian_id: str, now: datetime) -> None:
-    """Invite one guardian, and keep up with meetings moved or cancelled meanwhile."""
-    with suppress(ChangedMeanwhile):  # recorded before: this registry event came again
-        await store.record(meetings.late_invitations(due, guardian_id, now))
-    told = {m["meeting_id"]: m for m in due}
+async def student_announced(store: VisitStore, student: Document, now: datetime) -> None:
+    if upcoming := await _ahead(store, student, now):
+        for guardian in await store.find(GUARDIANS, {"student_ids": student["_id"]}):
+            await _invite(store, upcoming, guardian, now)
+
+
+async def _ahead(store: VisitStore, record: Document, now: datetime) -> list[Document]:
+    planned = await store.planned_meetings_of_school(record["district_id"], record["school_id"])
+    return meetings.ahead(planned, now)
+
+
+async def _invite(store: VisitStore, upcoming: list[Document], guardian: Document, now: datetime) -> None:
+    students = [s for s in [await store.student(i) for i in guardian["student_ids"]] if s]
+    told = await store.late_invitation_versions(guardian["_id"])
+    due = [
+        m
+        for m in upcoming
+        if meetings.belongs(m, students)
+        and guardian["_id"] not in m["invitee_ids"]
+        and m["meeting_id"] not in told
+    ]
+    # invited late before, then the meeting moved without them (the catch-up below did not run)
+    behind = {
+        m["meeting_id"]: told[m["meeting_id"]]
+        for m in upcoming
+        if told.get(m["meeting_id"], m["version"]) < m["version"] and guardian["_id"] not in m["invitee_ids"]
+    }
+    await invite(store, due, guardian["_id"], now, behind)
+
+
+async def invite(
+    store: VisitStore,
+    due: list[Document],
+    guardian_id: str,
+    now: datetime,
+    behind: dict[str, int] | None = None,
+) -> None:
+    """Invite one guardian, and keep up with meetings moved or cancelled meanwhile. ``behind``:
+    meetings the guardian was invited to late, by the version they were last told."""
+    if due:
+        with suppress(ChangedMeanwhile):  # recorded before: this registry event came again
+            await store.record(meetings.late_invitations(due, guardian_id, now))
+    told = {m["meeting_id"]: m["version"] for m in due} | (behind or {})
     while told:
         states = await store.meeting_states(list(told))
-        changed = [s for s in states if s["version"] != told[s["_id"]]["version"] and s["status"] != "held"]
+        # a move or cancellation decided without this guardian (its record would list them)
+        missed = [
+            s["_id"]
+            for s in states
+            if s["version"] != told[s["_id"]]
+            and s["status"] != "held"
+            and guardian_id not in s["invitee_ids"]
+        ]
         told = {}
-        for state in changed:
-            # decided by an event that may not have known this guardian: they are told what it told
-            current = await store.meeting(state["_id"])
+        for meeting_id in missed:  # they are told what that event told the others
+            current = await store.meeting(meeting_id)
             if current is None:
                 continue
             with suppress(ChangedMeanwhile):
                 await store.record(
                     meetings.late_invitation(current, guardian_id, now, meetings.as_told(current))
                 )
-            told[current["meeting_id"]] = current
+            told[meeting_id] = current["version"]

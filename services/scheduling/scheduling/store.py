@@ -73,18 +73,22 @@ class VisitStore:
         late = await self.db[LATE_INVITATIONS].find({"meeting_id": meeting["meeting_id"]}).to_list()
         return sorted(set(meeting["invitee_ids"]) | {d["guardian_id"] for d in late})
 
-    async def meetings_invited_late(self, guardian_id: str) -> set[str]:
-        late = await self.db[LATE_INVITATIONS].find({"guardian_id": guardian_id}, {"meeting_id": 1}).to_list()
-        return {d["meeting_id"] for d in late}
+    async def late_invitation_versions(self, guardian_id: str) -> dict[str, int]:
+        """The meetings this guardian was invited to late, by the newest version they were told."""
+        fields = {"meeting_id": 1, "meeting_version": 1}
+        told: dict[str, int] = {}
+        for d in await self.db[LATE_INVITATIONS].find({"guardian_id": guardian_id}, fields).to_list():
+            told[d["meeting_id"]] = max(told.get(d["meeting_id"], 0), d["meeting_version"])
+        return told
 
     async def planned_meetings_of_school(self, district_id: str, school_id: str) -> list[Document]:
         where = {"district_id": district_id, "school_id": school_id, "status": "planned"}
         return await self.db[MEETINGS].find(where).to_list()
 
     async def meeting_states(self, meeting_ids: list[str]) -> list[Document]:
-        """Status and version of these meetings, as they stand (one read)."""
+        """Status, version and recorded invitees of these meetings, as they stand (one read)."""
         where = {"_id": {"$in": meeting_ids}}
-        return await self.db[MEETINGS].find(where, {"status": 1, "version": 1}).to_list()
+        return await self.db[MEETINGS].find(where, {"status": 1, "version": 1, "invitee_ids": 1}).to_list()
 
     async def answers(self, meeting_id: str) -> list[Document]:
         return await self.db[RSVPS].find({"meeting_id": meeting_id}).to_list()

@@ -25,7 +25,8 @@ MEETING = {
 
 
 class Store:
-    """What ``invite`` reads and writes: the meeting as it stands now, and the change log."""
+    """What the late invitations read and write: one meeting as it stands now, one enrolled
+    student, and the change log."""
 
     def __init__(self, current: dict) -> None:
         self.current, self.changes = current, {}
@@ -39,7 +40,23 @@ class Store:
         return self.current
 
     async def meeting_states(self, meeting_ids: list[str]) -> list[dict]:
-        return [{k: self.current[k] for k in ("_id", "status", "version")}]
+        return [{k: self.current[k] for k in ("_id", "status", "version", "invitee_ids")}]
+
+    async def planned_meetings_of_school(self, district_id: str, school_id: str) -> list[dict]:
+        return [self.current] if self.current["status"] == "planned" else []
+
+    async def student(self, student_id: str) -> dict:
+        return {"_id": student_id, "class_id": "cls-a", "status": "enrolled", "school_id": "sch-1"}
+
+    async def late_invitation_versions(self, guardian_id: str) -> dict[str, int]:
+        told: dict[str, int] = {}
+        for change in self.changes.values():
+            for state in (change.state, *(a.state for a in change.also)):
+                if state["guardian_id"] == guardian_id:
+                    told[state["meeting_id"]] = max(
+                        told.get(state["meeting_id"], 0), state["meeting_version"]
+                    )
+        return told
 
     def told(self) -> list[tuple[str, int]]:
         return [(e.payload.status, e.payload.version) for c in self.changes.values() for e in c.events]
@@ -82,3 +99,37 @@ async def test_one_change_invites_a_guardian_to_several_meetings():
     (change,) = store.changes.values()
     assert [e.payload.meeting_id for e in change.events] == ["m-1", "m-2"]
     assert [a.aggregate_id for a in change.also] == ["m-2:gdn-7:v1"]
+
+
+GUARDIAN = {"_id": "gdn-7", "district_id": "d-yecheng", "school_id": "sch-1", "student_ids": ["stu-7"]}
+
+
+async def test_a_guardian_already_invited_is_not_invited_again():
+    store = Store(MEETING | {"invitee_ids": ["gdn-1", "gdn-7"]})
+
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+
+    assert store.told() == []
+
+
+async def test_a_late_invitee_the_meeting_moved_without_is_caught_up_when_the_registry_speaks_again():
+    store = Store(MEETING)
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+    # moved by a reschedule that read the invitees before the late invitation was recorded, and
+    # the process stopped before it could catch up
+    store.current = MEETING | {"version": 2}
+
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+
+    assert store.told() == [("scheduled", 1), ("rescheduled", 2)]
+
+
+async def test_a_late_invitee_a_reschedule_listed_needs_no_catching_up():
+    store = Store(MEETING)
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+    store.current = MEETING | {"version": 2, "invitee_ids": ["gdn-1", "gdn-7"]}
+
+    await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
+
+    assert store.told() == [("scheduled", 1)]
