@@ -24,6 +24,8 @@ class VisitStore:
                 ("visited_on", ASCENDING),
             ]
         )
+        for field in ("meeting_id", "guardian_id"):  # a meeting's late invitees; a guardian's
+            await self.db[LATE_INVITATIONS].create_index([(field, ASCENDING)])
         await self.changes.create_indexes()
 
     async def record(self, change: Change) -> None:
