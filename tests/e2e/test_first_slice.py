@@ -305,7 +305,7 @@ async def test_one_trace_spans_the_scheduling_request_and_the_reporting_consumer
             for s in span_exporter.get_finished_spans()
         )
 
-    await eventually(consumed_in_same_trace, 10)
+    await eventually(consumed_in_same_trace, 30)
     in_trace = [s for s in span_exporter.get_finished_spans() if s.context.trace_id == trace_id]
     names = [s.name for s in in_trace]
     assert any("insert" in name for name in names), names  # scheduling stored the visit (PyMongo)
