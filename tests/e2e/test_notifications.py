@@ -110,13 +110,19 @@ async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_
     admin = admin_of(registry_api, people)
     http = registry_api.http
 
+    async def add_guardian(student_id: str, relationship: str, phone: str) -> str:
+        body = {
+            "name": relationship,
+            "relationship": relationship,
+            "phone": phone,
+            "preferred_channel": "sms",
+        }
+        added = await http.post(f"/v1/students/{student_id}/guardians", json=body, headers=admin)
+        assert added.status_code == 201, added.text
+        return str(added.json()["guardian_id"])
+
     # a second guardian for the same child, and a child moving in from another class with theirs
-    added = await http.post(
-        f"/v1/students/{first.student_id}/guardians",
-        json={"name": "爸爸", "relationship": "父亲", "phone": "13900002102", "preferred_channel": "sms"},
-        headers=admin,
-    )
-    assert added.status_code == 201, added.text
+    await add_guardian(first.student_id, "父亲", "13900002102")
     other = await http.post(
         f"/v1/schools/{people.school_id}/classes", json={"grade": 3, "name": "三年级3班"}, headers=admin
     )
@@ -125,12 +131,7 @@ async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_
         json={"name": "转入学生", "gender": "男", "student_number": "N9"},
         headers=admin,
     )
-    movers_guardian = await http.post(
-        f"/v1/students/{mover.json()['student_id']}/guardians",
-        json={"name": "妈妈", "relationship": "母亲", "phone": "13900002103", "preferred_channel": "sms"},
-        headers=admin,
-    )
-    assert movers_guardian.status_code == 201, movers_guardian.text
+    late = await add_guardian(mover.json()["student_id"], "母亲", "13900002103")
     moved = await http.post(
         f"/v1/students/{mover.json()['student_id']}/transfer",
         json={"class_id": people.class_id},
@@ -142,7 +143,6 @@ async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_
     (invitation,) = sms_to(provider, "13900002103")
     assert "邀请" in invitation["subject"]
     assert f"/v1/meetings/{meeting_id}/rsvp" in invitation["text"]
-    late = movers_guardian.json()["guardian_id"]
     answer = await platform.scheduling.put(
         f"/v1/meetings/{meeting_id}/rsvp",
         json={"answer": "yes"},
