@@ -59,15 +59,20 @@ class Outbox:
         return made
 
     async def tell_guardians(
-        self, notice: messages.Notice, guardian_ids: list[str], give_up: bool = False
+        self, notices: list[messages.Notice], guardian_ids: list[str], give_up: bool = False
     ) -> list[str]:
-        """Tell the named guardians; returns those not known here yet (the registry's event is still
-        on its way), who are told nothing, or recorded as undeliverable when ``give_up``."""
-        found = {g["_id"]: g for g in await self.store.find(GUARDIANS, {"school_id": notice.school_id})}
-        await self.tell(notice, [found[g] for g in guardian_ids if g in found])
+        """Tell the named guardians these notices (of one school); returns those not known here yet
+        (the registry's event is still on its way), who are told nothing, or recorded as
+        undeliverable when ``give_up``."""
+        school_id = notices[0].school_id
+        found = {g["_id"]: g for g in await self.store.find(GUARDIANS, {"school_id": school_id})}
+        for notice in notices:
+            await self.tell(notice, [found[g] for g in guardian_ids if g in found])
         unknown = [g for g in guardian_ids if g not in found]
         if unknown and give_up:
-            await self._record_unreachable(notice, [({"_id": g, "kind": "guardian"}, None) for g in unknown])
+            for notice in notices:
+                whom = [({"_id": g, "kind": "guardian"}, None) for g in unknown]
+                await self._record_unreachable(notice, whom)
             return []
         return unknown
 

@@ -198,10 +198,7 @@ async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up
                         **base,
                     )
                 )
-    unknown: set[str] = set()
-    for notice in notices:
-        unknown |= set(await outbox.tell_guardians(notice, invitation.guardian_ids, give_up))
-    return sorted(unknown)
+    return await outbox.tell_guardians(notices, invitation.guardian_ids, give_up)
 
 
 async def _partner_activity(

@@ -2,10 +2,10 @@
 
 Invitees are derived from scheduling's projection of the registry (the guardians of the invited
 classes' students). A guardian the registry announces later (a new student or guardian, a move
-between classes) is invited to the meetings still ahead by a late invitation: one small record per
-guardian and meeting version, inserted with its event, so the meeting's own record is not
-rewritten for every new family. RSVPs are kept one record per guardian, written only by that guardian, so
-forty parents answering at once never contend for the meeting's record.
+between classes) is invited to the meetings still ahead by a late invitation: one small record
+per guardian and meeting version, inserted with its event, so the meeting's own record is not
+rewritten for every new family. RSVPs are kept one record per guardian, written only by that
+guardian, so forty parents answering at once never contend for the meeting's record.
 """
 
 from dataclasses import replace
@@ -310,15 +310,21 @@ def ahead(meetings: list[Document], now: datetime) -> list[Document]:
     ]
 
 
+def invited_classes(level: str, class_ids: list[str]) -> list[str] | None:
+    """The classes whose guardians a meeting invites; None for the whole school."""
+    return None if level == MeetingLevel.school else class_ids
+
+
+def invites(classes: list[str] | None, student: Document) -> bool:
+    """A meeting invites the guardians of the enrolled students of its classes (of the whole
+    school when ``classes`` is None)."""
+    return student["status"] == "enrolled" and (classes is None or student["class_id"] in classes)
+
+
 def belongs(meeting: Document, students: list[Document]) -> bool:
-    """Whether a guardian of these students is among the meeting's invitees: an enrolled student
-    of its school, in one of its classes unless the whole school is invited."""
-    return any(
-        s["status"] == "enrolled"
-        and s["school_id"] == meeting["school_id"]
-        and (meeting["level"] == MeetingLevel.school or s["class_id"] in meeting["class_ids"])
-        for s in students
-    )
+    """Whether a guardian of these students is among the meeting's invitees."""
+    classes = invited_classes(meeting["level"], meeting["class_ids"])
+    return any(s["school_id"] == meeting["school_id"] and invites(classes, s) for s in students)
 
 
 def as_told(meeting: Document) -> Told:

@@ -23,7 +23,7 @@ async def schedule_meeting(
 ) -> meetings.MeetingPublic:
     """安排会议 (guardians of the invited classes, or of the whole school, are invited)."""
     school_id = caller.school_id or ""
-    classes = meeting.class_ids if meeting.level is not meetings.MeetingLevel.school else None
+    classes = meetings.invited_classes(meeting.level, meeting.class_ids)
     invitees = await store.invitees(caller.district_id, school_id, classes)
     own = await store.meetings_organised_by(caller.district_id, caller.subject)
     meetings.ensure_free(own, meeting.starts_at, meeting.ends_at)

@@ -3,7 +3,7 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
-from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS
+from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS, invites
 
 # Projections of the registry, fed by its topics.
 STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
@@ -59,8 +59,8 @@ class VisitStore:
     async def invitees(self, district_id: str, school_id: str, class_ids: list[str] | None) -> list[str]:
         """Guardians of the enrolled students of the classes (of the whole school when None)."""
         where = {"district_id": district_id, "school_id": school_id}
-        students = await self.students.find(where | {"status": "enrolled"}).to_list()
-        wanted = {s["_id"] for s in students if class_ids is None or s["class_id"] in class_ids}
+        students = await self.students.find(where).to_list()
+        wanted = {s["_id"] for s in students if invites(class_ids, s)}
         guardians = await self.db[GUARDIANS].find(where).to_list()
         return [g["_id"] for g in guardians if wanted & set(g["student_ids"])]
 
@@ -68,12 +68,9 @@ class VisitStore:
         """The meeting with every invitee, late invitations included."""
         meeting = await self.db[MEETINGS].find_one({"_id": meeting_id})
         if meeting is not None:
-            meeting["invitee_ids"] = await self.invited(meeting)
+            late = await self.db[LATE_INVITATIONS].find({"meeting_id": meeting_id}).to_list()
+            meeting["invitee_ids"] = sorted(set(meeting["invitee_ids"]) | {d["guardian_id"] for d in late})
         return meeting
-
-    async def invited(self, meeting: Document) -> list[str]:
-        late = await self.db[LATE_INVITATIONS].find({"meeting_id": meeting["meeting_id"]}).to_list()
-        return sorted(set(meeting["invitee_ids"]) | {d["guardian_id"] for d in late})
 
     async def late_invitation_versions(self, guardian_id: str) -> dict[str, int]:
         """The meetings this guardian was invited to late, by the newest version they were told."""

@@ -118,6 +118,12 @@ def planned_visit():
     return change, change.state | {"version": 1}
 
 
+def done_with(*follow_ups: dict):
+    """A planned visit recorded done, with these follow-ups."""
+    _, current = planned_visit()
+    return record_outcome(TEACHER, current, VisitOutcome(outcome="done", follow_ups=list(follow_ups)), TODAY)
+
+
 def test_a_plan_is_announced_and_a_done_outcome_logs_the_visit():
     planned, current = planned_visit()
 
@@ -173,18 +179,9 @@ def test_a_settled_visit_takes_no_second_outcome():
 
 
 def test_open_follow_ups_are_listed_soonest_first_with_overdue_flagged():
-    _, current = planned_visit()
-    done = record_outcome(
-        TEACHER,
-        current,
-        VisitOutcome(
-            outcome="done",
-            follow_ups=[
-                {"action": "送学习资料", "owner_id": "stf-0012", "due_on": "2026-11-30"},
-                {"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"},
-            ],
-        ),
-        TODAY,
+    done = done_with(
+        {"action": "送学习资料", "owner_id": "stf-0012", "due_on": "2026-11-30"},
+        {"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"},
     )
     visit = done.state | {"version": 2}
 
@@ -218,16 +215,7 @@ def test_a_guardian_sees_only_the_shared_summary_of_their_own_childs_visit():
 
 
 def test_follow_ups_are_published_as_due_dates_and_done_flags_without_their_text():
-    _, current = planned_visit()
-    done = record_outcome(
-        TEACHER,
-        current,
-        VisitOutcome(
-            outcome="done",
-            follow_ups=[{"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"}],
-        ),
-        TODAY,
-    )
+    done = done_with({"action": "联系心理老师", "owner_id": "stf-0031", "due_on": "2026-11-10"})
     [logged, changed] = done.events
     assert (logged.event_type, changed.event_type) == ("visit-logged", "follow-ups-changed")
     assert changed.payload.model_dump(mode="json")["follow_ups"] == [{"due_on": "2026-11-10", "done": False}]
