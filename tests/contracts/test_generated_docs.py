@@ -52,4 +52,4 @@ def test_routes_document_their_problem_answers():
     for status in ("401", "404", "422"):
         [(media_type, content)] = post["responses"][status]["content"].items()
         assert media_type == "application/problem+json"
-        assert content["schema"]["title"] == "ProblemDetails"
+        assert content["schema"] == {"$ref": "#/components/schemas/ProblemDetails"}

@@ -40,8 +40,21 @@ class ProblemDetails(BaseModel):
     errors: list[FieldError] | None = None
 
 
+_COMPONENT = "#/components/schemas/{model}"
+
+
+def problem_schemas() -> dict[str, dict[str, Any]]:
+    """``ProblemDetails`` and the models it nests, as OpenAPI components.
+
+    The answers refer to them by ``$ref``: a pydantic schema put inline keeps its own ``$defs``,
+    which nothing in an OpenAPI document resolves (client generators and validators refuse it)."""
+    schema = ProblemDetails.model_json_schema(ref_template=_COMPONENT, mode="serialization")
+    nested: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+    return nested | {ProblemDetails.__name__: schema}
+
+
 def _documented(description: str) -> dict[str, Any]:
-    schema = ProblemDetails.model_json_schema()
+    schema = {"$ref": _COMPONENT.format(model=ProblemDetails.__name__)}
     return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
 
 
@@ -116,6 +129,23 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         }
         for error in exc.errors()
     ]
+
+
+def document_problems(app: FastAPI) -> None:
+    """Add the problem+json components that ``PROBLEM_RESPONSES`` refers to to the app's OpenAPI."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()  # FastAPI keeps it as app.openapi_schema: completed once, here
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in problem_schemas().items():
+            if schemas.setdefault(name, schema) != schema:
+                raise RuntimeError(f"another model is also named {name} in the OpenAPI components")
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_problem_handlers(app: FastAPI) -> None:

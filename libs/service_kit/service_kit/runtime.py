@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 
 from service_kit.changes import ChangeRelay
-from service_kit.errors import PROBLEM_RESPONSES, install_problem_handlers
+from service_kit.errors import PROBLEM_RESPONSES, document_problems, install_problem_handlers
 from service_kit.health import health_router
 from service_kit.idempotency import IdempotencyMiddleware
 from service_kit.messaging import build_broker, ensure_topics
@@ -105,6 +105,7 @@ class ServiceRuntime:
         for name, value in (state or {}).items():
             setattr(app.state, name, value)
         install_problem_handlers(app)
+        document_problems(app)
         app.add_middleware(IdempotencyMiddleware, database=lambda: runtime.db)
         app.include_router(health_router(self.broker, self.client))
         for router in routers:

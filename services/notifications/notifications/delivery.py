@@ -71,7 +71,9 @@ class Outbox:
         unknown = [g for g in guardian_ids if g not in found]
         if unknown and give_up:
             for notice in notices:
-                whom = [({"_id": g, "kind": "guardian"}, None) for g in unknown]
+                whom: list[tuple[Document, list[str] | None]] = [
+                    ({"_id": g, "kind": "guardian"}, None) for g in unknown
+                ]
                 await self._record_unreachable(notice, whom)
             return []
         return unknown

@@ -333,7 +333,8 @@ def transfer_student(
 
 def may_manage_student(caller: Caller, student: Document) -> bool:
     if caller.role is Role.bureau:
-        return caller.district_id == student["district_id"]
+        district_id: str = student["district_id"]
+        return caller.district_id == district_id
     return caller.role is Role.school_admin and caller.sees_school(
         student["district_id"], student["school_id"]
     )

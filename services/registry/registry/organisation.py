@@ -286,7 +286,9 @@ def may_read_agreement(caller: Caller, agreement: Document) -> bool:
     """School staff read their school's agreements; a partner (its token's subject is the partner
     id) reads its own."""
     if caller.role is Role.partner:
-        return caller.district_id == agreement["district_id"] and caller.subject == agreement["partner_id"]
+        district_id: str = agreement["district_id"]
+        partner_id: str = agreement["partner_id"]
+        return caller.district_id == district_id and caller.subject == partner_id
     return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
         agreement["district_id"], agreement["school_id"]
     )

@@ -18,7 +18,7 @@ from contracts.events.registry import CareCategory, EnrolmentStatus
 from pydantic import BaseModel
 from service_kit.auth import Caller, Role
 from service_kit.changes import Applied, Change
-from service_kit.errors import Problem
+from service_kit.errors import Forbidden, Problem
 from service_kit.storage import Document
 
 from registry import domain
@@ -183,7 +183,7 @@ def plan_import(
 ) -> tuple[RosterReport, Change | None]:
     """The report, and unless it is a dry run or a row is bad, the one change applying every row."""
     if caller.role is not Role.school_admin:
-        raise domain.Forbidden("只有学校管理员可以导入花名册")
+        raise Forbidden("只有学校管理员可以导入花名册")
     problems = check_rows(rows, known)
     report = RosterReport(rows=len(rows), bad_rows=len({p.row for p in problems}), problems=problems)
     if problems:

@@ -109,7 +109,7 @@ class Term:
 
     def quarters(self) -> list[tuple[date, date]]:
         """Calendar quarters the term touches, clipped to it (parent-school sessions are per quarter)."""
-        spans = []
+        spans: list[tuple[date, date]] = []
         for month in self.months():
             if month.month in (1, 4, 7, 10) or not spans:
                 start = max(month.first, self.starts_on)

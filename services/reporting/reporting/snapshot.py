@@ -70,7 +70,8 @@ class Snapshot:
                 chosen = version
         if chosen is None:
             return None
-        return chosen["data"] | {
+        data: Document = chosen["data"]
+        return data | {
             "school_id": chosen["school_id"],
             "record_id": record_id,
             "since": chosen["at"],

@@ -196,7 +196,9 @@ def confirm_activity(caller: Caller, activity: Document | None) -> Change:
 
 def may_read_activity(caller: Caller, activity: Document) -> bool:
     if caller.role is Role.partner:
-        return caller.subject == activity["partner_id"] and caller.district_id == activity["district_id"]
+        partner_id: str = activity["partner_id"]
+        district_id: str = activity["district_id"]
+        return caller.subject == partner_id and caller.district_id == district_id
     return caller.sees_school(activity["district_id"], activity["school_id"])
 
 

@@ -27,8 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for topic in published:
         for event in topic.events:
             runtime.announce(event)
-    for topic in (INTERNAL_REGISTRY_V1, REGISTRY_V1):
-        subscribe(runtime.broker, settings, topic, handlers.on_registry_event(store))
+    for registry_topic in (INTERNAL_REGISTRY_V1, REGISTRY_V1):
+        subscribe(runtime.broker, settings, registry_topic, handlers.on_registry_event(store))
     return runtime.build_app(
         title="排期服务 Scheduling",
         description="家访、会议、共建活动的计划与记录 (home visits, meetings, partner activities).",

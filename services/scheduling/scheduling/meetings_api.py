@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+from contracts.events.meetings import MeetingLevel
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from service_kit.auth import CurrentCaller, Role, ensure_visible
@@ -109,7 +110,7 @@ async def schedule_recurring(
         meetings.ensure_free(own, begins, ends)
         body = meetings.MeetingCreate(
             kind=recurring.kind,
-            level=meetings.MeetingLevel.school,
+            level=MeetingLevel.school,
             title=recurring.title,
             starts_at=begins,
             ends_at=ends,

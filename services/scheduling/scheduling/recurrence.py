@@ -5,11 +5,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from contracts.events.meetings import MeetingKind
 from dateutil.rrule import rrulestr
 from pydantic import BaseModel, ConfigDict, Field
 
 from scheduling.calendar import Document
-from scheduling.meetings import MeetingKind, MeetingRejected
+from scheduling.meetings import MeetingRejected
 
 
 class RecurringMeetingCreate(BaseModel):
