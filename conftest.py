@@ -20,6 +20,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from school_clock import SCHOOL_TODAY
 
 ROOT = Path(__file__).parent
 RUN_ID = uuid.uuid4().hex[:8]
@@ -39,8 +40,11 @@ class Infrastructure:
             "mongodb_url": self.mongodb_url,
             "mongodb_database": f"test_{RUN_ID}_{service}",
             # Its own consumer group, so a platform started with `make up` never takes its events;
-            # stable across runs, so a run reads only what was published since the last one.
-            "consumer_group": f"test-{service}",
+            # stable across runs, so a run reads only what was published since the last one. Two
+            # runs at once on one broker each need a suffix of their own.
+            "consumer_group": f"test-{service}{os.environ.get('DISTRICT_TEST_GROUP_SUFFIX', '')}",
+            # The school clock: no test takes a business date from the machine's clock.
+            "school_date": SCHOOL_TODAY.isoformat(),
             "consumer_backoff_seconds": "0.05",
             "outbox_poll_seconds": "0.05",
         }

@@ -1,6 +1,7 @@
-"""A generated district for reporting's tests and benchmark: registry events, a term of visits,
-meetings, partner activities, an exchange and deliveries, as the platform's events, with what was
-generated kept so that the expected numbers can be computed independently."""
+"""A generated district for reporting's tests and benchmark: registry events, a school year's
+visits (the autumn term, the winter break and the spring term's first weeks), meetings, partner
+activities, an exchange and deliveries, as the platform's events, with what was generated kept so
+that the expected numbers can be computed independently, as they stood on any day."""
 
 import random
 import uuid
@@ -50,6 +51,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TERM = "2026-2027-autumn"
 TERM_START, TERM_END = date(2026, 9, 1), date(2027, 1, 20)
 HOLIDAY = (date(2026, 10, 1), date(2026, 10, 7))
+SPRING = "2026-2027-spring"
+SPRING_START, SPRING_END = date(2027, 2, 22), date(2027, 7, 9)
+VISITS_UNTIL = date(2027, 3, 31)  # the last day a generated visit or contact can fall on
+CONTACT_DAYS = [date(2026, m, 10) for m in (9, 10, 11, 12)] + [
+    date(2027, 1, 10),
+    date(2027, 2, 25),
+    date(2027, 3, 10),
+]
 MANDATORY = {"left_behind", "hardship", "special_attention"}
 NAMES = ["叶城县第九小学", "良舍小学", "澄铭窯小学"]
 
@@ -98,6 +107,8 @@ class District:
 def generate(
     district_id: str, today: date, seed: int = 2026, schools: int = 3, per_class: int = 8
 ) -> District:
+    """A district whose events run from August 2026 to ``VISITS_UNTIL``; ``today`` is the day the
+    tests look at it by default (reporting shows each day only what was dated up to it)."""
     rng = random.Random(seed)
     d = District(district_id, today)
 
@@ -121,6 +132,19 @@ def generate(
                 starts_on=TERM_START,
                 ends_on=TERM_END,
                 holidays=[Holiday(name="国庆节", starts_on=HOLIDAY[0], ends_on=HOLIDAY[1])],
+                version=1,
+            ),
+        )
+    )
+    emit(
+        TermChangedV1(
+            **envelope("district", date(2026, 8, 21)),
+            payload=TermChanged(
+                school_year="2026-2027",
+                kind="spring",
+                starts_on=SPRING_START,
+                ends_on=SPRING_END,
+                holidays=[],
                 version=1,
             ),
         )
@@ -213,28 +237,40 @@ def generate(
                 ),
             )
         )
-    # visits over the term so far, by two teachers per school
-    latest = min(today, date(2026, 11, 20))
-    for student in d.students:
-        for _ in range(rng.choice([0, 0, 1, 1, 2])):
-            on = TERM_START + timedelta(days=rng.randrange((latest - TERM_START).days))
-            class_id = student.moved_to if student.moved_to and on >= date(2026, 10, 15) else student.class_id
-            staff = f"stf-{student.school[-8:]}-{rng.randrange(2)}"
-            visit_id = f"vis-{uuid.uuid4().hex[:10]}"
-            d.visits.append((visit_id, student.student_id, class_id, on, staff))
-            emit(
-                VisitLoggedV1(
-                    **envelope(student.school, on),
-                    payload=VisitLogged(
-                        visit_id=visit_id,
-                        student_id=student.student_id,
-                        class_id=class_id,
-                        visiting_staff_ids=[staff],
-                        visited_on=on,
-                        mode="in_person",
-                    ),
-                )
+
+    def visit_of(student: Student, on: date) -> None:
+        class_id = student.moved_to if student.moved_to and on >= date(2026, 10, 15) else student.class_id
+        staff = f"stf-{student.school[-8:]}-{rng.randrange(2)}"
+        visit_id = f"vis-{uuid.uuid4().hex[:10]}"
+        d.visits.append((visit_id, student.student_id, class_id, on, staff))
+        emit(
+            VisitLoggedV1(
+                **envelope(student.school, on),
+                payload=VisitLogged(
+                    visit_id=visit_id,
+                    student_id=student.student_id,
+                    class_id=class_id,
+                    visiting_staff_ids=[staff],
+                    visited_on=on,
+                    mode="in_person",
+                ),
             )
+        )
+
+    # visits over the autumn term, the winter break and the spring term's first weeks, by two
+    # teachers per school
+    spans = [
+        (TERM_START, TERM_END, [0, 0, 1, 1, 2]),
+        (TERM_END + timedelta(days=1), SPRING_START - timedelta(days=1), [0, 0, 0, 1]),
+        (SPRING_START, VISITS_UNTIL, [0, 0, 1]),
+    ]
+    for student in d.students:
+        for first, last, counts in spans:
+            for on in sorted(
+                first + timedelta(days=rng.randrange((last - first).days + 1))
+                for _ in range(rng.choice(counts))
+            ):
+                visit_of(student, on)
     # follow-ups of the first school's first two visits: one later marked done
     first_school_visits = [v for v in d.visits if v[1].startswith(f"stu-{d.classes[d.schools[0]][0][-10:]}")][
         :2
@@ -410,10 +446,10 @@ def generate(
             ),
         )
     )
-    # notifications reached some guardians in September and October
+    # notifications reached some guardians in most months
     for guardian, student_id in d.guardians.items():
         student = next(s for s in d.students if s.student_id == student_id)
-        for month_day in (date(2026, 9, 10), date(2026, 10, 10)):
+        for month_day in CONTACT_DAYS:
             if rng.random() < 0.6:
                 d.contacts.append((student.school, guardian, month_day))
                 emit(

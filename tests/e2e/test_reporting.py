@@ -8,7 +8,10 @@ import csv
 import io
 import json
 import uuid
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -20,7 +23,8 @@ from district_generator import (
     HOLIDAY,
     MANDATORY,
     NAMES,
-    SHANGHAI,
+    SPRING_END,
+    SPRING_START,
     TERM,
     TERM_END,
     TERM_START,
@@ -28,8 +32,10 @@ from district_generator import (
     Student,
     generate,
 )
+from district_generator import SPRING as SPRING_TERM
 from openpyxl import load_workbook
 from reporting.store import ActiveStore
+from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
@@ -39,52 +45,83 @@ pytestmark = pytest.mark.infra
 # The expected numbers, computed from what was generated ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class TermDates:
+    name: str
+    starts_on: date
+    ends_on: date
+    holidays: tuple[tuple[date, date], ...]
+    break_ends: date  # the day before the next term starts
+
+
+AUTUMN = TermDates(TERM, TERM_START, TERM_END, (HOLIDAY,), SPRING_START - timedelta(days=1))
+SPRING = TermDates(SPRING_TERM, SPRING_START, SPRING_END, (), SPRING_END + timedelta(days=60))
+
+
 def class_of(d: District, student: Student, day: date) -> str:
     return student.moved_to if student.moved_to and day >= date(2026, 10, 15) else student.class_id
 
 
-def expected_school(d: District, school: str) -> dict:
-    day = min(d.today, TERM_END)
+def months_judged(term: TermDates, today: date) -> list[tuple[date, date]]:
+    """The README's rule for a month in progress: the term's months that have ended (a month ends
+    with its last day, or the term's); until the first has, the first one so far."""
+    months, first = [], term.starts_on.replace(day=1)
+    while first <= term.ends_on:
+        following = (first + timedelta(days=32)).replace(day=1)
+        months.append((first, following - timedelta(days=1)))
+        first = following
+    ended = [(a, b) for a, b in months if min(b, term.ends_on) < today]
+    return ended if ended or today < term.starts_on else months[:1]
+
+
+def expected_school(d: District, school: str, today: date, term: TermDates = AUTUMN) -> dict:
+    day = min(today, term.ends_on)
+
+    def in_term(on: date) -> bool:
+        return term.starts_on <= on <= day
+
     enrolled = [s for s in d.students if s.school == school]
-    visited = {v[1] for v in d.visits if TERM_START <= v[3] <= day} & {s.student_id for s in enrolled}
+    ids = {s.student_id for s in enrolled}
+    visited = {v[1] for v in d.visits if TERM_START <= v[3] <= day} & ids  # the school year's coverage
+    visited_in_term = {v[1] for v in d.visits if in_term(v[3])}
     mandatory = {s.student_id for s in enrolled if MANDATORY & set(s.care)}
-    by_class = {c: sum(1 for m in d.class_meetings if m[1] == c) for c in d.classes[school]}
-    guardians = {g for g, st in d.guardians.items() if any(s.student_id == st for s in enrolled)}
-    months = [
-        (date(2026, 9, 1), date(2026, 9, 30)),
-        (date(2026, 10, 1), date(2026, 10, 31)),
-        (date(2026, 11, 1), date(2026, 11, 30)),
-    ]
-    months = [m for m in months if m[0] <= day]
+    by_class = {c: sum(1 for m in d.class_meetings if m[1] == c and in_term(m[2])) for c in d.classes[school]}
+    guardians = {g for g, st in d.guardians.items() if st in ids}
+    months = months_judged(term, today)
     reached = sum(
-        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= b} & guardians) for a, b in months
+        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= min(b, today)} & guardians)
+        for a, b in months
     )
-    meetings = [m for m in d.class_meetings if m[0] == school]
-    invited = sum(m[3] for m in meetings) + sum(m[4] for m in d.school_meetings if m[0] == school)
-    yes = sum(m[4] for m in meetings) + sum(m[5] for m in d.school_meetings if m[0] == school)
-    in_holiday = {v[1] for v in d.visits if HOLIDAY[0] <= v[3] <= HOLIDAY[1]}
+    meetings = [m for m in d.class_meetings if m[0] == school and in_term(m[2])]
     own = [m for m in d.school_meetings if m[0] == school]
-    month_starts = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    own_in_term = [m for m in own if in_term(m[3])]
+    invited = sum(m[3] for m in meetings) + sum(m[4] for m in own_in_term)
+    yes = sum(m[4] for m in meetings) + sum(m[5] for m in own_in_term)
+    in_holiday = {
+        v[1]
+        for v in d.visits
+        if (any(a <= v[3] <= b for a, b in term.holidays) and v[3] <= day)
+        or term.ends_on < v[3] <= min(today, term.break_ends)
+    }
     receptions = [
-        sum(1 for m in own if m[1] == "reception_day" and m[3].month == start.month)
-        for start in month_starts
-        if start <= day
+        sum(1 for m in own if m[1] == "reception_day" and a <= m[3] <= min(b, today)) for a, b in months
     ]
+    activities = [a for a in d.activities if a[0] == school and in_term(a[2])]
     return {
-        "holiday_visited": len(in_holiday & {s.student_id for s in enrolled}),
-        "school_meetings": sum(1 for m in own if m[1] == "parent_meeting" and m[2] == "school"),
-        "open_days": sum(1 for m in own if m[1] == "open_day"),
+        "holiday_visited": len(in_holiday & ids),
+        "school_meetings": sum(1 for m in own_in_term if m[1] == "parent_meeting" and m[2] == "school"),
+        "open_days": sum(1 for m in own_in_term if m[1] == "open_day"),
         "reception_days_min": min(receptions),
         "enrolled": len(enrolled),
         "visited": len(visited),
         "coverage": round(len(visited) / len(enrolled), 4),
         "mandatory": len(mandatory),
-        "mandatory_visited": len(mandatory & visited),
+        "mandatory_visited": len(mandatory & visited_in_term),
         "class_meetings_min": min(by_class.values()),
         "contact_share": round(reached / (len(guardians) * len(months)), 4),
-        "rsvp_rate": round(yes / invited, 4),
-        "activities": sum(1 for a in d.activities if a[0] == school),
-        "participant_times": sum(a[3] for a in d.activities if a[0] == school),
+        "rsvp_rate": round(yes / invited, 4) if invited else None,
+        "activities": len(activities),
+        "participant_times": sum(a[3] for a in activities),
     }
 
 
@@ -139,8 +176,7 @@ async def publish_all(infrastructure, events: list[Event]) -> None:
 
 @pytest.fixture(scope="module")
 async def district(platform, infrastructure) -> District:
-    today = datetime.now(SHANGHAI).date()
-    d = generate(f"d-gen-{uuid.uuid4().hex[:8]}", today)
+    d = generate(f"d-gen-{uuid.uuid4().hex[:8]}", SCHOOL_TODAY)
     await publish_all(infrastructure, d.events)
     facts = platform.reporting_app.state.store.facts
 
@@ -167,14 +203,46 @@ async def district(platform, infrastructure) -> District:
 # Tests -------------------------------------------------------------------------------------------
 
 
-async def test_every_measure_of_every_school_matches_the_numbers_computed_independently(platform, district):
+@contextmanager
+def school_clock_at(platform, day: date) -> Iterator[None]:
+    """Reporting's school clock set to ``day`` for the views asked inside (the setting the demo
+    and tests use; production refuses it)."""
+    settings = platform.reporting_app.state.settings
+    pinned = settings.school_date
+    settings.school_date = day
+    try:
+        yield
+    finally:
+        settings.school_date = pinned
+
+
+# The days the reporting scenario is read at: the days a calendar makes hard.
+SCENARIO = [
+    pytest.param(SCHOOL_TODAY, AUTUMN, id="a-day-of-the-autumn-term"),
+    pytest.param(date(2026, 12, 1), AUTUMN, id="the-first-day-of-a-month"),
+    pytest.param(date(2026, 10, 3), AUTUMN, id="a-day-inside-a-holiday"),
+    pytest.param(TERM_END, AUTUMN, id="the-last-day-of-the-term"),
+    pytest.param(date(2027, 2, 5), AUTUMN, id="the-break-after-the-term"),
+    pytest.param(date(2027, 3, 15), AUTUMN, id="the-autumn-term-read-in-spring"),
+    pytest.param(date(2027, 3, 15), SPRING, id="a-day-of-the-spring-term"),
+]
+
+
+@pytest.mark.parametrize(("today", "term"), SCENARIO)
+async def test_every_measure_of_every_school_matches_the_numbers_computed_independently(
+    platform, district, today, term
+):
     reporting = platform.reporting
     bureau = bearer(district.district_id, Role.bureau)
     for school in district.schools:
-        answer = await reporting.get(f"/v1/schools/{school}/report", params={"term": TERM}, headers=bureau)
+        with school_clock_at(platform, today):
+            answer = await reporting.get(
+                f"/v1/schools/{school}/report", params={"term": term.name}, headers=bureau
+            )
         assert answer.status_code == 200, answer.text
         report = answer.json()
-        expected = expected_school(district, school)
+        assert report["as_of"] == min(today, term.ends_on).isoformat()
+        expected = expected_school(district, school, today, term)
         by_key = {m["key"]: m for m in report["measures"]}
         coverage = by_key["home_visit_coverage"]
         assert (coverage["numerator"], coverage["denominator"]) == (expected["visited"], expected["enrolled"])
@@ -207,15 +275,15 @@ async def test_every_measure_of_every_school_matches_the_numbers_computed_indepe
                 i for visit, state in district.follow_ups.items() if visit in visits_of_class for i in state
             ]
             assert klass["open_follow_ups"] == sum(1 for _, done in items if not done)
-            assert klass["overdue_follow_ups"] == sum(
-                1 for due, done in items if not done and due < district.today
-            )
+            assert klass["overdue_follow_ups"] == sum(1 for due, done in items if not done and due < today)
     first = district.schools[0]
-    comparison = await reporting.get(
-        f"/v1/pairs/{district.pair_id}/comparison", params={"term": TERM}, headers=bureau
-    )
-    assert comparison.json()["exchanges"] == 1
-    assert comparison.json()["students_benefiting"] == 40
+    with school_clock_at(platform, today):
+        comparison = await reporting.get(
+            f"/v1/pairs/{district.pair_id}/comparison", params={"term": term.name}, headers=bureau
+        )
+    exchanged = term is AUTUMN and today >= date(2026, 10, 22)  # the one exchange, on 22 October
+    assert comparison.json()["exchanges"] == int(exchanged)
+    assert comparison.json()["students_benefiting"] == 40 * exchanged
     assert [s["school_id"] for s in comparison.json()["schools"]] == [first, district.schools[2]]
 
 
@@ -224,7 +292,7 @@ async def test_the_overview_ranks_schools_by_the_weighted_score_and_names_no_per
     answer = await platform.reporting.get("/v1/overview", params={"term": TERM}, headers=bureau)
     assert answer.status_code == 200, answer.text
     overview = answer.json()
-    expected = {s: expected_school(district, s) for s in district.schools}
+    expected = {s: expected_school(district, s, district.today) for s in district.schools}
     assert overview["students_enrolled"] == sum(e["enrolled"] for e in expected.values())
     assert overview["students_visited"] == sum(e["visited"] for e in expected.values())
     scores = {s: expected_score(district, s, e) for s, e in expected.items()}
@@ -284,7 +352,9 @@ async def test_a_transfer_and_a_late_registration_land_where_they_belong(platfor
         )
     ).json()
     late_class = next(c for c in late_report["classes"] if c["class_id"] == late.class_id)
-    expected_visited = len({v[1] for v in district.visits if v[2] == late.class_id})
+    expected_visited = len(
+        {v[1] for v in district.visits if v[2] == late.class_id and TERM_START <= v[3] <= district.today}
+    )
     assert late_class["visited"] == expected_visited  # its visit came before the registry: counted now
 
 

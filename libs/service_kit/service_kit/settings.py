@@ -44,6 +44,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "district-platform"
 
     school_timezone: str = Field(default="Asia/Shanghai", description="Where 'today' is for schools.")
+    school_date: date | None = Field(
+        default=None,
+        description="Pins the school clock's 'today' (tests, the demo); refused in production.",
+    )
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
@@ -56,7 +60,12 @@ class ServiceSettings(BaseSettings):
         return ZoneInfo(self.school_timezone)
 
     def school_today(self) -> date:
-        """Today's date where the schools are: a visit at 07:00 in Beijing is not yesterday's."""
+        """The school clock: today's date where the schools are (a visit at 07:00 in Beijing is not
+        yesterday's). Every business date of every service comes from here, so pinning
+        ``school_date`` moves them all; instants (a meeting's start, a message's due time) stay on
+        the real clock."""
+        if self.school_date is not None:
+            return self.school_date
         return datetime.now(self.school_zone).date()
 
     @model_validator(mode="after")
@@ -68,4 +77,6 @@ class ServiceSettings(BaseSettings):
             self.consumer_group = f"district-{self.service_name}"
         if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
             raise ValueError("DISTRICT_JWT_SECRET must be set outside development")
+        if self.environment == "production" and self.school_date is not None:
+            raise ValueError("DISTRICT_SCHOOL_DATE pins the school clock for tests and demos only")
         return self

@@ -1,3 +1,6 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from pydantic import ValidationError
 from service_kit.settings import ServiceSettings
@@ -35,3 +38,26 @@ def test_production_accepts_a_real_secret():
         ServiceSettings(environment="production", jwt_secret="from-the-identity-provider").environment
         == "production"
     )
+
+
+def test_a_pinned_school_date_is_today_for_every_business_date(monkeypatch):
+    monkeypatch.setenv("DISTRICT_SCHOOL_DATE", "2027-01-31")
+
+    assert ServiceSettings().school_today() == date(2027, 1, 31)
+
+
+def test_without_a_pinned_date_today_is_the_real_date_in_the_school_time_zone(monkeypatch):
+    monkeypatch.delenv("DISTRICT_SCHOOL_DATE", raising=False)
+    settings = ServiceSettings(school_timezone="Asia/Shanghai")
+    before = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+    today = settings.school_today()
+
+    assert today in {before, datetime.now(ZoneInfo("Asia/Shanghai")).date()}  # midnight may fall between
+
+
+def test_production_refuses_a_pinned_school_date():
+    with pytest.raises(ValidationError, match="DISTRICT_SCHOOL_DATE"):
+        ServiceSettings(
+            environment="production", jwt_secret="from-the-identity-provider", school_date="2026-12-01"
+        )

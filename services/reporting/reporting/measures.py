@@ -83,6 +83,34 @@ def reference_day(term: Term, today: date) -> date:
     return min(today, term.ends_on)
 
 
+@dataclass(frozen=True)
+class MonthsJudged:
+    """The term's months a per-month measure is judged on, and the pace it is held to."""
+
+    months: list[Month]
+    pace: float  # 1.0: every month judged has ended; else the share gone of the one in progress
+
+
+def months_judged(term: Term, today: date) -> MonthsJudged:
+    """The rule for a month in progress, for every per-month measure (monthly guardian contact,
+    reception days).
+
+    The term's months that have ended count in full; the month in progress does not count yet,
+    so on 1 December a school keeps its September–November share rather than losing a quarter of
+    it to a month that began that morning. A month ends with its last day, or with the term's
+    last day when the term ends inside it. Until the term's first month has ended, that month is
+    judged on what it holds so far, against the share of it gone (pacing), as the term's other
+    measures are.
+    """
+    months = term.months()
+    ended = [m for m in months if min(m.last, term.ends_on) < today]
+    if ended or today < term.starts_on:
+        return MonthsJudged(ended, 1.0)
+    first = months[0]
+    start, end = max(first.first, term.starts_on), min(first.last, term.ends_on)
+    return MonthsJudged([first], ((today - start).days + 1) / ((end - start).days + 1))
+
+
 def year_start(snapshot: Snapshot, term: Term) -> date:
     """Coverage is per school year: counted from the autumn term's start."""
     if term.name.kind == "spring":
@@ -186,12 +214,16 @@ def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) 
     return dict(sorted(counts.items()))
 
 
-def guardian_contact(snapshot: Snapshot, school_id: str, month: Month) -> tuple[int, int]:
-    """Guardians reached at least once in the month, of those with a child enrolled at its end."""
+def guardian_contact(
+    snapshot: Snapshot, school_id: str, month: Month, until: date | None = None
+) -> tuple[int, int]:
+    """Guardians reached at least once in the month (up to ``until``, for a month in progress), of
+    those with a child enrolled at its end."""
     guardians = snapshot.guardians(school_id, month.last)
+    last = month.last if until is None else min(month.last, until)
     reached = {
         c["recipient_id"]
-        for c in between(snapshot.contacts, school_id, month.first, month.last, recipient_kind="guardian")
+        for c in between(snapshot.contacts, school_id, month.first, last, recipient_kind="guardian")
     }
     return len(reached & guardians), len(guardians)
 
@@ -250,12 +282,13 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
             for grade, (start, end) in slots
         ]
         add("parent_school_sessions_per_quarter_per_grade", min(sessions))
-    months = [m for m in term.months() if m.first <= day]
+    judged = months_judged(term, today)
     receptions = [
-        len(between(snapshot.meetings, school_id, m.first, m.last, kind="reception_day")) for m in months
+        len(between(snapshot.meetings, school_id, m.first, min(m.last, today), kind="reception_day"))
+        for m in judged.months
     ]
     if receptions:
-        add("reception_days_per_month", min(receptions), 1.0 if len(months) > 1 else elapsed)
+        add("reception_days_per_month", min(receptions), judged.pace)
     agreements = snapshot.agreements(school_id, day)
     if agreements:
         activities = between(snapshot.activities, school_id, term.starts_on, day)
@@ -265,12 +298,19 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
                 sum(1 for a in activities if a["agreement_id"] == agreement_id) for agreement_id in agreements
             ),
         )
-    if months:
+    if judged.months:
         reached, guardians = map(
-            sum, zip(*(guardian_contact(snapshot, school_id, m) for m in months), strict=True)
+            sum, zip(*(guardian_contact(snapshot, school_id, m, today) for m in judged.months), strict=True)
         )
-        # the policy asks for every guardian each month: the share reached, over the term's months so far
-        add("guardian_contacts_per_month", share(reached, guardians), 1.0, reached, guardians, target=1.0)
+        # the policy asks for every guardian each month: the share reached, over the months judged
+        add(
+            "guardian_contacts_per_month",
+            share(reached, guardians),
+            judged.pace,
+            reached,
+            guardians,
+            target=1.0,
+        )
     return found
 
 

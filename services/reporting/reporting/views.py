@@ -303,7 +303,8 @@ def pair_comparison(snapshot: Snapshot, pair_id: str, name: TermName, today: dat
     exchanges = [
         e
         for e in snapshot.exchanges
-        if e["pair_id"] == pair_id and term.contains(date.fromisoformat(e["on"]))
+        if e["pair_id"] == pair_id
+        and term.starts_on <= date.fromisoformat(e["on"]) <= measures.reference_day(term, today)
     ]
     return {
         "pair_id": pair_id,

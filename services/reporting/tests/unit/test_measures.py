@@ -374,3 +374,101 @@ def test_a_reach_a_provider_reports_failed_is_taken_back_for_that_channel_only()
     assert measures.guardian_contact(snapshot_of(*registered, sent, bounced), SCHOOL, october) == (0, 1)
     after_fallback = snapshot_of(*registered, sent, bounced, by_email)
     assert measures.guardian_contact(after_fallback, SCHOOL, october) == (1, 1)
+
+
+# The rule for a month in progress -------------------------------------------------------------------
+
+
+def reception(meeting_id: str, on: str) -> dict:
+    payload = {
+        "meeting_id": meeting_id,
+        "kind": "reception_day",
+        "level": "school",
+        "held_on": on,
+        "invited_count": 0,
+        "rsvp_yes_count": 0,
+        "attended_count": 3,
+    }
+    return event("meeting-held", payload, f"{on}T02:00:00Z")
+
+
+# one guardian, reached in September and October, never in November; a reception day each month
+MONTHLY = (
+    *BASE,
+    student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
+    GUARDIAN,
+    reached("m-9", "sms", "2026-09-10T02:00:00Z"),
+    reached("m-10", "sms", "2026-10-10T02:00:00Z"),
+    reception("r-9", "2026-09-04"),
+    reception("r-10", "2026-10-09"),
+    reception("r-11", "2026-11-06"),
+)
+
+
+def monthly_measures(today: date) -> dict[str, measures.Measure]:
+    snap = snapshot_of(*MONTHLY)
+    term = snap.term(AUTUMN)
+    assert term is not None
+    return {m.key: m for m in measures.school_measures(snap, SCHOOL, term, today)}
+
+
+@pytest.mark.parametrize(
+    ("today", "months"),
+    [
+        (date(2026, 9, 1), ["2026-09"]),  # the term's first day: its first month, so far
+        (date(2026, 9, 30), ["2026-09"]),  # the last day of the first month: still in progress
+        (date(2026, 10, 1), ["2026-09"]),  # the first day of a month: only ended months
+        (date(2026, 10, 16), ["2026-09"]),  # a middle day
+        (date(2026, 10, 31), ["2026-09"]),  # the last day of a month: it has not ended yet
+        (date(2026, 12, 1), ["2026-09", "2026-10", "2026-11"]),
+        (date(2027, 1, 20), ["2026-09", "2026-10", "2026-11", "2026-12"]),  # the term's last day
+        (date(2027, 1, 21), ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]),  # the break
+    ],
+)
+def test_a_per_month_measure_is_judged_on_the_months_that_have_ended(today, months):
+    term = snapshot_of(*BASE).term(AUTUMN)
+    assert term is not None
+    assert [str(m) for m in measures.months_judged(term, today).months] == months
+
+
+def test_until_the_first_month_ends_it_is_judged_so_far_against_its_pace():
+    term = snapshot_of(*BASE).term(AUTUMN)
+    assert term is not None
+    assert measures.months_judged(term, date(2026, 9, 1)).pace == pytest.approx(1 / 30)
+    assert measures.months_judged(term, date(2026, 9, 15)).pace == pytest.approx(15 / 30)
+    assert measures.months_judged(term, date(2026, 10, 1)).pace == 1.0
+    assert measures.months_judged(term, date(2026, 8, 20)).months == []  # before the term: nothing yet
+
+
+def test_the_first_day_of_a_month_keeps_the_share_of_the_months_before_it():
+    # reached in September and October: on 1 November the share is 2 of 2, not 2 of 3
+    first_of_november = monthly_measures(date(2026, 11, 1))["guardian_contacts_per_month"]
+    assert (first_of_november.numerator, first_of_november.denominator) == (2, 2)
+    assert (first_of_november.actual, first_of_november.status) == (1.0, "met")
+    last_of_november = monthly_measures(date(2026, 11, 30))["guardian_contacts_per_month"]
+    assert (last_of_november.numerator, last_of_november.denominator) == (2, 2)
+    # once November has ended, the guardian nobody reached in it counts
+    first_of_december = monthly_measures(date(2026, 12, 1))["guardian_contacts_per_month"]
+    assert (first_of_december.numerator, first_of_december.denominator) == (2, 3)
+    assert first_of_december.status == "missed"  # a month that has ended cannot be made up
+
+
+def test_the_term_first_month_is_paced_for_contact_and_reception_days():
+    first_day = monthly_measures(date(2026, 9, 1))
+    assert (
+        first_day["guardian_contacts_per_month"].numerator,
+        first_day["guardian_contacts_per_month"].denominator,
+    ) == (0, 1)
+    assert first_day["guardian_contacts_per_month"].status == "at_risk"  # 0 < 1 × 1/30
+    assert first_day["reception_days_per_month"].actual == 0
+    mid_september = monthly_measures(date(2026, 9, 12))
+    assert mid_september["guardian_contacts_per_month"].status == "met"  # reached on 10 September
+    assert mid_september["reception_days_per_month"].status == "met"  # held on 4 September
+
+
+def test_reception_days_count_a_month_once_it_has_ended():
+    # December has no reception day: it lowers the minimum only once December is over
+    on_the_terms_last_day = monthly_measures(date(2027, 1, 20))["reception_days_per_month"]
+    assert (on_the_terms_last_day.actual, on_the_terms_last_day.status) == (0, "missed")
+    in_december = monthly_measures(date(2026, 12, 15))["reception_days_per_month"]
+    assert (in_december.actual, in_december.status) == (1, "met")
