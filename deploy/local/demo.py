@@ -7,7 +7,7 @@ schools is left as it is, so `make up` can run again.
 """
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 from service_kit.auth import Role, mint_token
@@ -135,7 +135,7 @@ def log_visits(http: httpx.Client, settings: ServiceSettings, school_id: str) ->
             visit = {
                 "student_id": student["student_id"],
                 "class_id": klass["class_id"],
-                "visited_on": (date.today() - timedelta(days=3 + n)).isoformat(),
+                "visited_on": (ServiceSettings().school_today() - timedelta(days=3 + n)).isoformat(),
                 "mode": MODES[n % len(MODES)],
                 "topics": ["学习习惯", "安全教育"],
             }

@@ -14,6 +14,10 @@ SERVICES=(registry:8001 scheduling:8002 notifications:8003 reporting:8004)
 export DISTRICT_SMTP_PORT=${DISTRICT_SMTP_PORT:-2525}
 export DISTRICT_SMS_ENDPOINT=${DISTRICT_SMS_ENDPOINT:-http://127.0.0.1:8025/sms/messages}
 export DISTRICT_WECHAT_ENDPOINT=${DISTRICT_WECHAT_ENDPOINT:-http://127.0.0.1:8025/wechat/messages}
+# The demo district lives in the autumn term of 2026-2027: the school clock of every service (and of
+# the demo's own dates) is pinned inside it, whatever the machine's date. Set another day to look
+# at the demo then, e.g. DISTRICT_SCHOOL_DATE=2027-01-04 make up.
+export DISTRICT_SCHOOL_DATE=${DISTRICT_SCHOOL_DATE:-2026-11-20}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

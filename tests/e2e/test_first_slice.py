@@ -11,6 +11,7 @@ from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from contracts.topics import VISITS_V1, dead_letter_topic
 from opentelemetry.trace import SpanKind
 from pymongo import AsyncMongoClient
+from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 from service_kit.changes import Change, ChangeLog, ChangeRelay
 
@@ -21,7 +22,7 @@ def visit_body(pupil, **changes) -> dict:
     body = {
         "student_id": pupil.student_id,
         "class_id": pupil.class_id,
-        "visited_on": (date.today() - timedelta(days=1)).isoformat(),
+        "visited_on": (SCHOOL_TODAY - timedelta(days=1)).isoformat(),
         "mode": "in_person",
         "topics": ["学习习惯"],
         "findings": "孩子由祖父母照看，作业完成情况良好。",
@@ -129,7 +130,7 @@ async def test_malformed_body_answers_422_naming_the_field(platform, pupil):
 
 async def test_visit_date_in_the_future_answers_422_and_stores_nothing(platform, pupil):
     school_id = pupil.school_id
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (SCHOOL_TODAY + timedelta(days=2)).isoformat()
     answer = await platform.scheduling.post(
         "/v1/home-visits", json=visit_body(pupil, visited_on=tomorrow), headers=teacher(platform, pupil)
     )
@@ -360,7 +361,7 @@ async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
         "student_id": pupil.student_id,
         "class_id": pupil.class_id,
         "mode": "in_person",
-        "planned_on": (date.today() + timedelta(days=7)).isoformat(),
+        "planned_on": (SCHOOL_TODAY + timedelta(days=7)).isoformat(),
     }
 
     planned = await platform.scheduling.post("/v1/home-visits/plans", json=plan, headers=headers)
@@ -373,7 +374,7 @@ async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
         json={
             "outcome": "rescheduled",
             "reason": "家长出差",
-            "new_date": (date.today() + timedelta(days=9)).isoformat(),
+            "new_date": (SCHOOL_TODAY + timedelta(days=9)).isoformat(),
         },
         headers=headers,
     )
@@ -384,7 +385,7 @@ async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(
             "topics": ["学习习惯"],
             "findings": "与奶奶沟通作业情况",
             "follow_ups": [
-                {"action": "每周电话联系", "owner_id": "stf-0012", "due_on": date.today().isoformat()}
+                {"action": "每周电话联系", "owner_id": "stf-0012", "due_on": SCHOOL_TODAY.isoformat()}
             ],
         },
         headers=headers,
@@ -430,7 +431,7 @@ async def test_follow_ups_per_class_and_the_guardians_view_on_the_real_store(pla
         "student_id": pupil.student_id,
         "class_id": pupil.class_id,
         "mode": "phone",
-        "planned_on": (date.today() + timedelta(days=1)).isoformat(),
+        "planned_on": (SCHOOL_TODAY + timedelta(days=1)).isoformat(),
     }
     visit_id = (await platform.scheduling.post("/v1/home-visits/plans", json=plan, headers=headers)).json()[
         "visit_id"

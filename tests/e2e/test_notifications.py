@@ -19,6 +19,7 @@ from contracts.topics import (
     PARTNER_ACTIVITIES_V1,
     dead_letter_topic,
 )
+from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
@@ -760,7 +761,7 @@ async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guar
         json={
             "student_id": first.student_id,
             "class_id": people.class_id,
-            "planned_on": (datetime.now(SHANGHAI).date() + timedelta(days=3)).isoformat(),
+            "planned_on": (SCHOOL_TODAY + timedelta(days=3)).isoformat(),
             "mode": "in_person",
         },
         headers=teacher,
@@ -770,7 +771,7 @@ async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guar
         f"/v1/home-visits/{planned.json()['visit_id']}/outcome",
         json={
             "outcome": "done",
-            "visited_on": datetime.now(SHANGHAI).date().isoformat(),
+            "visited_on": SCHOOL_TODAY.isoformat(),
             "findings": "家中学习环境需改善",
             "shareable_summary": "孩子很懂事，建议每天陪伴阅读。",
         },
@@ -800,7 +801,7 @@ async def test_visit_plans_summaries_and_partner_activities_reach_the_right_guar
             partner_kind="police_station",
             agreement_id="agr-0001",
             kind="legal_education",
-            held_on=datetime.now(SHANGHAI).date(),
+            held_on=SCHOOL_TODAY,
             class_ids=[people.class_id],
             students_count=40,
             teachers_count=2,

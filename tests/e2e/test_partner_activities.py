@@ -1,10 +1,9 @@
 """Co-building activities and pairing exchanges on the real parts: agreements and pairs reach
 scheduling from the registry's topic; the partner confirms with its own token."""
 
-from datetime import date
-
 import pytest
 from contracts.topics import PAIRING_EXCHANGES_V1, PARTNER_ACTIVITIES_V1
+from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
@@ -51,7 +50,7 @@ async def test_activity_under_an_active_agreement_confirmed_by_its_partner(
         "agreement_id": active["agreement_id"],
         "kind": "legal_education",
         "title": "禁毒宣传「珍惜生命、远离毒品」",
-        "held_on": date.today().replace(day=1).isoformat(),
+        "held_on": SCHOOL_TODAY.replace(day=1).isoformat(),
         "students_count": 92,
         "teachers_count": 4,
         "participant_times": 96,

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 from pymongo import AsyncMongoClient
@@ -95,7 +95,7 @@ async def main(visits: int, concurrency: int) -> None:
                     json={
                         "student_id": students[n],
                         "class_id": class_id,
-                        "visited_on": (date.today() - timedelta(days=1)).isoformat(),
+                        "visited_on": (ServiceSettings().school_today() - timedelta(days=1)).isoformat(),
                         "mode": "phone",
                     },
                 )

@@ -13,7 +13,6 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,7 @@ from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from district_generator import SHANGHAI, TERM, generate
+from district_generator import TERM, generate
 
 REPORTING = "http://127.0.0.1:8004"
 
@@ -31,7 +30,10 @@ REPORTING = "http://127.0.0.1:8004"
 async def main(schools: int, per_class: int, requests: int) -> None:
     settings = ServiceSettings()
     district = generate(
-        f"d-bench-{uuid.uuid4().hex[:6]}", datetime.now(SHANGHAI).date(), schools=schools, per_class=per_class
+        f"d-bench-{uuid.uuid4().hex[:6]}",
+        settings.school_today(),
+        schools=schools,
+        per_class=per_class,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
