@@ -71,6 +71,7 @@ def verify_token(token: str, settings: ServiceSettings) -> Caller:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
+        _require_numeric_dates(claims)
         return Caller(
             subject=claims["sub"],
             role=Role(claims["role"]),
@@ -83,6 +84,19 @@ def verify_token(token: str, settings: ServiceSettings) -> Caller:
         raise Unauthenticated("令牌已过期 (token expired)") from exc
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
         raise Unauthenticated(f"令牌无效 (invalid token): {exc}") from exc
+
+
+NUMERIC_DATES = ("exp", "nbf", "iat")
+
+
+def _require_numeric_dates(claims: dict[str, object]) -> None:
+    """RFC 7519 §2: ``exp``, ``nbf`` and ``iat`` are NumericDates (JSON numbers). PyJWT compares
+    ``int(claim)``, so ``"exp": "4102444800"`` would pass; a token that says its dates in strings
+    did not come from our identity provider."""
+    for name in NUMERIC_DATES:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise jwt.InvalidTokenError(f"{name} 必须是数字 (must be a NumericDate)")
 
 
 def mint_token(

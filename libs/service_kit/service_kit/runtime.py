@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from contracts.envelope import Event
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -20,6 +20,7 @@ from service_kit.changes import ChangeRelay
 from service_kit.errors import PROBLEM_RESPONSES, document_problems, install_problem_handlers
 from service_kit.health import health_router
 from service_kit.idempotency import IdempotencyMiddleware
+from service_kit.inputs import refuse_control_characters
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.settings import ServiceSettings
 from service_kit.storage import Database, Document, connect, service_database
@@ -99,7 +100,13 @@ class ServiceRuntime:
                 await runtime.broker.stop()
                 await runtime.client.close()
 
-        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app = FastAPI(
+            title=title,
+            description=description,
+            version="0.1.0",
+            lifespan=lifespan,
+            dependencies=[Depends(refuse_control_characters)],
+        )
         app.state.settings = self.settings
         app.state.runtime = self
         for name, value in (state or {}).items():

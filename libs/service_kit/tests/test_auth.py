@@ -82,3 +82,18 @@ def test_dev_token_command_prints_a_verifiable_token(capsys):
 
     caller = verify_token(capsys.readouterr().out.strip(), ServiceSettings())
     assert (caller.role, caller.school_id, caller.subject) == (Role.school_admin, "sch-liangshe", "adm-1")
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", ["4102444800", "0", True, None, [4102444800]])
+def test_a_date_claim_that_is_not_a_number_is_refused(claim: str, value: object):
+    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="bureau", **{claim: value})
+
+    with pytest.raises(Unauthenticated):  # 无效, or 过期 where PyJWT reads "0" or true as 0 or 1
+        verify_token(token, SETTINGS)
+
+
+def test_numeric_date_claims_are_accepted():
+    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="bureau", iat=1767225600, nbf=1767225600.5)
+
+    assert verify_token(token, SETTINGS).role is Role.bureau

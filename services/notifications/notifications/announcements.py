@@ -3,10 +3,11 @@ named guardians; previewed before sending; optionally to be confirmed by any or 
 each student, with the sender seeing who has not and reminding only them."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from contracts.events.registry import CareCategory
-from pydantic import BaseModel, Field, model_validator
+from contracts.inputs import OpaqueId, Text, Variables
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.errors import NotFound, Problem
 from service_kit.storage import Document
@@ -18,11 +19,13 @@ from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, NotificationS
 
 
 class Audience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     kind: Literal["school", "grade", "class", "care_category", "guardians"]
     grade: int | None = Field(default=None, ge=1, le=12)
-    class_ids: list[str] = Field(default_factory=list)
+    class_ids: list[OpaqueId] = Field(default_factory=list)
     care_category: CareCategory | None = None
-    guardian_ids: list[str] = Field(default_factory=list)
+    guardian_ids: list[OpaqueId] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_who(self) -> "Audience":
@@ -39,10 +42,12 @@ class Audience(BaseModel):
 
 
 class AnnouncementCreate(BaseModel):
-    school_id: str
+    model_config = ConfigDict(extra="forbid")
+
+    school_id: OpaqueId
     audience: Audience
-    template: str = "announcement"
-    variables: dict[str, Any] = Field(default_factory=dict, description="e.g. title and body of the letter.")
+    template: Text = "announcement"
+    variables: Variables = Field(default_factory=dict, description="e.g. title and body of the letter.")
     essential: bool = Field(
         default=True, description="Non-essential letters reach only guardians who consented."
     )

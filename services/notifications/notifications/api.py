@@ -3,8 +3,10 @@ from typing import Annotated, Any, Literal
 from uuid import uuid4
 
 from contracts.events.registry import Channel
+from contracts.inputs import FreeText, OpaqueId, Text, Variables
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
 from service_kit.errors import Forbidden, Unauthenticated
 from service_kit.storage import Document
@@ -172,9 +174,11 @@ class TemplateInfo(BaseModel):
 
 
 class TemplatePreview(BaseModel):
-    template: str
+    model_config = ConfigDict(extra="forbid")
+
+    template: Text
     language: templates.Language = "zh-CN"
-    variables: dict[str, Any] | None = Field(default=None, description="Omitted: the template's sample data.")
+    variables: Variables | None = Field(default=None, description="Omitted: the template's sample data.")
 
 
 @router.get("/templates", response_model=list[TemplateInfo], tags=["templates 模板"])
@@ -288,9 +292,11 @@ async def acknowledge(emergency_id: str, caller: CurrentCaller, services: Servic
 
 
 class Receipt(BaseModel):
-    message_id: str
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: OpaqueId
     status: Literal["delivered", "failed"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
 
 @router.post("/providers/{channel}/receipts", status_code=204, tags=["delivery 投递"])
@@ -305,7 +311,12 @@ async def provider_receipt(
         headers.get("x-api-key", ""), headers.get("x-timestamp", ""), body, headers.get("x-signature", "")
     ):
         raise Unauthenticated("回执签名无效 (bad receipt signature)")
-    receipt = Receipt.model_validate_json(body)
+    try:  # read after the signature check, which needs the raw bytes
+        receipt = Receipt.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [error | {"loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from exc
     message = await services.store.get(MESSAGES, receipt.message_id)
     ensure_visible(message is not None and message.get("sent_channel") == channel, "通知")
     assert message is not None

@@ -8,7 +8,8 @@ waiting is a due-dated queue entry, so a restart does not forget an escalation.
 
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from contracts.inputs import FreeText, OpaqueId
+from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.errors import Problem
 from service_kit.storage import Document
@@ -29,8 +30,12 @@ START_GRACE = timedelta(seconds=15)
 
 
 class EmergencyCreate(BaseModel):
-    student_id: str
-    summary: str = Field(min_length=1, max_length=300, description="What happened and what the school did.")
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: OpaqueId
+    summary: FreeText = Field(
+        min_length=1, max_length=300, description="What happened and what the school did."
+    )
     ack_within_seconds: float | None = Field(
         default=None, gt=0, description="Wait this long for an acknowledgement before the next person."
     )

@@ -157,7 +157,13 @@ def render(name: str, language: Language, variables: dict[str, Any], timezone: s
             raise TemplateProblem(
                 f"body.variables.{variable}", f"模板 {name} 缺少变量 {variable} (missing template variable)"
             )
-    text = _environment(language, timezone).get_template(f"{name}.txt").render(**variables)
+    try:
+        text = _environment(language, timezone).get_template(f"{name}.txt").render(**variables)
+    except (jinja2.TemplateError, ValueError, TypeError, AttributeError) as exc:
+        # The caller's variables, not the template: a date that is no date, a list that is none.
+        raise TemplateProblem(
+            "body.variables", f"变量不适用于模板 {name} (the variables do not fit the template): {exc}"
+        ) from exc
     subject, _, body = text.partition("\n")
     return Rendered(subject.strip(), body.strip())
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
+from contracts import inputs
 from fastapi import APIRouter, Depends, Path, Query, Request
 from service_kit.auth import CurrentCaller, ensure_visible
 
@@ -14,7 +15,7 @@ def get_store(request: Request) -> RegistryStore:
 
 
 StoreDep = Annotated[RegistryStore, Depends(get_store)]
-SchoolYear = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])]
+SchoolYear = Annotated[inputs.SchoolYear, Path(description="学年 (school year)", examples=["2026-2027"])]
 
 router = APIRouter(prefix="/v1")
 

@@ -25,6 +25,7 @@ from contracts.events.registry import (
     StudentChanged,
     StudentChangedV1,
 )
+from contracts.inputs import Text
 from contracts.policy import DEFAULT_TARGETS
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
@@ -69,17 +70,17 @@ class Record(BaseModel):
 
 
 class SchoolCreate(Record):
-    name: str = Field(min_length=2, max_length=60, examples=["叶城县第九小学"])
+    name: Text = Field(min_length=2, max_length=60, examples=["叶城县第九小学"])
     level: SchoolLevel
     setting: SchoolSetting
-    address: str = Field(default="", max_length=200)
+    address: Text = Field(default="", max_length=200)
 
 
 class SchoolUpdate(Record):
-    name: str | None = Field(default=None, min_length=2, max_length=60)
+    name: Text | None = Field(default=None, min_length=2, max_length=60)
     level: SchoolLevel | None = None
     setting: SchoolSetting | None = None
-    address: str | None = Field(default=None, max_length=200)
+    address: Text | None = Field(default=None, max_length=200)
     status: RecordStatus | None = None
 
 
@@ -140,8 +141,8 @@ def school_public(document: Document) -> SchoolPublic:
 
 class ClassCreate(Record):
     grade: int = Field(ge=1, le=12, description="年级")
-    name: str = Field(min_length=1, max_length=30, examples=["三年级2班"])
-    head_teacher_id: str | None = Field(default=None, pattern=ID_PATTERN, description="班主任")
+    name: Text = Field(min_length=1, max_length=30, examples=["三年级2班"])
+    head_teacher_id: Text | None = Field(default=None, pattern=ID_PATTERN, description="班主任")
 
 
 class ClassPublic(BaseModel):
@@ -193,20 +194,22 @@ def may_read_class(caller: Caller, klass: Document) -> bool:
 
 
 class StudentCreate(Record):
-    name: str = Field(min_length=1, max_length=30, description="姓名")
-    gender: str = Field(pattern="^(男|女)$", description="性别: 男 or 女")
-    student_number: str = Field(pattern=r"^[A-Za-z0-9-]{1,32}$", description="学号, unique within the school")
+    name: Text = Field(min_length=1, max_length=30, description="姓名")
+    gender: Text = Field(pattern="^(男|女)$", description="性别: 男 or 女")
+    student_number: Text = Field(
+        pattern=r"^[A-Za-z0-9-]{1,32}$", description="学号, unique within the school"
+    )
     care_categories: list[CareCategory] = Field(default_factory=list, description="关爱类别 (sensitive)")
 
 
 class StudentUpdate(Record):
-    name: str | None = Field(default=None, min_length=1, max_length=30)
+    name: Text | None = Field(default=None, min_length=1, max_length=30)
     care_categories: list[CareCategory] | None = None
     status: EnrolmentStatus | None = None
 
 
 class Transfer(Record):
-    class_id: str = Field(pattern=ID_PATTERN, description="The class the student moves to.")
+    class_id: Text = Field(pattern=ID_PATTERN, description="The class the student moves to.")
     on: date | None = Field(default=None, description="Effective date; today when omitted.")
 
 
@@ -375,15 +378,15 @@ def student_public(caller: Caller, student: Document) -> StudentPublic:
 
 
 class GuardianCreate(Record):
-    name: str = Field(min_length=1, max_length=30, description="家长姓名")
-    relationship: str = Field(
+    name: Text = Field(min_length=1, max_length=30, description="家长姓名")
+    relationship: Text = Field(
         min_length=1, max_length=10, examples=["母亲", "父亲", "祖父母"], description="关系"
     )
-    phone: str | None = Field(
+    phone: Text | None = Field(
         default=None, pattern=MOBILE_PATTERN, description="11 位手机号", examples=["13800138000"]
     )
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
-    messaging_handle: str | None = Field(default=None, max_length=60)
+    email: Text | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
+    messaging_handle: Text | None = Field(default=None, max_length=60)
     preferred_channel: Channel = Channel.sms
     language: Literal["zh-CN", "en"] = "zh-CN"
     consent_non_essential: bool = Field(default=True, description="同意接收非必要通知")
@@ -446,9 +449,9 @@ def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCre
 
 
 class GuardianUpdate(Record):
-    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN)
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
-    messaging_handle: str | None = Field(default=None, max_length=60)
+    phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN)
+    email: Text | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=120)
+    messaging_handle: Text | None = Field(default=None, max_length=60)
     preferred_channel: Channel | None = None
     language: Literal["zh-CN", "en"] | None = None
     consent_non_essential: bool | None = None
@@ -526,7 +529,7 @@ def may_read_audit(caller: Caller, school_id: str) -> bool:
 
 
 class PolicyUpdate(Record):
-    targets: dict[str, float] = Field(description="Targets to change; the others keep their values.")
+    targets: dict[Text, float] = Field(description="Targets to change; the others keep their values.")
 
 
 class PolicyPublic(BaseModel):

@@ -21,6 +21,7 @@ from contracts.events.registry import (
     TermChangedV1,
     TermKind,
 )
+from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change
@@ -46,10 +47,18 @@ def _next_version(current: Document | None) -> int:
 # Terms ----------------------------------------------------------------------------------------
 
 
+class HolidaySet(Record):
+    """A holiday as the bureau sets it (the request's side of the event's ``Holiday``)."""
+
+    name: Text = Field(description="e.g. 国庆节, 寒假")
+    starts_on: date
+    ends_on: date
+
+
 class TermSet(Record):
     starts_on: date
     ends_on: date
-    holidays: list[Holiday] = Field(default_factory=list, description="假期, e.g. 国庆节")
+    holidays: list[HolidaySet] = Field(default_factory=list, description="假期, e.g. 国庆节")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "TermSet":
@@ -107,8 +116,8 @@ def set_term(
 
 
 class PairCreate(Record):
-    supporting_school_id: str = Field(description="帮扶学校")
-    supported_school_ids: list[str] = Field(min_length=1, description="受援学校")
+    supporting_school_id: OpaqueId = Field(description="帮扶学校")
+    supported_school_ids: list[OpaqueId] = Field(min_length=1, description="受援学校")
     starts_on: date
     ends_on: date | None = None
 
@@ -151,10 +160,10 @@ def pair_involves(caller: Caller, pair: Document) -> bool:
 
 
 class PartnerCreate(Record):
-    name: str = Field(min_length=2, max_length=60, examples=["文化路派出所"])
+    name: Text = Field(min_length=2, max_length=60, examples=["文化路派出所"])
     kind: PartnerKind
-    contact_person: str = Field(min_length=1, max_length=30, description="联系人")
-    contact_phone: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+    contact_person: Text = Field(min_length=1, max_length=30, description="联系人")
+    contact_phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN)
 
 
 class PartnerPublic(PartnerCreate):
@@ -187,17 +196,17 @@ def register_partner(caller: Caller, school: Document | None, partner: PartnerCr
 
 
 class AgreementCreate(Record):
-    title: str = Field(min_length=2, max_length=80, examples=["警校共建协议书"])
+    title: Text = Field(min_length=2, max_length=80, examples=["警校共建协议书"])
     starts_on: date
     ends_on: date
-    commitments: list[str] = Field(default_factory=list, max_length=30, description="共建承诺")
+    commitments: list[FreeText] = Field(default_factory=list, max_length=30, description="共建承诺")
     signed_on: date | None = None
 
 
 class AgreementUpdate(Record):
     status: AgreementStatus | None = None
     signed_on: date | None = None
-    year_end_review: str | None = Field(default=None, max_length=2000, description="年终评议")
+    year_end_review: FreeText | None = Field(default=None, max_length=2000, description="年终评议")
 
 
 class AgreementPublic(AgreementCreate):
@@ -309,18 +318,18 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class StaffCreate(Record):
-    name: str = Field(min_length=1, max_length=30)
+    name: Text = Field(min_length=1, max_length=30)
     roles: list[StaffRole] = Field(min_length=1)
-    class_ids: list[str] = Field(default_factory=list, description="Classes taught (任教班级)")
-    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN, description="紧急联系用手机号")
-    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
+    class_ids: list[OpaqueId] = Field(default_factory=list, description="Classes taught (任教班级)")
+    phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN, description="紧急联系用手机号")
+    email: Text | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
 
 
 class StaffUpdate(Record):
     roles: list[StaffRole] | None = Field(default=None, min_length=1)
-    class_ids: list[str] | None = None
-    phone: str | None = Field(default=None, pattern=MOBILE_PATTERN)
-    email: str | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
+    class_ids: list[OpaqueId] | None = None
+    phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN)
+    email: Text | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120)
 
 
 def staff_event(staff: Document, version: int) -> StaffChangedV1:
@@ -401,13 +410,13 @@ class CommitteeLevel(StrEnum):
 
 
 class CommitteeMember(Record):
-    guardian_id: str
-    role: str = Field(default="委员", max_length=10, examples=["主任", "副主任", "委员"])
+    guardian_id: OpaqueId
+    role: Text = Field(default="委员", max_length=10, examples=["主任", "副主任", "委员"])
 
 
 class CommitteeCreate(Record):
     level: CommitteeLevel
-    class_id: str | None = Field(default=None, description="For a class committee.")
+    class_id: OpaqueId | None = Field(default=None, description="For a class committee.")
     members: list[CommitteeMember] = Field(min_length=1)
 
 

@@ -1,15 +1,11 @@
-from typing import Annotated
-
 from contracts.events.registry import TermKind
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from service_kit.auth import CurrentCaller, Role, ensure_visible
 from service_kit.storage import Document
 
 from registry import domain
 from registry import organisation as org
-from registry.api import StoreDep
-
-SchoolYear = Annotated[str, Path(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])]
+from registry.api import SchoolYear, StoreDep
 
 router = APIRouter(prefix="/v1")
 

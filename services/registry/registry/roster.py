@@ -15,7 +15,8 @@ from typing import Any
 from uuid import uuid4
 
 from contracts.events.registry import CareCategory, EnrolmentStatus
-from pydantic import BaseModel
+from contracts.inputs import control_character, control_character_message
+from pydantic import BaseModel, ValidationError
 from service_kit.auth import Caller, Role
 from service_kit.changes import Applied, Change
 from service_kit.errors import Forbidden, Problem
@@ -175,7 +176,37 @@ def check_rows(rows: list[dict[str, str]], known: SchoolRoster) -> list[RowProbl
         for column in CARE_COLUMNS:
             if row.get(column, "") not in YES | NO:
                 bad(column, "应为 是 或 否")
+        for column, value in row.items():
+            if (character := control_character(value)) is not None:
+                bad(column, control_character_message(character))
+        if row.get("家长姓名"):
+            for column, reason in _guardian_problems(row):
+                bad(column, reason)
     return problems
+
+
+GUARDIAN_COLUMNS = {"name": "家长姓名", "relationship": "关系"}  # 联系电话 has its own check above
+
+
+def _guardian_fields(row: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": row["家长姓名"],
+        "relationship": row.get("关系") or "监护人",
+        "phone": row.get("联系电话") or None,
+    }
+
+
+def _guardian_problems(row: dict[str, str]) -> list[tuple[str, str]]:
+    """The row's guardian checked as the API checks one (lengths), so the import cannot fail later."""
+    try:
+        domain.GuardianCreate(**_guardian_fields(row))
+    except ValidationError as exc:
+        return [
+            (GUARDIAN_COLUMNS[str(e["loc"][0])], e["msg"])
+            for e in exc.errors()
+            if str(e["loc"][0]) in GUARDIAN_COLUMNS and e["type"] != "control_character"  # said once above
+        ]
+    return []
 
 
 def plan_import(
@@ -270,9 +301,9 @@ def _student_state(
 
 def _guardian_state(row: dict[str, str], student: Document, known: list[Document]) -> tuple[Document, int]:
     """Re-importing updates the guardian with the same phone or name rather than adding another."""
-    phone, name = row.get("联系电话") or None, row["家长姓名"]
+    fields = _guardian_fields(row)
+    phone, name = fields["phone"], fields["name"]
     current = next((g for g in known if g["phone"] == phone or g["name"] == name), None)
-    fields = {"name": name, "relationship": row.get("关系") or "监护人", "phone": phone}
     if current is None:
         guardian = domain.GuardianCreate(**fields).model_dump(mode="json") | {
             "guardian_id": domain.new_id("gdn"),

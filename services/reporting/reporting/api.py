@@ -1,9 +1,10 @@
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from contracts.inputs import FreeText, OpaqueId, SchoolYear, Text
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
 from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
@@ -121,7 +122,7 @@ async def completeness(
 async def trends(
     caller: CurrentCaller,
     store: StoreDep,
-    school_year: Annotated[str, Query(pattern=r"^\d{4}-\d{4}$", description="e.g. 2026-2027")],
+    school_year: Annotated[SchoolYear, Query(description="学年, e.g. 2026-2027")],
     school_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """月度趋势 (the district, or one school, month by month over a school year)."""
@@ -150,10 +151,12 @@ async def pair_comparison(
 
 
 class SubmissionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     kind: Literal["confirmed", "nothing_to_report"] = Field(
         description="confirmed 确认本月数据, or nothing_to_report 本月无数据"
     )
-    reason: str | None = Field(
+    reason: FreeText | None = Field(
         default=None, max_length=300, description="Required for nothing_to_report, e.g. 寒假."
     )
 
@@ -281,9 +284,11 @@ async def bulletin_revisions(month: str, caller: CurrentCaller, store: StoreDep)
 
 
 class DisputeIn(BaseModel):
-    school_id: str
-    figure: str = Field(description="The measure disputed, e.g. home_visit_coverage")
-    reason: str = Field(min_length=1, max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    school_id: OpaqueId
+    figure: Text = Field(max_length=60, description="The measure disputed, e.g. home_visit_coverage")
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 @router.post(
@@ -313,7 +318,11 @@ async def dispute(month: str, body: DisputeIn, caller: CurrentCaller, store: Sto
 
 
 class AcceptanceIn(BaseModel):
-    note: str = Field(min_length=1, max_length=500, description="The bureau's decision, e.g. 补录迟到数据")
+    model_config = ConfigDict(extra="forbid")
+
+    note: FreeText = Field(
+        min_length=1, max_length=500, description="The bureau's decision, e.g. 补录迟到数据"
+    )
 
 
 @router.post(

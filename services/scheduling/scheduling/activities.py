@@ -12,6 +12,7 @@ from contracts.events.partner_activities import (
     PartnerActivity,
     PartnerActivityV1,
 )
+from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
@@ -26,17 +27,17 @@ ACTIVITIES, EXCHANGES, AGREEMENTS, PAIRS = "partner_activities", "pairing_exchan
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agreement_id: str
+    agreement_id: OpaqueId
     kind: ActivityKind
-    title: str = Field(min_length=2, max_length=80, examples=["禁毒宣传「珍惜生命、远离毒品」"])
+    title: Text = Field(min_length=2, max_length=80, examples=["禁毒宣传「珍惜生命、远离毒品」"])
     held_on: date
-    place: str = Field(default="", max_length=100)
-    class_ids: list[str] = Field(default_factory=list)
+    place: Text = Field(default="", max_length=100)
+    class_ids: list[OpaqueId] = Field(default_factory=list)
     students_count: NonNegativeInt = 0
     teachers_count: NonNegativeInt = 0
     residents_count: NonNegativeInt = 0
     participant_times: NonNegativeInt = Field(description="人次")
-    outcome_notes: str | None = Field(default=None, max_length=5000)
+    outcome_notes: FreeText | None = Field(default=None, max_length=5000)
 
 
 class ActivityPublic(ActivityCreate):
@@ -52,12 +53,12 @@ class ActivityPublic(ActivityCreate):
 class ExchangeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pair_id: str
+    pair_id: OpaqueId
     kind: ExchangeKind
     held_on: date
     teachers_benefiting: NonNegativeInt
     students_benefiting: NonNegativeInt
-    notes: str | None = Field(default=None, max_length=5000)
+    notes: FreeText | None = Field(default=None, max_length=5000)
 
 
 class ActivityRejected(Invalid):

@@ -1,6 +1,7 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from contracts.inputs import OpaqueId, SchoolYear, TermKind
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import CurrentCaller, ensure_visible
 
@@ -102,9 +103,11 @@ async def confirm_visit(
 class TermPlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    school_year: str = Field(pattern=r"^\d{4}-\d{4}$", examples=["2026-2027"])
-    term: Literal["autumn", "spring"]
-    teacher_ids: list[str] = Field(min_length=1, max_length=20, description="The class's teachers who visit.")
+    school_year: SchoolYear = Field(examples=["2026-2027"])
+    term: TermKind
+    teacher_ids: list[OpaqueId] = Field(
+        min_length=1, max_length=20, description="The class's teachers who visit."
+    )
 
 
 class TermPlanConfirmation(BaseModel):
@@ -138,7 +141,11 @@ async def propose_term_plan(
     tags=["term plan 学期计划"],
 )
 async def confirm_term_plan(
-    class_id: str, plan: TermPlanConfirmation, caller: CurrentCaller, store: StoreDep, request: Request
+    class_id: Annotated[OpaqueId, Path(description="The class; its id is checked, as VisitPlan checks it.")],
+    plan: TermPlanConfirmation,
+    caller: CurrentCaller,
+    store: StoreDep,
+    request: Request,
 ) -> list[domain.HomeVisitPublic]:
     """确认学期家访计划 (the head teacher confirms the plan, adjusted or not, as planned visits)."""
     today = request.app.state.settings.school_today()

@@ -21,6 +21,7 @@ from contracts.events.visits import (
     VisitSummaryShared,
     VisitSummarySharedV1,
 )
+from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
@@ -30,8 +31,6 @@ from service_kit.storage import Document
 HOME_VISITS = "home_visits"
 PRODUCER = "scheduling"
 E = TypeVar("E", bound=Event)
-OpaqueId = str
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class HomeVisitCreate(BaseModel):
@@ -39,8 +38,8 @@ class HomeVisitCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    student_id: OpaqueId = Field(pattern=ID_PATTERN, examples=["stu-000481"])
-    class_id: OpaqueId = Field(pattern=ID_PATTERN, examples=["cls-3-2"])
+    student_id: OpaqueId = Field(examples=["stu-000481"])
+    class_id: OpaqueId = Field(examples=["cls-3-2"])
     visited_on: date = Field(description="家访日期 (date of the visit)")
     mode: VisitMode = Field(description="家访方式: in_person, phone, video, school_visit (校访)")
     visiting_staff_ids: list[OpaqueId] = Field(
@@ -48,8 +47,8 @@ class HomeVisitCreate(BaseModel):
         max_length=10,
         description="Other staff who came along; the caller is always included.",
     )
-    topics: list[str] = Field(default_factory=list, max_length=20, description="Topics discussed.")
-    findings: str | None = Field(
+    topics: list[Text] = Field(default_factory=list, max_length=20, description="Topics discussed.")
+    findings: FreeText | None = Field(
         default=None, max_length=5000, description="Confidential findings; never leave the school."
     )
 
@@ -89,8 +88,8 @@ class FollowUp(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(min_length=1, max_length=200)
-    owner_id: OpaqueId = Field(pattern=ID_PATTERN)
+    action: Text = Field(min_length=1, max_length=200)
+    owner_id: OpaqueId
     due_on: date
     done: bool = False
 
@@ -124,8 +123,8 @@ class VisitPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    student_id: OpaqueId = Field(pattern=ID_PATTERN)
-    class_id: OpaqueId = Field(pattern=ID_PATTERN)
+    student_id: OpaqueId
+    class_id: OpaqueId
     planned_on: date
     mode: VisitMode
     visiting_staff_ids: list[OpaqueId] = Field(default_factory=list, max_length=10)
@@ -139,14 +138,14 @@ class VisitOutcome(BaseModel):
     outcome: Literal["done", "missed", "rescheduled", "cancelled"]
     visited_on: date | None = Field(default=None, description="For done: the actual date (today if omitted).")
     mode: VisitMode | None = Field(default=None, description="For done: how it was made, if not as planned.")
-    topics: list[str] = Field(default_factory=list, max_length=20)
-    findings: str | None = Field(default=None, max_length=5000)
+    topics: list[Text] = Field(default_factory=list, max_length=20)
+    findings: FreeText | None = Field(default=None, max_length=5000)
     follow_ups: list[FollowUp] = Field(default_factory=list, max_length=20)
-    report: str | None = Field(default=None, max_length=20000, description="书面报告")
-    shareable_summary: str | None = Field(
+    report: FreeText | None = Field(default=None, max_length=20000, description="书面报告")
+    shareable_summary: FreeText | None = Field(
         default=None, max_length=1000, description="A summary the guardian may read (findings never are)."
     )
-    reason: str | None = Field(
+    reason: FreeText | None = Field(
         default=None, max_length=500, description="For missed, rescheduled, cancelled."
     )
     new_date: date | None = Field(default=None, description="For rescheduled.")

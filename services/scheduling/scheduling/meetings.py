@@ -27,6 +27,7 @@ from contracts.events.meetings import (
     MeetingScheduled,
     MeetingScheduledV1,
 )
+from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Applied, Change, next_state
@@ -46,22 +47,22 @@ class MeetingCreate(BaseModel):
 
     kind: MeetingKind
     level: MeetingLevel
-    class_ids: list[str] = Field(
+    class_ids: list[OpaqueId] = Field(
         default_factory=list, description="Invited classes, for class and grade level."
     )
     grade: int | None = Field(default=None, ge=1, le=12)
-    title: str = Field(min_length=2, max_length=80, examples=["三年级2班期中家长会"])
-    agenda: list[str] = Field(default_factory=list, max_length=30)
+    title: Text = Field(min_length=2, max_length=80, examples=["三年级2班期中家长会"])
+    agenda: list[Text] = Field(default_factory=list, max_length=30)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    place: str = Field(default="", max_length=100)
+    place: Text = Field(default="", max_length=100)
 
 
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=500)
-    answer: str | None = Field(default=None, max_length=2000)
+    question: FreeText = Field(min_length=1, max_length=500)
+    answer: FreeText | None = Field(default=None, max_length=2000)
 
 
 class MeetingHeldRecord(BaseModel):
@@ -69,8 +70,8 @@ class MeetingHeldRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    attended_guardian_ids: list[str] = Field(default_factory=list)
-    minutes: str | None = Field(default=None, max_length=20000)
+    attended_guardian_ids: list[OpaqueId] = Field(default_factory=list)
+    minutes: FreeText | None = Field(default=None, max_length=20000)
     questions: list[Question] = Field(default_factory=list, max_length=100)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.events.meetings import MeetingKind
+from contracts.inputs import SchoolYear, TermKind, Text
 from dateutil.rrule import rrulestr
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,13 +18,13 @@ class RecurringMeetingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: MeetingKind = MeetingKind.reception_day
-    title: str = Field(min_length=2, max_length=80, examples=["校长接待日"])
-    rrule: str = Field(max_length=200, examples=["FREQ=MONTHLY;BYDAY=1FR"], description="RFC 5545 RRULE")
+    title: Text = Field(min_length=2, max_length=80, examples=["校长接待日"])
+    rrule: Text = Field(max_length=200, examples=["FREQ=MONTHLY;BYDAY=1FR"], description="RFC 5545 RRULE")
     start_time: time = Field(examples=["09:00"])
     duration_minutes: int = Field(ge=15, le=600)
-    place: str = Field(default="", max_length=100)
-    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
-    term: str = Field(pattern="^(autumn|spring)$")
+    place: Text = Field(default="", max_length=100)
+    school_year: SchoolYear = Field(examples=["2026-2027"])
+    term: TermKind
 
 
 def occurrences(

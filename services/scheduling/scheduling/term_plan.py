@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from contracts.events.visits import VisitMode
+from contracts.inputs import OpaqueId
 from pydantic import BaseModel, ConfigDict, Field
 
 MANDATORY = ("left_behind", "hardship", "special_attention")  # 三必访
@@ -18,9 +19,14 @@ DEFAULT_COVERAGE = 0.667  # DOMAIN.md: at least 2/3 of a class, when no policy h
 
 
 class ProposedVisit(BaseModel):
-    student_id: str
+    """A visit of the plan: proposed by ``propose``, sent back (adjusted or not) to confirm it, so
+    it is checked as strictly as a planned visit (``domain.VisitPlan``) that it becomes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    student_id: OpaqueId
     planned_on: date
-    visiting_staff_ids: list[str] = Field(min_length=1)
+    visiting_staff_ids: list[OpaqueId] = Field(min_length=1, max_length=10)
     mode: VisitMode = VisitMode.in_person
     mandatory: bool = Field(description="三必访: the student's care category makes this visit compulsory.")
 

@@ -4,6 +4,7 @@ and a due date; one still unanswered after its due date is escalated to the scho
 from datetime import date
 from uuid import uuid4
 
+from contracts.inputs import FreeText, OpaqueId
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller, Role, ensure_visible
 from service_kit.changes import Change, next_state
@@ -18,16 +19,16 @@ TICKETS = "tickets"
 class TicketCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=1000)
-    raised_by_guardian_id: str | None = None
-    owner_id: str = Field(description="The staff member who answers it.")
+    question: FreeText = Field(min_length=1, max_length=1000)
+    raised_by_guardian_id: OpaqueId | None = None
+    owner_id: OpaqueId = Field(description="The staff member who answers it.")
     due_on: date
 
 
 class TicketReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reply: str = Field(min_length=1, max_length=2000)
+    reply: FreeText = Field(min_length=1, max_length=2000)
 
 
 class TicketPublic(BaseModel):

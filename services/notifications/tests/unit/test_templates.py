@@ -59,3 +59,20 @@ def test_a_confirmation_link_appears_only_when_asked_for():
     )
     assert "https://x/confirm" not in plain.body
     assert "请阅读后点击确认：https://x/confirm" in asked.body
+
+
+@pytest.mark.parametrize(
+    ("name", "variables"),
+    [
+        ("meeting_invitation", {"starts_at": "下周五上午"}),  # no date
+        ("visit_planned", {"planned_on": 20261124}),  # no date either
+        ("digest", {"items": "冬季安全提示"}),  # no list of messages
+    ],
+)
+def test_variables_that_do_not_fit_the_template_are_a_422_naming_them(name, variables):
+    with pytest.raises(TemplateProblem) as problem:
+        templates.render(name, "zh-CN", templates.SAMPLES[name] | variables, BEIJING)
+
+    assert problem.value.status == 422
+    assert problem.value.errors is not None
+    assert problem.value.errors[0]["field"] == "body.variables"

@@ -99,3 +99,22 @@ def test_only_school_admins_import():
         roster.plan_import(
             Caller("t", Role.teacher, "d-yecheng", "sch-1"), [], known(), date(2026, 9, 1), True
         )
+
+
+def test_a_cell_with_a_control_character_is_a_bad_row_not_a_failed_import():
+    problems = roster.check_rows(
+        rows("张\x00三,男,R1,三年级2班,,,,否,否", "李四,男,R2,三年级2班,王\x1b五,父亲,13800000002,否,否"),
+        known(),
+    )
+
+    assert [(p.row, p.column) for p in problems] == [(2, "姓名"), (3, "家长姓名")]
+    assert "控制字符 U+0000" in problems[0].reason
+
+
+def test_a_guardian_the_api_would_refuse_is_a_bad_row_before_anything_is_planned():
+    too_long = "阿" * 31  # GuardianCreate: a name of at most 30 characters, a relationship of at most 10
+    problems = roster.check_rows(
+        rows(f"李四,男,R2,三年级2班,{too_long},{'外' * 11},13800000002,否,否"), known()
+    )
+
+    assert [(p.row, p.column) for p in problems] == [(2, "家长姓名"), (2, "关系")]

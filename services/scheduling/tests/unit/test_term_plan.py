@@ -85,3 +85,36 @@ def test_a_class_without_students_gets_an_empty_plan_with_a_reason():
 
     assert plan.visits == []
     assert "no enrolled students" in plan.reason
+
+
+def test_a_visit_sent_back_to_confirm_is_checked_as_strictly_as_the_planned_visit_it_becomes():
+    import pytest
+    from pydantic import ValidationError
+    from scheduling.domain import VisitPlan
+    from scheduling.term_plan import ProposedVisit
+
+    sent = {
+        "student_id": "stu-1",
+        "planned_on": "2026-10-12",
+        "visiting_staff_ids": ["stf-1"],
+        "mandatory": True,
+    }
+    for bad in (
+        {"student_id": ""},
+        {"student_id": "stu-1\x00"},
+        {"visiting_staff_ids": [f"stf-{n}" for n in range(11)]},
+        {"visiting_staff_ids": ["stf 1"]},
+        {"reason": "unknown field"},
+    ):
+        with pytest.raises(ValidationError):
+            ProposedVisit.model_validate(sent | bad)
+
+    visit = ProposedVisit.model_validate(sent | {"visiting_staff_ids": [f"stf-{n}" for n in range(10)]})
+    plan = VisitPlan(
+        student_id=visit.student_id,
+        class_id="cls-3-2",
+        planned_on=visit.planned_on,
+        mode=visit.mode,
+        visiting_staff_ids=visit.visiting_staff_ids,
+    )
+    assert plan.student_id == "stu-1"
