@@ -76,3 +76,24 @@ def test_problem_answers_share_one_component():
     assert schema == {"$ref": "#/components/schemas/ProblemDetails"}
     problem = document["components"]["schemas"]["ProblemDetails"]
     assert problem["properties"]["errors"]["anyOf"][0]["items"] == {"$ref": "#/components/schemas/FieldError"}
+
+
+def test_writes_document_unreadable_bodies_and_conflicts_and_reads_do_not():
+    document = live_document("registry")
+
+    write = document["paths"]["/v1/schools"]["post"]["responses"]
+    read = document["paths"]["/v1/schools"]["get"]["responses"]
+    assert {"400", "401", "403", "404", "409", "422"} <= set(write)
+    assert {"400", "409"}.isdisjoint(read)
+    assert "403" in read
+
+
+def test_roster_import_documents_the_files_it_reads():
+    document = live_document("registry")
+
+    roster = document["paths"]["/v1/schools/{school_id}/roster"]["post"]
+    assert roster["requestBody"]["required"] is True
+    assert {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(
+        roster["requestBody"]["content"]
+    )
+    assert "415" in roster["responses"]

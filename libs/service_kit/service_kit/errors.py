@@ -53,15 +53,31 @@ def problem_schemas() -> dict[str, dict[str, Any]]:
     return nested | {ProblemDetails.__name__: schema}
 
 
-def _documented(description: str) -> dict[str, Any]:
+def documented_problem(description: str) -> dict[str, Any]:
+    """An answer of a route's ``responses``: problem+json, described."""
     schema = {"$ref": _COMPONENT.format(model=ProblemDetails.__name__)}
     return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _documented("缺少或无效的访问令牌 (missing or invalid bearer token)"),
-    404: _documented("记录不存在或不在权限范围内 (not found, or outside the caller's scope)"),
-    422: _documented("数据校验失败，errors 列出每个字段 (validation failed; errors name each field)"),
+    401: documented_problem("缺少或无效的访问令牌 (missing or invalid bearer token)"),
+    403: documented_problem("角色无权进行此操作 (the caller's role may not do this)"),
+    404: documented_problem("记录不存在或不在权限范围内 (not found, or outside the caller's scope)"),
+    422: documented_problem("数据校验失败，errors 列出每个字段 (validation failed; errors name each field)"),
+}
+
+# What any write may answer besides its own rules: a body that is not readable JSON (FastAPI answers
+# 400 to bytes that are not UTF-8) or a bad Idempotency-Key; a record changed since it was read, or
+# the same Idempotency-Key still in progress, or a step that cannot be taken twice (409).
+_WRITES = ("post", "put", "patch", "delete")
+_WRITE_PROBLEMS: dict[str, dict[str, Any]] = {
+    "400": documented_problem(
+        "请求体无法读取，或 Idempotency-Key 无效 (unreadable body, or a bad Idempotency-Key)"
+    ),
+    "409": documented_problem(
+        "冲突：记录已被修改、相同请求仍在处理中，或此操作不能重复 "
+        "(conflict: changed meanwhile, the same request still in progress, or a step already taken)"
+    ),
 }
 
 
@@ -132,7 +148,8 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def document_problems(app: FastAPI) -> None:
-    """Add the problem+json components that ``PROBLEM_RESPONSES`` refers to to the app's OpenAPI."""
+    """Add the problem+json components that ``PROBLEM_RESPONSES`` refers to to the app's OpenAPI,
+    and the problems every write of a router may answer (``_WRITE_PROBLEMS``)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -143,6 +160,12 @@ def document_problems(app: FastAPI) -> None:
         for name, schema in problem_schemas().items():
             if schemas.setdefault(name, schema) != schema:
                 raise RuntimeError(f"another model is also named {name} in the OpenAPI components")
+        for path in document.get("paths", {}).values():
+            for method, operation in path.items():
+                responses = operation.get("responses", {})
+                if method in _WRITES and "401" in responses:  # a router's route, not /healthz
+                    for status, answer in _WRITE_PROBLEMS.items():
+                        responses.setdefault(status, answer)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 
-from service_kit.errors import PROBLEM_JSON
+from service_kit.errors import PROBLEM_JSON, documented_problem
 from service_kit.storage import Document, store_is_reachable
 
 
@@ -18,7 +18,11 @@ def health_router(broker: KafkaBroker, client: AsyncMongoClient[Document]) -> AP
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="依赖就绪 (readiness: broker and store)")
+    @router.get(
+        "/readyz",
+        summary="依赖就绪 (readiness: broker and store)",
+        responses={503: documented_problem("代理或存储不可达 (broker or store unreachable)")},
+    )
     async def readyz() -> JSONResponse:
         broker_ok, store_ok = await asyncio.gather(_broker_ok(broker), store_is_reachable(client))
         checks = {
@@ -33,6 +37,7 @@ def health_router(broker: KafkaBroker, client: AsyncMongoClient[Document]) -> AP
                 "title": "服务暂不可用 (unavailable)",
                 "status": 503,
                 "detail": "依赖服务不可达",
+                "instance": "/readyz",
                 "checks": checks,
             },
             status_code=503,

@@ -4,6 +4,7 @@ from typing import Annotated
 from contracts import inputs
 from fastapi import APIRouter, Depends, Path, Query, Request
 from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.errors import documented_problem
 
 from registry import domain, roster
 from registry.store import RegistryStore
@@ -257,7 +258,22 @@ async def audit_trail(
     return [domain.AuditEntry.model_validate(e) for e in entries]
 
 
-@router.post("/schools/{school_id}/roster", response_model=roster.RosterReport, tags=["roster 花名册"])
+_ROSTER_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.post(
+    "/schools/{school_id}/roster",
+    response_model=roster.RosterReport,
+    tags=["roster 花名册"],
+    # the file is read from the raw body (no multipart), so its media types are declared here
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {kind: _ROSTER_FILE for kind in (*roster.CSV_TYPES, roster.XLSX_TYPE)},
+        }
+    },
+    responses={415: documented_problem("不是 CSV 或 XLSX 文件 (neither CSV nor XLSX)")},
+)
 async def import_roster(
     school_id: str,
     request: Request,
