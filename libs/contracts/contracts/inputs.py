@@ -9,8 +9,10 @@ use for the other control characters either. Path and query parameters get the s
 committed OpenAPI documents show (and a test checks) that no request string was left unchecked.
 
 Periods as the bureau names them: a school year ``2026-2027`` (the second year the first plus
-one), a term ``2026-2027-autumn``, a month ``2026-10``; years outside 2000–2100 are refused, so
-year 0 cannot reach ``datetime.date``.
+one), a term ``2026-2027-autumn``, a month ``2026-10``; years outside 2000–9000 are refused, so
+year 0 cannot reach ``datetime.date`` and a month or school year after the last one stays within
+it. The upper bound is generous on purpose: the end-to-end tests give each run a far-future school
+year of its own (3000–5900) to stay apart on a store that persists.
 """
 
 import re
@@ -25,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps \t \n \r
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+FIRST_YEAR, LAST_YEAR = 2000, 9000
 
 
 def control_character(text: str, *, free_text: bool = False) -> str | None:
