@@ -9,6 +9,7 @@ REGISTRY_V1 = "district.registry.v1"
 INTERNAL_REGISTRY_V1 = "internal.registry.v1"
 INTERNAL_SCHEDULING_V1 = "internal.scheduling.v1"
 INTERNAL_NOTIFICATIONS_V1 = "internal.notifications.v1"
+INTERNAL_PORTAL_V1 = "internal.portal.v1"
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -1,4 +1,8 @@
-"""Bearer JWTs issued by the district's identity provider, and the caller's scope.
+"""Bearer JWTs signed by the portal (EdDSA), and the caller's scope.
+
+Every service verifies a token against the portal's public keys (``jwks_url``), never a shared
+secret, so no service can mint a token for another; outside production the development key
+(``service_kit.keys``) is trusted too, for tests, the demo and ``dev-token``.
 
 Claims: ``sub``, ``role``, ``district_id``, ``school_id`` (for school staff, partners and
 guardians), ``class_ids`` (classes a teacher teaches), ``student_ids`` (a guardian's children).
@@ -17,6 +21,7 @@ import jwt
 from fastapi import Depends, Request
 
 from service_kit.errors import NotFound, Unauthenticated
+from service_kit.keys import ALGORITHM, DEV_ACCESS_KEY, DEV_ACCESS_KID, SigningKey, TrustedKeys, kid_of
 from service_kit.settings import ServiceSettings
 
 
@@ -61,12 +66,30 @@ def ensure_visible(visible: bool, what: str = "记录") -> None:
         raise NotFound(what)
 
 
-def verify_token(token: str, settings: ServiceSettings) -> Caller:
+def trusted_keys(settings: ServiceSettings) -> TrustedKeys:
+    """The portal's keys from its JWKS, and the development key outside production."""
+    fixed = {}
+    if settings.trusts_development_keys:
+        fixed[DEV_ACCESS_KID] = SigningKey.from_pem(DEV_ACCESS_KEY, DEV_ACCESS_KID).public
+    return TrustedKeys(settings.jwks_url, fixed)
+
+
+_DEFAULT_KEYS: dict[tuple[str | None, bool], TrustedKeys] = {}
+
+
+def verify_token(token: str, settings: ServiceSettings, keys: TrustedKeys | None = None) -> Caller:
+    if keys is None:
+        keys = _DEFAULT_KEYS.setdefault(
+            (settings.jwks_url, settings.trusts_development_keys), trusted_keys(settings)
+        )
+    key = keys.key(kid_of(token))
+    if key is None:
+        raise Unauthenticated("令牌无效 (invalid token): 签名密钥未知 (unknown signing key)")
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=["HS256"],
+            key,
+            algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "sub", "iss", "aud"]},
@@ -110,7 +133,8 @@ def mint_token(
     student_ids: list[str] | None = None,
     lifetime: timedelta = timedelta(hours=8),
 ) -> str:
-    """A token signed with the configured secret; for development, demos and tests."""
+    """A token signed with the settings' key: the portal's own, or the development key (dev-token,
+    demos and tests; never in production)."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": subject,
@@ -127,29 +151,34 @@ def mint_token(
         claims["class_ids"] = class_ids
     if student_ids:
         claims["student_ids"] = student_ids
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    return settings.signing_key().sign(claims)
 
 
-def current_caller(request: Request) -> Caller:
+async def _verified(request: Request, token: str) -> Caller:
+    settings: ServiceSettings = request.app.state.settings
+    keys: TrustedKeys = request.app.state.trusted_keys
+    await keys.refresh_for(kid_of(token))  # a key the portal rotated in since the last fetch
+    return verify_token(token, settings, keys)
+
+
+async def current_caller(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("缺少访问令牌 (missing bearer token)")
-    settings: ServiceSettings = request.app.state.settings
-    return verify_token(token.strip(), settings)
+    return await _verified(request, token.strip())
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
-def feed_caller(request: Request) -> Caller:
+async def feed_caller(request: Request) -> Caller:
     """For feeds that calendar apps subscribe to: they cannot send headers, so the same token may
     come as ``?token=``; a bearer header still wins."""
     token = request.query_params.get("token")
     if request.headers.get("authorization") or not token:
-        return current_caller(request)
-    settings: ServiceSettings = request.app.state.settings
-    return verify_token(token, settings)
+        return await current_caller(request)
+    return await _verified(request, token)
 
 
 FeedCaller = Annotated[Caller, Depends(feed_caller)]

@@ -16,6 +16,7 @@ from faststream.specification import AsyncAPI
 from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 
+from service_kit.auth import trusted_keys
 from service_kit.changes import ChangeRelay
 from service_kit.errors import PROBLEM_RESPONSES, document_problems, install_problem_handlers
 from service_kit.health import health_router
@@ -78,6 +79,7 @@ class ServiceRuntime:
         routers: Sequence[APIRouter] = (),
         topics: Sequence[str] = (),
         on_startup: Sequence[StartupStep] = (),
+        on_shutdown: Sequence[StartupStep] = (),
         workers: Sequence[Worker] = (),
         state: dict[str, Any] | None = None,
     ) -> FastAPI:
@@ -98,6 +100,8 @@ class ServiceRuntime:
                 for worker in workers:
                     await worker.stop()
                 await runtime.broker.stop()
+                for step in on_shutdown:
+                    await step()
                 await runtime.client.close()
 
         app = FastAPI(
@@ -108,6 +112,7 @@ class ServiceRuntime:
             dependencies=[Depends(refuse_control_characters)],
         )
         app.state.settings = self.settings
+        app.state.trusted_keys = trusted_keys(self.settings)
         app.state.runtime = self
         for name, value in (state or {}).items():
             setattr(app.state, name, value)

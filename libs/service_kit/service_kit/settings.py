@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-secret-not-for-production-use"
+from service_kit.keys import DEV_ACCESS_KEY, DEV_ACCESS_KID, SigningKey
 
 
 class ServiceSettings(BaseSettings):
@@ -39,7 +39,17 @@ class ServiceSettings(BaseSettings):
     # of its write); four services × 16 × 2 stays inside the 150 that deploy/local gives FerretDB.
     mongodb_max_pool_size: int = Field(default=16, ge=1)
 
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # Access tokens are EdDSA JWTs the portal signs; every service verifies them with the portal's
+    # public keys (its JWKS), so no service can mint another's. Outside production the development
+    # key (service_kit.keys) is trusted too, and dev-token signs with it.
+    jwks_url: str | None = Field(
+        default="http://127.0.0.1:8000/.well-known/jwks.json",
+        description="The portal's public keys, which access tokens are verified with.",
+    )
+    token_signing_key: SecretStr | None = Field(
+        default=None, description="PEM of the Ed25519 key tokens are signed with (the portal only)."
+    )
+    token_signing_kid: str = "portal-1"
     jwt_issuer: str = "district-idp"
     jwt_audience: str = "district-platform"
 
@@ -59,6 +69,21 @@ class ServiceSettings(BaseSettings):
         """Where the schools are: the day events are dated by and the times messages show."""
         return ZoneInfo(self.school_timezone)
 
+    @property
+    def trusts_development_keys(self) -> bool:
+        return self.environment != "production"
+
+    def signing_key(self) -> SigningKey:
+        """The key tokens are signed with: the configured one, else the development key (never in
+        production)."""
+        if self.token_signing_key is not None:
+            return SigningKey.from_pem(self.token_signing_key.get_secret_value(), self.token_signing_kid)
+        if not self.trusts_development_keys:
+            raise ValueError(
+                "DISTRICT_TOKEN_SIGNING_KEY is not set: production never signs with the development key"
+            )
+        return SigningKey.from_pem(DEV_ACCESS_KEY, DEV_ACCESS_KID)
+
     def school_today(self) -> date:
         """The school clock: today's date where the schools are (a visit at 07:00 in Beijing is not
         yesterday's). Every business date of every service comes from here, so pinning
@@ -75,8 +100,12 @@ class ServiceSettings(BaseSettings):
         if not self.consumer_group:
             # One group per service: every service sees every event once, however many replicas.
             self.consumer_group = f"district-{self.service_name}"
-        if self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-            raise ValueError("DISTRICT_JWT_SECRET must be set outside development")
+        if (
+            self.environment == "production"
+            and self.token_signing_key is not None
+            and self.token_signing_key.get_secret_value().strip() == DEV_ACCESS_KEY.strip()
+        ):
+            raise ValueError("DISTRICT_TOKEN_SIGNING_KEY must not be the development key in production")
         if self.environment == "production" and self.school_date is not None:
             raise ValueError("DISTRICT_SCHOOL_DATE pins the school clock for tests and demos only")
         return self

@@ -2,11 +2,14 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from service_kit.auth import Caller, Role, ensure_visible, mint_token, verify_token
 from service_kit.errors import NotFound, Unauthenticated
+from service_kit.keys import DEV_ACCESS_KEY, DEV_ACCESS_KID, SigningKey, TrustedKeys, jwks
 from service_kit.settings import ServiceSettings
 
 SETTINGS = ServiceSettings(service_name="test")
+DEV = SigningKey.from_pem(DEV_ACCESS_KEY, DEV_ACCESS_KID)
 
 
 def test_token_round_trips_role_and_scope():
@@ -28,7 +31,7 @@ def test_expired_token_is_refused():
         verify_token(token, SETTINGS)
 
 
-def forged(secret: str, **claims: object) -> str:
+def forged(key: SigningKey, **claims: object) -> str:
     standard = {
         "sub": "x",
         "district_id": "d-1",
@@ -36,18 +39,55 @@ def forged(secret: str, **claims: object) -> str:
         "aud": "district-platform",
         "exp": 4102444800,
     }
-    return jwt.encode(standard | claims, secret, algorithm="HS256")
+    return key.sign(standard | claims)
 
 
-def test_token_signed_with_another_secret_is_refused():
-    token = forged("someone-elses-secret-of-thirty-two-bytes", role="bureau")
+def test_token_signed_with_another_key_under_a_trusted_kid_is_refused():
+    impostor = SigningKey(DEV_ACCESS_KID, Ed25519PrivateKey.generate())
 
     with pytest.raises(Unauthenticated, match="无效"):
+        verify_token(forged(impostor, role="bureau"), SETTINGS)
+
+
+def test_a_token_of_a_key_nobody_trusts_is_refused():
+    with pytest.raises(Unauthenticated, match="密钥未知"):
+        verify_token(forged(SigningKey("k-9", Ed25519PrivateKey.generate()), role="bureau"), SETTINGS)
+
+
+def test_a_shared_secret_token_is_refused():
+    token = jwt.encode(
+        {"sub": "x", "role": "bureau", "exp": 4102444800},
+        "a-shared-secret-of-32-bytes-long",
+        algorithm="HS256",
+        headers={"kid": DEV_ACCESS_KID},
+    )
+
+    with pytest.raises(Unauthenticated):
         verify_token(token, SETTINGS)
 
 
+def test_production_trusts_the_portals_keys_and_never_the_development_key():
+    production = ServiceSettings(environment="production")
+    portal = SigningKey("portal-7", Ed25519PrivateKey.generate())
+    keys = TrustedKeys(fixed={})
+    keys.fetched = {"portal-7": portal.public}  # as read from the portal's JWKS
+
+    assert verify_token(forged(portal, role="bureau"), production, keys).role is Role.bureau
+    with pytest.raises(Unauthenticated, match="密钥未知"):
+        verify_token(forged(DEV, role="bureau"), production, keys)
+    with pytest.raises(ValueError, match="DISTRICT_TOKEN_SIGNING_KEY"):
+        production.signing_key()
+
+
+def test_the_jwks_publishes_the_public_key_only():
+    [published] = jwks(DEV)["keys"]
+
+    assert published == published | {"kty": "OKP", "crv": "Ed25519", "kid": DEV_ACCESS_KID, "alg": "EdDSA"}
+    assert "d" not in published  # the private part never leaves
+
+
 def test_unknown_role_is_refused():
-    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="janitor")
+    token = forged(DEV, role="janitor")
 
     with pytest.raises(Unauthenticated):
         verify_token(token, SETTINGS)
@@ -87,13 +127,13 @@ def test_dev_token_command_prints_a_verifiable_token(capsys):
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
 @pytest.mark.parametrize("value", ["4102444800", "0", True, None, [4102444800]])
 def test_a_date_claim_that_is_not_a_number_is_refused(claim: str, value: object):
-    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="bureau", **{claim: value})
+    token = forged(DEV, role="bureau", **{claim: value})
 
     with pytest.raises(Unauthenticated):  # 无效, or 过期 where PyJWT reads "0" or true as 0 or 1
         verify_token(token, SETTINGS)
 
 
 def test_numeric_date_claims_are_accepted():
-    token = forged(SETTINGS.jwt_secret.get_secret_value(), role="bureau", iat=1767225600, nbf=1767225600.5)
+    token = forged(DEV, role="bureau", iat=1767225600, nbf=1767225600.5)
 
     assert verify_token(token, SETTINGS).role is Role.bureau

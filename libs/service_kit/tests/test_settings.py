@@ -28,16 +28,15 @@ def test_environment_variables_use_the_district_prefix(monkeypatch):
     assert settings.otel_exporter_otlp_endpoint == "http://collector:4318"
 
 
-def test_production_refuses_the_development_secret():
-    with pytest.raises(ValidationError, match="DISTRICT_JWT_SECRET"):
-        ServiceSettings(environment="production")
+def test_production_refuses_the_development_signing_key():
+    from service_kit.keys import DEV_ACCESS_KEY
+
+    with pytest.raises(ValidationError, match="DISTRICT_TOKEN_SIGNING_KEY"):
+        ServiceSettings(environment="production", token_signing_key=DEV_ACCESS_KEY)
 
 
-def test_production_accepts_a_real_secret():
-    assert (
-        ServiceSettings(environment="production", jwt_secret="from-the-identity-provider").environment
-        == "production"
-    )
+def test_production_verifies_without_a_signing_key_of_its_own():
+    assert ServiceSettings(environment="production").environment == "production"
 
 
 def test_a_pinned_school_date_is_today_for_every_business_date(monkeypatch):
@@ -58,6 +57,4 @@ def test_without_a_pinned_date_today_is_the_real_date_in_the_school_time_zone(mo
 
 def test_production_refuses_a_pinned_school_date():
     with pytest.raises(ValidationError, match="DISTRICT_SCHOOL_DATE"):
-        ServiceSettings(
-            environment="production", jwt_secret="from-the-identity-provider", school_date="2026-12-01"
-        )
+        ServiceSettings(environment="production", school_date="2026-12-01")

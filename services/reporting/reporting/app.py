@@ -11,8 +11,9 @@ from reporting.store import ActiveStore, ControlWatcher, ReportStore
 
 
 def consumed_topics() -> list[str]:
-    """Every topic of the platform: public and internal, whoever produces it."""
-    return [topic.name for topic in ALL_TOPICS]
+    """Every topic of the platform that carries facts: public and internal, whoever produces it;
+    not the portal's sign-in codes and activation links, which are credentials, not facts."""
+    return [topic.name for topic in ALL_TOPICS if topic.owner != "portal"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from contracts.topic_names import (
     INTERNAL_NOTIFICATIONS_V1,
+    INTERNAL_PORTAL_V1,
     INTERNAL_REGISTRY_V1,
     INTERNAL_SCHEDULING_V1,
     MEETINGS_V1,
@@ -16,6 +17,7 @@ from contracts.topics import (
     notifications_internal,
     pairing_exchanges,
     partner_activities,
+    portal_internal,
     registry,
     registry_internal,
     scheduling_internal,
@@ -32,11 +34,13 @@ ALL_TOPICS: tuple[TopicContract, ...] = (
     registry_internal.TOPIC,
     scheduling_internal.TOPIC,
     notifications_internal.TOPIC,
+    portal_internal.TOPIC,
 )
 
 __all__ = [
     "ALL_TOPICS",
     "INTERNAL_NOTIFICATIONS_V1",
+    "INTERNAL_PORTAL_V1",
     "INTERNAL_REGISTRY_V1",
     "INTERNAL_SCHEDULING_V1",
     "MEETINGS_V1",

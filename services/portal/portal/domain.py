@@ -1,0 +1,221 @@
+"""The portal's rules, without I/O: sign-in codes, password lockout, request limits, who a signed-in
+person is to the services, and how far a one-tap link reaches.
+
+Numbers here are the issue's promises to guardians and staff: a code lives 5 minutes and allows 5
+tries; five wrong passwords lock an account for 15 minutes.
+"""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from service_kit.auth import Role
+
+CODE_LIFETIME = timedelta(minutes=5)
+CODE_TRIES = 5
+PASSWORD_FAILURES_BEFORE_LOCK = 5
+LOCK_DURATION = timedelta(minutes=15)
+ACTIVATION_LIFETIME = timedelta(days=3)
+MIN_PASSWORD_LENGTH = 10
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_mobile(typed: str) -> str | None:
+    """A mainland mobile number as people type it (spaces, dashes, +86) → 11 digits, else None."""
+    digits = re.sub(r"[\s\-()]", "", typed)
+    digits = digits.removeprefix("+86").removeprefix("0086")
+    return digits if MOBILE.match(digits) else None
+
+
+def digest(secret: str) -> str:
+    """What is stored of a code, a session or a link token: never the secret itself."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# Sign-in codes ------------------------------------------------------------------------------------
+
+
+class CodeCheck(StrEnum):
+    accepted = "accepted"
+    wrong = "wrong"
+    expired = "expired"
+    exhausted = "exhausted"  # five wrong tries: the code is spent
+
+
+@dataclass(frozen=True)
+class SignInCode:
+    request_id: str
+    phone: str
+    guardian_id: str | None  # None: nobody has this number; a code is "sent" all the same
+    code_digest: str
+    expires_at: datetime
+    tries_left: int = CODE_TRIES
+    used: bool = False
+
+
+def check_code(code: SignInCode | None, typed: str, now: datetime) -> tuple[CodeCheck, SignInCode | None]:
+    """The answer to a typed code, and the code's state after it (None: nothing to record)."""
+    if code is None or code.used or now >= code.expires_at:
+        return CodeCheck.expired, None
+    if code.tries_left <= 0:
+        return CodeCheck.exhausted, None
+    if code.guardian_id is not None and secrets.compare_digest(code.code_digest, digest(typed)):
+        return CodeCheck.accepted, replace(code, used=True)
+    left = code.tries_left - 1
+    return (CodeCheck.exhausted if left == 0 else CodeCheck.wrong), replace(code, tries_left=left)
+
+
+# Request limits ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``most`` requests per ``window`` for one key (a mobile number, a client address)."""
+
+    name: str
+    most: int
+    window: timedelta
+
+
+CODE_LIMITS_PER_NUMBER = (
+    Limit("number-minute", 1, timedelta(seconds=60)),
+    Limit("number-hour", 5, timedelta(hours=1)),
+)
+CODE_LIMITS_PER_ADDRESS = (Limit("address-hour", 20, timedelta(hours=1)),)
+
+
+def exceeded(limits: tuple[Limit, ...], recent: list[datetime], now: datetime) -> Limit | None:
+    """The first limit the next request would break, given the times of the key's recent requests."""
+    for limit in limits:
+        if sum(1 for at in recent if at > now - limit.window) >= limit.most:
+            return limit
+    return None
+
+
+# Staff and partner accounts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PasswordState:
+    failures: int = 0
+    locked_until: datetime | None = None
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+
+def after_failure(state: PasswordState, now: datetime) -> PasswordState:
+    """Five failures in a row lock the account for a while; the count starts again after the lock."""
+    failures = state.failures + 1
+    if failures >= PASSWORD_FAILURES_BEFORE_LOCK:
+        return PasswordState(0, now + LOCK_DURATION)
+    return PasswordState(failures, None)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, in words a teacher understands; None when it is fine."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少 {MIN_PASSWORD_LENGTH} 位 (at least {MIN_PASSWORD_LENGTH} characters)"
+    if password.isdigit():
+        return "密码不能全是数字 (not digits only)"
+    return None
+
+
+def staff_role(roles: list[str]) -> Role:
+    return Role.school_admin if "school_admin" in roles else Role.teacher
+
+
+# Who a person is to the services -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in person as the services see them; read from the registry's events at every token,
+    so a new child or class reaches the next token without signing in again."""
+
+    subject: str
+    role: Role
+    district_id: str
+    school_id: str | None
+    class_ids: tuple[str, ...] = ()
+    student_ids: tuple[str, ...] = ()
+    language: str = "zh-CN"
+
+
+# One-tap links -----------------------------------------------------------------------------------
+
+Purpose = Literal["rsvp", "confirm", "acknowledge", "visit"]
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    """What a session opened by a one-tap link may do: one message and its one action."""
+
+    purpose: Purpose
+    message_id: str
+    target_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    service: str
+    path: str  # the service's own path, e.g. /v1/meetings/m-1/rsvp
+
+
+def link_allows(scope: LinkScope, route: Route) -> bool:
+    """A link session reads its message and does the message's action, nothing else."""
+    reads = {
+        ("GET", "notifications", f"/v1/inbox/{scope.message_id}"),
+        ("GET", "notifications", f"/v1/messages/{scope.message_id}"),
+    }
+    actions: dict[str, set[tuple[str, str, str]]] = {
+        "rsvp": {
+            ("GET", "scheduling", f"/v1/meetings/{scope.target_id}"),
+            ("PUT", "scheduling", f"/v1/meetings/{scope.target_id}/rsvp"),
+        },
+        "confirm": {("POST", "notifications", f"/v1/inbox/{scope.message_id}/confirmation")},
+        "acknowledge": {
+            ("GET", "notifications", f"/v1/emergencies/{scope.target_id}"),
+            ("POST", "notifications", f"/v1/emergencies/{scope.target_id}/acknowledgement"),
+        },
+        "visit": {
+            ("GET", "scheduling", f"/v1/home-visits/{scope.target_id}"),
+            ("POST", "scheduling", f"/v1/home-visits/{scope.target_id}/confirmation"),
+        },
+    }
+    return (route.method, route.service, route.path) in reads | actions[scope.purpose]
+
+
+# Sessions ----------------------------------------------------------------------------------------
+
+SESSION_LIFETIME = {"full": timedelta(hours=12), "link": timedelta(hours=2)}
+
+
+@dataclass(frozen=True)
+class Session:
+    session_digest: str
+    subject: str
+    role: Role
+    csrf: str
+    expires_at: datetime
+    link: LinkScope | None = None
+    kind: Literal["full", "link"] = "full"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def live(self, now: datetime) -> bool:
+        return now < self.expires_at

@@ -1,0 +1,132 @@
+"""The registry's events, read into the portal's projection of who may sign in.
+
+Guardians sign in with the mobile number the registry holds for them; staff get an account, and an
+activation link to set its password, the first time the registry announces them. Tolerant
+readers: only the fields used here are read.
+"""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.envelope import EnvelopeHeader
+from contracts.events.portal import AccountActivationRequested, AccountActivationRequestedV1
+from contracts.events.registry import GuardianChanged, StaffChanged, StudentChanged
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, ConfigDict
+
+from portal.domain import ACTIVATION_LIFETIME, digest, new_secret, normalise_mobile
+from portal.settings import Settings
+from portal.store import ACCOUNTS, GUARDIANS, STUDENTS, PortalStore
+
+log = logging.getLogger(__name__)
+Handle = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Guardian(GuardianChanged, _Payload):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Student(StudentChanged, _Payload):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _Staff(StaffChanged, _Payload):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def on_registry_event(store: PortalStore, broker: KafkaBroker, settings: Settings) -> Handle:
+    async def handle(message: dict[str, Any]) -> None:
+        """Guardians' mobile numbers and children, students' enrolment, staff and their classes."""
+        header = EnvelopeHeader.model_validate(message)
+        where = {"district_id": header.district_id, "school_id": header.school_id}
+        payload = message.get("payload", {})
+        if header.event_type == "guardian-changed":
+            guardian = _Guardian.model_validate(payload)
+            await store.keep_newer(
+                GUARDIANS,
+                where
+                | {
+                    "_id": guardian.guardian_id,
+                    "student_ids": guardian.student_ids,
+                    "phone": normalise_mobile(guardian.contacts.phone or ""),
+                    "language": guardian.language,
+                    "version": guardian.version,
+                },
+            )
+        elif header.event_type == "student-changed":
+            student = _Student.model_validate(payload)
+            await store.keep_newer(
+                STUDENTS,
+                where
+                | {
+                    "_id": student.student_id,
+                    "class_id": student.class_id,
+                    "status": student.status,
+                    "version": student.version,
+                },
+            )
+        elif header.event_type == "staff-changed":
+            staff = _Staff.model_validate(payload)
+            await _staff_account(store, broker, settings, where, staff)
+
+    return handle
+
+
+async def _staff_account(
+    store: PortalStore, broker: KafkaBroker, settings: Settings, where: dict[str, str], staff: _Staff
+) -> None:
+    """The account follows the registry's record (roles, classes, contacts); its password stays.
+    A new account is announced once with an activation link; a redelivered event whose link was not
+    announced yet (a crash between the two) announces a fresh one."""
+    account = await store.account(staff.staff_id)
+    record = where | {
+        "kind": "staff",
+        "roles": list(staff.roles),
+        "class_ids": list(staff.class_ids),
+        "phone": normalise_mobile(staff.contacts.phone or ""),
+        "email": staff.contacts.email,
+        "version": staff.version,
+    }
+    if account is None:
+        await store.keep_newer(
+            ACCOUNTS, record | {"_id": staff.staff_id, "status": "pending", "activation": None}
+        )
+        account = await store.account(staff.staff_id)
+    elif account["version"] < staff.version:
+        await store.update_account(staff.staff_id, record)
+    if (
+        account is None
+        or account["status"] != "pending"
+        or (account.get("activation") or {}).get("announced")
+    ):
+        return
+    if not (record["phone"] or record["email"]):
+        log.info("staff without contact: no activation link", extra={"staff_id": staff.staff_id})
+        return
+    token = new_secret()
+    now = datetime.now(UTC)
+    activation = {"digest": digest(token), "expires_at": now + ACTIVATION_LIFETIME, "announced": False}
+    await store.update_account(staff.staff_id, {"activation": activation})
+    event = AccountActivationRequestedV1(
+        producer="portal",
+        district_id=where["district_id"],
+        school_id=where["school_id"],
+        payload=AccountActivationRequested(
+            request_id=f"activation-{staff.staff_id}-{uuid.uuid4().hex[:8]}",
+            account_id=staff.staff_id,
+            account_kind="staff",
+            phone=record["phone"],
+            email=record["email"],
+            activation_url=f"{settings.public_url}/activate/{token}",
+            expires_at=activation["expires_at"],
+        ),
+    )
+    await broker.publish(event.to_json(), topic=event.topic, key=where["school_id"].encode())
+    await store.update_account(staff.staff_id, {"activation": activation | {"announced": True}})
