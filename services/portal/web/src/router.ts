@@ -1,0 +1,79 @@
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+import { onUnauthenticated } from './composables/useApi'
+import { useSession } from './composables/useSession'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Who may open the page: guardians (a link session only on its own message), any signed-in staff. */
+    requires?: 'guardian' | 'staff'
+    /** Shows the guardian's bottom tab bar. */
+    tabs?: boolean
+    /** A sign-in page: a signed-in person goes on to their home. */
+    signIn?: boolean
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: { render: () => null } },
+  { path: '/sign-in', name: 'sign-in', component: () => import('./pages/guardian/GuardianSignIn.vue'), meta: { signIn: true } },
+  { path: '/staff/sign-in', name: 'staff-sign-in', component: () => import('./pages/staff/StaffSignIn.vue'), meta: { signIn: true } },
+  { path: '/activate/:token', name: 'activate', component: () => import('./pages/staff/AccountActivation.vue'), props: true },
+  { path: '/staff', name: 'staff-home', component: () => import('./pages/staff/StaffHome.vue'), meta: { requires: 'staff' } },
+  { path: '/inbox', name: 'inbox', component: () => import('./pages/guardian/InboxList.vue'), meta: { requires: 'guardian', tabs: true } },
+  { path: '/messages/:id', name: 'message', component: () => import('./pages/guardian/MessageDetail.vue'), props: true, meta: { requires: 'guardian', tabs: true } },
+  { path: '/upcoming', name: 'upcoming', component: () => import('./pages/guardian/UpcomingSchedule.vue'), meta: { requires: 'guardian', tabs: true } },
+  { path: '/feedback', name: 'feedback', component: () => import('./pages/guardian/PrincipalFeedback.vue'), meta: { requires: 'guardian', tabs: true } },
+  { path: '/preferences', name: 'preferences', component: () => import('./pages/guardian/MyPreferences.vue'), meta: { requires: 'guardian', tabs: true } },
+  { path: '/link-expired', name: 'link-expired', component: () => import('./pages/shared/LinkProblem.vue') },
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/shared/PageNotFound.vue') },
+]
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+function homeOf(role: string | undefined): string {
+  if (!role) return '/sign-in'
+  return role === 'guardian' ? '/inbox' : '/staff'
+}
+
+export async function guard(to: RouteLocationNormalized) {
+  const { load } = useSession()
+  let user
+  try {
+    user = await load()
+  } catch {
+    user = null // the portal is unreachable: public pages still open; others go to sign-in
+  }
+  const link = user?.link ?? null
+  if (to.name === 'home') {
+    if (link) return `/messages/${encodeURIComponent(link.message_id)}`
+    return homeOf(user?.role)
+  }
+  if (to.meta.signIn) {
+    return user && !link ? homeOf(user.role) : true
+  }
+  if (!to.meta.requires) return true
+  if (!user) return { path: to.meta.requires === 'staff' ? '/staff/sign-in' : '/sign-in', query: { next: to.fullPath } }
+  if (to.meta.requires === 'guardian' && user.role !== 'guardian') return '/staff'
+  if (to.meta.requires === 'staff' && user.role === 'guardian') return '/inbox'
+  if (link && !(to.name === 'message' && to.params.id === link.message_id)) {
+    // A link session acts on its one message only; anything more needs a sign-in.
+    return { path: '/sign-in', query: { next: to.fullPath } }
+  }
+  return true
+}
+
+router.beforeEach(guard)
+
+// The session ended under an open page (expired, signed out elsewhere): forget it and sign in again.
+onUnauthenticated(() => {
+  const here = router.currentRoute.value
+  if (!here.meta.requires) return
+  void useSession()
+    .load(true)
+    .catch(() => null)
+    .then(() => router.replace({ path: '/sign-in', query: { next: here.fullPath } }))
+})
