@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 logs="$root/.local/logs" run="$root/.local/run"
-SERVICES=(registry:8001 scheduling:8002 notifications:8003 reporting:8004)
+SERVICES=(registry:8001 scheduling:8002 notifications:8003 reporting:8004 portal:8000)
 # Notifications sends to loopback stand-ins of the mail server and the SMS/WeChat providers
 # (deploy/local/channels_standin.py): what it sends is listed at http://127.0.0.1:8025/mail and
 # /sms/messages. A deployment points these at the real servers instead.
@@ -24,6 +24,7 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 up() {
   command -v curl >/dev/null || { echo "[platform] error: 'curl' is missing (Debian: curl)" >&2; exit 1; }
   deploy/local/python.sh
+  deploy/local/web.sh build
   deploy/local/infra.sh start
   mkdir -p "$logs" "$run"
   if ! alive "$run/channels.pid"; then
@@ -48,7 +49,9 @@ up() {
   done
   .venv/bin/python deploy/local/demo.py
   echo
-  echo "平台已启动 (the platform is up). API docs:"
+  echo "平台已启动 (the platform is up)."
+  echo "  门户 portal      http://127.0.0.1:8000   (家长: 手机号 + 短信验证码; 验证码见 http://127.0.0.1:8025/sms/messages)"
+  echo "API docs:"
   for entry in "${SERVICES[@]}"; do
     printf '  %-14s http://127.0.0.1:%s/docs\n' "${entry%%:*}" "${entry#*:}"
   done

@@ -17,6 +17,8 @@ provision_from=$(date +%s)
 deploy/local/infra.sh start
 echo "[test] infrastructure ready in $(( $(date +%s) - provision_from ))s"
 
+deploy/local/web.sh check
+deploy/local/browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).parents[2]
 CHECKER = ROOT / ".local/bin/compose-check"
-SERVICES = ("registry", "scheduling", "notifications", "reporting")
+SERVICES = ("registry", "scheduling", "notifications", "reporting", "portal")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,8 @@ def compose_check() -> Path:
 def run_check(checker: Path, compose_file: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(checker), str(compose_file)],
-        env=os.environ | {"DISTRICT_JWT_SECRET": "compose-check-secret"},
+        env=os.environ
+        | {"DISTRICT_TOKEN_SIGNING_KEY": "compose-check-key", "DISTRICT_LINK_SIGNING_KEY": "compose-check-key"},
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 K8S = Path(__file__).parents[2] / "deploy/k8s"
-SERVICES = ("registry", "scheduling", "notifications", "reporting")
+SERVICES = ("registry", "scheduling", "notifications", "reporting", "portal")
 
 
 def documents(name: str) -> list[dict]:

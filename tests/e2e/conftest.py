@@ -17,9 +17,13 @@ import pytest
 import uvicorn
 from aiokafka import AIOKafkaConsumer
 from channels_standin import Mailbox, Provider
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from notifications.app import create_app as create_notifications
 from notifications.settings import Settings as NotificationsSettings
+from portal.app import create_app as create_portal
+from portal.settings import Settings as PortalSettings
 from registry.app import create_app as create_registry
 from registry.settings import Settings as RegistrySettings
 from reporting.app import create_app as create_reporting
@@ -36,8 +40,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = _free_port()
+async def _serve(app: FastAPI, port: int | None = None) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
+    port = port or _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -58,6 +62,8 @@ class Platform:
     all_services: dict[str, httpx.AsyncClient]
     notifications_app: FastAPI
     notifications_settings: NotificationsSettings
+    portal_app: FastAPI
+    portal: httpx.AsyncClient
 
     async def reporting_has_visit(self, visit_id: str) -> bool:
         """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
@@ -95,10 +101,29 @@ async def provider() -> AsyncIterator[tuple[Provider, str]]:
     await task
 
 
+# The portal's address is known before any service starts: the services verify the tokens it
+# signs with its public keys, fetched from its JWKS.
+PORTAL_PORT = _free_port()
+PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
+# The portal under test signs with a key of its own, not the development key every process trusts
+# outside production, so a forwarded request proves the services read the portal's JWKS.
+PORTAL_KEY = (
+    Ed25519PrivateKey.generate()
+    .private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    .decode()
+)
+
+
+def service_env(infrastructure, service: str) -> dict[str, str]:
+    return infrastructure.settings_env(service) | {"jwks_url": f"{PORTAL_URL}/.well-known/jwks.json"}
+
+
 def notifications_settings(infrastructure, mailbox_port: int, provider_url: str) -> NotificationsSettings:
     """Notifications on the loopback channels, with waits short enough for a test."""
     return NotificationsSettings(
-        **infrastructure.settings_env("notifications"),
+        **service_env(infrastructure, "notifications"),
         smtp_port=mailbox_port,
         sms_endpoint=f"{provider_url}/sms/messages",
         wechat_endpoint=f"{provider_url}/wechat/messages",
@@ -116,14 +141,14 @@ def notifications_settings(infrastructure, mailbox_port: int, provider_url: str)
 
 @pytest.fixture(scope="session")
 async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]:
-    scheduling_settings = SchedulingSettings(**infrastructure.settings_env("scheduling"))
+    scheduling_settings = SchedulingSettings(**service_env(infrastructure, "scheduling"))
     # the bulletin schedule stays off: tests publish bulletins themselves
     reporting_settings = ReportingSettings(
-        **infrastructure.settings_env("reporting"), bulletin_check_seconds=0
+        **service_env(infrastructure, "reporting"), bulletin_check_seconds=0
     )
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
-    registry_app = create_registry(RegistrySettings(**infrastructure.settings_env("registry")))
+    registry_app = create_registry(RegistrySettings(**service_env(infrastructure, "registry")))
     notifications = notifications_settings(infrastructure, mailbox.port, provider[1])
     notifications_app = create_notifications(notifications)
     servers = [await _serve(app) for app in (scheduling_app, reporting_app, registry_app, notifications_app)]
@@ -133,6 +158,22 @@ async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]
             ("scheduling", "reporting", "registry", "notifications"), servers, strict=True
         )
     }
+    portal_settings = PortalSettings(
+        **infrastructure.settings_env("portal"),
+        public_url=PORTAL_URL,
+        token_signing_key=PORTAL_KEY,
+        token_signing_kid="portal-e2e",
+        **{
+            f"{name}_url": url
+            for name, (url, _, _) in zip(
+                ("scheduling", "reporting", "registry", "notifications"), servers, strict=True
+            )
+        },
+        link_jwks_url=f"{servers[3][0]}/.well-known/jwks.json",
+    )
+    portal_app = create_portal(portal_settings)
+    servers.append(await _serve(portal_app, PORTAL_PORT))
+    portal = httpx.AsyncClient(base_url=PORTAL_URL, timeout=10)
     yield Platform(
         clients["scheduling"],
         clients["reporting"],
@@ -143,8 +184,10 @@ async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]
         clients,
         notifications_app,
         notifications,
+        portal_app,
+        portal,
     )
-    for client in clients.values():
+    for client in [*clients.values(), portal]:
         await client.aclose()
     for _, server, task in servers:
         server.should_exit = True
