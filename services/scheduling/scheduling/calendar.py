@@ -1,11 +1,16 @@
-"""Calendars of a teacher and of a class, and their iCalendar (RFC 5545) feeds. No I/O."""
+"""Calendars of a teacher, of a class and of a guardian, and their iCalendar (RFC 5545) feeds.
+No I/O."""
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from contracts.events.meetings import MeetingKind
+from contracts.events.visits import VisitMode
+from pydantic import BaseModel, Field
 
 Document = dict[str, Any]
+RsvpAnswer = Literal["yes", "no", "maybe"]
 
 
 class CalendarItem(BaseModel):
@@ -17,9 +22,17 @@ class CalendarItem(BaseModel):
     on: date | None = None  # a home visit is planned for a day, not an hour
     place: str = ""
     status: str
+    meeting_kind: MeetingKind | None = Field(default=None, description="For a meeting: reception_day, …")
+    mode: VisitMode | None = Field(default=None, description="For a home visit: how it is planned.")
+    my_rsvp: RsvpAnswer | None = Field(
+        default=None, description="For a guardian's meeting: their own answer; null if not answered."
+    )
 
 
-def items(meetings: list[Document], visits: list[Document]) -> list[CalendarItem]:
+def items(
+    meetings: list[Document], visits: list[Document], answers: dict[str, RsvpAnswer] | None = None
+) -> list[CalendarItem]:
+    """``answers``: the calling guardian's own answers, by meeting."""
     found = [
         CalendarItem(
             kind="meeting",
@@ -29,6 +42,8 @@ def items(meetings: list[Document], visits: list[Document]) -> list[CalendarItem
             ends_at=m["ends_at"],
             place=m.get("place", ""),
             status=m["status"],
+            meeting_kind=m.get("kind"),
+            my_rsvp=(answers or {}).get(m["_id"]),
         )
         for m in meetings
     ] + [
@@ -38,6 +53,7 @@ def items(meetings: list[Document], visits: list[Document]) -> list[CalendarItem
             title=f"家访 {v['student_id']}",
             on=v["planned_on"],
             status=v["status"],
+            mode=v.get("mode"),
         )
         for v in visits
         if v.get("planned_on")
@@ -45,6 +61,41 @@ def items(meetings: list[Document], visits: list[Document]) -> list[CalendarItem
     return sorted(
         found, key=lambda i: i.starts_at or datetime.combine(i.on or date.min, datetime.min.time(), UTC)
     )
+
+
+def guardian_items(
+    guardian_id: str,
+    student_ids: Collection[str],
+    meetings: list[Document],
+    late_invitations: Collection[str],
+    visits: list[Document],
+    rsvps: list[Document],
+    now: datetime,
+    today: date,
+) -> list[CalendarItem]:
+    """A guardian's calendar: the meetings not yet over that invite them (invited when scheduled or
+    late, ``late_invitations`` naming those meetings), each with their own answer, and the planned
+    home visits to their children from ``today`` on (the day and the mode; findings are never in a
+    calendar). A cancelled meeting stays, with status cancelled, so a guardian who was invited sees
+    it called off rather than vanish."""
+    invited = [
+        m
+        for m in meetings
+        if (guardian_id in m["invitee_ids"] or m["_id"] in late_invitations)
+        and datetime.fromisoformat(str(m["ends_at"])) > now
+    ]
+    planned = [
+        v
+        for v in visits
+        if v["student_id"] in student_ids
+        and v["status"] == "planned"
+        and v.get("planned_on")
+        and date.fromisoformat(str(v["planned_on"])) >= today
+    ]
+    answers: dict[str, RsvpAnswer] = {
+        r["meeting_id"]: r["answer"] for r in rsvps if r["guardian_id"] == guardian_id
+    }
+    return items(invited, planned, answers)
 
 
 def clash(

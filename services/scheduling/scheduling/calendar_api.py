@@ -1,11 +1,12 @@
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from service_kit.auth import Caller, CurrentCaller, FeedCaller, Role, ensure_visible
 
 from scheduling import calendar
 from scheduling.api import StoreDep
+from scheduling.meetings import RSVPS
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars 日程"])
 ICS = "text/calendar; charset=utf-8"
@@ -24,6 +25,26 @@ async def _teacher_items(caller: Caller, store: StoreDep) -> list[calendar.Calen
         if caller.subject in v["visiting_staff_ids"] and v["status"] == "planned"
     ]
     return calendar.items(meetings, visits)
+
+
+async def _guardian_items(caller: Caller, store: StoreDep, request: Request) -> list[calendar.CalendarItem]:
+    school_id = caller.school_id or ""
+    return calendar.guardian_items(
+        caller.subject,
+        caller.student_ids,
+        await store.meetings_of_school(caller.district_id, school_id),
+        await store.late_invitation_versions(caller.subject),
+        await store.visits_of_school(caller.district_id, school_id),
+        await store.find(RSVPS, {"guardian_id": caller.subject}),
+        datetime.now(UTC),
+        request.app.state.settings.school_today(),
+    )
+
+
+async def _my_items(caller: Caller, store: StoreDep, request: Request) -> list[calendar.CalendarItem]:
+    if caller.role is Role.guardian:
+        return await _guardian_items(caller, store, request)
+    return await _teacher_items(caller, store)
 
 
 async def _class_items(caller: Caller, store: StoreDep, class_id: str) -> list[calendar.CalendarItem]:
@@ -72,15 +93,18 @@ async def school_calendar(
 
 
 @router.get("/me", response_model=list[calendar.CalendarItem])
-async def my_calendar(caller: CurrentCaller, store: StoreDep) -> list[calendar.CalendarItem]:
-    """我的日程 (meetings the caller organises or of the classes they teach; visits they will make)."""
-    return await _teacher_items(caller, store)
+async def my_calendar(
+    caller: CurrentCaller, store: StoreDep, request: Request
+) -> list[calendar.CalendarItem]:
+    """我的日程 (staff: meetings they organise or of their classes, visits they will make; a guardian:
+    meetings ahead that invite them, with their answer, and planned visits to their children)."""
+    return await _my_items(caller, store, request)
 
 
 @router.get("/me.ics", response_class=Response, responses={200: {"content": {ICS: {}}}})
-async def my_calendar_feed(caller: FeedCaller, store: StoreDep) -> Response:
+async def my_calendar_feed(caller: FeedCaller, store: StoreDep, request: Request) -> Response:
     """我的日程订阅 (iCalendar; calendar apps subscribe with ``?token=``)."""
-    body = calendar.ics(f"日程 {caller.subject}", await _teacher_items(caller, store), datetime.now(UTC))
+    body = calendar.ics(f"日程 {caller.subject}", await _my_items(caller, store, request), datetime.now(UTC))
     return Response(body, media_type=ICS)
 
 

@@ -90,6 +90,9 @@ class MeetingPublic(BaseModel):
     invited_count: int
     rsvp: dict[str, int] = Field(default_factory=dict, description="Answers so far: yes, no, maybe.")
     attended_count: int | None = None
+    my_rsvp: Answer | None = Field(
+        default=None, description="The calling guardian's own answer; null for staff or not answered yet."
+    )
     version: int
 
 
@@ -224,6 +227,20 @@ def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMo
     return Change(MEETINGS, record["meeting_id"], version, record, events, caller.actor, "会议")
 
 
+def may_read(caller: Caller, meeting: Document) -> bool:
+    """Its organisers (may_manage) and the guardians it invites, late invitations included."""
+    return may_manage(caller, meeting) or (
+        caller.role is Role.guardian and caller.subject in meeting["invitee_ids"]
+    )
+
+
+def own_answer(caller: Caller, rsvps: list[Document]) -> Answer | None:
+    """The caller's own answer among a meeting's RSVPs (a guardian's; staff answer nothing)."""
+    if caller.role is not Role.guardian:
+        return None
+    return next((r["answer"] for r in rsvps if r["guardian_id"] == caller.subject), None)
+
+
 def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:
     """A guardian's answer, changeable until the meeting starts (the guardian's own record)."""
     ensure_visible(
@@ -290,10 +307,16 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
     return Change(MEETINGS, record["meeting_id"], version, record, (event, told), caller.actor, "会议")
 
 
-def meeting_public(meeting: Document, answers: dict[str, int]) -> MeetingPublic:
+def meeting_public(meeting: Document, answers: dict[str, int], mine: Answer | None = None) -> MeetingPublic:
     attended = len(meeting["attended_guardian_ids"]) if meeting["status"] == "held" else None
     return MeetingPublic.model_validate(
-        meeting | {"invited_count": len(meeting["invitee_ids"]), "rsvp": answers, "attended_count": attended}
+        meeting
+        | {
+            "invited_count": len(meeting["invitee_ids"]),
+            "rsvp": answers,
+            "attended_count": attended,
+            "my_rsvp": mine,
+        }
     )
 
 

@@ -35,15 +35,12 @@ async def schedule_meeting(
 
 @router.get("/meetings/{meeting_id}", response_model=meetings.MeetingPublic)
 async def read_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep) -> meetings.MeetingPublic:
-    """查看会议 (its organisers; invited guardians)."""
+    """查看会议 (its organisers; invited guardians, with their own answer in my_rsvp)."""
     meeting = await store.meeting(meeting_id)
-    ensure_visible(
-        meeting is not None
-        and (meetings.may_manage(caller, meeting) or caller.subject in meeting["invitee_ids"]),
-        "会议",
-    )
+    ensure_visible(meeting is not None and meetings.may_read(caller, meeting), "会议")
     assert meeting is not None
-    return meetings.meeting_public(meeting, meetings.tally(await store.answers(meeting_id)))
+    rsvps = await store.answers(meeting_id)
+    return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
 
 
 @router.put("/meetings/{meeting_id}/rsvp", response_model=meetings.MeetingPublic)
@@ -54,7 +51,8 @@ async def answer_invitation(
     meeting = await store.meeting(meeting_id)
     await store.put_answer(meetings.rsvp(caller, meeting, rsvp.answer, datetime.now(UTC)))
     assert meeting is not None
-    return meetings.meeting_public(meeting, meetings.tally(await store.answers(meeting_id)))
+    rsvps = await store.answers(meeting_id)
+    return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
 
 
 @router.post("/meetings/{meeting_id}/held", response_model=meetings.MeetingPublic)
@@ -130,6 +128,38 @@ async def raise_ticket(
     change = tickets.raise_ticket(caller, await store.meeting(meeting_id), ticket)
     await store.record(change)
     return tickets.ticket_public(change.state | {"version": 1}, request.app.state.settings.school_today())
+
+
+@router.post("/tickets", status_code=201, response_model=tickets.GuardianTicketView)
+async def raise_own_ticket(
+    ask: tickets.GuardianTicketCreate, caller: CurrentCaller, store: StoreDep, request: Request
+) -> tickets.GuardianTicketView:
+    """家长提出诉求：校长接待日 (with meeting_id) 或校长信箱 (without); answered within 5 school days."""
+    settings = request.app.state.settings
+    meeting = await store.meeting(ask.meeting_id) if ask.meeting_id else None
+    change = tickets.raise_guardian_ticket(
+        caller, meeting, ask, settings.school_today(), settings.school_zone
+    )
+    await store.record(change)
+    return tickets.guardian_ticket_view(change.state)
+
+
+@router.get("/tickets/mine", response_model=list[tickets.GuardianTicketView])
+async def my_tickets(caller: CurrentCaller, store: StoreDep) -> list[tickets.GuardianTicketView]:
+    """我的诉求及答复 (a guardian's own issues, the newest first)."""
+    tickets.ensure_guardian(caller)
+    where = {"district_id": caller.district_id, "raised_by_guardian_id": caller.subject}
+    return tickets.guardians_tickets(await store.find(tickets.TICKETS, where))
+
+
+# Declared after /tickets/mine: `{ticket_id}` would otherwise swallow `mine`.
+@router.get("/tickets/{ticket_id}", response_model=tickets.TicketPublic | tickets.GuardianTicketView)
+async def read_ticket(
+    ticket_id: str, caller: CurrentCaller, store: StoreDep, request: Request
+) -> tickets.TicketPublic | tickets.GuardianTicketView:
+    """查看家长诉求 (the school's staff; the guardian who raised it, with the reply)."""
+    today = request.app.state.settings.school_today()
+    return tickets.view(caller, await store.projected(tickets.TICKETS, ticket_id), today)
 
 
 @router.post("/tickets/{ticket_id}/reply", response_model=tickets.TicketPublic)

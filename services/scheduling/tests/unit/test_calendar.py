@@ -41,3 +41,40 @@ def test_long_lines_are_folded_between_characters():
 
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == "SUMMARY:" + "家访" * 40
+
+
+def test_a_guardians_calendar_has_the_meetings_ahead_that_invite_them_and_their_childrens_planned_visits():
+    class_meeting = MEETING | {"_id": "m-1", "kind": "parent_meeting", "invitee_ids": ["gdn-1"]}
+    late = MEETING | {"_id": "m-late", "kind": "open_day", "invitee_ids": [], "status": "cancelled"}
+    other_class = MEETING | {"_id": "m-other", "kind": "parent_meeting", "invitee_ids": ["gdn-2"]}
+    over = MEETING | {"_id": "m-over", "ends_at": "2026-11-19T04:00:00+00:00", "invitee_ids": ["gdn-1"]}
+    visit = VISIT | {"mode": "in_person", "findings": "家庭困难"}
+    visits = [
+        visit,
+        VISIT | {"_id": "v-past", "planned_on": "2026-11-19"},
+        VISIT | {"_id": "v-sibling-elsewhere", "student_id": "stu-9"},
+        VISIT | {"_id": "v-done", "status": "done"},
+    ]
+    rsvps = [
+        {"meeting_id": "m-1", "guardian_id": "gdn-1", "answer": "yes"},
+        {"meeting_id": "m-1", "guardian_id": "gdn-2", "answer": "no"},
+    ]
+
+    found = calendar.guardian_items(
+        "gdn-1",
+        {"stu-1"},
+        [class_meeting, late, other_class, over],
+        {"m-late"},
+        visits,
+        rsvps,
+        NOW,
+        NOW.date(),
+    )
+
+    assert [(i.kind, i.id, i.meeting_kind, i.my_rsvp, i.status) for i in found] == [
+        ("home_visit", "v-1", None, None, "planned"),
+        ("meeting", "m-1", "parent_meeting", "yes", "planned"),
+        ("meeting", "m-late", "open_day", None, "cancelled"),
+    ]
+    assert found[0].mode == "in_person"
+    assert "findings" not in found[0].model_dump()

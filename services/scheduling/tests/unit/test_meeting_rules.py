@@ -159,3 +159,27 @@ def test_a_late_invitation_tells_only_the_newcomer_of_the_meeting_as_it_stands()
     assert told.starts_at == NOW + timedelta(days=3)
     assert meetings.as_told(current) == "rescheduled"
     assert meetings.as_told(meetings.cancel_meeting(TEACHER, current).state | {"version": 3}) == "cancelled"
+
+
+def test_a_guardian_reads_their_own_answer_and_staff_read_none():
+    _, meeting = scheduled()
+    answers = [
+        meetings.rsvp(PARENT, meeting, "maybe", NOW),
+        meetings.rsvp(Caller("gdn-2", Role.guardian, "d-yecheng", "sch-1"), meeting, "no", NOW),
+    ]
+
+    assert meetings.own_answer(PARENT, answers) == "maybe"
+    assert meetings.own_answer(Caller("gdn-2", Role.guardian, "d-yecheng", "sch-1"), answers[:1]) is None
+    assert meetings.own_answer(TEACHER, answers) is None
+    assert meetings.meeting_public(meeting, meetings.tally(answers), "maybe").my_rsvp == "maybe"
+
+
+def test_a_guardian_reads_a_meeting_only_when_invited():
+    _, meeting = scheduled()
+
+    assert meetings.may_read(PARENT, meeting)
+    assert meetings.may_read(TEACHER, meeting)
+    assert not meetings.may_read(Caller("gdn-9", Role.guardian, "d-yecheng", "sch-1"), meeting)
+    assert not meetings.may_read(
+        Caller("stf-2", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-b"})), meeting
+    )
