@@ -14,7 +14,8 @@ from service_kit.storage import Document
 
 from notifications import templates
 from notifications.delivery import Outbox
-from notifications.messages import Notice, confirm_url
+from notifications.links import Action
+from notifications.messages import Notice
 from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, NotificationStore
 
 
@@ -168,11 +169,10 @@ class Announcements:
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
         guardians, children = await self.audience(caller, request)
-        variables = {"school_name": await self.store.school_name(request.school_id)} | request.variables
-        if request.confirmation != "none":
-            variables["confirm_url"] = (
-                f"{self.outbox.settings.notifications_public_url}/v1/inbox/<message>/confirmation"
-            )
+        variables = {
+            "school_name": await self.store.school_name(request.school_id),
+            "confirmation": request.confirmation != "none",
+        } | request.variables
         samples = {
             language: templates.render(
                 request.template, language, variables, self.outbox.settings.school_timezone
@@ -191,7 +191,7 @@ class Announcements:
         )
 
     async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
-        given = {"school_name": ""} | ({"confirm_url": ""} if request.confirmation != "none" else {})
+        given = {"school_name": ""}
         templates.render(
             request.template, "zh-CN", given | request.variables, self.outbox.settings.school_timezone
         )  # 422 before anything is kept
@@ -237,6 +237,7 @@ class Announcements:
             variables=dict(announcement["variables"]),
             essential=announcement["essential"],
             confirmation=announcement["confirmation"] != "none",
+            action=Action("confirm", announcement["_id"]) if announcement["confirmation"] != "none" else None,
         )
         return await self.outbox.tell(notice, guardians, announcement["recipients"])
 
@@ -312,10 +313,10 @@ class Announcements:
                 district_id=announcement["district_id"],
                 school_id=announcement["school_id"],
                 source_id=announcement_id,
-                variables={
-                    "title": announcement["variables"].get("title", original["subject"]),
-                    "confirm_url": confirm_url(self.outbox.settings, original["_id"]),
-                },
+                variables={"title": announcement["variables"].get("title", original["subject"])},
+                confirmation=True,
+                action=Action("confirm", announcement_id),
+                confirms=original["_id"],
             )
             made += await self.outbox.tell(
                 notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}

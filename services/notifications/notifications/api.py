@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
 from service_kit.errors import Forbidden, Unauthenticated
+from service_kit.keys import jwks
 from service_kit.storage import Document
 
 from notifications import messages, templates
@@ -51,6 +52,14 @@ def school_timezone(request: Request) -> str:
 SchoolTimezone = Annotated[str, Depends(school_timezone)]
 
 router = APIRouter(prefix="/v1")
+keys_router = APIRouter(tags=["links 一键链接"])
+
+
+@keys_router.get("/.well-known/jwks.json", summary="一键链接的公钥 (keys one-tap links are verified with)")
+async def link_keys(request: Request) -> dict[str, list[dict[str, str]]]:
+    """The public key of notifications' link signing key, a JWKS (RFC 7517) the portal fetches."""
+    settings = request.app.state.settings
+    return jwks(settings.link_key())
 
 
 def _new_id(prefix: str) -> str:
@@ -94,6 +103,9 @@ async def _open(services: Services, caller: Caller, message_id: str, confirmed: 
     update = messages.opened(message, datetime.now(UTC), confirmed)
     if update:  # the dispatcher has finished with the message: a plain update does not race it
         await services.store.db[MESSAGES].update_one({"_id": message_id}, {"$set": update})
+    if confirmed and message.get("confirms"):
+        # a reminder's one-tap link confirms the letter it reminds of (the one the school counts)
+        await _open(services, caller, message["confirms"], confirmed=True)
     return message | update
 
 

@@ -3,6 +3,7 @@ from contracts.topics import (
     PARTNER_ACTIVITIES_V1,
     REGISTRY_V1,
     VISITS_V1,
+    portal_internal,
     scheduling_internal,
 )
 from contracts.topics import notifications_internal as delivered_topic
@@ -12,6 +13,8 @@ from service_kit.runtime import ServiceRuntime
 
 from notifications import api, handlers
 from notifications.announcements import Announcements
+from notifications.credentials import KIND as credential_kind
+from notifications.credentials import Credentials
 from notifications.delivery import Dispatcher, Outbox
 from notifications.emergencies import Emergencies
 from notifications.settings import Settings
@@ -37,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             waiting_kind: waiting.retry,
         },
     )
+    credentials = Credentials(store, settings, lambda: dispatcher.channels)
+    dispatcher.handlers[credential_kind] = credentials.send
     for event in delivered_topic.TOPIC.events:
         runtime.announce(event)
     registry = handlers.on_registry_event(store)
@@ -51,10 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     for topic, description in becoming_messages.items():
         subscribe(runtime.broker, settings, topic, waiting.handler(), description=description)
+    subscribe(runtime.broker, settings, portal_internal.TOPIC.name, credentials.handler())
     return runtime.build_app(
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",
-        routers=[api.router],
+        routers=[api.router, api.keys_router],
         topics=[
             delivered_topic.TOPIC.name,
             INTERNAL_REGISTRY_V1,
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduling_internal.TOPIC.name,
             VISITS_V1,
             PARTNER_ACTIVITIES_V1,
+            portal_internal.TOPIC.name,
         ],
         on_startup=[store.create_indexes],
         workers=[runtime.relay(), dispatcher],

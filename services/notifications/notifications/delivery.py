@@ -19,7 +19,7 @@ from service_kit.changes import Change
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Document
 
-from notifications import messages, preferences
+from notifications import links, messages, preferences
 from notifications.channels import ChannelAdapter, Outgoing, Refused, Sent, build_channels
 from notifications.settings import Settings
 from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore, group_of
@@ -170,6 +170,7 @@ class Dispatcher(BackgroundLoop):
         self._busy: set[str] = set()
         self._providers: httpx.AsyncClient | None = None
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self.link_key = settings.link_key()
 
     async def dispatch_once(self) -> int:
         """Start every due entry not already in hand; returns how many were started."""
@@ -242,13 +243,13 @@ class Dispatcher(BackgroundLoop):
         to: str,
         now: datetime,
     ) -> None:
-        subject, body = message["subject"], message["body"]
+        subject, body = message["subject"], self._personal(message)
         if bundled:
             school = await self.store.school_name(message["school_id"])
             subject = (
                 "今日通知汇总" if message["language"] == "zh-CN" else "Today's notices"
             ) + f" · {school}"
-            body = "\n\n".join(f"{m['subject']}\n{m['body']}" for m in [message, *bundled])
+            body = "\n\n".join(f"{m['subject']}\n{self._personal(m)}" for m in [message, *bundled])
         outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body))
         after = messages.after_send(message, outcome, now, self.settings)
         if isinstance(outcome, Sent):
@@ -267,6 +268,11 @@ class Dispatcher(BackgroundLoop):
         else:
             _retried.add(1, {"channel": channel.value})
         await self._save(after)
+
+    def _personal(self, message: Document) -> str:
+        """The text the guardian receives: with their one-tap link, signed now (the stored text
+        shows only the page's address)."""
+        return links.personal_text(message["body"], message, self.settings.portal_public_url, self.link_key)
 
     async def _digest_companions(self, message: Document, now: datetime) -> list[Document]:
         """Other digest messages to the same person now due: they go out as one message."""

@@ -15,6 +15,7 @@ from service_kit.errors import Problem
 from service_kit.storage import Document
 
 from notifications.delivery import Outbox
+from notifications.links import Action
 from notifications.messages import Notice
 from notifications.store import (
     ACKNOWLEDGEMENTS,
@@ -121,8 +122,6 @@ class Emergencies:
             return emergency
         who = emergency["order"][step]
         recipient = await self.store.get(GUARDIANS if who["kind"] == "guardian" else STAFF, who["id"])
-        public_url = self.outbox.settings.notifications_public_url
-        ack_url = f"{public_url}/v1/emergencies/{emergency['_id']}/acknowledgement"
         notice = Notice(
             key=f"{emergency['_id']}-step{step}",
             purpose="emergency" if who["kind"] == "guardian" else "emergency_staff",
@@ -130,11 +129,8 @@ class Emergencies:
             school_id=emergency["school_id"],
             source_id=emergency["_id"],
             urgent=True,
-            variables={
-                "summary": emergency["summary"],
-                "ack_url": ack_url,
-                "student_id": emergency["student_id"],
-            },
+            variables={"summary": emergency["summary"], "student_id": emergency["student_id"]},
+            action=Action("acknowledge", emergency["_id"]),
         )
         made = await self.outbox.tell(
             notice,

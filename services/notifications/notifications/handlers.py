@@ -13,6 +13,7 @@ from service_kit.messaging import Handler
 from service_kit.storage import Document
 
 from notifications.delivery import Outbox
+from notifications.links import Action
 from notifications.messages import Notice
 from notifications.store import CLASSES, GUARDIANS, SCHOOLS, STAFF, STUDENTS, NotificationStore
 
@@ -150,6 +151,7 @@ def reactions(store: NotificationStore, outbox: Outbox) -> Reaction:
                 purpose="visit_summary",
                 source_id=shared.visit_id,
                 variables={"visited_on": shared.visited_on, "mode": shared.mode, "summary": shared.summary},
+                action=Action("visit", shared.visit_id),
                 **_tenancy(facts),
             )
             return await outbox.tell_guardians_of(notice, [shared.student_id], give_up)
@@ -177,13 +179,24 @@ async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up
     key = f"mtg-{invitation.meeting_id}-v{invitation.version}"
     variables = {"title": invitation.title, "starts_at": invitation.starts_at, "place": invitation.place}
     base = {"source_id": invitation.meeting_id, "version": invitation.version, **_tenancy(facts)}
-    rsvp = {"rsvp_url": f"{outbox.settings.scheduling_public_url}/v1/meetings/{invitation.meeting_id}/rsvp"}
+    # the answer may change until the meeting starts; a cancelled meeting has nothing to open
+    rsvp = Action("rsvp", invitation.meeting_id, until=invitation.starts_at)
     if invitation.status != "scheduled":
         await outbox.cancel_reminders(invitation.meeting_id, before_version=invitation.version)
     purpose = {"scheduled": "meeting_invitation", "rescheduled": "meeting_rescheduled"}.get(
         invitation.status, "meeting_cancelled"
     )
-    notices = [Notice(key=f"{key}-{invitation.status}", purpose=purpose, variables=variables | rsvp, **base)]
+    cancelled = invitation.status == "cancelled"
+    notices = [
+        Notice(
+            key=f"{key}-{invitation.status}",
+            purpose=purpose,
+            variables=variables,
+            action=None if cancelled else rsvp,
+            linked=not cancelled,
+            **base,
+        )
+    ]
     if invitation.status != "cancelled":
         now = datetime.now(UTC)
         for before in outbox.settings.meeting_reminders_before:
@@ -195,6 +208,7 @@ async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up
                         purpose="meeting_reminder",
                         variables=variables,
                         due_at=due,
+                        link_scope=rsvp,
                         **base,
                     )
                 )

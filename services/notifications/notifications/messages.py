@@ -21,8 +21,9 @@ from contracts.events.registry import Channel
 from pydantic import BaseModel
 from service_kit.storage import Document
 
-from notifications import preferences, templates
+from notifications import links, preferences, templates
 from notifications.channels import Refused, SendOutcome, Sent
+from notifications.links import Action, ActionPublic
 from notifications.settings import Settings
 
 PRODUCER = "notifications"
@@ -48,6 +49,12 @@ class Notice:
     due_at: datetime | None = None  # reminders are due before the meeting
     confirmation: bool = False  # the recipient is asked to click to confirm
     version: int = 1
+    action: Action | None = None  # what it asks of a guardian, and the scope of their one-tap link
+    # the link's scope when it is not ``action`` (a reminder lets the guardian change an RSVP
+    # without asking for one); without either, the link opens the message itself
+    link_scope: Action | None = None
+    linked: bool = True  # False: no link at all (a cancelled meeting has nothing to open)
+    confirms: str | None = None  # a reminder to confirm: confirming it confirms this message too
 
 
 def message_id(notice: Notice, recipient_id: str, channel: Channel | None = None) -> str:
@@ -82,17 +89,26 @@ def address(
         digest_at = _time(chosen.get("digest_at")) or settings.digest_at
         due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
     made = []
+    kind = recipient.get("kind", "guardian")
     for made_id, channels in plans:
-        variables = notice.variables | (
-            {"confirm_url": confirm_url(settings, made_id)} if notice.confirmation else {}
+        # Only a guardian's message carries a token (the portal opens link sessions for guardians);
+        # staff get the page, which asks them to sign in.
+        link = (
+            links.scope(notice.link_scope or notice.action, made_id, notice.source_id, now)
+            if notice.linked and kind == "guardian"
+            else None
         )
+        variables = notice.variables | {
+            "link_url": links.page_url(settings.portal_public_url, made_id) if notice.linked else "",
+            "confirmation": notice.confirmation,
+        }
         rendered = templates.render(notice.purpose, language, variables, settings.school_timezone)
         made.append(
             {
                 "_id": made_id,
                 "district_id": notice.district_id,
                 "school_id": notice.school_id,
-                "recipient_kind": recipient.get("kind", "guardian"),
+                "recipient_kind": kind,
                 "recipient_id": recipient["_id"],
                 "student_ids": student_ids if student_ids is not None else recipient.get("student_ids", []),
                 "purpose": notice.purpose,
@@ -104,6 +120,13 @@ def address(
                 "essential": notice.essential,
                 "urgent": notice.urgent,
                 "confirmation_required": notice.confirmation,
+                "confirms": notice.confirms,
+                "action": (
+                    {"purpose": notice.action.purpose, "target_id": notice.action.target_id}
+                    if notice.action
+                    else None
+                ),
+                "link": link,
                 "channels": [c.value for c in channels],
                 "channel_index": 0,
                 "attempts": 0,
@@ -137,10 +160,6 @@ def undeliverable(
         notice, {"_id": recipient["_id"], "kind": recipient["kind"]}, {}, now, settings, student_ids
     )
     return made | {"failure_reason": reason, "history": [_entry(now, None, "undeliverable", reason)]}
-
-
-def confirm_url(settings: Settings, made_id: str) -> str:
-    return f"{settings.notifications_public_url}/v1/inbox/{made_id}/confirmation"
 
 
 def _time(value: Any) -> Any:
@@ -312,7 +331,8 @@ class MessagePublic(BaseModel):
     confirmed_at: datetime | None
     failure_reason: str | None
     history: list[dict[str, Any]]
+    action: ActionPublic | None = None
 
     @classmethod
     def of(cls, message: Document) -> "MessagePublic":
-        return cls.model_validate(message | {"message_id": message["_id"]})
+        return cls.model_validate(message | {"message_id": message["_id"], "action": message.get("action")})

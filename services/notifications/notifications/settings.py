@@ -1,6 +1,8 @@
 from datetime import time, timedelta
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
+from service_kit.keys import DEV_LINK_KEY, DEV_LINK_KID, SigningKey
 from service_kit.settings import ServiceSettings
 
 
@@ -8,9 +10,16 @@ class Settings(ServiceSettings):
     service_name: str = "notifications"
     http_port: int = 8003
 
-    # Links in messages point at the services guardians use.
-    scheduling_public_url: str = "http://127.0.0.1:8002"
-    notifications_public_url: str = "http://127.0.0.1:8003"
+    # One-tap links in messages open the portal's pages: <portal_public_url>/l/<token>, the token
+    # signed with notifications' own key, whose public half /.well-known/jwks.json publishes.
+    portal_public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where guardians reach the portal."
+    )
+    link_signing_key: SecretStr | None = Field(
+        default=None,
+        description="PEM of the Ed25519 key one-tap links are signed with; required in production.",
+    )
+    link_signing_kid: str = "links-1"
 
     # Email over SMTP.
     smtp_host: str = "127.0.0.1"
@@ -58,3 +67,21 @@ class Settings(ServiceSettings):
     emergency_ack_seconds: float = Field(
         default=600.0, gt=0, description="Wait for an acknowledgement before contacting the next person."
     )
+
+    def link_key(self) -> SigningKey:
+        """The key one-tap links are signed with: the configured one, else (never in production)
+        the development link key every portal outside production trusts."""
+        if self.link_signing_key is not None:
+            return SigningKey.from_pem(self.link_signing_key.get_secret_value(), self.link_signing_kid)
+        return SigningKey.from_pem(DEV_LINK_KEY, DEV_LINK_KID)
+
+    @model_validator(mode="after")
+    def _links_signed_with_a_key_of_its_own(self) -> Self:
+        if self.environment != "production":
+            return self
+        if self.link_signing_key is None:
+            raise ValueError("DISTRICT_LINK_SIGNING_KEY is required in production")
+        if self.link_signing_key.get_secret_value().strip() == DEV_LINK_KEY.strip():
+            raise ValueError("DISTRICT_LINK_SIGNING_KEY must not be the development key in production")
+        self.link_key()  # an unreadable key fails at start, not at the first message
+        return self

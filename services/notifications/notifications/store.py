@@ -16,6 +16,7 @@ from service_kit.storage import Database, Document, insert_new, insert_once
 
 GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes", "schools", "staff"
 MESSAGES, QUEUE, CLAIMS, WAITING = "messages", "queue", "claims", "waiting"
+CREDENTIALS = "credentials"  # sign-in codes and activation links: never messages (credentials.py)
 PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
     "preferences",
     "announcements",

@@ -3,6 +3,10 @@
 A template's first line is the subject, the rest its body. Guardians get their own language
 (zh-CN by default, English available). Variables are checked before rendering, so a missing one is
 a 422 naming it rather than a half-rendered message.
+
+No template links to an API route: a guardian cannot send a POST from an SMS. ``link_url`` is the
+message's one-tap link to the portal's page (``notifications.links``), given by the service for
+every message, as is ``confirmation`` (whether the message asks to be confirmed).
 """
 
 from dataclasses import dataclass
@@ -19,7 +23,9 @@ from service_kit.errors import Invalid
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-OPTIONAL = frozenset({"confirm_url"})  # templates test these with ``is defined``
+PERSONAL_LINK = "https://district.example.cn/l/<一键链接 personal link>"
+# What the service gives every message itself; a preview without them shows these.
+SUPPLIED: dict[str, Any] = {"link_url": PERSONAL_LINK, "confirmation": False}
 
 _MODES = {
     "zh-CN": {"in_person": "上门", "phone": "电话", "video": "视频", "school_visit": "来校面谈"},
@@ -44,7 +50,6 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "title": "三年级2班期中家长会",
         "starts_at": datetime(2026, 11, 20, 2, 0, tzinfo=UTC),  # 10:00 in Beijing
         "place": "三年级2班教室",
-        "rsvp_url": "https://district.example.cn/v1/meetings/mtg-0001/rsvp",
     },
     "visit_planned": {"school_name": "叶城县第九小学", "planned_on": date(2026, 11, 24), "mode": "in_person"},
     "visit_summary": {
@@ -66,27 +71,23 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "announcement_reminder": {
         "school_name": "叶城县第九小学",
         "title": "致家长的一封信：冬季安全提示",
-        "confirm_url": "https://district.example.cn/v1/inbox/msg-0001/confirmation",
     },
     "emergency": {
         "school_name": "叶城县第九小学",
         "summary": "孩子在体育课上扭伤脚踝，已由校医处理。",
-        "ack_url": "https://district.example.cn/v1/emergencies/emg-0001/acknowledgement",
     },
     "emergency_staff": {
         "student_id": "stu-0001",
         "summary": "孩子在体育课上扭伤脚踝，已由校医处理。",
-        "ack_url": "https://district.example.cn/v1/emergencies/emg-0001/acknowledgement",
     },
     "digest": {
         "school_name": "叶城县第九小学",
         "items": [{"subject": "冬季安全提示", "body": "请提醒孩子注意交通安全。"}],
     },
 }
-SAMPLES["meeting_rescheduled"] = SAMPLES["meeting_invitation"]
-SAMPLES["meeting_reminder"] = SAMPLES["meeting_cancelled"] = {
-    k: v for k, v in SAMPLES["meeting_invitation"].items() if k != "rsvp_url"
-}
+SAMPLES["meeting_rescheduled"] = SAMPLES["meeting_reminder"] = SAMPLES["meeting_cancelled"] = SAMPLES[
+    "meeting_invitation"
+]
 
 
 class TemplateProblem(Invalid):
@@ -147,7 +148,7 @@ def required_variables(name: str) -> list[str]:
     environment = _environment("zh-CN", "UTC")  # parsed, not rendered: the zone does not matter
     assert environment.loader is not None
     source, _, _ = environment.loader.get_source(environment, f"{name}.txt")
-    return sorted(jinja2.meta.find_undeclared_variables(environment.parse(source)) - OPTIONAL)
+    return sorted(jinja2.meta.find_undeclared_variables(environment.parse(source)) - set(SUPPLIED))
 
 
 def render(name: str, language: Language, variables: dict[str, Any], timezone: str) -> Rendered:
@@ -158,7 +159,7 @@ def render(name: str, language: Language, variables: dict[str, Any], timezone: s
                 f"body.variables.{variable}", f"模板 {name} 缺少变量 {variable} (missing template variable)"
             )
     try:
-        text = _environment(language, timezone).get_template(f"{name}.txt").render(**variables)
+        text = _environment(language, timezone).get_template(f"{name}.txt").render(**SUPPLIED | variables)
     except (jinja2.TemplateError, ValueError, TypeError, AttributeError) as exc:
         # The caller's variables, not the template: a date that is no date, a list that is none.
         raise TemplateProblem(

@@ -49,16 +49,55 @@ def test_a_missing_variable_is_named():
     assert problem.value.errors[0]["field"] == "body.variables.body"
 
 
-def test_a_confirmation_link_appears_only_when_asked_for():
-    plain = templates.render("announcement", "zh-CN", templates.SAMPLES["announcement"], BEIJING)
-    asked = templates.render(
-        "announcement",
-        "zh-CN",
-        templates.SAMPLES["announcement"] | {"confirm_url": "https://x/confirm"},
-        BEIJING,
+def test_a_letter_asks_to_confirm_only_when_asked_for():
+    variables = templates.SAMPLES["announcement"] | {"link_url": "https://portal/l/t"}
+    plain = templates.render("announcement", "zh-CN", variables, BEIJING)
+    asked = templates.render("announcement", "zh-CN", variables | {"confirmation": True}, BEIJING)
+    assert "查看通知：https://portal/l/t" in plain.body
+    assert "请阅读后点击确认：https://portal/l/t" in asked.body
+
+
+@pytest.mark.parametrize("name", templates.names())
+@pytest.mark.parametrize("language", templates.LANGUAGES)
+@pytest.mark.parametrize("confirmation", [False, True])
+def test_no_template_links_to_an_api_route(name, language, confirmation):
+    rendered = templates.render(
+        name, language, templates.SAMPLES.get(name, {}) | {"confirmation": confirmation}, BEIJING
     )
-    assert "https://x/confirm" not in plain.body
-    assert "请阅读后点击确认：https://x/confirm" in asked.body
+    text = rendered.subject + rendered.body
+    assert "/v1/" not in text
+    assert "_url" not in text
+
+
+GUARDIANS_ACT = {
+    "meeting_invitation": "请点击回复是否出席：",
+    "meeting_rescheduled": "请点击重新回复是否出席：",
+    "announcement_reminder": "请阅读后点击确认：",
+    "emergency": "请点击确认已收到：",
+    "visit_summary": "查看并确认家访：",
+}
+
+
+@pytest.mark.parametrize("name", [n for n in templates.names() if n not in ("digest", "meeting_cancelled")])
+@pytest.mark.parametrize("language", templates.LANGUAGES)
+def test_every_message_carries_its_one_tap_link(name, language):
+    variables = templates.SAMPLES.get(name, {}) | {"link_url": "https://portal.example.cn/l/tok"}
+    body = templates.render(name, language, variables, BEIJING).body
+    assert body.endswith("https://portal.example.cn/l/tok")
+    if language == "zh-CN" and name in GUARDIANS_ACT:
+        assert f"{GUARDIANS_ACT[name]}https://portal.example.cn/l/tok" in body
+
+
+def test_a_cancelled_meeting_says_so_and_links_nowhere():
+    variables = templates.SAMPLES["meeting_cancelled"] | {"link_url": "https://portal.example.cn/l/tok"}
+    body = templates.render("meeting_cancelled", "zh-CN", variables, BEIJING).body
+    assert "会议已取消" in body
+    assert "http" not in body
+
+
+def test_the_link_is_the_services_to_give_not_a_variable_the_caller_must_name():
+    assert "link_url" not in templates.required_variables("meeting_invitation")
+    assert "confirmation" not in templates.required_variables("announcement")
 
 
 @pytest.mark.parametrize(
