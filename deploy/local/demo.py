@@ -211,6 +211,10 @@ def main() -> None:
             f"{teacher['authorization'].split()[1]}"
         )
         print(
+            "[demo] 家长登录 (a guardian signs in): http://127.0.0.1:8000/sign-in with 13900000000 "
+            "(阿依古丽家长, 叶城县第九小学); the code arrives at http://127.0.0.1:8025/sms/messages"
+        )
+        print(
             f'[demo] try: curl -H "Authorization: Bearer <bureau token>" '
             f"{REPORTING}/v1/schools/{yecheng}/home-visits"
         )

@@ -124,6 +124,7 @@ def notifications_settings(infrastructure, mailbox_port: int, provider_url: str)
     """Notifications on the loopback channels, with waits short enough for a test."""
     return NotificationsSettings(
         **service_env(infrastructure, "notifications"),
+        portal_public_url=PORTAL_URL,
         smtp_port=mailbox_port,
         sms_endpoint=f"{provider_url}/sms/messages",
         wechat_endpoint=f"{provider_url}/wechat/messages",
