@@ -9,6 +9,13 @@ export interface SessionLink {
   message_id: string
 }
 
+/** notifications ActionPublic: what a message asks of the guardian, and what it is about (a meeting,
+ * an announcement, an emergency or a visit). */
+export interface MessageActionInfo {
+  purpose: LinkPurpose
+  target_id: string
+}
+
 export interface SessionUser {
   subject: string
   role: string
@@ -37,8 +44,8 @@ export interface InboxMessage {
   read_at: string | null
   confirmation_required: boolean
   confirmed_at: string | null
-  /** Not in MessagePublic today: the meeting, visit, announcement or emergency it is about. */
-  source_id?: string
+  /** null: the message asks nothing (a cancelled meeting, a planned visit, a plain notice). */
+  action: MessageActionInfo | null
 }
 
 export type Channel = 'sms' | 'wechat' | 'email' | 'app'
@@ -60,50 +67,69 @@ export interface Emergency {
   acknowledged_at?: string | null
 }
 
+export type RsvpAnswer = 'yes' | 'no' | 'maybe'
+
+export type MeetingKind = 'parent_meeting' | 'parent_school_session' | 'open_day' | 'committee_meeting' | 'reception_day'
+
+export type VisitMode = 'in_person' | 'phone' | 'video' | 'school_visit'
+
 /** scheduling MeetingPublic */
 export interface Meeting {
   meeting_id: string
   title: string
-  kind: string
+  kind: MeetingKind
   starts_at: string
   ends_at: string
   place: string
   status: 'planned' | 'held' | 'cancelled'
-  /** Not in MeetingPublic today: the caller's own answer. */
-  my_rsvp?: RsvpAnswer | null
+  /** The calling guardian's own answer; null when not answered yet. */
+  my_rsvp: RsvpAnswer | null
 }
-
-export type RsvpAnswer = 'yes' | 'no' | 'maybe'
 
 /** scheduling GuardianVisitView */
 export interface GuardianVisit {
   visit_id: string
   student_id: string
   status: string
-  mode: 'in_person' | 'phone' | 'video' | 'school_visit'
+  mode: VisitMode
   planned_on: string | null
   visited_on: string | null
   shareable_summary: string | null
   confirmed_on?: string | null
 }
 
-/** scheduling CalendarItem */
+/** scheduling CalendarItem: for a guardian, the meetings ahead that invite them (cancelled ones kept,
+ * status "cancelled") and the planned visits to their children (title "家访 <student_id>"). */
 export interface CalendarItem {
   id: string
   kind: 'meeting' | 'home_visit'
   title: string
+  /** planned, cancelled, … */
   status: string
   starts_at?: string | null
   ends_at?: string | null
+  /** A visit's day. */
   on?: string | null
   place?: string
+  meeting_kind?: MeetingKind | null
+  mode?: VisitMode | null
+  my_rsvp?: RsvpAnswer | null
 }
 
-/** scheduling TicketPublic */
+/** scheduling GuardianTicketCreate */
+export interface TicketCreate {
+  question: string
+  /** A reception day (校长接待日); left out for the principal's mailbox (校长信箱). */
+  meeting_id?: string
+}
+
+/** scheduling GuardianTicketView: a guardian's own question and the school's reply */
 export interface Ticket {
   ticket_id: string
-  meeting_id: string
+  channel: 'meeting' | 'mailbox'
+  meeting_id: string | null
   question: string
+  raised_on?: string | null
   due_on: string
   reply: string | null
   replied_on: string | null
