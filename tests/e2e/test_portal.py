@@ -110,8 +110,8 @@ async def test_a_guardian_signs_in_with_the_code_the_sms_brought_and_reads_only_
     signed_in = await sign_in(browser, phone, provider, eventually)
 
     assert signed_in.status_code == 200, signed_in.text
-    assert signed_in.json()["subject"] == mine.guardian_id
-    assert signed_in.json()["student_ids"] == [mine.student_id]
+    assert signed_in.json()["user"]["subject"] == mine.guardian_id
+    assert signed_in.json()["user"]["student_ids"] == [mine.student_id]
     assert "portal_session" in browser.cookies
     assert "authorization" not in signed_in.text.lower()  # no token reaches the page
     own = await browser.get(f"/api/registry/v1/students/{mine.student_id}")
@@ -216,7 +216,7 @@ async def test_a_link_opens_its_message_once_per_browser_and_nothing_else(
     assert opened.status_code == 303
     assert opened.headers["location"] == "/messages/msg-1"
     me = await browser.get("/auth/me")
-    assert me.json()["link"] == {"purpose": "rsvp", "message_id": "msg-1", "target_id": "mtg-1"}
+    assert me.json()["user"]["link"] == {"purpose": "rsvp", "message_id": "msg-1", "target_id": "mtg-1"}
     outside = await browser.get("/api/notifications/v1/inbox")
     assert outside.status_code == 403  # a link session does its message's action only
     again = await browser.get(f"/l/{token}")
@@ -259,7 +259,7 @@ async def test_guardian_as_link_does_nothing_in_guardian_bs_session(
     assert (await sign_in(browser, b_phone, provider, eventually)).status_code == 200
     opened = await browser.get(f"/l/{link('rsvp', a.guardian_id, 'msg-4', 'mtg-4', timedelta(hours=1))}")
     assert opened.headers["location"] == "/link-expired?reason=other-guardian"
-    assert (await browser.get("/auth/me")).json()["subject"] == b.guardian_id
+    assert (await browser.get("/auth/me")).json()["user"]["subject"] == b.guardian_id
 
 
 async def test_a_member_of_staff_activates_by_mail_and_five_wrong_passwords_lock(
@@ -294,7 +294,7 @@ async def test_a_member_of_staff_activates_by_mail_and_five_wrong_passwords_lock
         "/auth/activate", json={"token": activation_link(), "password": "家校共育2026秋季"}
     )
     assert activated.status_code == 200, activated.text
-    assert (activated.json()["subject"], activated.json()["role"]) == (staff_id, "teacher")
+    assert (activated.json()["user"]["subject"], activated.json()["user"]["role"]) == (staff_id, "teacher")
     reused = await browser.post(
         "/auth/activate", json={"token": activation_link(), "password": "家校共育2026秋季"}
     )

@@ -71,24 +71,32 @@ class User(BaseModel):
     link: LinkPublic | None = None
 
 
+class SignedInUser(BaseModel):
+    """Who is signed in: the answer of every sign-in and of ``/auth/me``."""
+
+    user: User
+
+
 class CodeSent(BaseModel):
     expires_in: int
     kind: Literal["sms"] = "sms"
 
 
-def user_of(person: Person, session: Session | None) -> User:
+def user_of(person: Person, session: Session | None) -> SignedInUser:
     link = session.link if session is not None else None
-    return User(
-        subject=person.subject,
-        role=person.role.value,
-        district_id=person.district_id,
-        school_id=person.school_id,
-        student_ids=list(person.student_ids),
-        class_ids=list(person.class_ids),
-        language=person.language,
-        link=None
-        if link is None
-        else LinkPublic(purpose=link.purpose, message_id=link.message_id, target_id=link.target_id),
+    return SignedInUser(
+        user=User(
+            subject=person.subject,
+            role=person.role.value,
+            district_id=person.district_id,
+            school_id=person.school_id,
+            student_ids=list(person.student_ids),
+            class_ids=list(person.class_ids),
+            language=person.language,
+            link=None
+            if link is None
+            else LinkPublic(purpose=link.purpose, message_id=link.message_id, target_id=link.target_id),
+        )
     )
 
 
@@ -173,8 +181,10 @@ async def send_code(body: CodeRequest, request: Request, store: Store, _: MaybeS
     return CodeSent(expires_in=int(domain.CODE_LIFETIME.total_seconds()))
 
 
-@router.post("/sms-sign-in", response_model=User)
-async def sign_in_with_code(body: CodeSignIn, response: Response, store: Store, _: MaybeSession) -> User:
+@router.post("/sms-sign-in", response_model=SignedInUser)
+async def sign_in_with_code(
+    body: CodeSignIn, response: Response, store: Store, _: MaybeSession
+) -> SignedInUser:
     """短信验证码登录 (guardians)."""
     phone = mobile(body.phone, "body.phone")
     now = datetime.now(UTC)
@@ -215,10 +225,10 @@ async def sign_in_with_code(body: CodeSignIn, response: Response, store: Store, 
 WRONG_PASSWORD = "账号或密码错误 (wrong account or password)"
 
 
-@router.post("/password-sign-in", response_model=User)
+@router.post("/password-sign-in", response_model=SignedInUser)
 async def sign_in_with_password(
     body: PasswordSignIn, response: Response, store: Store, _: MaybeSession
-) -> User:
+) -> SignedInUser:
     """账号密码登录 (staff and partners)."""
     now = datetime.now(UTC)
     account = await store.account_by_login(domain.normalise_mobile(body.account) or body.account.strip())
@@ -258,8 +268,8 @@ def _spend_time() -> None:
     _verifies(_DUMMY, "still-not-the-password")
 
 
-@router.post("/activate", response_model=User)
-async def activate(body: Activation, response: Response, store: Store, _: MaybeSession) -> User:
+@router.post("/activate", response_model=SignedInUser)
+async def activate(body: Activation, response: Response, store: Store, _: MaybeSession) -> SignedInUser:
     """设置密码并激活账号 (from the activation link)."""
     now = datetime.now(UTC)
     account = await store.account_by_activation(domain.digest(body.token.strip()))
@@ -288,8 +298,8 @@ async def sign_out(response: Response, session: MaybeSession, store: Store) -> N
     end_cookies(response)
 
 
-@router.get("/me", response_model=User)
-async def me(session: SignedIn, store: Store) -> User:
+@router.get("/me", response_model=SignedInUser)
+async def me(session: SignedIn, store: Store) -> SignedInUser:
     """当前登录的人 (with the children or classes the registry gives them now)."""
     person = await store.person(session.role, session.subject)
     if person is None:
