@@ -1,7 +1,10 @@
 """The README's two commands exist as make targets, and CI runs the test command and nothing else."""
 
+import importlib
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parents[2]
 
@@ -25,10 +28,11 @@ def test_readme_names_both_commands_and_make_defines_them():
     assert re.search(r"^test:", makefile, re.M)
 
 
-def test_every_setting_is_in_the_readme_table():
-    from notifications.settings import Settings as NotificationSettings
+@pytest.mark.parametrize("service", ["notifications", "portal", "reporting"])
+def test_every_setting_is_in_the_readme_table(service):
+    settings = importlib.import_module(f"{service}.settings").Settings
 
     readme = (ROOT / "README.md").read_text()
-    for name, field in NotificationSettings.model_fields.items():  # the shared ones and its own
+    for name, field in settings.model_fields.items():  # the shared ones and its own
         env = "OTEL_EXPORTER_OTLP_ENDPOINT" if field.validation_alias else f"DISTRICT_{name.upper()}"
         assert f"`{env}`" in readme, f"{env} is missing from the README's configuration table"
