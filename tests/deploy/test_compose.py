@@ -30,7 +30,10 @@ def run_check(checker: Path, compose_file: Path) -> subprocess.CompletedProcess[
     return subprocess.run(
         [str(checker), str(compose_file)],
         env=os.environ
-        | {"DISTRICT_TOKEN_SIGNING_KEY": "compose-check-key", "DISTRICT_LINK_SIGNING_KEY": "compose-check-key"},
+        | {
+            "DISTRICT_TOKEN_SIGNING_KEY": "compose-check-key",
+            "DISTRICT_LINK_SIGNING_KEY": "compose-check-key",
+        },
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
