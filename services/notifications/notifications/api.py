@@ -161,7 +161,7 @@ def _guardian(caller: Caller) -> None:
 
 @router.get("/preferences", response_model=Preferences, tags=["preferences 偏好"])
 async def my_preferences(caller: CurrentCaller, services: ServicesDep) -> Preferences:
-    """我的接收偏好 (channel order, instant or digest, quiet hours)."""
+    """我的接收偏好 (channel order, instant or digest, quiet hours, language)."""
     _guardian(caller)
     stored = await services.store.preferences(caller.subject)
     return Preferences.model_validate({k: v for k, v in stored.items() if k != "_id"})

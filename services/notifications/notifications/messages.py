@@ -73,7 +73,7 @@ def address(
     notice; one per channel for an emergency; otherwise one trying the channels in order."""
     if not notice.essential and not recipient.get("consent_non_essential", True):
         return []
-    language: templates.Language = "en" if recipient.get("language") == "en" else "zh-CN"
+    language = preferences.language(recipient.get("language"), chosen)
     contacts = recipient.get("contacts") or {}
     if notice.urgent:
         plans: list[tuple[str, list[Channel]]] = [

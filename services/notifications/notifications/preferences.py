@@ -1,8 +1,9 @@
-"""What a guardian chose: channel order, instant or daily digest, quiet hours. No I/O.
+"""What a guardian chose: channel order, instant or daily digest, quiet hours, language. No I/O.
 
 Defaults (DOMAIN.md and the settings): the registry's preferred channel first, instant delivery,
-a digest at 18:00 for those who want one, quiet hours 21:30–07:00 in the schools' time zone.
-Emergencies ignore all of it but the contacts.
+a digest at 18:00 for those who want one, quiet hours 21:30–07:00 in the schools' time zone, and
+the language the school recorded in the registry. Emergencies ignore all of it but the contacts
+and the language.
 """
 
 from datetime import datetime, time, timedelta
@@ -11,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from contracts.events.registry import Channel
 from pydantic import BaseModel, ConfigDict, Field
+
+from notifications.templates import Language
 
 FALLBACK_ORDER = (Channel.sms, Channel.wechat, Channel.email)
 
@@ -32,6 +35,21 @@ class Preferences(BaseModel):
     quiet_hours: bool = Field(default=True, description="Hold non-urgent messages during quiet hours.")
     quiet_start: time | None = Field(default=None, description="免打扰开始 (default 21:30).")
     quiet_end: time | None = Field(default=None, description="免打扰结束 (default 07:00).")
+    language: Language | None = Field(
+        default=None,
+        description="页面和通知的语言 zh-CN or en; null keeps the language the school set in the registry.",
+    )
+
+
+def language(registry_language: Any, chosen: dict[str, Any]) -> Language:
+    """The language a guardian's messages are written in: their own choice when they made one,
+    else the registry's (set by the school), else zh-CN."""
+    for candidate in (chosen.get("language"), registry_language):
+        if candidate == "en":
+            return "en"
+        if candidate == "zh-CN":
+            return "zh-CN"
+    return "zh-CN"
 
 
 def address(channel: Channel, contacts: dict[str, Any]) -> str | None:

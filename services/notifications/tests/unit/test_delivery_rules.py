@@ -8,6 +8,7 @@ from contracts.events.registry import Channel
 from notifications import messages, preferences, waiting
 from notifications.channels import Refused, Sent, TryLater, signature
 from notifications.settings import Settings
+from pydantic import ValidationError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings(delivery_backoff_seconds=30, delivery_max_attempts=3)
@@ -103,6 +104,45 @@ def test_a_message_is_addressed_in_the_guardians_language_on_their_channels():
     assert message["channels"] == ["sms", "email"]
     assert message["status"] == "queued"
     assert message["due_at"] == NOW
+
+
+@pytest.mark.parametrize(
+    ("registry", "chosen", "language"),
+    [
+        ("zh-CN", {}, "zh-CN"),  # nothing chosen: the school's language
+        ("en", {}, "en"),
+        ("en", {"language": None}, "en"),  # null: back to the school's choice
+        ("zh-CN", {"language": "en"}, "en"),  # the guardian's own choice wins
+        ("en", {"language": "zh-CN"}, "zh-CN"),
+        (None, {}, "zh-CN"),  # nothing known anywhere: zh-CN
+        ("fr", {"language": "de"}, "zh-CN"),  # nothing a template exists for: zh-CN
+    ],
+)
+def test_a_guardians_own_language_wins_over_the_registrys(registry, chosen, language):
+    assert preferences.language(registry, chosen) == language
+
+
+def test_the_language_preference_is_zh_cn_english_or_null_and_nothing_else():
+    assert preferences.Preferences().language is None
+    assert preferences.Preferences.model_validate({"language": "en"}).language == "en"
+    with pytest.raises(ValidationError):
+        preferences.Preferences.model_validate({"language": "fr"})
+    with pytest.raises(ValidationError):
+        preferences.Preferences.model_validate({"locale": "en"})  # unknown fields are refused
+
+
+def test_a_message_follows_the_language_the_guardian_chose():
+    [english] = messages.address(
+        notice(), GUARDIAN | {"language": "zh-CN"}, {"language": "en"}, NOW, SETTINGS
+    )
+    assert english["language"] == "en"
+    assert english["body"].startswith("注意安全。\nOpen the notice:")
+    [chinese] = messages.address(notice(), GUARDIAN, {"language": "zh-CN"}, NOW, SETTINGS)
+    assert chinese["language"] == "zh-CN"
+    assert chinese["subject"] == "【良舍小学】冬季安全"
+    urgent = notice(purpose="emergency", urgent=True, variables={"school_name": "x", "summary": "y"})
+    made = messages.address(urgent, GUARDIAN | {"language": "zh-CN"}, {"language": "en"}, NOW, SETTINGS)
+    assert {m["language"] for m in made} == {"en"}  # an emergency too
 
 
 def test_a_non_essential_message_needs_consent_but_an_emergency_does_not():
