@@ -14,6 +14,8 @@ from contracts.events.registry import (
     PairChangedV1,
     PartnerChanged,
     PartnerChangedV1,
+    PartnerContactChanged,
+    PartnerContactChangedV1,
     StaffChanged,
     StaffChangedV1,
     StaffContacts,
@@ -187,12 +189,29 @@ def register_partner(caller: Caller, school: Document | None, partner: PartnerCr
         "district_id": school["district_id"],
         "school_id": school["school_id"],
     }
-    event = PartnerChangedV1.about(
-        PRODUCER,
-        school,
-        PartnerChanged(partner_id=record["partner_id"], name=partner.name, kind=partner.kind, version=1),
+    return Change(
+        PARTNERS, record["partner_id"], 1, record, partner_events(record, 1), caller.actor, "共建单位"
     )
-    return Change(PARTNERS, record["partner_id"], 1, record, (event,), caller.actor, "共建单位")
+
+
+def partner_events(partner: Document, version: int) -> tuple[PartnerChangedV1, PartnerContactChangedV1]:
+    """Every change of a partner: the organisation on the public topic, and how the platform reaches
+    its contact on the internal one (the portal opens the partner's account from it)."""
+    public = PartnerChangedV1.about(
+        PRODUCER,
+        partner,
+        PartnerChanged(
+            partner_id=partner["partner_id"], name=partner["name"], kind=partner["kind"], version=version
+        ),
+    )
+    contact = PartnerContactChangedV1.about(
+        PRODUCER,
+        partner,
+        PartnerContactChanged(
+            partner_id=partner["partner_id"], contact_phone=partner.get("contact_phone"), version=version
+        ),
+    )
+    return public, contact
 
 
 class AgreementCreate(Record):

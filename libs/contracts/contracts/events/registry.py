@@ -1,5 +1,6 @@
 """Registry changes. Organisation-level facts go on the public ``district.registry.v1``; what
-only platform services may read (class membership, care categories) on ``internal.registry.v1``.
+only platform services may read (class membership, care categories, contacts) on
+``internal.registry.v1``.
 
 Each event carries the full current state of its record (a snapshot), so a consumer can build its
 projection from the latest event per record and replaying a topic rebuilds it.
@@ -246,6 +247,25 @@ class PartnerChangedV1(Event):
     event_type: Literal["partner-changed"] = "partner-changed"
     schema_version: Literal[1] = 1
     payload: PartnerChanged
+
+
+class PartnerContactChanged(Contract):
+    """Internal: how the platform reaches a community partner's contact (联系人), for the partner's
+    portal account and its activation link. Sent with every change of the partner record."""
+
+    partner_id: str
+    contact_phone: str | None = Field(
+        default=None, description="The contact's mobile number (11 digits), or null when none is recorded."
+    )
+    version: int = Field(ge=1, description="Version of the partner record; a consumer keeps the highest.")
+
+
+class PartnerContactChangedV1(Event):
+    topic: ClassVar[str] = INTERNAL_REGISTRY_V1
+
+    event_type: Literal["partner-contact-changed"] = "partner-contact-changed"
+    schema_version: Literal[1] = 1
+    payload: PartnerContactChanged
 
 
 class AgreementStatus(StrEnum):
