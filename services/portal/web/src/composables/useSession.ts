@@ -1,7 +1,8 @@
 import { computed, ref } from 'vue'
-import { adoptUserLanguage } from '../i18n'
+import { adoptLanguage } from '../i18n'
 import { ApiError } from '../lib/http'
-import type { SessionUser } from '../lib/types'
+import { pageLanguage } from '../lib/preferences'
+import type { Preferences, SessionUser } from '../lib/types'
 import { useApi } from './useApi'
 
 const user = ref<SessionUser | null>(null)
@@ -9,15 +10,29 @@ let loading: Promise<SessionUser | null> | null = null
 
 function adopt(next: SessionUser | null): void {
   user.value = next
-  if (next) adoptUserLanguage(next.language)
+  if (next) adoptLanguage(pageLanguage(null, next.language))
+}
+
+/** A signed-in guardian's pages follow the language saved in their preferences (notifications),
+ * when they chose one; a link session may read only its message, so it keeps the registry's. */
+async function followSavedLanguage(next: SessionUser): Promise<void> {
+  if (next.role !== 'guardian' || next.link) return
+  const { request } = useApi()
+  try {
+    const saved = await request<Preferences>('GET', '/api/notifications/v1/preferences', { quiet401: true })
+    if (user.value?.subject === next.subject) adoptLanguage(pageLanguage(saved.language, next.language))
+  } catch {
+    // notifications unreachable: the registry's language until the next page load
+  }
 }
 
 async function load(force = false): Promise<SessionUser | null> {
   if (loading && !force) return loading
   const { request } = useApi()
   loading = request<{ user: SessionUser }>('GET', '/auth/me', { quiet401: true })
-    .then((answer) => {
+    .then(async (answer) => {
       adopt(answer.user)
+      await followSavedLanguage(answer.user)
       return answer.user
     })
     .catch((error: unknown) => {
@@ -41,10 +56,12 @@ async function signOut(): Promise<void> {
   }
 }
 
-/** After a sign-in answered `{user}`: the session is that user from now on. */
-function signedIn(next: SessionUser): void {
+/** After a sign-in answered `{user}`: the session is that user from now on; resolves once the
+ * pages speak the language the user saved (never rejects). */
+function signedIn(next: SessionUser): Promise<void> {
   adopt(next)
   loading = Promise.resolve(next)
+  return followSavedLanguage(next)
 }
 
 export function useSession() {

@@ -28,17 +28,14 @@ export function translate(lang: Locale, key: MessageKey, params: Record<string, 
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole))
 }
 
-/** The page language: the guardian's own choice on this phone, else the registry's, else zh-CN. */
-export function adoptUserLanguage(language: string | null | undefined): void {
-  if (stored()) return
-  apply(language === 'en' ? 'en' : 'zh-CN')
-}
-
-export function chooseLanguage(value: Locale): void {
+/** Show the pages in this language from now on. The signed-in user's language (their saved
+ * preference, else the registry's: lib/preferences pageLanguage) decides it; this phone only
+ * remembers the last one for the pages before sign-in. */
+export function adoptLanguage(value: Locale): void {
   try {
     localStorage.setItem(STORAGE_KEY, value)
   } catch {
-    // private mode: the choice lasts for this visit only
+    // private mode: remembered for this visit only
   }
   apply(value)
 }

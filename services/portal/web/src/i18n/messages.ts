@@ -155,7 +155,8 @@ export const zhCN = {
   'prefs.digestHint': '一般通知每天汇总发送一次，紧急通知立即发送。',
   'prefs.digestAt': '汇总发送时间',
   'prefs.language': '语言',
-  'prefs.languageHint': '仅改变本机显示语言，立即生效；不会保存到您的账号，换手机或浏览器需要重新选择。',
+  'prefs.languageHint': '页面和通知都将使用所选语言，保存后立即生效，换手机也一样。',
+  'prefs.languageSchool': '按学校登记（{language}）',
   'prefs.save': '保存设置',
 
   'link.title': '链接无法使用',
@@ -328,7 +329,8 @@ export const en: Record<MessageKey, string> = {
   'prefs.digestHint': 'Ordinary notices come once a day together; urgent ones at once.',
   'prefs.digestAt': 'Digest time',
   'prefs.language': 'Language',
-  'prefs.languageHint': 'Changes the language on this phone only, at once; it is not saved to your account, so choose again on another phone or browser.',
+  'prefs.languageHint': 'The pages and your notices will use the language you choose, from the moment you save, on any phone.',
+  'prefs.languageSchool': 'As the school registered ({language})',
   'prefs.save': 'Save',
 
   'link.title': 'This link cannot be used',

@@ -1,3 +1,4 @@
+import type { Locale } from './http'
 import type { Channel, Preferences } from './types'
 
 export const CHANNELS: Channel[] = ['sms', 'wechat', 'email', 'app']
@@ -22,6 +23,9 @@ export function move(order: Channel[], index: number, by: -1 | 1): Channel[] {
   return next
 }
 
+/** The form's language choice: a language, or the school's (what the registry says). */
+export type LanguageChoice = Locale | 'school'
+
 export interface PreferenceForm {
   channelOrder: Channel[]
   quietHours: boolean
@@ -29,6 +33,21 @@ export interface PreferenceForm {
   quietEnd: string
   digest: boolean
   digestAt: string
+  language: LanguageChoice
+}
+
+function asLocale(value: string | null | undefined): Locale | null {
+  return value === 'en' || value === 'zh-CN' ? value : null
+}
+
+export function languageChoice(saved: string | null | undefined): LanguageChoice {
+  return asLocale(saved) ?? 'school'
+}
+
+/** The language of the pages, as notifications decides the language of messages: the guardian's
+ * saved choice, else the registry's (set by the school), else zh-CN. */
+export function pageLanguage(chosen: string | null | undefined, registry: string | null | undefined): Locale {
+  return asLocale(chosen) ?? asLocale(registry) ?? 'zh-CN'
 }
 
 export function toPreferences(form: PreferenceForm): Preferences {
@@ -39,5 +58,6 @@ export function toPreferences(form: PreferenceForm): Preferences {
     quiet_end: form.quietEnd,
     delivery: form.digest ? 'digest' : 'instant',
     digest_at: form.digestAt,
+    language: form.language === 'school' ? null : form.language,
   }
 }

@@ -58,6 +58,8 @@ export interface Preferences {
   quiet_hours?: boolean
   quiet_start?: string | null
   quiet_end?: string | null
+  /** zh-CN or en; null: the language the school set in the registry. */
+  language?: 'zh-CN' | 'en' | null
 }
 
 /** notifications EmergencyPublic */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { channelOrder, move, toPreferences } from '../../src/lib/preferences'
+import { channelOrder, languageChoice, move, pageLanguage, toPreferences } from '../../src/lib/preferences'
 import { upcoming } from '../../src/lib/upcoming'
 import { safeNext } from '../../src/lib/next'
 
@@ -15,8 +15,26 @@ describe('channel order', () => {
   })
   it('becomes the Preferences body notifications takes', () => {
     expect(
-      toPreferences({ channelOrder: ['wechat', 'sms', 'email', 'app'], quietHours: true, quietStart: '22:00', quietEnd: '07:00', digest: true, digestAt: '18:00' }),
-    ).toEqual({ channel_order: ['wechat', 'sms', 'email', 'app'], quiet_hours: true, quiet_start: '22:00', quiet_end: '07:00', delivery: 'digest', digest_at: '18:00' })
+      toPreferences({ channelOrder: ['wechat', 'sms', 'email', 'app'], quietHours: true, quietStart: '22:00', quietEnd: '07:00', digest: true, digestAt: '18:00', language: 'en' }),
+    ).toEqual({ channel_order: ['wechat', 'sms', 'email', 'app'], quiet_hours: true, quiet_start: '22:00', quiet_end: '07:00', delivery: 'digest', digest_at: '18:00', language: 'en' })
+  })
+})
+
+describe('language', () => {
+  it("is saved as the language chosen, or null for the school's", () => {
+    const form = { channelOrder: channelOrder(null), quietHours: true, quietStart: '21:30', quietEnd: '07:00', digest: false, digestAt: '18:00' }
+    expect(toPreferences({ ...form, language: 'school' }).language).toBeNull()
+    expect(toPreferences({ ...form, language: 'zh-CN' }).language).toBe('zh-CN')
+    expect(languageChoice(null)).toBe('school')
+    expect(languageChoice(undefined)).toBe('school')
+    expect(languageChoice('en')).toBe('en')
+  })
+  it("of the pages is the guardian's saved choice, else the registry's, else zh-CN", () => {
+    expect(pageLanguage('en', 'zh-CN')).toBe('en')
+    expect(pageLanguage('zh-CN', 'en')).toBe('zh-CN')
+    expect(pageLanguage(null, 'en')).toBe('en')
+    expect(pageLanguage(undefined, null)).toBe('zh-CN')
+    expect(pageLanguage('fr', 'de')).toBe('zh-CN')
   })
 })
 
