@@ -311,3 +311,32 @@ async def test_a_member_of_staff_activates_by_mail_and_five_wrong_passwords_lock
     )
     assert locked.status_code == 423  # even the right password waits for the lock to end
     assert "portal_session" not in desk.cookies
+
+
+async def test_what_has_expired_is_purged_and_exchanged_links_stay_refused(platform):
+    store = platform.portal_app.state.store
+    now = datetime.now(UTC)
+    key = uuid.uuid4().hex
+    await store.db["sessions"].insert_one({"_id": f"s-old-{key}", "expires_at": now - timedelta(minutes=1)})
+    await store.db["sessions"].insert_one({"_id": f"s-live-{key}", "expires_at": now + timedelta(hours=1)})
+    await store.db["sign_in_codes"].insert_one(
+        {"_id": f"c-old-{key}", "expires_at": now - timedelta(minutes=1)}
+    )
+    await store.db["requests"].insert_one(
+        {"_id": f"r-old-{key}", "key": "phone:x", "at": now - timedelta(days=2)}
+    )
+    await store.db["requests"].insert_one({"_id": f"r-new-{key}", "key": "phone:x", "at": now})
+    await store.use_link(f"l-{key}", "s-any", now - timedelta(days=40))
+
+    await store.purge(now)
+
+    left = {
+        name: {d["_id"] for d in await store.db[name].find({"_id": {"$regex": key}}).to_list(None)}
+        for name in ("sessions", "sign_in_codes", "requests", "links_used")
+    }
+    assert left == {
+        "sessions": {f"s-live-{key}"},
+        "sign_in_codes": set(),
+        "requests": {f"r-new-{key}"},
+        "links_used": {f"l-{key}"},
+    }

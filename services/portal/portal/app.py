@@ -7,7 +7,7 @@ from service_kit.runtime import ServiceRuntime
 
 from portal import auth_api, gateway, handlers, links, web
 from portal.settings import Settings
-from portal.store import PortalStore
+from portal.store import PortalStore, Purge
 
 
 def link_keys(settings: Settings) -> TrustedKeys:
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         topics=[portal_internal.TOPIC.name, INTERNAL_REGISTRY_V1],
         on_startup=[store.create_indexes],
         on_shutdown=[close_http],
+        workers=[Purge(store, every=600)],
         state={"store": store, "http": http, "link_keys": link_keys(settings)},
     )
 

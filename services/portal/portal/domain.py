@@ -138,6 +138,41 @@ def staff_role(roles: list[str]) -> Role:
     return Role.school_admin if "school_admin" in roles else Role.teacher
 
 
+AccountKind = Literal["staff", "partner"]
+
+
+@dataclass(frozen=True)
+class AccountHolder:
+    """Who the registry announces may hold an account: a member of staff (``staff-changed``) or a
+    community partner's contact (``partner-contact-changed``), in the school of the record."""
+
+    account_id: str  # the staff id or the partner id: the token's subject
+    kind: AccountKind
+    district_id: str
+    school_id: str
+    version: int
+    roles: tuple[str, ...] = ()
+    class_ids: tuple[str, ...] = ()
+    phone: str | None = None
+    email: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.phone or self.email)
+
+
+def account_role(kind: str, roles: list[str]) -> Role:
+    """A partner's account is a partner's, whatever else it holds; a member of staff's follows the
+    roles the registry gives them now."""
+    return Role.partner if kind == "partner" else staff_role(roles)
+
+
+def activation_due(status: str, announced: bool, holder: AccountHolder) -> bool:
+    """A pending account gets its activation link once, when there is a way to reach its holder; a
+    contact recorded later (a newer version of the record) brings the link then."""
+    return status == "pending" and not announced and holder.reachable
+
+
 # Who a person is to the services -----------------------------------------------------------------
 
 
@@ -182,6 +217,7 @@ def link_allows(scope: LinkScope, route: Route) -> bool:
     reads = {
         ("GET", "notifications", f"/v1/inbox/{scope.message_id}"),
         ("GET", "notifications", f"/v1/messages/{scope.message_id}"),
+        ("GET", "notifications", "/v1/preferences"),  # the page speaks the language they chose
     }
     actions: dict[str, set[tuple[str, str, str]]] = {
         "rsvp": {

@@ -5,15 +5,19 @@ Secrets are stored as digests only (codes, session ids, link ids, activation tok
 argon2id hashes. FerretDB has no TTL indexes: ``purge`` removes what has expired.
 """
 
-from datetime import datetime
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
 from service_kit.auth import Role
+from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_once
 
-from portal.domain import LinkScope, PasswordState, Person, Session, SignInCode, staff_role
+from portal.domain import LinkScope, PasswordState, Person, Session, SignInCode, account_role
 
+log = logging.getLogger(__name__)
 GUARDIANS, STUDENTS, ACCOUNTS = "guardians", "students", "accounts"
 CODES, REQUESTS, SESSIONS, LINKS_USED = "sign_in_codes", "requests", "sessions", "links_used"
 
@@ -62,24 +66,30 @@ class PortalStore:
                 student_ids=tuple(sorted(s["_id"] for s in enrolled)),
                 language=guardian.get("language", "zh-CN"),
             )
-        account = await self.db[ACCOUNTS].find_one({"_id": subject})
+        return await self.account_person(subject)
+
+    async def account_person(self, account_id: str) -> Person | None:
+        """A member of staff (their role and classes today) or a partner (of its school), once
+        their account is active."""
+        account = await self.db[ACCOUNTS].find_one({"_id": account_id})
         if account is None or account.get("status") != "active":
             return None
         return Person(
-            subject=subject,
-            role=staff_role(account["roles"]),
+            subject=account_id,
+            role=account_role(account.get("kind", "staff"), account["roles"]),
             district_id=account["district_id"],
             school_id=account["school_id"],
             class_ids=tuple(account["class_ids"]),
         )
 
-    # Accounts of staff --------------------------------------------------------------------------
+    # Accounts of staff and partners ----------------------------------------------------------
 
     async def account(self, account_id: str) -> Document | None:
         return await self.db[ACCOUNTS].find_one({"_id": account_id})
 
     async def account_by_login(self, login: str) -> Document | None:
-        """Staff sign in with their staff id, mobile number or email."""
+        """Staff sign in with their staff id, mobile number or email; partners with their partner id
+        or their contact's mobile number."""
         for field in ("_id", "phone", "email"):
             found = await self.db[ACCOUNTS].find_one({field: login})
             if found is not None:
@@ -193,6 +203,25 @@ class PortalStore:
         return None if found is None else str(found["session"])
 
     async def purge(self, now: datetime) -> None:
-        """What has expired (FerretDB has no TTL index): sessions, codes, request times."""
+        """What has expired (FerretDB has no TTL index): sessions, codes, request times older than
+        the longest limit's window. Links already exchanged are kept: they must stay refused."""
         await self.db[SESSIONS].delete_many({"expires_at": {"$lt": now}})
         await self.db[CODES].delete_many({"expires_at": {"$lt": now}})
+        await self.db[REQUESTS].delete_many({"at": {"$lt": now - timedelta(days=1)}})
+
+
+class Purge(BackgroundLoop):
+    """Removes what has expired, every ``every`` seconds; a failure is logged and tried again."""
+
+    task_name = "portal-purge"
+
+    def __init__(self, store: PortalStore, every: float) -> None:
+        self.store, self.every = store, every
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.store.purge(datetime.now(UTC))
+            except Exception:
+                log.exception("purging expired sessions and codes failed")
+            await asyncio.sleep(self.every)

@@ -97,6 +97,8 @@ def test_a_link_reaches_its_own_message_and_action_only():
     assert domain.link_allows(scope, Route("GET", "notifications", "/v1/inbox/msg-1"))
     assert not domain.link_allows(scope, Route("PUT", "scheduling", "/v1/meetings/mtg-2/rsvp"))
     assert not domain.link_allows(scope, Route("GET", "notifications", "/v1/inbox"))
+    assert domain.link_allows(scope, Route("GET", "notifications", "/v1/preferences"))
+    assert not domain.link_allows(scope, Route("PUT", "notifications", "/v1/preferences"))
     assert not domain.link_allows(scope, Route("POST", "notifications", "/v1/inbox/msg-1/confirmation"))
     letter = LinkScope("confirm", "msg-2", "ann-1", NOW)
     assert domain.link_allows(letter, Route("POST", "notifications", "/v1/inbox/msg-2/confirmation"))
