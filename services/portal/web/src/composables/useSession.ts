@@ -13,10 +13,10 @@ function adopt(next: SessionUser | null): void {
   if (next) adoptLanguage(pageLanguage(null, next.language))
 }
 
-/** A signed-in guardian's pages follow the language saved in their preferences (notifications),
- * when they chose one; a link session may read only its message, so it keeps the registry's. */
+/** A guardian's pages follow the language saved in their preferences (notifications), when they
+ * chose one; a link session may read them too (the portal lets it), so a one-tap link opens in it. */
 async function followSavedLanguage(next: SessionUser): Promise<void> {
-  if (next.role !== 'guardian' || next.link) return
+  if (next.role !== 'guardian') return
   const { request } = useApi()
   try {
     const saved = await request<Preferences>('GET', '/api/notifications/v1/preferences', { quiet401: true })
