@@ -1,5 +1,6 @@
-"""Sign-in: guardians with their mobile number and a code by SMS; staff with an account and a
-password (argon2id) they set through an activation link; sign-out. Answers in plain Chinese."""
+"""Sign-in: guardians with their mobile number and a code by SMS; staff and partners with an
+account and a password (argon2id) they set through an activation link; sign-out. Answers in plain
+Chinese."""
 
 import asyncio
 import uuid
@@ -45,7 +46,10 @@ class CodeSignIn(Request_):
 
 
 class PasswordSignIn(Request_):
-    account: Text = Field(max_length=120, description="工号、手机号或邮箱 (staff id, mobile or email)")
+    account: Text = Field(
+        max_length=120,
+        description="工号或共建单位编号、手机号或邮箱 (staff or partner id, mobile or email)",
+    )
     password: Text = Field(max_length=200)
 
 
@@ -243,7 +247,7 @@ async def sign_in_with_password(
         await store.record_password_state(account["_id"], state)
         raise _locked() if state.locked(now) else Problem(401, "wrong-password", WRONG_PASSWORD)
     await store.record_password_state(account["_id"], domain.PasswordState())
-    person = await store.person(Role.teacher, account["_id"])
+    person = await store.account_person(account["_id"])
     if person is None:
         raise Problem(401, "wrong-password", WRONG_PASSWORD)
     return user_of(person, await start_session(store, response, person))
@@ -285,7 +289,7 @@ async def activate(body: Activation, response: Response, store: Store, _: MaybeS
         account["_id"],
         {"password_hash": password_hash, "status": "active", "activation": None, "failures": 0},
     )
-    person = await store.person(Role.teacher, account["_id"])
+    person = await store.account_person(account["_id"])
     assert person is not None
     return user_of(person, await start_session(store, response, person))
 

@@ -1,8 +1,9 @@
 """The registry's events, read into the portal's projection of who may sign in.
 
-Guardians sign in with the mobile number the registry holds for them; staff get an account, and an
-activation link to set its password, the first time the registry announces them. Tolerant
-readers: only the fields used here are read.
+Guardians sign in with the mobile number the registry holds for them; staff and community partners
+get an account, and an activation link to set its password, the first time the registry announces
+them (``staff-changed``, ``partner-contact-changed``). Tolerant readers: only the fields used here
+are read.
 """
 
 import logging
@@ -13,11 +14,23 @@ from typing import Any
 
 from contracts.envelope import EnvelopeHeader
 from contracts.events.portal import AccountActivationRequested, AccountActivationRequestedV1
-from contracts.events.registry import GuardianChanged, StaffChanged, StudentChanged
+from contracts.events.registry import (
+    GuardianChanged,
+    PartnerContactChanged,
+    StaffChanged,
+    StudentChanged,
+)
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ConfigDict
 
-from portal.domain import ACTIVATION_LIFETIME, digest, new_secret, normalise_mobile
+from portal.domain import (
+    ACTIVATION_LIFETIME,
+    AccountHolder,
+    activation_due,
+    digest,
+    new_secret,
+    normalise_mobile,
+)
 from portal.settings import Settings
 from portal.store import ACCOUNTS, GUARDIANS, STUDENTS, PortalStore
 
@@ -41,9 +54,14 @@ class _Staff(StaffChanged, _Payload):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class _PartnerContact(PartnerContactChanged, _Payload):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
 def on_registry_event(store: PortalStore, broker: KafkaBroker, settings: Settings) -> Handle:
     async def handle(message: dict[str, Any]) -> None:
-        """Guardians' mobile numbers and children, students' enrolment, staff and their classes."""
+        """Guardians' mobile numbers and children, students' enrolment, staff and their classes,
+        partners' contacts."""
         header = EnvelopeHeader.model_validate(message)
         where = {"district_id": header.district_id, "school_id": header.school_id}
         payload = message.get("payload", {})
@@ -74,59 +92,84 @@ def on_registry_event(store: PortalStore, broker: KafkaBroker, settings: Setting
             )
         elif header.event_type == "staff-changed":
             staff = _Staff.model_validate(payload)
-            await _staff_account(store, broker, settings, where, staff)
+            holder = AccountHolder(
+                account_id=staff.staff_id,
+                kind="staff",
+                district_id=header.district_id,
+                school_id=header.school_id,
+                version=staff.version,
+                roles=tuple(staff.roles),
+                class_ids=tuple(staff.class_ids),
+                phone=normalise_mobile(staff.contacts.phone or ""),
+                email=staff.contacts.email,
+            )
+            await _open_account(store, broker, settings, holder)
+        elif header.event_type == "partner-contact-changed":
+            partner = _PartnerContact.model_validate(payload)
+            holder = AccountHolder(
+                account_id=partner.partner_id,
+                kind="partner",
+                district_id=header.district_id,
+                school_id=header.school_id,
+                version=partner.version,
+                phone=normalise_mobile(partner.contact_phone or ""),
+            )
+            await _open_account(store, broker, settings, holder)
 
     return handle
 
 
-async def _staff_account(
-    store: PortalStore, broker: KafkaBroker, settings: Settings, where: dict[str, str], staff: _Staff
+async def _open_account(
+    store: PortalStore, broker: KafkaBroker, settings: Settings, holder: AccountHolder
 ) -> None:
     """The account follows the registry's record (roles, classes, contacts); its password stays.
     A new account is announced once with an activation link; a redelivered event whose link was not
     announced yet (a crash between the two) announces a fresh one."""
-    account = await store.account(staff.staff_id)
-    record = where | {
-        "kind": "staff",
-        "roles": list(staff.roles),
-        "class_ids": list(staff.class_ids),
-        "phone": normalise_mobile(staff.contacts.phone or ""),
-        "email": staff.contacts.email,
-        "version": staff.version,
+    account = await store.account(holder.account_id)
+    record = {
+        "district_id": holder.district_id,
+        "school_id": holder.school_id,
+        "kind": holder.kind,
+        "roles": list(holder.roles),
+        "class_ids": list(holder.class_ids),
+        "phone": holder.phone,
+        "email": holder.email,
+        "version": holder.version,
     }
     if account is None:
         await store.keep_newer(
-            ACCOUNTS, record | {"_id": staff.staff_id, "status": "pending", "activation": None}
+            ACCOUNTS, record | {"_id": holder.account_id, "status": "pending", "activation": None}
         )
-        account = await store.account(staff.staff_id)
-    elif account["version"] < staff.version:
-        await store.update_account(staff.staff_id, record)
-    if (
-        account is None
-        or account["status"] != "pending"
-        or (account.get("activation") or {}).get("announced")
-    ):
+        account = await store.account(holder.account_id)
+    elif account["version"] < holder.version:
+        await store.update_account(holder.account_id, record)
+    if account is None:
         return
-    if not (record["phone"] or record["email"]):
-        log.info("staff without contact: no activation link", extra={"staff_id": staff.staff_id})
+    announced = bool((account.get("activation") or {}).get("announced"))
+    if not activation_due(account["status"], announced, holder):
+        if account["status"] == "pending" and not announced:
+            log.info(
+                "account holder without contact: no activation link",
+                extra={"account_id": holder.account_id, "kind": holder.kind},
+            )
         return
     token = new_secret()
     now = datetime.now(UTC)
     activation = {"digest": digest(token), "expires_at": now + ACTIVATION_LIFETIME, "announced": False}
-    await store.update_account(staff.staff_id, {"activation": activation})
+    await store.update_account(holder.account_id, {"activation": activation})
     event = AccountActivationRequestedV1(
         producer="portal",
-        district_id=where["district_id"],
-        school_id=where["school_id"],
+        district_id=holder.district_id,
+        school_id=holder.school_id,
         payload=AccountActivationRequested(
-            request_id=f"activation-{staff.staff_id}-{uuid.uuid4().hex[:8]}",
-            account_id=staff.staff_id,
-            account_kind="staff",
-            phone=record["phone"],
-            email=record["email"],
+            request_id=f"activation-{holder.account_id}-{uuid.uuid4().hex[:8]}",
+            account_id=holder.account_id,
+            account_kind=holder.kind,
+            phone=holder.phone,
+            email=holder.email,
             activation_url=f"{settings.public_url}/activate/{token}",
             expires_at=activation["expires_at"],
         ),
     )
-    await broker.publish(event.to_json(), topic=event.topic, key=where["school_id"].encode())
-    await store.update_account(staff.staff_id, {"activation": activation | {"announced": True}})
+    await broker.publish(event.to_json(), topic=event.topic, key=holder.school_id.encode())
+    await store.update_account(holder.account_id, {"activation": activation | {"announced": True}})

@@ -1,0 +1,147 @@
+"""Community partners' accounts on the real parts: a school admin registers a partner with its
+contact's mobile number, the registry announces the contact on ``internal.registry.v1``, the portal
+opens the account and notifications sends the activation link by SMS; the partner sets a password,
+signs in with it, and reads through the gateway its own co-building agreements, not another's."""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from service_kit.auth import Role
+
+pytestmark = pytest.mark.infra
+
+
+def unique_phone() -> str:
+    return "138" + str(uuid.uuid4().int)[:8]
+
+
+@dataclass
+class Browser:
+    """A browser on the portal's origin (the bits of ``test_portal.Browser`` used here): it keeps its
+    cookies, sends its Origin, and echoes the CSRF cookie as a page's script does."""
+
+    http: httpx.AsyncClient
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.origin = str(self.http.base_url).rstrip("/")
+
+    async def send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"origin": self.origin}
+        if self.cookies:
+            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if method != "GET" and "portal_csrf" in self.cookies:
+            headers["x-csrf-token"] = self.cookies["portal_csrf"]
+        answer = await self.http.request(method, path, headers=headers, **kwargs)
+        for header in answer.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "max-age=0" in header.lower() or value in ("", '""'):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+    async def get(self, path: str) -> httpx.Response:
+        return await self.send("GET", path)
+
+    async def post(self, path: str, **kwargs) -> httpx.Response:
+        if "portal_csrf" not in self.cookies:
+            await self.get("/auth/csrf")
+        return await self.send("POST", path, **kwargs)
+
+
+async def register_partner(registry_api, school: str, name: str, phone: str | None) -> str:
+    answer = await registry_api.http.post(
+        f"/v1/schools/{school}/partners",
+        json={"name": name, "kind": "police_station", "contact_person": "马警官", "contact_phone": phone},
+        headers=registry_api.auth(Role.school_admin, school),
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["partner_id"])
+
+
+async def sign_agreement(registry_api, school: str, partner_id: str) -> str:
+    answer = await registry_api.http.post(
+        f"/v1/partners/{partner_id}/agreements",
+        json={
+            "title": "警校共建协议书",
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-07-15",
+            "signed_on": "2026-09-01",
+            "commitments": ["每学期一次法治教育课"],
+        },
+        headers=registry_api.auth(Role.school_admin, school),
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["agreement_id"])
+
+
+def activation_token(provider, phone: str) -> str | None:
+    for sms in provider[0].to("sms", phone):
+        found = re.search(r"/activate/([A-Za-z0-9_\-]+)", sms["text"])
+        if found:
+            return found[1]
+    return None
+
+
+async def test_a_partner_activates_by_sms_signs_in_and_reads_only_its_own_agreements(
+    platform, registry_api, provider, eventually
+):
+    school = await registry_api.new_school()
+    phone = unique_phone()
+    partner_id = await register_partner(registry_api, school, "文化路派出所", phone)
+    other_id = await register_partner(registry_api, school, "城北派出所", unique_phone())
+    mine = await sign_agreement(registry_api, school, partner_id)
+    theirs = await sign_agreement(registry_api, school, other_id)
+
+    async def texted() -> bool:
+        return activation_token(provider, phone) is not None
+
+    await eventually(texted, 30)
+    assert len([s for s in provider[0].to("sms", phone) if "/activate/" in s["text"]]) == 1
+    browser = Browser(platform.portal)
+    activated = await browser.post(
+        "/auth/activate", json={"token": activation_token(provider, phone), "password": "警校共建2026秋季"}
+    )
+    assert activated.status_code == 200, activated.text
+    user = activated.json()["user"]
+    assert (user["subject"], user["role"], user["school_id"]) == (partner_id, "partner", school)
+
+    for account in (phone, partner_id):
+        desk = Browser(platform.portal)
+        wrong = await desk.post(
+            "/auth/password-sign-in", json={"account": account, "password": "不对的密码123"}
+        )
+        assert wrong.status_code == 401
+        signed_in = await desk.post(
+            "/auth/password-sign-in", json={"account": account, "password": "警校共建2026秋季"}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["user"]["role"] == "partner"
+
+    listed = await desk.get("/api/registry/v1/agreements")
+    assert listed.status_code == 200, listed.text
+    assert [a["agreement_id"] for a in listed.json()] == [mine]
+    own = await desk.get(f"/api/registry/v1/agreements/{mine}")
+    assert own.status_code == 200, own.text
+    assert own.json()["partner_id"] == partner_id
+    other = await desk.get(f"/api/registry/v1/agreements/{theirs}")
+    assert other.status_code == 404  # the registry's own answer for another partner's agreement
+
+
+async def test_a_partner_without_a_phone_gets_an_account_but_no_link(platform, registry_api, eventually):
+    school = await registry_api.new_school()
+    partner_id = await register_partner(registry_api, school, "城南社区居委会", None)
+    store = platform.portal_app.state.store
+
+    async def opened() -> bool:
+        return await store.account(partner_id) is not None
+
+    await eventually(opened, 30)
+    account = await store.account(partner_id)
+    assert (account["kind"], account["status"], account["school_id"]) == ("partner", "pending", school)
+    assert account["activation"] is None
