@@ -78,7 +78,8 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
     invitation, *reminders = sms_to(provider, zh.phone)
     assert "期中家长会" in invitation["subject"]
     assert "邀请" in invitation["subject"]
-    assert "请点击回复是否出席：http://127.0.0.1:8000/l/" in invitation["text"]  # the portal, no API route
+    portal = str(platform.portal.base_url).rstrip("/")
+    assert f"请点击回复是否出席：{portal}/l/" in invitation["text"]  # the portal, no API route
     assert "/v1/" not in invitation["text"]
     assert all("提醒" in r["subject"] for r in reminders)
     english = mailbox.to(en.email)
