@@ -4,6 +4,14 @@ Each measure has a target (the policy of that school year), an actual, the gap a
 met; missed (the period is over and it was not met); on track or at risk, comparing the actual
 with the part of the target due by now (pacing), so a school learns in October that it is behind.
 Rates never exceed 100%: numerators count only students in the denominator. No I/O.
+
+Whose visit is it? The coverage measures (home-visit, 三必访 and holiday coverage) ask whether a
+child has been visited, so a visit counts for the school and class the child is enrolled in on
+the day the report is read as of, whichever school made it: a student the bureau moves to another
+school takes their visits with them, as a student moved to another class of the same school
+always did. Visits *made* (a class's visits, a teacher's visits and students visited, the school's
+visit count) stay with the school and the staff who made them. The README's measures table gives
+each measure's definition.
 """
 
 from collections import Counter
@@ -16,18 +24,18 @@ from reporting.snapshot import MANDATORY, Snapshot, between
 
 Status = Literal["met", "on_track", "at_risk", "missed"]
 LABELS = {
-    "home_visit_coverage": "家访覆盖率 (学年)",
-    "mandatory_visit_coverage": "三必访覆盖率",
-    "holiday_visit_coverage": "假期家访覆盖率",
-    "visits_per_teacher_per_term": "教师人均家访次数",
-    "class_parent_meetings_per_term": "班级家长会 (每班最少)",
-    "school_parent_meetings_per_term": "全校家长会",
-    "parent_school_sessions_per_quarter_per_grade": "家长学校授课 (每年级每季度最少)",
-    "open_days_per_term": "开放日",
-    "committee_meetings_per_term": "家委会会议",
-    "reception_days_per_month": "校长接待日 (每月最少)",
-    "partner_activities_per_agreement_per_term": "共建活动 (每份协议最少)",
-    "guardian_contacts_per_month": "家长月度联系覆盖率",
+    "home_visit_coverage": "家访覆盖率 (学年, 在籍学生中已家访的比例)",
+    "mandatory_visit_coverage": "三必访覆盖率 (本学期, 三必访学生中已家访的比例)",
+    "holiday_visit_coverage": "假期家访覆盖率 (学期内节假日及其后寒暑假, 在籍学生中已家访的比例)",
+    "teachers_reaching_visit_quota_per_term": "家访满{quota}名学生的教师比例 (本学期)",
+    "class_parent_meetings_per_term": "班级家长会次数 (本学期, 各班最少)",
+    "school_parent_meetings_per_term": "全校家长会次数 (本学期)",
+    "parent_school_sessions_per_quarter_per_grade": "家长学校授课次数 (各年级各季度最少)",
+    "open_days_per_term": "开放日次数 (本学期)",
+    "committee_meetings_per_term": "家委会会议次数 (本学期)",
+    "reception_days_per_month": "校长接待日次数 (各月最少)",
+    "partner_activities_per_agreement_per_term": "共建活动次数 (本学期, 每份协议最少)",
+    "guardian_contacts_per_month": "家长月度联系覆盖率 (各月联系到的家长比例, 按月合计)",
 }
 
 
@@ -55,11 +63,17 @@ def status_of(actual: float, target: float, elapsed: float) -> Status:
 
 
 def measure(
-    key: str, target: float, actual: float, elapsed: float, num: int | None = None, den: int | None = None
+    key: str,
+    target: float,
+    actual: float,
+    elapsed: float,
+    num: int | None = None,
+    den: int | None = None,
+    **label: Any,
 ) -> Measure:
     return Measure(
         key,
-        LABELS[key],
+        LABELS[key].format(**label),
         target,
         round(actual, 4),
         round(actual - target, 4),
@@ -135,18 +149,24 @@ def break_end(snapshot: Snapshot, term: Term) -> date:
     return after.starts_on - timedelta(days=1) if after else term.ends_on + timedelta(days=60)
 
 
-def holiday_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[dict[str, Any]]:
-    """Visits on the term's holidays (国庆节 …) and in the break after it (寒假, 暑假)."""
-    during = [
-        v
-        for v in between(snapshot.visits, school_id, term.starts_on, min(today, term.ends_on))
-        if term.in_holiday(date.fromisoformat(v["on"]))
-    ]
+def students_visited(snapshot: Snapshot, start: date, end: date) -> set[str]:
+    """Students visited within [start, end] by any school of the district: the coverage measures
+    are about the child having been visited, so each school keeps those of them it has enrolled."""
+    low, high = start.isoformat(), end.isoformat()
+    return {v["student_id"] for v in snapshot.visits if low <= v["on"] <= high}
+
+
+def holiday_visited(snapshot: Snapshot, term: Term, today: date) -> set[str]:
+    """Students visited on the term's holidays (国庆节 …) or in the break after it (寒假, 暑假)."""
+    low, high = term.starts_on.isoformat(), min(today, term.ends_on).isoformat()
+    during = {
+        v["student_id"]
+        for v in snapshot.visits
+        if low <= v["on"] <= high and term.in_holiday(date.fromisoformat(v["on"]))
+    }
     after = term.ends_on + timedelta(days=1)
-    return during + (
-        between(snapshot.visits, school_id, after, min(today, break_end(snapshot, term)))
-        if today >= after
-        else []
+    return during | (
+        students_visited(snapshot, after, min(today, break_end(snapshot, term))) if today >= after else set()
     )
 
 
@@ -167,9 +187,9 @@ class ClassFigures:
 
 def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[ClassFigures]:
     day = reference_day(term, today)
-    since = year_start(snapshot, term)
-    year_visits = between(snapshot.visits, school_id, since, day)
-    term_visits = between(snapshot.visits, school_id, term.starts_on, day)
+    year_visited = students_visited(snapshot, year_start(snapshot, term), day)
+    term_visited = students_visited(snapshot, term.starts_on, day)
+    made = between(snapshot.visits, school_id, term.starts_on, day)  # the visits this school made
     meetings = between(
         snapshot.meetings, school_id, term.starts_on, day, kind="parent_meeting", level="class"
     )
@@ -183,20 +203,19 @@ def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -
     ]
     for class_id, klass in sorted(snapshot.classes(school_id, day).items()):
         students = snapshot.enrolled(school_id, day, class_id)
-        visited = {v["student_id"] for v in year_visits} & set(students)
         mandatory = {s for s, st in students.items() if MANDATORY & set(st["care_categories"])}
-        mandatory_visited = {v["student_id"] for v in term_visits} & mandatory
+        mandatory_visited = term_visited & mandatory
         figures.append(
             ClassFigures(
                 class_id=class_id,
                 grade=klass["grade"],
                 enrolled=len(students),
-                visited=len(visited),
+                visited=len(year_visited & set(students)),
                 mandatory=len(mandatory),
                 mandatory_visited=len(mandatory_visited),
                 unvisited_mandatory=sorted(mandatory - mandatory_visited),
                 parent_meetings=sum(1 for m in meetings if class_id in m["class_ids"]),
-                visits=sum(1 for v in term_visits if v["class_id"] == class_id),
+                visits=sum(1 for v in made if v["class_id"] == class_id),
                 open_follow_ups=sum(1 for c, _ in open_items if c == class_id),
                 overdue_follow_ups=sum(
                     1 for c, due in open_items if c == class_id and due < today.isoformat()
@@ -206,12 +225,53 @@ def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -
     return figures
 
 
-def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> dict[str, int]:
-    """Visits per teacher in the term; the school's teachers who made none count with 0."""
-    counts: Counter[str] = Counter({t: 0 for t in snapshot.teachers(school_id, reference_day(term, today))})
-    for visit in between(snapshot.visits, school_id, term.starts_on, reference_day(term, today)):
-        counts.update(visit["staff_ids"])
-    return dict(sorted(counts.items()))
+@dataclass(frozen=True)
+class TeacherVisits:
+    """What one member of staff did for the school in the term."""
+
+    staff_id: str
+    visits: int  # visits made (a visit by two staff counts for each of them)
+    students: int  # distinct students visited: what the policy's 每学期至少家访5人 counts
+    teaches: bool  # a head or subject teacher of the school on the day: the measure's denominator
+
+
+def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> dict[str, TeacherVisits]:
+    """Each teacher of the school, and any other staff who made a visit for it, in the term; a
+    teacher who visited nobody counts with 0. Visits made stay with the school that made them."""
+    day = reference_day(term, today)
+    teachers = snapshot.teachers(school_id, day)
+    visits: Counter[str] = Counter({t: 0 for t in teachers})
+    students: dict[str, set[str]] = {t: set() for t in teachers}
+    for visit in between(snapshot.visits, school_id, term.starts_on, day):
+        for staff_id in visit["staff_ids"]:
+            visits[staff_id] += 1
+            students.setdefault(staff_id, set()).add(visit["student_id"])
+    return {s: TeacherVisits(s, visits[s], len(students[s]), s in teachers) for s in sorted(visits)}
+
+
+@dataclass(frozen=True)
+class TeacherSummary:
+    """The policy asks every teacher to visit at least ``quota`` students a term (科任教师、年级组长、
+    学校领导……每学期至少家访5人); beside the share that did, the average and the fewest, as
+    information."""
+
+    quota: int
+    teachers: int
+    reaching_quota: int
+    average_students: float | None  # None: the registry lists no teacher of the school
+    fewest_students: int | None
+
+
+def teacher_summary(snapshot: Snapshot, school_id: str, term: Term, today: date) -> TeacherSummary:
+    quota = int(snapshot.targets(term.name.school_year)["visits_per_teacher_per_term"])
+    counts = [t.students for t in teacher_visits(snapshot, school_id, term, today).values() if t.teaches]
+    return TeacherSummary(
+        quota,
+        len(counts),
+        sum(1 for n in counts if n >= quota),
+        round(sum(counts) / len(counts), 2) if counts else None,
+        min(counts) if counts else None,
+    )
 
 
 def guardian_contact(
@@ -250,15 +310,24 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
     add("home_visit_coverage", share(visited, enrolled), year_elapsed(term, today), visited, enrolled)
     mandatory, seen = sum(c.mandatory for c in classes), sum(c.mandatory_visited for c in classes)
     add("mandatory_visit_coverage", rate(seen, mandatory), elapsed, seen, mandatory)
-    in_holidays = {v["student_id"] for v in holiday_visits(snapshot, school_id, term, today)} & set(
-        snapshot.enrolled(school_id, day)
-    )
+    in_holidays = holiday_visited(snapshot, term, today) & set(snapshot.enrolled(school_id, day))
     # the break after the term is part of it: the measure is settled when the next term starts
     break_over = 1.0 if today >= break_end(snapshot, term) else min(elapsed, 0.99)
     add("holiday_visit_coverage", share(len(in_holidays), enrolled), break_over, len(in_holidays), enrolled)
-    per_teacher = teacher_visits(snapshot, school_id, term, today)
-    if per_teacher:
-        add("visits_per_teacher_per_term", min(per_teacher.values()))
+    teachers = teacher_summary(snapshot, school_id, term, today)
+    if teachers.teachers:
+        # every teacher is to visit the policy's number of distinct students: the share who have
+        found.append(
+            measure(
+                "teachers_reaching_visit_quota_per_term",
+                1.0,
+                share(teachers.reaching_quota, teachers.teachers),
+                elapsed,
+                teachers.reaching_quota,
+                teachers.teachers,
+                quota=teachers.quota,
+            )
+        )
     if classes:
         add("class_parent_meetings_per_term", min(c.parent_meetings for c in classes))
     held = between(snapshot.meetings, school_id, term.starts_on, day)

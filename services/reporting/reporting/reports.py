@@ -50,12 +50,15 @@ class ClassRow(Shape):
     class_id: str
     grade: int
     enrolled: int
-    visited: int = Field(description="Distinct students visited this school year")
+    visited: int = Field(
+        description="Distinct students of the class (as enrolled on as_of) visited this school year, "
+        "by whichever school: a visit follows the child"
+    )
     coverage: Rate
     mandatory: int = Field(description="三必访 students")
-    mandatory_visited: int = Field(description="三必访 students visited this term")
+    mandatory_visited: int = Field(description="三必访 students visited this term, by whichever school")
     parent_meetings: int
-    visits: int
+    visits: int = Field(description="Visits the school made in the class this term")
     open_follow_ups: int
     overdue_follow_ups: int
     unvisited_mandatory: list[UnvisitedStudent] | list[str] | None = Field(
@@ -66,7 +69,33 @@ class ClassRow(Shape):
 
 class TeacherVisits(Shape):
     staff_id: str
-    visits: int
+    visits: int = Field(
+        description="Visits made for the school this term (one with two staff counts for each)"
+    )
+    students_visited: int = Field(description="Distinct students visited for the school this term")
+    teaches: bool = Field(
+        description="A head or subject teacher of the school on as_of: counted by "
+        "teachers_reaching_visit_quota_per_term (other staff who made visits are listed, not counted)"
+    )
+
+
+class TeacherVisitSummary(Shape):
+    quota: int = Field(
+        description="Distinct students each teacher is to visit a term "
+        "(the policy's visits_per_teacher_per_term)"
+    )
+    teachers: int = Field(description="Head and subject teachers of the school on as_of")
+    reaching_quota: int = Field(
+        description="Teachers who visited at least `quota` distinct students this term"
+    )
+    average_students: float | None = Field(
+        description="Distinct students visited per teacher this term, on average (information); "
+        "null without teachers"
+    )
+    fewest_students: int | None = Field(
+        description="The fewest distinct students any teacher visited this term (information); "
+        "null without teachers"
+    )
 
 
 class SchoolReport(Shape):
@@ -79,6 +108,7 @@ class SchoolReport(Shape):
     measures: list[MeasureOut]
     classes: list[ClassRow]
     teachers: list[TeacherVisits]
+    teacher_visits: TeacherVisitSummary
     activity: ActivitySummary
 
 
@@ -92,7 +122,8 @@ class TeacherReport(Shape):
     teacher_id: str
     term: str
     as_of: date
-    my_visits: int
+    my_visits: int = Field(description="Visits the teacher made this term")
+    my_students_visited: int = Field(description="Distinct students the teacher visited this term")
     classes: list[ClassRow]
 
 
@@ -132,7 +163,9 @@ class Overview(Shape):
     as_of: date
     schools: int
     students_enrolled: int
-    students_visited: int
+    students_visited: int = Field(
+        description="Distinct students enrolled on as_of and visited this school year, by whichever school"
+    )
     home_visit_coverage: Rate
     mandatory_students: int
     mandatory_visit_coverage: Rate

@@ -6,6 +6,7 @@ including the mandatory (三必访) students still unvisited this term, by name 
 """
 
 from collections import Counter
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -50,9 +51,10 @@ def school_report(
         "measures": [m.as_dict() for m in found],
         "classes": [class_row(caller, snapshot, c, day) for c in classes],
         "teachers": [
-            {"staff_id": s, "visits": n}
-            for s, n in measures.teacher_visits(snapshot, school_id, term, today).items()
+            {"staff_id": t.staff_id, "visits": t.visits, "students_visited": t.students, "teaches": t.teaches}
+            for t in measures.teacher_visits(snapshot, school_id, term, today).values()
         ],
+        "teacher_visits": asdict(measures.teacher_summary(snapshot, school_id, term, today)),
         "activity": measures.activity_summary(snapshot, school_id, term.starts_on, day),
     }
 
@@ -67,11 +69,13 @@ def teacher_report(caller: Caller, snapshot: Snapshot, name: TermName, today: da
         for c in measures.class_figures(snapshot, caller.school_id, term, today)
         if c.class_id in caller.class_ids
     ]
+    mine_made = measures.teacher_visits(snapshot, caller.school_id, term, today).get(caller.subject)
     return {
         "teacher_id": caller.subject,
         "term": str(name),
         "as_of": day.isoformat(),
-        "my_visits": measures.teacher_visits(snapshot, caller.school_id, term, today).get(caller.subject, 0),
+        "my_visits": mine_made.visits if mine_made else 0,
+        "my_students_visited": mine_made.students if mine_made else 0,
         "classes": [class_row(caller, snapshot, c, day) for c in mine],
     }
 

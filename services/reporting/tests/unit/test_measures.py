@@ -15,7 +15,13 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 SCHOOL = "sch-1"
 
 
-def event(event_type: str, payload: dict, occurred: str = "2026-09-01T02:00:00Z", version: int = 1) -> dict:
+def event(
+    event_type: str,
+    payload: dict,
+    occurred: str = "2026-09-01T02:00:00Z",
+    version: int = 1,
+    school: str = SCHOOL,
+) -> dict:
     return {
         "event_id": f"e-{event_type}-{sorted(payload.items())!s:.60}-{occurred}",
         "event_type": event_type,
@@ -23,12 +29,20 @@ def event(event_type: str, payload: dict, occurred: str = "2026-09-01T02:00:00Z"
         "occurred_at": occurred,
         "producer": "test",
         "district_id": "d-1",
-        "school_id": SCHOOL,
+        "school_id": school,
         "payload": payload,
     }
 
 
-def student(student_id: str, class_id: str, version: int, occurred: str, care=(), status="enrolled") -> dict:
+def student(
+    student_id: str,
+    class_id: str,
+    version: int,
+    occurred: str,
+    care=(),
+    status="enrolled",
+    school: str = SCHOOL,
+) -> dict:
     payload = {
         "student_id": student_id,
         "class_id": class_id,
@@ -37,10 +51,12 @@ def student(student_id: str, class_id: str, version: int, occurred: str, care=()
         "name": f"名{student_id}",
         "version": version,
     }
-    return event("student-changed", payload, occurred)
+    return event("student-changed", payload, occurred, school=school)
 
 
-def visit(visit_id: str, student_id: str, class_id: str, on: str, staff=("stf-1",)) -> dict:
+def visit(
+    visit_id: str, student_id: str, class_id: str, on: str, staff=("stf-1",), school: str = SCHOOL
+) -> dict:
     payload = {
         "visit_id": visit_id,
         "student_id": student_id,
@@ -49,7 +65,7 @@ def visit(visit_id: str, student_id: str, class_id: str, on: str, staff=("stf-1"
         "visited_on": on,
         "mode": "in_person",
     }
-    return event("visit-logged", payload, f"{on}T08:00:00Z")
+    return event("visit-logged", payload, f"{on}T08:00:00Z", school=school)
 
 
 def snapshot_of(*events: dict) -> Snapshot:
@@ -247,32 +263,211 @@ def test_registry_versions_keep_no_contact_details():
     assert "13900000001" not in str(found[1])
 
 
+def staff(staff_id: str, roles=("subject_teacher",), school: str = SCHOOL) -> dict:
+    payload = {
+        "staff_id": staff_id,
+        "roles": list(roles),
+        "class_ids": ["cls-a"],
+        "contacts": {"phone": "13900000009"},
+        "version": 1,
+    }
+    return event("staff-changed", payload, school=school)
+
+
 def test_a_teacher_without_visits_counts_with_none():
-    staff = [
-        event(
-            "staff-changed",
-            {
-                "staff_id": t,
-                "roles": ["subject_teacher"],
-                "class_ids": ["cls-a"],
-                "contacts": {"phone": "13900000009"},
-                "version": 1,
-            },
-        )
-        for t in ("stf-1", "stf-2")
-    ]
     snap = snapshot_of(
         *BASE,
-        *staff,
+        staff("stf-1"),
+        staff("stf-2"),
         student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"),
         visit("v-1", "stu-1", "cls-a", "2026-09-10"),
     )
     term = snap.term(AUTUMN)
     assert term is not None
-    assert measures.teacher_visits(snap, SCHOOL, term, date(2026, 11, 1)) == {"stf-1": 1, "stf-2": 0}
+    made = measures.teacher_visits(snap, SCHOOL, term, date(2026, 11, 1))
+    assert {s: (t.visits, t.students) for s, t in made.items()} == {"stf-1": (1, 1), "stf-2": (0, 0)}
     found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
-    assert found["visits_per_teacher_per_term"].actual == 0
+    assert found["teachers_reaching_visit_quota_per_term"].numerator == 0
     assert "13900000009" not in str(snap.versions)  # staff contacts never reach reporting
+
+
+# Every teacher visits five students a term ----------------------------------------------------------
+
+# 科任教师……每学期至少家访5人: one teacher visited nobody, one the same student six times, one
+# five different students; a school leader's visit is listed but the measure counts teachers
+UNEVEN = (
+    *BASE,
+    staff("stf-none"),
+    staff("stf-same", ("head_teacher",)),
+    staff("stf-five"),
+    staff("stf-lead", ("school_admin",)),
+    *(student(f"stu-{n}", "cls-a", 1, "2026-09-01T02:00:00Z") for n in range(1, 6)),
+    *(visit(f"v-same-{n}", "stu-1", "cls-a", f"2026-09-{10 + n}", ("stf-same",)) for n in range(6)),
+    *(visit(f"v-five-{n}", f"stu-{n}", "cls-a", f"2026-10-{10 + n}", ("stf-five",)) for n in range(1, 6)),
+    visit("v-lead", "stu-2", "cls-a", "2026-10-20", ("stf-lead",)),
+)
+
+
+def test_the_share_of_teachers_who_visited_five_students_is_what_the_policy_asks():
+    snap = snapshot_of(*UNEVEN)
+    term = snap.term(AUTUMN)
+    assert term is not None
+    today = date(2026, 11, 1)
+    found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, today)}
+    assert "visits_per_teacher_per_term" not in found  # the fewest visits, labelled an average, is gone
+    quota = found["teachers_reaching_visit_quota_per_term"]
+    assert (quota.numerator, quota.denominator) == (1, 3)  # only stf-five: six visits to one child are one
+    assert (quota.actual, quota.target) == (0.3333, 1.0)
+    assert quota.label == "家访满5名学生的教师比例 (本学期)"
+    assert quota.status == "at_risk"  # 1/3 of the teachers, 62 of the term's 142 days gone
+    made = measures.teacher_visits(snap, SCHOOL, term, today)
+    assert {s: (t.visits, t.students, t.teaches) for s, t in made.items()} == {
+        "stf-five": (5, 5, True),
+        "stf-lead": (1, 1, False),
+        "stf-none": (0, 0, True),
+        "stf-same": (6, 1, True),
+    }
+    summary = measures.teacher_summary(snap, SCHOOL, term, today)
+    assert summary == measures.TeacherSummary(
+        quota=5, teachers=3, reaching_quota=1, average_students=2.0, fewest_students=0
+    )
+    ended = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2027, 1, 21))}
+    assert ended["teachers_reaching_visit_quota_per_term"].status == "missed"
+    admin = Caller("adm-1", Role.school_admin, "d-1", SCHOOL)
+    report = reports.SchoolReport.model_validate(views.school_report(admin, snap, SCHOOL, AUTUMN, today))
+    assert report.teacher_visits.model_dump() == {
+        "quota": 5,
+        "teachers": 3,
+        "reaching_quota": 1,
+        "average_students": 2.0,
+        "fewest_students": 0,
+    }
+    assert [(t.staff_id, t.students_visited) for t in report.teachers if t.teaches] == [
+        ("stf-five", 5),
+        ("stf-none", 0),
+        ("stf-same", 1),
+    ]
+    teacher = Caller("stf-same", Role.teacher, "d-1", SCHOOL, frozenset({"cls-a"}))
+    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, AUTUMN, today))
+    assert (mine.my_visits, mine.my_students_visited) == (6, 1)
+
+
+def test_the_bureau_revising_the_number_of_students_revises_the_quota_and_its_label():
+    revised = event(
+        "policy-changed",
+        {"school_year": "2026-2027", "version": 2, "targets": {"visits_per_teacher_per_term": 1}},
+    )
+    snap = snapshot_of(*UNEVEN, revised)
+    term = snap.term(AUTUMN)
+    assert term is not None
+    found = {m.key: m for m in measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))}
+    quota = found["teachers_reaching_visit_quota_per_term"]
+    assert (quota.numerator, quota.denominator, quota.label) == (2, 3, "家访满1名学生的教师比例 (本学期)")
+    assert quota.status == "on_track"  # 2/3 of the teachers ahead of the 44% of the term gone
+
+
+def test_every_measure_has_a_label_and_says_its_period():
+    snap = snapshot_of(*UNEVEN)
+    term = snap.term(AUTUMN)
+    assert term is not None
+    found = measures.school_measures(snap, SCHOOL, term, date(2026, 11, 1))
+    assert {m.key for m in found} <= set(measures.LABELS)
+    for m in found:
+        assert "{" not in m.label
+        assert any(period in m.label for period in ("学年", "学期", "季度", "月")), m.label
+
+
+# A visit follows the child to another school ---------------------------------------------------------
+
+OTHER = "sch-2"
+MOVED_BETWEEN_SCHOOLS = (
+    *BASE,
+    event(
+        "school-changed",
+        {
+            "school_id": OTHER,
+            "name": "澄铭窯小学",
+            "level": "primary",
+            "setting": "rural",
+            "status": "active",
+            "version": 1,
+        },
+        school=OTHER,
+    ),
+    event(
+        "class-changed",
+        {"class_id": "cls-c", "grade": 3, "status": "active", "enrolled_count": 0},
+        school=OTHER,
+    ),
+    staff("stf-1"),
+    staff("stf-c", school=OTHER),
+    student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z", care=["left_behind"]),
+    student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z"),
+    student("stu-3", "cls-c", 1, "2026-09-01T02:00:00Z", school=OTHER),
+    student("stu-4", "cls-c", 1, "2026-09-01T02:00:00Z", school=OTHER),
+    visit("v-1", "stu-1", "cls-a", "2026-10-03"),  # by school 1, on 国庆节
+    visit("v-3", "stu-3", "cls-c", "2026-09-15", ("stf-c",), school=OTHER),
+    # the bureau moves stu-1 to school 2 on 2 November
+    student("stu-1", "cls-c", 2, "2026-11-02T02:00:00Z", care=["left_behind"], school=OTHER),
+)
+
+
+def coverage_of(snap: Snapshot, school: str, today: date) -> dict[str, tuple[int | None, int | None]]:
+    term = snap.term(AUTUMN)
+    assert term is not None
+    return {
+        m.key: (m.numerator, m.denominator)
+        for m in measures.school_measures(snap, school, term, today)
+        if m.key.endswith("coverage")
+    }
+
+
+def test_a_visit_counts_for_the_school_the_child_is_in_on_the_day_read_whichever_school_made_it():
+    snap = snapshot_of(*MOVED_BETWEEN_SCHOOLS)
+    before, after = date(2026, 10, 20), date(2026, 11, 20)
+    assert coverage_of(snap, SCHOOL, before) == {
+        "home_visit_coverage": (1, 2),
+        "mandatory_visit_coverage": (1, 1),
+        "holiday_visit_coverage": (1, 2),
+    }
+    assert coverage_of(snap, OTHER, before) == {
+        "home_visit_coverage": (1, 2),
+        "mandatory_visit_coverage": (0, 0),
+        "holiday_visit_coverage": (0, 2),
+    }
+    # school 1 no longer counts the child it visited; school 2 counts the child with that visit
+    assert coverage_of(snap, SCHOOL, after) == {
+        "home_visit_coverage": (0, 1),
+        "mandatory_visit_coverage": (0, 0),
+        "holiday_visit_coverage": (0, 1),
+    }
+    assert coverage_of(snap, OTHER, after) == {
+        "home_visit_coverage": (2, 3),
+        "mandatory_visit_coverage": (1, 1),
+        "holiday_visit_coverage": (1, 3),
+    }
+    term = snap.term(AUTUMN)
+    assert term is not None
+    [class_c] = measures.class_figures(snap, OTHER, term, after)
+    assert (class_c.enrolled, class_c.visited, class_c.unvisited_mandatory) == (3, 2, [])
+    assert class_c.visits == 1  # visits made stay with the school that made them
+    [class_a, _] = measures.class_figures(snap, SCHOOL, term, after)
+    assert class_a.visits == 1
+    made = measures.teacher_visits(snap, SCHOOL, term, after)["stf-1"]
+    assert (made.visits, made.students) == (1, 1)
+    assert "stf-1" not in measures.teacher_visits(snap, OTHER, term, after)
+
+
+def test_the_overview_counts_each_enrolled_student_visited_once_after_a_move_between_schools():
+    snap = snapshot_of(*MOVED_BETWEEN_SCHOOLS)
+    for today in (date(2026, 10, 20), date(2026, 11, 20)):
+        overview = reports.Overview.model_validate(views.overview(snap, AUTUMN, today))
+        enrolled = set(snap.enrolled(SCHOOL, today)) | set(snap.enrolled(OTHER, today))
+        visited = {v["student_id"] for v in snap.visits if v["on"] <= today.isoformat()}
+        assert (overview.students_enrolled, overview.students_visited) == (4, len(visited & enrolled))
+        assert overview.students_visited == 2
+        assert (overview.mandatory_students, overview.mandatory_visit_coverage) == (1, 1.0)
+        assert overview.visits == 2  # visits made, each by the school that made it
 
 
 def test_open_and_overdue_follow_ups_come_from_the_newest_state_of_each_visit():
