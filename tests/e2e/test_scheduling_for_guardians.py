@@ -17,8 +17,9 @@ def phone() -> str:
     return "137" + str(uuid.uuid4().int)[:8]
 
 
-async def schedule(platform, admin: dict, days: int, **body) -> str:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days, minutes=uuid.uuid4().int % 600)
+async def schedule(platform, admin: dict, days: float, **body) -> str:
+    # one organiser for all of a test's meetings: they must not overlap (a clash is refused)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
     answer = await platform.scheduling.post(
         "/v1/meetings",
         json={"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()} | body,
@@ -49,7 +50,7 @@ async def school(family, registry_api, platform):
         "theirs": await schedule(
             platform,
             admin,
-            2,
+            2.25,
             kind="parent_meeting",
             level="class",
             class_ids=[other_class],
