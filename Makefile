@@ -1,5 +1,5 @@
 # Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
-.PHONY: up down test setup infra-start infra-stop infra-status infra-reset lint format schemas docs token bench
+.PHONY: up down test test-dates setup infra-start infra-stop infra-status infra-reset lint format schemas docs token bench
 
 up:            ## run the whole platform locally with a demo district
 	deploy/local/platform.sh up
@@ -9,6 +9,9 @@ down:          ## stop the platform and its infrastructure
 
 test:          ## run every test (starts and stops the infrastructure it needs)
 	deploy/local/test.sh
+
+test-dates:    ## the whole suite with the machine's clock at 2026-12-01, 2027-01-31 and 2027-08-15 (faketime)
+	deploy/local/test-at-dates.sh
 
 setup:         ## install the Python workspace from uv.lock
 	deploy/local/python.sh
