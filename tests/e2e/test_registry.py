@@ -140,16 +140,16 @@ async def test_transfer_keeps_history_and_moves_enrolment_counts(registry):
 
     moved = await registry.post(
         f"/v1/students/{student_id}/transfer",
-        json={"class_id": to_class, "on": "2026-11-02"},
+        json={"class_id": to_class, "on": "2026-11-23"},
         headers=auth(Role.school_admin, school),
     )
 
     assert moved.status_code == 200, moved.text
     assert moved.json()["class_id"] == to_class
     assert [(h["class_id"], h["from"], h.get("to")) for h in moved.json()["history"]][1:] == [
-        (to_class, "2026-11-02", None)
+        (to_class, "2026-11-23", None)
     ]
-    assert moved.json()["history"][0]["to"] == "2026-11-02"
+    assert moved.json()["history"][0]["to"] == "2026-11-23"
     counts = await registry.get(f"/v1/schools/{school}/classes", headers=auth(Role.school_admin, school))
     assert {c["class_id"]: c["enrolled_count"] for c in counts.json()} == {from_class: 0, to_class: 1}
 

@@ -210,7 +210,13 @@ class StudentUpdate(Record):
 
 class Transfer(Record):
     class_id: Text = Field(pattern=ID_PATTERN, description="The class the student moves to.")
-    on: date | None = Field(default=None, description="Effective date; today when omitted.")
+    on: date | None = Field(
+        default=None,
+        description=(
+            "Effective date; today when omitted. Not before the student's current enrolment began "
+            "(the same day is allowed); a later date than today is allowed."
+        ),
+    )
 
 
 class StudentPublic(BaseModel):
@@ -319,7 +325,13 @@ def transfer_student(
             "学生已在该班级",
             errors=[{"field": "body.class_id", "message": "already in this class"}],
         )
-    on = (transfer.on or today).isoformat()
+    effective = transfer.on or today
+    move = "转班" if target["school_id"] == current["school_id"] else "转学"
+    if (reason := backdates_history(current["history"], effective, move)) is not None:
+        raise Problem(
+            422, "transfer-before-enrolment", reason, errors=[{"field": "body.on", "message": reason}]
+        )
+    on = effective.isoformat()
     history = [*current["history"]]
     history[-1] = history[-1] | {"to": on}
     history.append({"school_id": target["school_id"], "class_id": target["class_id"], "from": on})
@@ -332,6 +344,33 @@ def transfer_student(
     version = current["version"] + 1
     events = student_events(record, version, [(old_class, max(old_count - 1, 0)), (target, new_count + 1)])
     return Change(STUDENTS, current["student_id"], version, record, events, caller.actor, "学生")
+
+
+def backdates_history(history: list[dict[str, Any]], on: date, move: str = "转班") -> str | None:
+    """Why a move (``move``: 转班 or 转学) taking effect ``on`` would make the student's history
+    run backwards, or None when it may be recorded.
+
+    A move closes the current period and opens the next on the same day, so it may not come before
+    the latest date the history already holds: normally the start of the current enrolment, but a
+    later date anywhere in the history counts too. A move on that very day is allowed (a student
+    placed in the wrong class is corrected on their first day), leaving a period that begins and
+    ends the same day. A date after today is allowed too: the registry records a move agreed ahead.
+    """
+    dates = [date.fromisoformat(d) for entry in history for key in ("from", "to") if (d := entry.get(key))]
+    if not dates:
+        return None
+    latest = max(dates)
+    if on >= latest:
+        return None
+    if latest == date.fromisoformat(history[-1]["from"]):
+        return (
+            f"{move}日期 {on} 不能早于当前班级的入学日期 {latest} "
+            "(the transfer cannot take effect before the current enrolment began)"
+        )
+    return (
+        f"{move}日期 {on} 不能早于学籍记录中已有的日期 {latest} "
+        "(the transfer cannot take effect before a date already in the student's history)"
+    )
 
 
 def may_manage_student(caller: Caller, student: Document) -> bool:

@@ -185,6 +185,20 @@ def check_rows(rows: list[dict[str, str]], known: SchoolRoster) -> list[RowProbl
     return problems
 
 
+def _backdated_moves(rows: list[dict[str, str]], known: SchoolRoster, today: date) -> list[RowProblem]:
+    """Rows that move a student to another class today, before their current enrolment began (a
+    transfer dated ahead): the history would run backwards, so the row is bad like any other."""
+    problems: list[RowProblem] = []
+    for index, row in enumerate(rows, start=2):
+        klass = known.classes_by_name.get(row.get("班级", ""))
+        current = known.students_by_number.get(row.get("学号", ""))
+        if klass is None or current is None or current["class_id"] == klass["class_id"]:
+            continue
+        if (reason := domain.backdates_history(current["history"], today)) is not None:
+            problems.append(RowProblem(row=index, column="班级", reason=reason))
+    return problems
+
+
 GUARDIAN_COLUMNS = {"name": "家长姓名", "relationship": "关系"}  # 联系电话 has its own check above
 
 
@@ -215,7 +229,7 @@ def plan_import(
     """The report, and unless it is a dry run or a row is bad, the one change applying every row."""
     if caller.role is not Role.school_admin:
         raise Forbidden("只有学校管理员可以导入花名册")
-    problems = check_rows(rows, known)
+    problems = sorted([*check_rows(rows, known), *_backdated_moves(rows, known, today)], key=lambda p: p.row)
     report = RosterReport(rows=len(rows), bad_rows=len({p.row for p in problems}), problems=problems)
     if problems:
         if dry_run:

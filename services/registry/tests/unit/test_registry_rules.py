@@ -104,3 +104,77 @@ def test_policy_edit_is_the_bureaus_and_keeps_other_targets():
     assert change.aggregate_id == "d-yecheng:2026-2027"
     assert change.state["targets"]["open_days_per_term"] == 2
     assert change.state["targets"]["home_visit_coverage"] == domain.DEFAULT_TARGETS["home_visit_coverage"]
+
+
+def moved(student, target, on, caller=ADMIN):
+    change = domain.transfer_student(
+        caller, student, target, (CLASS_A, 1, 0), TODAY, domain.Transfer(class_id=target["class_id"], on=on)
+    )
+    return change.state | {"_id": change.aggregate_id, "version": change.version}
+
+
+def test_transfer_dated_before_the_enrolment_is_422_naming_the_date():
+    _, student = enrolled_student()
+
+    with pytest.raises(domain.Problem) as refused:
+        moved(student, CLASS_B, date(2026, 8, 1))
+
+    assert refused.value.status == 422
+    assert refused.value.errors == [
+        {
+            "field": "body.on",
+            "message": "转班日期 2026-08-01 不能早于当前班级的入学日期 2026-09-01 "
+            "(the transfer cannot take effect before the current enrolment began)",
+        }
+    ]
+
+
+def test_transfer_dated_before_the_previous_transfer_is_refused_within_and_between_schools():
+    _, student = enrolled_student()
+    once = moved(student, CLASS_B, date(2026, 12, 1))
+
+    with pytest.raises(domain.Problem) as within:
+        moved(once, CLASS_A, date(2026, 11, 1))
+    with pytest.raises(domain.Problem) as between:
+        moved(once, OTHER_SCHOOL_CLASS, date(2026, 11, 1), caller=BUREAU)
+
+    assert "不能早于当前班级的入学日期 2026-12-01" in within.value.detail
+    assert between.value.detail.startswith("转学日期 2026-11-01 不能早于当前班级的入学日期 2026-12-01")
+    assert [e["field"] for e in between.value.errors] == ["body.on"]
+
+
+def test_transfer_on_the_day_the_enrolment_began_is_recorded():
+    _, student = enrolled_student()
+
+    once = moved(student, CLASS_B, TODAY)
+
+    assert once["history"] == [
+        {"school_id": "sch-1", "class_id": "cls-a", "from": "2026-09-01", "to": "2026-09-01"},
+        {"school_id": "sch-1", "class_id": "cls-b", "from": "2026-09-01"},
+    ]
+
+
+def test_transfer_dated_ahead_is_recorded_and_an_undated_one_before_it_is_refused():
+    _, student = enrolled_student()
+    ahead = moved(student, CLASS_B, date(2026, 12, 1))
+
+    with pytest.raises(domain.Problem) as refused:
+        moved(ahead, CLASS_A, None)  # today, 2026-09-01
+
+    assert ahead["history"][-1] == {"school_id": "sch-1", "class_id": "cls-b", "from": "2026-12-01"}
+    assert refused.value.errors[0]["field"] == "body.on"
+    assert "2026-09-01" in refused.value.detail
+
+
+def test_transfer_before_a_later_date_anywhere_in_the_history_is_refused():
+    _, student = enrolled_student()
+    # a history that already runs backwards (recorded before this rule): its latest date counts
+    student["history"] = [
+        {"school_id": "sch-1", "class_id": "cls-a", "from": "2026-09-01", "to": "2026-12-01"},
+        {"school_id": "sch-1", "class_id": "cls-a", "from": "2026-11-01"},
+    ]
+
+    with pytest.raises(domain.Problem) as refused:
+        moved(student, CLASS_B, date(2026, 11, 15))
+
+    assert "学籍记录中已有的日期 2026-12-01" in refused.value.detail

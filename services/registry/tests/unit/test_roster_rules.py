@@ -118,3 +118,34 @@ def test_a_guardian_the_api_would_refuse_is_a_bad_row_before_anything_is_planned
     )
 
     assert [(p.row, p.column) for p in problems] == [(2, "家长姓名"), (2, "关系")]
+
+
+def test_a_row_moving_a_student_before_their_enrolment_began_is_a_bad_row():
+    class_b = CLASS | {"class_id": "cls-b", "name": "三年级3班"}
+    student = {
+        "student_id": "stu-1",
+        "student_number": "R1",
+        "class_id": "cls-a",
+        "school_id": "sch-1",
+        "district_id": "d-yecheng",
+        "status": "enrolled",
+        "version": 2,
+        # moved into 三年级2班 by a transfer dated ahead, on 1 December
+        "history": [
+            {"school_id": "sch-1", "class_id": "cls-b", "from": "2026-09-01", "to": "2026-12-01"},
+            {"school_id": "sch-1", "class_id": "cls-a", "from": "2026-12-01"},
+        ],
+    }
+    school = known(R1=student)
+    school.classes_by_name["三年级3班"] = class_b
+    back = rows("张三,男,R1,三年级3班,,,,否,否")
+
+    report, change = roster.plan_import(ADMIN, back, school, date(2026, 11, 20), dry_run=True)
+    with pytest.raises(roster.RosterRejected):
+        roster.plan_import(ADMIN, back, school, date(2026, 11, 20), dry_run=False)
+    on_the_day, _ = roster.plan_import(ADMIN, back, school, date(2026, 12, 1), dry_run=True)
+
+    assert change is None
+    assert [(p.row, p.column) for p in report.problems] == [(2, "班级")]
+    assert "不能早于当前班级的入学日期 2026-12-01" in report.problems[0].reason
+    assert on_the_day.problems == []
