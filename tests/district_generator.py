@@ -1,7 +1,13 @@
 """A generated district for reporting's tests and benchmark: registry events, a school year's
 visits (the autumn term, the winter break and the spring term's first weeks), meetings, partner
 activities, an exchange and deliveries, as the platform's events, with what was generated kept so
-that the expected numbers can be computed independently, as they stood on any day."""
+that the expected numbers can be computed independently, as they stood on any day.
+
+Two moves: a student moved to another class of their school on 15 October, and a 三必访 student
+of the second school, visited there on 国庆节, moved by the bureau to the third school on
+2 November. Teachers are registered and visit unevenly: two per school share the visits, a third
+visits nobody; in the first school a fourth visits the same student six times, in the second a
+fourth visits five different students once each."""
 
 import random
 import uuid
@@ -33,6 +39,9 @@ from contracts.events.registry import (
     PolicyChangedV1,
     SchoolChanged,
     SchoolChangedV1,
+    StaffChanged,
+    StaffChangedV1,
+    StaffContacts,
     StudentChanged,
     StudentChangedV1,
     TermChanged,
@@ -60,6 +69,10 @@ CONTACT_DAYS = [date(2026, m, 10) for m in (9, 10, 11, 12)] + [
     date(2027, 3, 10),
 ]
 MANDATORY = {"left_behind", "hardship", "special_attention"}
+CLASS_MOVE_ON = date(2026, 10, 15)  # a student moved to another class of the same school
+SCHOOL_MOVE_ON = date(2026, 11, 2)  # a student moved by the bureau to another school
+SAME_STUDENT_DAYS = [date(2026, m, d) for m, d in ((9, 7), (9, 21), (10, 12), (10, 26), (11, 9), (11, 23))]
+FIVE_STUDENTS_DAYS = [date(2026, m, d) for m, d in ((9, 14), (9, 28), (10, 19), (11, 16), (12, 7))]
 NAMES = ["叶城县第九小学", "良舍小学", "澄铭窯小学"]
 
 
@@ -74,7 +87,16 @@ class Student:
     class_id: str
     care: list[str]
     name: str
-    moved_to: str | None = None  # a transfer on 15 October
+    moved_to: str | None = None  # another class of the school, from CLASS_MOVE_ON
+    school_moved_to: tuple[str, str] | None = None  # (school, class), from SCHOOL_MOVE_ON
+
+    def school_on(self, day: date) -> str:
+        return self.school_moved_to[0] if self.school_moved_to and day >= SCHOOL_MOVE_ON else self.school
+
+    def class_on(self, day: date) -> str:
+        if self.school_moved_to and day >= SCHOOL_MOVE_ON:
+            return self.school_moved_to[1]
+        return self.moved_to if self.moved_to and day >= CLASS_MOVE_ON else self.class_id
 
 
 @dataclass
@@ -88,6 +110,7 @@ class District:
     grades: dict[str, int] = field(default_factory=dict)
     students: list[Student] = field(default_factory=list)
     guardians: dict[str, str] = field(default_factory=dict)  # guardian → student
+    teachers: dict[str, str] = field(default_factory=dict)  # staff → school (head and subject teachers)
     visits: list[tuple[str, str, str, date, str]] = field(
         default_factory=list
     )  # id, student, class, on, staff
@@ -190,6 +213,39 @@ def generate(
     # one transfer between classes on 15 October
     moved = d.students[0]
     moved.moved_to = d.classes[moved.school][1]
+    # one 三必访 student of the second school moved by the bureau to the third school's first class
+    across = (
+        [s for s in d.students if s.class_id == d.classes[d.schools[1]][0]][1]
+        if schools >= 3 and per_class >= 2
+        else None
+    )
+    if across is not None:
+        across.care = ["left_behind"]
+        across.school_moved_to = (d.schools[2], d.classes[d.schools[2]][0])
+    for school in d.schools:
+        first, second = d.classes[school]
+        for n, roles, class_ids in (
+            (0, ["head_teacher"], [first]),
+            (1, ["head_teacher"], [second]),
+            (2, ["subject_teacher"], [first, second]),  # visits nobody
+            (3, ["subject_teacher"], [first]),  # the first two schools: see the docstring
+        ):
+            if n == 3 and school not in d.schools[:2]:
+                continue
+            staff_id = f"stf-{school[-8:]}-{n}"
+            d.teachers[staff_id] = school
+            emit(
+                StaffChangedV1(
+                    **envelope(school, date(2026, 8, 28)),
+                    payload=StaffChanged(
+                        staff_id=staff_id,
+                        roles=roles,
+                        class_ids=class_ids,
+                        contacts=StaffContacts(phone="13900000000"),
+                        version=1,
+                    ),
+                )
+            )
     # the last student of the last class is registered late: its visit arrives first
     late = d.students[-1]
     for student in d.students:
@@ -210,7 +266,7 @@ def generate(
         )
     emit(
         StudentChangedV1(
-            **envelope(moved.school, date(2026, 10, 15)),
+            **envelope(moved.school, CLASS_MOVE_ON),
             payload=StudentChanged(
                 student_id=moved.student_id,
                 class_id=moved.moved_to or "",
@@ -221,6 +277,21 @@ def generate(
             ),
         )
     )
+    if across is not None and across.school_moved_to is not None:
+        new_school, new_class = across.school_moved_to
+        emit(
+            StudentChangedV1(
+                **envelope(new_school, SCHOOL_MOVE_ON),
+                payload=StudentChanged(
+                    student_id=across.student_id,
+                    class_id=new_class,
+                    status="enrolled",
+                    care_categories=across.care,
+                    name=across.name,
+                    version=2,
+                ),
+            )
+        )
     for guardian, student_id in d.guardians.items():
         student = next(s for s in d.students if s.student_id == student_id)
         emit(
@@ -238,14 +309,14 @@ def generate(
             )
         )
 
-    def visit_of(student: Student, on: date) -> None:
-        class_id = student.moved_to if student.moved_to and on >= date(2026, 10, 15) else student.class_id
-        staff = f"stf-{student.school[-8:]}-{rng.randrange(2)}"
+    def visit_of(student: Student, on: date, staff: str | None = None) -> None:
+        school, class_id = student.school_on(on), student.class_on(on)
+        staff = staff or f"stf-{school[-8:]}-{rng.randrange(2)}"
         visit_id = f"vis-{uuid.uuid4().hex[:10]}"
         d.visits.append((visit_id, student.student_id, class_id, on, staff))
         emit(
             VisitLoggedV1(
-                **envelope(student.school, on),
+                **envelope(school, on),
                 payload=VisitLogged(
                     visit_id=visit_id,
                     student_id=student.student_id,
@@ -270,6 +341,9 @@ def generate(
                 first + timedelta(days=rng.randrange((last - first).days + 1))
                 for _ in range(rng.choice(counts))
             ):
+                if student is across:  # visited once, below; drawn all the same to keep the others'
+                    rng.randrange(2)
+                    continue
                 visit_of(student, on)
     # follow-ups of the first school's first two visits: one later marked done
     first_school_visits = [v for v in d.visits if v[1].startswith(f"stu-{d.classes[d.schools[0]][0][-10:]}")][
@@ -295,6 +369,16 @@ def generate(
                     ),
                 )
             )
+    # the student the bureau moves: visited by their first school on 国庆节, before the move
+    if across is not None:
+        visit_of(across, HOLIDAY[0] + timedelta(days=2), staff=f"stf-{across.school[-8:]}-0")
+    # uneven teachers: the same student six times in the first school, five students in the second
+    for on in SAME_STUDENT_DAYS:
+        visit_of(d.students[2], on, staff=f"stf-{d.schools[0][-8:]}-3")
+    if schools >= 2:
+        of_second = [s for s in d.students if s.school == d.schools[1] and s is not across]
+        for student, on in zip(of_second[-5:], FIVE_STUDENTS_DAYS, strict=False):
+            visit_of(student, on, staff=f"stf-{d.schools[1][-8:]}-3")
     # the late student's registration follows its visit
     first_visit = (
         f"vis-{uuid.uuid4().hex[:10]}",
@@ -450,11 +534,11 @@ def generate(
     for guardian, student_id in d.guardians.items():
         student = next(s for s in d.students if s.student_id == student_id)
         for month_day in CONTACT_DAYS:
-            if rng.random() < 0.6:
-                d.contacts.append((student.school, guardian, month_day))
+            if rng.random() < 0.6:  # from the school the child is in that day
+                d.contacts.append((student.school_on(month_day), guardian, month_day))
                 emit(
                     NotificationDeliveredV1(
-                        **envelope(student.school, month_day),
+                        **envelope(student.school_on(month_day), month_day),
                         payload=NotificationDelivered(
                             message_id=f"msg-{uuid.uuid4().hex[:10]}",
                             recipient_kind="guardian",

@@ -20,9 +20,11 @@ from contracts.events.visits import VisitLogged, VisitLoggedV1
 from contracts.policy import DEFAULT_TARGETS
 from contracts.topics import VISITS_V1, dead_letter_topic
 from district_generator import (
+    CLASS_MOVE_ON,
     HOLIDAY,
     MANDATORY,
     NAMES,
+    SCHOOL_MOVE_ON,
     SPRING_END,
     SPRING_START,
     TERM,
@@ -58,8 +60,33 @@ AUTUMN = TermDates(TERM, TERM_START, TERM_END, (HOLIDAY,), SPRING_START - timede
 SPRING = TermDates(SPRING_TERM, SPRING_START, SPRING_END, (), SPRING_END + timedelta(days=60))
 
 
-def class_of(d: District, student: Student, day: date) -> str:
-    return student.moved_to if student.moved_to and day >= date(2026, 10, 15) else student.class_id
+def school_of(student: Student, day: date) -> str:
+    """Where the student was enrolled that day: the bureau may have moved them to another school."""
+    return student.school_moved_to[0] if student.school_moved_to and day >= SCHOOL_MOVE_ON else student.school
+
+
+def class_of(student: Student, day: date) -> str:
+    if student.school_moved_to and day >= SCHOOL_MOVE_ON:
+        return student.school_moved_to[1]
+    return student.moved_to if student.moved_to and day >= CLASS_MOVE_ON else student.class_id
+
+
+def elapsed(term: TermDates, today: date) -> float:
+    if today >= term.ends_on:
+        return 1.0
+    if today < term.starts_on:
+        return 0.0
+    return ((today - term.starts_on).days + 1) / ((term.ends_on - term.starts_on).days + 1)
+
+
+def status(actual: float, target: float, pace: float) -> str:
+    """The README's statuses: met; missed once the period is over; else on track or at risk
+    against the share of the target due by now."""
+    if actual >= target:
+        return "met"
+    if pace >= 1:
+        return "missed"
+    return "on_track" if actual >= target * pace else "at_risk"
 
 
 def months_judged(term: TermDates, today: date) -> list[tuple[date, date]]:
@@ -80,18 +107,32 @@ def expected_school(d: District, school: str, today: date, term: TermDates = AUT
     def in_term(on: date) -> bool:
         return term.starts_on <= on <= day
 
-    enrolled = [s for s in d.students if s.school == school]
+    def enrolled_on(on: date) -> set[str]:
+        return {s.student_id for s in d.students if school_of(s, on) == school}
+
+    def guardians_on(on: date) -> set[str]:
+        return {g for g, st in d.guardians.items() if st in enrolled_on(on)}
+
+    # the coverage measures ask whether the child was visited, by whichever school: the students
+    # the school has on the day, visited this school year (this term for 三必访)
+    enrolled = [s for s in d.students if school_of(s, day) == school]
     ids = {s.student_id for s in enrolled}
     visited = {v[1] for v in d.visits if TERM_START <= v[3] <= day} & ids  # the school year's coverage
     visited_in_term = {v[1] for v in d.visits if in_term(v[3])}
     mandatory = {s.student_id for s in enrolled if MANDATORY & set(s.care)}
     by_class = {c: sum(1 for m in d.class_meetings if m[1] == c and in_term(m[2])) for c in d.classes[school]}
-    guardians = {g for g, st in d.guardians.items() if st in ids}
     months = months_judged(term, today)
     reached = sum(
-        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= min(b, today)} & guardians)
+        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= min(b, today)} & guardians_on(b))
         for a, b in months
     )
+    # each teacher of the school: the distinct students they visited this term
+    quota = DEFAULT_TARGETS["visits_per_teacher_per_term"]
+    teachers = {
+        t: len({v[1] for v in d.visits if v[4] == t and in_term(v[3])})
+        for t, of in d.teachers.items()
+        if of == school
+    }
     meetings = [m for m in d.class_meetings if m[0] == school and in_term(m[2])]
     own = [m for m in d.school_meetings if m[0] == school]
     own_in_term = [m for m in own if in_term(m[3])]
@@ -118,7 +159,16 @@ def expected_school(d: District, school: str, today: date, term: TermDates = AUT
         "mandatory": len(mandatory),
         "mandatory_visited": len(mandatory & visited_in_term),
         "class_meetings_min": min(by_class.values()),
-        "contact_share": round(reached / (len(guardians) * len(months)), 4),
+        "contact_share": round(reached / sum(len(guardians_on(b)) for _, b in months), 4),
+        "teachers": teachers,
+        "teachers_reaching_quota": sum(1 for n in teachers.values() if n >= quota),
+        "teacher_visits": {
+            "quota": quota,
+            "teachers": len(teachers),
+            "reaching_quota": sum(1 for n in teachers.values() if n >= quota),
+            "average_students": round(sum(teachers.values()) / len(teachers), 2),
+            "fewest_students": min(teachers.values()),
+        },
         "rsvp_rate": round(yes / invited, 4) if invited else None,
         "activities": len(activities),
         "participant_times": sum(a[3] for a in activities),
@@ -263,6 +313,18 @@ async def test_every_measure_of_every_school_matches_the_numbers_computed_indepe
             expected["enrolled"],
         )
         assert by_key["guardian_contacts_per_month"]["actual"] == expected["contact_share"]
+        # 每学期至少家访5人: the share of teachers who visited five distinct students, paced by the term
+        quota = by_key["teachers_reaching_visit_quota_per_term"]
+        reaching, teachers = expected["teachers_reaching_quota"], len(expected["teachers"])
+        assert (quota["numerator"], quota["denominator"], quota["target"]) == (reaching, teachers, 1.0)
+        assert quota["actual"] == round(reaching / teachers, 4)
+        assert quota["status"] == status(reaching / teachers, 1.0, elapsed(term, today))
+        assert quota["label"] == "家访满5名学生的教师比例 (本学期)"
+        assert "visits_per_teacher_per_term" not in by_key
+        assert report["teacher_visits"] == expected["teacher_visits"]
+        assert {t["staff_id"]: t["students_visited"] for t in report["teachers"] if t["teaches"]} == expected[
+            "teachers"
+        ]
         assert report["activity"]["rsvp_rate"] == expected["rsvp_rate"]
         assert sum(report["activity"]["partner_activities_by_kind"].values()) == expected["activities"]
         assert sum(report["activity"]["participant_times_by_kind"].values()) == expected["participant_times"]
@@ -294,6 +356,11 @@ async def test_the_overview_ranks_schools_by_the_weighted_score_and_names_no_per
     overview = answer.json()
     expected = {s: expected_school(district, s, district.today) for s in district.schools}
     assert overview["students_enrolled"] == sum(e["enrolled"] for e in expected.values())
+    # the distinct students enrolled that day who were visited this school year, wherever
+    day = min(district.today, TERM_END)
+    enrolled = {s.student_id for s in district.students}  # nobody has left the district
+    visited = {v[1] for v in district.visits if TERM_START <= v[3] <= day}
+    assert overview["students_visited"] == len(visited & enrolled)
     assert overview["students_visited"] == sum(e["visited"] for e in expected.values())
     scores = {s: expected_score(district, s, e) for s, e in expected.items()}
     assert [row["school_id"] for row in overview["ranking"]] == sorted(
@@ -316,7 +383,7 @@ async def test_a_teacher_sees_the_unvisited_mandatory_students_of_their_classes_
     assert answer.status_code == 200, answer.text
     [mine] = answer.json()["classes"]
     day = min(district.today, TERM_END)
-    in_class = [s for s in district.students if class_of(district, s, day) == class_id]
+    in_class = [s for s in district.students if class_of(s, day) == class_id]
     visited = {v[1] for v in district.visits if TERM_START <= v[3] <= day}
     unvisited = sorted(
         s.student_id for s in in_class if MANDATORY & set(s.care) and s.student_id not in visited
@@ -356,6 +423,42 @@ async def test_a_transfer_and_a_late_registration_land_where_they_belong(platfor
         {v[1] for v in district.visits if v[2] == late.class_id and TERM_START <= v[3] <= district.today}
     )
     assert late_class["visited"] == expected_visited  # its visit came before the registry: counted now
+
+
+async def test_a_visit_follows_the_child_the_bureau_moved_to_another_school(platform, district):
+    [moved] = [s for s in district.students if s.school_moved_to]
+    new_school, new_class = moved.school_moved_to or ("", "")
+    [made] = [v for v in district.visits if v[1] == moved.student_id]  # on 国庆节, by the first school
+    bureau = bearer(district.district_id, Role.bureau)
+
+    async def class_row(school: str, class_id: str, today: date) -> dict:
+        with school_clock_at(platform, today):
+            answer = await platform.reporting.get(
+                f"/v1/schools/{school}/report", params={"term": TERM}, headers=bureau
+            )
+        return next(c for c in answer.json()["classes"] if c["class_id"] == class_id)
+
+    def visited_in(class_id: str, today: date) -> int:
+        students = {s.student_id for s in district.students if class_of(s, today) == class_id}
+        return len(students & {v[1] for v in district.visits if TERM_START <= v[3] <= today})
+
+    def made_in(class_id: str, today: date) -> int:
+        return sum(1 for v in district.visits if v[2] == class_id and TERM_START <= v[3] <= today)
+
+    before, after = SCHOOL_MOVE_ON - timedelta(days=1), SCHOOL_MOVE_ON
+    old = await class_row(moved.school, moved.class_id, before)
+    assert (old["enrolled"], old["visited"]) == (8, visited_in(moved.class_id, before))
+    new = await class_row(new_school, new_class, before)
+    assert new["enrolled"] == 8
+    # from the day of the move the child and their visit count in the new school, not the old
+    old = await class_row(moved.school, moved.class_id, after)
+    assert (old["enrolled"], old["visited"]) == (7, visited_in(moved.class_id, after))
+    assert old["visits"] == made_in(moved.class_id, after)  # the visit it made stays its own
+    new = await class_row(new_school, new_class, after)
+    assert (new["enrolled"], new["visited"]) == (9, visited_in(new_class, after))
+    assert new["visits"] == made_in(new_class, after)
+    assert moved.student_id not in {v[1] for v in district.visits if v[2] == new_class}
+    assert made[4] in {t for t, school in district.teachers.items() if school == moved.school}
 
 
 async def test_bad_requests_answer_clearly(platform, district):
@@ -433,10 +536,12 @@ async def test_submissions_and_completeness_of_a_month(platform, district):
     assert (state["schools"], state["submitted"], state["on_time"]) == (3, 1, 0)
     assert state["completeness"] == round(1 / 3, 4)
     rows = {r["school_id"]: r for r in state["rows"]}
-    school_of = {s.student_id: s.school for s in district.students}
+    school_of_class = {c: school for school, classes in district.classes.items() for c in classes}
     september = [v for v in district.visits if v[3].month == 9]
-    for school in district.schools:
-        assert rows[school]["logged"]["visits"] == sum(1 for v in september if school_of[v[1]] == school)
+    for school in district.schools:  # visits made: the school of the class visited in
+        assert rows[school]["logged"]["visits"] == sum(
+            1 for v in september if school_of_class[v[2]] == school
+        )
 
 
 async def test_the_monthly_bulletin_in_every_format_frozen_disputed_and_revised(
