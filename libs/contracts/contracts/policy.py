@@ -6,6 +6,8 @@ DEFAULT_TARGETS: dict[str, float] = {
     "home_visit_coverage": 0.667,  # at least 2/3 of a class visited per school year
     "holiday_visit_coverage": 0.6,
     "mandatory_visit_coverage": 1.0,  # 三必访: every left-behind, hardship, special-attention student
+    # distinct students each teacher visits a term (科任教师……每学期至少家访5人); reporting measures
+    # the share of teachers who reach it (teachers_reaching_visit_quota_per_term)
     "visits_per_teacher_per_term": 5,
     "guardian_contacts_per_month": 1,
     "class_parent_meetings_per_term": 1,
