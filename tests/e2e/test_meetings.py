@@ -1,6 +1,7 @@
 """Meetings on the real parts: invitees from the registry's projection, RSVPs, attendance and
 the counts on the public meetings topic."""
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -64,7 +65,8 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     def guardian(n: int) -> dict:
         return registry_api.auth(Role.guardian, school, subject=guardians[n])
 
-    moved_start = starts + timedelta(days=1)
+    # moved to a few seconds ahead: guardians answer until it starts, and it is held once started
+    moved_start = datetime.now(UTC) + timedelta(seconds=10)
     moved = await platform.scheduling.post(
         f"/v1/meetings/{meeting_id}/reschedule",
         json={
@@ -87,6 +89,10 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
         json={"answer": "yes"},
         headers=registry_api.auth(Role.guardian, school, subject="gdn-x"),
     )
+    too_early = await platform.scheduling.post(
+        f"/v1/meetings/{meeting_id}/held", json={"minutes": "提前登记"}, headers=head_teacher
+    )
+    await asyncio.sleep(max(0.0, (moved_start - datetime.now(UTC)).total_seconds()) + 0.5)
     held = await platform.scheduling.post(
         f"/v1/meetings/{meeting_id}/held",
         json={
@@ -111,6 +117,8 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     assert other_teacher.status_code == 404
     assert changed.json()["rsvp"] == {"yes": 2, "no": 0, "maybe": 0}
     assert stranger.status_code == 404
+    assert too_early.status_code == 409
+    assert too_early.json()["type"].endswith("/meeting-not-started")
     assert held.json()["status"] == "held"
     assert held.json()["attended_count"] == 2
     assert late_rsvp.status_code == held_again.status_code == 409

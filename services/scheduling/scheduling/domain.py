@@ -169,10 +169,15 @@ class GuardianFacts(BaseModel):
 
 
 def guardian_projection(event: GuardianFacts) -> Document:
+    """A guardian and their children, without a school of its own.
+
+    The envelope's school is the school whose admin registered the guardian; it stays so when the
+    bureau moves a child to another school (the registry then announces only the student). A
+    guardian belongs to the schools their children are enrolled in now, so whom a meeting invites
+    goes through the children's projection, never through this record's school."""
     return {
         "_id": event.payload.guardian_id,
         "district_id": event.district_id,
-        "school_id": event.school_id,
         "student_ids": event.payload.student_ids,
         "version": event.payload.version,
     }

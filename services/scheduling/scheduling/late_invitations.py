@@ -1,10 +1,11 @@
 """Guardians the registry announces after a meeting was scheduled are invited to it then.
 
-A new student's guardians, a guardian added to a family, a student moved into another class: each
-arrives here as a registry event, and the guardians it concerns are invited to the meetings of
-that school still ahead that they belong to, unless already invited. A roster import sends
-thousands of these events, so a guardian's invitations are one change, and the common case (no
-meeting ahead) costs one read.
+A new student's guardians, a guardian added to a family, a student moved into another class or by
+the bureau into another school: each arrives here as a registry event, and the guardians it
+concerns are invited to the meetings still ahead of their children's schools that they belong to,
+unless already invited. A roster import sends thousands of these events, so a guardian's
+invitations are one change, and the common case (no meeting ahead) costs two reads: the children,
+then the meetings ahead of their schools.
 """
 
 from contextlib import suppress
@@ -18,23 +19,34 @@ from scheduling.store import GUARDIANS, VisitStore
 
 
 async def guardian_announced(store: VisitStore, guardian: Document, now: datetime) -> None:
-    if upcoming := await _ahead(store, guardian, now):
-        await _invite(store, upcoming, guardian, now)
+    # The meetings of the schools their children are in now, not of the school that registered the
+    # guardian: the registry keeps that one when the bureau moves a child to another school.
+    children = await _children(store, guardian)
+    schools = {s["school_id"] for s in children}
+    if schools and (upcoming := await _ahead(store, guardian["district_id"], schools, now)):
+        await _invite(store, upcoming, guardian, children, now)
 
 
 async def student_announced(store: VisitStore, student: Document, now: datetime) -> None:
-    if upcoming := await _ahead(store, student, now):
+    """A student enrolled, moved to another class, or moved by the bureau to another school: the
+    envelope (and so ``student``) names the school they are in now, whose meetings ahead invite
+    their guardians."""
+    if upcoming := await _ahead(store, student["district_id"], {student["school_id"]}, now):
         for guardian in await store.find(GUARDIANS, {"student_ids": student["_id"]}):
-            await _invite(store, upcoming, guardian, now)
+            await _invite(store, upcoming, guardian, await _children(store, guardian), now)
 
 
-async def _ahead(store: VisitStore, record: Document, now: datetime) -> list[Document]:
-    planned = await store.planned_meetings_of_school(record["district_id"], record["school_id"])
-    return meetings.ahead(planned, now)
+async def _children(store: VisitStore, guardian: Document) -> list[Document]:
+    return await store.students_by_id(guardian["student_ids"])
 
 
-async def _invite(store: VisitStore, upcoming: list[Document], guardian: Document, now: datetime) -> None:
-    students = [s for s in [await store.student(i) for i in guardian["student_ids"]] if s]
+async def _ahead(store: VisitStore, district_id: str, school_ids: set[str], now: datetime) -> list[Document]:
+    return meetings.ahead(await store.planned_meetings_of_schools(district_id, school_ids), now)
+
+
+async def _invite(
+    store: VisitStore, upcoming: list[Document], guardian: Document, students: list[Document], now: datetime
+) -> None:
     told = await store.late_invitation_versions(guardian["_id"])
     due = [
         m

@@ -9,9 +9,10 @@ guardian, so forty parents answering at once never contend for the meeting's rec
 """
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from contracts.events.meetings import (
     MeetingCancelled,
@@ -75,6 +76,23 @@ class MeetingHeldRecord(BaseModel):
     questions: list[Question] = Field(default_factory=list, max_length=100)
 
 
+class PastMeetingRecord(MeetingCreate):
+    """A meeting held before it was entered (a parent meeting last week, an open day before the
+    platform was adopted): when it was, how many came, the minutes. Nobody was invited through the
+    platform, so attendance is counts, not guardians."""
+
+    invited_count: int = Field(ge=0, le=100000, description="Guardians invited (邀请人数).")
+    rsvp_yes_count: int = Field(
+        default=0,
+        ge=0,
+        le=100000,
+        description="Guardians who answered yes (回复参加); 0 when nobody was asked.",
+    )
+    attended_count: int = Field(ge=0, le=100000, description="Guardians who came (实到人数).")
+    minutes: FreeText | None = Field(default=None, max_length=20000)
+    questions: list[Question] = Field(default_factory=list, max_length=100)
+
+
 class MeetingPublic(BaseModel):
     meeting_id: str
     school_id: str
@@ -92,6 +110,10 @@ class MeetingPublic(BaseModel):
     attended_count: int | None = None
     my_rsvp: Answer | None = Field(
         default=None, description="The calling guardian's own answer; null for staff or not answered yet."
+    )
+    recorded_after: bool = Field(
+        default=False,
+        description="Recorded as held after the fact (POST /v1/meetings/held): its counts are as entered.",
     )
     version: int
 
@@ -122,6 +144,16 @@ def ensure_free(
 class MeetingClosed(Problem):
     def __init__(self, detail: str) -> None:
         super().__init__(409, "meeting-closed", detail)
+
+
+class MeetingNotStarted(Problem):
+    def __init__(self, starts_at: str) -> None:
+        super().__init__(
+            409,
+            "meeting-not-started",
+            f"会议尚未开始（开始时间 {starts_at}），开始后才能登记召开 "
+            "(a meeting is recorded as held once it has started)",
+        )
 
 
 class MeetingMove(BaseModel):
@@ -170,10 +202,26 @@ def may_manage(caller: Caller, meeting: Document) -> bool:
     )
 
 
-def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[str], now: datetime) -> Change:
-    _check_times(meeting.starts_at, meeting.ends_at, now)
+def _check_audience(meeting: MeetingCreate) -> None:
     if meeting.level is not MeetingLevel.school and not meeting.class_ids:
         raise MeetingRejected("body.class_ids", "班级或年级会议须列出受邀班级")
+
+
+def school_year_of(day: date) -> tuple[date, date]:
+    """The school year (学年) a day falls in: 1 September to 31 August."""
+    first = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    return first, date(first.year + 1, 8, 31)
+
+
+def held_on(starts_at: datetime | str, zone: ZoneInfo) -> date:
+    """The school's date of a meeting: its start on the school clock's zone, whatever offset the
+    client sent (07:00 in Beijing is not yesterday's meeting)."""
+    return datetime.fromisoformat(str(starts_at)).astimezone(zone).date()
+
+
+def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[str], now: datetime) -> Change:
+    _check_times(meeting.starts_at, meeting.ends_at, now)
+    _check_audience(meeting)
     record = meeting.model_dump(mode="json") | {
         "meeting_id": f"m-{uuid4().hex[:12]}",
         "district_id": caller.district_id,
@@ -260,13 +308,23 @@ def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime
 
 
 def record_held(
-    caller: Caller, meeting: Document | None, held: MeetingHeldRecord, answers: dict[str, int]
+    caller: Caller,
+    meeting: Document | None,
+    held: MeetingHeldRecord,
+    answers: dict[str, int],
+    now: datetime,
+    zone: ZoneInfo,
 ) -> Change:
-    """The meeting took place: its attendance, minutes and questions, announced as counts."""
+    """The meeting took place: its attendance, minutes and questions, announced as counts.
+
+    Not before it has started: attendance recorded ahead would count a meeting that may still be
+    moved or cancelled, and close the guardians' RSVPs early."""
     ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
     assert meeting is not None
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
+    if datetime.fromisoformat(str(meeting["starts_at"])) > now:
+        raise MeetingNotStarted(str(meeting["starts_at"]))
     strangers = sorted(set(held.attended_guardian_ids) - set(meeting["invitee_ids"]))
     if strangers:
         raise MeetingRejected("body.attended_guardian_ids", f"未受邀的家长: {', '.join(strangers)}")
@@ -280,7 +338,7 @@ def record_held(
             level=record["level"],
             grade=record.get("grade"),
             class_ids=record["class_ids"],
-            held_on=datetime.fromisoformat(str(record["starts_at"])).date(),
+            held_on=held_on(record["starts_at"], zone),
             invited_count=len(record["invitee_ids"]),
             rsvp_yes_count=answers.get("yes", 0),
             attended_count=len(set(held.attended_guardian_ids)),
@@ -289,6 +347,60 @@ def record_held(
     return Change(
         MEETINGS, record["meeting_id"], meeting["version"] + 1, record, (event,), caller.actor, "会议"
     )
+
+
+def record_past_meeting(
+    caller: Caller, past: PastMeetingRecord, now: datetime, today: date, zone: ZoneInfo
+) -> Change:
+    """A meeting held before it was entered, recorded directly as held.
+
+    Schools record what they did after the fact, and it counts like any other held meeting: the
+    same ``meeting-held``. Within the school year of ``today`` (the school clock) only, the year
+    whose figures are still being gathered; earlier years' reports are closed. Nobody is invited:
+    the meeting is over, so no ``meeting-invitation`` is published."""
+    if past.ends_at <= past.starts_at:
+        raise MeetingRejected("body.ends_at", "结束时间应晚于开始时间")
+    if past.starts_at > now:
+        raise MeetingRejected("body.starts_at", "会议尚未开始：将来的会议请用「安排会议」(POST /v1/meetings)")
+    on = held_on(past.starts_at, zone)
+    first, last = school_year_of(today)
+    if not first <= on <= last:
+        raise MeetingRejected(
+            "body.starts_at", f"只能补录本学年（{first} 至 {last}）召开的会议，该会议在 {on}"
+        )
+    _check_audience(past)
+    if past.rsvp_yes_count > past.invited_count:
+        raise MeetingRejected("body.rsvp_yes_count", "回复参加的人数不能多于邀请人数")
+    if past.attended_count > past.invited_count:
+        raise MeetingRejected("body.attended_count", "实到人数不能多于邀请人数")
+    counts = {"invited": past.invited_count, "rsvp_yes": past.rsvp_yes_count, "attended": past.attended_count}
+    record = past.model_dump(mode="json", exclude={"invited_count", "rsvp_yes_count", "attended_count"}) | {
+        "meeting_id": f"m-{uuid4().hex[:12]}",
+        "district_id": caller.district_id,
+        "school_id": caller.school_id or "",
+        "status": "held",
+        "organiser_id": caller.subject,
+        "invitee_ids": [],
+        "attended_guardian_ids": [],
+        "recorded_counts": counts,
+    }
+    ensure_visible(may_manage(caller, record), "班级")
+    event = MeetingHeldV1.about(
+        PRODUCER,
+        record,
+        MeetingHeld(
+            meeting_id=record["meeting_id"],
+            kind=past.kind,
+            level=past.level,
+            grade=past.grade,
+            class_ids=past.class_ids,
+            held_on=on,
+            invited_count=past.invited_count,
+            rsvp_yes_count=past.rsvp_yes_count,
+            attended_count=past.attended_count,
+        ),
+    )
+    return Change(MEETINGS, record["meeting_id"], 1, record, (event,), caller.actor, "会议")
 
 
 def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
@@ -308,6 +420,16 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
 
 
 def meeting_public(meeting: Document, answers: dict[str, int], mine: Answer | None = None) -> MeetingPublic:
+    if (counts := meeting.get("recorded_counts")) is not None:  # recorded after the fact: as entered
+        return MeetingPublic.model_validate(
+            meeting
+            | {
+                "invited_count": counts["invited"],
+                "rsvp": {"yes": counts["rsvp_yes"], "no": 0, "maybe": 0},
+                "attended_count": counts["attended"],
+                "recorded_after": True,
+            }
+        )
     attended = len(meeting["attended_guardian_ids"]) if meeting["status"] == "held" else None
     return MeetingPublic.model_validate(
         meeting
@@ -343,6 +465,17 @@ def invites(classes: list[str] | None, student: Document) -> bool:
     """A meeting invites the guardians of the enrolled students of its classes (of the whole
     school when ``classes`` is None)."""
     return student["status"] == "enrolled" and (classes is None or student["class_id"] in classes)
+
+
+def invited_students(classes: list[str] | None, students: list[Document]) -> set[str]:
+    """The students whose guardians a meeting of their school invites (see ``invites``)."""
+    return {s["_id"] for s in students if invites(classes, s)}
+
+
+def guardians_of(student_ids: set[str], guardians: list[Document]) -> list[str]:
+    """The guardians of any of these students, wherever the registry first recorded them: a child
+    the bureau moved to another school brings their guardians along."""
+    return sorted(g["_id"] for g in guardians if student_ids & set(g["student_ids"]))
 
 
 def belongs(meeting: Document, students: list[Document]) -> bool:

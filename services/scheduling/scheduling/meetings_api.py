@@ -33,6 +33,20 @@ async def schedule_meeting(
     return meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]))
 
 
+@router.post("/meetings/held", status_code=201, response_model=meetings.MeetingPublic)
+async def record_past_meeting(
+    past: meetings.PastMeetingRecord, caller: CurrentCaller, store: StoreDep, request: Request
+) -> meetings.MeetingPublic:
+    """补录已召开的会议 (this school year; attendance as counts; nobody is invited)."""
+    settings = request.app.state.settings
+    own = await store.meetings_organised_by(caller.district_id, caller.subject)
+    meetings.ensure_free(own, past.starts_at, past.ends_at)
+    now = datetime.now(UTC)
+    change = meetings.record_past_meeting(caller, past, now, settings.school_today(), settings.school_zone)
+    await store.record(change)
+    return meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]))
+
+
 @router.get("/meetings/{meeting_id}", response_model=meetings.MeetingPublic)
 async def read_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep) -> meetings.MeetingPublic:
     """查看会议 (its organisers; invited guardians, with their own answer in my_rsvp)."""
@@ -57,11 +71,18 @@ async def answer_invitation(
 
 @router.post("/meetings/{meeting_id}/held", response_model=meetings.MeetingPublic)
 async def record_held(
-    meeting_id: str, held: meetings.MeetingHeldRecord, caller: CurrentCaller, store: StoreDep
+    meeting_id: str,
+    held: meetings.MeetingHeldRecord,
+    caller: CurrentCaller,
+    store: StoreDep,
+    request: Request,
 ) -> meetings.MeetingPublic:
-    """登记会议召开：签到、纪要、问题与答复."""
+    """登记会议召开：签到、纪要、问题与答复 (once the meeting has started; before: 409)."""
     answers = meetings.tally(await store.answers(meeting_id))
-    change = meetings.record_held(caller, await store.meeting(meeting_id), held, answers)
+    zone = request.app.state.settings.school_zone
+    change = meetings.record_held(
+        caller, await store.meeting(meeting_id), held, answers, datetime.now(UTC), zone
+    )
     await store.record(change)
     return meetings.meeting_public(change.state | {"version": change.version}, answers)
 

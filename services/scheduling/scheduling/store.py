@@ -3,7 +3,7 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
-from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS, invites
+from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS, guardians_of, invited_students
 
 # Projections of the registry, fed by its topics.
 STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
@@ -37,6 +37,9 @@ class VisitStore:
     async def student(self, student_id: str) -> Document | None:
         return await self.students.find_one({"_id": student_id})
 
+    async def students_by_id(self, student_ids: list[str]) -> list[Document]:
+        return await self.students.find({"_id": {"$in": student_ids}}).to_list()
+
     async def project(self, collection: str, record: Document) -> None:
         """Keep the newest version of a record another service announced."""
         current = await self.db[collection].find_one({"_id": record["_id"]}, {"version": 1})
@@ -57,12 +60,20 @@ class VisitStore:
         return await self.visits.find(where).to_list()
 
     async def invitees(self, district_id: str, school_id: str, class_ids: list[str] | None) -> list[str]:
-        """Guardians of the enrolled students of the classes (of the whole school when None)."""
-        where = {"district_id": district_id, "school_id": school_id}
-        students = await self.students.find(where).to_list()
-        wanted = {s["_id"] for s in students if invites(class_ids, s)}
-        guardians = await self.db[GUARDIANS].find(where).to_list()
-        return [g["_id"] for g in guardians if wanted & set(g["student_ids"])]
+        """Guardians of the enrolled students of the classes (of the whole school when None).
+
+        The students are the school's as the registry last announced them; their guardians are
+        found by child, since a guardian's own record keeps the school that registered them."""
+        students = await self.students.find({"district_id": district_id, "school_id": school_id}).to_list()
+        wanted = invited_students(class_ids, students)
+        if not wanted:
+            return []
+        where = {"district_id": district_id, "student_ids": {"$in": sorted(wanted)}}
+        return guardians_of(wanted, await self.db[GUARDIANS].find(where).to_list())
+
+    async def planned_meetings_of_schools(self, district_id: str, school_ids: set[str]) -> list[Document]:
+        where = {"district_id": district_id, "school_id": {"$in": sorted(school_ids)}, "status": "planned"}
+        return await self.db[MEETINGS].find(where).to_list()
 
     async def meeting(self, meeting_id: str) -> Document | None:
         """The meeting with every invitee, late invitations included."""
@@ -79,10 +90,6 @@ class VisitStore:
         for d in await self.db[LATE_INVITATIONS].find({"guardian_id": guardian_id}, fields).to_list():
             told[d["meeting_id"]] = max(told.get(d["meeting_id"], 0), d["meeting_version"])
         return told
-
-    async def planned_meetings_of_school(self, district_id: str, school_id: str) -> list[Document]:
-        where = {"district_id": district_id, "school_id": school_id, "status": "planned"}
-        return await self.db[MEETINGS].find(where).to_list()
 
     async def meeting_states(self, meeting_ids: list[str]) -> list[Document]:
         """Status, version and recorded invitees of these meetings, as they stand (one read)."""

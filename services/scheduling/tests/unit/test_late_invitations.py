@@ -24,12 +24,19 @@ MEETING = {
 }
 
 
-class Store:
-    """What the late invitations read and write: one meeting as it stands now, one enrolled
-    student, and the change log."""
+def enrolled(student_id: str, school_id: str = "sch-1") -> dict:
+    return {"_id": student_id, "class_id": "cls-a", "status": "enrolled", "school_id": school_id}
 
-    def __init__(self, current: dict) -> None:
+
+class Store:
+    """What the late invitations read and write: one meeting as it stands now, the students as
+    the registry last announced them (enrolled in its school's class unless told otherwise), the
+    guardians, and the change log."""
+
+    def __init__(self, current: dict, students: list[dict] = (), guardians: list[dict] = ()) -> None:
         self.current, self.changes = current, {}
+        self.students = {s["_id"]: s for s in students}
+        self.guardians = list(guardians)
 
     async def record(self, change: Change) -> None:
         if change.key in self.changes:
@@ -42,11 +49,16 @@ class Store:
     async def meeting_states(self, meeting_ids: list[str]) -> list[dict]:
         return [{k: self.current[k] for k in ("_id", "status", "version", "invitee_ids")}]
 
-    async def planned_meetings_of_school(self, district_id: str, school_id: str) -> list[dict]:
-        return [self.current] if self.current["status"] == "planned" else []
+    async def planned_meetings_of_schools(self, district_id: str, school_ids: set[str]) -> list[dict]:
+        planned = self.current["status"] == "planned" and self.current["school_id"] in school_ids
+        return [self.current] if planned else []
 
-    async def student(self, student_id: str) -> dict:
-        return {"_id": student_id, "class_id": "cls-a", "status": "enrolled", "school_id": "sch-1"}
+    async def students_by_id(self, student_ids: list[str]) -> list[dict]:
+        return [self.students.get(i, enrolled(i)) for i in student_ids]
+
+    async def find(self, collection: str, where: dict) -> list[dict]:
+        assert collection == "guardians"
+        return [g for g in self.guardians if where["student_ids"] in g["student_ids"]]
 
     async def late_invitation_versions(self, guardian_id: str) -> dict[str, int]:
         told: dict[str, int] = {}
@@ -101,7 +113,7 @@ async def test_one_change_invites_a_guardian_to_several_meetings():
     assert [a.aggregate_id for a in change.also] == ["m-2:gdn-7:v1"]
 
 
-GUARDIAN = {"_id": "gdn-7", "district_id": "d-yecheng", "school_id": "sch-1", "student_ids": ["stu-7"]}
+GUARDIAN = {"_id": "gdn-7", "district_id": "d-yecheng", "student_ids": ["stu-7"]}
 
 
 async def test_a_guardian_already_invited_is_not_invited_again():
@@ -132,4 +144,33 @@ async def test_a_late_invitee_a_reschedule_listed_needs_no_catching_up():
 
     await late_invitations.guardian_announced(store, GUARDIAN, NOW)  # type: ignore[arg-type]
 
+    assert store.told() == [("scheduled", 1)]
+
+
+async def test_a_guardian_is_invited_to_the_meetings_of_the_school_their_child_was_moved_to():
+    # registered by school sch-2 (a record the registry keeps when the bureau moves the child)
+    guardian = GUARDIAN | {"school_id": "sch-2"}
+    store = Store(MEETING, students=[enrolled("stu-7", "sch-1")])
+
+    await late_invitations.guardian_announced(store, guardian, NOW)  # type: ignore[arg-type]
+
+    assert store.told() == [("scheduled", 1)]
+
+
+async def test_a_guardian_is_not_invited_to_the_meetings_of_the_school_their_child_left():
+    store = Store(MEETING, students=[enrolled("stu-7", "sch-2")])
+
+    await late_invitations.guardian_announced(store, GUARDIAN | {"school_id": "sch-1"}, NOW)  # type: ignore[arg-type]
+
+    assert store.told() == []
+
+
+async def test_a_student_moved_in_from_another_school_brings_their_guardians_to_the_meetings_ahead():
+    moved_in = enrolled("stu-7", "sch-1") | {"district_id": "d-yecheng"}
+    store = Store(MEETING, students=[moved_in], guardians=[GUARDIAN | {"school_id": "sch-2"}])
+
+    await late_invitations.student_announced(store, moved_in, NOW)  # type: ignore[arg-type]
+
+    (change,) = store.changes.values()
+    assert change.state["guardian_id"] == "gdn-7"
     assert store.told() == [("scheduled", 1)]

@@ -1,4 +1,5 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from scheduling import meetings
@@ -8,6 +9,8 @@ from service_kit.errors import NotFound
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TEACHER = Caller("stf-1", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-a"}))
 PARENT = Caller("gdn-1", Role.guardian, "d-yecheng", "sch-1")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STARTED = NOW + timedelta(days=1, minutes=5)  # the scheduled meeting has begun
 
 
 def scheduled(**changes):
@@ -55,7 +58,7 @@ def test_a_cancelled_meeting_is_neither_held_nor_cancelled_again():
     assert [e.event_type for e in cancelled.events] == ["meeting-cancelled", "meeting-invitation"]
     assert cancelled.events[1].payload.status == "cancelled"  # the invited guardians are told
     with pytest.raises(meetings.MeetingClosed):
-        meetings.record_held(TEACHER, closed, meetings.MeetingHeldRecord(), {})
+        meetings.record_held(TEACHER, closed, meetings.MeetingHeldRecord(), {}, STARTED, SHANGHAI)
     with pytest.raises(meetings.MeetingClosed):
         meetings.cancel_meeting(TEACHER, closed)
 
@@ -63,10 +66,9 @@ def test_a_cancelled_meeting_is_neither_held_nor_cancelled_again():
 def test_attendance_is_of_invited_guardians_only():
     _, meeting = scheduled()
 
+    strangers = meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-7"])
     with pytest.raises(meetings.MeetingRejected) as rejected:
-        meetings.record_held(
-            TEACHER, meeting, meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-7"]), {}
-        )
+        meetings.record_held(TEACHER, meeting, strangers, {}, STARTED, SHANGHAI)
 
     assert rejected.value.errors[0]["field"] == "body.attended_guardian_ids"
 
@@ -101,7 +103,7 @@ def test_a_meeting_that_ends_before_it_starts_is_rejected_naming_the_field():
 def test_a_held_meeting_cannot_be_cancelled():
     _, meeting = scheduled()
     held = meetings.record_held(
-        TEACHER, meeting, meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-1"]), {}
+        TEACHER, meeting, meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-1"]), {}, STARTED, SHANGHAI
     )
 
     with pytest.raises(meetings.MeetingClosed):
@@ -183,3 +185,126 @@ def test_a_guardian_reads_a_meeting_only_when_invited():
     assert not meetings.may_read(
         Caller("stf-2", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-b"})), meeting
     )
+
+
+def test_guardians_are_invited_through_their_children_whatever_school_registered_them():
+    moved_in = {"_id": "stu-9", "class_id": "cls-a", "status": "enrolled", "school_id": "sch-1"}
+    classmates = [pupil(), moved_in, pupil("cls-b") | {"_id": "stu-2"}]
+    guardians = [
+        {"_id": "gdn-1", "student_ids": ["stu-1"], "school_id": "sch-1"},
+        # registered by the school the bureau moved the child out of: the record keeps that school
+        {"_id": "gdn-9", "student_ids": ["stu-9"], "school_id": "sch-2"},
+        {"_id": "gdn-2", "student_ids": ["stu-2"], "school_id": "sch-1"},
+    ]
+
+    invited = meetings.invited_students(["cls-a"], classmates)
+
+    assert invited == {"stu-1", "stu-9"}
+    assert meetings.guardians_of(invited, guardians) == ["gdn-1", "gdn-9"]
+    assert meetings.guardians_of(meetings.invited_students(None, classmates), guardians) == [
+        "gdn-1",
+        "gdn-2",
+        "gdn-9",
+    ]
+
+
+def test_a_meeting_is_not_marked_held_before_it_starts():
+    _, meeting = scheduled()
+
+    with pytest.raises(meetings.MeetingNotStarted) as refused:
+        meetings.record_held(TEACHER, meeting, meetings.MeetingHeldRecord(), {}, NOW, SHANGHAI)
+    held = meetings.record_held(TEACHER, meeting, meetings.MeetingHeldRecord(), {}, STARTED, SHANGHAI)
+
+    assert refused.value.status == 409
+    assert "尚未开始" in refused.value.detail
+    assert held.state["status"] == "held"
+
+
+def test_held_on_is_the_schools_date_whatever_offset_the_start_was_sent_in():
+    assert meetings.held_on("2026-11-19T23:30:00+00:00", SHANGHAI) == date(2026, 11, 20)
+
+
+TODAY = date(2026, 11, 20)  # the school clock: school year 2026-2027
+
+
+def past(**changes):
+    last_week = datetime(2026, 11, 13, 15, 0, tzinfo=SHANGHAI)
+    body = {
+        "kind": "parent_meeting",
+        "level": "class",
+        "class_ids": ["cls-a"],
+        "title": "期中家长会",
+        "starts_at": last_week,
+        "ends_at": last_week + timedelta(hours=2),
+        "invited_count": 40,
+        "attended_count": 36,
+        "minutes": "介绍期中情况",
+    } | changes
+    return meetings.PastMeetingRecord(**body)
+
+
+def record_past(**changes):
+    return meetings.record_past_meeting(TEACHER, past(**changes), NOW, TODAY, SHANGHAI)
+
+
+def test_a_past_meeting_is_recorded_as_held_with_its_counts_and_invites_nobody():
+    change = record_past()
+
+    (event,) = change.events  # meeting-held only: no meeting-invitation
+    assert event.event_type == "meeting-held"
+    assert event.payload.held_on == date(2026, 11, 13)
+    assert (event.payload.invited_count, event.payload.rsvp_yes_count, event.payload.attended_count) == (
+        40,
+        0,
+        36,
+    )
+    assert change.state["status"] == "held"
+    assert change.state["invitee_ids"] == []
+    shown = meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]))
+    assert (shown.invited_count, shown.attended_count, shown.rsvp["yes"]) == (40, 36, 0)
+    assert shown.recorded_after
+
+
+def test_a_past_meeting_counts_as_held_from_the_first_day_of_the_school_year():
+    first_day = datetime(2026, 9, 1, 0, 30, tzinfo=SHANGHAI)
+
+    change = record_past(starts_at=first_day, ends_at=first_day + timedelta(hours=1))
+
+    assert change.events[0].payload.held_on == date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        # last school year (it ended 31 August on the school clock)
+        (
+            {
+                "starts_at": datetime(2026, 8, 31, 23, 0, tzinfo=SHANGHAI),
+                "ends_at": datetime(2026, 8, 31, 23, 30, tzinfo=SHANGHAI),
+            },
+            "body.starts_at",
+        ),
+        # not held yet: a future meeting is scheduled, not recorded
+        ({"starts_at": NOW + timedelta(hours=1), "ends_at": NOW + timedelta(hours=2)}, "body.starts_at"),
+        ({"ends_at": datetime(2026, 11, 13, 14, 0, tzinfo=SHANGHAI)}, "body.ends_at"),
+        ({"attended_count": 41}, "body.attended_count"),
+        ({"rsvp_yes_count": 41}, "body.rsvp_yes_count"),
+        ({"level": "grade", "class_ids": []}, "body.class_ids"),
+    ],
+)
+def test_a_past_meeting_outside_the_school_year_or_with_impossible_counts_is_refused(changes, field):
+    with pytest.raises(meetings.MeetingRejected) as rejected:
+        record_past(**changes)
+
+    assert rejected.value.errors[0]["field"] == field
+
+
+def test_a_teacher_records_past_meetings_of_their_own_classes_only():
+    with pytest.raises(NotFound):
+        record_past(class_ids=["cls-b"])
+
+
+def test_the_school_year_runs_from_september_to_august():
+    assert meetings.school_year_of(date(2026, 11, 20)) == (date(2026, 9, 1), date(2027, 8, 31))
+    assert meetings.school_year_of(date(2027, 8, 31)) == (date(2026, 9, 1), date(2027, 8, 31))
+    assert meetings.school_year_of(date(2027, 9, 1)) == (date(2027, 9, 1), date(2028, 8, 31))
