@@ -211,7 +211,7 @@ def main() -> None:
             f"{teacher['authorization'].split()[1]}"
         )
         print(
-            "[demo] 家长登录 (a guardian signs in): http://127.0.0.1:8000/sign-in with 13900000000 "
+            "[demo] 家长登录 (a guardian signs in): http://127.0.0.1:8000/sign-in with 13910000000 "
             "(阿依古丽家长, 叶城县第九小学); the code arrives at http://127.0.0.1:8025/sms/messages"
         )
         print(

@@ -24,7 +24,9 @@ RESERVED = (
 )
 # No third-party origin is ever needed; no page may be framed; a link's token never leaves in a Referer.
 SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    # Vant embeds its icon font as a data: URL
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
