@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from notifications.app import create_app as create_notifications
 from notifications.settings import Settings as NotificationsSettings
+from phone_pages import launch
+from playwright.async_api import Browser
 from portal.app import create_app as create_portal
 from portal.settings import Settings as PortalSettings
 from registry.app import create_app as create_registry
@@ -444,3 +446,10 @@ def family(registry_api, platform, eventually) -> Callable[[list[dict[str, Any]]
         return await register_family(registry_api, platform, eventually, guardians)
 
     return make
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """One headless Chromium for the suite's browser tests; each test opens its own phone in it."""
+    async for browser in launch():
+        yield browser

@@ -4,22 +4,14 @@ stand-in received), while a guardian who chose nothing keeps the school's Chines
 (as tests/e2e/test_guardian_pages.py), the choice made on the preferences page is saved and followed
 by the pages at once and at the next sign-in on another phone."""
 
-import re
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from phone_pages import accessible, new_phone, sign_in_on_the_page
+from playwright.async_api import expect
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
-
-ROOT = Path(__file__).parents[2]
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "services/portal/web/node_modules/axe-core/axe.min.js"
-SCREENSHOTS = ROOT / ".local/screenshots"
-PHONE = {"width": 360, "height": 740}
 
 
 def unique_phone() -> str:
@@ -100,56 +92,6 @@ async def test_a_guardian_who_chose_english_is_written_to_in_english_and_another
 # The same choice made on the preferences page, in a real browser --------------------------------
 
 
-@pytest.fixture(scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield browser
-        await browser.close()
-
-
-async def new_phone(chromium: Browser, platform) -> Page:
-    context = await chromium.new_context(
-        base_url=str(platform.portal.base_url).rstrip("/"),
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        bypass_csp=True,  # axe is injected as a script
-    )
-    return await context.new_page()
-
-
-async def accessible(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-    await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate("async () => await axe.run(document)")
-    bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{name}: {bad}"
-    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
-async def sign_in(page: Page, number: str, provider, eventually) -> None:
-    before = len(sms_to(provider, number))
-    await page.goto("/sign-in")
-    await page.get_by_label("手机号").fill(number)
-    await page.get_by_role("button", name="获取验证码").click()
-
-    async def code_arrived() -> bool:
-        return len(sms_to(provider, number)) > before
-
-    await eventually(code_arrived, 20)
-    code = re.search(r"(\d{6})", sms_to(provider, number)[-1]["text"])
-    assert code is not None
-    await page.get_by_label("验证码").fill(code[1])
-    await page.get_by_role("button", name="登录", exact=True).click()
-    await expect(page).to_have_url(re.compile(r"/inbox$"))
-
-
 async def test_the_language_chosen_on_the_preferences_page_is_saved_and_the_pages_follow_it(
     platform, registry_api, family, provider, eventually, chromium
 ):
@@ -163,9 +105,9 @@ async def test_the_language_chosen_on_the_preferences_page_is_saved_and_the_page
 
     await eventually(known_to_the_portal, 30)
 
-    phone = await new_phone(chromium, platform)
+    phone = await new_phone(chromium, str(platform.portal.base_url).rstrip("/"))
     try:
-        await sign_in(phone, number, provider, eventually)
+        await sign_in_on_the_page(phone, number, provider, eventually)
         await expect(phone.get_by_role("heading", level=1, name="消息")).to_be_visible()
         await phone.goto("/preferences")
         await expect(phone.get_by_role("heading", name="接收设置")).to_be_visible()
