@@ -265,3 +265,27 @@ async def test_another_childs_record_is_not_found(platform, family, provider, ph
     await phone.goto("/messages/msg-of-someone-else")
 
     await expect(phone.get_by_text("未找到")).to_be_visible()
+
+
+async def test_an_invitations_link_after_the_meeting_was_cancelled_says_so_and_offers_to_sign_in(
+    platform, registry_api, family, provider, phone, eventually
+):
+    number = unique_phone()
+    people = await family([{"phone": number}])
+    await known_to_the_portal(platform, eventually, people.guardians[0].guardian_id)
+    meeting_id = await schedule_meeting(platform, registry_api, people)
+    link = await link_in_sms(provider, number, eventually, "期中家长会")
+    cancelled = await platform.scheduling.post(
+        f"/v1/meetings/{meeting_id}/cancellation",
+        headers=registry_api.auth(
+            Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
+        ),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    await phone.goto(link)
+
+    await expect(phone.get_by_text("此会议已取消")).to_be_visible()
+    await expect(phone.get_by_role("button", name="出席", exact=True)).to_have_count(0)
+    await expect(phone.get_by_role("button", name="登录查看更多")).to_be_visible()
+    await accessible(phone, "meeting-cancelled")
