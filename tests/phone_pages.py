@@ -4,6 +4,7 @@ axe-core, a screenshot of each page (kept in .local/screenshots, git-ignored), a
 guardian does with the code their SMS brought."""
 
 import re
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,9 +32,19 @@ async def launch() -> AsyncIterator[Browser]:
         await browser.close()
 
 
+def client_address() -> str:
+    return "10." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(3))
+
+
 async def new_phone(chromium: Browser, portal_url: str) -> Page:
     context = await chromium.new_context(
-        base_url=portal_url, viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN"
+        base_url=portal_url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        # each phone is a client of its own, as the portal's per-address limits see it
+        extra_http_headers={"X-Forwarded-For": client_address()},
     )
     page = await context.new_page()
     refused = REFUSED.setdefault(id(page), [])

@@ -7,6 +7,7 @@ The development keys below are public knowledge by design: every process trusts 
 production (tests, the demo, ``dev-token``), and production refuses them (``ServiceSettings``).
 """
 
+import asyncio
 import base64
 import logging
 import time
@@ -92,6 +93,7 @@ class TrustedKeys:
     refresh_every: float = 30.0
     fetched: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     _last_fetch: float = float("-inf")
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def key(self, kid: str | None) -> Ed25519PublicKey | None:
         if kid is None:
@@ -99,12 +101,23 @@ class TrustedKeys:
         return self.fixed.get(kid) or self.fetched.get(kid)
 
     async def refresh_for(self, kid: str | None) -> None:
-        """Fetch the JWKS again if ``kid`` is unknown and the last fetch is old enough."""
+        """Fetch the JWKS again if ``kid`` is unknown. One fetch at a time: requests arriving meanwhile
+        wait for it and then look again. After a fetch that did not name ``kid`` (a forged or retired
+        key), the next waits ``refresh_every`` seconds; a failed fetch is tried again at once."""
         if kid is None or self.key(kid) is not None or self.jwks_url is None:
             return
-        if time.monotonic() - self._last_fetch < self.refresh_every:
-            return
-        self._last_fetch = time.monotonic()
+        async with self._lock:
+            if self.key(kid) is not None or time.monotonic() - self._last_fetch < self.refresh_every:
+                return
+            keys = await self._fetch()
+            if keys is None:
+                return
+            self.fetched = keys
+            if kid not in keys:
+                self._last_fetch = time.monotonic()
+
+    async def _fetch(self) -> dict[str, Ed25519PublicKey] | None:
+        assert self.jwks_url is not None
         try:
             async with httpx.AsyncClient(timeout=5) as client:
                 answer = await client.get(self.jwks_url)
@@ -112,13 +125,13 @@ class TrustedKeys:
                 document = answer.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("JWKS not fetched", extra={"url": self.jwks_url, "error": repr(exc)})
-            return
+            return None
         keys = {}
         for jwk in document.get("keys", []) if isinstance(document, dict) else []:
             public = public_key_of(jwk) if isinstance(jwk, dict) else None
             if public is not None and isinstance(jwk.get("kid"), str):
                 keys[jwk["kid"]] = public
-        self.fetched = keys
+        return keys
 
 
 def kid_of(token: str) -> str | None:

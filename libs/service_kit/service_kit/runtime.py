@@ -139,4 +139,11 @@ def run(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     import uvicorn
 
     configure_logging(settings)
-    uvicorn.run(app_factory(), host=settings.http_host, port=settings.http_port, log_config=None)
+    uvicorn.run(
+        app_factory(),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        proxy_headers=True,  # the client's own address behind the ingress (the portal's limits)
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )

@@ -21,6 +21,10 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For names the client (the ingress, in a cluster).",
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     consumer_group: str = Field(

@@ -1,3 +1,4 @@
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -137,3 +138,36 @@ def test_numeric_date_claims_are_accepted():
     token = forged(DEV, role="bureau", iat=1767225600, nbf=1767225600.5)
 
     assert verify_token(token, SETTINGS).role is Role.bureau
+
+
+async def test_keys_are_fetched_once_for_requests_that_arrive_together_and_again_after_a_failure():
+    portal = SigningKey("portal-8", Ed25519PrivateKey.generate())
+    calls: list[str] = []
+    answers: list[dict | None] = [None, {"portal-8": portal.public}]
+
+    class Keys(TrustedKeys):
+        async def _fetch(self):  # the portal's JWKS: unreachable once, then answering
+            calls.append("fetch")
+            await asyncio.sleep(0.01)
+            return answers.pop(0)
+
+    keys = Keys("http://portal.invalid/.well-known/jwks.json")
+    await keys.refresh_for("portal-8")
+    assert keys.key("portal-8") is None  # the portal did not answer: no key, and no waiting either
+    await asyncio.gather(*(keys.refresh_for("portal-8") for _ in range(5)))
+    assert calls == ["fetch", "fetch"]  # five requests at once: one fetch, the others waited for it
+    assert keys.key("portal-8") == portal.public
+
+
+async def test_a_kid_the_jwks_does_not_name_is_not_fetched_again_at_once():
+    calls: list[str] = []
+
+    class Keys(TrustedKeys):
+        async def _fetch(self):
+            calls.append("fetch")
+            return {}
+
+    keys = Keys("http://portal.invalid/.well-known/jwks.json", refresh_every=30)
+    for _ in range(3):
+        await keys.refresh_for("forged-kid")
+    assert calls == ["fetch"]

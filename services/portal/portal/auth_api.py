@@ -180,7 +180,7 @@ async def send_code(body: CodeRequest, request: Request, store: Store, _: MaybeS
                 event.to_json(), topic=event.topic, key=event.school_id.encode()
             )
         except Exception as exc:  # the guardian is told to try again; the unsent code is never valid
-            await store.save_code(SignInCode(request_id, phone, None, "", expires, 0, True))
+            await store.use_code(request_id, now)
             raise Problem(503, "unavailable", "短信暂时无法发送，请稍后再试 (SMS unavailable)") from exc
     return CodeSent(expires_in=int(domain.CODE_LIFETIME.total_seconds()))
 
@@ -192,9 +192,15 @@ async def sign_in_with_code(
     """短信验证码登录 (guardians)."""
     phone = mobile(body.phone, "body.phone")
     now = datetime.now(UTC)
-    check, after = domain.check_code(await store.latest_code(phone), body.code.strip(), now)
-    if after is not None:
-        await store.save_code(after)
+    code = await store.latest_code(phone)
+    slot = None
+    if code is not None and now < code.expires_at:
+        slot = await store.claim_slot(f"{code.request_id}:try", domain.CODE_TRIES, now)
+    check = domain.check_code(code, body.code.strip(), now, slot)
+    if check is CodeCheck.accepted:
+        assert code is not None
+        if not await store.use_code(code.request_id, now):
+            check = CodeCheck.expired  # signed in with it already
     if check is CodeCheck.expired:
         raise Problem(
             401,
@@ -210,16 +216,15 @@ async def sign_in_with_code(
             errors=[{"field": "body.code", "message": "错误次数过多"}],
         )
     if check is CodeCheck.wrong:
-        left = after.tries_left if after else 0
         raise Problem(
             401,
             "code-wrong",
-            f"验证码错误，还可尝试 {left} 次 (wrong code)",
+            f"验证码错误，还可尝试 {domain.tries_left(slot)} 次 (wrong code)",
             errors=[{"field": "body.code", "message": "验证码错误"}],
         )
-    assert after is not None
-    assert after.guardian_id is not None
-    person = await store.person(Role.guardian, after.guardian_id)
+    assert code is not None
+    assert code.guardian_id is not None
+    person = await store.person(Role.guardian, code.guardian_id)
     if person is None:
         raise Unauthenticated("未找到该家长的登记信息，请联系学校 (guardian not registered)")
     session = await start_session(store, response, person)
@@ -239,22 +244,24 @@ async def sign_in_with_password(
     if account is None or account.get("status") != "active":
         await asyncio.to_thread(_spend_time)  # the same time as a real check: no account enumeration
         raise Problem(401, "wrong-password", WRONG_PASSWORD)
-    state = domain.PasswordState(account.get("failures", 0), account.get("locked_until"))
-    if state.locked(now):
-        raise _locked()
+    window = f"{account['_id']}:password:{domain.lock_window(now)}"
+    slot = await store.claim_slot(window, domain.PASSWORD_FAILURES_BEFORE_LOCK, now)
+    if slot is None:
+        raise _locked(now)
     if not await asyncio.to_thread(_verifies, account["password_hash"], body.password):
-        state = domain.after_failure(state, now)
-        await store.record_password_state(account["_id"], state)
-        raise _locked() if state.locked(now) else Problem(401, "wrong-password", WRONG_PASSWORD)
-    await store.record_password_state(account["_id"], domain.PasswordState())
+        # the failure keeps its slot: the fifth one locks the account until the window ends
+        if slot >= domain.PASSWORD_FAILURES_BEFORE_LOCK:
+            raise _locked(now)
+        raise Problem(401, "wrong-password", WRONG_PASSWORD)
+    await store.release_slot(window, slot)
     person = await store.account_person(account["_id"])
     if person is None:
         raise Problem(401, "wrong-password", WRONG_PASSWORD)
     return user_of(person, await start_session(store, response, person))
 
 
-def _locked() -> Problem:
-    minutes = int(domain.LOCK_DURATION.total_seconds() // 60)
+def _locked(now: datetime) -> Problem:
+    minutes = max(1, -(-int((domain.lock_ends(now) - now).total_seconds()) // 60))
     return Problem(423, "locked", f"多次登录失败，账号已锁定，请 {minutes} 分钟后再试 (account locked)")
 
 

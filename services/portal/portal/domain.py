@@ -8,7 +8,7 @@ tries; five wrong passwords lock an account for 15 minutes.
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -62,20 +62,27 @@ class SignInCode:
     guardian_id: str | None  # None: nobody has this number; a code is "sent" all the same
     code_digest: str
     expires_at: datetime
-    tries_left: int = CODE_TRIES
-    used: bool = False
 
 
-def check_code(code: SignInCode | None, typed: str, now: datetime) -> tuple[CodeCheck, SignInCode | None]:
-    """The answer to a typed code, and the code's state after it (None: nothing to record)."""
-    if code is None or code.used or now >= code.expires_at:
-        return CodeCheck.expired, None
-    if code.tries_left <= 0:
-        return CodeCheck.exhausted, None
+# Tries are counted by claiming numbered slots (``<code>:try:1`` … ``:try:5``), each one insert
+# under a unique id: the one write FerretDB makes atomic. A count read and written back would let
+# a burst of parallel guesses all read "5 tries left"; slots let through five guesses in all.
+
+
+def check_code(code: SignInCode | None, typed: str, now: datetime, slot: int | None) -> CodeCheck:
+    """The answer to a typed code, given the try slot this attempt claimed (None: none was left).
+    An accepted code must still be marked used (once) by whoever records it."""
+    if code is None or now >= code.expires_at:
+        return CodeCheck.expired
+    if slot is None:
+        return CodeCheck.exhausted
     if code.guardian_id is not None and secrets.compare_digest(code.code_digest, digest(typed)):
-        return CodeCheck.accepted, replace(code, used=True)
-    left = code.tries_left - 1
-    return (CodeCheck.exhausted if left == 0 else CodeCheck.wrong), replace(code, tries_left=left)
+        return CodeCheck.accepted
+    return CodeCheck.exhausted if slot >= CODE_TRIES else CodeCheck.wrong
+
+
+def tries_left(slot: int | None) -> int:
+    return 0 if slot is None else max(CODE_TRIES - slot, 0)
 
 
 # Request limits ----------------------------------------------------------------------------------
@@ -108,21 +115,17 @@ def exceeded(limits: tuple[Limit, ...], recent: list[datetime], now: datetime) -
 # Staff and partner accounts ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PasswordState:
-    failures: int = 0
-    locked_until: datetime | None = None
+def lock_window(now: datetime) -> str:
+    """Failed passwords are counted per 15-minute window: five in one lock the account until the
+    window ends (15 minutes at most); each failure holds a slot (``<account>:<window>:<n>``), a
+    success gives its slot back, so parallel guesses cannot get more than five tries either."""
+    start = int(now.timestamp()) // int(LOCK_DURATION.total_seconds())
+    return str(start)
 
-    def locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and now < self.locked_until
 
-
-def after_failure(state: PasswordState, now: datetime) -> PasswordState:
-    """Five failures in a row lock the account for a while; the count starts again after the lock."""
-    failures = state.failures + 1
-    if failures >= PASSWORD_FAILURES_BEFORE_LOCK:
-        return PasswordState(0, now + LOCK_DURATION)
-    return PasswordState(failures, None)
+def lock_ends(now: datetime) -> datetime:
+    seconds = int(LOCK_DURATION.total_seconds())
+    return datetime.fromtimestamp((int(now.timestamp()) // seconds + 1) * seconds, now.tzinfo)
 
 
 def password_problem(password: str) -> str | None:

@@ -47,7 +47,13 @@ def require_csrf(request: Request, session: Session | None) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     expected = session.csrf if session is not None else cookie
-    if not sent or not expected or not secrets.compare_digest(sent, expected) or sent != cookie:
+    # compared as bytes: a header may carry any latin-1 character, which compare_digest refuses as str
+    if (
+        not sent
+        or not expected
+        or not secrets.compare_digest(sent.encode(), expected.encode())
+        or not secrets.compare_digest(sent.encode(), cookie.encode())
+    ):
         raise Problem(403, "csrf", "页面已过期，请刷新后重试 (missing or wrong CSRF token)")
 
 

@@ -15,11 +15,12 @@ from service_kit.auth import Role
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_once
 
-from portal.domain import LinkScope, PasswordState, Person, Session, SignInCode, account_role
+from portal.domain import LinkScope, Person, Session, SignInCode, account_role
 
 log = logging.getLogger(__name__)
 GUARDIANS, STUDENTS, ACCOUNTS = "guardians", "students", "accounts"
 CODES, REQUESTS, SESSIONS, LINKS_USED = "sign_in_codes", "requests", "sessions", "links_used"
+SLOTS = "slots"
 
 
 class PortalStore:
@@ -102,10 +103,21 @@ class PortalStore:
     async def account_by_activation(self, token_digest: str) -> Document | None:
         return await self.db[ACCOUNTS].find_one({"activation.digest": token_digest})
 
-    async def record_password_state(self, account_id: str, state: PasswordState) -> None:
-        await self.update_account(
-            account_id, {"failures": state.failures, "locked_until": state.locked_until}
-        )
+    # Slots: tries of a code, failed passwords (see domain.check_code and domain.lock_window) -------
+
+    async def claim_slot(self, prefix: str, most: int, now: datetime) -> int | None:
+        """The first free slot ``<prefix>:1`` … ``:<most>``, taken by one insert; None when all are."""
+        for n in range(1, most + 1):
+            if await insert_once(self.db[SLOTS], {"_id": f"{prefix}:{n}", "at": now}):
+                return n
+        return None
+
+    async def release_slot(self, prefix: str, n: int) -> None:
+        await self.db[SLOTS].delete_one({"_id": f"{prefix}:{n}"})
+
+    async def slots_taken(self, prefix: str, most: int) -> int:
+        ids = [f"{prefix}:{n}" for n in range(1, most + 1)]
+        return await self.db[SLOTS].count_documents({"_id": {"$in": ids}})
 
     # Sign-in codes and limits ---------------------------------------------------------------------
 
@@ -124,8 +136,6 @@ class PortalStore:
                 "guardian_id": code.guardian_id,
                 "code_digest": code.code_digest,
                 "expires_at": code.expires_at,
-                "tries_left": code.tries_left,
-                "used": code.used,
                 "created_at": now,
             }
         )
@@ -136,20 +146,11 @@ class PortalStore:
         if not found:
             return None
         d = found[0]
-        return SignInCode(
-            d["_id"],
-            d["phone"],
-            d["guardian_id"],
-            d["code_digest"],
-            d["expires_at"],
-            d["tries_left"],
-            d["used"],
-        )
+        return SignInCode(d["_id"], d["phone"], d["guardian_id"], d["code_digest"], d["expires_at"])
 
-    async def save_code(self, code: SignInCode) -> None:
-        await self.db[CODES].update_one(
-            {"_id": code.request_id}, {"$set": {"tries_left": code.tries_left, "used": code.used}}
-        )
+    async def use_code(self, request_id: str, now: datetime) -> bool:
+        """A code signs in once: the first to record its use wins."""
+        return await insert_once(self.db[SLOTS], {"_id": f"{request_id}:used", "at": now})
 
     # Sessions ------------------------------------------------------------------------------------
 
@@ -208,6 +209,7 @@ class PortalStore:
         await self.db[SESSIONS].delete_many({"expires_at": {"$lt": now}})
         await self.db[CODES].delete_many({"expires_at": {"$lt": now}})
         await self.db[REQUESTS].delete_many({"at": {"$lt": now - timedelta(days=1)}})
+        await self.db[SLOTS].delete_many({"at": {"$lt": now - timedelta(days=1)}})
 
 
 class Purge(BackgroundLoop):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from portal import domain
-from portal.domain import CodeCheck, LinkScope, PasswordState, Route, SignInCode
+from portal.domain import CodeCheck, LinkScope, Route, SignInCode
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -33,34 +33,28 @@ def test_a_mobile_number_is_read_as_people_type_it(typed, expected):
     assert domain.normalise_mobile(typed) == expected
 
 
-def test_the_right_code_signs_in_once():
-    check, after = domain.check_code(code(), "123456", NOW)
-    assert check is CodeCheck.accepted
-    assert after is not None
-    assert after.used
-    assert domain.check_code(after, "123456", NOW)[0] is CodeCheck.expired  # spent
+def test_the_right_code_is_accepted_on_any_of_the_five_tries():
+    for slot in range(1, 6):
+        assert domain.check_code(code(), "123456", NOW, slot) is CodeCheck.accepted
 
 
 def test_a_code_expires_after_five_minutes():
-    assert domain.check_code(code(), "123456", NOW + timedelta(minutes=5))[0] is CodeCheck.expired
+    assert domain.check_code(code(), "123456", NOW + timedelta(minutes=5), 1) is CodeCheck.expired
     assert (
-        domain.check_code(code(), "123456", NOW + timedelta(minutes=4, seconds=59))[0] is CodeCheck.accepted
+        domain.check_code(code(), "123456", NOW + timedelta(minutes=4, seconds=59), 1) is CodeCheck.accepted
     )
 
 
-def test_five_wrong_codes_spend_the_code_even_for_the_right_one_after():
-    current = code()
-    answers = []
-    for _ in range(5):
-        check, current = domain.check_code(current, "000000", NOW)
-        answers.append(check)
+def test_the_fifth_wrong_code_spends_it_and_without_a_slot_even_the_right_one_is_refused():
+    answers = [domain.check_code(code(), "000000", NOW, slot) for slot in range(1, 6)]
     assert answers == [CodeCheck.wrong] * 4 + [CodeCheck.exhausted]
-    assert domain.check_code(current, "123456", NOW)[0] is CodeCheck.exhausted
+    assert [domain.tries_left(slot) for slot in range(1, 6)] == [4, 3, 2, 1, 0]
+    assert domain.check_code(code(), "123456", NOW, None) is CodeCheck.exhausted
 
 
 def test_a_number_nobody_registered_never_signs_in():
     nobody = code(guardian_id=None)
-    assert domain.check_code(nobody, "123456", NOW)[0] is CodeCheck.wrong
+    assert domain.check_code(nobody, "123456", NOW, 1) is CodeCheck.wrong
 
 
 def test_codes_are_limited_per_number_and_per_address():
@@ -74,14 +68,11 @@ def test_codes_are_limited_per_number_and_per_address():
     assert domain.exceeded(domain.CODE_LIMITS_PER_ADDRESS, busy_address, NOW) is not None
 
 
-def test_five_wrong_passwords_lock_the_account_for_a_while():
-    state = PasswordState()
-    for _ in range(4):
-        state = domain.after_failure(state, NOW)
-        assert not state.locked(NOW)
-    state = domain.after_failure(state, NOW)
-    assert state.locked(NOW)
-    assert not state.locked(NOW + domain.LOCK_DURATION)
+def test_failed_passwords_are_counted_in_windows_of_a_quarter_of_an_hour():
+    window = domain.lock_window(NOW)
+    assert domain.lock_window(NOW + timedelta(minutes=14, seconds=59)) == window
+    assert domain.lock_window(NOW + domain.LOCK_DURATION) != window
+    assert NOW < domain.lock_ends(NOW) <= NOW + domain.LOCK_DURATION
 
 
 @pytest.mark.parametrize(
