@@ -113,3 +113,15 @@ async def test_ten_wrong_passwords_at_once_lock_the_account(platform):
         assert sorted(a.status_code for a in answers) == [401] * 4 + [423] * 6
         locked = await http.post("/auth/password-sign-in", json={"account": account, "password": password})
     assert locked.status_code == 423  # even the right password waits for the lock to end
+
+
+async def test_a_csrf_header_of_any_characters_is_refused_plainly(platform):
+    origin = str(platform.portal.base_url).rstrip("/")
+    async with httpx.AsyncClient(base_url=origin, timeout=10) as http:
+        answer = await http.post(
+            "/auth/sms-code",
+            json={"phone": unique_phone()},
+            headers={"origin": origin, "cookie": "portal_csrf=abc", "x-csrf-token": "äbc".encode("latin-1")},
+        )
+    assert answer.status_code == 403  # not a 500 from comparing text the header could not be
+    assert answer.json()["type"].endswith("/csrf")
