@@ -16,7 +16,7 @@ from service_kit.keys import DEV_LINK_KEY, DEV_LINK_KID, SigningKey
 
 pytestmark = pytest.mark.infra
 
-LINK = re.compile(r"https?://[^\s]+/l/[A-Za-z0-9_\-.]+")
+LINK = re.compile(r"https?://[^\s]+/l#[A-Za-z0-9_\-.]+")
 
 
 def unique_phone() -> str:
@@ -234,7 +234,7 @@ def signed_link(guardian_id: str, expires_in: timedelta) -> str:
 
 
 async def test_an_expired_link_says_so_and_offers_to_sign_in(phone):
-    await phone.goto(f"/l/{signed_link('gdn-x', timedelta(minutes=-1))}")
+    await phone.goto(f"/l#{signed_link('gdn-x', timedelta(minutes=-1))}")
 
     await expect(phone.get_by_role("heading", name="链接已过期")).to_be_visible()
     await expect(phone.get_by_role("button", name="登录")).to_be_visible()
@@ -250,7 +250,7 @@ async def test_guardian_as_link_does_nothing_in_guardian_bs_session(
     await known_to_the_portal(platform, eventually, a.guardian_id, b.guardian_id)
     await sign_in_on_the_page(phone, b_number, provider, eventually)
 
-    await phone.goto(f"/l/{signed_link(a.guardian_id, timedelta(hours=1))}")
+    await phone.goto(f"/l#{signed_link(a.guardian_id, timedelta(hours=1))}")
 
     await expect(phone.get_by_role("heading", name="此链接属于另一位家长")).to_be_visible()
     await accessible(phone, "link-other-guardian")

@@ -79,7 +79,7 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
     assert "期中家长会" in invitation["subject"]
     assert "邀请" in invitation["subject"]
     portal = str(platform.portal.base_url).rstrip("/")
-    assert f"请点击回复是否出席：{portal}/l/" in invitation["text"]  # the portal, no API route
+    assert f"请点击回复是否出席：{portal}/l#" in invitation["text"]  # the portal, no API route
     assert "/v1/" not in invitation["text"]
     assert all("提醒" in r["subject"] for r in reminders)
     english = mailbox.to(en.email)
@@ -145,7 +145,7 @@ async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_
     await eventually(texted(provider, "13900002102", "13900002103"), 30)
     (invitation,) = sms_to(provider, "13900002103")
     assert "邀请" in invitation["subject"]
-    assert "/l/" in invitation["text"]
+    assert "/l#" in invitation["text"]
     answer = await platform.scheduling.put(
         f"/v1/meetings/{meeting_id}/rsvp",
         json={"answer": "yes"},

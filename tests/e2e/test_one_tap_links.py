@@ -17,7 +17,7 @@ from service_kit.keys import public_key_of
 
 pytestmark = pytest.mark.infra
 
-LINK = re.compile(r"https?://\S+/l/([A-Za-z0-9_\-.]+)")
+LINK = re.compile(r"https?://\S+/l#([A-Za-z0-9_\-.]+)")
 
 
 def unique_phone() -> str:

@@ -82,7 +82,7 @@ async def sign_agreement(registry_api, school: str, partner_id: str) -> str:
 
 def activation_token(provider, phone: str) -> str | None:
     for sms in provider[0].to("sms", phone):
-        found = re.search(r"/activate/([A-Za-z0-9_\-]+)", sms["text"])
+        found = re.search(r"/activate#([A-Za-z0-9_\-]+)", sms["text"])
         if found:
             return found[1]
     return None
@@ -102,7 +102,7 @@ async def test_a_partner_activates_by_sms_signs_in_and_reads_only_its_own_agreem
         return activation_token(provider, phone) is not None
 
     await eventually(texted, 30)
-    assert len([s for s in provider[0].to("sms", phone) if "/activate/" in s["text"]]) == 1
+    assert len([s for s in provider[0].to("sms", phone) if "/activate#" in s["text"]]) == 1
     browser = Browser(platform.portal)
     activated = await browser.post(
         "/auth/activate", json={"token": activation_token(provider, phone), "password": "警校共建2026秋季"}

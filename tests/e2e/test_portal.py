@@ -60,6 +60,10 @@ class Browser:
             await self.get("/auth/csrf")
         return await self.send("POST", path, **kwargs)
 
+    async def open_link(self, token: str) -> httpx.Response:
+        """What the page at ``/l#<token>`` does: post the token from the fragment."""
+        return await self.post("/auth/link", json={"token": token})
+
 
 @pytest.fixture
 def browser(platform) -> Browser:
@@ -202,6 +206,14 @@ def link(
     )
 
 
+def refusal(answer: httpx.Response) -> str:
+    """The reason the page at /l routes to (/link-expired?reason=…), from the problem's type."""
+    assert answer.headers["content-type"].startswith("application/problem+json"), answer.text
+    kind = answer.json()["type"].rsplit("/", 1)[-1]
+    assert kind.startswith("link-"), kind
+    return kind.removeprefix("link-")
+
+
 async def test_a_link_opens_its_message_once_per_browser_and_nothing_else(
     platform, family, provider, browser, other_browser, eventually
 ):
@@ -210,22 +222,46 @@ async def test_a_link_opens_its_message_once_per_browser_and_nothing_else(
     await portal_knows(platform, eventually, [a.guardian_id, b.guardian_id])
     token = link("rsvp", a.guardian_id, "msg-1", "mtg-1", timedelta(hours=1))
     sessions = platform.portal_app.state.store.db["sessions"]
-    before = await sessions.count_documents({})
+    mine = {"subject": a.guardian_id}  # a background purge runs: count this guardian's only
 
-    opened = await browser.get(f"/l/{token}")
-    assert opened.status_code == 303
-    assert opened.headers["location"] == "/messages/msg-1"
+    page = await browser.get("/l")  # the SPA's page; the token stays in the fragment
+    assert page.status_code == 200
+    assert "portal_session" not in browser.cookies
+    assert await sessions.count_documents(mine) == 0
+
+    opened = await browser.open_link(token)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["message_id"] == "msg-1"
+    assert opened.json()["user"]["subject"] == a.guardian_id
     me = await browser.get("/auth/me")
     assert me.json()["user"]["link"] == {"purpose": "rsvp", "message_id": "msg-1", "target_id": "mtg-1"}
     outside = await browser.get("/api/notifications/v1/inbox")
     assert outside.status_code == 403  # a link session does its message's action only
-    again = await browser.get(f"/l/{token}")
-    assert again.headers["location"] == "/messages/msg-1"  # the same phone may come back to change its answer
+    again = await browser.open_link(token)
+    assert again.status_code == 200, again.text  # the same phone may come back to change its answer
+    assert again.json()["message_id"] == "msg-1"
 
-    replayed = await other_browser.get(f"/l/{token}")
-    assert replayed.headers["location"] == "/link-expired?reason=used"
+    replayed = await other_browser.open_link(token)
+    assert replayed.status_code == 409
+    assert refusal(replayed) == "used"
     assert "portal_session" not in other_browser.cookies
-    assert await sessions.count_documents({}) == before + 1  # nothing recorded for the replay
+    assert await sessions.count_documents(mine) == 1  # nothing recorded for the replay
+
+
+async def test_a_link_is_exchanged_only_by_a_post_from_the_portals_own_page(platform, browser, other_browser):
+    token = link("confirm", "gdn-x", "msg-5", "ann-5", timedelta(days=1))
+    scanned = await browser.get(f"/l/{token}")  # a scanner's GET: the web app's page, nothing exchanged
+    assert "portal_session" not in browser.cookies
+    assert scanned.headers["content-type"].startswith("text/html")
+    without_csrf = await browser.send("POST", "/auth/link", csrf=False, json={"token": token})
+    assert without_csrf.status_code == 403
+    assert "csrf" in without_csrf.json()["type"]
+    await other_browser.get("/auth/csrf")
+    other_browser.origin = "https://attacker.example"
+    planted = await other_browser.post("/auth/link", json={"token": token})
+    assert planted.status_code == 403  # another site cannot plant its link session (login CSRF)
+    assert "portal_session" not in browser.cookies
+    assert "portal_session" not in other_browser.cookies
 
 
 @pytest.mark.parametrize(
@@ -237,16 +273,18 @@ async def test_a_link_opens_its_message_once_per_browser_and_nothing_else(
 )
 async def test_a_tampered_link_is_refused_and_records_nothing(platform, browser, tamper, reason):
     sessions = platform.portal_app.state.store.db["sessions"]
-    before = await sessions.count_documents({})
-    opened = await browser.get(f"/l/{tamper(link('confirm', 'gdn-x', 'msg-2', 'ann-1', timedelta(days=1)))}")
-    assert opened.headers["location"] == f"/link-expired?reason={reason}"
-    assert await sessions.count_documents({}) == before
+    subject = f"gdn-x-{uuid.uuid4().hex[:8]}"
+    opened = await browser.open_link(tamper(link("confirm", subject, "msg-2", "ann-1", timedelta(days=1))))
+    assert opened.status_code == 400
+    assert refusal(opened) == reason
+    assert await sessions.count_documents({"subject": subject}) == 0
     assert "portal_session" not in browser.cookies
 
 
 async def test_an_expired_link_says_so(browser):
-    opened = await browser.get(f"/l/{link('rsvp', 'gdn-x', 'msg-3', 'mtg-3', timedelta(seconds=-5))}")
-    assert opened.headers["location"] == "/link-expired?reason=expired"
+    opened = await browser.open_link(link("rsvp", "gdn-x", "msg-3", "mtg-3", timedelta(seconds=-5)))
+    assert opened.status_code == 410
+    assert refusal(opened) == "expired"
 
 
 async def test_guardian_as_link_does_nothing_in_guardian_bs_session(
@@ -257,8 +295,9 @@ async def test_guardian_as_link_does_nothing_in_guardian_bs_session(
     a, b = people.guardians
     await portal_knows(platform, eventually, [a.guardian_id, b.guardian_id])
     assert (await sign_in(browser, b_phone, provider, eventually)).status_code == 200
-    opened = await browser.get(f"/l/{link('rsvp', a.guardian_id, 'msg-4', 'mtg-4', timedelta(hours=1))}")
-    assert opened.headers["location"] == "/link-expired?reason=other-guardian"
+    opened = await browser.open_link(link("rsvp", a.guardian_id, "msg-4", "mtg-4", timedelta(hours=1)))
+    assert opened.status_code == 403
+    assert refusal(opened) == "other-guardian"
     assert (await browser.get("/auth/me")).json()["user"]["subject"] == b.guardian_id
 
 
@@ -278,7 +317,7 @@ async def test_a_member_of_staff_activates_by_mail_and_five_wrong_passwords_lock
     def activation_link() -> str | None:
         for mail in mailbox.to(email):
             body = mail.get_body(("plain",))
-            found = re.search(r"/activate/([A-Za-z0-9_\-]+)", body.get_content() if body else "")
+            found = re.search(r"/activate#([A-Za-z0-9_\-]+)", body.get_content() if body else "")
             if found:
                 return found[1]
         return None

@@ -1,6 +1,7 @@
 """One-tap links (一键链接): what a message asks of its guardian, and the personal link that does it.
 
-Every message to a guardian carries ``<portal>/l/<token>``: the token is an EdDSA JWS signed with
+Every message to a guardian carries ``<portal>/l#<token>`` (the token in the fragment, which no
+request carries, so no scanner's GET uses it up): the token is an EdDSA JWS signed with
 notifications' own key (the portal verifies it with our JWKS), naming one guardian, one message
 (its own ``_id``, the one ``/v1/inbox/{id}`` answers), one purpose and its target, and expiring:
 an RSVP at the meeting's start, a letter to confirm in 14 days, an emergency in 3, a home visit in
@@ -96,7 +97,7 @@ def claims(message: Document) -> dict[str, Any]:
 
 
 def link_url(portal_url: str, key: SigningKey, message: Document) -> str:
-    return f"{portal_url.rstrip('/')}/l/{key.sign(claims(message))}"
+    return f"{portal_url.rstrip('/')}/l#{key.sign(claims(message))}"
 
 
 def personal_text(text: str, message: Document, portal_url: str, key: SigningKey) -> str:

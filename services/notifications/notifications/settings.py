@@ -10,7 +10,7 @@ class Settings(ServiceSettings):
     service_name: str = "notifications"
     http_port: int = 8003
 
-    # One-tap links in messages open the portal's pages: <portal_public_url>/l/<token>, the token
+    # One-tap links in messages open the portal's pages: <portal_public_url>/l#<token>, the token
     # signed with notifications' own key, whose public half /.well-known/jwks.json publishes.
     portal_public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where guardians reach the portal."

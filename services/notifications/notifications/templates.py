@@ -23,7 +23,7 @@ from service_kit.errors import Invalid
 Language = Literal["zh-CN", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-PERSONAL_LINK = "https://district.example.cn/l/<一键链接 personal link>"
+PERSONAL_LINK = "https://district.example.cn/l#<一键链接 personal link>"
 # What the service gives every message itself; a preview without them shows these.
 SUPPLIED: dict[str, Any] = {"link_url": PERSONAL_LINK, "confirmation": False}
 

@@ -167,7 +167,7 @@ async def _open_account(
             account_kind=holder.kind,
             phone=holder.phone,
             email=holder.email,
-            activation_url=f"{settings.public_url}/activate/{token}",
+            activation_url=f"{settings.public_url}/activate#{token}",
             expires_at=activation["expires_at"],
         ),
     )

@@ -14,7 +14,6 @@ NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>хо
 RESERVED = (
     "api/",
     "auth/",
-    "l/",
     ".well-known/",
     "healthz",
     "readyz",

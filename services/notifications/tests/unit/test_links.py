@@ -47,7 +47,7 @@ def addressed(made: Notice, recipient: dict = GUARDIAN) -> dict:
 
 def verified(url: str) -> dict:
     """As the portal verifies a link: with the public key notifications publishes."""
-    prefix = "https://jiaxiao.example.cn/l/"
+    prefix = "https://jiaxiao.example.cn/l#"
     assert url.startswith(prefix)
     [jwk] = jwks(SETTINGS.link_key())["keys"]
     key = public_key_of(jwk)
@@ -66,7 +66,7 @@ def verified(url: str) -> dict:
 
 def sent_link(message: dict) -> str:
     text = links.personal_text(message["body"], message, SETTINGS.portal_public_url, SETTINGS.link_key())
-    [url] = [word for word in text.replace("：", " ").split() if "/l/" in word]
+    [url] = [word for word in text.replace("：", " ").split() if "/l#" in word]
     return url
 
 
@@ -113,9 +113,9 @@ def test_the_stored_text_shows_the_page_and_only_the_sent_text_carries_the_token
     assert (
         "请点击回复是否出席：https://jiaxiao.example.cn/messages/mtg-1-v1-scheduled-gdn-1" in message["body"]
     )
-    assert "/l/" not in message["body"]
+    assert "/l#" not in message["body"]
     assert "/v1/" not in message["body"]
-    assert sent_link(message).startswith("https://jiaxiao.example.cn/l/")
+    assert sent_link(message).startswith("https://jiaxiao.example.cn/l#")
 
 
 def test_each_guardian_gets_a_link_of_their_own_and_the_same_one_every_time_it_is_sent():

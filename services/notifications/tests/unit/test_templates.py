@@ -50,11 +50,11 @@ def test_a_missing_variable_is_named():
 
 
 def test_a_letter_asks_to_confirm_only_when_asked_for():
-    variables = templates.SAMPLES["announcement"] | {"link_url": "https://portal/l/t"}
+    variables = templates.SAMPLES["announcement"] | {"link_url": "https://portal/l#t"}
     plain = templates.render("announcement", "zh-CN", variables, BEIJING)
     asked = templates.render("announcement", "zh-CN", variables | {"confirmation": True}, BEIJING)
-    assert "查看通知：https://portal/l/t" in plain.body
-    assert "请阅读后点击确认：https://portal/l/t" in asked.body
+    assert "查看通知：https://portal/l#t" in plain.body
+    assert "请阅读后点击确认：https://portal/l#t" in asked.body
 
 
 @pytest.mark.parametrize("name", templates.names())
@@ -81,15 +81,15 @@ GUARDIANS_ACT = {
 @pytest.mark.parametrize("name", [n for n in templates.names() if n not in ("digest", "meeting_cancelled")])
 @pytest.mark.parametrize("language", templates.LANGUAGES)
 def test_every_message_carries_its_one_tap_link(name, language):
-    variables = templates.SAMPLES.get(name, {}) | {"link_url": "https://portal.example.cn/l/tok"}
+    variables = templates.SAMPLES.get(name, {}) | {"link_url": "https://portal.example.cn/l#tok"}
     body = templates.render(name, language, variables, BEIJING).body
-    assert body.endswith("https://portal.example.cn/l/tok")
+    assert body.endswith("https://portal.example.cn/l#tok")
     if language == "zh-CN" and name in GUARDIANS_ACT:
-        assert f"{GUARDIANS_ACT[name]}https://portal.example.cn/l/tok" in body
+        assert f"{GUARDIANS_ACT[name]}https://portal.example.cn/l#tok" in body
 
 
 def test_a_cancelled_meeting_says_so_and_links_nowhere():
-    variables = templates.SAMPLES["meeting_cancelled"] | {"link_url": "https://portal.example.cn/l/tok"}
+    variables = templates.SAMPLES["meeting_cancelled"] | {"link_url": "https://portal.example.cn/l#tok"}
     body = templates.render("meeting_cancelled", "zh-CN", variables, BEIJING).body
     assert "会议已取消" in body
     assert "http" not in body

@@ -159,6 +159,7 @@ export const zhCN = {
   'prefs.languageSchool': '按学校登记（{language}）',
   'prefs.save': '保存设置',
 
+  'link.opening': '正在打开链接…',
   'link.title': '链接无法使用',
   'link.expired': '链接已过期',
   'link.invalid': '链接无效',
@@ -333,6 +334,7 @@ export const en: Record<MessageKey, string> = {
   'prefs.languageSchool': 'As the school registered ({language})',
   'prefs.save': 'Save',
 
+  'link.opening': 'Opening the link…',
   'link.title': 'This link cannot be used',
   'link.expired': 'The link has expired',
   'link.invalid': 'The link is not valid',
