@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from class_meetings import schedule_class_meeting
 from phone_pages import accessible, new_phone, sign_in_on_the_page, sms_texts
 from playwright.async_api import Page, expect
 from service_kit.auth import Role
@@ -98,28 +99,6 @@ async def test_five_wrong_codes_lock_further_tries(platform, family, provider, p
     await accessible(phone, "guardian-sign-in-locked")
 
 
-async def schedule_meeting(platform, registry_api, people) -> str:
-    starts = datetime.now(UTC) + timedelta(days=2)
-    answer = await platform.scheduling.post(
-        "/v1/meetings",
-        json={
-            "kind": "parent_meeting",
-            "level": "class",
-            "class_ids": [people.class_id],
-            "title": "期中家长会",
-            "agenda": ["期中成绩分析"],
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            "place": "三年级2班教室",
-        },
-        headers=registry_api.auth(
-            Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
-        ),
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["meeting_id"])
-
-
 async def test_an_invitations_link_answers_attending_with_one_tap(
     platform, registry_api, family, provider, phone, eventually
 ):
@@ -127,7 +106,7 @@ async def test_an_invitations_link_answers_attending_with_one_tap(
     people = await family([{"phone": number}])
     parent = people.guardians[0]
     await known_to_the_portal(platform, eventually, parent.guardian_id)
-    meeting_id = await schedule_meeting(platform, registry_api, people)
+    meeting_id = await schedule_class_meeting(platform, registry_api, people, timedelta(days=2))
     link = await link_in_sms(provider, number, eventually, "期中家长会")
 
     await phone.goto(link)
@@ -273,7 +252,7 @@ async def test_an_invitations_link_after_the_meeting_was_cancelled_says_so_and_o
     number = unique_phone()
     people = await family([{"phone": number}])
     await known_to_the_portal(platform, eventually, people.guardians[0].guardian_id)
-    meeting_id = await schedule_meeting(platform, registry_api, people)
+    meeting_id = await schedule_class_meeting(platform, registry_api, people, timedelta(days=2))
     link = await link_in_sms(provider, number, eventually, "期中家长会")
     cancelled = await platform.scheduling.post(
         f"/v1/meetings/{meeting_id}/cancellation",

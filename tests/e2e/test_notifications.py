@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from class_meetings import schedule_class_meeting
 from contracts.events.meetings import MeetingInvitation, MeetingInvitationV1
 from contracts.events.partner_activities import PartnerActivity, PartnerActivityV1
 from contracts.events.registry import GuardianChanged, GuardianChangedV1, GuardianContacts
@@ -31,28 +32,6 @@ def sms_to(provider, phone: str) -> list[dict]:
     return provider[0].to("sms", phone)
 
 
-async def schedule_meeting(platform, registry_api, family, starts_in: timedelta) -> str:
-    starts = datetime.now(UTC) + starts_in
-    answer = await platform.scheduling.post(
-        "/v1/meetings",
-        json={
-            "kind": "parent_meeting",
-            "level": "class",
-            "class_ids": [family.class_id],
-            "title": "期中家长会",
-            "agenda": ["期中成绩分析"],
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            "place": "三年级2班教室",
-        },
-        headers=registry_api.auth(
-            Role.teacher, family.school_id, [family.class_id], subject=family.head_teacher_id
-        ),
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["meeting_id"])
-
-
 async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_their_language(
     platform, registry_api, family, mailbox, provider, eventually, read_topic
 ):
@@ -65,7 +44,7 @@ async def test_an_invitation_and_its_reminders_reach_every_invited_guardian_in_t
     )
     zh, en, wechat = people.guardians
     # reminders in the test settings: 8 s and 4 s before the start
-    await schedule_meeting(platform, registry_api, people, timedelta(seconds=20))
+    await schedule_class_meeting(platform, registry_api, people, timedelta(seconds=20))
 
     async def all_arrived() -> bool:
         return (
@@ -108,7 +87,7 @@ async def test_guardians_announced_after_a_meeting_was_scheduled_are_invited_to_
 ):
     people = await family([{"phone": "13900002101", "preferred_channel": "sms"}])
     first = people.guardians[0]
-    meeting_id = await schedule_meeting(platform, registry_api, people, timedelta(days=2))
+    meeting_id = await schedule_class_meeting(platform, registry_api, people, timedelta(days=2))
     await eventually(texted(provider, first.phone), 30)
     admin = admin_of(registry_api, people)
     http = registry_api.http
@@ -858,7 +837,7 @@ async def test_a_moved_meeting_drops_its_old_reminders_and_a_cancelled_one_is_an
     teacher = registry_api.auth(
         Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
     )
-    meeting_id = await schedule_meeting(platform, registry_api, people, timedelta(days=1))
+    meeting_id = await schedule_class_meeting(platform, registry_api, people, timedelta(days=1))
 
     async def told(count: int):
         async def check() -> bool:

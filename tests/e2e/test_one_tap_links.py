@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from aiokafka import AIOKafkaProducer
+from class_meetings import schedule_class_meeting
 from contracts.events.portal import SignInCodeRequested, SignInCodeRequestedV1
 from contracts.topics import INTERNAL_PORTAL_V1
 from service_kit.auth import Role
@@ -97,25 +98,12 @@ async def test_an_invitations_link_verifies_with_the_published_keys_and_names_th
             {"phone": unique_phone(), "preferred_channel": "sms"},
         ]
     )
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-    scheduled = await platform.scheduling.post(
-        "/v1/meetings",
-        json={
-            "kind": "parent_meeting",
-            "level": "class",
-            "class_ids": [people.class_id],
-            "title": "期中家长会",
-            "agenda": ["期中成绩分析"],
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            "place": "三年级2班教室",
-        },
-        headers=registry_api.auth(
-            Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
-        ),
+    meeting_id = await schedule_class_meeting(platform, registry_api, people, timedelta(days=2))
+    teacher = registry_api.auth(
+        Role.teacher, people.school_id, [people.class_id], subject=people.head_teacher_id
     )
-    assert scheduled.status_code == 201, scheduled.text
-    meeting_id = scheduled.json()["meeting_id"]
+    meeting = await platform.scheduling.get(f"/v1/meetings/{meeting_id}", headers=teacher)
+    starts = datetime.fromisoformat(meeting.json()["starts_at"])
 
     async def invited() -> bool:
         return all(provider[0].to("sms", g.phone) for g in people.guardians)
