@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -105,6 +107,15 @@ def _containers() -> Iterator[Infrastructure]:
         MongoDbContainer("mongo:7") as mongo,
     ):
         yield Infrastructure(kafka.get_bootstrap_server(), mongo.get_connection_url())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def metric_reader() -> InMemoryMetricReader:
+    """The meter provider of every service in this process, installed before any starts, so a
+    test can read the counters (``district.access.denied``)."""
+    reader = InMemoryMetricReader()
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    return reader
 
 
 @pytest.fixture(scope="session", autouse=True)

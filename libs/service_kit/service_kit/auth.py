@@ -20,7 +20,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 
-from service_kit.errors import NotFound, Unauthenticated
+from service_kit.errors import OutOfScope, Unauthenticated
 from service_kit.keys import ALGORITHM, DEV_ACCESS_KEY, DEV_ACCESS_KID, SigningKey, TrustedKeys, kid_of
 from service_kit.settings import ServiceSettings
 
@@ -61,9 +61,10 @@ class Caller:
 
 
 def ensure_visible(visible: bool, what: str = "记录") -> None:
-    """Turn an out-of-scope record into the same 404 a missing one gets."""
+    """Turn an out-of-scope record into the same 404 a missing one gets (logged as a refusal;
+    ``access.ensure_found`` is for a record that does not exist)."""
     if not visible:
-        raise NotFound(what)
+        raise OutOfScope(what, f"{what} outside the caller's scope")
 
 
 def trusted_keys(settings: ServiceSettings) -> TrustedKeys:
@@ -158,7 +159,9 @@ async def _verified(request: Request, token: str) -> Caller:
     settings: ServiceSettings = request.app.state.settings
     keys: TrustedKeys = request.app.state.trusted_keys
     await keys.refresh_for(kid_of(token))  # a key the portal rotated in since the last fetch
-    return verify_token(token, settings, keys)
+    caller = verify_token(token, settings, keys)
+    request.state.caller = caller  # for the log of a refused access
+    return caller
 
 
 async def current_caller(request: Request) -> Caller:

@@ -1,12 +1,19 @@
 """RFC 9457 problem details for every error a service answers."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import metrics
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("district.access")
+_denied = metrics.get_meter("district.access").create_counter(
+    "district.access.denied", unit="{request}", description="requests refused for role (403) or scope (404)"
+)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://district.example/problems/"
@@ -117,6 +124,45 @@ class NotFound(Problem):
         super().__init__(404, "not-found", f"{what}不存在或不在您的权限范围内")
 
 
+class OutOfScope(NotFound):
+    """404 for a record outside the caller's scope, word for word the answer to a missing record;
+    the reason is only logged."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(what)
+        self.reason = reason
+
+
+def is_denial(problem: Problem) -> bool:
+    """A refusal of access: any 403, and a 404 for a record outside the caller's scope (a record
+    that does not exist is not a refusal)."""
+    return problem.status == 403 or isinstance(problem, OutOfScope)
+
+
+def record_denial(request: Request, problem: Problem) -> None:
+    """Log a refused access with who, where and why (ids and roles only: no name, phone or free
+    text of a person), and count it per service, status and route."""
+    caller = getattr(request.state, "caller", None)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    settings = getattr(request.app.state, "settings", None)
+    service = getattr(settings, "service_name", "unknown")
+    reason = getattr(problem, "reason", problem.kind)
+    log.warning(
+        "access denied",
+        extra={
+            "status": problem.status,
+            "method": request.method,
+            "route": route,
+            "reason": reason,
+            "caller_subject": getattr(caller, "subject", None),
+            "caller_role": str(getattr(caller, "role", "")) or None,
+            "caller_district": getattr(caller, "district_id", None),
+            "caller_school": getattr(caller, "school_id", None),
+        },
+    )
+    _denied.add(1, {"service": service, "status": problem.status, "route": route})
+
+
 class Unauthenticated(Problem):
     def __init__(self, detail: str) -> None:
         super().__init__(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
@@ -174,6 +220,8 @@ def document_problems(app: FastAPI) -> None:
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
+        if is_denial(exc):
+            record_denial(request, exc)
         return problem_response(exc, request.url.path)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
