@@ -127,6 +127,36 @@ async def test_a_guardian_signs_in_with_the_code_the_sms_brought_and_reads_only_
     assert (await browser.get("/auth/me")).status_code == 401
 
 
+async def test_a_guardians_token_follows_the_child_the_bureau_moved_to_another_school(
+    platform, family, registry_api, provider, browser, eventually
+):
+    phone = unique_phone()
+    people = await family([{"phone": phone}])
+    (guardian,) = people.guardians
+    await portal_knows(platform, eventually, [guardian.guardian_id])
+    assert (await sign_in(browser, phone, provider, eventually)).status_code == 200
+    assert (await browser.get("/auth/me")).json()["user"]["school_id"] == people.school_id
+
+    new_school = await registry_api.new_school("叶城县第三小学")
+    new_class = await registry_api.new_class(new_school, "三年级1班")
+    moved = await registry_api.http.post(
+        f"/v1/students/{guardian.student_id}/transfer",
+        json={"class_id": new_class},
+        headers=registry_api.bureau,
+    )
+    assert moved.status_code == 200, moved.text
+    store = platform.portal_app.state.store
+
+    async def move_projected() -> bool:
+        student = await store.db["students"].find_one({"_id": guardian.student_id})
+        return student is not None and student["school_id"] == new_school
+
+    await eventually(move_projected, 30)
+    # the registry keeps the school that registered the guardian; the token names the child's school
+    me = (await browser.get("/auth/me")).json()["user"]
+    assert (me["school_id"], me["student_ids"]) == (new_school, [guardian.student_id])
+
+
 async def test_a_wrong_code_gives_no_session_and_five_lock_further_tries(
     platform, family, provider, browser, eventually
 ):

@@ -193,6 +193,16 @@ class Person:
     language: str = "zh-CN"
 
 
+def guardian_school(registered_at: str, children_schools: list[str]) -> str:
+    """The school a guardian's token names: one where a child is enrolled now. The registry keeps
+    the school that registered the guardian when the bureau moves a child elsewhere, so that school
+    holds only while a child is still there; otherwise the school of most children (the first by id
+    on a tie), and the registering one for a guardian with no child enrolled."""
+    if not children_schools or registered_at in children_schools:
+        return registered_at
+    return min(set(children_schools), key=lambda school: (-children_schools.count(school), school))
+
+
 # One-tap links -----------------------------------------------------------------------------------
 
 Purpose = Literal["rsvp", "confirm", "acknowledge", "visit"]

@@ -15,7 +15,7 @@ from service_kit.auth import Role
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_once
 
-from portal.domain import LinkScope, Person, Session, SignInCode, account_role
+from portal.domain import LinkScope, Person, Session, SignInCode, account_role, guardian_school
 
 log = logging.getLogger(__name__)
 GUARDIANS, STUDENTS, ACCOUNTS = "guardians", "students", "accounts"
@@ -63,7 +63,7 @@ class PortalStore:
                 subject=subject,
                 role=role,
                 district_id=guardian["district_id"],
-                school_id=guardian["school_id"],
+                school_id=guardian_school(guardian["school_id"], [s["school_id"] for s in enrolled]),
                 student_ids=tuple(sorted(s["_id"] for s in enrolled)),
                 language=guardian.get("language", "zh-CN"),
             )

@@ -93,3 +93,20 @@ def test_a_link_reaches_its_own_message_and_action_only():
     assert not domain.link_allows(scope, Route("POST", "notifications", "/v1/inbox/msg-1/confirmation"))
     letter = LinkScope("confirm", "msg-2", "ann-1", NOW)
     assert domain.link_allows(letter, Route("POST", "notifications", "/v1/inbox/msg-2/confirmation"))
+
+
+@pytest.mark.parametrize(
+    ("registered_at", "children_schools", "named"),
+    [
+        ("sch-a", ["sch-a"], "sch-a"),
+        ("sch-a", [], "sch-a"),  # no child enrolled: the registering school
+        ("sch-a", ["sch-b"], "sch-b"),  # the bureau moved the only child to school B
+        ("sch-a", ["sch-b", "sch-a"], "sch-a"),  # a child still at the registering school
+        ("sch-a", ["sch-c", "sch-b", "sch-c"], "sch-c"),  # most children
+        ("sch-a", ["sch-c", "sch-b"], "sch-b"),  # a tie: the first by id
+    ],
+)
+def test_a_guardians_token_names_a_school_where_a_child_is_enrolled_now(
+    registered_at: str, children_schools: list[str], named: str
+) -> None:
+    assert domain.guardian_school(registered_at, children_schools) == named
