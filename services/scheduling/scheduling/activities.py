@@ -14,11 +14,13 @@ from contracts.events.partner_activities import (
 )
 from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import OutOfScope, ensure_found
+from service_kit.auth import Caller, Role
 from service_kit.changes import Change, next_state
 from service_kit.errors import Invalid, Problem
 from service_kit.storage import Document
 
+from scheduling import access
 from scheduling.domain import PRODUCER
 
 ACTIVITIES, EXCHANGES, AGREEMENTS, PAIRS = "partner_activities", "pairing_exchanges", "agreements", "pairs"
@@ -48,6 +50,20 @@ class ActivityPublic(ActivityCreate):
     partner_id: str
     partner_confirmed: bool
     version: int
+
+
+class ActivityGuardianView(BaseModel):
+    """What a guardian reads of an activity of their child's class or school (access.py): what,
+    when and where; no counts, notes or agreement."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    activity_id: str
+    school_id: str
+    kind: ActivityKind
+    title: str
+    held_on: date
+    place: str
 
 
 class ExchangeCreate(BaseModel):
@@ -137,16 +153,21 @@ def _activity_event(activity: Document, version: int) -> PartnerActivityV1:
 
 
 def record_activity(
-    caller: Caller, agreement: Document | None, activity: ActivityCreate, today: date
+    caller: Caller,
+    agreement: Document | None,
+    activity: ActivityCreate,
+    classes: list[Document | None],
+    today: date,
 ) -> Change:
-    """The school records an activity under one of its co-building agreements."""
-    ensure_visible(
-        agreement is not None
-        and caller.role in (Role.school_admin, Role.teacher)
-        and caller.sees_school(agreement["district_id"], agreement["school_id"]),
-        "共建协议",
-    )
-    assert agreement is not None
+    """The school records an activity under one of its co-building agreements, for classes of its
+    own (``classes``: those the body names, as the projection knows them)."""
+    access.ACTIVITY_RECORDING.role_allowed(caller)
+    agreement = ensure_found(agreement, "共建协议")
+    access.ACTIVITY_RECORDING.check(caller, access.agreement_scope(agreement))
+    for klass in classes:
+        klass = ensure_found(klass, "班级")
+        if (klass["district_id"], klass["school_id"]) != (agreement["district_id"], agreement["school_id"]):
+            raise OutOfScope("班级", "class of another school than the agreement's")
     if agreement["status"] != "active":
         raise ActivityRejected("body.agreement_id", "协议未生效，不能登记活动 (the agreement is not active)")
     if activity.held_on > today:
@@ -172,14 +193,9 @@ def record_activity(
 
 def confirm_activity(caller: Caller, activity: Document | None) -> Change:
     """The partner confirms the activity and its figures with its own token (its subject)."""
-    ensure_visible(
-        activity is not None
-        and caller.role is Role.partner
-        and caller.subject == activity["partner_id"]
-        and caller.district_id == activity["district_id"],
-        "共建活动",
-    )
-    assert activity is not None
+    access.ACTIVITY_CONFIRMATION.role_allowed(caller)
+    activity = ensure_found(activity, "共建活动")
+    access.ACTIVITY_CONFIRMATION.check(caller, access.activity_scope(activity))
     if activity["partner_confirmed"]:
         raise AlreadyConfirmed()
     record = next_state(activity, {"partner_confirmed": True})
@@ -195,25 +211,22 @@ def confirm_activity(caller: Caller, activity: Document | None) -> Change:
     )
 
 
-def may_read_activity(caller: Caller, activity: Document) -> bool:
-    if caller.role is Role.partner:
-        partner_id: str = activity["partner_id"]
-        district_id: str = activity["district_id"]
-        return caller.subject == partner_id and caller.district_id == district_id
-    return caller.sees_school(activity["district_id"], activity["school_id"])
+def activity_for(
+    caller: Caller, activity: Document, kids: list[Document]
+) -> ActivityPublic | ActivityGuardianView:
+    """An activity as the caller may read it (access.PARTNER_ACTIVITIES): a guardian the public
+    fields of one concerning a child of theirs (``kids``), the school, bureau and partner all."""
+    access.PARTNER_ACTIVITIES.check(caller, access.activity_scope(activity, kids))
+    if caller.role is Role.guardian:
+        return ActivityGuardianView.model_validate(activity)
+    return ActivityPublic.model_validate(activity)
 
 
 def record_exchange(caller: Caller, pair: Document | None, exchange: ExchangeCreate, today: date) -> Change:
     """A school of the pair records an exchange between them."""
-    schools = {pair["supporting_school_id"], *pair["supported_school_ids"]} if pair else set()
-    ensure_visible(
-        pair is not None
-        and caller.role is Role.school_admin
-        and caller.district_id == pair["district_id"]
-        and caller.school_id in schools,
-        "结对",
-    )
-    assert pair is not None
+    access.EXCHANGES.role_allowed(caller)
+    pair = ensure_found(pair, "结对")
+    access.check_pair(caller, pair)
     if exchange.held_on > today:
         raise ActivityRejected("body.held_on", "交流日期不能晚于今天")
     record = exchange.model_dump(mode="json") | {

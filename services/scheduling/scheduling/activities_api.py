@@ -1,8 +1,9 @@
 from fastapi import APIRouter, Request
-from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import CurrentCaller
 
-from scheduling import activities
-from scheduling.api import StoreDep
+from scheduling import access, activities
+from scheduling.api import StoreDep, children
 
 router = APIRouter(prefix="/v1")
 
@@ -18,23 +19,27 @@ async def record_activity(
 ) -> activities.ActivityPublic:
     """登记共建活动 (under an active co-building agreement of the caller's school)."""
     agreement = await store.projected(activities.AGREEMENTS, activity.agreement_id)
+    classes = [await store.class_(class_id) for class_id in activity.class_ids]
     change = activities.record_activity(
-        caller, agreement, activity, request.app.state.settings.school_today()
+        caller, agreement, activity, classes, request.app.state.settings.school_today()
     )
     await store.record(change)
     return activities.ActivityPublic.model_validate(change.state | {"version": 1})
 
 
 @router.get(
-    "/partner-activities/{activity_id}", response_model=activities.ActivityPublic, tags=["partners 共建活动"]
+    "/partner-activities/{activity_id}",
+    response_model=activities.ActivityPublic | activities.ActivityGuardianView,
+    tags=["partners 共建活动"],
 )
 async def read_activity(
     activity_id: str, caller: CurrentCaller, store: StoreDep
-) -> activities.ActivityPublic:
-    """查看共建活动 (the school; the partner its own)."""
-    activity = await store.projected(activities.ACTIVITIES, activity_id)
-    ensure_visible(activity is not None and activities.may_read_activity(caller, activity), "共建活动")
-    return activities.ActivityPublic.model_validate(activity)
+) -> activities.ActivityPublic | activities.ActivityGuardianView:
+    """查看共建活动 (the school, the bureau; the partner its own; a guardian, without counts or
+    notes, those of a child's class or of the whole school)."""
+    access.PARTNER_ACTIVITIES.role_allowed(caller)
+    activity = ensure_found(await store.projected(activities.ACTIVITIES, activity_id), "共建活动")
+    return activities.activity_for(caller, activity, await children(store, caller))
 
 
 @router.post(

@@ -3,9 +3,11 @@ from typing import Annotated
 from contracts.inputs import OpaqueId, SchoolYear, TermKind
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.access import Rule, ensure_found
+from service_kit.auth import Caller, CurrentCaller, Role
+from service_kit.storage import Document
 
-from scheduling import domain, term_plan
+from scheduling import access, domain, term_plan
 from scheduling.store import VisitStore
 
 
@@ -24,8 +26,8 @@ async def log_home_visit(
     visit: domain.HomeVisitCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
     """登记一次家访 (log a home visit made to a student of the caller's class)."""
-    student = await store.student(visit.student_id)
-    change = domain.log_home_visit(caller, visit, student, request.app.state.settings.school_today())
+    klass, student = await store.class_(visit.class_id), await store.student(visit.student_id)
+    change = domain.log_home_visit(caller, visit, klass, student, request.app.state.settings.school_today())
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
 
@@ -35,8 +37,8 @@ async def plan_home_visit(
     plan: domain.VisitPlan, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
     """计划一次家访 (plan a visit to a student of the caller's class)."""
-    student = await store.student(plan.student_id)
-    change = domain.plan_home_visit(caller, plan, student, request.app.state.settings.school_today())
+    klass, student = await store.class_(plan.class_id), await store.student(plan.student_id)
+    change = domain.plan_home_visit(caller, plan, klass, student, request.app.state.settings.school_today())
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
 
@@ -57,13 +59,33 @@ async def read_home_visit(
     visit_id: str, caller: CurrentCaller, store: StoreDep
 ) -> domain.HomeVisitPublic | domain.GuardianVisitView:
     """查看家访记录 (teachers of the class, the school admin; a guardian sees the shared summary)."""
-    document = await store.get(visit_id)
-    ensure_visible(document is not None, "家访记录")
-    assert document is not None
-    if (for_guardian := domain.guardian_view(caller, document)) is not None:
-        return for_guardian
-    ensure_visible(domain.may_read_visit(caller, document), "家访记录")
-    return domain.visit_public(document)
+    return domain.visit_for(caller, ensure_found(await store.get(visit_id), "家访记录"))
+
+
+async def reached_class(store: VisitStore, caller: Caller, class_id: str, rule: Rule) -> Document:
+    """The class as the projection knows it, once the caller may reach it under ``rule``: 403 for
+    a role the rule leaves out, 404 for a class unknown or of another school or district."""
+    rule.role_allowed(caller)
+    klass = ensure_found(await store.class_(class_id), "班级")
+    rule.check(caller, access.class_scope(klass))
+    return klass
+
+
+async def reached_school(store: VisitStore, caller: Caller, school_id: str | None, rule: Rule) -> Document:
+    """The school as the projection knows it, once the caller may reach it under ``rule`` (a school
+    route answers 404 for a school of another district, never an empty list)."""
+    rule.role_allowed(caller)
+    school = ensure_found(await store.school(school_id) if school_id else None, "学校")
+    rule.check(caller, access.school_scope(school))
+    return school
+
+
+async def children(store: VisitStore, caller: Caller) -> list[Document]:
+    """A guardian's children where the projection has them enrolled now (none for staff): which
+    meetings and activities concern them, whatever school the token names."""
+    if caller.role is not Role.guardian or not caller.student_ids:
+        return []
+    return access.children(caller, await store.students_by_id(sorted(caller.student_ids)))
 
 
 @router.get("/classes/{class_id}/follow-ups", response_model=list[domain.OpenFollowUp])
@@ -71,9 +93,8 @@ async def class_follow_ups(
     class_id: str, caller: CurrentCaller, store: StoreDep, request: Request, mine: bool = False
 ) -> list[domain.OpenFollowUp]:
     """班级待办跟进事项，逾期标出 (open follow-ups of a class; ``mine`` keeps the caller's own)."""
-    school_id = caller.school_id or ""
-    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
-    visits = await store.visits_of_class(caller.district_id, school_id, class_id)
+    klass = await reached_class(store, caller, class_id, access.CLASSES)
+    visits = await store.visits_of_class(klass["district_id"], klass["school_id"], class_id)
     today = request.app.state.settings.school_today()
     return domain.open_follow_ups(visits, today, caller.subject if mine else None)
 
@@ -123,13 +144,14 @@ async def propose_term_plan(
     class_id: str, proposal: TermPlanRequest, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> term_plan.TermPlan:
     """建议学期家访计划 (三必访 first, then the policy's coverage; school days; shared among teachers)."""
-    school_id = caller.school_id or ""
-    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
-    term = await store.term(caller.district_id, proposal.school_year, proposal.term)
-    ensure_visible(term is not None, "学期 (the bureau has not set this term)")
-    assert term is not None
-    students = [s for s in await store.students_of_class(class_id) if s["school_id"] == school_id]
-    target = term_plan.coverage_target(await store.policy(caller.district_id, proposal.school_year))
+    klass = await reached_class(store, caller, class_id, access.CLASSES)
+    district_id = klass["district_id"]
+    term = ensure_found(
+        await store.term(district_id, proposal.school_year, proposal.term),
+        "学期 (the bureau has not set this term)",
+    )
+    students = [s for s in await store.students_of_class(class_id) if s["school_id"] == klass["school_id"]]
+    target = term_plan.coverage_target(await store.policy(district_id, proposal.school_year))
     today = request.app.state.settings.school_today()
     return term_plan.propose(class_id, students, term, target, proposal.teacher_ids, today)
 
@@ -149,6 +171,7 @@ async def confirm_term_plan(
 ) -> list[domain.HomeVisitPublic]:
     """确认学期家访计划 (the head teacher confirms the plan, adjusted or not, as planned visits)."""
     today = request.app.state.settings.school_today()
+    klass = await reached_class(store, caller, class_id, access.CLASSES)
     changes = [
         domain.plan_home_visit(
             caller,
@@ -159,6 +182,7 @@ async def confirm_term_plan(
                 mode=v.mode,
                 visiting_staff_ids=v.visiting_staff_ids,
             ),
+            klass,
             await store.student(v.student_id),
             today,
             with_caller=False,

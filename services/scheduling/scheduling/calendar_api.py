@@ -2,39 +2,55 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from service_kit.auth import Caller, CurrentCaller, FeedCaller, Role, ensure_visible
+from service_kit.auth import Caller, CurrentCaller, FeedCaller, Role
+from service_kit.storage import Document
 
-from scheduling import calendar
-from scheduling.api import StoreDep
+from scheduling import access, calendar
+from scheduling.api import StoreDep, reached_class, reached_school
 from scheduling.meetings import RSVPS
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars 日程"])
 ICS = "text/calendar; charset=utf-8"
 
 
-async def _teacher_items(caller: Caller, store: StoreDep) -> list[calendar.CalendarItem]:
+def _visits_seen(caller: Caller, visits: list[Document]) -> list[Document]:
+    """The planned visits among ``visits`` the caller may read (access.HOME_VISITS: school staff;
+    never the bureau, a partner or another family)."""
+    return [
+        v
+        for v in visits
+        if v["status"] == "planned" and access.HOME_VISITS.allows(caller, access.visit_scope(v))
+    ]
+
+
+async def _staff_items(caller: Caller, store: StoreDep) -> list[calendar.CalendarItem]:
+    """Meetings they organise or of their classes, visits they will make (each from the caller's
+    school as its record says)."""
     school_id = caller.school_id or ""
     meetings = [
         m
         for m in await store.meetings_of_school(caller.district_id, school_id)
-        if m.get("organiser_id") == caller.subject or set(m["class_ids"]) & caller.class_ids
+        if (m.get("organiser_id") == caller.subject or set(m["class_ids"]) & caller.class_ids)
+        and access.MEETINGS.allows(caller, access.meeting_scope(m))
     ]
     visits = [
         v
-        for v in await store.visits_of_school(caller.district_id, school_id)
-        if caller.subject in v["visiting_staff_ids"] and v["status"] == "planned"
+        for v in _visits_seen(caller, await store.visits_of_school(caller.district_id, school_id))
+        if caller.subject in v["visiting_staff_ids"]
     ]
     return calendar.items(meetings, visits)
 
 
 async def _guardian_items(caller: Caller, store: StoreDep, request: Request) -> list[calendar.CalendarItem]:
-    school_id = caller.school_id or ""
+    """The meetings that invite them (invitations follow the children's schools in the
+    projection, never the school in the token) and the planned visits to their children."""
+    visits = await store.visits_of_students(caller.district_id, sorted(caller.student_ids))
     return calendar.guardian_items(
         caller.subject,
         caller.student_ids,
-        await store.meetings_of_school(caller.district_id, school_id),
+        await store.meetings_inviting(caller.district_id, caller.subject),
         await store.late_invitation_versions(caller.subject),
-        await store.visits_of_school(caller.district_id, school_id),
+        _visits_seen(caller, visits),
         await store.find(RSVPS, {"guardian_id": caller.subject}),
         datetime.now(UTC),
         request.app.state.settings.school_today(),
@@ -42,36 +58,34 @@ async def _guardian_items(caller: Caller, store: StoreDep, request: Request) -> 
 
 
 async def _my_items(caller: Caller, store: StoreDep, request: Request) -> list[calendar.CalendarItem]:
+    access.MY_CALENDAR.role_allowed(caller)
     if caller.role is Role.guardian:
         return await _guardian_items(caller, store, request)
-    return await _teacher_items(caller, store)
+    return await _staff_items(caller, store)
 
 
 async def _class_items(caller: Caller, store: StoreDep, class_id: str) -> list[calendar.CalendarItem]:
-    school_id = caller.school_id or ""
-    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
+    klass = await reached_class(store, caller, class_id, access.CLASS_CALENDAR)
     meetings = [
-        m for m in await store.meetings_of_school(caller.district_id, school_id) if class_id in m["class_ids"]
+        m
+        for m in await store.meetings_of_school(klass["district_id"], klass["school_id"])
+        if class_id in m["class_ids"]
     ]
     visits = [
         v
-        for v in await store.visits_of_school(caller.district_id, school_id)
-        if v["class_id"] == class_id and v["status"] == "planned"
+        for v in await store.visits_of_class(klass["district_id"], klass["school_id"], class_id)
+        if v["class_id"] == class_id
     ]
-    return calendar.items(meetings, visits)
+    return calendar.items(meetings, _visits_seen(caller, visits))
 
 
 async def _school_items(caller: Caller, store: StoreDep, school_id: str) -> list[calendar.CalendarItem]:
-    ensure_visible(
-        caller.sees_school(caller.district_id, school_id) and caller.role is not Role.guardian, "学校"
-    )
-    meetings = await store.meetings_of_school(caller.district_id, school_id)
-    visits = [
-        v for v in await store.visits_of_school(caller.district_id, school_id) if v["status"] == "planned"
-    ]
-    if caller.role is Role.teacher:  # a teacher sees the school's meetings and their own classes' visits
-        visits = [v for v in visits if v["class_id"] in caller.class_ids]
-    return calendar.items(meetings, visits)
+    """The school's meetings for all who may read its calendar; its planned home visits (each
+    naming the student) only for its staff, a teacher those of their classes."""
+    school = await reached_school(store, caller, school_id, access.SCHOOL_CALENDAR)
+    meetings = await store.meetings_of_school(school["district_id"], school_id)
+    visits = await store.visits_of_school(school["district_id"], school_id)
+    return calendar.items(meetings, _visits_seen(caller, visits))
 
 
 @router.get("/schools/{school_id}.ics", response_class=Response, responses={200: {"content": {ICS: {}}}})
@@ -88,7 +102,7 @@ async def school_calendar_feed(school_id: str, caller: FeedCaller, store: StoreD
 async def school_calendar(
     school_id: str, caller: CurrentCaller, store: StoreDep
 ) -> list[calendar.CalendarItem]:
-    """学校日程 (school staff)."""
+    """学校日程 (school staff: meetings and planned visits; the bureau: meetings)."""
     return await _school_items(caller, store, school_id)
 
 

@@ -1,6 +1,6 @@
 """Rules for home visits (家访). No I/O: the API hands in the caller and the clock."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal, TypeVar
 from uuid import uuid4
 
@@ -23,10 +23,13 @@ from contracts.events.visits import (
 )
 from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import OutOfScope, ensure_found
+from service_kit.auth import Caller, Role
 from service_kit.changes import Change, next_state
 from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
+
+from scheduling import access
 
 HOME_VISITS = "home_visits"
 PRODUCER = "scheduling"
@@ -80,6 +83,53 @@ def student_projection(event: StudentFacts) -> Document:
         "status": event.payload.status,
         "care_categories": event.payload.care_categories,
         "version": event.payload.version,
+    }
+
+
+class SchoolFacts(BaseModel):
+    """Tolerant reader of ``school-changed``: which district a school belongs to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        school_id: str
+        status: str
+        version: int
+
+    district_id: str
+    payload: Payload
+
+
+def school_projection(event: SchoolFacts) -> Document:
+    p = event.payload
+    return {"_id": p.school_id, "district_id": event.district_id, "status": p.status, "version": p.version}
+
+
+class ClassFacts(BaseModel):
+    """Tolerant reader of ``class-changed``: which school a class belongs to (it has no version)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        class_id: str
+        status: str
+
+    district_id: str
+    school_id: str
+    occurred_at: datetime
+    payload: Payload
+
+
+def class_projection(event: ClassFacts) -> Document:
+    return {
+        "_id": event.payload.class_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
+        "status": event.payload.status,
+        # a fixed-width UTC string: ordered as text, stored without a time zone to lose
+        "at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
 
 
@@ -212,32 +262,24 @@ class VisitSettled(Problem):
         super().__init__(409, "visit-settled", f"家访已是「{status}」状态，不能再登记结果")
 
 
-class RoleMayNotLogVisits(Problem):
-    def __init__(self, role: Role) -> None:
-        super().__init__(403, "role-forbidden", f"角色 {role.value} 不能登记家访")
-
-
-VISITING_ROLES = (Role.teacher, Role.school_admin)
-
-
-def _visitor_school(caller: Caller, class_id: str, student: Document | None) -> str:
+def _visitor_school(caller: Caller, klass: Document | None, student: Document | None) -> str:
     """The school the visit belongs to, once the caller may visit this student of this class.
 
-    ``student`` is scheduling's projection of the registry: the student must be enrolled in the
-    named class, and a teacher visits only students of the classes they teach.
+    ``klass`` and ``student`` are scheduling's projection of the registry: the class decides the
+    school (a teacher visits only students of the classes they teach, a school admin those of
+    their school), and the student must be enrolled in that class now.
     """
-    if caller.role not in VISITING_ROLES:
-        raise RoleMayNotLogVisits(caller.role)
-    school_id = caller.school_id or ""
-    ensure_visible(caller.sees_class(caller.district_id, school_id, class_id), "班级")
-    ensure_visible(
-        student is not None
-        and student["school_id"] == school_id
-        and student["class_id"] == class_id
-        and student["status"] == "enrolled",
-        "学生",
-    )
-    return school_id
+    access.CLASSES.role_allowed(caller)
+    klass = ensure_found(klass, "班级")
+    access.CLASSES.check(caller, access.class_scope(klass))
+    student = ensure_found(student, "学生")
+    if (
+        (student["district_id"], student["school_id"]) != (klass["district_id"], klass["school_id"])
+        or student["class_id"] != klass["_id"]
+        or student["status"] != "enrolled"
+    ):
+        raise OutOfScope("学生", "student not enrolled in the named class")
+    return str(klass["school_id"])
 
 
 def _visit_change(caller: Caller, document: Document, version: int, *events: Event) -> Change:
@@ -339,9 +381,11 @@ def _new_visit(
     }
 
 
-def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | None, today: date) -> Change:
+def log_home_visit(
+    caller: Caller, visit: HomeVisitCreate, klass: Document | None, student: Document | None, today: date
+) -> Change:
     """A visit that took place, recorded with its ``visit-logged`` event as one change."""
-    school_id = _visitor_school(caller, visit.class_id, student)
+    school_id = _visitor_school(caller, klass, student)
     if visit.visited_on > today:
         raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
     document = _new_visit(caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids) | {
@@ -355,14 +399,19 @@ def log_home_visit(caller: Caller, visit: HomeVisitCreate, student: Document | N
 
 
 def plan_home_visit(
-    caller: Caller, plan: VisitPlan, student: Document | None, today: date, with_caller: bool = True
+    caller: Caller,
+    plan: VisitPlan,
+    klass: Document | None,
+    student: Document | None,
+    today: date,
+    with_caller: bool = True,
 ) -> Change:
     """A visit planned for today or later, announced by ``visit-planned``.
 
     ``with_caller`` adds the caller to the visitors: false when a head teacher confirms a term plan
     whose visits the class's teachers share.
     """
-    school_id = _visitor_school(caller, plan.class_id, student)
+    school_id = _visitor_school(caller, klass, student)
     if plan.planned_on < today:
         raise VisitRejected("body.planned_on", "计划日期不能早于今天 (planned date is in the past)")
     staff = plan.visiting_staff_ids
@@ -379,8 +428,8 @@ def plan_home_visit(
 def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutcome, today: date) -> Change:
     """Done → ``visit-logged``; missed or cancelled → ``visit-cancelled``; rescheduled → a new
     ``visit-planned``. Only a planned visit takes an outcome, and only from its visitors' side."""
-    ensure_visible(current is not None and may_read_visit(caller, current), "家访记录")
-    assert current is not None
+    current = ensure_found(current, "家访记录")
+    access.VISIT_RECORDING.check(caller, access.visit_scope(current))
     if current["status"] != "planned":
         raise VisitSettled(current["status"])
     if outcome.outcome != "done" and not outcome.reason:
@@ -425,8 +474,8 @@ class AlreadyConfirmed(Problem):
 
 def confirm_visit(caller: Caller, current: Document | None, today: date) -> Change:
     """A guardian confirms, with their own token, that a visit to their child took place."""
-    ensure_visible(current is not None and guardian_view(caller, current) is not None, "家访记录")
-    assert current is not None
+    current = ensure_found(current, "家访记录")
+    access.VISIT_CONFIRMATION.check(caller, access.visit_scope(current))
     if current["status"] != "done":
         raise VisitSettled(current["status"])
     if current.get("confirmed_on"):
@@ -455,7 +504,7 @@ def confirm_visit(caller: Caller, current: Document | None, today: date) -> Chan
 
 
 def visit_public(document: Document) -> HomeVisitPublic:
-    """The visit as its readers see it (the caller must be allowed to read it, see may_read_visit)."""
+    """The visit as school staff read it (access.HOME_VISITS)."""
     return HomeVisitPublic.model_validate(document | {"visit_id": document["_id"]})
 
 
@@ -480,9 +529,9 @@ def open_follow_ups(visits: list[Document], today: date, owner_id: str | None = 
 
 
 def complete_follow_up(caller: Caller, current: Document | None, index: int) -> Change:
-    """The owner, a teacher of the class or the school admin marks a follow-up done."""
-    ensure_visible(current is not None and may_read_visit(caller, current), "家访记录")
-    assert current is not None
+    """A teacher of the class, one who made the visit or the school admin marks a follow-up done."""
+    current = ensure_found(current, "家访记录")
+    access.VISIT_RECORDING.check(caller, access.visit_scope(current))
     follow_ups = [dict(item) for item in current.get("follow_ups") or []]
     if not 0 <= index < len(follow_ups):
         raise NotFound("后续跟进事项")
@@ -500,15 +549,10 @@ def complete_follow_up(caller: Caller, current: Document | None, index: int) -> 
     )
 
 
-def guardian_view(caller: Caller, document: Document) -> GuardianVisitView | None:
-    """A guardian reads visits to their own children, with the summary the teacher shared."""
-    if caller.role is not Role.guardian or document["student_id"] not in caller.student_ids:
-        return None
-    return GuardianVisitView.model_validate(document | {"visit_id": document["_id"]})
-
-
-def may_read_visit(caller: Caller, document: Document) -> bool:
-    """Findings are confidential: the class's teachers and the school admin read a visit."""
-    return caller.role in VISITING_ROLES and caller.sees_class(
-        document["district_id"], document["school_id"], document["class_id"]
-    )
+def visit_for(caller: Caller, document: Document) -> HomeVisitPublic | GuardianVisitView:
+    """A visit as the caller may read it (access.HOME_VISITS): school staff the whole record, a
+    guardian of the visited child the summary the teacher shared, never the findings."""
+    access.HOME_VISITS.check(caller, access.visit_scope(document))
+    if caller.role is Role.guardian:
+        return GuardianVisitView.model_validate(document | {"visit_id": document["_id"]})
+    return visit_public(document)

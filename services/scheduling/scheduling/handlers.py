@@ -7,17 +7,24 @@ from typing import Any
 from service_kit.messaging import Handler
 
 from scheduling import activities, domain, late_invitations, term_plan
-from scheduling.store import GUARDIANS, POLICIES, STUDENTS, TERMS, VisitStore
+from scheduling.store import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
 
 
 def on_registry_event(store: VisitStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
-        """Keeps students (class, enrolment, care categories), guardians, terms and the policy;
+        """Keeps schools and classes (where each belongs), students (class, enrolment, care
+        categories), guardians, terms, the policy, agreements and pairs;
         invites guardians announced late to the meetings ahead they belong to."""
         kind = message.get("event_type")
-        if kind == "student-changed":
+        if kind == "class-changed":  # no version: ordered by when it happened
+            facts = domain.ClassFacts.model_validate(message)
+            await store.project_latest(CLASSES, domain.class_projection(facts))
+            return
+        if kind == "school-changed":
+            projection = domain.school_projection(domain.SchoolFacts.model_validate(message))
+        elif kind == "student-changed":
             projection = domain.student_projection(domain.StudentFacts.model_validate(message))
         elif kind == "guardian-changed":
             projection = domain.guardian_projection(domain.GuardianFacts.model_validate(message))
@@ -43,6 +50,7 @@ def on_registry_event(store: VisitStore) -> Handler:
 
 
 PROJECTIONS = {
+    "school-changed": SCHOOLS,
     "student-changed": STUDENTS,
     "guardian-changed": GUARDIANS,
     "term-changed": TERMS,

@@ -30,12 +30,13 @@ from contracts.events.meetings import (
 )
 from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import Caller, Role
 from service_kit.changes import Applied, Change, next_state
 from service_kit.errors import Invalid, Problem
 from service_kit.storage import Document
 
-from scheduling import calendar
+from scheduling import access, calendar
 from scheduling.domain import PRODUCER
 
 MEETINGS, RSVPS, LATE_INVITATIONS = "meetings", "meeting_rsvps", "meeting_late_invitations"
@@ -189,19 +190,6 @@ def _check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
         raise MeetingRejected("body.starts_at", "会议时间应在将来")
 
 
-def may_manage(caller: Caller, meeting: Document) -> bool:
-    """The school admin runs every meeting of the school; a teacher the meetings of their classes."""
-    if not caller.sees_school(meeting["district_id"], meeting["school_id"]):
-        return False
-    if caller.role is Role.school_admin:
-        return True
-    return (
-        caller.role is Role.teacher
-        and bool(meeting["class_ids"])
-        and set(meeting["class_ids"]) <= caller.class_ids
-    )
-
-
 def _check_audience(meeting: MeetingCreate) -> None:
     if meeting.level is not MeetingLevel.school and not meeting.class_ids:
         raise MeetingRejected("body.class_ids", "班级或年级会议须列出受邀班级")
@@ -233,7 +221,7 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
         "minutes": None,
         "questions": [],
     }
-    ensure_visible(may_manage(caller, record), "班级")
+    access.runs_meeting(caller, record, "班级")
     event = MeetingScheduledV1.about(
         PRODUCER,
         record,
@@ -253,8 +241,8 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
 
 def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMove, now: datetime) -> Change:
     """Move a planned meeting; guardians' answers stay, and they may change them until it starts."""
-    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
-    assert meeting is not None
+    meeting = ensure_found(meeting, "会议")
+    access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
     _check_times(move.starts_at, move.ends_at, now)
@@ -275,13 +263,6 @@ def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMo
     return Change(MEETINGS, record["meeting_id"], version, record, events, caller.actor, "会议")
 
 
-def may_read(caller: Caller, meeting: Document) -> bool:
-    """Its organisers (may_manage) and the guardians it invites, late invitations included."""
-    return may_manage(caller, meeting) or (
-        caller.role is Role.guardian and caller.subject in meeting["invitee_ids"]
-    )
-
-
 def own_answer(caller: Caller, rsvps: list[Document]) -> Answer | None:
     """The caller's own answer among a meeting's RSVPs (a guardian's; staff answer nothing)."""
     if caller.role is not Role.guardian:
@@ -291,11 +272,8 @@ def own_answer(caller: Caller, rsvps: list[Document]) -> Answer | None:
 
 def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:
     """A guardian's answer, changeable until the meeting starts (the guardian's own record)."""
-    ensure_visible(
-        meeting is not None and caller.role is Role.guardian and caller.subject in meeting["invitee_ids"],
-        "会议",
-    )
-    assert meeting is not None
+    meeting = ensure_found(meeting, "会议")
+    access.ANSWERS.check(caller, access.invitation_scope(meeting))
     if meeting["status"] != "planned" or datetime.fromisoformat(str(meeting["starts_at"])) <= now:
         raise MeetingClosed("会议已开始或已结束，不能再回复 (RSVP closed)")
     return {
@@ -319,8 +297,8 @@ def record_held(
 
     Not before it has started: attendance recorded ahead would count a meeting that may still be
     moved or cancelled, and close the guardians' RSVPs early."""
-    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
-    assert meeting is not None
+    meeting = ensure_found(meeting, "会议")
+    access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
     if datetime.fromisoformat(str(meeting["starts_at"])) > now:
@@ -384,7 +362,7 @@ def record_past_meeting(
         "attended_guardian_ids": [],
         "recorded_counts": counts,
     }
-    ensure_visible(may_manage(caller, record), "班级")
+    access.runs_meeting(caller, record, "班级")
     event = MeetingHeldV1.about(
         PRODUCER,
         record,
@@ -404,8 +382,8 @@ def record_past_meeting(
 
 
 def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
-    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
-    assert meeting is not None
+    meeting = ensure_found(meeting, "会议")
+    access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":
         raise MeetingClosed(f"会议已是「{meeting['status']}」状态")
     record = next_state(meeting, {"status": "cancelled"})

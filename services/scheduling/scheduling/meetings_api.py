@@ -3,13 +3,23 @@ from datetime import UTC, datetime
 from contracts.events.meetings import MeetingLevel
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
-from service_kit.auth import CurrentCaller, Role, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import Caller, CurrentCaller
 
-from scheduling import meetings, recurrence, tickets
-from scheduling.api import StoreDep
+from scheduling import access, meetings, recurrence, tickets
+from scheduling.api import StoreDep, children, reached_class, reached_school
+from scheduling.store import GUARDIANS, VisitStore
 
 router = APIRouter(prefix="/v1", tags=["meetings 会议"])
-STAFF = (Role.school_admin, Role.teacher)
+
+
+async def audience(store: VisitStore, caller: Caller, class_ids: list[str]) -> None:
+    """The organiser's own school, and every class a meeting names one of its classes the caller
+    reaches (another school's class: the 404 of a missing one)."""
+    access.MEETING_ORGANISERS.role_allowed(caller)
+    await reached_school(store, caller, caller.school_id, access.SCHOOL_STAFF)
+    for class_id in class_ids:
+        await reached_class(store, caller, class_id, access.CLASSES)
 
 
 class RsvpAnswer(BaseModel):
@@ -23,6 +33,7 @@ async def schedule_meeting(
     meeting: meetings.MeetingCreate, caller: CurrentCaller, store: StoreDep
 ) -> meetings.MeetingPublic:
     """安排会议 (guardians of the invited classes, or of the whole school, are invited)."""
+    await audience(store, caller, meeting.class_ids)
     school_id = caller.school_id or ""
     classes = meetings.invited_classes(meeting.level, meeting.class_ids)
     invitees = await store.invitees(caller.district_id, school_id, classes)
@@ -39,6 +50,7 @@ async def record_past_meeting(
 ) -> meetings.MeetingPublic:
     """补录已召开的会议 (this school year; attendance as counts; nobody is invited)."""
     settings = request.app.state.settings
+    await audience(store, caller, past.class_ids)
     own = await store.meetings_organised_by(caller.district_id, caller.subject)
     meetings.ensure_free(own, past.starts_at, past.ends_at)
     now = datetime.now(UTC)
@@ -49,10 +61,10 @@ async def record_past_meeting(
 
 @router.get("/meetings/{meeting_id}", response_model=meetings.MeetingPublic)
 async def read_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep) -> meetings.MeetingPublic:
-    """查看会议 (its organisers; invited guardians, with their own answer in my_rsvp)."""
-    meeting = await store.meeting(meeting_id)
-    ensure_visible(meeting is not None and meetings.may_read(caller, meeting), "会议")
-    assert meeting is not None
+    """查看会议 (the school's staff, the bureau; invited guardians, with their own answer in my_rsvp)."""
+    access.MEETINGS.role_allowed(caller)
+    meeting = ensure_found(await store.meeting(meeting_id), "会议")
+    access.MEETINGS.check(caller, access.meeting_scope(meeting, await children(store, caller)))
     rsvps = await store.answers(meeting_id)
     return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
 
@@ -114,9 +126,11 @@ async def schedule_recurring(
     recurring: recurrence.RecurringMeetingCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> list[meetings.MeetingPublic]:
     """按规则安排重复会议 (e.g. the reception day, FREQ=MONTHLY;BYDAY=1FR), expanded over the term."""
-    term = await store.term(caller.district_id, recurring.school_year, recurring.term)
-    ensure_visible(term is not None, "学期 (the bureau has not set this term)")
-    assert term is not None
+    await audience(store, caller, [])
+    term = ensure_found(
+        await store.term(caller.district_id, recurring.school_year, recurring.term),
+        "学期 (the bureau has not set this term)",
+    )
     now = datetime.now(UTC)
     starts = recurrence.occurrences(
         recurring.rrule, term, recurring.start_time, request.app.state.settings.school_timezone, now
@@ -146,7 +160,12 @@ async def raise_ticket(
     meeting_id: str, ticket: tickets.TicketCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> tickets.TicketPublic:
     """登记家长诉求 (raised at a meeting or reception day; an owner and a due date)."""
-    change = tickets.raise_ticket(caller, await store.meeting(meeting_id), ticket)
+    kids = []
+    if ticket.raised_by_guardian_id and (
+        guardian := await store.projected(GUARDIANS, ticket.raised_by_guardian_id)
+    ):
+        kids = await store.students_by_id(guardian["student_ids"])
+    change = tickets.raise_ticket(caller, await store.meeting(meeting_id), ticket, kids)
     await store.record(change)
     return tickets.ticket_public(change.state | {"version": 1}, request.app.state.settings.school_today())
 
@@ -157,9 +176,10 @@ async def raise_own_ticket(
 ) -> tickets.GuardianTicketView:
     """家长提出诉求：校长接待日 (with meeting_id) 或校长信箱 (without); answered within 5 school days."""
     settings = request.app.state.settings
+    access.GUARDIAN_TICKETS.role_allowed(caller)
     meeting = await store.meeting(ask.meeting_id) if ask.meeting_id else None
     change = tickets.raise_guardian_ticket(
-        caller, meeting, ask, settings.school_today(), settings.school_zone
+        caller, meeting, await children(store, caller), ask, settings.school_today(), settings.school_zone
     )
     await store.record(change)
     return tickets.guardian_ticket_view(change.state)
@@ -168,7 +188,7 @@ async def raise_own_ticket(
 @router.get("/tickets/mine", response_model=list[tickets.GuardianTicketView])
 async def my_tickets(caller: CurrentCaller, store: StoreDep) -> list[tickets.GuardianTicketView]:
     """我的诉求及答复 (a guardian's own issues, the newest first)."""
-    tickets.ensure_guardian(caller)
+    access.GUARDIAN_TICKETS.role_allowed(caller)
     where = {"district_id": caller.district_id, "raised_by_guardian_id": caller.subject}
     return tickets.guardians_tickets(await store.find(tickets.TICKETS, where))
 
@@ -199,7 +219,7 @@ async def list_tickets(
     school_id: str, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> list[tickets.TicketPublic]:
     """学校的家长诉求，逾期未答复的升级到学校管理员 (school staff)."""
-    ensure_visible(caller.sees_school(caller.district_id, school_id) and caller.role in STAFF, "学校")
+    school = await reached_school(store, caller, school_id, access.SCHOOL_STAFF)
     today = request.app.state.settings.school_today()
-    found = await store.find(tickets.TICKETS, {"district_id": caller.district_id, "school_id": school_id})
+    found = await store.find(tickets.TICKETS, {"district_id": school["district_id"], "school_id": school_id})
     return sorted((tickets.ticket_public(t, today) for t in found), key=lambda t: t.due_on)

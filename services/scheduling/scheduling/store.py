@@ -7,6 +7,7 @@ from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS, guardians_of,
 
 # Projections of the registry, fed by its topics.
 STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
+SCHOOLS, CLASSES = "schools", "classes"
 
 
 class VisitStore:
@@ -45,6 +46,49 @@ class VisitStore:
         current = await self.db[collection].find_one({"_id": record["_id"]}, {"version": 1})
         if current is None or current["version"] < record["version"]:
             await self.db[collection].replace_one({"_id": record["_id"]}, record, upsert=True)
+
+    async def project_latest(self, collection: str, record: Document) -> None:
+        """For records announced without a version (``class-changed``): the latest announcement,
+        by when it happened, wins (one school's events keep their order; a replay repeats them)."""
+        current = await self.db[collection].find_one({"_id": record["_id"]}, {"at": 1})
+        if current is None or current["at"] <= record["at"]:
+            await self.db[collection].replace_one({"_id": record["_id"]}, record, upsert=True)
+
+    async def school(self, school_id: str) -> Document | None:
+        """A school as the registry announced it: its district.
+
+        ``school-changed`` travels on the public topic and students on the internal one, read by
+        two consumers: a school whose students arrived first is known by them until it does."""
+        found = await self.db[SCHOOLS].find_one({"_id": school_id})
+        if found is None and (student := await self.students.find_one({"school_id": school_id})):
+            found = {"_id": school_id, "district_id": student["district_id"]}
+        return found
+
+    async def class_(self, class_id: str) -> Document | None:
+        """A class as the registry announced it: its district and school (a class never changes
+        school), from its own announcement or, until that arrives, from a student of it."""
+        found = await self.db[CLASSES].find_one({"_id": class_id})
+        if found is None and (student := await self.students.find_one({"class_id": class_id})):
+            found = {
+                "_id": class_id,
+                "district_id": student["district_id"],
+                "school_id": student["school_id"],
+            }
+        return found
+
+    async def meetings_inviting(self, district_id: str, guardian_id: str) -> list[Document]:
+        """The meetings of the district that invite this guardian, late invitations included."""
+        late = await self.late_invitation_versions(guardian_id)
+        where = {
+            "district_id": district_id,
+            "$or": [{"invitee_ids": guardian_id}, {"_id": {"$in": sorted(late)}}],
+        }
+        return await self.db[MEETINGS].find(where).to_list()
+
+    async def visits_of_students(self, district_id: str, student_ids: list[str]) -> list[Document]:
+        return await self.visits.find(
+            {"district_id": district_id, "student_id": {"$in": student_ids}}
+        ).to_list()
 
     async def students_of_class(self, class_id: str) -> list[Document]:
         return await self.students.find({"class_id": class_id, "status": "enrolled"}).to_list()

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 from contracts.events.meetings import MeetingKind
 from contracts.inputs import FreeText, OpaqueId
 from pydantic import BaseModel, ConfigDict, Field
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import Caller, Role
 from service_kit.changes import Change, next_state
-from service_kit.errors import Forbidden, Invalid, Problem
+from service_kit.errors import Invalid, Problem
 
+from scheduling import access
 from scheduling.calendar import Document
-from scheduling.meetings import MeetingClosed, may_manage
+from scheduling.meetings import MeetingClosed
 
 TICKETS = "tickets"
 ANSWER_WITHIN_SCHOOL_DAYS = 5
@@ -93,9 +95,15 @@ class GuardianTicketView(BaseModel):
     replied_on: date | None
 
 
-def raise_ticket(caller: Caller, meeting: Document | None, ticket: TicketCreate) -> Change:
-    ensure_visible(meeting is not None and may_manage(caller, meeting), "会议")
-    assert meeting is not None
+def raise_ticket(
+    caller: Caller, meeting: Document | None, ticket: TicketCreate, guardians_children: list[Document]
+) -> Change:
+    """Staff who run the meeting record an issue raised at it, by a guardian it concerns
+    (``guardians_children``: that guardian's children in the projection)."""
+    meeting = ensure_found(meeting, "会议")
+    access.runs_meeting(caller, meeting)
+    if ticket.raised_by_guardian_id is not None:
+        access.check_guardian_named(meeting, ticket.raised_by_guardian_id, guardians_children)
     record = ticket.model_dump(mode="json") | {
         "ticket_id": f"tk-{uuid4().hex[:12]}",
         "meeting_id": meeting["meeting_id"],
@@ -109,13 +117,9 @@ def raise_ticket(caller: Caller, meeting: Document | None, ticket: TicketCreate)
 
 def reply_ticket(caller: Caller, ticket: Document | None, reply: TicketReply, today: date) -> Change:
     """Its owner or the school admin answers it."""
-    ensure_visible(
-        ticket is not None
-        and caller.sees_school(ticket["district_id"], ticket["school_id"])
-        and (caller.subject == ticket["owner_id"] or caller.role is Role.school_admin),
-        "家长诉求",
-    )
-    assert ticket is not None
+    access.TICKET_REPLIES.role_allowed(caller)
+    ticket = ensure_found(ticket, "家长诉求")
+    access.TICKET_REPLIES.check(caller, access.reply_scope(ticket))
     if ticket["reply"]:
         raise Problem(409, "already-replied", "该诉求已答复")
     record = next_state(
@@ -126,12 +130,6 @@ def reply_ticket(caller: Caller, ticket: Document | None, reply: TicketReply, to
         },
     )
     return Change(TICKETS, ticket["ticket_id"], ticket["version"] + 1, record, (), caller.actor, "家长诉求")
-
-
-def ensure_guardian(caller: Caller) -> None:
-    """A guardian raises and lists their own issues; staff record them at a meeting (403)."""
-    if caller.role is not Role.guardian or not caller.school_id:
-        raise Forbidden("仅家长本人提出和查看自己的诉求 (guardians only; staff record issues at a meeting)")
 
 
 def school_days_after(start: date, days: int) -> date:
@@ -149,20 +147,26 @@ def _day_of(meeting: Document, zone: ZoneInfo) -> date:
 
 
 def raise_guardian_ticket(
-    caller: Caller, meeting: Document | None, ask: GuardianTicketCreate, today: date, zone: ZoneInfo
+    caller: Caller,
+    meeting: Document | None,
+    kids: list[Document],
+    ask: GuardianTicketCreate,
+    today: date,
+    zone: ZoneInfo,
 ) -> Change:
-    """A guardian raises an issue for a reception day of their child's school, or the mailbox."""
-    ensure_guardian(caller)
+    """A guardian raises an issue for a reception day of their child's school, or the mailbox.
+
+    ``kids``: the guardian's children where the projection has them enrolled now; their schools,
+    not the one in the token, are the guardian's (access.guardian_school)."""
+    access.GUARDIAN_TICKETS.role_allowed(caller)
     owner_id: str | None = None
     due_from = today
+    school_id = access.guardian_school(caller, kids)
+    district_id = caller.district_id
     if ask.meeting_id is not None:
-        ensure_visible(
-            meeting is not None
-            and caller.sees_school(meeting["district_id"], meeting["school_id"])
-            and (meeting["kind"] == MeetingKind.reception_day or caller.subject in meeting["invitee_ids"]),
-            "会议",
-        )
-        assert meeting is not None
+        meeting = ensure_found(meeting, "会议")
+        access.GUARDIAN_TICKETS.check(caller, access.meeting_scope(meeting, kids))
+        district_id, school_id = meeting["district_id"], meeting["school_id"]
         if meeting["kind"] != MeetingKind.reception_day:
             raise Invalid("body.meeting_id", "只能为校长接待日提出诉求 (only a reception day takes issues)")
         day = _day_of(meeting, zone)
@@ -172,12 +176,13 @@ def raise_guardian_ticket(
             )
         owner_id = meeting["organiser_id"]
         due_from = max(today, day)
+    school_id = ensure_found(school_id, "学生 (no child enrolled)")
     ticket_id = f"tk-{uuid4().hex[:12]}"
     record = {
         "ticket_id": ticket_id,
         "meeting_id": ask.meeting_id,
-        "district_id": caller.district_id,
-        "school_id": caller.school_id or "",
+        "district_id": district_id,
+        "school_id": school_id,
         "question": ask.question,
         "raised_by_guardian_id": caller.subject,
         "owner_id": owner_id,
@@ -187,23 +192,6 @@ def raise_guardian_ticket(
         "replied_on": None,
     }
     return Change(TICKETS, ticket_id, 1, record, (), caller.actor, "家长诉求")
-
-
-def raised_by(caller: Caller, ticket: Document) -> bool:
-    """A guardian reads the issues they raised (or that staff recorded for them), no one else's."""
-    return (
-        caller.role is Role.guardian
-        and ticket.get("raised_by_guardian_id") == caller.subject
-        and ticket["district_id"] == caller.district_id
-    )
-
-
-def may_read(caller: Caller, ticket: Document) -> bool:
-    """The school's staff read its issues; a guardian their own."""
-    staff = caller.role in (Role.school_admin, Role.teacher)
-    return (staff and caller.sees_school(ticket["district_id"], ticket["school_id"])) or raised_by(
-        caller, ticket
-    )
 
 
 def _channel(ticket: Document) -> Channel:
@@ -227,10 +215,12 @@ def guardian_ticket_view(ticket: Document) -> GuardianTicketView:
 
 
 def view(caller: Caller, ticket: Document | None, today: date) -> TicketPublic | GuardianTicketView:
-    """One issue as the caller may read it: the guardian who raised it their view, staff the whole."""
-    ensure_visible(ticket is not None and may_read(caller, ticket), "家长诉求")
-    assert ticket is not None
-    return guardian_ticket_view(ticket) if raised_by(caller, ticket) else ticket_public(ticket, today)
+    """One issue as the caller may read it (access.TICKETS): the guardian who raised it their view,
+    staff the whole."""
+    access.TICKETS.role_allowed(caller)
+    ticket = ensure_found(ticket, "家长诉求")
+    access.TICKETS.check(caller, access.ticket_scope(ticket))
+    return guardian_ticket_view(ticket) if caller.role is Role.guardian else ticket_public(ticket, today)
 
 
 def guardians_tickets(tickets: list[Document]) -> list[GuardianTicketView]:

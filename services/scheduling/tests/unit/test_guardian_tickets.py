@@ -28,9 +28,18 @@ RECEPTION_DAY = {
 }
 
 
-def raised(meeting=RECEPTION_DAY, caller=PARENT, today=TODAY, **ask):
+CHILD = {
+    "_id": "stu-1",
+    "district_id": "d-yecheng",
+    "school_id": "sch-1",
+    "class_id": "cls-a",
+    "status": "enrolled",
+}
+
+
+def raised(meeting=RECEPTION_DAY, caller=PARENT, today=TODAY, kids=(CHILD,), **ask):
     body = tickets.GuardianTicketCreate(question="希望增加课后托管", **ask)
-    return tickets.raise_guardian_ticket(caller, meeting, body, today, ZONE).state
+    return tickets.raise_guardian_ticket(caller, meeting, list(kids), body, today, ZONE).state
 
 
 def test_school_days_skip_weekends():
@@ -66,7 +75,7 @@ def test_a_recent_reception_day_still_takes_issues_and_an_old_or_cancelled_one_d
 
 def test_only_a_reception_day_of_the_guardians_own_school_takes_their_issue():
     other_school = RECEPTION_DAY | {"school_id": "sch-2", "invitee_ids": []}
-    class_meeting = RECEPTION_DAY | {"kind": "parent_meeting", "level": "class", "class_ids": ["cls-a"]}
+    class_meeting = RECEPTION_DAY | {"kind": "parent_meeting", "level": "class", "class_ids": ["cls-b"]}
 
     with pytest.raises(NotFound):
         raised(other_school, meeting_id="m-rd")
@@ -76,6 +85,19 @@ def test_only_a_reception_day_of_the_guardians_own_school_takes_their_issue():
         raised(class_meeting, meeting_id="m-rd")  # invited, but not a reception day
     with pytest.raises(NotFound):
         raised(None, meeting_id="m-gone")
+
+
+def test_a_guardians_school_is_their_childs_school_now_not_the_one_in_the_token():
+    # the token names the school that registered the guardian; the child has moved to sch-1
+    stale = Caller("gdn-5", Role.guardian, "d-yecheng", "sch-2", student_ids=frozenset({"stu-1"}))
+    not_invited = RECEPTION_DAY | {"invitee_ids": []}
+
+    assert raised(meeting=None, caller=stale)["school_id"] == "sch-1"
+    assert raised(not_invited, caller=stale, meeting_id="m-rd")["school_id"] == "sch-1"
+    with pytest.raises(NotFound):  # a child in another school: that school's reception day only
+        raised(not_invited, caller=stale, kids=[CHILD | {"school_id": "sch-3"}], meeting_id="m-rd")
+    with pytest.raises(NotFound):  # no child enrolled anywhere the projection knows
+        raised(meeting=None, caller=stale, kids=[])
 
 
 def test_staff_do_not_raise_issues_as_guardians():

@@ -2,28 +2,30 @@ from datetime import date
 
 import pytest
 from contracts.events.visits import VisitLoggedV1
+from scheduling.access import HOME_VISITS, visit_scope
 from scheduling.domain import (
     HomeVisitCreate,
-    RoleMayNotLogVisits,
     VisitOutcome,
     VisitPlan,
     VisitRejected,
     VisitSettled,
     complete_follow_up,
-    guardian_view,
     log_home_visit,
-    may_read_visit,
     open_follow_ups,
     plan_home_visit,
     record_outcome,
+    visit_for,
 )
+from service_kit.access import RoleRefused
 from service_kit.auth import Caller, Role
 from service_kit.errors import NotFound
 
 TODAY = date(2026, 11, 20)
 TEACHER = Caller("stf-0012", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"}))
+CLASS = {"_id": "cls-3-2", "district_id": "d-yecheng", "school_id": "sch-yecheng-9"}
 STUDENT = {
     "_id": "stu-000481",
+    "district_id": "d-yecheng",
     "school_id": "sch-yecheng-9",
     "class_id": "cls-3-2",
     "status": "enrolled",
@@ -44,7 +46,7 @@ def visit(**changes) -> HomeVisitCreate:
 
 
 def test_a_new_visit_is_one_change_carrying_its_visit_logged_event():
-    change = log_home_visit(TEACHER, visit(), STUDENT, TODAY)
+    change = log_home_visit(TEACHER, visit(), CLASS, STUDENT, TODAY)
 
     [event] = change.events
     assert isinstance(event, VisitLoggedV1)
@@ -57,7 +59,7 @@ def test_a_new_visit_is_one_change_carrying_its_visit_logged_event():
 
 
 def test_findings_stay_out_of_the_public_event():
-    change = log_home_visit(TEACHER, visit(), STUDENT, TODAY)
+    change = log_home_visit(TEACHER, visit(), CLASS, STUDENT, TODAY)
 
     assert change.state["findings"] == "祖父母照看，学习习惯良好"
     assert "祖父母" not in change.events[0].model_dump_json()
@@ -65,7 +67,18 @@ def test_findings_stay_out_of_the_public_event():
 
 def test_teacher_cannot_log_for_a_class_they_do_not_teach():
     with pytest.raises(NotFound):
-        log_home_visit(TEACHER, visit(class_id="cls-6-1"), STUDENT, TODAY)
+        log_home_visit(TEACHER, visit(class_id="cls-6-1"), CLASS | {"_id": "cls-6-1"}, STUDENT, TODAY)
+
+
+@pytest.mark.parametrize(
+    "klass",
+    [None, CLASS | {"school_id": "sch-liangshe"}, CLASS | {"district_id": "d-other"}],
+    ids=["unknown", "other-school", "other-district"],
+)
+def test_the_class_named_is_checked_as_the_projection_knows_it_not_as_the_token_says(klass):
+    # the teacher's token names cls-3-2; the class's own school and district decide
+    with pytest.raises(NotFound):
+        log_home_visit(TEACHER, visit(), klass, STUDENT, TODAY)
 
 
 @pytest.mark.parametrize(
@@ -80,41 +93,45 @@ def test_teacher_cannot_log_for_a_class_they_do_not_teach():
 )
 def test_visit_needs_a_student_enrolled_in_the_named_class(student):
     with pytest.raises(NotFound):
-        log_home_visit(TEACHER, visit(), student, TODAY)
+        log_home_visit(TEACHER, visit(), CLASS, student, TODAY)
 
 
 def test_visit_in_the_future_is_rejected_naming_the_field():
     with pytest.raises(VisitRejected) as rejected:
-        log_home_visit(TEACHER, visit(visited_on=date(2026, 11, 21)), STUDENT, TODAY)
+        log_home_visit(TEACHER, visit(visited_on=date(2026, 11, 21)), CLASS, STUDENT, TODAY)
 
     assert rejected.value.errors == [{"field": "body.visited_on", "message": rejected.value.detail}]
 
 
 @pytest.mark.parametrize("role", [Role.guardian, Role.partner, Role.bureau])
 def test_only_school_staff_log_visits(role):
-    with pytest.raises(RoleMayNotLogVisits):
+    with pytest.raises(RoleRefused):
         log_home_visit(
-            Caller("x", role, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"})), visit(), STUDENT, TODAY
+            Caller("x", role, "d-yecheng", "sch-yecheng-9", frozenset({"cls-3-2"})),
+            visit(),
+            CLASS,
+            STUDENT,
+            TODAY,
         )
 
 
 def test_findings_are_read_by_the_class_teachers_and_school_admin_only():
-    document = log_home_visit(TEACHER, visit(), STUDENT, TODAY).state
+    document = log_home_visit(TEACHER, visit(), CLASS, STUDENT, TODAY).state
     admin = Caller("adm", Role.school_admin, "d-yecheng", "sch-yecheng-9")
     other_teacher = Caller("t2", Role.teacher, "d-yecheng", "sch-yecheng-9", frozenset({"cls-1-1"}))
     bureau = Caller("b", Role.bureau, "d-yecheng")
 
-    assert may_read_visit(TEACHER, document)
-    assert may_read_visit(admin, document)
-    assert not may_read_visit(other_teacher, document)
-    assert not may_read_visit(bureau, document)
+    assert HOME_VISITS.allows(TEACHER, visit_scope(document))
+    assert HOME_VISITS.allows(admin, visit_scope(document))
+    assert not HOME_VISITS.allows(other_teacher, visit_scope(document))
+    assert not HOME_VISITS.allows(bureau, visit_scope(document))
 
 
 def planned_visit():
     plan = VisitPlan(
         student_id="stu-000481", class_id="cls-3-2", planned_on=date(2026, 11, 25), mode="in_person"
     )
-    change = plan_home_visit(TEACHER, plan, STUDENT, TODAY)
+    change = plan_home_visit(TEACHER, plan, CLASS, STUDENT, TODAY)
     return change, change.state | {"version": 1}
 
 
@@ -205,13 +222,15 @@ def test_a_guardian_sees_only_the_shared_summary_of_their_own_childs_visit():
     parent = Caller("g", Role.guardian, "d-yecheng", "sch-yecheng-9", student_ids=frozenset({"stu-000481"}))
     stranger = Caller("g2", Role.guardian, "d-yecheng", "sch-yecheng-9", student_ids=frozenset({"stu-x"}))
 
-    view = guardian_view(parent, visit)
+    view = visit_for(parent, visit)
 
-    assert view is not None
     assert view.shareable_summary == "孩子进步明显"
     assert "findings" not in view.model_dump()
-    assert guardian_view(stranger, visit) is None
-    assert not may_read_visit(parent, visit)
+    with pytest.raises(NotFound):
+        visit_for(stranger, visit)
+    # a token of another district naming the child reads nothing
+    with pytest.raises(NotFound):
+        visit_for(Caller("g", Role.guardian, "d-other", student_ids=frozenset({"stu-000481"})), visit)
 
 
 def test_follow_ups_are_published_as_due_dates_and_done_flags_without_their_text():

@@ -2,7 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from scheduling import meetings
+from scheduling import access, meetings
+from service_kit.access import RoleRefused
 from service_kit.auth import Caller, Role
 from service_kit.errors import NotFound
 
@@ -176,15 +177,58 @@ def test_a_guardian_reads_their_own_answer_and_staff_read_none():
     assert meetings.meeting_public(meeting, meetings.tally(answers), "maybe").my_rsvp == "maybe"
 
 
-def test_a_guardian_reads_a_meeting_only_when_invited():
+def test_a_guardian_reads_a_meeting_when_invited_or_when_it_concerns_a_child_enrolled_there_now():
+    _, meeting = scheduled()
+    scope = access.meeting_scope(meeting)
+    child = {"_id": "stu-7", "district_id": "d-yecheng", "school_id": "sch-1", "class_id": "cls-a"}
+    parent_of_child = Caller("gdn-7", Role.guardian, "d-yecheng", "sch-2", student_ids=frozenset({"stu-7"}))
+
+    assert access.MEETINGS.allows(PARENT, scope)
+    assert access.MEETINGS.allows(TEACHER, scope)
+    assert access.MEETINGS.allows(Caller("b", Role.bureau, "d-yecheng"), scope)
+    assert not access.MEETINGS.allows(Caller("gdn-9", Role.guardian, "d-yecheng", "sch-1"), scope)
+    assert not access.MEETINGS.allows(
+        Caller("stf-2", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-b"})), scope
+    )
+    # the child's class in the projection, whatever school the token names
+    assert access.MEETINGS.allows(parent_of_child, access.meeting_scope(meeting, [child]))
+    assert not access.MEETINGS.allows(
+        parent_of_child, access.meeting_scope(meeting, [child | {"class_id": "cls-b"}])
+    )
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        Caller("gdn-1", Role.guardian, "d-other", "sch-1", student_ids=frozenset({"stu-1"})),
+        Caller("stf-1", Role.teacher, "d-other", "sch-1", frozenset({"cls-a"})),
+        Caller("adm", Role.school_admin, "d-other", "sch-1"),
+        Caller("b", Role.bureau, "d-other"),
+    ],
+    ids=["guardian", "teacher", "school_admin", "bureau"],
+)
+def test_a_token_of_another_district_naming_the_meetings_people_reaches_nothing(caller):
     _, meeting = scheduled()
 
-    assert meetings.may_read(PARENT, meeting)
-    assert meetings.may_read(TEACHER, meeting)
-    assert not meetings.may_read(Caller("gdn-9", Role.guardian, "d-yecheng", "sch-1"), meeting)
-    assert not meetings.may_read(
-        Caller("stf-2", Role.teacher, "d-yecheng", "sch-1", frozenset({"cls-b"})), meeting
-    )
+    assert not access.MEETINGS.allows(caller, access.meeting_scope(meeting))
+    if caller.role is Role.guardian:
+        with pytest.raises(NotFound):
+            meetings.rsvp(caller, meeting, "yes", NOW)
+    elif caller.role is not Role.bureau:
+        with pytest.raises(NotFound):
+            meetings.cancel_meeting(caller, meeting)
+
+
+def test_a_teacher_runs_only_meetings_of_classes_they_all_teach_and_a_guardian_none():
+    _, meeting = scheduled()
+    grade = meeting | {"level": "grade", "class_ids": ["cls-a", "cls-b"]}
+
+    access.runs_meeting(TEACHER, meeting)
+    with pytest.raises(NotFound):
+        access.runs_meeting(TEACHER, grade)
+    access.runs_meeting(Caller("adm", Role.school_admin, "d-yecheng", "sch-1"), grade)
+    with pytest.raises(RoleRefused):
+        access.runs_meeting(PARENT, meeting)
 
 
 def test_guardians_are_invited_through_their_children_whatever_school_registered_them():
