@@ -8,15 +8,16 @@ from typing import Literal
 from contracts.events.registry import CareCategory
 from contracts.inputs import OpaqueId, Text, Variables
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import Caller
 from service_kit.errors import NotFound, Problem
 from service_kit.storage import Document
 
-from notifications import templates
+from notifications import access, templates
 from notifications.delivery import Outbox
 from notifications.links import Action
 from notifications.messages import Notice
-from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, NotificationStore
+from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, STUDENTS, NotificationStore
 
 
 class Audience(BaseModel):
@@ -125,50 +126,56 @@ class Announcements:
 
     async def audience(
         self, caller: Caller, request: AnnouncementCreate
-    ) -> tuple[list[Document], dict[str, list[str]]]:
-        """The guardians addressed and, for each, their children concerned; 404 outside the caller's scope."""
-        ensure_visible(
-            caller.role in (Role.school_admin, Role.teacher)
-            and caller.sees_school(caller.district_id, request.school_id),
-            "学校",
-        )
+    ) -> tuple[str, list[Document], dict[str, list[str]]]:
+        """The letter's district, the guardians addressed and, for each, their children concerned.
+
+        403 for an audience the caller's role may not address; 404 for a school, class or guardian
+        outside the caller's reach, each checked against its own record (a class's school, a
+        guardian's school and children), exactly like one that does not exist."""
         who = request.audience
-        if caller.role is Role.teacher and who.kind not in ("class", "guardians"):
-            raise NotFound("学校")  # a teacher writes to their own classes only
+        access.AUDIENCES[who.kind].role_allowed(caller)
+        district_id = ensure_found(await self.store.school_district(request.school_id), "学校")
+        access.LETTER_SCHOOL.check(caller, access.school_scope(district_id, request.school_id))
+        school = {"district_id": district_id, "school_id": request.school_id}
         for class_id in who.class_ids:
-            klass = await self.store.get(CLASSES, class_id)
-            if (
-                klass is None
-                or not caller.sees_class(caller.district_id, request.school_id, class_id)
-                or klass["school_id"] != request.school_id
-            ):
-                raise NotFound(f"班级 {class_id}")
-        students = await self.store.students_of_school(caller.district_id, request.school_id)
+            klass = ensure_found(await self.store.get(CLASSES, class_id), "班级")
+            access.ADDRESSED_CLASS.check(caller, access.class_scope(klass))
+        # a teacher's letter concerns only the children of the classes they teach
+        students = [
+            s
+            for s in await self.store.students_of_school(district_id, request.school_id)
+            if access.ADDRESSED_STUDENT.allows(caller, access.student_scope(s))
+        ]
         if who.kind == "grade":
-            grades = {
-                c["_id"]: c["grade"] for c in await self.store.find(CLASSES, {"school_id": request.school_id})
-            }
+            grades = {c["_id"]: c["grade"] for c in await self.store.find(CLASSES, school)}
             students = [s for s in students if grades.get(s["class_id"]) == who.grade]
         elif who.kind == "class":
             students = [s for s in students if s["class_id"] in who.class_ids]
         elif who.kind == "care_category":
             students = [s for s in students if who.care_category in s["care_categories"]]
-        if caller.role is Role.teacher:
-            students = [s for s in students if s["class_id"] in caller.class_ids]
         wanted = {s["_id"] for s in students}
-        guardians = await self.store.find(GUARDIANS, {"school_id": request.school_id})
         if who.kind == "guardians":
-            known = {g["_id"]: g for g in guardians if wanted & set(g["student_ids"])}
-            for guardian_id in who.guardian_ids:
-                if guardian_id not in known:
-                    raise NotFound(f"家长 {guardian_id}")
-            guardians = [known[g] for g in who.guardian_ids]
+            guardians = [await self._addressed_guardian(caller, g, wanted) for g in who.guardian_ids]
         else:
-            guardians = [g for g in guardians if wanted & set(g["student_ids"])]
-        return guardians, {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
+            guardians = [
+                g for g in await self.store.find(GUARDIANS, school) if wanted & set(g["student_ids"])
+            ]
+        children = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
+        return district_id, guardians, children
+
+    async def _addressed_guardian(self, caller: Caller, guardian_id: str, wanted: set[str]) -> Document:
+        """A guardian a letter names: in the caller's reach by their own school and their children's
+        classes, and with a child the letter may concern."""
+        guardian = ensure_found(await self.store.get(GUARDIANS, guardian_id), "家长")
+        children = await self.store.find(STUDENTS, {"_id": {"$in": list(guardian["student_ids"])}})
+        class_ids = [c["class_id"] for c in children if c.get("school_id") == guardian["school_id"]]
+        access.ADDRESSED_GUARDIAN.check(caller, access.guardian_scope(guardian, class_ids))
+        if not wanted & set(guardian["student_ids"]):
+            raise NotFound("家长")  # no enrolled child of theirs to write about
+        return guardian
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
-        guardians, children = await self.audience(caller, request)
+        _, guardians, children = await self.audience(caller, request)
         variables = {
             "school_name": await self.store.school_name(request.school_id),
             "confirmation": request.confirmation != "none",
@@ -191,15 +198,15 @@ class Announcements:
         )
 
     async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
+        district_id, guardians, children = await self.audience(caller, request)
         given = {"school_name": ""}
         templates.render(
             request.template, "zh-CN", given | request.variables, self.outbox.settings.school_timezone
         )  # 422 before anything is kept
-        guardians, children = await self.audience(caller, request)
         now = datetime.now(UTC)
         announcement = {
             "_id": announcement_id,
-            "district_id": caller.district_id,
+            "district_id": district_id,
             "school_id": request.school_id,
             "audience": request.audience.model_dump(mode="json"),
             "template": request.template,
@@ -249,14 +256,10 @@ class Announcements:
         await self.store.dequeue(entry["_id"])
 
     async def get(self, caller: Caller, announcement_id: str) -> Document:
-        announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)
-        ensure_visible(
-            announcement is not None
-            and caller.sees_school(announcement["district_id"], announcement["school_id"])
-            and (caller.role is Role.school_admin or caller.subject == announcement["created_by"]),
-            "通知",
-        )
-        assert announcement is not None
+        """A letter in the caller's reach: its school's admin, or the teacher who wrote it."""
+        access.ANNOUNCEMENTS.role_allowed(caller)
+        announcement = ensure_found(await self.store.get(ANNOUNCEMENTS, announcement_id), "通知")
+        access.ANNOUNCEMENTS.check(caller, access.announcement_scope(announcement))
         return announcement
 
     async def sent(self, announcement_id: str) -> list[Document]:

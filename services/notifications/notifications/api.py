@@ -7,12 +7,13 @@ from contracts.inputs import FreeText, OpaqueId, Text, Variables
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
-from service_kit.errors import Forbidden, Unauthenticated
+from service_kit.access import ensure_found
+from service_kit.auth import Caller, CurrentCaller
+from service_kit.errors import NotFound, Unauthenticated
 from service_kit.keys import jwks
 from service_kit.storage import Document
 
-from notifications import messages, templates
+from notifications import access, messages, templates
 from notifications.announcements import (
     AnnouncementCreate,
     AnnouncementPublic,
@@ -25,7 +26,7 @@ from notifications.delivery import failed_after_all
 from notifications.emergencies import Emergencies, EmergencyCreate, EmergencyPublic
 from notifications.messages import MessagePublic
 from notifications.preferences import Preferences
-from notifications.store import MESSAGES, NotificationStore
+from notifications.store import GUARDIANS, MESSAGES, NotificationStore
 
 
 class Services:
@@ -72,17 +73,24 @@ def _new_id(prefix: str) -> str:
 @router.get("/inbox", response_model=list[MessagePublic], tags=["inbox 收件箱"])
 async def inbox(caller: CurrentCaller, services: ServicesDep) -> list[MessagePublic]:
     """我的消息 (messages to the caller that have gone out, newest first)."""
+    access.INBOX.role_allowed(caller)
     mine = await services.store.messages_of(
         {"recipient_id": caller.subject, "district_id": caller.district_id}
     )
-    shown = [m for m in mine if m["status"] not in ("queued", "cancelled")]
+    shown = [
+        m
+        for m in mine
+        if m["status"] not in ("queued", "cancelled") and access.INBOX.allows(caller, access.message_scope(m))
+    ]
     return [MessagePublic.of(m) for m in reversed(shown)]
 
 
 async def _own_message(services: Services, caller: Caller, message_id: str) -> Document:
-    message = await services.store.get(MESSAGES, message_id)
-    ensure_visible(message is not None and message["recipient_id"] == caller.subject, "通知")
-    assert message is not None
+    """The caller's own message: its district and school first, then its recipient (a refusal
+    leaves it unread)."""
+    access.INBOX.role_allowed(caller)
+    message = ensure_found(await services.store.get(MESSAGES, message_id), "通知")
+    access.INBOX.check(caller, access.message_scope(message))
     return message
 
 
@@ -115,19 +123,9 @@ async def _open(services: Services, caller: Caller, message_id: str, confirmed: 
 @router.get("/messages/{message_id}", response_model=MessagePublic, tags=["delivery 投递"])
 async def message_status(message_id: str, caller: CurrentCaller, services: ServicesDep) -> MessagePublic:
     """投递状态 (queued, sent, delivered, read, failed; with every attempt)."""
-    message = await services.store.get(MESSAGES, message_id)
-    ensure_visible(
-        message is not None
-        and (
-            message["recipient_id"] == caller.subject
-            or (
-                caller.role is Role.school_admin
-                and caller.sees_school(message["district_id"], message["school_id"])
-            )
-        ),
-        "通知",
-    )
-    assert message is not None
+    access.DELIVERY.role_allowed(caller)
+    message = ensure_found(await services.store.get(MESSAGES, message_id), "通知")
+    access.DELIVERY.check(caller, access.message_scope(message))
     return MessagePublic.of(message)
 
 
@@ -142,10 +140,10 @@ async def school_messages(
     ] = None,
 ) -> list[MessagePublic]:
     """学校的消息 (the school admin sees what was sent and what failed, with the reason)."""
-    ensure_visible(
-        caller.role is Role.school_admin and caller.sees_school(caller.district_id, school_id), "学校"
-    )
-    where: Document = {"district_id": caller.district_id, "school_id": school_id}
+    access.SCHOOL_MESSAGES.role_allowed(caller)
+    district_id = ensure_found(await services.store.school_district(school_id), "学校")
+    access.SCHOOL_MESSAGES.check(caller, access.school_scope(district_id, school_id))
+    where: Document = {"district_id": district_id, "school_id": school_id}
     if status:
         where["status"] = status
     return [MessagePublic.of(m) for m in await services.store.messages_of(where)]
@@ -154,24 +152,26 @@ async def school_messages(
 # Preferences --------------------------------------------------------------------------------------
 
 
-def _guardian(caller: Caller) -> None:
-    if caller.role is not Role.guardian:
-        raise Forbidden("仅家长本人可设置接收偏好 (guardians set their own preferences)")
+async def _own_preferences(caller: Caller, services: Services) -> str:
+    """The guardian the token names, as the registry holds them in the caller's own district."""
+    access.PREFERENCES.role_allowed(caller)
+    guardian = ensure_found(await services.store.get(GUARDIANS, caller.subject), "家长")
+    access.PREFERENCES.check(caller, access.own_record_scope(guardian))
+    return str(guardian["_id"])
 
 
 @router.get("/preferences", response_model=Preferences, tags=["preferences 偏好"])
 async def my_preferences(caller: CurrentCaller, services: ServicesDep) -> Preferences:
     """我的接收偏好 (channel order, instant or digest, quiet hours, language)."""
-    _guardian(caller)
-    stored = await services.store.preferences(caller.subject)
+    stored = await services.store.preferences(await _own_preferences(caller, services))
     return Preferences.model_validate({k: v for k, v in stored.items() if k != "_id"})
 
 
 @router.put("/preferences", response_model=Preferences, tags=["preferences 偏好"])
 async def set_preferences(chosen: Preferences, caller: CurrentCaller, services: ServicesDep) -> Preferences:
     """设置接收偏好 (a field left out keeps the default)."""
-    _guardian(caller)
-    await services.store.set_preferences(caller.subject, chosen.model_dump(mode="json"))
+    guardian_id = await _own_preferences(caller, services)
+    await services.store.set_preferences(guardian_id, chosen.model_dump(mode="json"))
     return chosen
 
 
@@ -196,6 +196,7 @@ class TemplatePreview(BaseModel):
 @router.get("/templates", response_model=list[TemplateInfo], tags=["templates 模板"])
 async def list_templates(caller: CurrentCaller) -> list[TemplateInfo]:
     """模板列表 (names, languages, the variables each needs, sample data)."""
+    access.TEMPLATES.role_allowed(caller)
     return [
         TemplateInfo(
             name=name,
@@ -212,6 +213,7 @@ async def preview_template(
     request: TemplatePreview, caller: CurrentCaller, timezone: SchoolTimezone
 ) -> templates.Rendered:
     """模板预览 (rendered with sample data, or with the variables given)."""
+    access.TEMPLATES.role_allowed(caller)
     if request.variables is None:
         return templates.preview(request.template, request.language, timezone)
     return templates.render(request.template, request.language, request.variables, timezone)
@@ -330,8 +332,8 @@ async def provider_receipt(
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
         ) from exc
     message = await services.store.get(MESSAGES, receipt.message_id)
-    ensure_visible(message is not None and message.get("sent_channel") == channel, "通知")
-    assert message is not None
+    if message is None or message.get("sent_channel") != channel:
+        raise NotFound("通知")  # a provider's receipt: no caller, so no access refusal to log
     if receipt.status == "delivered":
         await services.store.record_delivered(message, datetime.now(UTC))
     else:

@@ -116,8 +116,11 @@ def on_registry_event(store: NotificationStore) -> Handler:
         facts = Facts.model_validate(message)
         p = facts.payload
         if facts.event_type == "school-changed":
+            # the district is kept for access checks: a school route answers only its own district
             await store.db[SCHOOLS].replace_one(
-                {"_id": p["school_id"]}, {"name": p["name"], "status": p["status"]}, upsert=True
+                {"_id": p["school_id"]},
+                {"district_id": facts.district_id, "name": p["name"], "status": p["status"]},
+                upsert=True,
             )
         elif facts.event_type == "class-changed":
             # class-changed carries no version; one school's events arrive in order

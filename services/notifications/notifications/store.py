@@ -75,6 +75,15 @@ class NotificationStore:
         where = {"district_id": district_id, "school_id": school_id, "status": "enrolled"}
         return await self.db[STUDENTS].find(where).to_list()
 
+    async def school_district(self, school_id: str) -> str | None:
+        """The district a school belongs to, as the registry announced it; for a school kept before
+        its record named the district, that of one of its classes. None: a school unknown here."""
+        school = await self.get(SCHOOLS, school_id)
+        if school and school.get("district_id"):
+            return str(school["district_id"])
+        klass = await self.db[CLASSES].find_one({"school_id": school_id}, {"district_id": 1})
+        return str(klass["district_id"]) if klass else None
+
     async def school_name(self, school_id: str) -> str:
         school = await self.get(SCHOOLS, school_id)
         return str(school["name"]) if school else "学校"
