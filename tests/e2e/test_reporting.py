@@ -378,7 +378,8 @@ async def test_the_overview_ranks_schools_by_the_weighted_score_and_names_no_per
 async def test_a_teacher_sees_the_unvisited_mandatory_students_of_their_classes_by_name(platform, district):
     school = district.schools[0]
     class_id = district.classes[school][1]
-    teacher = bearer(district.district_id, Role.teacher, school, [class_id], subject="stf-t")
+    head_teacher = f"stf-{school[-8:]}-1"  # the generator's head teacher of the second class
+    teacher = bearer(district.district_id, Role.teacher, school, [class_id], subject=head_teacher)
     answer = await platform.reporting.get("/v1/teachers/me/report", params={"term": TERM}, headers=teacher)
     assert answer.status_code == 200, answer.text
     [mine] = answer.json()["classes"]

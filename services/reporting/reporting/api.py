@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -5,11 +6,12 @@ from contracts.inputs import FreeText, OpaqueId, SchoolYear, Text
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from service_kit.auth import Caller, CurrentCaller, Role, ensure_visible
+from service_kit.access import RecordScope, Rule, ensure_found
+from service_kit.auth import Caller, CurrentCaller
 from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
-from reporting import bulletin, reports, views
+from reporting import access, bulletin, reports, views
 from reporting.periods import Month, TermName
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
@@ -31,9 +33,28 @@ TermQuery = Annotated[str, Query(description="学期, e.g. 2026-2027-autumn")]
 router = APIRouter(prefix="/v1", tags=["reports 报表"])
 
 
-def bureau_only(caller: Caller) -> None:
-    if caller.role is not Role.bureau:
-        raise NotFound("报表")
+@dataclass(frozen=True, eq=False)
+class Allowed:
+    """The caller, once the route's rule (``access``) admits its role: 403 before anything is read."""
+
+    rule: Rule
+
+    async def __call__(self, caller: CurrentCaller) -> Caller:
+        self.rule.role_allowed(caller)
+        return caller
+
+
+def allowed(rule: Rule) -> Any:
+    return Depends(Allowed(rule))
+
+
+async def located(store: ActiveStore, caller: Caller, rule: Rule, kind: str, record_id: str) -> RecordScope:
+    """A registry record's own place, as reporting stored it, checked against the caller's reach:
+    404 for one reporting does not know, the same 404 (logged) for one out of reach."""
+    where = ensure_found(await store.facts.whereabouts(kind, record_id, caller.district_id), rule.resource)
+    scope = access.registry_scope(kind, record_id, *where)
+    rule.check(caller, scope)
+    return scope
 
 
 class SchoolVisitSummary(BaseModel):
@@ -48,9 +69,11 @@ class SchoolVisitSummary(BaseModel):
 
 
 @router.get("/schools/{school_id}/home-visits", response_model=SchoolVisitSummary)
-async def school_home_visits(school_id: str, caller: CurrentCaller, store: StoreDep) -> SchoolVisitSummary:
+async def school_home_visits(
+    school_id: str, caller: Annotated[Caller, allowed(access.SCHOOL_VISITS)], store: StoreDep
+) -> SchoolVisitSummary:
     """学校家访统计 (home visits logged and distinct students visited, for one school)."""
-    ensure_visible(caller.sees_school(caller.district_id, school_id), "学校")
+    await located(store, caller, access.SCHOOL_VISITS, "school", school_id)
     visits, students = await store.facts.school_visit_counts(caller.district_id, school_id)
     two_staff, confirmed = await store.facts.school_evidence(caller.district_id, school_id)
     return SchoolVisitSummary(
@@ -65,54 +88,71 @@ async def school_home_visits(school_id: str, caller: CurrentCaller, store: Store
 
 @router.get("/schools/{school_id}/report", response_model=reports.SchoolReport)
 async def school_report(
-    school_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+    school_id: str,
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.SCHOOL_REPORT)],
+    store: StoreDep,
+    day: Today,
 ) -> dict[str, Any]:
     """学校报表 (measures against the policy with status, classes, teachers; bureau and the school)."""
     name = TermName.parse(term)
+    await located(store, caller, access.SCHOOL_REPORT, "school", school_id)
     snapshot = await store.facts.snapshot(caller.district_id)
     return views.school_report(caller, snapshot, school_id, name, day)
 
 
 @router.get("/classes/{class_id}/report", response_model=reports.ClassReport)
 async def class_report(
-    class_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+    class_id: str,
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.CLASS_REPORT)],
+    store: StoreDep,
+    day: Today,
 ) -> dict[str, Any]:
     """班级报表 (coverage, 三必访 and meetings of one class; unknown or outside the caller's scope: 404)."""
     name = TermName.parse(term)
+    await located(store, caller, access.CLASS_REPORT, "class", class_id)
     return views.class_report(caller, await store.facts.snapshot(caller.district_id), class_id, name, day)
 
 
 @router.get("/teachers/me/report", response_model=reports.TeacherReport)
 async def teacher_report(
-    term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+    term: TermQuery, caller: Annotated[Caller, allowed(access.TEACHER_REPORT)], store: StoreDep, day: Today
 ) -> dict[str, Any]:
     """我的班级 (coverage of the classes I teach, and the mandatory students still unvisited)."""
     name = TermName.parse(term)
-    return views.teacher_report(caller, await store.facts.snapshot(caller.district_id), name, day)
+    # the school the registry has the teacher in, not the one the token names
+    mine = await located(store, caller, access.TEACHER_REPORT, "staff", caller.subject)
+    assert mine.school_id is not None
+    snapshot = await store.facts.snapshot(caller.district_id)
+    return views.teacher_report(caller, snapshot, mine.school_id, name, day)
 
 
 @router.get("/overview", response_model=reports.Overview)
-async def overview(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+async def overview(
+    term: TermQuery, caller: Annotated[Caller, allowed(access.OVERVIEW)], store: StoreDep, day: Today
+) -> dict[str, Any]:
     """全区概览 (bureau: totals, rates and each school's score; counts only, no names of people)."""
-    bureau_only(caller)
     name = TermName.parse(term)
     return views.overview(await store.facts.snapshot(caller.district_id), name, day)
 
 
 @router.get("/rankings", response_model=reports.Ranking)
-async def rankings(term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+async def rankings(
+    term: TermQuery, caller: Annotated[Caller, allowed(access.RANKING)], store: StoreDep, day: Today
+) -> dict[str, Any]:
     """学校排名 (composite score with the policy's weights shown beside it)."""
-    bureau_only(caller)
     name = TermName.parse(term)
     return views.ranking(await store.facts.snapshot(caller.district_id), name, day)
 
 
 @router.get("/completeness", response_model=reports.Completeness)
 async def completeness(
-    month: Annotated[str, Query(description="YYYY-MM")], caller: CurrentCaller, store: StoreDep
+    month: Annotated[str, Query(description="YYYY-MM")],
+    caller: Annotated[Caller, allowed(access.COMPLETENESS)],
+    store: StoreDep,
 ) -> dict[str, Any]:
     """报送完整性与及时性 (who confirmed the month, who was late, who logged nothing)."""
-    bureau_only(caller)
     which = Month.parse(month)
     submissions = await bulletin.Bulletins(store).submissions(caller.district_id, which)
     return views.completeness(await store.facts.snapshot(caller.district_id), which, submissions)
@@ -120,30 +160,30 @@ async def completeness(
 
 @router.get("/trends", response_model=list[reports.TrendMonth])
 async def trends(
-    caller: CurrentCaller,
+    caller: Annotated[Caller, allowed(access.SCHOOL_TRENDS)],
     store: StoreDep,
     school_year: Annotated[SchoolYear, Query(description="学年, e.g. 2026-2027")],
     school_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """月度趋势 (the district, or one school, month by month over a school year)."""
     if school_id is None:
-        bureau_only(caller)
+        access.DISTRICT_TRENDS.role_allowed(caller)
     else:
-        ensure_visible(
-            caller.role in (Role.bureau, Role.school_admin)
-            and caller.sees_school(caller.district_id, school_id),
-            "学校",
-        )
+        await located(store, caller, access.SCHOOL_TRENDS, "school", school_id)
     return views.trends(await store.facts.snapshot(caller.district_id), school_year, school_id)
 
 
 @router.get("/pairs/{pair_id}/comparison", response_model=reports.PairComparison)
 async def pair_comparison(
-    pair_id: str, term: TermQuery, caller: CurrentCaller, store: StoreDep, day: Today
+    pair_id: str,
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.PAIR_COMPARISON)],
+    store: StoreDep,
+    day: Today,
 ) -> dict[str, Any]:
     """结对帮扶对比 (the paired schools side by side, and their exchanges)."""
-    bureau_only(caller)
     name = TermName.parse(term)
+    await located(store, caller, access.PAIR_COMPARISON, "pair", pair_id)
     return views.pair_comparison(await store.facts.snapshot(caller.district_id), pair_id, name, day)
 
 
@@ -178,12 +218,15 @@ class AlreadySubmitted(Problem):
 
 @router.put("/schools/{school_id}/submissions/{month}", status_code=201, response_model=SubmissionOut)
 async def submit_month(
-    school_id: str, month: str, submission: SubmissionIn, caller: CurrentCaller, store: StoreDep, day: Today
+    school_id: str,
+    month: str,
+    submission: SubmissionIn,
+    caller: Annotated[Caller, allowed(access.SUBMIT)],
+    store: StoreDep,
+    day: Today,
 ) -> SubmissionOut:
     """月度报送 (a school admin confirms the month, or declares nothing to report with a reason)."""
-    ensure_visible(
-        caller.role is Role.school_admin and caller.sees_school(caller.district_id, school_id), "学校"
-    )
+    await located(store, caller, access.SUBMIT, "school", school_id)
     which = Month.parse(month, "path.month")
     which.require_ended(day, "path.month", "报送")
     if submission.kind == "nothing_to_report" and not submission.reason:
@@ -208,11 +251,10 @@ async def submit_month(
 
 
 @router.get("/schools/{school_id}/submissions", response_model=list[SubmissionOut])
-async def submissions(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[SubmissionOut]:
-    ensure_visible(
-        caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(caller.district_id, school_id),
-        "学校",
-    )
+async def submissions(
+    school_id: str, caller: Annotated[Caller, allowed(access.SUBMISSIONS)], store: StoreDep
+) -> list[SubmissionOut]:
+    await located(store, caller, access.SUBMISSIONS, "school", school_id)
     found = await store.records.find(SUBMISSIONS, {"district_id": caller.district_id, "school_id": school_id})
     return [SubmissionOut.model_validate(s) for s in sorted(found, key=lambda s: s["month"])]
 
@@ -225,9 +267,10 @@ def _bulletins(store: ActiveStore) -> bulletin.Bulletins:
 
 
 @router.post("/bulletins/{month}", status_code=201, response_model=reports.Bulletin, tags=["bulletins 通报"])
-async def publish_bulletin(month: str, caller: CurrentCaller, store: StoreDep, day: Today) -> dict[str, Any]:
+async def publish_bulletin(
+    month: str, caller: Annotated[Caller, allowed(access.PUBLISH_BULLETIN)], store: StoreDep, day: Today
+) -> dict[str, Any]:
     """发布月度通报 (once; publishing again answers the published revision)."""
-    bureau_only(caller)
     return _public(await _bulletins(store).publish(caller.district_id, Month.parse(month, "path.month"), day))
 
 
@@ -248,14 +291,14 @@ async def publish_bulletin(month: str, caller: CurrentCaller, store: StoreDep, d
 )
 async def read_bulletin(
     month: str,
-    caller: CurrentCaller,
+    caller: Annotated[Caller, allowed(access.BULLETIN)],
     store: StoreDep,
     revision: int | None = None,
     format: Literal["json", "html", "csv", "xlsx"] = "json",
 ) -> Any:
     """月度通报 (JSON, printable HTML with a chart, CSV or XLSX; any revision)."""
-    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "通报")
     record = await _bulletins(store).latest(caller.district_id, Month.parse(month, "path.month"), revision)
+    access.BULLETIN.check(caller, access.district_scope(record["district_id"]))
     name = f"bulletin-{record['month']}-r{record['revision']}"
     if format == "html":
         return HTMLResponse(bulletin.as_html(record))
@@ -277,8 +320,9 @@ async def read_bulletin(
 @router.get(
     "/bulletins/{month}/revisions", response_model=list[reports.BulletinRevision], tags=["bulletins 通报"]
 )
-async def bulletin_revisions(month: str, caller: CurrentCaller, store: StoreDep) -> list[dict[str, Any]]:
-    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "通报")
+async def bulletin_revisions(
+    month: str, caller: Annotated[Caller, allowed(access.BULLETIN)], store: StoreDep
+) -> list[dict[str, Any]]:
     found = await _bulletins(store).revisions(caller.district_id, Month.parse(month, "path.month"))
     return [{k: r.get(k) for k in ("revision", "published_at", "reason", "changes")} for r in found]
 
@@ -294,11 +338,11 @@ class DisputeIn(BaseModel):
 @router.post(
     "/bulletins/{month}/disputes", status_code=201, response_model=reports.Dispute, tags=["bulletins 通报"]
 )
-async def dispute(month: str, body: DisputeIn, caller: CurrentCaller, store: StoreDep) -> dict[str, Any]:
+async def dispute(
+    month: str, body: DisputeIn, caller: Annotated[Caller, allowed(access.DISPUTE)], store: StoreDep
+) -> dict[str, Any]:
     """对通报数据提出异议 (a school admin disputes a figure of its own school, with a reason)."""
-    ensure_visible(
-        caller.role is Role.school_admin and caller.sees_school(caller.district_id, body.school_id), "学校"
-    )
+    await located(store, caller, access.DISPUTE, "school", body.school_id)
     which = Month.parse(month, "path.month")
     current = await _bulletins(store).latest(caller.district_id, which)
     record = {
@@ -332,17 +376,19 @@ class AcceptanceIn(BaseModel):
     tags=["bulletins 通报"],
 )
 async def accept_dispute(
-    month: str, dispute_id: str, body: AcceptanceIn, caller: CurrentCaller, store: StoreDep
+    month: str,
+    dispute_id: str,
+    body: AcceptanceIn,
+    caller: Annotated[Caller, allowed(access.ACCEPT_DISPUTE)],
+    store: StoreDep,
 ) -> dict[str, Any]:
     """采纳异议并发布新版通报 (records what changed and why; earlier revisions stay readable)."""
-    bureau_only(caller)
     which = Month.parse(month, "path.month")
-    found: Document | None = await store.records.get(DISPUTES, dispute_id)
-    ensure_visible(
-        found is not None and found["district_id"] == caller.district_id and found["month"] == str(which),
-        "异议",
-    )
-    assert found is not None
+    what = access.ACCEPT_DISPUTE.resource  # a dispute out of reach answers as a missing one, word for word
+    found: Document = ensure_found(await store.records.get(DISPUTES, dispute_id), what)
+    access.ACCEPT_DISPUTE.check(caller, access.dispute_scope(found))
+    if found["month"] != str(which):
+        raise NotFound(what)
     if found["status"] != "open":
         raise Problem(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
     return _public(
@@ -362,16 +408,18 @@ def _dispute_public(record: Document) -> dict[str, Any]:
 
 
 @router.post("/rebuilds", status_code=202, response_model=reports.RebuildRun, tags=["rebuild 重建"])
-async def start_rebuild(caller: CurrentCaller, request: Request) -> dict[str, Any]:
+async def start_rebuild(
+    caller: Annotated[Caller, allowed(access.REBUILD)], request: Request
+) -> dict[str, Any]:
     """重建报表 (replay every topic into a fresh database; switches over once caught up)."""
-    bureau_only(caller)
     rebuilder: Rebuilder = request.app.state.rebuilder
     return rebuilder.start().as_dict()
 
 
 @router.get("/rebuilds/{rebuild_id}", response_model=reports.RebuildRun, tags=["rebuild 重建"])
-async def rebuild_status(rebuild_id: str, caller: CurrentCaller, request: Request) -> dict[str, Any]:
-    bureau_only(caller)
+async def rebuild_status(
+    rebuild_id: str, caller: Annotated[Caller, allowed(access.REBUILD)], request: Request
+) -> dict[str, Any]:
     rebuilder: Rebuilder = request.app.state.rebuilder
     run = rebuilder.runs.get(rebuild_id)
     if run is None:

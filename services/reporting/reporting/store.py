@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_new, insert_once
 
@@ -25,6 +25,7 @@ class ReportStore:
     async def create_indexes(self) -> None:
         for name in facts.FACT_COLLECTIONS:
             await self.db[name].create_index([("district_id", ASCENDING), ("school_id", ASCENDING)])
+        await self.db[facts.VERSIONS].create_index([("kind", ASCENDING), ("record_id", ASCENDING)])
 
     async def add_fact(self, collection: str, fact: Document) -> bool:
         """Store a fact once; False when it was there already (the same event again)."""
@@ -57,6 +58,22 @@ class ReportStore:
             undelivered=loaded[facts.UNDELIVERED],
             follow_ups=loaded[facts.FOLLOW_UPS],
         )
+
+    async def whereabouts(self, kind: str, record_id: str, district_id: str) -> tuple[str, str] | None:
+        """The district and school of a registry record as its newest version has them, for the
+        access rules: the caller's district's record when it has one, else another district's, so
+        that a request across districts is refused as such (and logged), not taken for a typo.
+        A school the registry has not announced yet but visits were logged for is where they say."""
+        newest = [("at", DESCENDING), ("version", DESCENDING)]
+        where = {"kind": kind, "record_id": record_id}
+        versions = self.db[facts.VERSIONS]
+        found = await versions.find_one(where | {"district_id": district_id}, sort=newest)
+        found = found or await versions.find_one(where, sort=newest)
+        if found is None and kind == "school":
+            where = {"school_id": record_id}
+            found = await self.visit_facts.find_one(where | {"district_id": district_id})
+            found = found or await self.visit_facts.find_one(where)
+        return (found["district_id"], found["school_id"]) if found else None
 
     async def school_visit_counts(self, district_id: str, school_id: str) -> tuple[int, int]:
         where = {"district_id": district_id, "school_id": school_id}

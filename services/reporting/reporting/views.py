@@ -3,6 +3,7 @@
 The bureau sees counts, rates and opaque ids, never a name of a student or guardian; a school
 admin sees its school down to classes and teachers; a teacher sees the classes they teach,
 including the mandatory (三必访) students still unvisited this term, by name for that teacher only.
+Who may read which view is ``access``'s, checked by the routes before a view is assembled.
 """
 
 from collections import Counter
@@ -10,10 +11,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.auth import Caller
 from service_kit.errors import NotFound
 
-from reporting import measures
+from reporting import access, measures
 from reporting.periods import Month, Term, TermName
 from reporting.snapshot import Snapshot, between
 
@@ -25,18 +26,12 @@ def term_of(snapshot: Snapshot, name: TermName) -> Term:
     return term
 
 
-def visible_school(caller: Caller, snapshot: Snapshot, school_id: str) -> dict[str, Any]:
-    school = snapshot.as_of("school", school_id)
-    ensure_visible(school is not None and caller.sees_school(snapshot.district_id, school_id), "学校")
-    assert school is not None
-    return school
-
-
 def school_report(
     caller: Caller, snapshot: Snapshot, school_id: str, name: TermName, today: date
 ) -> dict[str, Any]:
-    school = visible_school(caller, snapshot, school_id)
-    ensure_visible(caller.role in (Role.bureau, Role.school_admin), "学校")
+    school = snapshot.as_of("school", school_id)
+    if school is None:
+        raise NotFound("学校")
     term = term_of(snapshot, name)
     found = measures.school_measures(snapshot, school_id, term, today)
     classes = measures.class_figures(snapshot, school_id, term, today)
@@ -59,17 +54,21 @@ def school_report(
     }
 
 
-def teacher_report(caller: Caller, snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
-    if caller.role is not Role.teacher or caller.school_id is None:
-        raise NotFound("教师")
+def teacher_report(
+    caller: Caller, snapshot: Snapshot, school_id: str, name: TermName, today: date
+) -> dict[str, Any]:
+    """The caller's own report, in the school reporting knows the teacher in (``school_id``):
+    the classes of it the class report's rule lets the teacher read."""
     term = term_of(snapshot, name)
     day = measures.reference_day(term, today)
     mine = [
         c
-        for c in measures.class_figures(snapshot, caller.school_id, term, today)
-        if c.class_id in caller.class_ids
+        for c in measures.class_figures(snapshot, school_id, term, today)
+        if access.CLASS_REPORT.allows(
+            caller, access.registry_scope("class", c.class_id, snapshot.district_id, school_id)
+        )
     ]
-    mine_made = measures.teacher_visits(snapshot, caller.school_id, term, today).get(caller.subject)
+    mine_made = measures.teacher_visits(snapshot, school_id, term, today).get(caller.subject)
     return {
         "teacher_id": caller.subject,
         "term": str(name),
@@ -85,10 +84,8 @@ def class_report(
 ) -> dict[str, Any]:
     """One class: its teachers, the school admin and the bureau; names for its teachers only."""
     klass = snapshot.as_of("class", class_id)
-    ensure_visible(
-        klass is not None and caller.sees_class(snapshot.district_id, klass["school_id"], class_id), "班级"
-    )
-    assert klass is not None
+    if klass is None:
+        raise NotFound("班级")
     term = term_of(snapshot, name)
     day = measures.reference_day(term, today)
     figures = next(
@@ -108,14 +105,15 @@ def class_report(
 
 def class_row(caller: Caller, snapshot: Snapshot, c: measures.ClassFigures, day: date) -> dict[str, Any]:
     """A class's figures; the 三必访 students still unvisited by name for its teacher, as opaque
-    ids for the school admin, and not at all for the bureau (it gets the counts)."""
+    ids for the school admin, and not at all for the bureau (it gets the counts): ``access``."""
     unvisited: list[Any] | None = None
-    if caller.role is Role.teacher:
+    shown = access.unvisited_shown(caller)
+    if shown is access.Unvisited.names:
         unvisited = [
             {"student_id": s, "name": (snapshot.as_of("student", s, day) or {}).get("name")}
             for s in c.unvisited_mandatory
         ]
-    elif caller.role is Role.school_admin:
+    elif shown is access.Unvisited.ids:
         unvisited = c.unvisited_mandatory
     return {
         "class_id": c.class_id,

@@ -348,7 +348,7 @@ def test_the_share_of_teachers_who_visited_five_students_is_what_the_policy_asks
         ("stf-same", 1),
     ]
     teacher = Caller("stf-same", Role.teacher, "d-1", SCHOOL, frozenset({"cls-a"}))
-    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, AUTUMN, today))
+    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, SCHOOL, AUTUMN, today))
     assert (mine.my_visits, mine.my_students_visited) == (6, 1)
 
 
@@ -534,7 +534,7 @@ def test_every_view_answers_the_shape_the_openapi_document_names():
     teacher = Caller("stf-1", Role.teacher, "d-1", SCHOOL, frozenset({"cls-a"}))
     school = reports.SchoolReport.model_validate(views.school_report(admin, snap, SCHOOL, AUTUMN, today))
     assert school.classes[0].unvisited_mandatory == ["stu-1"]  # ids for the school admin
-    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, AUTUMN, today))
+    mine = reports.TeacherReport.model_validate(views.teacher_report(teacher, snap, SCHOOL, AUTUMN, today))
     assert mine.classes[0].unvisited_mandatory == [
         reports.UnvisitedStudent(student_id="stu-1", name="名stu-1")
     ]
