@@ -381,6 +381,15 @@ async def test_writes_naming_another_schools_class_student_guardian_or_partner_a
         "attended_count": 2,
     }
     admin = a.admin(subject=f"stf-writer-{uuid.uuid4().hex[:6]}")
+    store = platform.scheduling_app.state.store
+    agreement = (await store.projected("partner_activities", world.activities["class0"]))["agreement_id"]
+    activity = {
+        "agreement_id": agreement,
+        "kind": "legal_education",
+        "title": "法制讲座",
+        "held_on": SCHOOL_TODAY.isoformat(),
+        "participant_times": 10,
+    }
 
     answers = {
         "meeting": await scheduling.post("/v1/meetings", json=meeting, headers=admin),
@@ -429,21 +438,11 @@ async def test_writes_naming_another_schools_class_student_guardian_or_partner_a
             },
             headers=admin,
         ),
-        "activity": await scheduling.post(
-            "/v1/partner-activities",
-            json={
-                "agreement_id": (
-                    await platform.scheduling_app.state.store.projected(
-                        "partner_activities", world.activities["class0"]
-                    )
-                )["agreement_id"],
-                "kind": "legal_education",
-                "title": "法制讲座",
-                "held_on": SCHOOL_TODAY.isoformat(),
-                "class_ids": [b.classes[0]],
-                "participant_times": 10,
-            },
-            headers=admin,
+        "activity for their class": await scheduling.post(
+            "/v1/partner-activities", json=activity | {"class_ids": [b.classes[0]]}, headers=admin
+        ),
+        "activity under our partner's agreement, by them": await scheduling.post(
+            "/v1/partner-activities", json=activity, headers=b.admin()
         ),
         "ticket for their guardian": await scheduling.post(
             f"/v1/meetings/{world.meetings['class0']}/tickets",

@@ -40,7 +40,8 @@ MEETINGS = Rule("会议", {Role.bureau: Reach.district, **STAFF, Role.guardian: 
 # meetings of classes they all teach (runs_meeting)
 MEETING_ORGANISERS = Rule("会议", STAFF)
 ANSWERS = Rule("会议", {Role.guardian: Reach.own})  # an RSVP: invited guardians only
-GUARDIAN_TICKETS = Rule("会议", {Role.guardian: Reach.own})  # a guardian raises their own issue
+# a guardian raises and lists their own issues (for a reception day they reach as a MEETINGS one)
+GUARDIAN_TICKETS = Rule("家长诉求", {Role.guardian: Reach.own})
 TICKETS = Rule(
     "家长诉求", {Role.school_admin: Reach.school, Role.teacher: Reach.school, Role.guardian: Reach.own}
 )

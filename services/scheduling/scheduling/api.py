@@ -59,6 +59,7 @@ async def read_home_visit(
     visit_id: str, caller: CurrentCaller, store: StoreDep
 ) -> domain.HomeVisitPublic | domain.GuardianVisitView:
     """查看家访记录 (teachers of the class, the school admin; a guardian sees the shared summary)."""
+    access.HOME_VISITS.role_allowed(caller)
     return domain.visit_for(caller, ensure_found(await store.get(visit_id), "家访记录"))
 
 

@@ -428,6 +428,7 @@ def plan_home_visit(
 def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutcome, today: date) -> Change:
     """Done → ``visit-logged``; missed or cancelled → ``visit-cancelled``; rescheduled → a new
     ``visit-planned``. Only a planned visit takes an outcome, and only from its visitors' side."""
+    access.VISIT_RECORDING.role_allowed(caller)
     current = ensure_found(current, "家访记录")
     access.VISIT_RECORDING.check(caller, access.visit_scope(current))
     if current["status"] != "planned":
@@ -474,6 +475,7 @@ class AlreadyConfirmed(Problem):
 
 def confirm_visit(caller: Caller, current: Document | None, today: date) -> Change:
     """A guardian confirms, with their own token, that a visit to their child took place."""
+    access.VISIT_CONFIRMATION.role_allowed(caller)
     current = ensure_found(current, "家访记录")
     access.VISIT_CONFIRMATION.check(caller, access.visit_scope(current))
     if current["status"] != "done":
@@ -530,6 +532,7 @@ def open_follow_ups(visits: list[Document], today: date, owner_id: str | None = 
 
 def complete_follow_up(caller: Caller, current: Document | None, index: int) -> Change:
     """A teacher of the class, one who made the visit or the school admin marks a follow-up done."""
+    access.VISIT_RECORDING.role_allowed(caller)
     current = ensure_found(current, "家访记录")
     access.VISIT_RECORDING.check(caller, access.visit_scope(current))
     follow_ups = [dict(item) for item in current.get("follow_ups") or []]

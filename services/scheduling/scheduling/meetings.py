@@ -241,6 +241,7 @@ def schedule_meeting(caller: Caller, meeting: MeetingCreate, invitee_ids: list[s
 
 def reschedule_meeting(caller: Caller, meeting: Document | None, move: MeetingMove, now: datetime) -> Change:
     """Move a planned meeting; guardians' answers stay, and they may change them until it starts."""
+    access.MEETING_ORGANISERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":
@@ -272,6 +273,7 @@ def own_answer(caller: Caller, rsvps: list[Document]) -> Answer | None:
 
 def rsvp(caller: Caller, meeting: Document | None, answer: Answer, now: datetime) -> Document:
     """A guardian's answer, changeable until the meeting starts (the guardian's own record)."""
+    access.ANSWERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.ANSWERS.check(caller, access.invitation_scope(meeting))
     if meeting["status"] != "planned" or datetime.fromisoformat(str(meeting["starts_at"])) <= now:
@@ -297,6 +299,7 @@ def record_held(
 
     Not before it has started: attendance recorded ahead would count a meeting that may still be
     moved or cancelled, and close the guardians' RSVPs early."""
+    access.MEETING_ORGANISERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":
@@ -382,6 +385,7 @@ def record_past_meeting(
 
 
 def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
+    access.MEETING_ORGANISERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.runs_meeting(caller, meeting)
     if meeting["status"] != "planned":

@@ -100,6 +100,7 @@ def raise_ticket(
 ) -> Change:
     """Staff who run the meeting record an issue raised at it, by a guardian it concerns
     (``guardians_children``: that guardian's children in the projection)."""
+    access.MEETING_ORGANISERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.runs_meeting(caller, meeting)
     if ticket.raised_by_guardian_id is not None:
@@ -165,7 +166,7 @@ def raise_guardian_ticket(
     district_id = caller.district_id
     if ask.meeting_id is not None:
         meeting = ensure_found(meeting, "会议")
-        access.GUARDIAN_TICKETS.check(caller, access.meeting_scope(meeting, kids))
+        access.MEETINGS.check(caller, access.meeting_scope(meeting, kids))
         district_id, school_id = meeting["district_id"], meeting["school_id"]
         if meeting["kind"] != MeetingKind.reception_day:
             raise Invalid("body.meeting_id", "只能为校长接待日提出诉求 (only a reception day takes issues)")
