@@ -27,6 +27,8 @@ class VisitStore:
         )
         for field in ("meeting_id", "guardian_id"):  # a meeting's late invitees; a guardian's
             await self.db[LATE_INVITATIONS].create_index([(field, ASCENDING)])
+        for field in ("class_id", "school_id"):  # a class's students; a class or school not yet announced
+            await self.students.create_index([(field, ASCENDING)])
         await self.changes.create_indexes()
 
     async def record(self, change: Change) -> None:
