@@ -30,10 +30,15 @@ async def schedule(platform, admin: dict, days: float, **body) -> str:
 
 
 @pytest.fixture
-async def school(family, registry_api, platform):
+async def school(family, registry_api, platform, eventually):
     """A class with two families, a second class, a meeting for each class and a reception day."""
     people = await family([{"phone": phone()}, {"phone": phone()}])
     other_class = await registry_api.new_class(people.school_id, "三年级3班")
+
+    async def class_known() -> bool:  # a meeting names only a class scheduling's projection knows
+        return await platform.scheduling_app.state.store.class_(other_class) is not None
+
+    await eventually(class_known, 30)
     principal = f"stf-principal-{uuid.uuid4().hex[:8]}"
     admin = registry_api.auth(Role.school_admin, people.school_id, subject=principal)
     meetings = {

@@ -108,6 +108,11 @@ async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
     await eventually(projected, 30)
     mandatory = {s["_id"] for s in await store.students_of_class(class_id) if s["care_categories"]}
     empty_class = await registry_api.new_class(school, "三年级9班")
+
+    async def class_known() -> bool:  # scheduling plans only for a class its projection knows
+        return await store.class_(empty_class) is not None
+
+    await eventually(class_known, 30)
     teacher = registry_api.auth(Role.teacher, school, [class_id, empty_class], subject="stf-head")
     body = {"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", "stf-math", "stf-pe"]}
 
