@@ -3,10 +3,11 @@ from typing import Annotated
 
 from contracts import inputs
 from fastapi import APIRouter, Depends, Path, Query, Request
-from service_kit.auth import CurrentCaller, ensure_visible
+from service_kit.access import OutOfScope, ensure_found
+from service_kit.auth import CurrentCaller
 from service_kit.errors import documented_problem
 
-from registry import domain, roster
+from registry import access, domain, roster
 from registry.store import RegistryStore
 
 
@@ -37,16 +38,14 @@ async def list_schools(caller: CurrentCaller, store: StoreDep) -> list[domain.Sc
     schools = await store.schools_of(caller.district_id)
     return [
         domain.SchoolPublic.model_validate(s)
-        for s in schools
-        if caller.sees_school(s["district_id"], s["_id"])
+        for s in access.visible(access.SCHOOLS, caller, schools, access.school_scope)
     ]
 
 
 @router.get("/schools/{school_id}", response_model=domain.SchoolPublic, tags=["schools 学校"])
 async def read_school(school_id: str, caller: CurrentCaller, store: StoreDep) -> domain.SchoolPublic:
     """查看学校."""
-    school = await store.school(school_id)
-    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
+    school = access.checked(access.SCHOOLS, caller, await store.school(school_id), access.school_scope)
     return domain.SchoolPublic.model_validate(school)
 
 
@@ -75,11 +74,9 @@ async def open_class(
 @router.get("/schools/{school_id}/classes", response_model=list[domain.ClassPublic], tags=["classes 班级"])
 async def list_classes(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[domain.ClassPublic]:
     """班级列表 (a teacher sees the classes they teach)."""
-    school = await store.school(school_id)
-    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
-    visible = [
-        k for k in await store.classes_of(caller.district_id, school_id) if domain.may_read_class(caller, k)
-    ]
+    school = access.school_route(access.CLASSES, caller, await store.school(school_id))
+    classes = await store.classes_of(school["district_id"], school_id)
+    visible = access.visible(access.CLASSES, caller, classes, access.class_scope)
     return [
         domain.ClassPublic.model_validate(k | {"enrolled_count": await store.enrolled_count(k["class_id"])})
         for k in visible
@@ -89,8 +86,7 @@ async def list_classes(school_id: str, caller: CurrentCaller, store: StoreDep) -
 @router.get("/classes/{class_id}/students", response_model=list[domain.StudentPublic], tags=["students 学生"])
 async def list_students(class_id: str, caller: CurrentCaller, store: StoreDep) -> list[domain.StudentPublic]:
     """班级学生名单 (the class's teachers, the school admin and the bureau)."""
-    klass = await store.class_(class_id)
-    ensure_visible(klass is not None and domain.may_read_class(caller, klass), "班级")
+    access.checked(access.CLASSES, caller, await store.class_(class_id), access.class_scope)
     return [domain.student_public(caller, s) for s in await store.students_of(class_id)]
 
 
@@ -126,9 +122,7 @@ async def enrol_student(
 @router.get("/students/{student_id}", response_model=domain.StudentPublic, tags=["students 学生"])
 async def read_student(student_id: str, caller: CurrentCaller, store: StoreDep) -> domain.StudentPublic:
     """查看学生 (teachers of the class, the school admin, the bureau, the student's guardians)."""
-    student = await store.student(student_id)
-    ensure_visible(student is not None and domain.may_read_student(caller, student), "学生")
-    assert student is not None
+    student = access.checked(access.STUDENTS, caller, await store.student(student_id), access.student_scope)
     return domain.student_public(caller, student)
 
 
@@ -150,9 +144,8 @@ async def transfer_student(
     student_id: str, transfer: domain.Transfer, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.StudentPublic:
     """转班/转学 (to a class of the same school by its admin; to another school by the bureau)."""
-    current = await store.student(student_id)
-    ensure_visible(current is not None and domain.may_manage_student(caller, current), "学生")
-    assert current is not None
+    # checked before anything else of the student is read; domain.transfer_student checks it again
+    current = access.checked(access.TRANSFERS, caller, await store.student(student_id), access.student_scope)
     target = await store.class_(transfer.class_id)
     old_class = await store.class_(current["class_id"])
     assert old_class is not None
@@ -181,8 +174,7 @@ async def add_guardian(
     student = await store.student(student_id)
     change = domain.add_guardian(caller, student, guardian)
     await store.record(change)
-    assert student is not None
-    return domain.guardian_public(caller, student, change.state | {"version": 1})
+    return domain.guardian_public(caller, ensure_found(student), change.state | {"version": 1})
 
 
 @router.get(
@@ -192,9 +184,9 @@ async def list_guardians(
     student_id: str, caller: CurrentCaller, store: StoreDep
 ) -> list[domain.GuardianPublic]:
     """学生的家长 (phones masked; the bureau sees no contact details)."""
-    student = await store.student(student_id)
-    ensure_visible(student is not None and domain.may_read_student(caller, student), "学生")
-    assert student is not None
+    student = access.checked(
+        access.GUARDIANS, caller, await store.student(student_id), access.student_scope, "学生"
+    )
     return [domain.guardian_public(caller, student, g) for g in await store.guardians_of(student_id)]
 
 
@@ -224,16 +216,12 @@ async def read_guardian_contact(
     student_id: str, guardian_id: str, caller: CurrentCaller, store: StoreDep
 ) -> domain.GuardianContact:
     """家长完整联系方式 (for the class's teachers and the school admin; every read is audited)."""
-    student, guardian = await store.student(student_id), await store.guardian(guardian_id)
-    ensure_visible(
-        student is not None
-        and guardian is not None
-        and student_id in guardian["student_ids"]
-        and domain.contacts_guardians(caller, student),
-        "家长",
+    student = access.checked(
+        access.GUARDIAN_CONTACTS, caller, await store.student(student_id), access.student_scope, "学生"
     )
-    assert student is not None
-    assert guardian is not None
+    guardian = ensure_found(await store.guardian(guardian_id), "家长")
+    if student_id not in guardian["student_ids"]:
+        raise OutOfScope("家长", "guardian not linked to the student named in the path")
     await store.log_contact_read(
         {
             "at": datetime.now(UTC),
@@ -253,8 +241,8 @@ async def audit_trail(
     school_id: str, caller: CurrentCaller, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> list[domain.AuditEntry]:
     """审计日志 (changes to students and guardians, reads of full contacts; school admin and bureau)."""
-    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
-    entries = await store.audit_trail(caller.district_id, school_id, limit)
+    school = access.school_route(access.AUDIT, caller, await store.school(school_id))
+    entries = await store.audit_trail(school["district_id"], school_id, limit)
     return [domain.AuditEntry.model_validate(e) for e in entries]
 
 
@@ -282,9 +270,7 @@ async def import_roster(
     dry_run: Annotated[bool, Query(description="检查但不导入 (check only, change nothing)")] = True,
 ) -> roster.RosterReport:
     """导入花名册 (CSV or XLSX with Chinese headers; every row is checked; all rows or none)."""
-    school = await store.school(school_id)
-    ensure_visible(school is not None and caller.sees_school(school["district_id"], school_id), "学校")
-    assert school is not None
+    school = access.school_route(access.STUDENT_RECORDS, caller, await store.school(school_id))
     rows = roster.read_rows(await request.body(), request.headers.get("content-type", ""))
     known = await store.school_roster(school)
     report, change = roster.plan_import(
@@ -311,6 +297,8 @@ async def import_roster(
 @router.get("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])
 async def read_policy(school_year: SchoolYear, caller: CurrentCaller, store: StoreDep) -> domain.PolicyPublic:
     """区级政策 (targets of a school year; DOMAIN.md's defaults until the bureau edits them)."""
+    # the caller's district's own record: the rule only decides which roles read it
+    access.POLICY.check(caller, access.district_scope(caller.district_id))
     return domain.current_policy(
         caller.district_id, school_year, await store.policy(caller.district_id, school_year)
     )

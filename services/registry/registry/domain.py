@@ -28,10 +28,12 @@ from contracts.events.registry import (
 from contracts.inputs import Text
 from contracts.policy import DEFAULT_TARGETS
 from pydantic import BaseModel, ConfigDict, Field
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.auth import Caller
 from service_kit.changes import Change, next_state
-from service_kit.errors import Forbidden, Problem
+from service_kit.errors import Problem
 from service_kit.storage import Document
+
+from registry import access
 
 E = TypeVar("E", bound=Event)
 SCHOOLS, CLASSES, STUDENTS, GUARDIANS, POLICIES = "schools", "classes", "students", "guardians", "policies"
@@ -51,11 +53,6 @@ class StudentNumberTaken(Problem):
             f"学号 {student_number} 在本校已被使用 (student number already used in this school)",
             errors=[{"field": "body.student_number", "message": f"学号 {student_number} 已存在"}],
         )
-
-
-def _require(caller: Caller, *roles: Role) -> None:
-    if caller.role not in roles:
-        raise Forbidden(f"角色 {caller.role.value} 无权进行此操作")
 
 
 def new_id(prefix: str) -> str:
@@ -112,7 +109,7 @@ def school_change(caller: Caller, school: Document, version: int) -> Change:
 
 def register_school(caller: Caller, school: SchoolCreate) -> Change:
     """The bureau registers the schools of its district (区教育局管理学校)."""
-    _require(caller, Role.bureau)
+    access.SCHOOL_RECORDS.role_allowed(caller)
     school_id = new_id("sch")
     record = school.model_dump(mode="json") | {
         "school_id": school_id,
@@ -123,11 +120,7 @@ def register_school(caller: Caller, school: SchoolCreate) -> Change:
 
 
 def change_school(caller: Caller, current: Document | None, update: SchoolUpdate) -> Change:
-    ensure_visible(
-        current is not None and caller.sees_school(current["district_id"], current["school_id"]), "学校"
-    )
-    assert current is not None
-    _require(caller, Role.bureau)
+    current = access.checked(access.SCHOOL_RECORDS, caller, current, access.school_scope)
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     return school_change(caller, record, current["version"] + 1)
 
@@ -172,11 +165,7 @@ def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
 
 def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> Change:
     """A school admin opens a class in their own school."""
-    ensure_visible(
-        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
-    )
-    assert school is not None
-    _require(caller, Role.school_admin)
+    school = access.school_route(access.CLASS_RECORDS, caller, school)
     record = klass.model_dump(mode="json") | {
         "class_id": new_id("cls"),
         "district_id": school["district_id"],
@@ -184,10 +173,6 @@ def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> C
         "status": RecordStatus.active.value,
     }
     return Change(CLASSES, record["class_id"], 1, record, (class_event(record, 0),), caller.actor, "班级")
-
-
-def may_read_class(caller: Caller, klass: Document) -> bool:
-    return caller.sees_class(klass["district_id"], klass["school_id"], klass["class_id"])
 
 
 # Students (学生) -----------------------------------------------------------------------------
@@ -257,9 +242,7 @@ def enrol_student(
 
     ``enrolled`` is the class's current enrolment; the public class event carries the new count.
     """
-    ensure_visible(klass is not None and caller.sees_school(klass["district_id"], klass["school_id"]), "班级")
-    assert klass is not None
-    _require(caller, Role.school_admin)
+    klass = access.checked(access.STUDENT_RECORDS, caller, klass, access.class_scope, "班级")
     record = student.model_dump(mode="json") | {
         "student_id": new_id("stu"),
         "class_id": klass["class_id"],
@@ -281,8 +264,7 @@ def change_student(
 
     ``klass`` is the student's class and ``enrolled`` its current enrolment.
     """
-    ensure_visible(current is not None and may_manage_student(caller, current), "学生")
-    assert current is not None
+    current = access.checked(access.STUDENT_RECORDS, caller, current, access.student_scope)
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     was, now = current["status"] == "enrolled", record["status"] == "enrolled"
@@ -312,12 +294,8 @@ def transfer_student(
     district is the bureau's. ``classes_now`` is the student's current class with the current
     enrolments of that class and of the target, so both public class events carry the new counts.
     """
-    ensure_visible(current is not None and may_manage_student(caller, current), "学生")
-    assert current is not None
-    ensure_visible(
-        target is not None and caller.sees_school(target["district_id"], target["school_id"]), "班级"
-    )
-    assert target is not None
+    current = access.checked(access.TRANSFERS, caller, current, access.student_scope)
+    target = access.named(access.PLACEMENTS, caller, target, access.class_scope, "班级")
     if target["class_id"] == current["class_id"]:
         raise Problem(
             422,
@@ -373,25 +351,6 @@ def backdates_history(history: list[dict[str, Any]], on: date, move: str = "转�
     )
 
 
-def may_manage_student(caller: Caller, student: Document) -> bool:
-    if caller.role is Role.bureau:
-        district_id: str = student["district_id"]
-        return caller.district_id == district_id
-    return caller.role is Role.school_admin and caller.sees_school(
-        student["district_id"], student["school_id"]
-    )
-
-
-def may_read_student(caller: Caller, student: Document) -> bool:
-    if caller.role is Role.guardian:
-        return caller.district_id == student["district_id"] and student["student_id"] in caller.student_ids
-    if caller.role is Role.teacher:
-        return caller.sees_class(student["district_id"], student["school_id"], student["class_id"])
-    return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
-        student["district_id"], student["school_id"]
-    )
-
-
 def care_counts(students: list[Document]) -> dict[str, int]:
     """Enrolled students per care category: what the bureau may know of them."""
     return {
@@ -400,15 +359,10 @@ def care_counts(students: list[Document]) -> dict[str, int]:
     }
 
 
-def sees_care_categories(caller: Caller, student: Document) -> bool:
-    """Care categories are sensitive: the class's teachers and the school admin see them; the
-    bureau sees them only as counts, guardians and partners never."""
-    return caller.role in (Role.teacher, Role.school_admin) and may_read_student(caller, student)
-
-
 def student_public(caller: Caller, student: Document) -> StudentPublic:
+    """Care categories only for those ``access.CARE_CATEGORIES`` names."""
     shown = dict(student)
-    if not sees_care_categories(caller, student):
+    if not access.CARE_CATEGORIES.allows(caller, access.student_scope(student)):
         shown["care_categories"] = None
     return StudentPublic.model_validate(shown)
 
@@ -473,9 +427,7 @@ def guardian_event(guardian: Document, version: int) -> GuardianChangedV1:
 
 def add_guardian(caller: Caller, student: Document | None, guardian: GuardianCreate) -> Change:
     """A school admin records a guardian of a student of their school."""
-    ensure_visible(student is not None and may_manage_student(caller, student), "学生")
-    assert student is not None
-    _require(caller, Role.school_admin)
+    student = access.checked(access.STUDENT_RECORDS, caller, student, access.student_scope)
     record = guardian.model_dump(mode="json") | {
         "guardian_id": new_id("gdn"),
         "district_id": student["district_id"],
@@ -496,15 +448,8 @@ class GuardianUpdate(Record):
     consent_non_essential: bool | None = None
 
 
-def may_manage_guardian(caller: Caller, guardian: Document) -> bool:
-    return caller.role is Role.school_admin and caller.sees_school(
-        guardian["district_id"], guardian["school_id"]
-    )
-
-
 def change_guardian(caller: Caller, current: Document | None, update: GuardianUpdate) -> Change:
-    ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
-    assert current is not None
+    current = access.checked(access.GUARDIAN_RECORDS, caller, current, access.guardian_scope)
     return _next_guardian(caller, current, update.model_dump(mode="json", exclude_none=True))
 
 
@@ -518,18 +463,11 @@ def _next_guardian(caller: Caller, current: Document, updates: Document) -> Chan
 
 def link_guardian(caller: Caller, current: Document | None, student: Document | None) -> Change:
     """A guardian may have several children at the school: link another student to them."""
-    ensure_visible(current is not None and may_manage_guardian(caller, current), "家长")
-    ensure_visible(student is not None and may_manage_student(caller, student), "学生")
-    assert current is not None
-    assert student is not None
+    current = access.checked(access.GUARDIAN_RECORDS, caller, current, access.guardian_scope)
+    student = access.named(access.STUDENT_RECORDS, caller, student, access.student_scope, "学生")
     if student["student_id"] in current["student_ids"]:
         raise Problem(409, "already-linked", "该学生已关联此家长")
     return _next_guardian(caller, current, {"student_ids": [*current["student_ids"], student["student_id"]]})
-
-
-def contacts_guardians(caller: Caller, student: Document) -> bool:
-    """Roles whose work is to contact guardians: the class's teachers and the school admin."""
-    return caller.role in (Role.teacher, Role.school_admin) and may_read_student(caller, student)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -537,9 +475,10 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def guardian_public(caller: Caller, student: Document, guardian: Document) -> GuardianPublic:
-    """Phones are masked in lists; the bureau reads guardians without any contact detail."""
+    """Phones are masked in lists, shown to those whose work is to call guardians
+    (``access.GUARDIAN_CONTACTS``); the bureau and guardians read them without any contact detail."""
     shown = dict(guardian)
-    if contacts_guardians(caller, student):
+    if access.GUARDIAN_CONTACTS.allows(caller, access.student_scope(student)):
         shown["phone"] = mask_phone(guardian["phone"])
     else:
         shown["phone"] = shown["email"] = None
@@ -556,12 +495,6 @@ class AuditEntry(BaseModel):
     )
     record_id: str
     version: int | None
-
-
-def may_read_audit(caller: Caller, school_id: str) -> bool:
-    return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
-        caller.district_id, school_id
-    )
 
 
 # District policy (区级政策) --------------------------------------------------------------------
@@ -595,8 +528,7 @@ def current_policy(district_id: str, school_year: str, stored: Document | None) 
 def revise_policy(caller: Caller, school_year: str, stored: Document | None, update: PolicyUpdate) -> Change:
     """Only the bureau edits its district's policy; each school year is its own record, so an edit
     never rewrites another year's policy, and every edit is a new version."""
-    if caller.role is not Role.bureau:
-        raise Forbidden("区级政策仅教育局可修改 (only the bureau edits the district policy)")
+    access.POLICY_RECORDS.role_allowed(caller)
     unknown = sorted(set(update.targets) - set(DEFAULT_TARGETS))
     if unknown:
         raise Problem(

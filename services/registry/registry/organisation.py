@@ -25,11 +25,13 @@ from contracts.events.registry import (
 )
 from contracts.inputs import FreeText, OpaqueId, Text
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from service_kit.auth import Caller, Role, ensure_visible
+from service_kit.access import ensure_found
+from service_kit.auth import Caller
 from service_kit.changes import Change
-from service_kit.errors import Forbidden, Invalid
+from service_kit.errors import Invalid
 from service_kit.storage import Document
 
+from registry import access
 from registry.domain import (
     DISTRICT_KEY,
     MOBILE_PATTERN,
@@ -86,8 +88,7 @@ def set_term(
     caller: Caller, school_year: str, kind: TermKind, current: Document | None, term: TermSet
 ) -> Change:
     """The bureau sets the district's terms; each edit is a new version of that term."""
-    if caller.role is not Role.bureau:
-        raise Forbidden("学期由教育局设置 (terms are set by the bureau)")
+    access.TERM_RECORDS.role_allowed(caller)
     for i, holiday in enumerate(term.holidays):
         if not (term.starts_on <= holiday.starts_on <= holiday.ends_on <= term.ends_on):
             raise Invalid(f"body.holidays.{i}", f"假期「{holiday.name}」不在学期内或日期颠倒")
@@ -133,14 +134,11 @@ class PairPublic(PairCreate):
 
 def create_pair(caller: Caller, pair: PairCreate, schools: dict[str, Document | None]) -> Change:
     """The bureau pairs a supporting school with the schools it supports, all of its district."""
-    if caller.role is not Role.bureau:
-        raise Forbidden("结对帮扶由教育局设置 (pairs are set by the bureau)")
+    access.PAIR_RECORDS.role_allowed(caller)
+    for school_id, school in schools.items():
+        access.named(access.PAIR_RECORDS, caller, school, access.school_scope, f"学校 {school_id}")
     if pair.supporting_school_id in pair.supported_school_ids:
         raise Invalid("body.supported_school_ids", "帮扶学校不能同时是受援学校")
-    for school_id, school in schools.items():
-        ensure_visible(
-            school is not None and caller.sees_school(school["district_id"], school_id), f"学校 {school_id}"
-        )
     record = pair.model_dump(mode="json") | {"pair_id": new_id("pair"), "district_id": caller.district_id}
     event = PairChangedV1(
         producer=PRODUCER,
@@ -149,13 +147,6 @@ def create_pair(caller: Caller, pair: PairCreate, schools: dict[str, Document | 
         payload=PairChanged(pair_id=record["pair_id"], version=1, **pair.model_dump()),
     )
     return Change(PAIRS, record["pair_id"], 1, record, (event,), caller.actor, "结对")
-
-
-def pair_involves(caller: Caller, pair: Document) -> bool:
-    if caller.district_id != pair["district_id"]:
-        return False
-    schools = {pair["supporting_school_id"], *pair["supported_school_ids"]}
-    return caller.role is Role.bureau or caller.school_id in schools
 
 
 # Partners and agreements ----------------------------------------------------------------------
@@ -168,22 +159,33 @@ class PartnerCreate(Record):
     contact_phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN)
 
 
-class PartnerPublic(PartnerCreate):
+class PartnerPublic(BaseModel):
     model_config = ConfigDict(extra="ignore")  # answers leave out internal fields
 
     partner_id: str
     school_id: str
+    name: str
+    kind: PartnerKind
+    contact_person: str | None = Field(
+        description="联系人: only for the school's staff and the partner itself (null for others)."
+    )
+    contact_phone: str | None = Field(
+        description="Only for the school's staff and the partner itself (null for others)."
+    )
     version: int
+
+
+def partner_public(caller: Caller, partner: Document) -> PartnerPublic:
+    """A partner's contact person and phone only for those ``access.PARTNER_CONTACTS`` names."""
+    shown = dict(partner)
+    if not access.PARTNER_CONTACTS.allows(caller, access.partner_scope(partner)):
+        shown["contact_person"] = shown["contact_phone"] = None
+    return PartnerPublic.model_validate(shown)
 
 
 def register_partner(caller: Caller, school: Document | None, partner: PartnerCreate) -> Change:
     """A school admin registers a community partner of their school."""
-    ensure_visible(
-        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
-    )
-    assert school is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("共建单位由学校管理员登记")
+    school = access.school_route(access.PARTNER_RECORDS, caller, school)
     record = partner.model_dump(mode="json") | {
         "partner_id": new_id("ptn"),
         "district_id": school["district_id"],
@@ -259,12 +261,7 @@ def agreement_event(agreement: Document, partner: Document, version: int) -> Agr
 
 
 def sign_agreement(caller: Caller, partner: Document | None, agreement: AgreementCreate) -> Change:
-    ensure_visible(
-        partner is not None and caller.sees_school(partner["district_id"], partner["school_id"]), "共建单位"
-    )
-    assert partner is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("共建协议由学校管理员登记")
+    partner = access.checked(access.PARTNER_RECORDS, caller, partner, access.partner_scope)
     if agreement.ends_on <= agreement.starts_on:
         raise Invalid("body.ends_on", "协议结束日期应晚于开始日期")
     status = AgreementStatus.active if agreement.signed_on else AgreementStatus.draft
@@ -290,13 +287,8 @@ def sign_agreement(caller: Caller, partner: Document | None, agreement: Agreemen
 def change_agreement(
     caller: Caller, current: Document | None, partner: Document | None, update: AgreementUpdate
 ) -> Change:
-    ensure_visible(
-        current is not None and caller.sees_school(current["district_id"], current["school_id"]), "共建协议"
-    )
-    assert current is not None
-    assert partner is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("共建协议由学校管理员修改")
+    current = access.checked(access.PARTNER_RECORDS, caller, current, access.partner_scope, "共建协议")
+    partner = ensure_found(partner, "共建单位")
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     return Change(
@@ -307,18 +299,6 @@ def change_agreement(
         (agreement_event(record, partner, version),),
         caller.actor,
         "共建协议",
-    )
-
-
-def may_read_agreement(caller: Caller, agreement: Document) -> bool:
-    """School staff read their school's agreements; a partner (its token's subject is the partner
-    id) reads its own."""
-    if caller.role is Role.partner:
-        district_id: str = agreement["district_id"]
-        partner_id: str = agreement["partner_id"]
-        return caller.district_id == district_id and caller.subject == partner_id
-    return caller.role in (Role.bureau, Role.school_admin) and caller.sees_school(
-        agreement["district_id"], agreement["school_id"]
     )
 
 
@@ -374,26 +354,21 @@ class StaffPublic(StaffCreate):
     version: int
 
 
-def _classes_of_school(
-    field: str, class_ids: list[str], classes: dict[str, Document | None], school_id: str
-) -> None:
-    for i, class_id in enumerate(class_ids):
-        klass = classes.get(class_id)
-        if klass is None or klass["school_id"] != school_id:
-            raise Invalid(f"{field}.{i}", f"本校没有班级 {class_id}")
+def _classes_of_school(caller: Caller, class_ids: list[str], classes: dict[str, Document | None]) -> None:
+    """The classes a member of staff teaches: 404, as for a read, for one that does not exist or
+    is another school's."""
+    for class_id in class_ids:
+        access.named(
+            access.STAFF_RECORDS, caller, classes.get(class_id), access.class_scope, f"班级 {class_id}"
+        )
 
 
 def hire_staff(
     caller: Caller, school: Document | None, staff: StaffCreate, classes: dict[str, Document | None]
 ) -> Change:
     """A school admin records the staff of their school and the classes each teaches."""
-    ensure_visible(
-        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
-    )
-    assert school is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("教职工由学校管理员登记")
-    _classes_of_school("body.class_ids", staff.class_ids, classes, school["school_id"])
+    school = access.school_route(access.STAFF_RECORDS, caller, school)
+    _classes_of_school(caller, staff.class_ids, classes)
     record = staff.model_dump(mode="json") | {
         "staff_id": new_id("stf"),
         "district_id": school["district_id"],
@@ -405,14 +380,9 @@ def hire_staff(
 def change_staff(
     caller: Caller, current: Document | None, update: StaffUpdate, classes: dict[str, Document | None]
 ) -> Change:
-    ensure_visible(
-        current is not None and caller.sees_school(current["district_id"], current["school_id"]), "教职工"
-    )
-    assert current is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("教职工由学校管理员修改")
+    current = access.checked(access.STAFF_RECORDS, caller, current, access.staff_scope)
     if update.class_ids is not None:
-        _classes_of_school("body.class_ids", update.class_ids, classes, current["school_id"])
+        _classes_of_school(caller, update.class_ids, classes)
     record = without_meta(current) | update.model_dump(mode="json", exclude_none=True)
     version = current["version"] + 1
     return Change(
@@ -439,12 +409,26 @@ class CommitteeCreate(Record):
     members: list[CommitteeMember] = Field(min_length=1)
 
 
-class CommitteePublic(CommitteeCreate):
+class CommitteePublic(BaseModel):
     model_config = ConfigDict(extra="ignore")  # answers leave out internal fields
 
     committee_id: str
     school_id: str
+    level: CommitteeLevel
+    class_id: str | None
+    members: list[CommitteeMember] | None = Field(
+        description="Who sits on it: only for the school's staff (null for the bureau)."
+    )
+    member_count: int
     version: int
+
+
+def committee_public(caller: Caller, committee: Document) -> CommitteePublic:
+    """Membership only for those ``access.COMMITTEE_MEMBERS`` names; the bureau reads counts."""
+    shown = dict(committee) | {"member_count": len(committee["members"])}
+    if not access.COMMITTEE_MEMBERS.allows(caller, access.school_record_scope(committee)):
+        shown["members"] = None
+    return CommitteePublic.model_validate(shown)
 
 
 CLASS_COMMITTEE_SIZE = range(5, 8)  # a class committee has 5–7 parents
@@ -454,23 +438,23 @@ def form_committee(
     caller: Caller,
     school: Document | None,
     committee: CommitteeCreate,
-    guardians: dict[str, Document | None],
+    named_records: tuple[Document | None, dict[str, Document | None]],
     class_students: set[str],
     class_committees: list[Document],
 ) -> Change:
     """Class committees have 5–7 guardians of the class; the school committee has one member
-    elected from each class committee."""
-    ensure_visible(
-        school is not None and caller.sees_school(school["district_id"], school["school_id"]), "学校"
-    )
-    assert school is not None
-    if caller.role is not Role.school_admin:
-        raise Forbidden("家长委员会由学校管理员登记")
+    elected from each class committee.
+
+    ``named_records`` holds the class and the guardians the body names: each must be of the school (404,
+    as for a read, for one that does not exist or is another school's)."""
+    school = access.school_route(access.COMMITTEE_RECORDS, caller, school)
+    klass, guardians = named_records
+    if committee.class_id is not None:
+        access.named(access.COMMITTEE_RECORDS, caller, klass, access.class_scope, "班级")
     ids = [m.guardian_id for m in committee.members]
-    for i, guardian_id in enumerate(ids):
+    for guardian_id in ids:
         guardian = guardians.get(guardian_id)
-        if guardian is None or guardian["school_id"] != school["school_id"]:
-            raise Invalid(f"body.members.{i}.guardian_id", f"本校没有家长 {guardian_id}")
+        access.named(access.COMMITTEE_RECORDS, caller, guardian, access.guardian_scope, f"家长 {guardian_id}")
     if len(set(ids)) != len(ids):
         raise Invalid("body.members", "成员重复 (a guardian appears twice)")
     if committee.level is CommitteeLevel.class_:

@@ -1,9 +1,9 @@
 from contracts.events.registry import TermKind
 from fastapi import APIRouter
-from service_kit.auth import CurrentCaller, Role, ensure_visible
+from service_kit.auth import CurrentCaller
 from service_kit.storage import Document
 
-from registry import domain
+from registry import access, domain
 from registry import organisation as org
 from registry.api import SchoolYear, StoreDep
 
@@ -25,7 +25,8 @@ async def set_term(
 async def list_terms(school_year: SchoolYear, caller: CurrentCaller, store: StoreDep) -> list[org.TermPublic]:
     """学年的学期 (everyone in the district)."""
     terms = await store.find(org.TERMS, {"district_id": caller.district_id, "school_year": school_year})
-    return sorted((org.TermPublic.model_validate(t) for t in terms), key=lambda t: t.starts_on)
+    shown = access.visible(access.TERMS, caller, terms, lambda t: access.district_scope(t["district_id"]))
+    return sorted((org.TermPublic.model_validate(t) for t in shown), key=lambda t: t.starts_on)
 
 
 @router.post("/pairs", status_code=201, response_model=org.PairPublic, tags=["pairs 结对帮扶"])
@@ -40,9 +41,10 @@ async def create_pair(pair: org.PairCreate, caller: CurrentCaller, store: StoreD
 
 @router.get("/pairs", response_model=list[org.PairPublic], tags=["pairs 结对帮扶"])
 async def list_pairs(caller: CurrentCaller, store: StoreDep) -> list[org.PairPublic]:
-    """结对帮扶列表 (the bureau sees all; a school the pairs it is part of)."""
+    """结对帮扶列表 (the bureau sees all; a school's staff the pairs it is part of)."""
+    access.PAIRS.role_allowed(caller)
     pairs = await store.find(org.PAIRS, {"district_id": caller.district_id})
-    return [org.PairPublic.model_validate(p) for p in pairs if org.pair_involves(caller, p)]
+    return [org.PairPublic.model_validate(p) for p in pairs if access.sees_pair(caller, p)]
 
 
 @router.post(
@@ -54,15 +56,16 @@ async def register_partner(
     """登记共建单位 (a school admin)."""
     change = org.register_partner(caller, await store.school(school_id), partner)
     await store.record(change)
-    return org.PartnerPublic.model_validate(change.state | {"version": 1})
+    return org.partner_public(caller, change.state | {"version": 1})
 
 
 @router.get("/schools/{school_id}/partners", response_model=list[org.PartnerPublic], tags=["partners 共建"])
 async def list_partners(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[org.PartnerPublic]:
-    """学校的共建单位."""
-    ensure_visible(caller.sees_school(caller.district_id, school_id), "学校")
-    partners = await store.find(org.PARTNERS, {"district_id": caller.district_id, "school_id": school_id})
-    return [org.PartnerPublic.model_validate(p) for p in partners]
+    """学校的共建单位 (contact person and phone for the school's staff; a partner sees its own record)."""
+    school = access.school_route(access.PARTNERS, caller, await store.school(school_id))
+    partners = await store.find(org.PARTNERS, {"district_id": school["district_id"], "school_id": school_id})
+    shown = access.visible(access.PARTNERS, caller, partners, access.partner_scope)
+    return [org.partner_public(caller, p) for p in shown]
 
 
 @router.post(
@@ -95,16 +98,19 @@ async def change_agreement(
 @router.get("/agreements", response_model=list[org.AgreementPublic], tags=["partners 共建"])
 async def list_agreements(caller: CurrentCaller, store: StoreDep) -> list[org.AgreementPublic]:
     """共建协议 (a partner its own; a school its own; the bureau all of the district)."""
+    access.AGREEMENTS.role_allowed(caller)
     agreements = await store.find(org.AGREEMENTS, {"district_id": caller.district_id})
-    return [org.AgreementPublic.model_validate(a) for a in agreements if org.may_read_agreement(caller, a)]
+    shown = access.visible(access.AGREEMENTS, caller, agreements, access.partner_scope)
+    return [org.AgreementPublic.model_validate(a) for a in shown]
 
 
 @router.get("/agreements/{agreement_id}", response_model=org.AgreementPublic, tags=["partners 共建"])
 async def read_agreement(agreement_id: str, caller: CurrentCaller, store: StoreDep) -> org.AgreementPublic:
     """查看共建协议."""
     agreement = await store.get(org.AGREEMENTS, agreement_id)
-    ensure_visible(agreement is not None and org.may_read_agreement(caller, agreement), "共建协议")
-    return org.AgreementPublic.model_validate(agreement)
+    return org.AgreementPublic.model_validate(
+        access.checked(access.AGREEMENTS, caller, agreement, access.partner_scope)
+    )
 
 
 async def _classes(store: StoreDep, class_ids: list[str] | None) -> dict[str, Document | None]:
@@ -139,9 +145,12 @@ async def change_staff(
 @router.get("/schools/{school_id}/staff", response_model=list[org.StaffPublic], tags=["staff 教职工"])
 async def list_staff(school_id: str, caller: CurrentCaller, store: StoreDep) -> list[org.StaffPublic]:
     """教职工名单 (the school admin and the bureau)."""
-    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
-    staff = await store.find(org.STAFF, {"district_id": caller.district_id, "school_id": school_id})
-    return [org.StaffPublic.model_validate(s) for s in staff]
+    school = access.school_route(access.STAFF, caller, await store.school(school_id))
+    staff = await store.find(org.STAFF, {"district_id": school["district_id"], "school_id": school_id})
+    return [
+        org.StaffPublic.model_validate(s)
+        for s in access.visible(access.STAFF, caller, staff, access.staff_scope)
+    ]
 
 
 @router.post(
@@ -154,7 +163,8 @@ async def form_committee(
     school_id: str, committee: org.CommitteeCreate, caller: CurrentCaller, store: StoreDep
 ) -> org.CommitteePublic:
     """成立家长委员会 (class: 5–7 parents of the class; school: one elected from each class committee)."""
-    school = await store.school(school_id)
+    school = access.school_route(access.COMMITTEE_RECORDS, caller, await store.school(school_id))
+    klass = await store.class_(committee.class_id) if committee.class_id else None
     guardians = {m.guardian_id: await store.guardian(m.guardian_id) for m in committee.members}
     class_students = (
         {s["student_id"] for s in await store.students_of(committee.class_id)}
@@ -162,11 +172,13 @@ async def form_committee(
         else set()
     )
     class_committees = await store.find(
-        org.COMMITTEES, {"district_id": caller.district_id, "school_id": school_id, "level": "class"}
+        org.COMMITTEES, {"district_id": school["district_id"], "school_id": school_id, "level": "class"}
     )
-    change = org.form_committee(caller, school, committee, guardians, class_students, class_committees)
+    change = org.form_committee(
+        caller, school, committee, (klass, guardians), class_students, class_committees
+    )
     await store.record(change)
-    return org.CommitteePublic.model_validate(change.state | {"version": 1})
+    return org.committee_public(caller, change.state | {"version": 1})
 
 
 @router.get(
@@ -175,19 +187,20 @@ async def form_committee(
 async def list_committees(
     school_id: str, caller: CurrentCaller, store: StoreDep
 ) -> list[org.CommitteePublic]:
-    """家长委员会 (school staff and the bureau)."""
-    ensure_visible(
-        caller.sees_school(caller.district_id, school_id) and caller.role is not Role.guardian, "学校"
+    """家长委员会 (members for the school's staff; the bureau reads member counts)."""
+    school = access.school_route(access.COMMITTEES, caller, await store.school(school_id))
+    committees = await store.find(
+        org.COMMITTEES, {"district_id": school["district_id"], "school_id": school_id}
     )
-    committees = await store.find(org.COMMITTEES, {"district_id": caller.district_id, "school_id": school_id})
-    return [org.CommitteePublic.model_validate(c) for c in committees]
+    shown = access.visible(access.COMMITTEES, caller, committees, access.school_record_scope)
+    return [org.committee_public(caller, c) for c in shown]
 
 
 @router.get("/schools/{school_id}/care-counts", response_model=dict[str, int], tags=["students 学生"])
 async def care_counts(school_id: str, caller: CurrentCaller, store: StoreDep) -> dict[str, int]:
     """关爱学生人数 (the bureau and the school admin see care categories as counts only)."""
-    ensure_visible(domain.may_read_audit(caller, school_id), "学校")
+    school = access.school_route(access.CARE_COUNTS, caller, await store.school(school_id))
     students = await store.find(
-        domain.STUDENTS, {"district_id": caller.district_id, "school_id": school_id, "status": "enrolled"}
+        domain.STUDENTS, {"district_id": school["district_id"], "school_id": school_id, "status": "enrolled"}
     )
     return domain.care_counts(students)

@@ -17,12 +17,12 @@ from uuid import uuid4
 from contracts.events.registry import CareCategory, EnrolmentStatus
 from contracts.inputs import control_character, control_character_message
 from pydantic import BaseModel, ValidationError
-from service_kit.auth import Caller, Role
+from service_kit.auth import Caller
 from service_kit.changes import Applied, Change
-from service_kit.errors import Forbidden, Problem
+from service_kit.errors import Problem
 from service_kit.storage import Document
 
-from registry import domain
+from registry import access, domain
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -227,8 +227,7 @@ def plan_import(
     caller: Caller, rows: list[dict[str, str]], known: SchoolRoster, today: date, dry_run: bool
 ) -> tuple[RosterReport, Change | None]:
     """The report, and unless it is a dry run or a row is bad, the one change applying every row."""
-    if caller.role is not Role.school_admin:
-        raise Forbidden("只有学校管理员可以导入花名册")
+    access.checked(access.STUDENT_RECORDS, caller, known.school, access.school_scope, "学校")
     problems = sorted([*check_rows(rows, known), *_backdated_moves(rows, known, today)], key=lambda p: p.row)
     report = RosterReport(rows=len(rows), bad_rows=len({p.row for p in problems}), problems=problems)
     if problems:

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 from registry import domain
+from service_kit.access import RoleRefused
 from service_kit.auth import Caller, Role
 from service_kit.errors import NotFound
 
@@ -93,7 +94,7 @@ def test_care_categories_are_hidden_from_bureau_and_guardians():
 
 
 def test_policy_edit_is_the_bureaus_and_keeps_other_targets():
-    with pytest.raises(domain.Forbidden):
+    with pytest.raises(RoleRefused):
         domain.revise_policy(ADMIN, "2026-2027", None, domain.PolicyUpdate(targets={"open_days_per_term": 2}))
 
     change = domain.revise_policy(

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 from registry import roster
+from service_kit.access import RoleRefused
 from service_kit.auth import Caller, Role
 
 ADMIN = Caller("adm", Role.school_admin, "d-yecheng", "sch-1")
@@ -95,7 +96,7 @@ def test_reimport_plans_updates_of_the_students_it_created():
 
 
 def test_only_school_admins_import():
-    with pytest.raises(roster.domain.Forbidden):
+    with pytest.raises(RoleRefused):
         roster.plan_import(
             Caller("t", Role.teacher, "d-yecheng", "sch-1"), [], known(), date(2026, 9, 1), True
         )
