@@ -10,10 +10,14 @@ A's data (for reads, before the outsiders; for writes and reads with a side effe
 with the same body shape and fresh ids, which also proves the outsiders' bodies valid, since a
 422 says nothing about access). An outsider then gets 403 or 404; or, on a route legitimately
 open to it (its own inbox, the district's terms, the school's partner list…), a 2xx showing
-none of A's markers it may not see (``access_world.SEES``). Writes by outsiders must change
+none of A's markers it may not see (``access_world.SEES``); a marker the caller sent itself (in
+the path or body) or its own token names is not counted. Writes by outsiders must change
 nothing: no change in any service's change log by an outsider, no answer, preference or read
-receipt recorded in A1's guardian's name. A route in the documents without a row here, or a row
-for a route they lack, fails ``test_every_documented_route_has_a_row``.
+receipt recorded in A1's guardian's name. Some writes are also sent from the outsider's own
+record with A's in the body (school B's admin forming a committee of B from A's guardians,
+writing to A1 from school B, moving B's student into A's class…). A route in the documents
+without a row here, or a row for a route they lack, fails ``test_every_documented_route_has_a_row``.
+Cases are named ``<METHOD> <path> by <caller>``.
 """
 
 import asyncio
@@ -1184,7 +1188,7 @@ def _cases() -> list[Any]:
     cases = []
     for row in ROWS:
         callers = [*OUTSIDERS, row.rightful] if row.rightful_last else [row.rightful, *OUTSIDERS]
-        cases += [pytest.param(row, caller, id=f"{row.name} × {caller}") for caller in callers]
+        cases += [pytest.param(row, caller, id=f"{row.name} by {caller}") for caller in callers]
     return cases
 
 
@@ -1278,7 +1282,7 @@ def _verdict(w: World, row: Row, caller: str, answer: httpx.Response) -> str | N
         for name, text in w.forbidden(caller, set(row.allow.get(caller, ()))).items()
         if text in _text(answer) and text not in sent and text not in own
     )
-    where = f"{row.name} × {caller}: {status}"
+    where = f"{row.name} by {caller}: {status}"
     if 200 <= status < 300:
         if caller not in row.open_to:
             leaked = f"; it shows {', '.join(shown)}" if shown else ""
@@ -1371,7 +1375,7 @@ async def test_every_documented_route_has_a_row(platform):
 @pytest.mark.parametrize(("row", "caller"), CASES)
 async def test_access(matrix: Matrix, row: Row, caller: str) -> None:
     w = matrix.world
-    matrix.walked.append(f"{row.name} × {caller}")
+    matrix.walked.append(f"{row.name} by {caller}")
     if caller == row.rightful:
         if row.rightful_last:
             problems = await _nothing_recorded_for_a1_guardian(matrix, row)
@@ -1383,7 +1387,7 @@ async def test_access(matrix: Matrix, row: Row, caller: str) -> None:
             assert not problems, f"{row.name}: outsiders changed A's data: {'; '.join(problems)}"
         for answer in await _calls(matrix, row, caller):
             assert 200 <= answer.status_code < 300, (
-                f"{row.name} × {caller} (rightful): {answer.status_code} {answer.text[:500]}"
+                f"{row.name} by {caller} (rightful): {answer.status_code} {answer.text[:500]}"
             )
             if row.expect:
                 expected = (
@@ -1392,7 +1396,7 @@ async def test_access(matrix: Matrix, row: Row, caller: str) -> None:
                     else w.markers.get(row.expect) or w.ids[row.expect]
                 )
                 assert expected in _text(answer), (
-                    f"{row.name} × {caller} (rightful): the answer lacks {row.expect} ({expected}): "
+                    f"{row.name} by {caller} (rightful): the answer lacks {row.expect} ({expected}): "
                     f"{answer.text[:500]}"
                 )
         return
