@@ -405,6 +405,26 @@ async def build_world(platform: Any) -> World:
         )
     )
     w.ids["staff.B"] = b_staff["staff_id"]
+    b_partner = await _ok(
+        await reg.post(
+            f"/v1/schools/{b}/partners",
+            json={"name": f"乙校共建{run}", "kind": "village", "contact_person": "乙校联系人"},
+            headers=b_admin,
+        )
+    )
+    b_agreement = await _ok(
+        await reg.post(
+            f"/v1/partners/{b_partner['partner_id']}/agreements",
+            json={
+                "title": "乙校共建",
+                "starts_on": "2026-09-01",
+                "ends_on": "2027-07-15",
+                "signed_on": "2026-09-02",
+            },
+            headers=b_admin,
+        )
+    )
+    w.ids["agreement.B"] = b_agreement["agreement_id"]
     z_bureau = bearer(Role.bureau, z, f"bureau-z-{run}")
     z1 = await school(f"矩阵外区校{run}", z_bureau)
     w.ids["school.Z1"] = z1
@@ -449,6 +469,7 @@ async def build_world(platform: Any) -> World:
             and set(await scheduling.invitees(d, a, [a1])) >= {w.ids[f"guardian.g{n}"] for n in range(1, 7)}
             and await scheduling.projected("agreements", agreement["agreement_id"]) is not None
             and await scheduling.projected("pairs", pair["pair_id"]) is not None
+            and await scheduling.projected("agreements", w.ids["agreement.B"]) is not None
             and await scheduling.term(d, YEAR, "autumn") is not None
             and await scheduling.term(d, REPORTING_YEAR, REPORTING_KIND) is not None
             and len(await notifications.find("guardians", {"school_id": a})) == 6
@@ -542,6 +563,9 @@ async def build_world(platform: Any) -> World:
     w.markers |= {"meeting.M1": w.ids["meeting.M1"], "meeting.reception": w.ids["meeting.reception"]}
     w.ids["meeting.B"] = await meeting(
         "乙校家长会", now + timedelta(days=5), outsiders["school-B-admin"], class_ids=[b1]
+    )
+    w.ids["meeting.B.started"] = await meeting(
+        "乙校已开始的家长会", now + timedelta(seconds=4), outsiders["school-B-admin"], class_ids=[b1]
     )
 
     # tickets: one a guardian raised (the mailbox), one staff recorded at the meeting

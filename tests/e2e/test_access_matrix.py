@@ -632,6 +632,17 @@ ROWS: list[Row] = [
             "mode": "phone",
             "topics": ["学习习惯"],
         },
+        # school B's teacher logs a visit to A's student in the class it teaches
+        variants=_only(
+            "school-B-teacher",
+            lambda w: {},
+            lambda w: {
+                "student_id": w.ids["student.s2"],
+                "class_id": w.ids["class.B1"],
+                "visited_on": _day(-2),
+                "mode": "phone",
+            },
+        ),
     ),
     R(
         "scheduling",
@@ -645,6 +656,16 @@ ROWS: list[Row] = [
             "mode": "in_person",
             "planned_on": _day(12),
         },
+        variants=_only(
+            "school-B-teacher",
+            lambda w: {},
+            lambda w: {
+                "student_id": w.ids["student.s2"],
+                "class_id": w.ids["class.B1"],
+                "mode": "in_person",
+                "planned_on": _day(12),
+            },
+        ),
     ),
     R(
         "scheduling",
@@ -724,6 +745,12 @@ ROWS: list[Row] = [
         "meeting.started",
         {"meeting_id": "meeting.started"},
         body=lambda w, r: {"attended_guardian_ids": [w.ids["guardian.g1"]], "minutes": "矩阵纪要"},
+        # school B's meeting recorded with A's guardian among those who came
+        variants=_only(
+            "school-B-admin",
+            lambda w: {"meeting_id": w.ids["meeting.B.started"]},
+            lambda w: {"attended_guardian_ids": [w.ids["guardian.g1"]], "minutes": "乙校纪要"},
+        ),
     ),
     R(
         "scheduling",
@@ -794,6 +821,12 @@ ROWS: list[Row] = [
         body=_activity,
         # the school's staff record its co-building activities (scheduling's ACTIVITY_RECORDING)
         open_to=frozenset({"A2-subject-teacher"}),
+        # under school B's own agreement, for A's class
+        variants=_only(
+            "school-B-admin",
+            lambda w: {},
+            lambda w: _activity(w, False) | {"agreement_id": w.ids["agreement.B"]},
+        ),
     ),
     R(
         "scheduling",
