@@ -250,6 +250,16 @@ async def test_a_body_or_path_naming_another_schools_records_is_404_and_nothing_
         "another school's agreement changed": await http.patch(
             f"/v1/agreements/{held.agreement}", json={"status": "ended"}, headers=other_admin
         ),
+        "a class with another school's head teacher": await http.post(
+            f"/v1/schools/{other_school}/classes",
+            json={"grade": 4, "name": "借班", "head_teacher_id": held.staff},
+            headers=other_admin,
+        ),
+        "a class with a head teacher who does not exist": await http.post(
+            f"/v1/schools/{other_school}/classes",
+            json={"grade": 4, "name": "借班", "head_teacher_id": "stf-nowhere"},
+            headers=other_admin,
+        ),
         "a class opened in another school": await http.post(
             f"/v1/schools/{held.school}/classes", json={"grade": 1, "name": "一年级1班"}, headers=other_admin
         ),
@@ -265,7 +275,9 @@ async def test_a_body_or_path_naming_another_schools_records_is_404_and_nothing_
     committees = await http.get(f"/v1/schools/{other_school}/committees", headers=other_admin)
     own_staff = await http.get(f"/v1/schools/{held.school}/staff", headers=admin)
     student = await http.get(f"/v1/students/{held.students[0]}", headers=admin)
+    classes = await http.get(f"/v1/schools/{other_school}/classes", headers=other_admin)
     assert (staff.json(), committees.json()) == ([], [])
+    assert [c["class_id"] for c in classes.json()] == [other_class]
     assert [s["class_ids"] for s in own_staff.json()] == [[held.class_id]]
     assert (student.json()["class_id"], student.json()["version"]) == (held.class_id, 1)
 

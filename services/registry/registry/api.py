@@ -8,6 +8,7 @@ from service_kit.auth import CurrentCaller
 from service_kit.errors import documented_problem
 
 from registry import access, domain, roster
+from registry import organisation as org
 from registry.store import RegistryStore
 
 
@@ -65,8 +66,9 @@ async def change_school(
 async def open_class(
     school_id: str, klass: domain.ClassCreate, caller: CurrentCaller, store: StoreDep
 ) -> domain.ClassPublic:
-    """开设班级 (a school admin, in their own school)."""
-    change = domain.open_class(caller, await store.school(school_id), klass)
+    """开设班级 (a school admin, in their own school, with one of its staff as head teacher)."""
+    head_teacher = await store.get(org.STAFF, klass.head_teacher_id) if klass.head_teacher_id else None
+    change = domain.open_class(caller, await store.school(school_id), klass, head_teacher)
     await store.record(change)
     return domain.ClassPublic.model_validate(change.state | {"version": 1, "enrolled_count": 0})
 

@@ -163,9 +163,15 @@ def class_event(klass: Document, enrolled_count: int) -> ClassChangedV1:
     )
 
 
-def open_class(caller: Caller, school: Document | None, klass: ClassCreate) -> Change:
-    """A school admin opens a class in their own school."""
+def open_class(
+    caller: Caller, school: Document | None, klass: ClassCreate, head_teacher: Document | None = None
+) -> Change:
+    """A school admin opens a class in their own school; its head teacher, when named
+    (``head_teacher``: that member of staff's record), is one of the school's staff."""
     school = access.school_route(access.CLASS_RECORDS, caller, school)
+    if klass.head_teacher_id is not None:
+        what = f"教职工 {klass.head_teacher_id}"
+        access.named(access.CLASS_RECORDS, caller, head_teacher, access.staff_scope, what)
     record = klass.model_dump(mode="json") | {
         "class_id": new_id("cls"),
         "district_id": school["district_id"],

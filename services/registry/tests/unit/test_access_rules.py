@@ -210,3 +210,16 @@ def test_the_bureau_moves_students_but_does_not_edit_them():
         domain.transfer_student(
             OTHER_BUREAU, STUDENT, CLASS, (CLASS, 1, 0), date(2026, 9, 1), domain.Transfer(class_id="cls-a1")
         )
+
+
+def test_a_class_led_by_another_schools_member_of_staff_or_a_missing_one_is_404():
+    klass = domain.ClassCreate(grade=4, name="借班", head_teacher_id="stf-b")
+    theirs = {"staff_id": "stf-b", "school_id": "sch-b", "district_id": D, "class_ids": []}
+
+    with pytest.raises(OutOfScope):
+        domain.open_class(ADMIN, SCHOOL, klass, theirs)
+    with pytest.raises(NotFound):
+        domain.open_class(ADMIN, SCHOOL, klass, None)
+    opened = domain.open_class(ADMIN, SCHOOL, klass, theirs | {"school_id": "sch-a"})
+
+    assert opened.state["head_teacher_id"] == "stf-b"
