@@ -8,6 +8,7 @@ rewritten for every new family. RSVPs are kept one record per guardian, written 
 guardian, so forty parents answering at once never contend for the meeting's record.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Literal
@@ -294,11 +295,14 @@ def record_held(
     answers: dict[str, int],
     now: datetime,
     zone: ZoneInfo,
+    uninvited_children: Mapping[str, list[Document]] | None = None,
 ) -> Change:
     """The meeting took place: its attendance, minutes and questions, announced as counts.
 
     Not before it has started: attendance recorded ahead would count a meeting that may still be
-    moved or cancelled, and close the guardians' RSVPs early."""
+    moved or cancelled, and close the guardians' RSVPs early. An attendee it did not invite is a
+    422 when a child of theirs is at the meeting's school (``uninvited_children``, from the
+    projection), and the 404 of a stranger otherwise: another school's guardian, as for a read."""
     access.MEETING_ORGANISERS.role_allowed(caller)
     meeting = ensure_found(meeting, "会议")
     access.runs_meeting(caller, meeting)
@@ -307,6 +311,8 @@ def record_held(
     if datetime.fromisoformat(str(meeting["starts_at"])) > now:
         raise MeetingNotStarted(str(meeting["starts_at"]))
     strangers = sorted(set(held.attended_guardian_ids) - set(meeting["invitee_ids"]))
+    for guardian_id in strangers:
+        access.check_guardian_named(meeting, guardian_id, (uninvited_children or {}).get(guardian_id, []))
     if strangers:
         raise MeetingRejected("body.attended_guardian_ids", f"未受邀的家长: {', '.join(strangers)}")
     record = next_state(meeting, held.model_dump(mode="json") | {"status": "held"})

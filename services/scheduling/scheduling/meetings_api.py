@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from service_kit.access import ensure_found
 from service_kit.auth import Caller, CurrentCaller
+from service_kit.storage import Document
 
 from scheduling import access, meetings, recurrence, tickets
 from scheduling.api import StoreDep, children, reached_class, reached_school
@@ -81,6 +82,13 @@ async def answer_invitation(
     return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
 
 
+async def children_of_guardian(store: VisitStore, guardian_id: str | None) -> list[Document]:
+    """A guardian named in a body: their children as the projection knows them (none for a
+    guardian it does not know)."""
+    guardian = await store.projected(GUARDIANS, guardian_id) if guardian_id else None
+    return await store.students_by_id(guardian["student_ids"]) if guardian else []
+
+
 @router.post("/meetings/{meeting_id}/held", response_model=meetings.MeetingPublic)
 async def record_held(
     meeting_id: str,
@@ -92,9 +100,10 @@ async def record_held(
     """登记会议召开：签到、纪要、问题与答复 (once the meeting has started; before: 409)."""
     answers = meetings.tally(await store.answers(meeting_id))
     zone = request.app.state.settings.school_zone
-    change = meetings.record_held(
-        caller, await store.meeting(meeting_id), held, answers, datetime.now(UTC), zone
-    )
+    meeting = await store.meeting(meeting_id)
+    uninvited = set(held.attended_guardian_ids) - set(meeting["invitee_ids"] if meeting else [])
+    uninvited_children = {g: await children_of_guardian(store, g) for g in sorted(uninvited)}
+    change = meetings.record_held(caller, meeting, held, answers, datetime.now(UTC), zone, uninvited_children)
     await store.record(change)
     return meetings.meeting_public(change.state | {"version": change.version}, answers)
 
@@ -160,11 +169,7 @@ async def raise_ticket(
     meeting_id: str, ticket: tickets.TicketCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> tickets.TicketPublic:
     """登记家长诉求 (raised at a meeting or reception day; an owner and a due date)."""
-    kids = []
-    if ticket.raised_by_guardian_id and (
-        guardian := await store.projected(GUARDIANS, ticket.raised_by_guardian_id)
-    ):
-        kids = await store.students_by_id(guardian["student_ids"])
+    kids = await children_of_guardian(store, ticket.raised_by_guardian_id)
     change = tickets.raise_ticket(caller, await store.meeting(meeting_id), ticket, kids)
     await store.record(change)
     return tickets.ticket_public(change.state | {"version": 1}, request.app.state.settings.school_today())

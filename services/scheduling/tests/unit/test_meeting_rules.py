@@ -64,14 +64,21 @@ def test_a_cancelled_meeting_is_neither_held_nor_cancelled_again():
         meetings.cancel_meeting(TEACHER, closed)
 
 
-def test_attendance_is_of_invited_guardians_only():
+def test_attendance_is_of_invited_guardians_only_and_another_schools_guardian_is_not_found():
     _, meeting = scheduled()
+    child = {"district_id": meeting["district_id"], "status": "enrolled", "class_id": "cls-x"}
+    here = child | {"_id": "stu-7", "school_id": meeting["school_id"]}
+    elsewhere = child | {"_id": "stu-8", "school_id": "sch-other"}
 
-    strangers = meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-7"])
+    uninvited = meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-7"])
     with pytest.raises(meetings.MeetingRejected) as rejected:
-        meetings.record_held(TEACHER, meeting, strangers, {}, STARTED, SHANGHAI)
-
+        meetings.record_held(TEACHER, meeting, uninvited, {}, STARTED, SHANGHAI, {"gdn-7": [here]})
     assert rejected.value.errors[0]["field"] == "body.attended_guardian_ids"
+
+    stranger = meetings.MeetingHeldRecord(attended_guardian_ids=["gdn-8"])
+    for children in ({"gdn-8": [elsewhere]}, {}):  # another school's guardian, or one nobody knows
+        with pytest.raises(NotFound):
+            meetings.record_held(TEACHER, meeting, stranger, {}, STARTED, SHANGHAI, children)
 
 
 def test_rescheduling_tells_the_public_topic_the_date_and_notifications_whom_to_reach():
