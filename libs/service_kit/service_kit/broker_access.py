@@ -140,6 +140,7 @@ class LocalCredentials:
     the broker's SCRAM users, the services and the tests agree, and never committed."""
 
     def __init__(self, local_dir: Path) -> None:
+        self.local_dir = local_dir
         self.secret_file = local_dir / "kafka" / "dev-secret"
 
     def secret(self) -> bytes:
