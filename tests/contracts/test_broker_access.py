@@ -4,6 +4,7 @@ much."""
 
 import importlib
 from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 from contracts.topics import ALL_TOPICS, dead_letter_topic
@@ -124,3 +125,14 @@ def test_compose_script_grants_exactly_each_services_acls():
 
     wanted = {(f"User:{s}", acl) for s in SERVICES for acl in service_principal(s).acls}
     assert granted == wanted
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_readme_acl_table_says_what_each_service_may_write_and_read(service):
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+
+    def names(topics: list[str]) -> str:
+        return ", ".join(f"`{topic}`" for topic in topics) or "—"
+
+    written, read = names(topics_written(service)), names(topics_read(service))
+    assert f"| `{service}` | {written} | {read} | `district-{service}`… |" in readme
