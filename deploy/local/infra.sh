@@ -166,6 +166,10 @@ broker_access() {
 }
 
 start_kafka() {
+  if ours "$run/kafka.pid" kafka.Kafka && ! grep -q '^sasl.enabled.mechanisms=SCRAM-SHA-512' "$state/kafka/server.properties"; then
+    say "the running Kafka was started before the broker required SASL: restarting it"
+    stop_pid kafka kafka.Kafka
+  fi
   ours "$run/kafka.pid" kafka.Kafka && { wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"; return 0; }
   port_free_or_die kafka "$KAFKA_PORT"
   need java "install a Java 17 runtime (Debian: openjdk-17-jre-headless)"

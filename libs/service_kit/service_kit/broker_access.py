@@ -34,6 +34,7 @@ from typing import Any, Literal
 from contracts.topic_names import dead_letter_topic
 from contracts.topics import ALL_TOPICS
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service_kit.settings import ServiceSettings
 
@@ -154,12 +155,20 @@ class LocalCredentials:
         return hmac.new(self.secret(), f"kafka:{username}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
-class BrokerAccessSettings(ServiceSettings):
-    """``DISTRICT_LOCAL_DIR`` (default ``.local``) holds the development secret; the admin logs in
-    with the password derived from it unless ``DISTRICT_KAFKA_USERNAME``/``PASSWORD`` say otherwise."""
+class LocalSettings(BaseSettings):
+    """``DISTRICT_LOCAL_DIR`` (default ``.local``) holds the development secret. Read alone for
+    ``password``, which scripts call while setting a service's ``DISTRICT_KAFKA_USERNAME``."""
+
+    model_config = SettingsConfigDict(env_prefix="DISTRICT_", extra="ignore")
+
+    local_dir: Path = Path(".local")
+
+
+class BrokerAccessSettings(ServiceSettings, LocalSettings):
+    """The broker's address, and the admin's login: the password derived from the development
+    secret unless ``DISTRICT_KAFKA_USERNAME``/``PASSWORD`` say otherwise."""
 
     service_name: str = "broker-access"
-    local_dir: Path = Path(".local")
 
     def admin(self) -> "BrokerAccessSettings":
         if self.kafka_username is not None:
@@ -341,6 +350,9 @@ def main(argv: list[str] | None = None) -> None:
     password.add_argument("username")
     commands.add_parser("compose-script", help="print deploy/compose/kafka-acls.sh")
     args = parser.parse_args(argv)
+    if args.command == "password":
+        print(LocalCredentials(LocalSettings().local_dir).password(args.username))
+        return
     settings = BrokerAccessSettings()
     if args.command == "apply":
         apply(settings)
@@ -349,8 +361,6 @@ def main(argv: list[str] | None = None) -> None:
             print(add_subscriber(settings, args.name))
         except ValueError as exc:
             sys.exit(f"[broker] {exc}")
-    elif args.command == "password":
-        print(LocalCredentials(settings.local_dir).password(args.username))
     else:
         sys.stdout.write(compose_script())
 
