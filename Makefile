@@ -1,5 +1,5 @@
 # Common tasks; the README lists them. `make up` and `make test` are the two set-up commands.
-.PHONY: up down test test-dates setup infra-start infra-stop infra-status infra-reset lint format schemas docs token bench
+.PHONY: up down test test-dates setup infra-start infra-stop infra-status infra-reset lint format schemas docs token subscriber bench
 
 up:            ## run the whole platform locally with a demo district
 	deploy/local/platform.sh up
@@ -43,9 +43,17 @@ token:         ## mint a dev token, e.g. make token ARGS="--role teacher --schoo
 docs:          ## regenerate the committed OpenAPI and AsyncAPI documents of every service
 	.venv/bin/python deploy/local/generated_docs.py
 
+# The local broker: its address, and the admin's development password (service_kit.broker_access).
+KAFKA := DISTRICT_KAFKA_BOOTSTRAP_SERVERS=$${DISTRICT_KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${DISTRICT_KAFKA_PORT:-9092}}
+
+subscriber:    ## an external subscriber's credentials and ACLs on the local broker, e.g. make subscriber NAME=city-dashboard
+	@test -n "$(NAME)" || { echo "usage: make subscriber NAME=<subscriber>" >&2; exit 2; }
+	$(KAFKA) .venv/bin/python -m service_kit.broker_access add-subscriber $(NAME)
+
 bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster, notifications, reporting, late invitations
 	.venv/bin/python tests/load/bench_first_slice.py
 	.venv/bin/python tests/load/bench_roster_import.py
 	.venv/bin/python tests/load/bench_notifications.py
-	.venv/bin/python tests/load/bench_reporting.py
+	$(KAFKA) DISTRICT_KAFKA_USERNAME=admin DISTRICT_KAFKA_PASSWORD=$$(.venv/bin/python -m service_kit.broker_access password admin) \
+	  .venv/bin/python tests/load/bench_reporting.py
 	.venv/bin/python tests/load/bench_late_invitations.py

@@ -4,6 +4,11 @@ By default the broker and the store are the local ones from ``deploy/local/infra
 here if they are not running, and stopped again at the end if this session started them). With
 ``DISTRICT_TEST_INFRA=containers`` and a Docker engine, testcontainers starts Kafka and MongoDB
 instead. One switch, one set of tests.
+
+The local broker authenticates every client (SASL SCRAM-SHA-512) and its ACLs allow each principal
+only its own topics (``service_kit.broker_access``): each service under test logs in as its own
+principal, so the tests prove its ACLs are enough, and the tests' own clients log in as the admin.
+The testcontainers broker has no SASL, and nothing logs in there.
 """
 
 import os
@@ -23,6 +28,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from school_clock import SCHOOL_TODAY
+from service_kit.broker_access import ADMIN, SERVICES, LocalCredentials
+from service_kit.messaging import kafka_client_options
+from service_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).parent
 RUN_ID = uuid.uuid4().hex[:8]
@@ -32,19 +40,38 @@ RUN_ID = uuid.uuid4().hex[:8]
 class Infrastructure:
     kafka_bootstrap_servers: str
     mongodb_url: str
+    # the local broker's development passwords; None for a broker without SASL (testcontainers)
+    credentials: LocalCredentials | None = None
+
+    def kafka_login(self, principal: str) -> dict[str, str]:
+        """Settings that log in as ``principal`` (none on a broker without SASL)."""
+        if self.credentials is None:
+            return {}
+        return {"kafka_username": principal, "kafka_password": self.credentials.password(principal)}
+
+    def kafka_options(self, principal: str = ADMIN) -> dict:
+        """aiokafka's keyword arguments for a test's own client: the admin unless said otherwise."""
+        settings = ServiceSettings(
+            kafka_bootstrap_servers=self.kafka_bootstrap_servers, **self.kafka_login(principal)
+        )
+        return kafka_client_options(settings)
 
     def settings_env(self, service: str) -> dict[str, str]:
-        """Settings for one service under test: its own database for this test run."""
+        """Settings for one service under test: its own database for this test run, and its own
+        principal on the broker (a test's stand-in service that is none of the platform's logs in
+        as the admin)."""
         return {
             "service_name": service,
             "environment": "test",
             "kafka_bootstrap_servers": self.kafka_bootstrap_servers,
+            **self.kafka_login(service if service in SERVICES else ADMIN),
             "mongodb_url": self.mongodb_url,
             "mongodb_database": f"test_{RUN_ID}_{service}",
             # Its own consumer group, so a platform started with `make up` never takes its events;
             # stable across runs, so a run reads only what was published since the last one. Two
-            # runs at once on one broker each need a suffix of their own.
-            "consumer_group": f"test-{service}{os.environ.get('DISTRICT_TEST_GROUP_SUFFIX', '')}",
+            # runs at once on one broker each need a suffix of their own. It begins with the
+            # service's group (district-<service>), the prefix its ACLs allow.
+            "consumer_group": f"district-{service}-test{os.environ.get('DISTRICT_TEST_GROUP_SUFFIX', '')}",
             # The school clock: no test takes a business date from the machine's clock.
             "school_date": SCHOOL_TODAY.isoformat(),
             "consumer_backoff_seconds": "0.05",
@@ -86,7 +113,11 @@ def infrastructure() -> Iterator[Infrastructure]:
     if started:
         _infra("start")
     try:
-        yield Infrastructure(f"127.0.0.1:{kafka_port}", f"mongodb://127.0.0.1:{mongo_port}")
+        yield Infrastructure(
+            f"127.0.0.1:{kafka_port}",
+            f"mongodb://127.0.0.1:{mongo_port}",
+            LocalCredentials(Path(os.environ.get("DISTRICT_LOCAL_DIR", ROOT / ".local"))),
+        )
     finally:
         if started:
             _infra("stop")

@@ -156,33 +156,63 @@ start_ferretdb() {
   wait_port ferretdb "$MONGO_PORT" 60 "$run/ferretdb.pid"
 }
 
+# The local broker's principals and their ACLs (libs/service_kit/service_kit/broker_access.py), with
+# development passwords derived from a secret in .local/kafka/dev-secret.
+broker_access() {
+  [ -x "$root/.venv/bin/python" ] || "$here/python.sh"
+  env -u DISTRICT_KAFKA_USERNAME -u DISTRICT_KAFKA_PASSWORD DISTRICT_LOCAL_DIR="$state" \
+    DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
+    "$root/.venv/bin/python" -m service_kit.broker_access "$@" </dev/null
+}
+
 start_kafka() {
+  if ours "$run/kafka.pid" kafka.Kafka && ! grep -q '^sasl.enabled.mechanisms=SCRAM-SHA-512' "$state/kafka/server.properties"; then
+    say "the running Kafka was started before the broker required SASL: restarting it"
+    stop_pid kafka kafka.Kafka
+  fi
   ours "$run/kafka.pid" kafka.Kafka && { wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"; return 0; }
   port_free_or_die kafka "$KAFKA_PORT"
   need java "install a Java 17 runtime (Debian: openjdk-17-jre-headless)"
-  local data="$state/kafka/data" config="$state/kafka/server.properties"
+  local data="$state/kafka/data" config="$state/kafka/server.properties" marker="$state/kafka/scram-admin.sha256"
+  local admin_password fingerprint
+  admin_password=$(broker_access password admin)
+  fingerprint=$(printf '%s' "$admin_password" | sha256sum | cut -d' ' -f1)
   mkdir -p "$state/kafka"
-  sed -e "s#127.0.0.1:9092#127.0.0.1:$KAFKA_PORT#g" -e "s#127.0.0.1:9093#127.0.0.1:$KAFKA_CONTROLLER_PORT#g" \
-    "$here/kafka/server.properties" >"$config"
+  (umask 077 && sed -e "s#127.0.0.1:9092#127.0.0.1:$KAFKA_PORT#g" -e "s#127.0.0.1:9093#127.0.0.1:$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@ADMIN_PASSWORD@#$admin_password#g" "$here/kafka/server.properties" >"$config")
   echo "log.dirs=$data" >>"$config"
   local java_cmd=(java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$here/kafka/log4j2.properties" -cp "$state/kafka/libs/*")
+  # The broker refuses unauthenticated clients, and its admin is a SCRAM user written into the
+  # storage when it is formatted: data formatted before (without it) cannot be used, nor data
+  # whose admin has another password (a deleted .local/kafka/dev-secret).
+  if [ -f "$data/meta.properties" ] && [ "$(cat "$marker" 2>/dev/null)" != "$fingerprint" ]; then
+    say "the Kafka data in $data was formatted without this broker's SCRAM admin (made before the broker required SASL, or with another dev secret): reformatting the local dev broker; its topics and records are deleted"
+    rm -rf "$data"
+  fi
   if [ ! -f "$data/meta.properties" ]; then
-    say "formatting Kafka storage in $data"
+    say "formatting Kafka storage in $data (SCRAM-SHA-512 user 'admin')"
     local cluster_id
     cluster_id=$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid 2>>"$logs/kafka.log" | tail -n 1)
     "${java_cmd[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$config" \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]" \
       </dev/null >>"$logs/kafka.log" 2>&1 || die "formatting Kafka storage failed; see $logs/kafka.log"
+    echo "$fingerprint" >"$marker"
   fi
   setsid "${java_cmd[@]}" kafka.Kafka "$config" </dev/null >>"$logs/kafka.log" 2>&1 &
   echo $! >"$run/kafka.pid"
   wait_port kafka "$KAFKA_PORT" 120 "$run/kafka.pid"
 }
 
-create_topics() {
-  [ -x "$root/.venv/bin/python" ] || return 0  # services create their topics when they start
-  DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" "$root/.venv/bin/python" -m service_kit.create_topics \
-    </dev/null >>"$logs/topics.log" 2>&1 || die "creating topics failed; see $logs/topics.log"
+# Every contract topic and its dead-letter topic, then the services' users and ACLs, as the admin.
+grant_access() {
+  local admin_password
+  admin_password=$(broker_access password admin)
+  DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
+    DISTRICT_KAFKA_USERNAME=admin DISTRICT_KAFKA_PASSWORD="$admin_password" \
+    "$root/.venv/bin/python" -m service_kit.create_topics </dev/null >>"$logs/topics.log" 2>&1 \
+    || die "creating topics failed; see $logs/topics.log"
+  broker_access apply >>"$logs/topics.log" 2>&1 || die "creating the broker's users and ACLs failed; see $logs/topics.log"
 }
 
 start() {
@@ -190,8 +220,8 @@ start() {
   start_postgres
   start_ferretdb
   start_kafka
-  create_topics
-  say "ready: kafka 127.0.0.1:$KAFKA_PORT, mongodb://127.0.0.1:$MONGO_PORT (FerretDB on PostgreSQL :$PG_PORT); logs in $logs"
+  grant_access
+  say "ready: kafka 127.0.0.1:$KAFKA_PORT (SASL SCRAM-SHA-512, ACLs), mongodb://127.0.0.1:$MONGO_PORT (FerretDB on PostgreSQL :$PG_PORT); logs in $logs"
 }
 
 stop_pid() {

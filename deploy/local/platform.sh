@@ -35,7 +35,10 @@ up() {
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry#*:}
     alive "$run/$name.pid" && continue
-    DISTRICT_HTTP_PORT=$port setsid .venv/bin/python -m "$name" </dev/null >>"$logs/$name.log" 2>&1 &
+    # each service logs in to the broker as its own principal (service_kit/broker_access.py)
+    DISTRICT_HTTP_PORT=$port DISTRICT_KAFKA_USERNAME=$name \
+      DISTRICT_KAFKA_PASSWORD=$(.venv/bin/python -m service_kit.broker_access password "$name") \
+      setsid .venv/bin/python -m "$name" </dev/null >>"$logs/$name.log" 2>&1 &
     echo $! >"$run/$name.pid"
   done
   for entry in "${SERVICES[@]}"; do

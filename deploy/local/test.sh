@@ -19,6 +19,7 @@ echo "[test] infrastructure ready in $(( $(date +%s) - provision_from ))s"
 
 deploy/local/web.sh check
 deploy/local/browser.sh
+deploy/local/kcat.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -227,7 +227,7 @@ def read_topic(infrastructure) -> Callable[..., Awaitable[list[dict]]]:
     async def read(topic: str, enough: Callable[[list[dict]], bool], seconds: float = 30) -> list[dict]:
         consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+            **infrastructure.kafka_options(),
             group_id=f"test-reader-{uuid.uuid4().hex}",
             auto_offset_reset="earliest",
         )

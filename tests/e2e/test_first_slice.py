@@ -79,7 +79,7 @@ async def test_logged_visit_is_counted_by_reporting(platform, pupil, eventually)
 
 
 async def _publish(infrastructure, *messages: bytes, key: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**infrastructure.kafka_options(), acks="all")
     await producer.start()
     try:
         for message in messages:
@@ -261,7 +261,7 @@ async def _read_dead_letters(
 ) -> dict[bytes, dict[str, str]]:
     consumer = AIOKafkaConsumer(
         dead_letter_topic(VISITS_V1),
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        **infrastructure.kafka_options(),
         group_id=f"test-dlt-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
     )

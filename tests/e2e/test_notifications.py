@@ -336,7 +336,7 @@ def invitation_event(
 
 
 async def publish(infrastructure, topic: str, key: str, *values: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**infrastructure.kafka_options())
     await producer.start()
     try:
         for value in values:

@@ -26,7 +26,7 @@ def unique_phone() -> str:
 
 
 async def publish(infrastructure, key: str, *values: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**infrastructure.kafka_options())
     await producer.start()
     try:
         for value in values:

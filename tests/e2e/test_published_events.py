@@ -31,16 +31,16 @@ PERSONAL = (
 ORGANISATION_EVENTS = {"school-changed", "partner-changed", "term-changed"}
 
 
-async def read_all(bootstrap: str, topic: str) -> list[dict]:
+async def read_all(options: dict, topic: str) -> list[dict]:
     """Every JSON object on the topic up to its end offsets when the read begins."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**options)
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
     finally:
         await admin.close()
     partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -76,7 +76,7 @@ async def test_published_events_match_their_schemas_and_public_ones_carry_no_per
     )
     checked: dict[str, int] = {}
     for topic in ALL_TOPICS:
-        messages = await read_all(infrastructure.kafka_bootstrap_servers, topic.name)
+        messages = await read_all(infrastructure.kafka_options(), topic.name)
         ours = [m for m in messages if m.get("producer") in ("scheduling", "registry")]
         for message in ours:
             jsonschema.validate(message, SCHEMAS[(topic.name, message["event_type"])])

@@ -213,9 +213,7 @@ def bearer(
 
 
 async def publish_all(infrastructure, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**infrastructure.kafka_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent = [await producer.send(e.topic, e.to_json(), key=e.school_id.encode()) for e in events]
@@ -655,7 +653,7 @@ async def test_an_unknown_version_or_malformed_event_is_dead_lettered_and_consum
         "event_id": str(uuid.uuid4()),
         "producer": "scheduling-next",
     }
-    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**infrastructure.kafka_options())
     await producer.start()
     try:
         await producer.send_and_wait(VISITS_V1, json.dumps(newer).encode(), key=school.encode())

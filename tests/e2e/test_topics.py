@@ -6,7 +6,7 @@ pytestmark = pytest.mark.infra
 
 
 async def test_every_contract_topic_and_its_dead_letter_topic_has_several_partitions(infrastructure):
-    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**infrastructure.kafka_options())
     await admin.start()
     try:
         names = [name for topic in ALL_TOPICS for name in (topic.name, dead_letter_topic(topic.name))]

@@ -6,23 +6,28 @@ Delivery promises (DESIGN.md section 4):
   (``AckPolicy.NACK_ON_ERROR``: no auto-commit, commit after the batch, seek back on error);
 - a failing message is retried with exponential back-off, then parked on ``<topic>.dlt`` with the
   reason in its headers, and the partition moves on; a malformed message is parked at once.
+
+Every client (FastStream's, the admin client, reporting's replay) authenticates with the service's
+own SASL principal when ``DISTRICT_KAFKA_USERNAME`` is set; the broker's ACLs then decide what it
+may touch (``service_kit.broker_access``).
 """
 
 import asyncio
-import contextlib
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from contracts.topic_names import dead_letter_topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, TracerProvider
 from pydantic import ValidationError
@@ -38,12 +43,45 @@ class MalformedEvent(Exception):
     """The message can never be handled: retrying would not help, so it is parked at once."""
 
 
+def _tls(settings: ServiceSettings) -> ssl.SSLContext | None:
+    return ssl.create_default_context() if settings.kafka_security_protocol == "SASL_SSL" else None
+
+
+def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """The service's SASL login for FastStream, or None when no credentials are configured."""
+    if settings.kafka_username is None or settings.kafka_password is None:
+        return None
+    kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+    return kind[settings.kafka_sasl_mechanism](
+        username=settings.kafka_username,
+        password=settings.kafka_password.get_secret_value(),
+        ssl_context=_tls(settings),
+        use_ssl=settings.kafka_security_protocol == "SASL_SSL",
+    )
+
+
+def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Keyword arguments for aiokafka's own clients (admin, producer, consumer): the bootstrap
+    servers and, when credentials are configured, the SASL login."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers}
+    if settings.kafka_username is not None and settings.kafka_password is not None:
+        options |= {
+            "security_protocol": settings.kafka_security_protocol,
+            "sasl_mechanism": settings.kafka_sasl_mechanism,
+            "sasl_plain_username": settings.kafka_username,
+            "sasl_plain_password": settings.kafka_password.get_secret_value(),
+            "ssl_context": _tls(settings),
+        }
+    return options
+
+
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"district-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
+        security=broker_security(settings),
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         logger=logging.getLogger(f"{settings.service_name}.kafka"),
     )
@@ -155,10 +193,18 @@ async def park(
     )
 
 
-async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
-    """Create each topic and its dead-letter topic if missing, with the configured partitions."""
-    names = sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+def with_dead_letters(topics: Iterable[str]) -> list[str]:
+    """Each topic and the dead-letter topic its consumers park what they cannot handle on."""
+    return sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
+
+
+async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None:
+    """Create each of these topics that is missing, with the configured partitions.
+
+    Only topics the client may describe are listed, so under ACLs a service names only topics
+    it may create (``broker_access.topics_created``)."""
+    names = sorted(set(names))
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -168,8 +214,16 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> Non
             if name not in existing
         ]
         if missing:
-            # another service may create the same topic meanwhile
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+            answer = await admin.create_topics(missing)
+            # aiokafka returns each topic's error code rather than raising; another service
+            # creating the same topic meanwhile is fine, anything else (a missing CREATE ACL) is not
+            refused = {
+                topic: f"{for_code(code).__name__}: {message or ''}".strip()
+                for topic, code, *rest in answer.topic_errors
+                for message in (rest[0] if rest else None,)
+                if code not in (0, TopicAlreadyExistsError.errno)
+            }
+            if refused:
+                raise RuntimeError(f"the broker refused to create topics: {refused}")
     finally:
         await admin.close()

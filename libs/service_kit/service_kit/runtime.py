@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo import AsyncMongoClient
 
 from service_kit.auth import trusted_keys
+from service_kit.broker_access import topics_created
 from service_kit.changes import ChangeRelay
 from service_kit.errors import PROBLEM_RESPONSES, document_problems, install_problem_handlers
 from service_kit.health import health_router
@@ -67,6 +68,15 @@ class ServiceRuntime:
         jsonable: dict[str, Any] = document.to_specification().to_jsonable()
         return jsonable
 
+    def topics_written(self) -> list[str]:
+        """The topics of the events this service announced (its change relay publishes them)."""
+        return sorted({publisher.topic for publisher in self.broker.publishers})  # type: ignore[attr-defined]
+
+    def topics_read(self) -> list[str]:
+        """The topics this service subscribed to."""
+        subscribers = self.broker.subscribers
+        return sorted({name for s in subscribers for name in s.topic_names})  # type: ignore[attr-defined]
+
     def relay(self) -> ChangeRelay:
         """Publishes the events of the changes this service records (see ``changes``)."""
         return ChangeRelay(self.db, self.broker, self.settings.outbox_poll_seconds)
@@ -77,7 +87,6 @@ class ServiceRuntime:
         title: str,
         description: str,
         routers: Sequence[APIRouter] = (),
-        topics: Sequence[str] = (),
         on_startup: Sequence[StartupStep] = (),
         on_shutdown: Sequence[StartupStep] = (),
         workers: Sequence[Worker] = (),
@@ -89,6 +98,8 @@ class ServiceRuntime:
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             for step in on_startup:
                 await step()
+            # what it writes, reads and dead-letters, as the broker's ACLs allow it to create
+            topics = topics_created(runtime.topics_written(), runtime.topics_read())
             if topics:
                 await ensure_topics(runtime.settings, topics)
             await runtime.broker.start()

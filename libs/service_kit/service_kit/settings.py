@@ -27,6 +27,16 @@ class ServiceSettings(BaseSettings):
     )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The broker authenticates every client (SASL) and its ACLs allow each service its own topics
+    # (service_kit.broker_access). With no username the client connects without SASL, for a broker
+    # that does not ask for it (a compose file of someone's own, testcontainers).
+    kafka_username: str | None = Field(default=None, description="SASL username of this service's principal.")
+    kafka_password: SecretStr | None = Field(default=None, description="SASL password of that principal.")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="SASL_PLAINTEXT",
+        description="SASL_PLAINTEXT on loopback and inside a cluster's network; SASL_SSL across others.",
+    )
     consumer_group: str = Field(
         default="", description="Kafka consumer group; district-<service> by default."
     )
@@ -104,6 +114,8 @@ class ServiceSettings(BaseSettings):
         if not self.consumer_group:
             # One group per service: every service sees every event once, however many replicas.
             self.consumer_group = f"district-{self.service_name}"
+        if (self.kafka_username is None) != (self.kafka_password is None):
+            raise ValueError("DISTRICT_KAFKA_USERNAME and DISTRICT_KAFKA_PASSWORD go together")
         if (
             self.environment == "production"
             and self.token_signing_key is not None

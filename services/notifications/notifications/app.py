@@ -61,15 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",
         routers=[api.router, api.keys_router],
-        topics=[
-            delivered_topic.TOPIC.name,
-            INTERNAL_REGISTRY_V1,
-            REGISTRY_V1,
-            scheduling_internal.TOPIC.name,
-            VISITS_V1,
-            PARTNER_ACTIVITIES_V1,
-            portal_internal.TOPIC.name,
-        ],
         on_startup=[store.create_indexes],
         workers=[runtime.relay(), dispatcher],
         state={

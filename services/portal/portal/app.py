@@ -41,7 +41,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="门户 Portal",
         description="网页、登录与转发 (the web app, sign-in, and the one origin browsers talk to).",
         routers=[auth_api.router, links.router, gateway.router],
-        topics=[portal_internal.TOPIC.name, INTERNAL_REGISTRY_V1],
         on_startup=[store.create_indexes],
         on_shutdown=[close_http],
         workers=[Purge(store, every=600)],

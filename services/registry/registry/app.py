@@ -19,7 +19,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="注册服务 Registry",
         description="全区基础数据：学校、结对、学期、班级、学生、家长、共建单位与区级政策 (master data).",
         routers=[api.router, organisation_api.router],
-        topics=[public_topic.TOPIC.name, internal_topic.TOPIC.name],
         on_startup=[store.create_indexes],
         workers=[runtime.relay()],
         state={"store": store},

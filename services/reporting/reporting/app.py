@@ -33,7 +33,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="报表服务 Reporting",
         description="全区家校社协同育人统计：覆盖率、达标情况、排名与通报 (district read models).",
         routers=[api.router],
-        topics=topics,
         on_startup=[use_rebuilt_facts],
         workers=[ControlWatcher(store, settings.control_refresh_seconds), BulletinSchedule(store, settings)],
         state={"store": store, "rebuilder": Rebuilder(store, runtime.client, settings, topics)},

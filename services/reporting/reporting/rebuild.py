@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
-from service_kit.messaging import MalformedEvent, decode
+from service_kit.messaging import MalformedEvent, decode, kafka_client_options
 from service_kit.storage import Document
 
 from reporting import facts
@@ -89,7 +89,7 @@ class Rebuilder:
             run.seconds = round(time.perf_counter() - began, 2)
 
     async def partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
         await admin.start()
         try:
             described = await admin.describe_topics(self.topics)
@@ -103,7 +103,7 @@ class Rebuilder:
         """Read every partition from its start up to the end it had when the replay began."""
         partitions = await self.partitions()
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            **kafka_client_options(self.settings),
             group_id=None,  # no group: nothing committed, the live consumers are untouched
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -33,7 +33,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="排期服务 Scheduling",
         description="家访、会议、共建活动的计划与记录 (home visits, meetings, partner activities).",
         routers=[api.router, meetings_api.router, activities_api.router, calendar_api.router],
-        topics=[*(topic.name for topic in published), INTERNAL_REGISTRY_V1, REGISTRY_V1],
         on_startup=[store.create_indexes],
         workers=[runtime.relay()],
         state={"store": store},

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
-from service_kit.messaging import build_broker, ensure_topics, subscribe
+from service_kit.messaging import build_broker, ensure_topics, kafka_client_options, subscribe
 from service_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.infra
@@ -74,7 +74,7 @@ async def test_message_in_flight_when_consumer_is_killed_is_redelivered(infrastr
 
 
 async def _publish(settings: ServiceSettings, topic: str, events: list[str]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**kafka_client_options(settings), acks="all")
     await producer.start()
     try:
         for event_id in events:

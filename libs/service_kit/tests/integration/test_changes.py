@@ -42,7 +42,8 @@ async def db(infrastructure):
 
 @pytest.fixture
 async def broker(infrastructure):
-    settings = ServiceSettings(kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    # the change relay of the service that owns the topic, as that service's principal
+    settings = ServiceSettings(**infrastructure.settings_env("scheduling"))
     await ensure_topics(settings, [VisitLoggedV1.topic])
     kafka = build_broker(settings)
     await kafka.start()
