@@ -140,13 +140,16 @@ def _containers() -> Iterator[Infrastructure]:
         yield Infrastructure(kafka.get_bootstrap_server(), mongo.get_connection_url())
 
 
-@pytest.fixture(scope="session", autouse=True)
+# The meter provider of every service in this process, installed when this file is imported: before
+# any test module is collected (collecting one may build a service, whose telemetry would install a
+# provider of its own first), so a test can read the counters (``district.access.denied``).
+METRIC_READER = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[METRIC_READER]))
+
+
+@pytest.fixture(scope="session")
 def metric_reader() -> InMemoryMetricReader:
-    """The meter provider of every service in this process, installed before any starts, so a
-    test can read the counters (``district.access.denied``)."""
-    reader = InMemoryMetricReader()
-    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
-    return reader
+    return METRIC_READER
 
 
 @pytest.fixture(scope="session", autouse=True)

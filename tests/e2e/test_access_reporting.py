@@ -40,9 +40,7 @@ def bearer(
 
 
 async def publish(infrastructure, district: District) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**infrastructure.kafka_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent = [await producer.send(e.topic, e.to_json(), key=e.school_id.encode()) for e in district.events]
