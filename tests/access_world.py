@@ -51,28 +51,27 @@ def _term_in(month: date) -> tuple[str, str] | None:
     return None
 
 
-def _reporting_month(today: date) -> tuple[date, str, str]:
-    """The first month from this one with a term day still to come: the first whose bulletin
-    holds a school registered today (Jan 21–31 and the summer give the next term's first)."""
+def _term_ahead(today: date) -> tuple[str, str]:
+    """The first term with a day still to come after ``today``."""
     month = today.replace(day=1)
     while True:
         term = _term_in(month)
-        if term is not None and term_days(*term)[1] >= today:
-            return month, *term
+        if term is not None and term_days(*term)[1] > today:
+            return term
         month = (month + timedelta(days=32)).replace(day=1)
 
 
-# Reporting reads the district as it stood on its school clock's day, and the registry dates its
-# events on the real clock: the world is registered today, after the suite's school day. So the
-# reporting rows are read with reporting's school clock on the 5th of the month after the first
-# month, from today, with a term day still to come (the setting tests and the demo use; production
-# refuses it): that month, the first to hold school A, has ended and has its bulletin, and its
-# term is the one the reports read (and the one recurring meetings are expanded over, ahead).
-_REAL_TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-_MONTH, REPORTING_YEAR, REPORTING_KIND = _reporting_month(_REAL_TODAY)
+# The registry dates the world on the school clock (SCHOOL_TODAY, through each event's
+# effective_on), so school A exists in reporting from that day: the reporting rows read the autumn
+# term, and the month of SCHOOL_TODAY once it has ended, with reporting's school clock on the 5th of
+# the next month (that month's bulletin, submissions and disputes).
+_MONTH = SCHOOL_TODAY.replace(day=1)
 MONTH = f"{_MONTH.year}-{_MONTH.month:02d}"
 REPORTING_DAY = (_MONTH + timedelta(days=32)).replace(day=5)
-TERM = f"{REPORTING_YEAR}-{REPORTING_KIND}"
+TERM = f"{YEAR}-autumn"
+# Meetings are instants on the real clock (DESIGN: only business dates follow the school clock), so
+# a recurring meeting's occurrences need a term with days still ahead of the real moment.
+MEETING_YEAR, MEETING_KIND = _term_ahead(datetime.now(ZoneInfo("Asia/Shanghai")).date())
 
 
 def bearer(
@@ -230,11 +229,11 @@ async def build_world(platform: Any) -> World:
     await _ok(
         await reg.put(f"/v1/policy/{YEAR}", json={"targets": {"home_visit_coverage": 0.6173}}, headers=bureau)
     )
-    if (REPORTING_YEAR, REPORTING_KIND) != (YEAR, "autumn"):
-        starts, ends = term_days(REPORTING_YEAR, REPORTING_KIND)
+    if (MEETING_YEAR, MEETING_KIND) != (YEAR, "autumn"):
+        starts, ends = term_days(MEETING_YEAR, MEETING_KIND)
         await _ok(
             await reg.put(
-                f"/v1/terms/{REPORTING_YEAR}/{REPORTING_KIND}",
+                f"/v1/terms/{MEETING_YEAR}/{MEETING_KIND}",
                 json={"starts_on": starts.isoformat(), "ends_on": ends.isoformat()},
                 headers=bureau,
             )
@@ -471,7 +470,7 @@ async def build_world(platform: Any) -> World:
             and await scheduling.projected("pairs", pair["pair_id"]) is not None
             and await scheduling.projected("agreements", w.ids["agreement.B"]) is not None
             and await scheduling.term(d, YEAR, "autumn") is not None
-            and await scheduling.term(d, REPORTING_YEAR, REPORTING_KIND) is not None
+            and await scheduling.term(d, MEETING_YEAR, MEETING_KIND) is not None
             and len(await notifications.find("guardians", {"school_id": a})) == 6
             and await notifications.get("classes", a1) is not None
             and await notifications.get("staff", head) is not None

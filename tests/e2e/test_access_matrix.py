@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from access_world import MONTH, OUTSIDERS, REPORTING_KIND, REPORTING_YEAR, TERM, YEAR, World, build_world
+from access_world import MEETING_KIND, MEETING_YEAR, MONTH, OUTSIDERS, TERM, YEAR, World, build_world
 from pymongo import AsyncMongoClient
 from school_clock import SCHOOL_TODAY
 
@@ -858,8 +858,8 @@ ROWS: list[Row] = [
             "rrule": "FREQ=MONTHLY;BYDAY=1FR",
             "start_time": "16:10" if r else "16:40",
             "duration_minutes": 20,
-            "school_year": REPORTING_YEAR,  # a term still ahead on the real clock
-            "term": REPORTING_KIND,
+            "school_year": MEETING_YEAR,  # meetings are instants: a term with days ahead of now
+            "term": MEETING_KIND,
         },
         # names no record of A: school B's and Z's admins schedule their own school's
         open_to=frozenset({"school-B-admin", "district-Z-admin"}),

@@ -779,3 +779,32 @@ async def test_the_bulletin_is_published_from_the_command_line(platform, distric
     bureau = bearer(district.district_id, Role.bureau)
     september = await platform.reporting.get("/v1/bulletins/2026-09", headers=bureau)
     assert [row["school_id"] for row in september.json()["document"]["ranking"]] != []
+
+
+async def test_a_school_registered_on_the_school_day_is_in_that_days_overview(platform, eventually):
+    """The registry dates its events on its school clock (``effective_on``): a school registered
+    through it on the pinned day is in reporting's overview of that day, whatever the machine's
+    date (the demo pins its day too, and its schools were missing from the bureau's overview)."""
+    district = f"d-day-{uuid.uuid4().hex[:8]}"
+    bureau = {"authorization": f"Bearer {platform.token(Role.bureau, None, district_id=district)}"}
+    registry, reporting = platform.all_services["registry"], platform.all_services["reporting"]
+    registered = await registry.post(
+        "/v1/schools", json={"name": "叶城县第七小学", "level": "primary", "setting": "rural"}, headers=bureau
+    )
+    assert registered.status_code == 201, registered.text
+    school_id = registered.json()["school_id"]
+    term = await registry.put(
+        "/v1/terms/2026-2027/autumn",
+        json={"starts_on": "2026-09-01", "ends_on": "2027-01-20"},
+        headers=bureau,
+    )
+    assert term.status_code in (200, 201), term.text
+    answers: list[dict] = []
+
+    async def listed() -> bool:
+        answer = await reporting.get("/v1/overview", params={"term": "2026-2027-autumn"}, headers=bureau)
+        answers[:] = [answer.json()]
+        return answer.status_code == 200 and school_id in [r["school_id"] for r in answer.json()["ranking"]]
+
+    await eventually(listed, 30)
+    assert (answers[0]["as_of"], answers[0]["schools"]) == (SCHOOL_TODAY.isoformat(), 1)

@@ -5,7 +5,7 @@ tolerant readers: they parse only the fields they use (see ``EnvelopeHeader``).
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
@@ -30,6 +30,14 @@ class Event(Contract):
     schema_version: int = Field(description="Version of the payload schema within the topic's major version.")
     occurred_at: AwareDatetime = Field(
         default_factory=lambda: datetime.now(UTC), description="When the fact happened, UTC."
+    )
+    effective_on: date | None = Field(
+        default=None,
+        description=(
+            "The school day the change belongs to on the producer's school clock (Asia/Shanghai): "
+            "the local date of occurred_at, unless the deployment pins its school day (a demo, a "
+            "test). Consumers that date records by day read it before occurred_at."
+        ),
     )
     producer: str = Field(description="Service that published the event.", examples=["scheduling"])
     district_id: str = Field(description="District the event belongs to.", examples=["d-yecheng"])

@@ -23,8 +23,9 @@ changed what, and when.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.envelope import Event
@@ -104,10 +105,22 @@ def event_entry(event: Event) -> Document:
     }
 
 
+def on_school_day(event: Event, day: date | None) -> Event:
+    """The event dated on the producer's school day, unless it says its own."""
+    if day is None or event.effective_on is not None:
+        return event
+    return event.model_copy(update={"effective_on": day})
+
+
 class ChangeLog:
-    def __init__(self, db: Database) -> None:
+    """``school_today``: the service's school clock (``ServiceSettings.school_today``), which dates
+    every event recorded (``effective_on``), so a pinned demo or test day dates the registry's
+    records as it dates everything else."""
+
+    def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
         self.db = db
         self.changes, self.pending = db[CHANGES], db[PENDING]
+        self.school_today = school_today
 
     async def create_indexes(self) -> None:
         await self.changes.create_index(
@@ -118,7 +131,8 @@ class ChangeLog:
     async def record(self, change: Change) -> None:
         """Queue, insert (the deciding step), apply to the aggregate, flag the queue entry."""
         now = datetime.now(UTC)
-        events = [event_entry(event) for event in change.events]
+        day = self.school_today() if self.school_today else None
+        events = [event_entry(on_school_day(event, day)) for event in change.events]
         try:
             # The marker goes first: a change is never in the log without being queued. A marker
             # whose change never lands (the process stopped in between) is removed by the relay.

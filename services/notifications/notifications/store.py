@@ -7,7 +7,8 @@ held message is such an entry, so nothing waits in memory and a restart loses no
 """
 
 import contextlib
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
@@ -26,9 +27,9 @@ PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
 
 
 class NotificationStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
         self.db = db
-        self.changes = ChangeLog(db)
+        self.changes = ChangeLog(db, school_today)
         self.messages, self.queue = db[MESSAGES], db[QUEUE]
 
     async def create_indexes(self) -> None:

@@ -11,7 +11,7 @@ from registry.store import RegistryStore
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = RegistryStore(runtime.db)
+    store = RegistryStore(runtime.db, settings.school_today)
     for topic in (public_topic.TOPIC, internal_topic.TOPIC):
         for event in topic.events:
             runtime.announce(event)

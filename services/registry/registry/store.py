@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from datetime import date
+
 from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError
 from service_kit.changes import Change, ChangeLog
@@ -11,8 +14,8 @@ CONTACT_READS = "contact_reads"
 
 
 class RegistryStore:
-    def __init__(self, db: Database) -> None:
-        self.changes = ChangeLog(db)
+    def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
+        self.changes = ChangeLog(db, school_today)
         self.schools, self.classes = db[SCHOOLS], db[CLASSES]
         self.students, self.policies = db[STUDENTS], db[POLICIES]
         self.guardians, self.contact_reads = db[GUARDIANS], db[CONTACT_READS]

@@ -46,9 +46,15 @@ class Envelope(BaseModel):
     event_type: str
     schema_version: int
     occurred_at: datetime
+    effective_on: date | None = None
     district_id: str
     school_id: str
     payload: dict[str, Any]
+
+    def day(self, zone: ZoneInfo) -> str:
+        """The school day of the change: its producer's (a pinned demo or test day), else the day
+        where the schools are."""
+        return self.effective_on.isoformat() if self.effective_on else local_date(self.occurred_at, zone)
 
 
 class Strict(BaseModel):
@@ -170,7 +176,7 @@ def fact_of(message: dict[str, Any], zone: ZoneInfo) -> tuple[str, Document] | N
         "district_id": event.district_id,
         "school_id": event.school_id,
         "event_id": event.event_id,
-        "recorded": local_date(event.occurred_at, zone),
+        "recorded": event.day(zone),
     }
     p = event.payload
     if event.event_type == "visit-logged":
@@ -248,6 +254,6 @@ def registry_version(event: Envelope, zone: ZoneInfo) -> Document:
         "kind": kind,
         "record_id": record_id,
         "version": version,
-        "at": local_date(event.occurred_at, zone),
+        "at": event.day(zone),
         "data": {f: p.get(f) for f in KEPT[event.event_type]},
     }

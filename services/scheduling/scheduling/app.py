@@ -16,7 +16,7 @@ from scheduling.store import VisitStore
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = VisitStore(runtime.db)
+    store = VisitStore(runtime.db, settings.school_today)
     published = (
         visits_topic.TOPIC,
         meetings_topic.TOPIC,

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from datetime import date
+
 from pymongo import ASCENDING
 from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document
@@ -11,10 +14,10 @@ SCHOOLS, CLASSES = "schools", "classes"
 
 
 class VisitStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
         self.db = db
         self.visits, self.students = db[HOME_VISITS], db[STUDENTS]
-        self.changes = ChangeLog(db)
+        self.changes = ChangeLog(db, school_today)
 
     async def create_indexes(self) -> None:
         await self.visits.create_index(

@@ -224,6 +224,20 @@ def test_an_event_is_one_fact_under_its_records_key():
     assert first[1]["on"] == "2026-10-13"  # a late event lands in the month its date says
 
 
+def test_an_event_dated_on_its_producers_school_day_lands_on_that_day():
+    # a demo or test pins the school day: the registry records on 20 November on a later machine date
+    enrolled = student("stu-9", "cls-a", 1, "2026-12-01T02:00:00Z") | {"effective_on": "2026-11-20"}
+    logged = visit("v-9", "stu-9", "cls-a", "2026-11-19") | {
+        "occurred_at": "2026-12-01T02:00:00Z",
+        "effective_on": "2026-11-20",
+    }
+    version, recorded = facts.fact_of(enrolled, BEIJING), facts.fact_of(logged, BEIJING)
+    assert version is not None
+    assert recorded is not None
+    assert version[1]["at"] == "2026-11-20"  # enrolled from the school day, not the machine's
+    assert recorded[1]["recorded"] == "2026-11-20"  # recorded a day after the visit, not twelve
+
+
 def test_the_day_an_event_was_recorded_is_the_schools_day():
     late_evening = visit("v-9", "stu-1", "cls-a", "2026-10-31") | {"occurred_at": "2026-10-31T17:30:00Z"}
     in_beijing = facts.fact_of(late_evening, BEIJING)
