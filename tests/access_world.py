@@ -108,6 +108,24 @@ OUTSIDERS = [
     "A2-subject-teacher",  # a teacher of another class of school A
 ]
 RIGHTFUL = ["A-admin", "A1-head-teacher", "A1-guardian", "partner-P1", "district-D-bureau"]
+# The role each caller's token carries: with a route's rule, it decides the kind of refusal (403 for
+# a role the rule does not name, 404 for a record outside the caller's reach).
+ROLES: dict[str, str] = {
+    "A-admin": "school_admin",
+    "A1-head-teacher": "teacher",
+    "A1-guardian": "guardian",
+    "partner-P1": "partner",
+    "district-D-bureau": "bureau",
+    "school-B-admin": "school_admin",
+    "school-B-teacher": "teacher",
+    "district-Z-bureau": "bureau",
+    "district-Z-admin": "school_admin",
+    "district-Z-forged": "guardian",
+    "district-Z-forged-partner": "partner",
+    "A1-other-family": "guardian",
+    "partner-P2": "partner",
+    "A2-subject-teacher": "teacher",
+}
 
 # Markers every caller of district D may see: the district's own schools and terms.
 _DISTRICT = {"school.A", "school.A.name", "policy.target", "term.holiday"}
@@ -136,6 +154,7 @@ SEES: dict[str, set[str]] = {
         "student.s2.name",
         "guardian.g2",
         "guardian.g2.phone",
+        "guardian.g2.phone.masked",
         "meeting.M1",
         "meeting.reception",
         "announcement.AN1",
@@ -148,6 +167,8 @@ SEES: dict[str, set[str]] = {
     # not teach
     "A2-subject-teacher": _SCHOOL
     | {
+        "staff.sub.phone",  # its own
+        "staff.sub.email",
         "partner.P1.contact",
         "partner.P1.phone",
         "partner.P2.contact",
@@ -270,11 +291,13 @@ async def build_world(platform: Any) -> World:
         answer = await reg.post(f"/v1/schools/{a}/staff", json=body, headers=admin)
         return str((await _ok(answer))["staff_id"]), phone
 
-    head, _ = await staff(f"班主任{run}", ["head_teacher"], [])
+    # staff contacts are for the bureau and the school admin (registry STAFF): a teacher reading a
+    # colleague's phone or email is a leak
+    head, head_phone = await staff(f"班主任{run}", ["head_teacher"], [])
     a1 = await klass(a, "三年级1班", admin, head)
     a2 = await klass(a, "三年级2班", admin)
     await _ok(await reg.patch(f"/v1/staff/{head}", json={"class_ids": [a1]}, headers=admin))
-    sub, _ = await staff(f"科任{run}", ["subject_teacher"], [a2])
+    sub, sub_phone = await staff(f"科任{run}", ["subject_teacher"], [a2])
     extra_staff, _ = await staff(f"职员{run}", ["subject_teacher"], [])
     w.ids |= {
         "class.A1": a1,
@@ -284,6 +307,12 @@ async def build_world(platform: Any) -> World:
         "staff.extra": extra_staff,
     }
     w.markers |= {"class.A1": a1, "class.A2": a2, "staff.head": head, "staff.sub": sub}
+    w.markers |= {
+        "staff.head.phone": head_phone,
+        "staff.head.email": f"t{head_phone}@school.example.cn",
+        "staff.sub.phone": sub_phone,
+        "staff.sub.email": f"t{sub_phone}@school.example.cn",
+    }
     head_h = bearer(Role.teacher, d, head, a, [a1])
     w.headers["A1-head-teacher"], w.subjects["A1-head-teacher"] = head_h, head
 
@@ -315,6 +344,8 @@ async def build_world(platform: Any) -> World:
         )
         w.ids[f"guardian.g{n}"] = guardian["guardian_id"]
         w.markers |= {f"guardian.g{n}": guardian["guardian_id"], f"guardian.g{n}.phone": phone}
+        # the form lists show it in (registry domain.mask_phone): still only for those who call
+        w.markers[f"guardian.g{n}.phone.masked"] = f"{phone[:3]}****{phone[-4:]}"
     w.markers["guardian.g1.name"] = f"家长1号{run}"
     students = [w.ids[f"student.s{n}"] for n in range(1, 7)]
     g1, g2 = w.ids["guardian.g1"], w.ids["guardian.g2"]

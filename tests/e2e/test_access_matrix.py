@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from access_world import MEETING_KIND, MEETING_YEAR, MONTH, OUTSIDERS, TERM, YEAR, World, build_world
+from access_world import MEETING_KIND, MEETING_YEAR, MONTH, OUTSIDERS, ROLES, TERM, YEAR, World, build_world
 from pymongo import AsyncMongoClient
 from school_clock import SCHOOL_TODAY
 
@@ -56,6 +56,10 @@ class Row:
     open_to: frozenset[str] = frozenset()  # outsiders a 2xx is legitimate for (without A's markers)
     allow: dict[str, frozenset[str]] = field(default_factory=dict)  # outsider → markers also allowed
     refusals: frozenset[int] = frozenset({403, 404})
+    # the roles the route's rule names (services/<svc>/<svc>/access.py), where the row states them:
+    # an outsider of another role must get 403, one of these roles 404 (out of its reach). Without
+    # it, only the sound half is checked: an outsider of the rightful caller's role gets 404.
+    roles: frozenset[str] | None = None
     side_effect: bool = False  # a read that records something: the rightful caller goes last
     content: Callable[[World], bytes] | None = None  # a raw body (a roster file)
     content_type: str | None = None
@@ -83,8 +87,11 @@ class Row:
 _SHARED = {"/asyncapi.json", "/healthz", "/readyz"}
 EVERYONE = frozenset(OUTSIDERS)
 SAME_SCHOOL = frozenset({"A1-other-family", "partner-P2", "A2-subject-teacher"})
+A2_TEACHER = frozenset({"A2-subject-teacher"})
 Z_BUREAU = frozenset({"district-Z-bureau"})
-B_STAFF = frozenset({"school-B-admin", "school-B-teacher"})
+# the roles a rule names (access.py), for a row's `roles`
+BUREAU_ADMIN = frozenset({"bureau", "school_admin"})
+STAFF_RULE = BUREAU_ADMIN | {"teacher"}
 DISTRICT_BULLETIN = frozenset({"school.A", "school.A.name"})  # a bulletin ranks the district's schools
 MEETING_HELD_FROM = datetime.combine(SCHOOL_TODAY - timedelta(days=9), datetime.min.time(), SHANGHAI)
 
@@ -199,7 +206,7 @@ ROWS: list[Row] = [
         "partner-P1",
         "agreement.AG1",
         {"agreement_id": "agreement.AG1"},
-        open_to=frozenset({"A2-subject-teacher"}),
+        roles=BUREAU_ADMIN | {"partner"},  # registry AGREEMENTS
     ),
     R(
         "registry",
@@ -334,7 +341,8 @@ ROWS: list[Row] = [
         "A-admin",
         "class.A1",
         {"school_id": "school.A"},
-        open_to=SAME_SCHOOL,
+        open_to=A2_TEACHER,
+        roles=STAFF_RULE,  # registry CLASSES
     ),
     R(
         "registry",
@@ -355,7 +363,8 @@ ROWS: list[Row] = [
         "A-admin",
         "committee.C1",
         {"school_id": "school.A"},
-        open_to=SAME_SCHOOL,
+        open_to=A2_TEACHER,
+        roles=STAFF_RULE,  # registry COMMITTEES
         # school staff see committee membership: the A1 guardians who sit on it
         allow={"A2-subject-teacher": frozenset(f"guardian.g{n}" for n in range(1, 6))},
     ),
@@ -415,7 +424,7 @@ ROWS: list[Row] = [
         "A-admin",
         "staff.head",
         {"school_id": "school.A"},
-        open_to=frozenset({"A2-subject-teacher"}),
+        roles=BUREAU_ADMIN,  # registry STAFF
     ),
     R(
         "registry",
@@ -537,7 +546,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "meeting.M1",
         {"class_id": "class.A1"},
-        open_to=frozenset({"A1-other-family"}),
+        roles=STAFF_RULE,  # scheduling CLASS_CALENDAR
     ),
     R(
         "scheduling",
@@ -546,7 +555,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "meeting.M1",
         {"class_id": "class.A1"},
-        open_to=frozenset({"A1-other-family"}),
+        roles=STAFF_RULE,  # scheduling CLASS_CALENDAR
     ),
     R("scheduling", "GET", "/v1/calendars/me", "A1-guardian", "visit.planned", open_to=EVERYONE),
     R("scheduling", "GET", "/v1/calendars/me.ics", "A1-guardian", "visit.planned", open_to=EVERYONE),
@@ -557,7 +566,8 @@ ROWS: list[Row] = [
         "A-admin",
         "visit.planned",
         {"school_id": "school.A"},
-        open_to=SAME_SCHOOL,
+        open_to=A2_TEACHER,
+        roles=STAFF_RULE,  # scheduling SCHOOL_CALENDAR
     ),
     R(
         "scheduling",
@@ -566,7 +576,8 @@ ROWS: list[Row] = [
         "A-admin",
         "visit.planned",
         {"school_id": "school.A"},
-        open_to=SAME_SCHOOL,
+        open_to=A2_TEACHER,
+        roles=STAFF_RULE,  # scheduling SCHOOL_CALENDAR
     ),
     R(
         "scheduling",
@@ -727,7 +738,8 @@ ROWS: list[Row] = [
         "A1-guardian",
         "meeting.M1",
         {"meeting_id": "meeting.M1"},
-        open_to=frozenset({"A1-other-family", "A2-subject-teacher"}),
+        open_to=frozenset({"A1-other-family"}),
+        roles=STAFF_RULE | {"guardian"},  # scheduling MEETINGS
     ),
     R(
         "scheduling",
@@ -1062,8 +1074,9 @@ ROWS: list[Row] = [
         "district-D-bureau",
         "school.A",
         {"month": f"={MONTH}"},
-        open_to=B_STAFF | Z_BUREAU | {"district-Z-admin"},
-        allow={"school-B-admin": DISTRICT_BULLETIN, "school-B-teacher": DISTRICT_BULLETIN},
+        open_to=frozenset({"school-B-admin", "district-Z-bureau", "district-Z-admin"}),
+        allow={"school-B-admin": DISTRICT_BULLETIN},
+        roles=BUREAU_ADMIN,  # reporting BULLETIN
     ),
     R(
         "reporting",
@@ -1103,8 +1116,9 @@ ROWS: list[Row] = [
         "district-D-bureau",
         "=revision",
         {"month": f"={MONTH}"},
-        open_to=B_STAFF | Z_BUREAU | {"district-Z-admin"},
-        allow={"school-B-admin": DISTRICT_BULLETIN, "school-B-teacher": DISTRICT_BULLETIN},
+        open_to=frozenset({"school-B-admin", "district-Z-bureau", "district-Z-admin"}),
+        allow={"school-B-admin": DISTRICT_BULLETIN},
+        roles=BUREAU_ADMIN,  # reporting BULLETIN
     ),
     R(
         "reporting",
@@ -1325,9 +1339,26 @@ def _verdict(w: World, row: Row, caller: str, answer: httpx.Response) -> str | N
         return None
     if status not in row.refusals:
         return f"{where}, neither 403 nor 404: {answer.text[:300]}"
+    due = _refusal_due(row, caller)
+    if due is not None and status in (403, 404) and status != due:
+        kind = (
+            "its role has no rule here" if due == 403 else "its role is allowed, the record out of its reach"
+        )
+        return f"{where}, where {due} is due ({kind}): {answer.text[:300]}"
     if shown:
         return f"{where}, a refusal naming A's {', '.join(shown)}"
     return None
+
+
+def _refusal_due(row: Row, caller: str) -> int | None:
+    """The refusal this outsider is due: 403 when its role has no rule for the route's records,
+    404 when its role has one but the record lies outside its reach; None where the row does not say."""
+    if row.refusals != frozenset({403, 404}) or caller not in ROLES:
+        return None
+    role = ROLES[caller]
+    if row.roles is not None:
+        return 404 if role in row.roles else 403
+    return 404 if role == ROLES[row.rightful] else None
 
 
 async def _signed_receipt(m: Matrix, path: str, body: dict) -> httpx.Response:
@@ -1412,8 +1443,12 @@ async def test_access(matrix: Matrix, row: Row, caller: str) -> None:
     if caller == row.rightful:
         if row.rightful_last:
             problems = await _nothing_recorded_for_a1_guardian(matrix, row)
-            before = matrix.changes_before.get(row.key)
-            if before is not None and row.writes:
+            if row.writes:
+                before = matrix.changes_before.get(row.key)
+                assert before is not None, (
+                    f"{row.name}: no baseline of the outsiders' changes (their cases did not run "
+                    "before the rightful caller's, e.g. under -k): select the row's outsiders too"
+                )
                 after = await _changes_by(matrix, {w.subjects[c] for c in _guarded(row)})
                 if after != before:
                     problems.append(f"{after - before} change(s) recorded by an outsider")
