@@ -138,6 +138,10 @@ async def test_preferences_are_the_guardians_own_and_no_token_of_another_distric
     foreign = guardian_of(registry_api, people, parent, district_id=ELSEWHERE, students=[parent.student_id])
     read = await notifications.get("/v1/preferences", headers=foreign)
     assert read.status_code == 404, read.text
+    nobody = registry_api.auth(Role.guardian, people.school_id, subject="gdn-nobody", district_id=ELSEWHERE)
+    missing = await notifications.get("/v1/preferences", headers=nobody)
+    # word for word a guardian nobody knows: the answer does not tell that this one exists elsewhere
+    assert (missing.status_code, missing.json()["detail"]) == (404, read.json()["detail"])
     written = await notifications.put("/v1/preferences", json={"quiet_hours": False}, headers=foreign)
     assert written.status_code == 404, written.text
     kept = await notifications.get("/v1/preferences", headers=mine)

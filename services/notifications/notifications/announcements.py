@@ -10,7 +10,7 @@ from contracts.inputs import OpaqueId, Text, Variables
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from service_kit.access import ensure_found
 from service_kit.auth import Caller
-from service_kit.errors import NotFound, Problem
+from service_kit.errors import OutOfScope, Problem
 from service_kit.storage import Document
 
 from notifications import access, templates
@@ -171,7 +171,8 @@ class Announcements:
         class_ids = [c["class_id"] for c in children if c.get("school_id") == guardian["school_id"]]
         access.ADDRESSED_GUARDIAN.check(caller, access.guardian_scope(guardian, class_ids))
         if not wanted & set(guardian["student_ids"]):
-            raise NotFound("家长")  # no enrolled child of theirs to write about
+            # no enrolled child of theirs the letter is about: out of its reach, as a read would be
+            raise OutOfScope("家长", "guardian of no child the letter concerns")
         return guardian
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:

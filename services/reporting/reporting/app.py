@@ -1,4 +1,4 @@
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, INTERNAL_PORTAL_V1, INTERNAL_SCHEDULING_V1
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
@@ -9,11 +9,17 @@ from reporting.schedule import BulletinSchedule
 from reporting.settings import Settings
 from reporting.store import ActiveStore, ControlWatcher, ReportStore
 
+# Topics none of whose events leaves a fact (facts.fact_of): the portal's sign-in codes and
+# activation links, which are credentials; scheduling's meeting invitations and visit summaries
+# shared with guardians, which are for notifications. Reporting does not read them, so the broker
+# does not let it (the topic contracts' consumers, from which the ACLs come).
+NOT_FACTS = (INTERNAL_PORTAL_V1, INTERNAL_SCHEDULING_V1)
+
 
 def consumed_topics() -> list[str]:
-    """Every topic of the platform that carries facts: public and internal, whoever produces it;
-    not the portal's sign-in codes and activation links, which are credentials, not facts."""
-    return [topic.name for topic in ALL_TOPICS if topic.owner != "portal"]
+    """Every topic of the platform that carries facts, public and internal, whoever produces it;
+    the rebuild replays the same."""
+    return [topic.name for topic in ALL_TOPICS if topic.name not in NOT_FACTS]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -229,7 +229,11 @@ def fact_of(message: dict[str, Any], zone: ZoneInfo) -> tuple[str, Document] | N
             "_id": f"{delivered.message_id}:{delivered.channel}",
             "recipient_kind": delivered.recipient_kind,
             "recipient_id": delivered.recipient_id,
-            "on": local_date(delivered.delivered_at, zone),
+            # the producer's school day when it says one (a pinned demo or test day), as registry
+            # records and visits are dated; else the day where the schools are
+            "on": event.effective_on.isoformat()
+            if event.effective_on
+            else local_date(delivered.delivered_at, zone),
         }
     if event.event_type == "notification-undelivered":
         undelivered = Undelivered.model_validate(p)

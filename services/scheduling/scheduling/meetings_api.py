@@ -83,10 +83,12 @@ async def answer_invitation(
 
 
 async def children_of_guardian(store: VisitStore, guardian_id: str | None) -> list[Document]:
-    """A guardian named in a body: their children as the projection knows them (none for a
-    guardian it does not know)."""
-    guardian = await store.projected(GUARDIANS, guardian_id) if guardian_id else None
-    return await store.students_by_id(guardian["student_ids"]) if guardian else []
+    """A guardian named in a body: their children as the projection knows them; a guardian it does
+    not know is a 404 of a missing record (not a refusal)."""
+    if not guardian_id:
+        return []
+    guardian = ensure_found(await store.projected(GUARDIANS, guardian_id), "家长")
+    return await store.students_by_id(guardian["student_ids"])
 
 
 @router.post("/meetings/{meeting_id}/held", response_model=meetings.MeetingPublic)
