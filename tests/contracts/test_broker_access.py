@@ -3,11 +3,13 @@ say what the services' code really does, or a service would be refused at start-
 much."""
 
 import importlib
+import json
 from fnmatch import fnmatch
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from contracts.topics import ALL_TOPICS, dead_letter_topic
+from contracts.topics import ALL_TOPICS, INTERNAL_SCHEDULING_V1, dead_letter_topic
 from service_kit.broker_access import (
     PUBLIC_PREFIX,
     SERVICES,
@@ -93,12 +95,34 @@ def test_an_external_subscriber_reads_public_topics_only_in_its_own_groups():
         public = topic.visibility == "public"
         assert allows(acls, "topic", topic.name, "Read") == public, topic.name
         assert not allows(acls, "topic", topic.name, "Write")
-        if not public:
-            assert not allows(acls, "topic", dead_letter_topic(topic.name), "Read")
+        # a dead-letter topic's headers carry the consumers' exception text, public topic or not
+        assert not allows(acls, "topic", dead_letter_topic(topic.name), "Read"), topic.name
+    # nor a topic no contract names yet: a new public topic is granted with its contract
+    assert not allows(acls, "topic", f"{PUBLIC_PREFIX}not-yet-a-topic.v1", "Read")
+    assert not allows(acls, "topic", dead_letter_topic(f"{PUBLIC_PREFIX}not-yet-a-topic.v1"), "Read")
     assert allows(acls, "group", "city-dashboard.main", "Read")
     assert not allows(acls, "group", "city-dashboard-two.main", "Read")
     assert not allows(acls, "group", "district-reporting", "Read")
     assert not any(fnmatch(acl.name, "internal.*") for acl in acls)
+
+
+def test_reporting_reads_only_the_topics_whose_events_leave_a_fact():
+    """Reporting reads a topic when some event of it counts (facts.fact_of), and no other: not the
+    invitees and guardians' visit summaries of internal.scheduling.v1 nor the portal's codes."""
+    from reporting.app import consumed_topics
+    from reporting.facts import fact_of
+
+    examples = Path(__file__).parents[2] / "libs/contracts/contracts/examples"
+    zone = ZoneInfo("Asia/Shanghai")
+    counted = set()
+    for topic in ALL_TOPICS:
+        events = sorted((examples / topic.name).glob("*/*.json"))
+        assert events, topic.name
+        if any(fact_of(json.loads(event.read_text()), zone) is not None for event in events):
+            counted.add(topic.name)
+
+    assert INTERNAL_SCHEDULING_V1 not in counted
+    assert sorted(consumed_topics()) == sorted(counted) == topics_read("reporting")
 
 
 @pytest.mark.parametrize("name", ["registry", "admin", "district-copy", "Dash", "x", "city.dashboard"])

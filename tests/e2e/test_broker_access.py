@@ -21,6 +21,7 @@ from contracts.topics import (
     INTERNAL_REGISTRY_V1,
     INTERNAL_SCHEDULING_V1,
     PAIRING_EXCHANGES_V1,
+    VISITS_V1,
     dead_letter_topic,
 )
 
@@ -108,6 +109,7 @@ async def test_add_subscriber_says_how_to_connect(subscriber, infrastructure):
     assert subscriber["consumer groups"].startswith("e2e-dashboard.<anything>")
     assert PAIRING_EXCHANGES_V1 in subscriber["may read"]
     assert "internal." not in subscriber["may read"]
+    assert ".dlt" not in subscriber["may read"]
 
 
 async def test_subscriber_reads_a_public_topic_in_its_own_group(infrastructure, kcat, subscriber):
@@ -160,6 +162,22 @@ async def test_subscriber_is_refused_internal_topics_and_their_dead_letters(kcat
     assert out == ""
 
 
+@pytest.mark.parametrize("topic", [dead_letter_topic(PAIRING_EXCHANGES_V1), dead_letter_topic(VISITS_V1)])
+async def test_subscriber_is_refused_the_dead_letters_of_public_topics(
+    infrastructure, kcat, subscriber, topic
+):
+    """``district.*.dlt`` begins like the public topics, but its headers carry consumers' errors."""
+    admin = ("admin", infrastructure.credentials.password("admin"))
+    exists = await kcat.run(admin, "-L", "-t", topic, "-m", "5")
+    code, out, errors = await kcat.run(login(subscriber), "-C", "-t", topic, "-o", "beginning", "-e", "-q")
+
+    assert exists[0] == 0, exists[2]
+    assert f'topic "{topic}" with' in exists[1], exists[1]  # there to be refused
+    assert code == 1
+    assert f"Topic {topic} error: Broker: Topic authorization failed" in errors
+    assert out == ""
+
+
 async def test_subscriber_cannot_write_a_public_topic(kcat, subscriber):
     code, _, errors = await kcat.run(
         login(subscriber), "-P", "-t", PAIRING_EXCHANGES_V1, "-k", "sch-forged", stdin=b"{}\n"
@@ -198,4 +216,17 @@ async def test_service_reads_what_it_consumes_but_not_another_services_internal_
 
     assert consumed[0] == 0, consumed[2]  # the portal reads the registry's people
     assert other[0] == 1  # meeting invitees and visit summaries are notifications' business
+    assert f"Topic {INTERNAL_SCHEDULING_V1} error: Broker: Topic authorization failed" in other[2]
+
+
+async def test_reporting_is_refused_the_invitations_and_visit_summaries_it_does_not_count(
+    infrastructure, kcat
+):
+    reporting = ("reporting", infrastructure.credentials.password("reporting"))
+
+    counted = await kcat.run(reporting, "-C", "-t", VISITS_V1, "-o", "end", "-e", "-q")
+    other = await kcat.run(reporting, "-C", "-t", INTERNAL_SCHEDULING_V1, "-o", "beginning", "-e", "-q")
+
+    assert counted[0] == 0, counted[2]
+    assert other[0] == 1
     assert f"Topic {INTERNAL_SCHEDULING_V1} error: Broker: Topic authorization failed" in other[2]

@@ -9,9 +9,12 @@ subscriptions and published events. From them:
   ``district-<service>`` (its ``DISTRICT_CONSUMER_GROUP``; the tests add a suffix); writes the
   dead-letter topics (``<topic>.dlt``) of what it consumes; and may create each of these topics,
   since every service ensures its own topics at start-up (whatever starts first, they exist);
-- **an external subscriber** reads the public topics (every name beginning ``district.``) in
-  consumer groups beginning ``<name>.``, and nothing else: not ``internal.*`` nor their
-  dead-letter topics;
+- **an external subscriber** reads the public topics (``visibility="public"``, every name
+  beginning ``district.``), each by its literal name, in consumer groups beginning ``<name>.``, and
+  nothing else: not ``internal.*``, and no dead-letter topic (``district.visits.v1.dlt`` begins
+  ``district.`` too, and its headers carry the consumers' exception text), which is why there is no
+  ``district.`` prefix ACL: a public topic added later is refused until its subscribers' ACLs are
+  refreshed (``apply`` does it locally), never one of its dead letters allowed;
 - **the admin** is the broker's super user: it creates users, ACLs and topics, and nothing runs as
   it but the infrastructure scripts and the tests' own clients.
 
@@ -113,19 +116,21 @@ def service_principal(service: str) -> Principal:
     return Principal(service, tuple(acls), group)
 
 
+def public_topics() -> list[str]:
+    return sorted(topic.name for topic in ALL_TOPICS if topic.visibility == "public")
+
+
 def subscriber_principal(name: str) -> Principal:
-    """An external subscriber: public topics only. Names are lower-case words with hyphens and
-    never a platform principal's, so no subscriber's group prefix covers another's."""
+    """An external subscriber: the public topics by their literal names, nothing else (a prefix
+    would match their dead-letter topics too). Names are lower-case words with hyphens and never a
+    platform principal's, so no subscriber's group prefix covers another's."""
     if not SUBSCRIBER_NAME.fullmatch(name):
         raise ValueError(f"{name!r}: a subscriber's name is 3-40 of a-z, 0-9 and '-', starting with a letter")
     if name in (ADMIN, *SERVICES) or name.startswith("district"):
         raise ValueError(f"{name!r} is taken by the platform (admin, the services, district-*)")
     group = f"{name}."
-    return Principal(
-        name,
-        (Acl("topic", PUBLIC_PREFIX, "prefix", ("Read",)), Acl("group", group, "prefix", ("Read",))),
-        group,
-    )
+    topics = [Acl("topic", topic, "literal", ("Read",)) for topic in public_topics()]
+    return Principal(name, (*topics, Acl("group", group, "prefix", ("Read",))), group)
 
 
 def platform_principals() -> list[Principal]:
@@ -218,6 +223,38 @@ def _bindings(principal: Principal) -> set[Any]:
     }
 
 
+def describe_all(admin: Any) -> list[Any]:
+    """Every ACL binding on the broker."""
+    from confluent_kafka.admin import (
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        ResourcePatternType,
+        ResourceType,
+    )
+
+    everything = AclBindingFilter(  # None matches any name, principal and host
+        ResourceType.ANY,
+        None,  # type: ignore[arg-type]
+        ResourcePatternType.ANY,
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
+    return list(admin.describe_acls(everything).result(timeout=30))
+
+
+def subscribers_on(bindings: list[Any]) -> list[str]:
+    """The external subscribers a broker knows: who holds the consumer-group prefix ``<name>.``."""
+    found = set()
+    for binding in bindings:
+        name = binding.principal.removeprefix("User:")
+        if binding.restype.name == "GROUP" and binding.name == f"{name}." and name not in (ADMIN, *SERVICES):
+            found.add(name)
+    return sorted(found)
+
+
 def _wait(futures: dict[Any, Any]) -> None:
     for future in futures.values():
         future.result(timeout=30)
@@ -228,10 +265,6 @@ def grant(admin: Any, principals: list[Principal], passwords: dict[str, str], *,
     ACLs these principals hold beyond them (a topic a service no longer reads)."""
     from confluent_kafka.admin import (
         AclBindingFilter,
-        AclOperation,
-        AclPermissionType,
-        ResourcePatternType,
-        ResourceType,
         ScramCredentialInfo,
         ScramMechanism,
         UserScramCredentialUpsertion,
@@ -251,16 +284,7 @@ def grant(admin: Any, principals: list[Principal], passwords: dict[str, str], *,
     if not prune:
         return
     names = {f"User:{p.username}" for p in principals}
-    everything = AclBindingFilter(  # None matches any name, principal and host
-        ResourceType.ANY,
-        None,  # type: ignore[arg-type]
-        ResourcePatternType.ANY,
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        AclOperation.ANY,
-        AclPermissionType.ANY,
-    )
-    held = admin.describe_acls(everything).result(timeout=30)
+    held = describe_all(admin)
     stale = [binding for binding in held if binding.principal in names and binding not in wanted]
     if stale:
         exact = [
@@ -279,23 +303,23 @@ def grant(admin: Any, principals: list[Principal], passwords: dict[str, str], *,
 
 
 def apply(settings: BrokerAccessSettings) -> None:
-    """The platform's services on the local broker: users with their development passwords, ACLs."""
+    """The platform's services on the local broker: users with their development passwords, ACLs;
+    and the external subscribers already there, refreshed to read today's public topics (a topic
+    added, or a subscriber made when they read by prefix)."""
     credentials = LocalCredentials(settings.local_dir)
-    principals = platform_principals()
-    grant(
-        _admin_client(settings.admin()),
-        principals,
-        {p.username: credentials.password(p.username) for p in principals},
-        prune=True,
-    )
-    print(f"[broker] users and ACLs of {', '.join(SERVICES)} are in place")
+    admin = _admin_client(settings.admin())
+    subscribers = subscribers_on(describe_all(admin))
+    principals = platform_principals() + [subscriber_principal(name) for name in subscribers]
+    grant(admin, principals, {p.username: credentials.password(p.username) for p in principals}, prune=True)
+    print(f"[broker] users and ACLs of {', '.join([*SERVICES, *subscribers])} are in place")
 
 
 def add_subscriber(settings: BrokerAccessSettings, name: str) -> str:
     """Create (or refresh) an external subscriber on the local broker and say how it connects."""
     principal = subscriber_principal(name)
     password = LocalCredentials(settings.local_dir).password(name)
-    grant(_admin_client(settings.admin()), [principal], {name: password}, prune=False)
+    # pruned: a subscriber made before keeps no ACL it should no longer hold
+    grant(_admin_client(settings.admin()), [principal], {name: password}, prune=True)
     public = [topic.name for topic in ALL_TOPICS if topic.visibility == "public"]
     return "\n".join(
         [
@@ -305,7 +329,7 @@ def add_subscriber(settings: BrokerAccessSettings, name: str) -> str:
             "security protocol: SASL_PLAINTEXT",
             "SASL mechanism:    SCRAM-SHA-512",
             f"consumer groups:   {principal.group_prefix}<anything>, e.g. {principal.group_prefix}main",
-            f"may read:          {PUBLIC_PREFIX}* ({', '.join(public)})",
+            f"may read:          {', '.join(public)} (the public topics, not their dead letters)",
             "schemas:           services/<name>/asyncapi.json, served at /asyncapi.json",
         ]
     )

@@ -7,9 +7,9 @@ TOPIC = TopicContract(
     name=INTERNAL_SCHEDULING_V1,
     owner="scheduling",
     producers=("scheduling",),
-    consumers=("notifications", "reporting"),
+    consumers=("notifications",),
     visibility="internal",
     compatibility="backward",
     events=(MeetingInvitationV1, VisitSummarySharedV1),
-    description="Meeting invitees and visit summaries shared with guardians, for notifications (ACLs).",
+    description="Meeting invitees and visit summaries shared with guardians, for notifications only (ACLs).",
 )
