@@ -9,13 +9,17 @@ Each row first proves itself: the rightful caller gets a 2xx whose body holds th
 A's data (for reads, before the outsiders; for writes and reads with a side effect, after them,
 with the same body shape and fresh ids, which also proves the outsiders' bodies valid, since a
 422 says nothing about access). An outsider then gets 403 or 404; or, on a route legitimately
-open to it (its own inbox, the district's terms, the school's partner list…), a 2xx showing
-none of A's markers it may not see (``access_world.SEES``); a marker the caller sent itself (in
-the path or body) or its own token names is not counted. Writes by outsiders must change
-nothing: no change in any service's change log by an outsider, no answer, preference or read
-receipt recorded in A1's guardian's name. Some writes are also sent from the outsider's own
-record with A's in the body (school B's admin forming a committee of B from A's guardians,
-writing to A1 from school B, moving B's student into A's class…). A route in the documents
+open to it (its own inbox, the district's terms, the school's partner list…) and whose rule names
+its role, a 2xx showing none of A's markers it may not see (``access_world.SEES``); a marker the
+caller sent itself (in the path or body) or its own token names is not counted. The kind of
+refusal is checked: a row's ``roles`` are those its rule in the service's access.py names, and an
+outsider of another role must get 403, one of those roles 404 (the record out of its reach); an
+outsider of the rightful caller's role always 404. Writes by outsiders must change nothing: no
+change in any service's change log by an outsider (the rightful case fails without the baseline
+its outsiders' cases take), no answer, preference or read receipt recorded in A1's guardian's name.
+Some writes are also sent from the outsider's own record with A's in the body (school B's admin
+forming a committee of B from A's guardians, writing to A1 from school B, moving B's student into
+A's class…). A route in the documents
 without a row here, or a row for a route they lack, fails ``test_every_documented_route_has_a_row``.
 Cases are named ``<METHOD> <path> by <caller>``.
 """
@@ -53,7 +57,8 @@ class Row:
     params: dict[str, str] = field(default_factory=dict)  # path parameter → id name (or "=literal")
     query: dict[str, str] = field(default_factory=dict)
     body: Body | None = None
-    open_to: frozenset[str] = frozenset()  # outsiders a 2xx is legitimate for (without A's markers)
+    # outsiders a 2xx is legitimate for (without A's markers); with `roles`, only those of its roles
+    open_to: frozenset[str] = frozenset()
     allow: dict[str, frozenset[str]] = field(default_factory=dict)  # outsider → markers also allowed
     refusals: frozenset[int] = frozenset({403, 404})
     # the roles the route's rule names (services/<svc>/<svc>/access.py), where the row states them:
@@ -89,9 +94,13 @@ EVERYONE = frozenset(OUTSIDERS)
 SAME_SCHOOL = frozenset({"A1-other-family", "partner-P2", "A2-subject-teacher"})
 A2_TEACHER = frozenset({"A2-subject-teacher"})
 Z_BUREAU = frozenset({"district-Z-bureau"})
-# the roles a rule names (access.py), for a row's `roles`
-BUREAU_ADMIN = frozenset({"bureau", "school_admin"})
-STAFF_RULE = BUREAU_ADMIN | {"teacher"}
+# the roles a rule names (the services' access.py), for a row's `roles`
+BUREAU, ADMIN, TEACHER = frozenset({"bureau"}), frozenset({"school_admin"}), frozenset({"teacher"})
+GUARDIAN, PARTNER = frozenset({"guardian"}), frozenset({"partner"})
+BUREAU_ADMIN = BUREAU | ADMIN
+SCHOOL_STAFF = ADMIN | TEACHER
+STAFF_RULE = BUREAU_ADMIN | TEACHER
+ALL_ROLES = STAFF_RULE | GUARDIAN | PARTNER
 DISTRICT_BULLETIN = frozenset({"school.A", "school.A.name"})  # a bulletin ranks the district's schools
 MEETING_HELD_FROM = datetime.combine(SCHOOL_TODAY - timedelta(days=9), datetime.min.time(), SHANGHAI)
 
@@ -198,7 +207,15 @@ ROWS: list[Row] = [
     R("registry", "GET", "/asyncapi.json", "A-admin", "=asyncapi", open_to=EVERYONE),
     R("registry", "GET", "/healthz", "A-admin", "=ok", open_to=EVERYONE),
     R("registry", "GET", "/readyz", "A-admin", "=ok", open_to=EVERYONE),
-    R("registry", "GET", "/v1/agreements", "partner-P1", "agreement.AG1", open_to=EVERYONE),
+    R(
+        "registry",
+        "GET",
+        "/v1/agreements",
+        "partner-P1",
+        "agreement.AG1",
+        open_to=EVERYONE,
+        roles=BUREAU_ADMIN | PARTNER,  # AGREEMENTS
+    ),
     R(
         "registry",
         "GET",
@@ -206,7 +223,7 @@ ROWS: list[Row] = [
         "partner-P1",
         "agreement.AG1",
         {"agreement_id": "agreement.AG1"},
-        roles=BUREAU_ADMIN | {"partner"},  # registry AGREEMENTS
+        roles=BUREAU_ADMIN | PARTNER,  # registry AGREEMENTS
     ),
     R(
         "registry",
@@ -216,6 +233,7 @@ ROWS: list[Row] = [
         "agreement.AG1",
         {"agreement_id": "agreement.AG1"},
         body=lambda w, r: {"year_end_review": f"年终评议{w.fresh()}"},
+        roles=ADMIN,  # PARTNER_RECORDS
     ),
     R(
         "registry",
@@ -224,6 +242,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "student.s1",
         {"class_id": "class.A1"},
+        roles=STAFF_RULE,  # CLASSES
     ),
     R(
         "registry",
@@ -233,6 +252,7 @@ ROWS: list[Row] = [
         "class.A1",
         {"class_id": "class.A1"},
         body=lambda w, r: {"name": "矩阵插班生", "gender": "男", "student_number": f"N{w.fresh()}"},
+        roles=ADMIN,  # STUDENT_RECORDS
     ),
     R(
         "registry",
@@ -242,6 +262,7 @@ ROWS: list[Row] = [
         "guardian.g3",
         {"guardian_id": "guardian.g3"},
         body=lambda w, r: {"consent_non_essential": True},
+        roles=ADMIN,  # GUARDIAN_RECORDS
     ),
     R(
         "registry",
@@ -251,8 +272,17 @@ ROWS: list[Row] = [
         None,
         {"guardian_id": "guardian.g3", "student_id": "student.s4"},
         variants=_only("school-B-admin", lambda w: {"guardian_id": w.ids["guardian.B"]}, lambda w: None),
+        roles=ADMIN,  # GUARDIAN_RECORDS
     ),
-    R("registry", "GET", "/v1/pairs", "A-admin", "pair.PR1", open_to=EVERYONE),
+    R(
+        "registry",
+        "GET",
+        "/v1/pairs",
+        "A-admin",
+        "pair.PR1",
+        open_to=EVERYONE,
+        roles=STAFF_RULE,  # PAIRS
+    ),
     R(
         "registry",
         "POST",
@@ -264,6 +294,7 @@ ROWS: list[Row] = [
             "supported_school_ids": [w.ids["school.C2"]],
             "starts_on": "2026-09-01",
         },
+        roles=BUREAU,  # PAIR_RECORDS
     ),
     R(
         "registry",
@@ -277,6 +308,7 @@ ROWS: list[Row] = [
             "starts_on": "2026-09-01",
             "ends_on": "2027-07-15",
         },
+        roles=ADMIN,  # PARTNER_RECORDS
     ),
     R(
         "registry",
@@ -286,6 +318,7 @@ ROWS: list[Row] = [
         "policy.target",
         {"school_year": f"={YEAR}"},
         open_to=EVERYONE,
+        roles=ALL_ROLES,  # POLICY
     ),
     R(
         "registry",
@@ -296,8 +329,17 @@ ROWS: list[Row] = [
         {"school_year": f"={YEAR}"},
         body=lambda w, r: {"targets": {"home_visit_coverage": 0.6173 if r else 0.55}},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # POLICY_RECORDS
     ),
-    R("registry", "GET", "/v1/schools", "district-D-bureau", "school.A", open_to=EVERYONE),
+    R(
+        "registry",
+        "GET",
+        "/v1/schools",
+        "district-D-bureau",
+        "school.A",
+        open_to=EVERYONE,
+        roles=ALL_ROLES,  # SCHOOLS
+    ),
     R(
         "registry",
         "POST",
@@ -306,6 +348,7 @@ ROWS: list[Row] = [
         "=school_id",
         body=lambda w, r: {"name": f"矩阵新校{w.fresh()}", "level": "junior", "setting": "urban"},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # SCHOOL_RECORDS
     ),
     R(
         "registry",
@@ -315,6 +358,7 @@ ROWS: list[Row] = [
         "school.A",
         {"school_id": "school.A"},
         open_to=SAME_SCHOOL,
+        roles=ALL_ROLES,  # SCHOOLS
     ),
     R(
         "registry",
@@ -324,8 +368,17 @@ ROWS: list[Row] = [
         "school.A",
         {"school_id": "school.A"},
         body=lambda w, r: {"address": f"文化路{w.fresh()}号"},
+        roles=BUREAU,  # SCHOOL_RECORDS
     ),
-    R("registry", "GET", "/v1/schools/{school_id}/audit", "A-admin", "student.s1", {"school_id": "school.A"}),
+    R(
+        "registry",
+        "GET",
+        "/v1/schools/{school_id}/audit",
+        "A-admin",
+        "student.s1",
+        {"school_id": "school.A"},
+        roles=BUREAU_ADMIN,  # AUDIT
+    ),
     R(
         "registry",
         "GET",
@@ -333,6 +386,7 @@ ROWS: list[Row] = [
         "A-admin",
         "=left_behind",
         {"school_id": "school.A"},
+        roles=BUREAU_ADMIN,  # CARE_COUNTS
     ),
     R(
         "registry",
@@ -355,6 +409,7 @@ ROWS: list[Row] = [
         variants=_own_school_with(
             lambda w: {"grade": 4, "name": "借班", "head_teacher_id": w.ids["staff.head"]}
         ),
+        roles=ADMIN,  # CLASS_RECORDS
     ),
     R(
         "registry",
@@ -387,6 +442,7 @@ ROWS: list[Row] = [
                 "members": [{"guardian_id": w.ids[f"guardian.g{n}"]} for n in range(1, 6)],
             }
         ),
+        roles=ADMIN,  # COMMITTEE_RECORDS
     ),
     R(
         "registry",
@@ -396,6 +452,7 @@ ROWS: list[Row] = [
         "partner.P1.phone",
         {"school_id": "school.A"},
         open_to=SAME_SCHOOL,
+        roles=ALL_ROLES,  # PARTNERS
     ),
     R(
         "registry",
@@ -405,6 +462,7 @@ ROWS: list[Row] = [
         "school.A",
         {"school_id": "school.A"},
         body=lambda w, r: {"name": f"企业{w.fresh()}", "kind": "enterprise", "contact_person": "赵经理"},
+        roles=ADMIN,  # PARTNER_RECORDS
     ),
     R(
         "registry",
@@ -416,6 +474,7 @@ ROWS: list[Row] = [
         query={"dry_run": "true"},
         content=_roster,
         content_type="text/csv",
+        roles=ADMIN,  # STUDENT_RECORDS
     ),
     R(
         "registry",
@@ -441,6 +500,7 @@ ROWS: list[Row] = [
         variants=_own_school_with(
             lambda w: {"name": "借调教师", "roles": ["subject_teacher"], "class_ids": [w.ids["class.A1"]]}
         ),
+        roles=ADMIN,  # STAFF_RECORDS
     ),
     R(
         "registry",
@@ -455,6 +515,7 @@ ROWS: list[Row] = [
             lambda w: {"staff_id": w.ids["staff.B"]},
             lambda w: {"class_ids": [w.ids["class.A1"]]},
         ),
+        roles=ADMIN,  # STAFF_RECORDS
     ),
     R(
         "registry",
@@ -463,6 +524,7 @@ ROWS: list[Row] = [
         "A1-guardian",
         "student.s1",
         {"student_id": "student.s1"},
+        roles=STAFF_RULE | GUARDIAN,  # STUDENTS
     ),
     R(
         "registry",
@@ -472,6 +534,7 @@ ROWS: list[Row] = [
         "student.s7",
         {"student_id": "student.s7"},
         body=lambda w, r: {"care_categories": ["hardship"]},
+        roles=ADMIN,  # STUDENT_RECORDS
     ),
     R(
         "registry",
@@ -480,6 +543,7 @@ ROWS: list[Row] = [
         "A-admin",
         "guardian.g1",
         {"student_id": "student.s1"},
+        roles=STAFF_RULE | GUARDIAN,  # GUARDIANS
     ),
     R(
         "registry",
@@ -493,6 +557,7 @@ ROWS: list[Row] = [
             "relationship": "外婆",
             "phone": "139" + str(int(w.fresh("1"), 16))[:8],
         },
+        roles=ADMIN,  # STUDENT_RECORDS
     ),
     R(
         "registry",
@@ -501,6 +566,7 @@ ROWS: list[Row] = [
         "A-admin",
         "guardian.g1.phone",
         {"student_id": "student.s1", "guardian_id": "guardian.g1"},
+        roles=SCHOOL_STAFF,  # GUARDIAN_CONTACTS
     ),
     R(
         "registry",
@@ -515,6 +581,7 @@ ROWS: list[Row] = [
             lambda w: {"student_id": w.ids["student.B"]},
             lambda w: {"class_id": w.ids["class.A2"]},
         ),
+        roles=BUREAU_ADMIN,  # TRANSFERS
     ),
     R(
         "registry",
@@ -524,6 +591,7 @@ ROWS: list[Row] = [
         "term.holiday",
         {"school_year": f"={YEAR}"},
         open_to=EVERYONE,
+        roles=ALL_ROLES,  # TERMS
     ),
     R(
         "registry",
@@ -534,6 +602,7 @@ ROWS: list[Row] = [
         {"school_year": f"={YEAR}", "kind": "=autumn"},
         body=_term,
         open_to=Z_BUREAU,
+        roles=BUREAU,  # TERM_RECORDS
     ),
     # scheduling ----------------------------------------------------------------------------------
     R("scheduling", "GET", "/asyncapi.json", "A-admin", "=asyncapi", open_to=EVERYONE),
@@ -557,8 +626,24 @@ ROWS: list[Row] = [
         {"class_id": "class.A1"},
         roles=STAFF_RULE,  # scheduling CLASS_CALENDAR
     ),
-    R("scheduling", "GET", "/v1/calendars/me", "A1-guardian", "visit.planned", open_to=EVERYONE),
-    R("scheduling", "GET", "/v1/calendars/me.ics", "A1-guardian", "visit.planned", open_to=EVERYONE),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/calendars/me",
+        "A1-guardian",
+        "visit.planned",
+        open_to=EVERYONE,
+        roles=SCHOOL_STAFF | GUARDIAN,  # MY_CALENDAR
+    ),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/calendars/me.ics",
+        "A1-guardian",
+        "visit.planned",
+        open_to=EVERYONE,
+        roles=SCHOOL_STAFF | GUARDIAN,  # MY_CALENDAR
+    ),
     R(
         "scheduling",
         "GET",
@@ -586,6 +671,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "visit.follow-up",
         {"class_id": "class.A1"},
+        roles=SCHOOL_STAFF,  # CLASSES
     ),
     R(
         "scheduling",
@@ -620,6 +706,7 @@ ROWS: list[Row] = [
                 ]
             },
         ),
+        roles=SCHOOL_STAFF,  # CLASSES
     ),
     R(
         "scheduling",
@@ -629,6 +716,7 @@ ROWS: list[Row] = [
         "student.s1",
         {"class_id": "class.A1"},
         body=lambda w, r: {"school_year": YEAR, "term": "autumn", "teacher_ids": [w.ids["staff.head"]]},
+        roles=SCHOOL_STAFF,  # CLASSES
     ),
     R(
         "scheduling",
@@ -654,6 +742,7 @@ ROWS: list[Row] = [
                 "mode": "phone",
             },
         ),
+        roles=SCHOOL_STAFF,  # CLASSES
     ),
     R(
         "scheduling",
@@ -677,6 +766,7 @@ ROWS: list[Row] = [
                 "planned_on": _day(12),
             },
         ),
+        roles=SCHOOL_STAFF,  # CLASSES
     ),
     R(
         "scheduling",
@@ -685,6 +775,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "visit.findings",
         {"visit_id": "visit.done"},
+        roles=SCHOOL_STAFF | GUARDIAN,  # HOME_VISITS
     ),
     R(
         "scheduling",
@@ -693,6 +784,7 @@ ROWS: list[Row] = [
         "A1-guardian",
         "visit.for-confirmation",
         {"visit_id": "visit.for-confirmation"},
+        roles=GUARDIAN,  # VISIT_CONFIRMATION
     ),
     R(
         "scheduling",
@@ -701,6 +793,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "visit.for-follow-up",
         {"visit_id": "visit.for-follow-up", "index": "=0"},
+        roles=SCHOOL_STAFF,  # VISIT_RECORDING
     ),
     R(
         "scheduling",
@@ -710,8 +803,17 @@ ROWS: list[Row] = [
         "visit.for-outcome",
         {"visit_id": "visit.for-outcome"},
         body=lambda w, r: {"outcome": "rescheduled", "reason": "家长出差", "new_date": _day(9 if r else 10)},
+        roles=SCHOOL_STAFF,  # VISIT_RECORDING
     ),
-    R("scheduling", "POST", "/v1/meetings", "A1-head-teacher", "class.A1", body=_meeting),
+    R(
+        "scheduling",
+        "POST",
+        "/v1/meetings",
+        "A1-head-teacher",
+        "class.A1",
+        body=_meeting,
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
+    ),
     R(
         "scheduling",
         "POST",
@@ -730,6 +832,7 @@ ROWS: list[Row] = [
             "rsvp_yes_count": 5,
             "attended_count": 5,
         },
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -739,7 +842,7 @@ ROWS: list[Row] = [
         "meeting.M1",
         {"meeting_id": "meeting.M1"},
         open_to=frozenset({"A1-other-family"}),
-        roles=STAFF_RULE | {"guardian"},  # scheduling MEETINGS
+        roles=STAFF_RULE | GUARDIAN,  # scheduling MEETINGS
     ),
     R(
         "scheduling",
@@ -748,6 +851,7 @@ ROWS: list[Row] = [
         "A1-head-teacher",
         "meeting.cancel",
         {"meeting_id": "meeting.cancel"},
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -763,6 +867,7 @@ ROWS: list[Row] = [
             lambda w: {"meeting_id": w.ids["meeting.B.started"]},
             lambda w: {"attended_guardian_ids": [w.ids["guardian.g1"]], "minutes": "乙校纪要"},
         ),
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -775,6 +880,7 @@ ROWS: list[Row] = [
             "starts_at": _at(2, hours=5 if r else 6).isoformat(),
             "ends_at": _at(2, hours=5.5 if r else 6.5).isoformat(),
         },
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -784,7 +890,7 @@ ROWS: list[Row] = [
         "meeting.M1",
         {"meeting_id": "meeting.M1"},
         body=lambda w, r: {"answer": "yes"},
-        open_to=frozenset({"A1-other-family"}),  # invited too: their own answer
+        open_to=frozenset({"A1-other-family"}),  # invited too: their own answer, roles=GUARDIAN  # ANSWERS
     ),
     R(
         "scheduling",
@@ -809,6 +915,7 @@ ROWS: list[Row] = [
                 "raised_by_guardian_id": w.ids["guardian.g1"],
             },
         ),
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -823,6 +930,7 @@ ROWS: list[Row] = [
             "teachers_benefiting": 2,
             "students_benefiting": 20,
         },
+        roles=ADMIN,  # EXCHANGES
     ),
     R(
         "scheduling",
@@ -839,6 +947,7 @@ ROWS: list[Row] = [
             lambda w: {},
             lambda w: _activity(w, False) | {"agreement_id": w.ids["agreement.B"]},
         ),
+        roles=SCHOOL_STAFF,  # ACTIVITY_RECORDING
     ),
     R(
         "scheduling",
@@ -849,6 +958,7 @@ ROWS: list[Row] = [
         {"activity_id": "activity.ACT1"},
         # the school's public activity: its guardians and staff may read it, without contacts
         open_to=frozenset({"A1-other-family", "A2-subject-teacher"}),
+        roles=ALL_ROLES,  # PARTNER_ACTIVITIES
     ),
     R(
         "scheduling",
@@ -857,6 +967,7 @@ ROWS: list[Row] = [
         "partner-P1",
         "activity.for-confirmation",
         {"activity_id": "activity.for-confirmation"},
+        roles=PARTNER,  # ACTIVITY_CONFIRMATION
     ),
     R(
         "scheduling",
@@ -875,6 +986,7 @@ ROWS: list[Row] = [
         },
         # names no record of A: school B's and Z's admins schedule their own school's
         open_to=frozenset({"school-B-admin", "district-Z-admin"}),
+        roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
     ),
     R(
         "scheduling",
@@ -885,6 +997,7 @@ ROWS: list[Row] = [
         {"school_id": "school.A"},
         open_to=frozenset({"A2-subject-teacher"}),
         allow={"A2-subject-teacher": frozenset({"ticket.T1", "ticket.question", "guardian.g1"})},
+        roles=SCHOOL_STAFF,  # SCHOOL_STAFF
     ),
     R(
         "scheduling",
@@ -896,9 +1009,19 @@ ROWS: list[Row] = [
             {"meeting_id": w.ids["meeting.reception"], "question": f"矩阵诉求{w.fresh()}"},
             {"question": f"校长信箱{w.fresh()}"},  # the mailbox of the school the token names
         ],
-        open_to=frozenset({"A1-other-family"}),  # invited to the reception day, a parent of the school
+        open_to=frozenset(
+            {"A1-other-family"}
+        ),  # invited to the reception day, a parent of the school, roles=GUARDIAN  # GUARDIAN_TICKETS
     ),
-    R("scheduling", "GET", "/v1/tickets/mine", "A1-guardian", "ticket.T1", open_to=EVERYONE),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/tickets/mine",
+        "A1-guardian",
+        "ticket.T1",
+        open_to=EVERYONE,
+        roles=GUARDIAN,  # GUARDIAN_TICKETS
+    ),
     R(
         "scheduling",
         "GET",
@@ -908,6 +1031,7 @@ ROWS: list[Row] = [
         {"ticket_id": "ticket.T1"},
         open_to=frozenset({"A2-subject-teacher"}),
         allow={"A2-subject-teacher": frozenset({"ticket.T1", "ticket.question", "guardian.g1"})},
+        roles=SCHOOL_STAFF | GUARDIAN,  # TICKETS
     ),
     R(
         "scheduling",
@@ -917,6 +1041,7 @@ ROWS: list[Row] = [
         "ticket.for-reply",
         {"ticket_id": "ticket.for-reply"},
         body=lambda w, r: {"reply": "已与食堂沟通"},
+        roles=SCHOOL_STAFF,  # TICKET_REPLIES
     ),
     # notifications -------------------------------------------------------------------------------
     R("notifications", "GET", "/.well-known/jwks.json", "A-admin", "=keys", open_to=EVERYONE),
@@ -931,6 +1056,7 @@ ROWS: list[Row] = [
         "school.A",
         body=_letter,
         variants=_letters_from_own_school,
+        roles=SCHOOL_STAFF,  # AUDIENCES
     ),
     R(
         "notifications",
@@ -940,6 +1066,7 @@ ROWS: list[Row] = [
         "=recipients",
         body=_letter,
         variants=_letters_from_own_school,
+        roles=SCHOOL_STAFF,  # AUDIENCES
     ),
     R(
         "notifications",
@@ -948,6 +1075,7 @@ ROWS: list[Row] = [
         "A-admin",
         "announcement.AN1",
         {"announcement_id": "announcement.AN1"},
+        roles=SCHOOL_STAFF,  # ANNOUNCEMENTS
     ),
     R(
         "notifications",
@@ -956,6 +1084,7 @@ ROWS: list[Row] = [
         "A-admin",
         "student.s1",
         {"announcement_id": "announcement.AN1"},
+        roles=SCHOOL_STAFF,  # ANNOUNCEMENTS
     ),
     R(
         "notifications",
@@ -964,6 +1093,7 @@ ROWS: list[Row] = [
         "A-admin",
         "guardian.g1",
         {"announcement_id": "announcement.AN1"},
+        roles=SCHOOL_STAFF,  # ANNOUNCEMENTS
     ),
     R(
         "notifications",
@@ -976,6 +1106,7 @@ ROWS: list[Row] = [
             "summary": "摔伤膝盖",
             "ack_within_seconds": 3600,
         },
+        roles=SCHOOL_STAFF,  # EMERGENCY_STUDENT
     ),
     R(
         "notifications",
@@ -984,6 +1115,7 @@ ROWS: list[Row] = [
         "A-admin",
         "emergency.E1",
         {"emergency_id": "emergency.E1"},
+        roles=SCHOOL_STAFF | GUARDIAN,  # EMERGENCIES
     ),
     R(
         "notifications",
@@ -992,8 +1124,17 @@ ROWS: list[Row] = [
         "A1-guardian",
         "emergency.for-ack",
         {"emergency_id": "emergency.for-ack"},
+        roles=SCHOOL_STAFF | GUARDIAN,  # EMERGENCIES
     ),
-    R("notifications", "GET", "/v1/inbox", "A1-guardian", "message.g1", open_to=EVERYONE),
+    R(
+        "notifications",
+        "GET",
+        "/v1/inbox",
+        "A1-guardian",
+        "message.g1",
+        open_to=EVERYONE,
+        roles=SCHOOL_STAFF | GUARDIAN,  # INBOX
+    ),
     R(
         "notifications",
         "GET",
@@ -1001,7 +1142,7 @@ ROWS: list[Row] = [
         "A1-guardian",
         "message.g1",
         {"message_id": "message.g1"},
-        side_effect=True,  # reading records the read receipt
+        side_effect=True,  # reading records the read receipt, roles=SCHOOL_STAFF | GUARDIAN  # INBOX
     ),
     R(
         "notifications",
@@ -1010,6 +1151,7 @@ ROWS: list[Row] = [
         "A1-guardian",
         "message.g1.other",
         {"message_id": "message.g1.other"},
+        roles=SCHOOL_STAFF | GUARDIAN,  # INBOX
     ),
     R(
         "notifications",
@@ -1018,8 +1160,17 @@ ROWS: list[Row] = [
         "A-admin",
         "message.g1",
         {"message_id": "message.g1"},
+        roles=SCHOOL_STAFF | GUARDIAN,  # DELIVERY
     ),
-    R("notifications", "GET", "/v1/preferences", "A1-guardian", "preferences.g1", open_to=EVERYONE),
+    R(
+        "notifications",
+        "GET",
+        "/v1/preferences",
+        "A1-guardian",
+        "preferences.g1",
+        open_to=EVERYONE,
+        roles=GUARDIAN,  # PREFERENCES
+    ),
     R(
         "notifications",
         "PUT",
@@ -1034,6 +1185,7 @@ ROWS: list[Row] = [
         },
         # a guardian sets their own; a token of Z naming A1's guardian sets Z's person's, never hers
         open_to=frozenset({"A1-other-family", "district-Z-forged"}),
+        roles=GUARDIAN,  # PREFERENCES
     ),
     R(
         "notifications",
@@ -1052,8 +1204,17 @@ ROWS: list[Row] = [
         "A-admin",
         "message.g1",
         {"school_id": "school.A"},
+        roles=ADMIN,  # SCHOOL_MESSAGES
     ),
-    R("notifications", "GET", "/v1/templates", "A-admin", "=announcement", open_to=EVERYONE),
+    R(
+        "notifications",
+        "GET",
+        "/v1/templates",
+        "A-admin",
+        "=announcement",
+        open_to=EVERYONE,
+        roles=STAFF_RULE,  # TEMPLATES
+    ),
     R(
         "notifications",
         "POST",
@@ -1062,6 +1223,7 @@ ROWS: list[Row] = [
         "=subject",
         body=lambda w, r: {"template": "announcement"},
         open_to=EVERYONE,
+        roles=STAFF_RULE,  # TEMPLATES
     ),
     # reporting -----------------------------------------------------------------------------------
     R("reporting", "GET", "/asyncapi.json", "A-admin", "=asyncapi", open_to=EVERYONE),
@@ -1086,6 +1248,7 @@ ROWS: list[Row] = [
         "school.A",  # publishing again answers the revision published
         {"month": f"={MONTH}"},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # PUBLISH_BULLETIN
     ),
     R(
         "reporting",
@@ -1099,6 +1262,7 @@ ROWS: list[Row] = [
             "figure": f"coverage-{w.fresh()}",
             "reason": "漏录",
         },
+        roles=ADMIN,  # DISPUTE
     ),
     R(
         "reporting",
@@ -1108,6 +1272,7 @@ ROWS: list[Row] = [
         "school.A",
         {"month": f"={MONTH}", "dispute_id": "dispute"},
         body=lambda w, r: {"note": "补录迟到数据"},
+        roles=BUREAU,  # ACCEPT_DISPUTE
     ),
     R(
         "reporting",
@@ -1128,6 +1293,7 @@ ROWS: list[Row] = [
         "class.A1",
         {"class_id": "class.A1"},
         query={"term": TERM},
+        roles=STAFF_RULE,  # CLASS_REPORT
     ),
     R(
         "reporting",
@@ -1137,6 +1303,7 @@ ROWS: list[Row] = [
         "school.A",
         query={"month": MONTH},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # COMPLETENESS
     ),
     R(
         "reporting",
@@ -1146,6 +1313,7 @@ ROWS: list[Row] = [
         "school.A",
         query={"term": TERM},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # OVERVIEW
     ),
     R(
         "reporting",
@@ -1155,6 +1323,7 @@ ROWS: list[Row] = [
         "school.A",
         {"pair_id": "pair.PR1"},
         query={"term": TERM},
+        roles=BUREAU,  # PAIR_COMPARISON
     ),
     R(
         "reporting",
@@ -1164,6 +1333,7 @@ ROWS: list[Row] = [
         "school.A",
         query={"term": TERM},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # RANKING
     ),
     R(
         "reporting",
@@ -1173,6 +1343,7 @@ ROWS: list[Row] = [
         "rebuild",
         {"rebuild_id": "rebuild"},
         open_to=Z_BUREAU,
+        roles=BUREAU,  # REBUILD
     ),
     R(
         "reporting",
@@ -1181,7 +1352,9 @@ ROWS: list[Row] = [
         "district-D-bureau",
         "school.A",
         {"school_id": "school.A"},
-        open_to=frozenset({"A2-subject-teacher"}),  # school staff read the school's counts
+        open_to=frozenset(
+            {"A2-subject-teacher"}
+        ),  # school staff read the school's counts, roles=STAFF_RULE  # SCHOOL_VISITS
     ),
     R(
         "reporting",
@@ -1191,6 +1364,7 @@ ROWS: list[Row] = [
         "school.A",
         {"school_id": "school.A"},
         query={"term": TERM},
+        roles=BUREAU_ADMIN,  # SCHOOL_REPORT
     ),
     R(
         "reporting",
@@ -1199,6 +1373,7 @@ ROWS: list[Row] = [
         "A-admin",
         "=2026-09",
         {"school_id": "school.A"},
+        roles=BUREAU_ADMIN,  # SUBMISSIONS
     ),
     R(
         "reporting",
@@ -1208,6 +1383,7 @@ ROWS: list[Row] = [
         "school.A",
         {"school_id": "school.A", "month": f"={MONTH}"},
         body=lambda w, r: {"kind": "confirmed"},
+        roles=ADMIN,  # SUBMIT
     ),
     R(
         "reporting",
@@ -1217,6 +1393,7 @@ ROWS: list[Row] = [
         "class.A1",
         query={"term": TERM},
         open_to=EVERYONE,
+        roles=TEACHER,  # TEACHER_REPORT
     ),
     R(
         "reporting",
@@ -1225,9 +1402,18 @@ ROWS: list[Row] = [
         "A-admin",
         "=2026-09",
         query={"school_year": YEAR, "school_id": "@school.A"},
+        roles=BUREAU_ADMIN,  # SCHOOL_TRENDS
     ),
     # last: the rebuild replays every topic and then switches reporting's database
-    R("reporting", "POST", "/v1/rebuilds", "district-D-bureau", "=rebuild_id", open_to=Z_BUREAU),
+    R(
+        "reporting",
+        "POST",
+        "/v1/rebuilds",
+        "district-D-bureau",
+        "=rebuild_id",
+        open_to=Z_BUREAU,
+        roles=BUREAU,  # REBUILD
+    ),
 ]
 
 
@@ -1331,7 +1517,7 @@ def _verdict(w: World, row: Row, caller: str, answer: httpx.Response) -> str | N
     )
     where = f"{row.name} by {caller}: {status}"
     if 200 <= status < 300:
-        if caller not in row.open_to:
+        if not _open(row, caller):
             leaked = f"; it shows {', '.join(shown)}" if shown else ""
             return f"{where}, where a refusal (403/404) is due{leaked}: {answer.text[:300]}"
         if shown:
@@ -1348,6 +1534,11 @@ def _verdict(w: World, row: Row, caller: str, answer: httpx.Response) -> str | N
     if shown:
         return f"{where}, a refusal naming A's {', '.join(shown)}"
     return None
+
+
+def _open(row: Row, caller: str) -> bool:
+    """Whether a 2xx is legitimate for this outsider: the row opens to it and the rule names its role."""
+    return caller in row.open_to and (row.roles is None or ROLES.get(caller) in row.roles)
 
 
 def _refusal_due(row: Row, caller: str) -> int | None:
@@ -1382,7 +1573,7 @@ def _text(answer: httpx.Response) -> str:
 
 def _guarded(row: Row) -> set[str]:
     """The outsiders of this row whose writes must leave no change behind."""
-    return {c for c in OUTSIDERS if c not in row.open_to}
+    return {c for c in OUTSIDERS if not _open(row, c)}
 
 
 async def _changes_by(m: Matrix, subjects: set[str]) -> int:
