@@ -18,8 +18,12 @@ library=$(ls "$root"/.venv/lib/python3.11/site-packages/confluent_kafka.libs/lib
 [ -n "$library" ] || { echo "[kcat] error: no librdkafka in .venv's confluent-kafka (run deploy/local/python.sh)" >&2; exit 1; }
 mkdir -p "$root/.local/kcat/lib" "$root/.local/bin"
 ln -sf "$library" "$root/.local/kcat/lib/librdkafka.so.1"
+# kcat is the integrator's client, outside the platform: it runs on the machine's real clock even
+# under make test-dates. Under faketime's LD_PRELOAD librdkafka never gets its metadata ("Failed to
+# acquire metadata: Local: Timed out", probably its timed waits on the faked clock).
 cat >"$root/.local/bin/kcat" <<WRAPPER
 #!/bin/sh
+unset LD_PRELOAD FAKETIME
 LD_LIBRARY_PATH="$root/.local/kcat/lib" exec /usr/bin/kcat "\$@"
 WRAPPER
 chmod +x "$root/.local/bin/kcat"
