@@ -157,10 +157,12 @@ start_ferretdb() {
 }
 
 # The local broker's principals and their ACLs (libs/service_kit/service_kit/broker_access.py), with
-# development passwords derived from a secret in .local/kafka/dev-secret.
+# development passwords derived from a secret in .local/kafka/dev-secret. It runs on the machine's
+# real clock under make test-dates: its admin client is librdkafka's (confluent-kafka), which under
+# faketime's LD_PRELOAD hung (as kcat timed out, see kcat.sh); the broker keeps the moved clock.
 broker_access() {
   [ -x "$root/.venv/bin/python" ] || "$here/python.sh"
-  env -u DISTRICT_KAFKA_USERNAME -u DISTRICT_KAFKA_PASSWORD DISTRICT_LOCAL_DIR="$state" \
+  env -u LD_PRELOAD -u FAKETIME -u DISTRICT_KAFKA_USERNAME -u DISTRICT_KAFKA_PASSWORD DISTRICT_LOCAL_DIR="$state" \
     DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
     "$root/.venv/bin/python" -m service_kit.broker_access "$@" </dev/null
 }
