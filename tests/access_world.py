@@ -26,9 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from bearer import bearer
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role, mint_token
-from service_kit.settings import ServiceSettings
+from service_kit.auth import Role
 
 YEAR = "2026-2027"  # the school year of the school clock (SCHOOL_TODAY): visits, plans, the registry's rows
 
@@ -72,26 +72,6 @@ TERM = f"{YEAR}-autumn"
 # Meetings are instants on the real clock (DESIGN: only business dates follow the school clock), so
 # a recurring meeting's occurrences need a term with days still ahead of the real moment.
 MEETING_YEAR, MEETING_KIND = _term_ahead(datetime.now(ZoneInfo("Asia/Shanghai")).date())
-
-
-def bearer(
-    role: Role,
-    district_id: str,
-    subject: str,
-    school_id: str | None = None,
-    class_ids: list[str] | None = None,
-    student_ids: list[str] | None = None,
-) -> dict[str, str]:
-    token = mint_token(
-        ServiceSettings(),
-        subject=subject,
-        role=role,
-        district_id=district_id,
-        school_id=school_id,
-        class_ids=class_ids,
-        student_ids=student_ids,
-    )
-    return {"authorization": f"Bearer {token}"}
 
 
 # Who each outsider is, and which of school A's markers it may legitimately see -------------------

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from bearer import bearer as token_of
 from district_generator import TERM, District, generate
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role, mint_token
-from service_kit.settings import ServiceSettings
+from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
 
@@ -27,16 +27,7 @@ def bearer(
     subject: str = "u-acc",
     students: list[str] | None = None,
 ) -> dict[str, str]:
-    token = mint_token(
-        ServiceSettings(),
-        subject=subject,
-        role=role,
-        district_id=district.district_id,
-        school_id=school_id,
-        class_ids=classes,
-        student_ids=students,
-    )
-    return {"authorization": f"Bearer {token}"}
+    return token_of(role, district.district_id, subject, school_id, classes, students)
 
 
 async def publish(infrastructure, district: District) -> None:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import icalendar
 import pytest
+from bearer import bearer
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role, mint_token
-from service_kit.settings import ServiceSettings
+from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
 
@@ -21,16 +21,9 @@ OTHER_DISTRICT = "d-e2e-elsewhere"
 
 
 def auth(role: Role, school_id: str | None = None, classes: list[str] | None = None, **claims) -> dict:
-    token = mint_token(
-        ServiceSettings(),
-        subject=claims.get("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"),
-        role=role,
-        district_id=claims.get("district_id", "d-e2e"),
-        school_id=school_id,
-        class_ids=classes,
-        student_ids=claims.get("students"),
-    )
-    return {"authorization": f"Bearer {token}"}
+    subject = claims.get("subject", f"{role.value}-{uuid.uuid4().hex[:6]}")
+    district_id = claims.get("district_id", "d-e2e")
+    return bearer(role, district_id, subject, school_id, classes, claims.get("students"))
 
 
 def phone() -> str:
