@@ -1,9 +1,10 @@
 """Channels behind one small interface: ``send(outgoing) -> Sent | TryLater | Refused``.
 
-- email over SMTP (aiosmtplib);
+- email over SMTP (aiosmtplib), on a few connections kept open between sends;
 - SMS and a WeChat-style service through HTTP providers: a JSON POST signed with HMAC-SHA256
   (``X-Api-Key``, ``X-Timestamp``, ``X-Signature`` = hex HMAC of ``"<timestamp>\\n<body>"``), at
-  most the provider's rate, pausing for ``Retry-After`` when it answers 429;
+  most the provider's rate (an urgent send goes first), pausing for ``Retry-After`` when it
+  answers 429;
 - the in-app inbox: the message record is the inbox entry, so it is delivered at once.
 
 The message id travels with every send (``Message-ID``, ``message_id``) so a provider can drop a
@@ -15,10 +16,11 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import aiosmtplib
 import httpx
@@ -34,6 +36,7 @@ class Outgoing:
     to: str
     subject: str
     body: str
+    urgent: bool = False  # emergencies and time-critical messages: never behind a letter's sends
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,47 @@ class ChannelAdapter(Protocol):
     async def send(self, outgoing: Outgoing) -> SendOutcome: ...
 
 
+@runtime_checkable
+class Closing(Protocol):
+    async def close(self) -> None: ...
+
+
+async def close_channels(channels: Iterable[object]) -> None:
+    """Close what the channels hold open (SMTP connections); the dispatcher calls it on stop."""
+    for adapter in channels:
+        if isinstance(adapter, Closing):
+            await adapter.close()
+
+
 class InboxChannel:
     channel = Channel.app
 
     async def send(self, outgoing: Outgoing) -> SendOutcome:
         return Sent(delivered=True)
 
+    async def close(self) -> None:
+        return None
+
 
 class SmtpChannel:
+    """Mail over a small pool of SMTP connections, each carrying one send at a time.
+
+    Opening a connection (TCP, greeting, EHLO, maybe STARTTLS and login) costs more than the send
+    itself, so connections stay open between sends; each is opened when first needed and opened
+    again after an error or after the server closed it.
+    """
+
     channel = Channel.email
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Last in, first out: a light load keeps reusing one warm connection instead of opening all.
+        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP | None] = asyncio.LifoQueue()
+        for _ in range(settings.smtp_connections):
+            self._idle.put_nowait(None)
+        self._open: set[aiosmtplib.SMTP] = set()
 
-    async def send(self, outgoing: Outgoing) -> SendOutcome:
+    def _mail(self, outgoing: Outgoing) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.settings.smtp_sender
         mail["To"] = outgoing.to
@@ -84,26 +114,90 @@ class SmtpChannel:
         mail["Message-ID"] = make_msgid(idstring=outgoing.message_id, domain="district.example.cn")
         mail["X-District-Message-Id"] = outgoing.message_id
         mail.set_content(outgoing.body)
-        password = self.settings.smtp_password
+        return mail
+
+    async def send(self, outgoing: Outgoing) -> SendOutcome:
+        mail = self._mail(outgoing)
+        smtp = await self._idle.get()
         try:
-            await aiosmtplib.send(
-                mail,
-                hostname=self.settings.smtp_host,
-                port=self.settings.smtp_port,
-                username=self.settings.smtp_username,
-                password=password.get_secret_value() if password else None,
-                start_tls=self.settings.smtp_starttls,
-                timeout=self.settings.smtp_timeout_seconds,
-            )
+            smtp, outcome = await self._send_on(smtp, mail)
+        except BaseException:
+            # cancelled mid-conversation: the connection's state is unknown, so it is not reused
+            self._discard(smtp)
+            smtp = None
+            raise
+        finally:
+            self._idle.put_nowait(smtp)
+        return outcome
+
+    async def _send_on(
+        self, smtp: aiosmtplib.SMTP | None, mail: EmailMessage
+    ) -> tuple[aiosmtplib.SMTP | None, SendOutcome]:
+        """Send on this connection (or a new one); the connection to keep, and the outcome."""
+        reused = smtp is not None and smtp.is_connected
+        if not reused:
+            self._discard(smtp)
+            smtp = self._connection()
+            try:
+                await smtp.connect()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                self._discard(smtp)
+                return None, TryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
+            self._open.add(smtp)
+        assert smtp is not None
+        try:
+            await smtp.send_message(mail)
         except aiosmtplib.SMTPRecipientsRefused as exc:
-            return Refused(f"SMTP refused the recipient: {exc}")
+            return smtp, Refused(f"SMTP refused the recipient: {exc}")
         except aiosmtplib.SMTPResponseException as exc:
+            if not smtp.is_connected:
+                self._discard(smtp)
+                if exc.code == 421 and reused:
+                    # the server closed this kept connection (an idle timeout): not the mail's fault
+                    return await self._send_on(None, mail)
+            kept = smtp if smtp.is_connected else None
             if 500 <= exc.code < 600:
-                return Refused(f"SMTP {exc.code}: {exc.message}")
-            return TryLater(f"SMTP {exc.code}: {exc.message}")
+                return kept, Refused(f"SMTP {exc.code}: {exc.message}")
+            return kept, TryLater(f"SMTP {exc.code}: {exc.message}")
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            self._discard(smtp)
+            if reused:
+                # A kept connection the server dropped since its last send: once more on a fresh one.
+                # Should the drop have come after the server took the mail, it receives it twice;
+                # the X-District-Message-Id header lets it drop the repeat.
+                return await self._send_on(None, mail)
+            return None, TryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return TryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
-        return Sent()
+            self._discard(smtp)  # a timeout leaves the conversation out of step
+            return None, TryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
+        return smtp, Sent()
+
+    def _connection(self) -> aiosmtplib.SMTP:
+        password = self.settings.smtp_password
+        return aiosmtplib.SMTP(
+            hostname=self.settings.smtp_host,
+            port=self.settings.smtp_port,
+            username=self.settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            start_tls=self.settings.smtp_starttls,
+            timeout=self.settings.smtp_timeout_seconds,
+        )
+
+    def _discard(self, smtp: aiosmtplib.SMTP | None) -> None:
+        if smtp is not None:
+            self._open.discard(smtp)
+            smtp.close()
+
+    async def close(self) -> None:
+        """Say goodbye on every open connection (the dispatcher is stopping)."""
+        for smtp in list(self._open):
+            self._open.discard(smtp)
+            try:
+                await smtp.quit(timeout=1.0)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                pass  # it is being closed anyway
+            finally:
+                smtp.close()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -114,6 +208,17 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 # A retry is due by the store's clock (milliseconds) and may wake a little before the pause ends
 # by this process's clock; what is left of a pause this short is waited out rather than requeued.
 SHORT_PAUSE = 1.0
+
+
+def provider_client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client the providers are reached with, its connections kept alive between sends.
+
+    At the providers' rates a send takes a few milliseconds, so a few dozen connections carry
+    them all; without keep-alive every send would open (and for HTTPS, handshake) anew."""
+    return httpx.AsyncClient(
+        timeout=settings.provider_timeout_seconds,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32, keepalive_expiry=30.0),
+    )
 
 
 class HttpProviderChannel:
@@ -131,23 +236,38 @@ class HttpProviderChannel:
         self.channel, self.endpoint, self.api_key, self.secret = channel, endpoint, api_key, secret
         self.interval = 1.0 / rate_per_second
         self.client = client
-        self._next_slot = 0.0
+        self._next_slot = 0.0  # the next moment no send has reserved yet
+        self._next_urgent_slot = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def _wait_for_slot(self) -> float | None:
-        """Keep under the provider's rate; None to go, or seconds still paused after a 429."""
+    async def _wait_for_slot(self, urgent: bool) -> float | None:
+        """Keep under the provider's rate; None to go, or seconds still paused after a 429.
+
+        Each send reserves the next free slot, one interval after the last reserved. An urgent
+        send does not queue behind those: it goes now (urgent sends spaced among themselves) and
+        moves the later reservations one interval back. Sends already waiting for their slot keep
+        it, so for a moment the provider sees one extra request per urgent send; emergencies are
+        few, and a provider's limit allows a short burst (or answers 429, which pauses us)."""
         async with self._lock:
             now = time.monotonic()
             if self._paused_until - now > SHORT_PAUSE:
                 return self._paused_until - now
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + self.interval
+            if urgent:
+                slot = max(now, self._next_urgent_slot, self._paused_until)
+                self._next_urgent_slot = slot + self.interval
+                self._next_slot = max(self._next_slot, slot) + self.interval
+            else:
+                slot = max(now, self._next_slot, self._paused_until)
+                self._next_slot = slot + self.interval
         await asyncio.sleep(slot - now)
         return None
 
+    async def close(self) -> None:
+        return None  # the HTTP client is the caller's to close
+
     async def send(self, outgoing: Outgoing) -> SendOutcome:
-        paused = await self._wait_for_slot()
+        paused = await self._wait_for_slot(outgoing.urgent)
         if paused is not None:
             return TryLater("provider asked us to wait", after=paused, counts=False)
         body = json.dumps(

@@ -29,6 +29,9 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
+    smtp_connections: int = Field(
+        default=4, ge=1, description="Connections kept open to the mail server, one send on each at a time."
+    )
 
     # SMS and WeChat-style messaging through HTTP providers (signed requests).
     sms_endpoint: str | None = Field(default=None, description="Provider URL; unset disables SMS.")
