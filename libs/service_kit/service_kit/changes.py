@@ -80,6 +80,9 @@ class Change:
     actor: dict[str, str] = field(default_factory=dict)
     what: str = "记录"
     also: tuple[Applied, ...] = ()
+    # For a collection ``also`` writes in bulk: a filter selecting exactly the documents those
+    # states replace, so they are replaced in two statements (see ``apply_states``).
+    replacing: dict[str, Document] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -148,6 +151,7 @@ class ChangeLog:
                     "version": change.version,
                     "state": change.state,
                     "also": [vars(applied) for applied in change.also],
+                    "replacing": change.replacing,
                     "events": events,
                     "actor": change.actor,
                     "district_id": change.state.get("district_id"),
@@ -162,7 +166,7 @@ class ChangeLog:
         await self.pending.update_one({"_id": change.key}, {"$set": {"applied": True}})
 
     async def apply(self, change: Change) -> None:
-        await apply_states(self.db, change.also)
+        await apply_states(self.db, change.also, change.replacing)
         await apply_state(self.db, change.collection, change.aggregate_id, change.version, change.state)
 
 
@@ -179,18 +183,29 @@ async def apply_state(
         await db[collection].insert_one(document)
 
 
-async def apply_states(db: Database, states: "tuple[Applied, ...] | list[Applied]") -> None:
+async def apply_states(
+    db: Database,
+    states: "tuple[Applied, ...] | list[Applied]",
+    replacing: Document | None = None,
+) -> None:
     """Apply many states at once: new aggregates inserted in one batch per collection; changed
     ones, when there are many, deleted and re-inserted in two statements rather than replaced one
     by one (each FerretDB replace scans the collection). Readers may miss those records for the
     moment between the two statements; a crash in between is repaired by the relay, because the
-    change's main aggregate is written only after all of these."""
+    change's main aggregate is written only after all of these.
+
+    ``replacing`` maps a collection to the filter that selects the documents its states replace:
+    a scalar equality FerretDB answers in one pass, where ``$in`` makes it read every document.
+    Applying again deletes only what still matches and inserts only what is missing."""
     batches: dict[str, list[Applied]] = {}
     for applied in states:
         batches.setdefault(applied.collection, []).append(applied)
     for collection, batch in batches.items():
         changed = [a for a in batch if a.version > 1]
-        if len(changed) > BULK_REPLACE_FROM:
+        if replacing and collection in replacing:
+            await db[collection].delete_many(replacing[collection])
+            fresh = batch
+        elif len(changed) > BULK_REPLACE_FROM:
             await db[collection].delete_many({"_id": {"$in": [a.aggregate_id for a in changed]}})
             fresh = batch
         else:
@@ -260,7 +275,8 @@ class ChangeRelay(BackgroundLoop):
         )
         if aggregate is None or aggregate.get("version", 0) < change["version"]:
             log.warning("applying a change its writer did not apply", extra={"change": change["_id"]})
-            await apply_states(self.db, [Applied(**applied) for applied in change.get("also", [])])
+            also = [Applied(**applied) for applied in change.get("also", [])]
+            await apply_states(self.db, also, change.get("replacing"))
             await apply_state(
                 self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
             )

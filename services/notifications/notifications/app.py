@@ -26,7 +26,7 @@ from notifications.waiting import WaitingForRegistry
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
-    store = NotificationStore(runtime.db, settings.school_today)
+    store = NotificationStore(runtime.db, settings.school_today, settings.delivery_batch_size)
     outbox = Outbox(store, settings)
     emergencies = Emergencies(store, outbox)
     announcements = Announcements(store, outbox)

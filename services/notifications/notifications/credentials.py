@@ -28,6 +28,7 @@ from service_kit.storage import Document, insert_new
 
 from notifications import messages
 from notifications.channels import ChannelAdapter, Outgoing, Sent
+from notifications.priorities import Priority
 from notifications.settings import Settings
 from notifications.store import CREDENTIALS, NotificationStore
 
@@ -188,8 +189,14 @@ class Credentials:
         event sends nothing twice (the entry of one already sent finds it final and goes)."""
         await insert_new(self.store.db[CREDENTIALS], [request])
         if request["status"] == "queued":
-            entry = {"_id": request["_id"], "due_at": request["due_at"], "kind": KIND, "group": None}
-            await insert_new(self.store.queue, [entry])
+            entry = {
+                "_id": request["_id"],
+                "due_at": request["due_at"],
+                "kind": KIND,
+                "priority": int(Priority.time_critical),  # someone is waiting at the sign-in page
+                "school_id": None,
+            }
+            await self.store.add_entries([entry])
 
     async def send(self, entry: Document, now: datetime) -> None:
         """Queue handler: send the request on its current channel, or drop it once expired."""
@@ -228,6 +235,6 @@ class Credentials:
         request = erased(request)
         await self.store.replace(CREDENTIALS, request)
         if request["status"] == "queued":
-            await self.store.enqueue(request["_id"], request["due_at"], KIND)
+            await self.store.enqueue(request["_id"], request["due_at"], KIND, Priority.time_critical)
         else:
             await self.store.dequeue(request["_id"])

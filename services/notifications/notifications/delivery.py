@@ -1,16 +1,21 @@
 """Addressing notices and sending what is due.
 
-``Outbox`` turns a notice into messages for its recipients and queues them. ``Dispatcher`` is the
-service's background worker: it reads the due entries of the queue (messages, and emergency
-escalations), claims each, sends it on its current channel and records the outcome. A delivered
-message and its ``notification-delivered`` event are one change in the change log, so they never
-diverge.
+``Outbox`` turns a notice into messages for its recipients and queues them in batches.
+``Dispatcher`` is the service's background worker: it reads the due entries of the queue (batches
+of messages, emergency escalations, sign-in codes …) level by level and fairly across schools
+(``priorities``), claims each and runs it. A batch is sent in rounds; a round's messages, their
+new states and their ``notification-delivered`` events are one change in the change log, so they
+never diverge. Emergencies and time-critical news have a lane of their own: they never wait for
+a free place behind a letter.
 """
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from contracts.events.registry import Channel
@@ -19,10 +24,19 @@ from service_kit.changes import Change
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Document
 
-from notifications import links, messages, preferences
-from notifications.channels import ChannelAdapter, Outgoing, Refused, Sent, build_channels
+from notifications import links, messages, preferences, priorities
+from notifications.channels import (
+    ChannelAdapter,
+    Outgoing,
+    Refused,
+    Sent,
+    build_channels,
+    close_channels,
+    provider_client,
+)
+from notifications.priorities import Priority
 from notifications.settings import Settings
-from notifications.store import GUARDIANS, MESSAGES, STAFF, NotificationStore, group_of
+from notifications.store import BATCH, GUARDIANS, MESSAGES, STAFF, NotificationStore
 
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("district.notifications")
@@ -49,11 +63,18 @@ class Outbox:
             return []
         now = datetime.now(UTC)
         notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
+        chosen = await self.store.preferences_of([r["_id"] for r in recipients])
+        texts = messages.Texts(notice, self.settings)
         made: list[Document] = []
         for recipient in recipients:
-            chosen = await self.store.preferences(recipient["_id"])
             made += messages.address(
-                notice, recipient, chosen, now, self.settings, (students or {}).get(recipient["_id"])
+                notice,
+                recipient,
+                chosen.get(recipient["_id"], {}),
+                now,
+                self.settings,
+                (students or {}).get(recipient["_id"]),
+                texts,
             )
         await self.store.add_messages(made)
         return made
@@ -65,7 +86,7 @@ class Outbox:
         (the registry's event is still on its way), who are told nothing, or recorded as
         undeliverable when ``give_up``."""
         school_id = notices[0].school_id
-        found = {g["_id"]: g for g in await self.store.find(GUARDIANS, {"school_id": school_id})}
+        found = {g["_id"]: g for g in await self.store.named(GUARDIANS, school_id, guardian_ids)}
         for notice in notices:
             await self.tell(notice, [found[g] for g in guardian_ids if g in found])
         unknown = [g for g in guardian_ids if g not in found]
@@ -125,7 +146,6 @@ class Outbox:
         for message in await self.store.messages_of({"source_id": source_id, "status": "queued"}):
             if message["purpose"] == "meeting_reminder" and message["source_version"] < before_version:
                 await self.store.save_message(messages.cancel(message, now, "会议已改期或取消"))
-                await self.store.dequeue(message["_id"])
 
 
 async def failed_after_all(store: NotificationStore, message: Document, reason: str, now: datetime) -> None:
@@ -135,7 +155,9 @@ async def failed_after_all(store: NotificationStore, message: Document, reason: 
     if message["status"] not in ("sent", "delivered", "read"):
         return
     channel = Channel(message["sent_channel"])
-    moved = messages.fall_back(message | {"status": "queued"}, now, reason)
+    # a message sent before batches existed joins a batch of its own
+    batch = message.get("batch") or f"{message['_id']}-again"
+    moved = messages.fall_back(message | {"status": "queued", "batch": batch}, now, reason)
     change = Change(
         MESSAGES,
         moved["_id"],
@@ -147,11 +169,12 @@ async def failed_after_all(store: NotificationStore, message: Document, reason: 
     )
     await store.changes.record(change)
     if moved["status"] == "queued":
-        await store.enqueue(moved["_id"], moved["due_at"])
+        await store.requeue_batch(batch, moved["due_at"], moved.get("priority", 2), moved["school_id"])
 
 
 class Dispatcher(BackgroundLoop):
-    """Sends due messages with bounded concurrency; safe to run in several replicas (claims)."""
+    """Runs due queue entries on two lanes, each with bounded concurrency; safe to run in several
+    replicas (claims)."""
 
     task_name = "notification-dispatcher"
 
@@ -166,157 +189,179 @@ class Dispatcher(BackgroundLoop):
         self.store, self.settings = store, settings
         self.channels: dict[Channel, ChannelAdapter] = channels or {}
         self._own_channels = channels is None
-        self.handlers: dict[str, QueueHandler] = {"message": self.deliver} | (handlers or {})
+        self.handlers: dict[str, QueueHandler] = {BATCH: self.send_batch, "message": self._retired}
+        self.handlers |= handlers or {}
         self._busy: set[str] = set()
+        self._running = {True: 0, False: 0}  # by lane: urgent (emergency, time-critical) or not
+        self._lanes = {True: settings.delivery_urgent_concurrency, False: settings.delivery_concurrency}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._due: list[Document] = []
+        self._looked_at = -1e9
         self._providers: httpx.AsyncClient | None = None
-        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self.link_key = settings.link_key()
 
     async def dispatch_once(self) -> int:
-        """Start every due entry not already in hand; returns how many were started."""
-        now = datetime.now(UTC)
-        entries = []
-        for entry in await self.store.due(now, self.settings.delivery_concurrency * 8):
-            keys = {entry["_id"], entry.get("group") or entry["_id"]}
-            if not keys & self._busy:
-                self._busy |= keys
-                entries.append(entry)
-        await asyncio.gather(*(self._run(entry) for entry in entries))
-        return len(entries)
+        """Start due entries, in ``priorities.fair_order``, while their lane has room; returns how
+        many were started. The queue is read again when this process queued something, when the
+        poll interval has passed, or when nothing is left to start."""
+        fresh = time.monotonic() - self._looked_at >= self.settings.delivery_poll_seconds
+        if self.store.queued.is_set() or fresh or not self._due:
+            self.store.queued.clear()
+            self._due = priorities.fair_order(await self.store.due(datetime.now(UTC)))
+            self._looked_at = time.monotonic()
+        started = 0
+        for entry in list(self._due):
+            urgent = priorities.of_entry(entry).urgent
+            if entry["_id"] in self._busy or self._running[urgent] >= self._lanes[urgent]:
+                continue
+            self._due.remove(entry)
+            self._busy.add(entry["_id"])
+            self._running[urgent] += 1
+            task = asyncio.create_task(self._run(entry, urgent))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
 
-    async def _run(self, entry: Document) -> None:
-        async with self._slots:
-            try:
-                await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
-            except Exception:
-                log.exception("delivery step failed; it stays queued", extra={"entry": entry["_id"]})
-            finally:
-                self._busy -= {entry["_id"], entry.get("group") or entry["_id"]}
+    async def _run(self, entry: Document, urgent: bool) -> None:
+        try:
+            await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
+        except Exception:
+            log.exception("delivery step failed; it stays queued", extra={"entry": entry["_id"]})
+        finally:
+            self._busy.discard(entry["_id"])
+            self._running[urgent] -= 1
+            self.store.queued.set()  # a place is free: look for the next entry at once
 
-    async def deliver(self, entry: Document, now: datetime) -> None:
+    async def _retired(self, entry: Document, now: datetime) -> None:
+        """An entry of one message, from before batches: its message is sent in a batch of its
+        own."""
         message = await self.store.get(MESSAGES, entry["_id"])
-        if message is None or message["status"] != "queued":
-            await self.store.dequeue(entry["_id"])
-            return
-        claim = f"{message['_id']}:{message['version']}"
-        if not await self.store.claim(claim, now, self.settings.delivery_lease_seconds):
+        await self.store.dequeue(entry["_id"])
+        if message is not None and message["status"] == "queued":
+            await self.store.save_message(message | {"batch": message.get("batch") or message["_id"]})
+
+    # A batch ----------------------------------------------------------------------------------------
+
+    async def send_batch(self, entry: Document, now: datetime) -> None:
+        """One round of a batch: send what is due, record every queued message's next state and
+        the events of those sent as one change, then queue the batch again for what is left."""
+        if not await self.store.claim(entry["_id"], now, self.settings.delivery_lease_seconds):
             return
         try:
-            await self._deliver(message, now)
+            batch = entry["_id"].removeprefix("batch-")
+            found = await self.store.batch_round(batch)
+            if found is None:
+                return  # a round recorded elsewhere is being applied; look again later
+            rounds, queued = found
+            if not queued:
+                await self.store.dequeue(entry["_id"])
+                return
+            after, events = await self._round(await self._refreshed(queued, now), now)
+            await self.store.record_round(batch, rounds, after, tuple(events), datetime.now(UTC))
+            left = [m for m in after if m["status"] == "queued"]
+            if left:
+                due = min(m["due_at"] for m in left)
+                await self.store.requeue_batch(batch, due, entry.get("priority", 2), left[0]["school_id"])
+            else:
+                await self.store.dequeue(entry["_id"])
         finally:
-            await self.store.release(claim)
+            await self.store.release(entry["_id"])
 
-    async def _deliver(self, message: Document, now: datetime) -> None:
-        recipient = await self.store.get(
-            GUARDIANS if message["recipient_kind"] == "guardian" else STAFF, message["recipient_id"]
-        )
-        chosen = await self.store.preferences(message["recipient_id"])
-        until = messages.held_for_quiet_hours(message, chosen, now, self.settings)
+    async def _refreshed(self, queued: list[Document], now: datetime) -> list[Document]:
+        """Messages that waited long take their recipients' current contacts and choices."""
+        stale = [m for m in queued if messages.stale(m, now)]
+        if not stale:
+            return queued
+        school_id = stale[0]["school_id"]
+        people: dict[str, Document] = {}
+        for collection, kind in ((GUARDIANS, "guardian"), (STAFF, "staff")):
+            ids = sorted({m["recipient_id"] for m in stale if m["recipient_kind"] == kind})
+            people |= {p["_id"]: p for p in await self.store.named(collection, school_id, ids)}
+        chosen = await self.store.preferences_of(sorted({m["recipient_id"] for m in stale}))
+        fresh = {
+            m["_id"]: messages.refresh(m, people.get(m["recipient_id"]), chosen.get(m["recipient_id"], {}))
+            for m in stale
+        }
+        return [fresh.get(m["_id"], m) for m in queued]
+
+    async def _round(self, queued: list[Document], now: datetime) -> tuple[list[Document], list[Any]]:
+        """Every queued message's next state, and the events of those that went out. Sends start
+        while the round is young; what the round has no time left for waits for the next one, so
+        a round ends well inside its claim's lease."""
+        budget = time.monotonic() + self.settings.delivery_lease_seconds / 4
+        units: dict[str, list[Document]] = {}
+        for message in queued:
+            if message["due_at"] > now:
+                continue
+            # a person's digest goes out as one message per channel
+            unit = f"{message['recipient_id']}:{messages.current_channel(message)}"
+            units.setdefault(unit if message.get("waiting") == "digest" else message["_id"], []).append(
+                message
+            )
+        slots = asyncio.Semaphore(self.settings.delivery_sends_per_batch)
+        school = await self.store.school_name(queued[0]["school_id"])
+
+        async def send(unit: list[Document]) -> list[Document]:
+            async with slots:
+                if time.monotonic() > budget:
+                    return unit
+                return await self._send_unit(unit, school, datetime.now(UTC))
+
+        results = await asyncio.gather(*(send(unit) for unit in units.values()))
+        changed = {m["_id"]: m for result in results for m in result}
+        after = [changed.get(m["_id"], m) for m in queued]
+        went_out = [m for m in after if m["status"] in ("sent", "delivered") and m["_id"] in changed]
+        return after, [messages.delivered_event(m) for m in went_out]
+
+    async def _send_unit(self, unit: list[Document], school: str, now: datetime) -> list[Document]:
+        """One send (of one message, or of a person's digest) and the next state of each message."""
+        message = unit[0]
+        until = messages.held_for_quiet_hours(message, now, self.settings)
         if until is not None:
-            await self._save(messages.hold(message, until, now))
-            return
+            return [messages.hold(m, until, now) for m in unit]
         channel = messages.current_channel(message)
         assert channel is not None
-        to = preferences.address(channel, (recipient or {}).get("contacts") or {})
+        to = preferences.address(channel, message.get("contacts") or {})
         adapter = self.channels.get(channel)
         if to is None or adapter is None:
             reason = (
                 messages.NO_CONTACT if to is None else f"渠道 {channel.value} 未配置 (channel not configured)"
             )
-            await self._save(messages.fall_back(message, now, reason))
-            return
-        bundled: list[Document] = []
-        if message.get("waiting") == "digest":
-            bundled = await self._digest_companions(message, now)
-        try:
-            await self._send(message, bundled, adapter, channel, to, now)
-        finally:
-            for companion in bundled:
-                await self.store.release(f"{companion['_id']}:{companion['version']}")
-
-    async def _send(
-        self,
-        message: Document,
-        bundled: list[Document],
-        adapter: ChannelAdapter,
-        channel: Channel,
-        to: str,
-        now: datetime,
-    ) -> None:
+            return [messages.fall_back(m, now, reason) for m in unit]
         subject, body = message["subject"], self._personal(message)
-        if bundled:
-            school = await self.store.school_name(message["school_id"])
-            subject = (
-                "今日通知汇总" if message["language"] == "zh-CN" else "Today's notices"
-            ) + f" · {school}"
-            body = "\n\n".join(f"{m['subject']}\n{self._personal(m)}" for m in [message, *bundled])
-        outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body))
-        after = messages.after_send(message, outcome, now, self.settings)
+        if len(unit) > 1:
+            title = "今日通知汇总" if message["language"] == "zh-CN" else "Today's notices"
+            subject = f"{title} · {school}"
+            body = "\n\n".join(f"{m['subject']}\n{self._personal(m)}" for m in unit)
+        urgent = Priority(message.get("priority", Priority.normal)).urgent
+        outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body, urgent=urgent))
+        after = [messages.after_send(m, outcome, now, self.settings) for m in unit]
         if isinstance(outcome, Sent):
-            _sent.add(1 + len(bundled), {"channel": channel.value})
-            for companion in bundled:
-                await self._record_sent(messages.after_send(companion, outcome, now, self.settings))
-            await self._record_sent(after)
-            return
-        if after["status"] == "failed":
-            _failed.add(1, {"channel": channel.value})
+            _sent.add(len(unit), {"channel": channel.value})
+        elif after[0]["status"] == "failed":
+            _failed.add(len(unit), {"channel": channel.value})
             log.warning(
-                "message parked", extra={"message_id": message["_id"], "reason": after["failure_reason"]}
+                "message parked", extra={"message_id": message["_id"], "reason": after[0]["failure_reason"]}
             )
         elif isinstance(outcome, Refused):
             log.warning("channel refused", extra={"message_id": message["_id"], "channel": channel.value})
         else:
-            _retried.add(1, {"channel": channel.value})
-        await self._save(after)
+            _retried.add(len(unit), {"channel": channel.value})
+        return after
 
     def _personal(self, message: Document) -> str:
         """The text the guardian receives: with their one-tap link, signed now (the stored text
         shows only the page's address)."""
         return links.personal_text(message["body"], message, self.settings.portal_public_url, self.link_key)
 
-    async def _digest_companions(self, message: Document, now: datetime) -> list[Document]:
-        """Other digest messages to the same person now due: they go out as one message."""
-        waiting = await self.store.messages_of(
-            {"recipient_id": message["recipient_id"], "status": "queued", "waiting": "digest"}
-        )
-        companions = []
-        lease = self.settings.delivery_lease_seconds
-        for m in waiting:
-            same_route = (
-                m["channels"] == message["channels"] and m["channel_index"] == message["channel_index"]
-            )
-            due = m["_id"] != message["_id"] and m["due_at"] <= now and same_route
-            # claimed like the message itself, so no other sender takes it meanwhile
-            if due and await self.store.claim(f"{m['_id']}:{m['version']}", now, lease):
-                companions.append(m)
-        return companions
-
-    async def _record_sent(self, message: Document) -> None:
-        """The delivered state and its event in one change; then the queue entry goes."""
-        change = Change(
-            MESSAGES,
-            message["_id"],
-            message["version"],
-            message,
-            (messages.delivered_event(message),),
-            {"subject": "notifications", "role": "dispatcher"},
-            "通知",
-        )
-        await self.store.changes.record(change)
-        await self.store.dequeue(message["_id"])
-
-    async def _save(self, message: Document) -> None:
-        await self.store.save_message(message)
-        if message["status"] == "queued":
-            await self.store.enqueue(message["_id"], message["due_at"], group=group_of(message))
-        else:
-            await self.store.dequeue(message["_id"])
-
     async def run(self) -> None:
         while True:
             try:
-                if await self.dispatch_once() == 0:
-                    await asyncio.sleep(self.settings.delivery_poll_seconds)
+                await self.dispatch_once()
+                # woken by work queued here or a lane freed, else at the next poll
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.store.queued.wait(), self.settings.delivery_poll_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -325,12 +370,16 @@ class Dispatcher(BackgroundLoop):
 
     def start(self) -> None:
         if self._own_channels:
-            self._providers = httpx.AsyncClient(timeout=self.settings.provider_timeout_seconds)
+            self._providers = provider_client(self.settings)
             self.channels = build_channels(self.settings, self._providers)
         super().start()
 
     async def stop(self) -> None:
         await super().stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await close_channels(self.channels.values())
         if self._providers:
             await self._providers.aclose()
             self._providers = None

@@ -19,6 +19,7 @@ from notifications import access
 from notifications.delivery import Outbox
 from notifications.links import Action
 from notifications.messages import Notice
+from notifications.priorities import Priority
 from notifications.store import (
     ACKNOWLEDGEMENTS,
     CLASSES,
@@ -105,7 +106,9 @@ class Emergencies:
         }
         # The escalation entry goes first: should this process stop before the first guardian is
         # contacted, the dispatcher does it shortly (message ids are fixed: nobody is told twice).
-        await self.store.enqueue(_entry_id(emergency), now + START_GRACE, "escalation")
+        await self.store.enqueue(
+            _entry_id(emergency), now + START_GRACE, "escalation", Priority.emergency, student["school_id"]
+        )
         await self.store.insert_once(EMERGENCIES, emergency)
         return await self._contact_next(emergency, now)
 
@@ -146,7 +149,11 @@ class Emergencies:
         }
         await self.store.replace(EMERGENCIES, emergency)
         await self.store.enqueue(
-            _entry_id(emergency), now + timedelta(seconds=emergency["ack_seconds"]), "escalation"
+            _entry_id(emergency),
+            now + timedelta(seconds=emergency["ack_seconds"]),
+            "escalation",
+            Priority.emergency,
+            emergency["school_id"],
         )
         return emergency
 

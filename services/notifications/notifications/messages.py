@@ -21,9 +21,10 @@ from contracts.events.registry import Channel
 from pydantic import BaseModel
 from service_kit.storage import Document
 
-from notifications import links, preferences, templates
+from notifications import links, preferences, priorities, templates
 from notifications.channels import Refused, SendOutcome, Sent
 from notifications.links import Action, ActionPublic
+from notifications.priorities import Priority
 from notifications.settings import Settings
 
 PRODUCER = "notifications"
@@ -55,6 +56,41 @@ class Notice:
     link_scope: Action | None = None
     linked: bool = True  # False: no link at all (a cancelled meeting has nothing to open)
     confirms: str | None = None  # a reminder to confirm: confirming it confirms this message too
+    audience: str | None = None  # a letter's kind of audience (school, grade, district …): its level
+    starts_at: datetime | None = None  # meeting news: the meeting's start (today's is time-critical)
+
+    def priority(self, now: datetime, settings: Settings) -> Priority:
+        return priorities.of_notice(
+            self.purpose, self.urgent, self.starts_at, now, settings.school_zone, self.audience
+        )
+
+
+# Rendered once per notice and language with this in place of the page's address, which is the
+# only part of the text that differs between two recipients of one notice.
+_PAGE = "\x00page\x00"
+
+
+class Texts:
+    """A notice's subject and body per language, rendered once for all its recipients."""
+
+    def __init__(self, notice: Notice, settings: Settings) -> None:
+        self.notice, self.settings = notice, settings
+        self._rendered: dict[str, templates.Rendered] = {}
+
+    def of(self, language: templates.Language, link_url: str) -> templates.Rendered:
+        rendered = self._rendered.get(language)
+        if rendered is None:
+            variables = self.notice.variables | {
+                "link_url": _PAGE if self.notice.linked else "",
+                "confirmation": self.notice.confirmation,
+            }
+            rendered = templates.render(
+                self.notice.purpose, language, variables, self.settings.school_timezone
+            )
+            self._rendered[language] = rendered
+        return templates.Rendered(
+            subject=rendered.subject.replace(_PAGE, link_url), body=rendered.body.replace(_PAGE, link_url)
+        )
 
 
 def message_id(notice: Notice, recipient_id: str, channel: Channel | None = None) -> str:
@@ -68,9 +104,13 @@ def address(
     now: datetime,
     settings: Settings,
     student_ids: list[str] | None = None,
+    texts: Texts | None = None,
 ) -> list[Document]:
     """The messages a notice becomes for one recipient: none without consent to a non-essential
-    notice; one per channel for an emergency; otherwise one trying the channels in order."""
+    notice; one per channel for an emergency; otherwise one trying the channels in order.
+
+    Each keeps the recipient's contacts and quiet-hours choice as they are now, so sending needs
+    no lookup (``refresh`` takes newer ones for a message that waited long)."""
     if not notice.essential and not recipient.get("consent_non_essential", True):
         return []
     language = preferences.language(recipient.get("language"), chosen)
@@ -90,6 +130,8 @@ def address(
         due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
     made = []
     kind = recipient.get("kind", "guardian")
+    texts = texts or Texts(notice, settings)
+    level = notice.priority(now, settings)
     for made_id, channels in plans:
         # Only a guardian's message carries a token (the portal opens link sessions for guardians);
         # staff get the page, which asks them to sign in.
@@ -98,11 +140,8 @@ def address(
             if notice.linked and kind == "guardian"
             else None
         )
-        variables = notice.variables | {
-            "link_url": links.page_url(settings.portal_public_url, made_id) if notice.linked else "",
-            "confirmation": notice.confirmation,
-        }
-        rendered = templates.render(notice.purpose, language, variables, settings.school_timezone)
+        page = links.page_url(settings.portal_public_url, made_id) if notice.linked else ""
+        rendered = texts.of(language, page)
         made.append(
             {
                 "_id": made_id,
@@ -128,6 +167,9 @@ def address(
                 ),
                 "link": link,
                 "channels": [c.value for c in channels],
+                "contacts": contacts,
+                "quiet": quiet_choice(chosen),
+                "priority": int(level),
                 "channel_index": 0,
                 "attempts": 0,
                 "status": "queued" if channels else "failed",
@@ -162,6 +204,26 @@ def undeliverable(
     return made | {"failure_reason": reason, "history": [_entry(now, None, "undeliverable", reason)]}
 
 
+def quiet_choice(chosen: Document) -> Document:
+    """The part of a person's choices that decides when a message may go out."""
+    return {k: chosen[k] for k in ("quiet_hours", "quiet_start", "quiet_end") if k in chosen}
+
+
+# A message that waited longer than this (a reminder, a digest, a held message) is sent to the
+# contacts and choices its recipient has by then, not to those of the day it was addressed.
+REFRESH_AFTER = timedelta(minutes=10)
+
+
+def stale(message: Document, now: datetime) -> bool:
+    return bool(now - message["created_at"] > REFRESH_AFTER)
+
+
+def refresh(message: Document, recipient: Document | None, chosen: Document) -> Document:
+    """The message with its recipient's current contacts and quiet-hours choice."""
+    contacts = (recipient or {}).get("contacts") or message.get("contacts") or {}
+    return message | {"contacts": contacts, "quiet": quiet_choice(chosen)}
+
+
 def _time(value: Any) -> Any:
     """A clock time as preferences store it (``"18:00"``), or None."""
     return time.fromisoformat(value) if isinstance(value, str) else value
@@ -177,10 +239,9 @@ def current_channel(message: Document) -> Channel | None:
     return Channel(channels[index]) if index < len(channels) else None
 
 
-def held_for_quiet_hours(
-    message: Document, chosen: Document, now: datetime, settings: Settings
-) -> datetime | None:
+def held_for_quiet_hours(message: Document, now: datetime, settings: Settings) -> datetime | None:
     """When a non-urgent message may go out, if now is inside the recipient's quiet hours."""
+    chosen = message.get("quiet") or {}
     if message["urgent"] or chosen.get("quiet_hours") is False:
         return None
     start = _time(chosen.get("quiet_start")) or settings.quiet_hours_start

@@ -48,7 +48,14 @@ class Settings(ServiceSettings):
     delivery_max_attempts: int = Field(default=4, ge=1, description="Tries on a channel before falling back.")
     delivery_backoff_seconds: float = Field(default=30.0, gt=0, description="First retry delay; doubles.")
     delivery_poll_seconds: float = Field(default=0.5, gt=0)
-    delivery_concurrency: int = Field(default=8, ge=1)
+    delivery_concurrency: int = Field(default=4, ge=1, description="Batches sent at once (normal, bulk).")
+    delivery_urgent_concurrency: int = Field(
+        default=4, ge=1, description="Batches sent at once on the lane of emergencies and time-critical news."
+    )
+    delivery_batch_size: int = Field(default=250, ge=1, description="Messages in one batch.")
+    delivery_sends_per_batch: int = Field(
+        default=32, ge=1, description="Sends in flight at once within one batch."
+    )
     delivery_lease_seconds: float = Field(
         default=120.0, gt=0, description="A send not finished by then is retried."
     )

@@ -1,22 +1,35 @@
 """The notifications database: a projection of the registry, messages, the delivery queue,
 announcements, emergencies, guardians' preferences and events waiting for the registry.
 
-The queue holds one small entry per message still to send (``_id`` = message id, ``due_at``):
-the dispatcher reads only that, never the growing message history. Every reminder and every
-held message is such an entry, so nothing waits in memory and a restart loses nothing.
+Messages travel in **batches**: up to ``delivery_batch_size`` messages of one notice, one school
+and one level (``priorities``), or one person's digest of the day. The queue holds one small entry
+per batch still to send (``_id`` = ``batch-<id>``, level, school, ``due_at``) and one per other
+piece of due work (escalations, fan-outs, events waiting for the registry, sign-in codes), so the
+dispatcher reads a short queue, never the growing message history. A batch is sent in rounds, and
+each round is recorded as one change: its messages' new states replace the batch's queued ones in
+two statements, with their ``notification-delivered`` events (FerretDB scans a collection for
+every lookup and update, so one statement per message could not keep up with a county's letter).
+Every reminder and every held message is in such a batch, so nothing waits in memory and a
+restart loses nothing.
 """
 
+import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
-from service_kit.changes import ChangeLog
+from service_kit.changes import Applied, Change, ChangeLog
 from service_kit.storage import Database, Document, insert_new, insert_once
 
+from notifications.priorities import Priority
+
 GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes", "schools", "staff"
-MESSAGES, QUEUE, CLAIMS, WAITING = "messages", "queue", "claims", "waiting"
+MESSAGES, QUEUE, CLAIMS, WAITING, BATCHES = "messages", "queue", "claims", "waiting", "batches"
+BATCH = "batch"  # the queue entries' kind for a batch of messages
 CREDENTIALS = "credentials"  # sign-in codes and activation links: never messages (credentials.py)
 PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
     "preferences",
@@ -27,10 +40,16 @@ PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
 
 
 class NotificationStore:
-    def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
+    def __init__(
+        self, db: Database, school_today: Callable[[], date] | None = None, batch_size: int = 250
+    ) -> None:
         self.db = db
         self.changes = ChangeLog(db, school_today)
         self.messages, self.queue = db[MESSAGES], db[QUEUE]
+        self.batch_size = batch_size
+        # Set when this process queues messages: its dispatcher starts them without waiting for
+        # its next look at the queue (an emergency's first message goes out at once).
+        self.queued = asyncio.Event()
 
     async def create_indexes(self) -> None:
         await self.changes.create_indexes()
@@ -39,7 +58,8 @@ class NotificationStore:
         )
         await self.messages.create_index([("recipient_id", ASCENDING)])
         await self.messages.create_index([("source_id", ASCENDING)])
-        await self.queue.create_index([("due_at", ASCENDING)])
+        await self.messages.create_index([("batch", ASCENDING), ("status", ASCENDING)])
+        await self.queue.create_index([("priority", ASCENDING), ("due_at", ASCENDING)])
         await self.db[GUARDIANS].create_index([("student_ids", ASCENDING)])
         await self.db[STUDENTS].create_index([("class_id", ASCENDING)])
 
@@ -72,6 +92,13 @@ class NotificationStore:
             found = await self.db[GUARDIANS].find({"student_ids": {"$in": student_ids}}).to_list()
         return sorted(found, key=lambda g: (g.get("since") or "", g["_id"]))
 
+    async def named(self, collection: str, school_id: str, ids: list[str]) -> list[Document]:
+        """The records of these people of one school: the school's equality narrows the scan a
+        FerretDB lookup makes, where ``$in`` alone reads the whole collection."""
+        if not ids:
+            return []
+        return await self.db[collection].find({"school_id": school_id, "_id": {"$in": ids}}).to_list()
+
     async def students_of_school(self, district_id: str, school_id: str) -> list[Document]:
         where = {"district_id": district_id, "school_id": school_id, "status": "enrolled"}
         return await self.db[STUDENTS].find(where).to_list()
@@ -92,42 +119,73 @@ class NotificationStore:
     async def preferences(self, recipient_id: str) -> Document:
         return await self.db[PREFERENCES].find_one({"_id": recipient_id}) or {}
 
+    async def preferences_of(self, recipient_ids: list[str]) -> dict[str, Document]:
+        """The choices of these people, in one read: only people who changed a default have any."""
+        if not recipient_ids:
+            return {}
+        wanted = set(recipient_ids)
+        if len(wanted) == 1:
+            [one] = wanted
+            found = await self.db[PREFERENCES].find({"_id": one}).to_list()
+        else:
+            found = await self.db[PREFERENCES].find({"_id": {"$in": list(wanted)}}).to_list()
+        return {p["_id"]: p for p in found}
+
     async def set_preferences(self, recipient_id: str, preferences: Document) -> None:
         await self.db[PREFERENCES].replace_one({"_id": recipient_id}, preferences, upsert=True)
 
-    # Messages and the queue ----------------------------------------------------------------------
+    # Messages, their batches and the queue -------------------------------------------------------
 
     async def add_messages(self, messages: list[Document]) -> int:
-        """Insert messages and their queue entries; those already there are left alone.
+        """Insert messages and queue their batches; messages already there are left alone.
 
         Both inserts ignore duplicates, so handling the same event again (a redelivery, or a retry
-        after a crash between the two) completes the work and sends nothing twice.
+        after a crash between the two) completes the work and sends nothing twice: a batch whose
+        messages were all sent before finds nothing queued. A batch's id is made from its messages'
+        ids, so a different set of recipients never joins a batch already being sent.
         """
+        queued = [m for m in messages if m["status"] == "queued"]
+        entries = []
+        for members in batches_of(queued, self.batch_size):
+            batch = batch_id(members)
+            for message in members:
+                message["batch"] = batch
+            entries.append(batch_entry(batch, members))
         fresh = await insert_new(self.messages, messages)
-        waiting = [
-            {"_id": m["_id"], "due_at": m["due_at"], "kind": "message", "group": group_of(m)}
-            for m in messages
-            if m["status"] == "queued"
-        ]
-        await insert_new(self.queue, waiting)
+        await self.add_entries(entries)
         return fresh
 
-    async def due(self, now: datetime, limit: int) -> list[Document]:
-        return (
-            await self.queue.find({"due_at": {"$lte": now}}).sort("due_at", ASCENDING).limit(limit).to_list()
-        )
+    async def due(self, now: datetime) -> list[Document]:
+        """Every due queue entry (the queue is short: one entry per batch or piece of work)."""
+        return await self.queue.find({"due_at": {"$lte": now}}).to_list()
 
     async def enqueue(
-        self, entry_id: str, due_at: datetime, kind: str = "message", group: str | None = None
+        self,
+        entry_id: str,
+        due_at: datetime,
+        kind: str = "message",
+        priority: Priority = Priority.normal,
+        school_id: str | None = None,
     ) -> None:
-        entry = {"due_at": due_at, "kind": kind, "group": group}
+        entry = {"due_at": due_at, "kind": kind, "priority": int(priority), "school_id": school_id}
         await self.queue.replace_one({"_id": entry_id}, entry, upsert=True)
+        self.queued.set()
+
+    async def add_entries(self, entries: list[Document]) -> None:
+        """Queue entries, leaving alone those already there (a redelivered event's)."""
+        await insert_new(self.queue, entries)
+        self.queued.set()
+
+    async def requeue_batch(self, batch: str, due_at: datetime, priority: int, school_id: str) -> None:
+        """The batch has queued messages again (a retry, a hold, a provider's failed receipt)."""
+        await self.enqueue(f"batch-{batch}", due_at, BATCH, Priority(priority), school_id)
 
     async def dequeue(self, entry_id: str) -> None:
         await self.queue.delete_one({"_id": entry_id})
 
     async def claim(self, key: str, now: datetime, lease_seconds: float) -> bool:
-        """Take a send for this process; a claim older than its lease (a crashed sender) is freed."""
+        """Take a piece of work for this process; a claim older than its lease (a crashed sender)
+        is freed."""
         if await insert_once(self.db[CLAIMS], {"_id": key, "at": now}):
             return True
         held = await self.db[CLAIMS].find_one({"_id": key})
@@ -138,8 +196,41 @@ class NotificationStore:
     async def release(self, key: str) -> None:
         await self.db[CLAIMS].delete_one({"_id": key})
 
+    async def batch_round(self, batch: str) -> tuple[int, list[Document]] | None:
+        """The batch's recorded rounds and its messages still queued; None while a round recorded
+        by another process is not yet applied (its messages may already be out)."""
+        state = await self.db[BATCHES].find_one({"_id": batch}, {"version": 1})
+        rounds = state["version"] if state else 0
+        if await self.changes.pending.find_one({"_id": round_key(batch, rounds + 1)}, {"_id": 1}):
+            return None
+        return rounds, await self.messages.find({"batch": batch, "status": "queued"}).to_list()
+
+    async def record_round(
+        self, batch: str, rounds: int, after: list[Document], events: tuple[Any, ...], at: datetime
+    ) -> None:
+        """One round of a batch as one change: the new state of every message it held queued
+        (sent, retried, held, fallen back or failed) and the events of those that went out."""
+        state = {"district_id": after[0]["district_id"], "school_id": after[0]["school_id"], "at": at}
+        change = Change(
+            BATCHES,
+            batch,
+            rounds + 1,
+            state,
+            events,
+            {"subject": "notifications", "role": "dispatcher"},
+            "通知",
+            also=tuple(Applied(MESSAGES, m["_id"], m["version"], m) for m in after),
+            replacing={MESSAGES: {"batch": batch, "status": "queued"}},
+        )
+        await self.changes.record(change)
+
     async def save_message(self, message: Document) -> None:
+        """One message's new state, outside a round (a cancelled reminder, a failed receipt)."""
         await self.messages.replace_one({"_id": message["_id"]}, message)
+        if message["status"] == "queued" and message.get("batch"):
+            await self.requeue_batch(
+                message["batch"], message["due_at"], message.get("priority", 2), message["school_id"]
+            )
 
     async def record_delivered(self, message: Document, at: datetime) -> None:
         """A provider's delivery report; a message already read stays read."""
@@ -165,6 +256,40 @@ class NotificationStore:
         await self.db[collection].delete_one({"_id": record_id})
 
 
-def group_of(message: Document) -> str | None:
-    """Digest messages to one person go out together: the dispatcher takes one of them per round."""
-    return f"digest:{message['recipient_id']}" if message.get("waiting") == "digest" else None
+def batches_of(messages: list[Document], size: int) -> list[list[Document]]:
+    """Queued messages in batches: per school and level, at most ``size`` each; a person's digest
+    messages due together make a batch of their own (they go out as one message)."""
+    lines: dict[tuple[str, ...], list[Document]] = {}
+    for message in messages:
+        if message.get("waiting") == "digest":
+            line = ("digest", message["recipient_id"], message["due_at"].isoformat())
+        else:
+            line = (message["school_id"], str(message.get("priority", 2)), message["due_at"].isoformat())
+        lines.setdefault(line, []).append(message)
+    return [members[i : i + size] for members in lines.values() for i in range(0, len(members), size)]
+
+
+def batch_id(members: list[Document]) -> str:
+    """Made from its messages' ids: the same messages make the same batch, others another one.
+    A person's digest is one batch per digest time, which each notice of the day joins."""
+    first = members[0]
+    if first.get("waiting") == "digest":
+        return f"digest-{first['recipient_id']}-{first['due_at']:%Y%m%dT%H%M}"
+    digest = hashlib.sha1("\n".join(m["_id"] for m in members).encode()).hexdigest()[:16]
+    return f"{first['source_id']}-{digest}"
+
+
+def batch_entry(batch: str, members: list[Document]) -> Document:
+    first = members[0]
+    return {
+        "_id": f"batch-{batch}",
+        "kind": BATCH,
+        "priority": int(first.get("priority", Priority.normal)),
+        "school_id": first["school_id"],
+        "due_at": min(m["due_at"] for m in members),
+    }
+
+
+def round_key(batch: str, version: int) -> str:
+    """The change that records a batch's round (``ChangeLog``'s key)."""
+    return f"{BATCHES}:{batch}:{version}"

@@ -57,7 +57,8 @@ class WaitingForRegistry:
             },
             upsert=True,
         )
-        await self.store.enqueue(entry_id, next_try(since, tries, now, self.settings), KIND)
+        due = next_try(since, tries, now, self.settings)
+        await self.store.enqueue(entry_id, due, KIND, school_id=message["school_id"])
 
     async def retry(self, entry: Document, now: datetime) -> None:
         """A queue entry: handle the kept event again; give up on whoever is still unknown in time."""

@@ -12,6 +12,7 @@ from notifications.settings import Settings
 from notifications.store import CREDENTIALS, MESSAGES, QUEUE
 from pymongo.errors import BulkWriteError
 from pymongo.results import InsertManyResult
+from service_kit.storage import insert_new
 
 NOW = datetime.now(UTC)  # the handler reads the real clock: expiry is an instant, not a school date
 SETTINGS = Settings(delivery_backoff_seconds=1, delivery_max_attempts=2)
@@ -46,8 +47,18 @@ class FakeStore:
     async def replace(self, collection: str, document: dict) -> None:
         self.db[collection].documents[document["_id"]] = document
 
-    async def enqueue(self, entry_id: str, due_at: datetime, kind: str = "message", group=None) -> None:
-        self.queue.documents[entry_id] = {"_id": entry_id, "due_at": due_at, "kind": kind, "group": group}
+    async def enqueue(
+        self, entry_id: str, due_at: datetime, kind: str = "message", priority=2, school_id=None
+    ):
+        self.queue.documents[entry_id] = {
+            "_id": entry_id,
+            "due_at": due_at,
+            "kind": kind,
+            "priority": priority,
+        }
+
+    async def add_entries(self, entries: list[dict]) -> None:
+        await insert_new(self.queue, entries)
 
     async def dequeue(self, entry_id: str) -> None:
         self.queue.documents.pop(entry_id, None)

@@ -227,11 +227,13 @@ def test_the_delivered_event_carries_ids_and_the_channel_only():
 def test_quiet_hours_hold_non_urgent_messages_only():
     late = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai
     normal = queued()
-    assert messages.held_for_quiet_hours(normal, {}, late, SETTINGS) == datetime(
+    assert messages.held_for_quiet_hours(normal, late, SETTINGS) == datetime(
         2026, 11, 21, 7, 0, tzinfo=SHANGHAI
     )
-    assert messages.held_for_quiet_hours(normal | {"urgent": True}, {}, late, SETTINGS) is None
-    assert messages.held_for_quiet_hours(normal, {"quiet_hours": False}, late, SETTINGS) is None
+    assert messages.held_for_quiet_hours(normal | {"urgent": True}, late, SETTINGS) is None
+    # the recipient's choice travels with the message (taken when it was addressed)
+    chose_none = normal | {"quiet": {"quiet_hours": False}}
+    assert messages.held_for_quiet_hours(chose_none, late, SETTINGS) is None
 
 
 def test_provider_requests_are_signed_with_hmac_sha256():
