@@ -41,6 +41,7 @@ class WatchedMailbox(Mailbox):
         self.quits = 0
         self.mails_begun = 0
         self.drop_at: set[int] = set()
+        self.closing_at: set[int] = set()
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -56,6 +57,8 @@ class WatchedMailbox(Mailbox):
         if self.mails_begun in self.drop_at:
             server.transport.abort()  # gone without an answer
             return "421 closing"
+        if self.mails_begun in self.closing_at:
+            return "421 4.3.2 Service shutting down"  # and the client hangs up, as RFC 5321 asks
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
@@ -125,6 +128,17 @@ async def test_a_send_on_a_kept_connection_that_breaks_is_tried_once_more_on_a_f
     channel = smtp(box)
     assert await channel.send(mail(1)) == Sent()
     box.drop_at = {2}  # the second mail's conversation is cut on the kept connection
+    assert await channel.send(mail(2)) == Sent()
+    assert [m.message_id for m in box.mail] == ["msg-1", "msg-2"]
+    assert len(box.connections) == 2
+    await channel.close()
+
+
+async def test_a_kept_connection_the_server_is_closing_with_421_is_replaced_for_the_same_send(mail_server):
+    box, _ = mail_server
+    channel = smtp(box)
+    assert await channel.send(mail(1)) == Sent()
+    box.closing_at = {2}
     assert await channel.send(mail(2)) == Sent()
     assert [m.message_id for m in box.mail] == ["msg-1", "msg-2"]
     assert len(box.connections) == 2
