@@ -4,11 +4,13 @@ server in the place of the SMS and WeChat providers. Each test reads what arrive
 import asyncio
 import itertools
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from bearer import bearer
 from class_meetings import schedule_class_meeting
 from contracts.events.meetings import MeetingInvitation, MeetingInvitationV1
 from contracts.events.partner_activities import PartnerActivity, PartnerActivityV1
@@ -1039,3 +1041,116 @@ async def test_an_emergency_whose_sender_stopped_before_anyone_was_told_is_still
         return any("紧急" in m["subject"] for m in sms_to(provider, parent.phone))
 
     await eventually(told, 20)
+
+
+async def test_the_bureaus_letter_reaches_every_family_of_its_district_school_by_school(
+    platform, registry_api, provider, eventually
+):
+    """A district of its own, so the letter reaches only the families made here."""
+    district = f"d-letter-{uuid.uuid4().hex[:8]}"
+    http, notifications = registry_api.http, platform.all_services["notifications"]
+    bureau = bearer(Role.bureau, district, "bureau-1")
+    schools, phones = [], {}
+    for n in range(2):
+        made = await http.post(
+            "/v1/schools",
+            json={"name": f"第{n + 1}小学", "level": "primary", "setting": "urban"},
+            headers=bureau,
+        )
+        school = made.json()["school_id"]
+        admin = bearer(Role.school_admin, district, "admin-1", school)
+        klass = await http.post(
+            f"/v1/schools/{school}/classes", json={"grade": 2, "name": "二年级1班"}, headers=admin
+        )
+        student = await http.post(
+            f"/v1/classes/{klass.json()['class_id']}/students",
+            json={"name": f"学生{n}", "gender": "男", "student_number": f"L{n}"},
+            headers=admin,
+        )
+        phone = f"1390003{uuid.uuid4().int % 10_000:04d}"
+        guardian = await http.post(
+            f"/v1/students/{student.json()['student_id']}/guardians",
+            json={"name": f"家长{n}", "relationship": "父亲", "phone": phone},
+            headers=admin,
+        )
+        assert guardian.status_code == 201, guardian.text
+        schools.append(school)
+        phones[school] = phone
+    store = platform.notifications_app.state.store
+
+    async def known() -> bool:
+        return len(await store.find("guardians", {"district_id": district})) == 2
+
+    await eventually(known, 30)
+    letter = {
+        "audience": {"kind": "district"},
+        "variables": {"title": "寒假安全告家长书", "body": "注意防火防冻。"},
+    }
+    admin = bearer(Role.school_admin, district, "admin-1", schools[0])
+    assert (await notifications.post("/v1/announcements", json=letter, headers=admin)).status_code == 403
+    preview = await notifications.post("/v1/announcements/preview", json=letter, headers=bureau)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["recipients"] == 2
+    sent = await notifications.post("/v1/announcements", json=letter, headers=bureau)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["school_id"] is None
+    assert sent.json()["status_counts"] == {"queued": 2}
+
+    async def arrived() -> bool:
+        return all(sms_to(provider, phone) for phone in phones.values())
+
+    await eventually(arrived, 30)
+    for school, phone in phones.items():
+        [message] = sms_to(provider, phone)
+        assert message["subject"].startswith("【区教育局】寒假安全告家长书")
+        # each school's admin sees its own families' messages, not the other school's
+        own = await notifications.get(
+            f"/v1/schools/{school}/messages",
+            headers=bearer(Role.school_admin, district, "admin-1", school),
+        )
+        assert [m["recipient_kind"] for m in own.json()] == ["guardian"]
+        assert own.json()[0]["message_id"].startswith(sent.json()["announcement_id"])
+    letter_path = f"/v1/announcements/{sent.json()['announcement_id']}"
+    assert (await notifications.get(letter_path, headers=bureau)).status_code == 200
+    # another district's bureau: as if it did not exist; a school's admin: not theirs to read
+    elsewhere = bearer(Role.bureau, "d-elsewhere", "bureau-2")
+    assert (await notifications.get(letter_path, headers=elsewhere)).status_code == 404
+    assert (await notifications.get(letter_path, headers=admin)).status_code == 403
+
+
+async def test_a_letter_whose_audience_is_empty_or_misaddressed_is_refused_with_the_reason(
+    platform, registry_api, eventually
+):
+    notifications = platform.all_services["notifications"]
+    school = await registry_api.new_school("空校")  # no families yet
+    store = platform.notifications_app.state.store
+
+    async def known() -> bool:
+        return await store.get("schools", school) is not None
+
+    await eventually(known, 30)
+    admin = registry_api.auth(Role.school_admin, school)
+    letter = {
+        "school_id": school,
+        "audience": {"kind": "school"},
+        "variables": {"title": "通知", "body": "内容"},
+    }
+    empty = await notifications.post("/v1/announcements", json=letter, headers=admin)
+    assert empty.status_code == 422
+    assert empty.headers["content-type"] == "application/problem+json"
+    assert "没有可通知的家长" in empty.json()["detail"]
+    assert empty.json()["errors"][0]["field"] == "body.audience"
+    assert (await notifications.get(f"/v1/schools/{school}/messages", headers=admin)).json() == []
+    # a school's letter names its school; the district's names none
+    no_school = await notifications.post(
+        "/v1/announcements", json={k: v for k, v in letter.items() if k != "school_id"}, headers=admin
+    )
+    assert no_school.status_code == 422
+    assert "needs school_id" in json.dumps(no_school.json(), ensure_ascii=False)
+    both = await notifications.post(
+        "/v1/announcements",
+        json=letter | {"audience": {"kind": "district"}},
+        headers=bearer(Role.bureau, "d-e2e", "bureau-1"),
+    )
+    assert both.status_code == 422
+    assert "names no school_id" in json.dumps(both.json(), ensure_ascii=False)

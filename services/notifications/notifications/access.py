@@ -22,7 +22,7 @@ from service_kit.access import Reach, RecordScope, Rule
 from service_kit.auth import Role
 from service_kit.storage import Document
 
-ADMIN, TEACHER, GUARDIAN = Role.school_admin, Role.teacher, Role.guardian
+ADMIN, TEACHER, GUARDIAN, BUREAU = Role.school_admin, Role.teacher, Role.guardian, Role.bureau
 
 # A message in the caller's own inbox: only its recipient reads it (a read receipt) or confirms it.
 INBOX = Rule("通知", {ADMIN: Reach.own, TEACHER: Reach.own, GUARDIAN: Reach.own})
@@ -35,8 +35,10 @@ SCHOOL_MESSAGES = Rule("学校", {ADMIN: Reach.school})
 # they teach and those classes' guardians, a whole school, grade or care category is the admin's.
 _SCHOOL_WIDE = Rule("全校、年级或关爱类别通知", {ADMIN: Reach.school})
 _TO_CLASSES = Rule("班级通知", {ADMIN: Reach.school, TEACHER: Reach.classes})
-AudienceKind = Literal["school", "grade", "class", "care_category", "guardians"]
+AudienceKind = Literal["district", "school", "grade", "class", "care_category", "guardians"]
 AUDIENCES: dict[AudienceKind, Rule] = {
+    # every guardian of the district's schools: the bureau's letter (教育局致家长的一封信)
+    "district": Rule("全区通知", {BUREAU: Reach.district}),
     "school": _SCHOOL_WIDE,
     "grade": _SCHOOL_WIDE,
     "care_category": _SCHOOL_WIDE,
@@ -51,6 +53,14 @@ ADDRESSED_STUDENT = Rule("学生", {ADMIN: Reach.school, TEACHER: Reach.classes}
 ADDRESSED_GUARDIAN = Rule("家长", {ADMIN: Reach.school, TEACHER: Reach.classes})
 # A letter once sent, its confirmations and reminders: the school's admin, or the teacher who wrote it.
 ANNOUNCEMENTS = Rule("通知", {ADMIN: Reach.school, TEACHER: Reach.classes})
+# The bureau's own letters to the district: the bureau of that district; a school's letter is
+# not the bureau's to read (its confirmations name families).
+DISTRICT_LETTERS = Rule("通知", {BUREAU: Reach.district})
+
+
+def letters_rule(announcement: Document) -> Rule:
+    return ANNOUNCEMENTS if announcement["school_id"] else DISTRICT_LETTERS
+
 
 # Raising an emergency for a student: the school's admin or staff of the student's class.
 EMERGENCY_STUDENT = Rule("学生", {ADMIN: Reach.school, TEACHER: Reach.classes})

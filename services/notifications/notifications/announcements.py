@@ -17,13 +17,14 @@ from notifications import access, templates
 from notifications.delivery import Outbox
 from notifications.links import Action
 from notifications.messages import Notice
+from notifications.priorities import Priority
 from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, STUDENTS, NotificationStore
 
 
 class Audience(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["school", "grade", "class", "care_category", "guardians"]
+    kind: Literal["district", "school", "grade", "class", "care_category", "guardians"]
     grade: int | None = Field(default=None, ge=1, le=12)
     class_ids: list[OpaqueId] = Field(default_factory=list)
     care_category: CareCategory | None = None
@@ -46,7 +47,10 @@ class Audience(BaseModel):
 class AnnouncementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    school_id: OpaqueId
+    school_id: OpaqueId | None = Field(
+        default=None,
+        description="The school the letter is from; none for the bureau's letter to the district.",
+    )
     audience: Audience
     template: Text = "announcement"
     variables: Variables = Field(default_factory=dict, description="e.g. title and body of the letter.")
@@ -56,6 +60,14 @@ class AnnouncementCreate(BaseModel):
     confirmation: Literal["none", "any_guardian", "every_guardian"] = Field(
         default="none", description="Whether any or every guardian of a student must click to confirm."
     )
+
+    @model_validator(mode="after")
+    def _from_a_school_unless_to_the_district(self) -> "AnnouncementCreate":
+        if self.audience.kind == "district" and self.school_id is not None:
+            raise ValueError("a letter to the whole district names no school_id")
+        if self.audience.kind != "district" and self.school_id is None:
+            raise ValueError(f"audience {self.audience.kind} needs school_id")
+        return self
 
 
 class Preview(BaseModel):
@@ -68,7 +80,7 @@ class Preview(BaseModel):
 
 class AnnouncementPublic(BaseModel):
     announcement_id: str
-    school_id: str
+    school_id: str | None
     template: str
     confirmation: str
     recipients: int
@@ -89,6 +101,17 @@ class Confirmations(BaseModel):
 
 
 FANOUT_GRACE = timedelta(seconds=60)
+DISTRICT_SENDER = "区教育局"  # who a letter to the whole district is from, where a school's name goes
+
+
+class EmptyAudience(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            422,
+            "empty-audience",
+            "该范围内没有可通知的家长，通知未发送 (the audience reaches no guardian; nothing was sent)",
+            errors=[{"field": "body.audience", "message": "no guardian in this audience"}],
+        )
 
 
 def _fanout_entry(announcement_id: str) -> str:
@@ -134,6 +157,8 @@ class Announcements:
         guardian's school and children), exactly like one that does not exist."""
         who = request.audience
         access.AUDIENCES[who.kind].role_allowed(caller)
+        if request.school_id is None:  # the bureau's letter to its district
+            return caller.district_id, *await self._district(caller.district_id)
         district_id = ensure_found(await self.store.school_district(request.school_id), "学校")
         access.LETTER_SCHOOL.check(caller, access.school_scope(district_id, request.school_id))
         school = {"district_id": district_id, "school_id": request.school_id}
@@ -163,6 +188,17 @@ class Announcements:
         children = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
         return district_id, guardians, children
 
+    async def _district(self, district_id: str) -> tuple[list[Document], dict[str, list[str]]]:
+        """Every guardian of an enrolled child of the district, read once: two reads of the
+        district's records rather than one per school."""
+        where = {"district_id": district_id, "status": "enrolled"}
+        enrolled = {s["_id"] for s in await self.store.db[STUDENTS].find(where, {"_id": 1}).to_list()}
+        guardians = []
+        for guardian in await self.store.find(GUARDIANS, {"district_id": district_id}):
+            if enrolled.intersection(guardian["student_ids"]):
+                guardians.append(guardian)
+        return guardians, {g["_id"]: sorted(enrolled.intersection(g["student_ids"])) for g in guardians}
+
     async def _addressed_guardian(self, caller: Caller, guardian_id: str, wanted: set[str]) -> Document:
         """A guardian a letter names: in the caller's reach by their own school and their children's
         classes, and with a child the letter may concern."""
@@ -178,7 +214,7 @@ class Announcements:
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
         _, guardians, children = await self.audience(caller, request)
         variables = {
-            "school_name": await self.store.school_name(request.school_id),
+            "school_name": await self._sender(request.school_id),
             "confirmation": request.confirmation != "none",
         } | request.variables
         samples = {
@@ -198,8 +234,16 @@ class Announcements:
             samples=samples,
         )
 
-    async def send(self, caller: Caller, request: AnnouncementCreate, announcement_id: str) -> Document:
+    async def _sender(self, school_id: str | None) -> str:
+        return await self.store.school_name(school_id) if school_id else DISTRICT_SENDER
+
+    async def send(
+        self, caller: Caller, request: AnnouncementCreate, announcement_id: str
+    ) -> AnnouncementPublic:
+        """Keep the letter and queue its messages; its summary is counted from what was made."""
         district_id, guardians, children = await self.audience(caller, request)
+        if not guardians:
+            raise EmptyAudience()
         given = {"school_name": ""}
         templates.render(
             request.template, "zh-CN", given | request.variables, self.outbox.settings.school_timezone
@@ -221,33 +265,57 @@ class Announcements:
         }
         # A safety net first: should this process stop before every message is queued, the
         # dispatcher finishes the fan-out (message ids are fixed, so nothing is sent twice).
-        await self.store.enqueue(_fanout_entry(announcement_id), now + FANOUT_GRACE, "fanout")
+        await self.store.enqueue(
+            _fanout_entry(announcement_id), now + FANOUT_GRACE, "fanout", Priority.bulk, request.school_id
+        )
         await self.store.insert_once(ANNOUNCEMENTS, announcement)
-        await self.fan_out(announcement, guardians)
+        made = await self.fan_out(announcement, guardians)
         await self.store.dequeue(_fanout_entry(announcement_id))
-        return announcement
+        counts: dict[str, int] = {}
+        for message in made:
+            counts[message["status"]] = counts.get(message["status"], 0) + 1
+        return _public(announcement, counts)
 
     async def fan_out(
         self, announcement: Document, guardians: list[Document] | None = None
     ) -> list[Document]:
         if guardians is None:
-            known = {
-                g["_id"]: g
-                for g in await self.store.find(GUARDIANS, {"school_id": announcement["school_id"]})
-            }
-            guardians = [known[g] for g in announcement["recipients"] if g in known]
-        notice = Notice(
-            key=announcement["_id"],
-            purpose=announcement["template"],
-            district_id=announcement["district_id"],
-            school_id=announcement["school_id"],
-            source_id=announcement["_id"],
-            variables=dict(announcement["variables"]),
-            essential=announcement["essential"],
-            confirmation=announcement["confirmation"] != "none",
-            action=Action("confirm", announcement["_id"]) if announcement["confirmation"] != "none" else None,
-        )
-        return await self.outbox.tell(notice, guardians, announcement["recipients"])
+            guardians = await self._recipients(announcement, list(announcement["recipients"]))
+        # a district's letter is told school by school: each school's messages are its own (its
+        # admin sees them; batches take turns with other schools')
+        by_school: dict[str, list[Document]] = {}
+        for guardian in guardians:
+            by_school.setdefault(guardian["school_id"], []).append(guardian)
+        chosen = await self.store.preferences_of([g["_id"] for g in guardians])
+        made: list[Document] = []
+        for school_id, addressed in by_school.items():
+            variables = dict(announcement["variables"])
+            if announcement["school_id"] is None:
+                variables["school_name"] = DISTRICT_SENDER
+            notice = Notice(
+                key=announcement["_id"],
+                purpose=announcement["template"],
+                district_id=announcement["district_id"],
+                school_id=school_id,
+                source_id=announcement["_id"],
+                variables=variables,
+                essential=announcement["essential"],
+                confirmation=announcement["confirmation"] != "none",
+                action=Action("confirm", announcement["_id"])
+                if announcement["confirmation"] != "none"
+                else None,
+                audience=announcement["audience"]["kind"],
+            )
+            made += await self.outbox.tell(notice, addressed, announcement["recipients"], chosen)
+        return made
+
+    async def _recipients(self, announcement: Document, guardian_ids: list[str]) -> list[Document]:
+        """The letter's guardians as known here now, read in one pass."""
+        if announcement["school_id"] is None:
+            where = {"district_id": announcement["district_id"]}
+            wanted = set(guardian_ids)
+            return [g for g in await self.store.find(GUARDIANS, where) if g["_id"] in wanted]
+        return await self.store.named(GUARDIANS, announcement["school_id"], guardian_ids)
 
     async def finish_fan_out(self, entry: Document, now: datetime) -> None:
         """Queue handler: an announcement whose sender stopped half-way is sent to the rest."""
@@ -258,9 +326,10 @@ class Announcements:
 
     async def get(self, caller: Caller, announcement_id: str) -> Document:
         """A letter in the caller's reach: its school's admin, or the teacher who wrote it."""
-        access.ANNOUNCEMENTS.role_allowed(caller)
+        if caller.role not in access.DISTRICT_LETTERS.reach:
+            access.ANNOUNCEMENTS.role_allowed(caller)
         announcement = ensure_found(await self.store.get(ANNOUNCEMENTS, announcement_id), "通知")
-        access.ANNOUNCEMENTS.check(caller, access.announcement_scope(announcement))
+        access.letters_rule(announcement).check(caller, access.announcement_scope(announcement))
         return announcement
 
     async def sent(self, announcement_id: str) -> list[Document]:
@@ -269,18 +338,8 @@ class Announcements:
 
     async def summary(self, caller: Caller, announcement_id: str) -> AnnouncementPublic:
         announcement = await self.get(caller, announcement_id)
-        counts: dict[str, int] = {}
-        for message in await self.sent(announcement_id):
-            counts[message["status"]] = counts.get(message["status"], 0) + 1
-        return AnnouncementPublic(
-            announcement_id=announcement_id,
-            school_id=announcement["school_id"],
-            template=announcement["template"],
-            confirmation=announcement["confirmation"],
-            recipients=len(announcement["recipients"]),
-            status_counts=counts,
-            created_at=announcement["created_at"],
-        )
+        letter = {"source_id": announcement_id, "purpose": {"$ne": "announcement_reminder"}}
+        return _public(announcement, await self.store.status_counts(letter))
 
     async def confirmations(self, caller: Caller, announcement_id: str) -> Confirmations:
         announcement = await self.get(caller, announcement_id)
@@ -305,9 +364,10 @@ class Announcements:
         round_ = announcement["reminders"] + 1
         await self.store.replace(ANNOUNCEMENTS, announcement | {"reminders": round_})
         originals = {m["recipient_id"]: m for m in await self.sent(announcement_id)}
+        known = {g["_id"]: g for g in await self._recipients(announcement, pending)}
         made: list[Document] = []
         for guardian_id in pending:
-            guardian = await self.store.get(GUARDIANS, guardian_id)
+            guardian = known.get(guardian_id)
             original = originals.get(guardian_id)
             if guardian is None or original is None:
                 continue
@@ -315,7 +375,7 @@ class Announcements:
                 key=f"{announcement_id}-r{round_}",
                 purpose="announcement_reminder",
                 district_id=announcement["district_id"],
-                school_id=announcement["school_id"],
+                school_id=guardian["school_id"],
                 source_id=announcement_id,
                 variables={"title": announcement["variables"].get("title", original["subject"])},
                 confirmation=True,
@@ -326,3 +386,15 @@ class Announcements:
                 notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}
             )
         return made
+
+
+def _public(announcement: Document, counts: dict[str, int]) -> AnnouncementPublic:
+    return AnnouncementPublic(
+        announcement_id=announcement["_id"],
+        school_id=announcement["school_id"],
+        template=announcement["template"],
+        confirmation=announcement["confirmation"],
+        recipients=len(announcement["recipients"]),
+        status_counts=counts,
+        created_at=announcement["created_at"],
+    )

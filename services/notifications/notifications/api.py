@@ -238,8 +238,7 @@ async def send_announcement(
     request: AnnouncementCreate, caller: CurrentCaller, services: ServicesDep
 ) -> AnnouncementPublic:
     """发送通知 (致家长的一封信) to a school, grade, classes, a care category or named guardians."""
-    made = await services.announcements.send(caller, request, _new_id("ann"))
-    return await services.announcements.summary(caller, made["_id"])
+    return await services.announcements.send(caller, request, _new_id("ann"))
 
 
 @router.get(

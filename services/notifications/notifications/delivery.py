@@ -56,14 +56,17 @@ class Outbox:
         notice: messages.Notice,
         recipients: list[Document],
         students: dict[str, list[str]] | None = None,
+        chosen: dict[str, Document] | None = None,
     ) -> list[Document]:
-        """Address a notice to each recipient and queue what is new; returns the messages made."""
+        """Address a notice to each recipient and queue what is new; returns the messages made.
+        ``chosen``: the recipients' preferences when the caller has read them already."""
         if not recipients:
             log.info("notice without recipients", extra={"notice": notice.key})
             return []
         now = datetime.now(UTC)
         notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
-        chosen = await self.store.preferences_of([r["_id"] for r in recipients])
+        if chosen is None:
+            chosen = await self.store.preferences_of([r["_id"] for r in recipients])
         texts = messages.Texts(notice, self.settings)
         made: list[Document] = []
         for recipient in recipients:

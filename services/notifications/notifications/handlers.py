@@ -181,7 +181,12 @@ async def _meeting(outbox: Outbox, facts: Facts, invitation: Invitation, give_up
         return []  # a kept invitation handled again after the meeting moved: only the newest counts
     key = f"mtg-{invitation.meeting_id}-v{invitation.version}"
     variables = {"title": invitation.title, "starts_at": invitation.starts_at, "place": invitation.place}
-    base = {"source_id": invitation.meeting_id, "version": invitation.version, **_tenancy(facts)}
+    base = {
+        "source_id": invitation.meeting_id,
+        "version": invitation.version,
+        "starts_at": invitation.starts_at,  # news of a meeting today goes first
+        **_tenancy(facts),
+    }
     # the answer may change until the meeting starts; a cancelled meeting has nothing to open
     rsvp = Action("rsvp", invitation.meeting_id, until=invitation.starts_at)
     if invitation.status != "scheduled":

@@ -66,12 +66,14 @@ class NotificationStore:
     # The projection of the registry -------------------------------------------------------------
 
     async def project(self, collection: str, record: Document) -> None:
-        """Keep the newest version; one school's events come in order from one partition."""
+        """Keep the newest version; one school's events come in order from one partition. A new
+        record is one insert (a lookup first would scan the collection: a county's 150,000
+        guardians arrive this way); only a known one is read and replaced."""
+        with contextlib.suppress(DuplicateKeyError):
+            await self.db[collection].insert_one(record)
+            return
         current = await self.db[collection].find_one({"_id": record["_id"]}, {"version": 1, "since": 1})
-        if current is None:
-            with contextlib.suppress(DuplicateKeyError):
-                await self.db[collection].insert_one(record)
-        elif current["version"] < record["version"]:
+        if current is not None and current["version"] < record["version"]:
             await self.db[collection].replace_one(
                 {"_id": record["_id"]}, record | {"since": current.get("since")}
             )
@@ -242,6 +244,11 @@ class NotificationStore:
             "detail": "provider receipt",
         }
         await self.messages.update_one({"_id": message["_id"]}, {"$set": update, "$push": {"history": entry}})
+
+    async def status_counts(self, where: Document) -> dict[str, int]:
+        """Messages per status, counted by the store (a county's letter is 150,000 messages)."""
+        grouped = [{"$match": where}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+        return {row["_id"]: row["n"] for row in await (await self.messages.aggregate(grouped)).to_list()}
 
     async def messages_of(self, where: Document) -> list[Document]:
         return await self.messages.find(where).sort("created_at", ASCENDING).to_list()

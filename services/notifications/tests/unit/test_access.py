@@ -89,6 +89,9 @@ def test_a_delivery_status_is_the_schools_admins_and_the_recipients(who: Caller,
         (access.SCHOOL_MESSAGES, Role.teacher),
         (access.ANNOUNCEMENTS, Role.guardian),
         (access.ANNOUNCEMENTS, Role.bureau),
+        (access.DISTRICT_LETTERS, Role.school_admin),
+        (access.AUDIENCES["district"], Role.school_admin),
+        (access.AUDIENCES["district"], Role.teacher),
         (access.EMERGENCY_STUDENT, Role.guardian),
         (access.EMERGENCIES, Role.partner),
         (access.PREFERENCES, Role.teacher),
@@ -203,3 +206,14 @@ def test_a_schools_delivery_list_is_its_admins_in_its_own_district() -> None:
     assert access.SCHOOL_MESSAGES.allows(caller(Role.school_admin), scope)
     assert not access.SCHOOL_MESSAGES.allows(caller(Role.school_admin, district="d-other"), scope)
     assert not access.SCHOOL_MESSAGES.allows(caller(Role.school_admin, school="sch-liangshe"), scope)
+
+
+def test_a_letter_to_the_district_is_the_bureaus_of_that_district_and_a_schools_letter_is_not():
+    district_letter = LETTER | {"school_id": None, "created_by": "bureau-1"}
+    assert access.letters_rule(district_letter) is access.DISTRICT_LETTERS
+    assert access.letters_rule(LETTER) is access.ANNOUNCEMENTS
+    scope = access.announcement_scope(district_letter)
+    assert access.DISTRICT_LETTERS.allows(caller(Role.bureau, school=None), scope)
+    assert not access.DISTRICT_LETTERS.allows(caller(Role.bureau, district="d-other", school=None), scope)
+    with pytest.raises(RoleRefused):
+        access.ANNOUNCEMENTS.check(caller(Role.bureau, school=None), access.announcement_scope(LETTER))
