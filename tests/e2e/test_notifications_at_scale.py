@@ -128,7 +128,7 @@ def new_school_id() -> str:
 
 
 def phone_of(school_id: str, n: int) -> str:
-    # unique across schools: the session's stand-in keeps every test's messages
+    # a number per school (the session's stand-in keeps every test's messages; reads go by message id)
     return f"1{int(school_id[-8:], 16) % 10**4:04d}{n:06d}"
 
 
