@@ -186,13 +186,16 @@ async def test_an_emergency_raised_while_a_large_letter_is_sending_goes_out_befo
     assert raised.status_code == 201, raised.text
     emergency_id = raised.json()["emergency_id"]
 
-    async def letter_done() -> bool:
-        return len(letter_sms()) == everyone
+    def emergency_sms() -> list[dict[str, Any]]:
+        return [m for m in stand_in.to("sms", child_phone) if m["message_id"].startswith(emergency_id)]
 
-    await eventually(letter_done, 120)
+    async def both_out() -> bool:
+        return len(letter_sms()) == everyone and bool(emergency_sms())
+
+    await eventually(both_out, 120)
     order = [m.get("message_id") or "" for m in stand_in.received["sms"]]
-    [emergency_sms] = [m for m in stand_in.to("sms", child_phone) if m["message_id"].startswith(emergency_id)]
-    at = order.index(emergency_sms["message_id"])
+    [emergency] = emergency_sms()
+    at = order.index(emergency["message_id"])
     after = sum(1 for message_id in order[at:] if of_letter(announcement_id, message_id))
     # it did not wait behind the letter: most of the letter was still to go when it arrived
     assert after >= everyone // 2, (after, everyone)
