@@ -25,10 +25,12 @@ from service_kit.loops import BackgroundLoop
 from service_kit.storage import Document
 
 from notifications import links, messages, preferences, priorities
+from notifications.breaker import Breaker, paused
 from notifications.channels import (
     ChannelAdapter,
     Outgoing,
     Refused,
+    SendOutcome,
     Sent,
     build_channels,
     close_channels,
@@ -45,6 +47,8 @@ _failed = _meter.create_counter("notifications.failed", description="Messages pa
 _retried = _meter.create_counter("notifications.retried", description="Sends to be tried again")
 
 QueueHandler = Callable[[Document, datetime], Awaitable[None]]
+# Failed sends in a row after which a channel's provider is paused (``breaker``).
+BREAKER_THRESHOLD = 5
 
 
 class Outbox:
@@ -201,6 +205,7 @@ class Dispatcher(BackgroundLoop):
         self._due: list[Document] = []
         self._looked_at = -1e9
         self._providers: httpx.AsyncClient | None = None
+        self._breakers: dict[Channel, Breaker] = {}
         self.link_key = settings.link_key()
 
     async def dispatch_once(self) -> int:
@@ -302,11 +307,14 @@ class Dispatcher(BackgroundLoop):
             units.setdefault(unit if message.get("waiting") == "digest" else message["_id"], []).append(
                 message
             )
-        slots = asyncio.Semaphore(self.settings.delivery_sends_per_batch)
-        school = await self.store.school_name(queued[0]["school_id"])
+        # sends in flight per channel: a provider that hangs holds up only its own channel's sends
+        slots = {channel: asyncio.Semaphore(self.settings.delivery_sends_per_batch) for channel in Channel}
+        # only a digest names the school in its subject
+        bundled = any(len(unit) > 1 for unit in units.values())
+        school = await self.store.school_name(queued[0]["school_id"]) if bundled else ""
 
         async def send(unit: list[Document]) -> list[Document]:
-            async with slots:
+            async with slots[messages.current_channel(unit[0]) or Channel.app]:
                 if time.monotonic() > budget:
                     return unit
                 return await self._send_unit(unit, school, datetime.now(UTC))
@@ -338,7 +346,14 @@ class Dispatcher(BackgroundLoop):
             subject = f"{title} · {school}"
             body = "\n\n".join(f"{m['subject']}\n{self._personal(m)}" for m in unit)
         urgent = Priority(message.get("priority", Priority.normal)).urgent
-        outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body, urgent=urgent))
+        breaker = self._breakers.setdefault(
+            channel, Breaker(BREAKER_THRESHOLD, self.settings.delivery_backoff_seconds)
+        )
+        if breaker.refuses(time.monotonic()):
+            outcome: SendOutcome = paused()
+        else:
+            outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body, urgent=urgent))
+            breaker.record(outcome, time.monotonic())
         after = [messages.after_send(m, outcome, now, self.settings) for m in unit]
         if isinstance(outcome, Sent):
             _sent.add(len(unit), {"channel": channel.value})
