@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from pymongo import AsyncMongoClient
-from service_kit.changes import Change, ChangedMeanwhile, ChangeLog, ChangeRelay
+from service_kit.changes import Applied, Change, ChangedMeanwhile, ChangeLog, ChangeRelay
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.settings import ServiceSettings
+from service_kit.storage import uses_secondary_indexes
 
 pytestmark = pytest.mark.infra
 
@@ -110,3 +111,64 @@ async def test_a_queued_change_that_never_landed_is_dropped_once_its_writer_had_
     assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 0
     assert await db.changes_pending.count_documents({}) == 0
     assert await db.visits.count_documents({}) == 0
+
+
+async def test_a_change_replacing_many_documents_by_a_filter_leaves_the_rest_and_can_be_applied_again(db):
+    """A batch's round: its queued messages are replaced in two statements; a message of the batch
+    already final, and another batch's messages, are left as they are."""
+    await db.messages.insert_many(
+        [{"_id": f"m{n}", "batch": "b1", "status": "queued", "version": 1} for n in range(3)]
+        + [{"_id": "m3", "batch": "b1", "status": "sent", "version": 2, "read_at": "now"}]
+        + [{"_id": "m4", "batch": "b2", "status": "queued", "version": 1}]
+    )
+    after = [
+        Applied("messages", "m0", 2, {"batch": "b1", "status": "sent"}),
+        Applied("messages", "m1", 2, {"batch": "b1", "status": "queued", "attempts": 1}),
+        Applied("messages", "m2", 1, {"batch": "b1", "status": "queued"}),  # not due: unchanged
+    ]
+    change = Change(
+        "batches",
+        "b1",
+        1,
+        {"at": "round 1"},
+        also=tuple(after),
+        replacing={"messages": {"batch": "b1", "status": "queued"}},
+    )
+    log = ChangeLog(db)
+    await log.record(change)
+    await log.apply(change)  # a repair applying it again changes nothing
+
+    found = {m["_id"]: m for m in await db.messages.find().to_list()}
+    assert found["m0"] == {"_id": "m0", "batch": "b1", "status": "sent", "version": 2}
+    assert found["m1"]["attempts"] == 1
+    assert found["m2"]["version"] == 1
+    assert found["m3"]["read_at"] == "now"  # final before the round: not rewritten
+    assert found["m4"] == {"_id": "m4", "batch": "b2", "status": "queued", "version": 1}
+    assert len(found) == 5
+    assert (await db.changes.find_one({"_id": change.key}))["replacing"] == change.replacing
+
+
+async def test_the_relay_repairs_a_round_its_writer_left_unapplied(db, broker):
+    await db.messages.insert_many(
+        [{"_id": f"m{n}", "batch": "b1", "status": "queued", "version": 1} for n in range(60)]
+    )
+    after = tuple(Applied("messages", f"m{n}", 2, {"batch": "b1", "status": "sent"}) for n in range(60))
+    change = Change(
+        "batches",
+        "b1",
+        1,
+        {},
+        (visit_event("sch-x"),),
+        also=after,
+        replacing={"messages": {"batch": "b1", "status": "queued"}},
+    )
+    with pytest.raises(ConnectionError):
+        await StopsBeforeApplying(db).record(change)
+
+    assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 1
+    assert await db.messages.count_documents({"status": "sent"}) == 60
+    assert await db.messages.count_documents({}) == 60
+
+
+async def test_the_local_store_answers_no_query_from_a_secondary_index(db):
+    assert await uses_secondary_indexes(db) is False  # FerretDB v1: every filter is a scan
