@@ -210,8 +210,10 @@ def quiet_choice(chosen: Document) -> Document:
 
 
 # A message that waited longer than this (a reminder, a digest, a held message) is sent to the
-# contacts and choices its recipient has by then, not to those of the day it was addressed.
-REFRESH_AFTER = timedelta(minutes=10)
+# contacts and choices its recipient has by then, not to those of the day it was addressed. A
+# county letter's messages wait their turn for some minutes: looking their recipients up again
+# would cost each batch a scan of the guardians.
+REFRESH_AFTER = timedelta(hours=1)
 
 
 def stale(message: Document, now: datetime) -> bool:

@@ -250,3 +250,16 @@ def test_an_event_waiting_for_the_registry_is_tried_again_less_often_and_given_u
     assert delays == [10, 20, 40, 80, 160, 320, 600, 600]
     late = NOW + timedelta(seconds=3500)
     assert waiting.next_try(since, 9, late, settings) == since + timedelta(seconds=3600)
+
+
+def test_a_message_that_waited_long_takes_its_recipients_current_contacts_and_choices():
+    addressed = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    message = queued() | {"created_at": addressed, "contacts": {"phone": "13900000001"}, "quiet": {}}
+    assert not messages.stale(message, addressed + timedelta(minutes=20))  # a letter waiting its turn
+    assert messages.stale(message, addressed + timedelta(hours=2))  # a reminder, a digest, a hold
+    now_reached = {"_id": "gdn-1", "contacts": {"phone": "13900000002", "email": "mum@example.cn"}}
+    refreshed = messages.refresh(message, now_reached, {"quiet_hours": False, "channel_order": ["sms"]})
+    assert refreshed["contacts"] == now_reached["contacts"]
+    assert refreshed["quiet"] == {"quiet_hours": False}  # only what decides when it may go out
+    # a recipient no longer known keeps the contacts the message was addressed with
+    assert messages.refresh(message, None, {})["contacts"] == {"phone": "13900000001"}
