@@ -309,6 +309,7 @@ class Announcements:
                 if announcement["confirmation"] != "none"
                 else None,
                 audience=announcement["audience"]["kind"],
+                sender=announcement["school_id"] or f"bureau:{announcement['district_id']}",
             )
             async with slots:
                 return await self.outbox.tell(notice, addressed, announcement["recipients"], chosen)

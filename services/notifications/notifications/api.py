@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from service_kit.access import ensure_found
 from service_kit.auth import Caller, CurrentCaller
-from service_kit.errors import NotFound, Unauthenticated
+from service_kit.errors import NotFound, Problem, Unauthenticated
 from service_kit.keys import jwks
 from service_kit.storage import Document
 
@@ -332,6 +332,11 @@ async def provider_receipt(
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
         ) from exc
     message = await services.store.get(MESSAGES, receipt.message_id)
+    if message is not None and message["status"] == "queued":
+        # sent, but its batch's round has not recorded it yet: the provider tries again later
+        raise Problem(
+            409, "not-yet-recorded", "该消息的发送尚未记录，请稍后重试 (send not recorded yet; retry)"
+        )
     if message is None or message.get("sent_channel") != channel:
         raise NotFound("通知")  # a provider's receipt: no caller, so no access refusal to log
     if receipt.status == "delivered":

@@ -32,6 +32,7 @@ from notifications.channels import (
     Refused,
     SendOutcome,
     Sent,
+    TryLater,
     build_channels,
     close_channels,
     provider_client,
@@ -49,6 +50,7 @@ _retried = _meter.create_counter("notifications.retried", description="Sends to 
 QueueHandler = Callable[[Document, datetime], Awaitable[None]]
 # Failed sends in a row after which a channel's provider is paused (``breaker``).
 BREAKER_THRESHOLD = 5
+STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what they sent
 
 
 class Outbox:
@@ -162,8 +164,9 @@ async def failed_after_all(store: NotificationStore, message: Document, reason: 
     if message["status"] not in ("sent", "delivered", "read"):
         return
     channel = Channel(message["sent_channel"])
-    # a message sent before batches existed joins a batch of its own
-    batch = message.get("batch") or f"{message['_id']}-again"
+    # a batch of its own: a round of its old batch may be running, and that round's write would
+    # replace the batch's queued messages without this one
+    batch = f"{message['_id']}-v{message['version'] + 1}"
     moved = messages.fall_back(message | {"status": "queued", "batch": batch}, now, reason)
     change = Change(
         MESSAGES,
@@ -176,7 +179,8 @@ async def failed_after_all(store: NotificationStore, message: Document, reason: 
     )
     await store.changes.record(change)
     if moved["status"] == "queued":
-        await store.requeue_batch(batch, moved["due_at"], moved.get("priority", 2), moved["school_id"])
+        level = Priority(moved.get("priority", Priority.normal))
+        await store.requeue_batch(batch, moved["due_at"], level, moved["school_id"], moved.get("sender"))
 
 
 class Dispatcher(BackgroundLoop):
@@ -199,6 +203,10 @@ class Dispatcher(BackgroundLoop):
         self.handlers: dict[str, QueueHandler] = {BATCH: self.send_batch, "message": self._retired}
         self.handlers |= handlers or {}
         self._busy: set[str] = set()
+        # entries that could not make progress (claimed elsewhere, a round being applied): not
+        # tried again before this monotonic time, so the dispatcher does not spin on them
+        self._not_before: dict[str, float] = {}
+        self._stopping = False
         self._running = {True: 0, False: 0}  # by lane: urgent (emergency, time-critical) or not
         self._lanes = {True: settings.delivery_urgent_concurrency, False: settings.delivery_concurrency}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -217,10 +225,14 @@ class Dispatcher(BackgroundLoop):
             self.store.queued.clear()
             self._due = priorities.fair_order(await self.store.due(datetime.now(UTC)))
             self._looked_at = time.monotonic()
-        started = 0
+        started, now = 0, time.monotonic()
         for entry in list(self._due):
-            urgent = priorities.of_entry(entry).urgent
-            if entry["_id"] in self._busy or self._running[urgent] >= self._lanes[urgent]:
+            level = priorities.of_entry(entry)
+            urgent = level.urgent
+            if entry["_id"] in self._busy or self._not_before.get(entry["_id"], 0) > now:
+                continue
+            # an emergency never waits for a place, not even behind time-critical work
+            if self._running[urgent] >= self._lanes[urgent] and level is not Priority.emergency:
                 continue
             self._due.remove(entry)
             self._busy.add(entry["_id"])
@@ -232,6 +244,7 @@ class Dispatcher(BackgroundLoop):
         return started
 
     async def _run(self, entry: Document, urgent: bool) -> None:
+        self._not_before.pop(entry["_id"], None)
         try:
             await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
         except Exception:
@@ -255,26 +268,38 @@ class Dispatcher(BackgroundLoop):
         """One round of a batch: send what is due, record every queued message's next state and
         the events of those sent as one change, then queue the batch again for what is left."""
         if not await self.store.claim(entry["_id"], now, self.settings.delivery_lease_seconds):
+            self._later(entry)  # another process has it
             return
+        release = True
         try:
             batch = entry["_id"].removeprefix("batch-")
             found = await self.store.batch_round(batch)
             if found is None:
-                return  # a round recorded elsewhere is being applied; look again later
+                self._later(entry)  # a round recorded elsewhere is being applied
+                return
             rounds, queued = found
             if not queued:
                 await self.store.dequeue(entry["_id"])
                 return
             after, events = await self._round(await self._refreshed(queued, now), now)
+            # Should the record fail, the claim is kept until its lease ends, so the round's
+            # sends are not repeated at once (only after the lease, as after a crash).
+            release = False
             await self.store.record_round(batch, rounds, after, tuple(events), datetime.now(UTC))
+            release = True
             left = [m for m in after if m["status"] == "queued"]
             if left:
                 due = min(m["due_at"] for m in left)
-                await self.store.requeue_batch(batch, due, entry.get("priority", 2), left[0]["school_id"])
+                level = priorities.of_entry(entry)
+                await self.store.requeue_batch(batch, due, level, left[0]["school_id"], entry.get("sender"))
             else:
                 await self.store.dequeue(entry["_id"])
         finally:
-            await self.store.release(entry["_id"])
+            if release:
+                await self.store.release(entry["_id"])
+
+    def _later(self, entry: Document) -> None:
+        self._not_before[entry["_id"]] = time.monotonic() + self.settings.delivery_poll_seconds
 
     async def _refreshed(self, queued: list[Document], now: datetime) -> list[Document]:
         """Messages that waited long take their recipients' current contacts and choices."""
@@ -315,8 +340,8 @@ class Dispatcher(BackgroundLoop):
 
         async def send(unit: list[Document]) -> list[Document]:
             async with slots[messages.current_channel(unit[0]) or Channel.app]:
-                if time.monotonic() > budget:
-                    return unit
+                if time.monotonic() > budget or self._stopping:
+                    return unit  # left for the next round (or the next process)
                 return await self._send_unit(unit, school, datetime.now(UTC))
 
         results = await asyncio.gather(*(send(unit) for unit in units.values()))
@@ -352,8 +377,13 @@ class Dispatcher(BackgroundLoop):
         if breaker.refuses(time.monotonic()):
             outcome: SendOutcome = paused()
         else:
-            outcome = await adapter.send(Outgoing(message["_id"], channel, to, subject, body, urgent=urgent))
-            breaker.record(outcome, time.monotonic())
+            outcome = TryLater("send interrupted")
+            try:
+                outcome = await adapter.send(
+                    Outgoing(message["_id"], channel, to, subject, body, urgent=urgent)
+                )
+            finally:  # a send that raised counts as failed: the breaker is never left probing
+                breaker.record(outcome, time.monotonic())
         after = [messages.after_send(m, outcome, now, self.settings) for m in unit]
         if isinstance(outcome, Sent):
             _sent.add(len(unit), {"channel": channel.value})
@@ -393,7 +423,12 @@ class Dispatcher(BackgroundLoop):
         super().start()
 
     async def stop(self) -> None:
+        # Rounds in flight start no more sends and record what they sent, so a deploy does not
+        # repeat them; only what does not finish in time is cancelled (and repeated after the lease).
+        self._stopping = True
         await super().stop()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=STOP_GRACE_SECONDS)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

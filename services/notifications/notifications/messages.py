@@ -58,6 +58,9 @@ class Notice:
     confirms: str | None = None  # a reminder to confirm: confirming it confirms this message too
     audience: str | None = None  # a letter's kind of audience (school, grade, district …): its level
     starts_at: datetime | None = None  # meeting news: the meeting's start (today's is time-critical)
+    # who takes turns with other senders for the dispatcher (``priorities.fair_order``): the
+    # school, unless the bureau writes to its whole district
+    sender: str | None = None
 
     def priority(self, now: datetime, settings: Settings) -> Priority:
         return priorities.of_notice(
@@ -125,13 +128,14 @@ def address(
         preferred = Channel(recipient.get("preferred_channel") or Channel.sms)
         plans = [(message_id(notice, recipient["_id"]), preferences.channel_plan(contacts, preferred, order))]
     due_at, waiting = notice.due_at or now, None
-    if not notice.urgent and chosen.get("delivery") == "digest":
+    level = notice.priority(now, settings)
+    # news of today does not wait for the evening's digest
+    if level > Priority.time_critical and chosen.get("delivery") == "digest":
         digest_at = _time(chosen.get("digest_at")) or settings.digest_at
         due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
     made = []
     kind = recipient.get("kind", "guardian")
     texts = texts or Texts(notice, settings)
-    level = notice.priority(now, settings)
     for made_id, channels in plans:
         # Only a guardian's message carries a token (the portal opens link sessions for guardians);
         # staff get the page, which asks them to sign in.
@@ -170,6 +174,7 @@ def address(
                 "contacts": contacts,
                 "quiet": quiet_choice(chosen),
                 "priority": int(level),
+                "sender": notice.sender or notice.school_id,
                 "channel_index": 0,
                 "attempts": 0,
                 "status": "queued" if channels else "failed",
@@ -217,7 +222,9 @@ REFRESH_AFTER = timedelta(hours=1)
 
 
 def stale(message: Document, now: datetime) -> bool:
-    return bool(now - message["created_at"] > REFRESH_AFTER)
+    """Waited too long for the contacts it was addressed with, or addressed before messages kept
+    them."""
+    return "contacts" not in message or bool(now - message["created_at"] > REFRESH_AFTER)
 
 
 def refresh(message: Document, recipient: Document | None, chosen: Document) -> Document:

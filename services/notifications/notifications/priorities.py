@@ -6,8 +6,10 @@
 - **normal**: what one event or one class's letter says to a few families;
 - **bulk**: letters to a whole school, grade or district, and digests.
 
-The dispatcher takes the due queue entries level by level and, within a level, one school at a
-time in turn, so one school's letter to 3,000 families does not hold back another's to 30.
+The dispatcher takes the due queue entries level by level and, within a level, one sender at a
+time in turn (a school, or the bureau for its letter to the whole district), so one school's
+letter to 3,000 families does not hold back another's to 30, nor does the bureau's letter to 200
+schools hold back one school's.
 """
 
 from collections.abc import Sequence
@@ -65,12 +67,12 @@ def of_entry(entry: dict[str, Any]) -> Priority:
 
 
 def fair_order(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Due entries in the order to start them: by level, and within a level one school at a time
-    in turn (each school's own entries oldest first)."""
+    """Due entries in the order to start them: by level, and within a level one sender at a time
+    in turn (each sender's own entries oldest first)."""
     by_level: dict[Priority, dict[str, list[dict[str, Any]]]] = {}
     for entry in sorted(entries, key=lambda e: (e["due_at"], e["_id"])):
         schools = by_level.setdefault(of_entry(entry), {})
-        schools.setdefault(entry.get("school_id") or "", []).append(entry)
+        schools.setdefault(entry.get("sender") or entry.get("school_id") or "", []).append(entry)
     ordered: list[dict[str, Any]] = []
     for level in sorted(by_level):
         lines = list(by_level[level].values())

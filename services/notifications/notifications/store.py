@@ -170,8 +170,15 @@ class NotificationStore:
         kind: str = "message",
         priority: Priority = Priority.normal,
         school_id: str | None = None,
+        sender: str | None = None,
     ) -> None:
-        entry = {"due_at": due_at, "kind": kind, "priority": int(priority), "school_id": school_id}
+        entry = {
+            "due_at": due_at,
+            "kind": kind,
+            "priority": int(priority),
+            "school_id": school_id,
+            "sender": sender or school_id,
+        }
         await self.queue.replace_one({"_id": entry_id}, entry, upsert=True)
         self.queued.set()
 
@@ -180,9 +187,11 @@ class NotificationStore:
         await insert_new(self.queue, entries)
         self.queued.set()
 
-    async def requeue_batch(self, batch: str, due_at: datetime, priority: int, school_id: str) -> None:
+    async def requeue_batch(
+        self, batch: str, due_at: datetime, priority: Priority, school_id: str, sender: str | None = None
+    ) -> None:
         """The batch has queued messages again (a retry, a hold, a provider's failed receipt)."""
-        await self.enqueue(f"batch-{batch}", due_at, BATCH, Priority(priority), school_id)
+        await self.enqueue(f"batch-{batch}", due_at, BATCH, priority, school_id, sender)
 
     async def dequeue(self, entry_id: str) -> None:
         await self.queue.delete_one({"_id": entry_id})
@@ -232,8 +241,9 @@ class NotificationStore:
         """One message's new state, outside a round (a cancelled reminder, a failed receipt)."""
         await self.messages.replace_one({"_id": message["_id"]}, message)
         if message["status"] == "queued" and message.get("batch"):
+            level = Priority(message.get("priority", Priority.normal))
             await self.requeue_batch(
-                message["batch"], message["due_at"], message.get("priority", 2), message["school_id"]
+                message["batch"], message["due_at"], level, message["school_id"], message.get("sender")
             )
 
     async def record_delivered(self, message: Document, at: datetime) -> None:
@@ -295,6 +305,7 @@ def batch_entry(batch: str, members: list[Document]) -> Document:
         "kind": BATCH,
         "priority": int(first.get("priority", Priority.normal)),
         "school_id": first["school_id"],
+        "sender": first.get("sender") or first["school_id"],
         "due_at": min(m["due_at"] for m in members),
     }
 

@@ -90,3 +90,16 @@ def test_a_persons_digest_messages_make_one_batch_whatever_notice_they_come_from
     two = message(1, waiting="digest", due_at=evening) | {"_id": "act-2-gdn-00001", "source_id": "act-2"}
     assert batch_id([one]) == batch_id([two])
     assert [len(b) for b in batches_of([one, two, message(2)], 250)] == [2, 1]
+
+
+def test_the_bureaus_letter_to_every_school_takes_one_turn_not_one_per_school():
+    """200 schools' batches of the bureau's letter are one sender's: a school's own small letter
+    comes second, not after a turn of 200."""
+    district_letter = [
+        entry(f"d-{school}-{n}", f"sch-{school:03d}", Priority.bulk, minutes_ago=5) | {"sender": "bureau:d-1"}
+        for school in range(200)
+        for n in range(3)
+    ]
+    small = entry("small", "sch-007", Priority.bulk, minutes_ago=1) | {"sender": "sch-007"}
+    ordered = [e["_id"] for e in priorities.fair_order([*district_letter, small])]
+    assert ordered.index("small") == 1

@@ -1,0 +1,63 @@
+"""The dispatcher's choice of what to start, on a fake store (no I/O)."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from notifications.delivery import Dispatcher
+from notifications.priorities import Priority
+from notifications.settings import Settings
+
+NOW = datetime.now(UTC)
+
+
+class BusyElsewhere:
+    """A store whose every batch is claimed by another process."""
+
+    def __init__(self, entries: list[dict]) -> None:
+        self.entries, self.queued = entries, asyncio.Event()
+        self.claims = 0
+
+    async def due(self, now: datetime) -> list[dict]:
+        return list(self.entries)
+
+    async def claim(self, key: str, now: datetime, lease_seconds: float) -> bool:
+        self.claims += 1
+        return False
+
+
+def batch(entry_id: str, level: Priority, school: str = "sch-a") -> dict:
+    return {
+        "_id": entry_id,
+        "kind": "batch",
+        "priority": int(level),
+        "school_id": school,
+        "due_at": NOW - timedelta(seconds=1),
+    }
+
+
+async def test_work_another_process_holds_is_not_tried_again_before_the_next_poll():
+    store = BusyElsewhere([batch("batch-b1", Priority.bulk)])
+    dispatcher = Dispatcher(store, Settings(delivery_poll_seconds=30), channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == 1
+    await asyncio.sleep(0.01)  # the round finds the claim taken
+    for _ in range(50):  # the finished task wakes the loop at once: it must not start it again
+        assert await dispatcher.dispatch_once() == 0
+    assert store.claims == 1
+
+
+async def test_an_emergency_starts_even_when_its_lane_is_full():
+    store = BusyElsewhere([batch(f"batch-r{n}", Priority.time_critical) for n in range(3)])
+    release = asyncio.Event()
+
+    async def slow_round(entry: dict, now: datetime) -> None:
+        await release.wait()
+
+    settings = Settings(delivery_urgent_concurrency=1, delivery_poll_seconds=30)
+    dispatcher = Dispatcher(store, settings, {"batch": slow_round}, channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == 1  # one reminder's batch fills the urgent lane
+    store.entries.append(batch("batch-emergency", Priority.emergency))
+    store.queued.set()
+    assert await dispatcher.dispatch_once() == 1
+    assert "batch-emergency" in dispatcher._busy  # it went past the full lane; the reminders wait
+    release.set()
+    await dispatcher.stop()
