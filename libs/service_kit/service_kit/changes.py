@@ -37,7 +37,7 @@ from pymongo.errors import DuplicateKeyError
 
 from service_kit.errors import Problem
 from service_kit.loops import BackgroundLoop
-from service_kit.storage import Database, Document, insert_new
+from service_kit.storage import Database, Document, insert_reporting_duplicates
 
 log = logging.getLogger(__name__)
 _published = metrics.get_meter("district.changes").create_counter(
@@ -214,10 +214,14 @@ async def apply_states(
             fresh = [a for a in batch if a.version == 1]
         if not fresh:
             continue
-        # a duplicate was applied before (by the relay)
-        await insert_new(
-            db[collection], [a.state | {"_id": a.aggregate_id, "version": a.version} for a in fresh]
-        )
+        documents = [a.state | {"_id": a.aggregate_id, "version": a.version} for a in fresh]
+        taken = await insert_reporting_duplicates(db[collection], documents)
+        # A duplicate was applied before (by the relay), or was written in the moment between the
+        # delete and this insert by someone adding it anew (a redelivered event): an older version
+        # there gives way to this change's.
+        for state in taken:
+            older = {"_id": state["_id"], "version": {"$lt": state["version"]}}
+            await db[collection].replace_one(older, state)
 
 
 class ChangeRelay(BackgroundLoop):

@@ -59,6 +59,22 @@ async def insert_once(collection: AsyncCollection[Document], document: Document)
     return True
 
 
+async def insert_reporting_duplicates(
+    collection: AsyncCollection[Document], documents: list[Document]
+) -> list[Document]:
+    """Insert in one statement; the documents whose ``_id`` was taken, which were not inserted."""
+    if not documents:
+        return []
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return [documents[error["index"]] for error in errors]
+    return []
+
+
 async def insert_new(collection: AsyncCollection[Document], documents: list[Document]) -> int:
     """Insert in one statement what is not there yet (by ``_id``); how many were new. Any error but
     a duplicate key is raised."""

@@ -172,3 +172,20 @@ async def test_the_relay_repairs_a_round_its_writer_left_unapplied(db, broker):
 
 async def test_the_local_store_answers_no_query_from_a_secondary_index(db):
     assert await uses_secondary_indexes(db) is False  # FerretDB v1: every filter is a scan
+
+
+async def test_a_document_added_anew_between_the_delete_and_the_insert_gives_way_to_the_changes_state(db):
+    """A redelivered event adding a message again in the moment its round replaces it: the round's
+    newer state wins, so the message is not sent a second time."""
+    await db.messages.insert_one({"_id": "m0", "batch": "b-again", "status": "queued", "version": 1})
+    sent = Applied("messages", "m0", 2, {"batch": "b1", "status": "sent"})
+    change = Change(
+        "batches", "b1", 1, {}, also=(sent,), replacing={"messages": {"batch": "b1", "status": "queued"}}
+    )
+    await ChangeLog(db).record(change)
+    assert await db.messages.find_one({"_id": "m0"}) == {
+        "_id": "m0",
+        "batch": "b1",
+        "status": "sent",
+        "version": 2,
+    }
