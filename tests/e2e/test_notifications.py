@@ -571,6 +571,14 @@ async def test_messages_waiting_are_sent_after_a_restart(
     finally:
         dispatcher.start()
     assert [len(sms_to(provider, g.phone)) for g in people.guardians] == [1, 1]
+    # the dispatcher stopped and started again sends as before
+    again = await family([{"phone": "13900001003"}])
+    await announce(platform, admin_of(registry_api, again), again)
+
+    async def sent_again() -> bool:
+        return bool(sms_to(provider, again.guardians[0].phone))
+
+    await eventually(sent_again, 20)
 
 
 async def test_an_announcement_is_previewed_confirmed_and_only_the_missing_are_reminded(

@@ -417,6 +417,7 @@ class Dispatcher(BackgroundLoop):
                 await asyncio.sleep(self.settings.delivery_poll_seconds * 5)
 
     def start(self) -> None:
+        self._stopping = False
         if self._own_channels:
             self._providers = provider_client(self.settings)
             self.channels = build_channels(self.settings, self._providers)
