@@ -5,7 +5,6 @@ Tests work in the district ``d-e2e``: a broker shared with `make up` keeps its d
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer
 from channels_standin import Mailbox, Provider
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from loopback import free_port, serve
 from notifications.app import create_app as create_notifications
 from notifications.settings import Settings as NotificationsSettings
 from phone_pages import launch
@@ -34,23 +33,6 @@ from scheduling.app import create_app as create_scheduling
 from scheduling.settings import Settings as SchedulingSettings
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _serve(app: FastAPI, port: int | None = None) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = port or _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, task
 
 
 @dataclass
@@ -88,7 +70,7 @@ class Platform:
 def mailbox() -> Iterator[Mailbox]:
     """A real SMTP server on loopback (aiosmtpd) keeping the mail notifications sends."""
     box = Mailbox()
-    controller = box.start(_free_port())
+    controller = box.start(free_port())
     yield box
     controller.stop()
 
@@ -97,7 +79,7 @@ def mailbox() -> Iterator[Mailbox]:
 async def provider() -> AsyncIterator[tuple[Provider, str]]:
     """An HTTP server on loopback in the place of the SMS and WeChat providers, and its URL."""
     stand_in = Provider()
-    url, server, task = await _serve(stand_in.app())
+    url, server, task = await serve(stand_in.app())
     yield stand_in, url
     server.should_exit = True
     await task
@@ -105,7 +87,7 @@ async def provider() -> AsyncIterator[tuple[Provider, str]]:
 
 # The portal's address is known before any service starts: the services verify the tokens it
 # signs with its public keys, fetched from its JWKS.
-PORTAL_PORT = _free_port()
+PORTAL_PORT = free_port()
 PORTAL_URL = f"http://127.0.0.1:{PORTAL_PORT}"
 # The portal under test signs with a key of its own, not the development key every process trusts
 # outside production, so a forwarded request proves the services read the portal's JWKS.
@@ -154,7 +136,7 @@ async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]
     registry_app = create_registry(RegistrySettings(**service_env(infrastructure, "registry")))
     notifications = notifications_settings(infrastructure, mailbox.port, provider[1])
     notifications_app = create_notifications(notifications)
-    servers = [await _serve(app) for app in (scheduling_app, reporting_app, registry_app, notifications_app)]
+    servers = [await serve(app) for app in (scheduling_app, reporting_app, registry_app, notifications_app)]
     clients = {
         name: httpx.AsyncClient(base_url=url, timeout=10)
         for name, (url, _, _) in zip(
@@ -175,7 +157,7 @@ async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]
         link_jwks_url=f"{servers[3][0]}/.well-known/jwks.json",
     )
     portal_app = create_portal(portal_settings)
-    servers.append(await _serve(portal_app, PORTAL_PORT))
+    servers.append(await serve(portal_app, PORTAL_PORT))
     portal = httpx.AsyncClient(base_url=PORTAL_URL, timeout=10)
     yield Platform(
         clients["scheduling"],

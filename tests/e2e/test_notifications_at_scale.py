@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -25,37 +24,22 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
 from bearer import bearer
 from channels_standin import Provider
-from contracts.topics import (
-    INTERNAL_REGISTRY_V1,
-    PARTNER_ACTIVITIES_V1,
-    REGISTRY_V1,
-    VISITS_V1,
-    portal_internal,
-    scheduling_internal,
-)
+from loopback import free_port, serve
 from notifications.breaker import PAUSED
 from notifications.delivery import BREAKER_THRESHOLD
 from notifications.settings import Settings as NotificationsSettings
 from pymongo import AsyncMongoClient
 from service_kit.auth import Role
+from service_kit.broker_access import topics_read
+from service_kit.messaging import start_at_the_end
 
 pytestmark = pytest.mark.infra
 
 DISTRICT = "d-e2e"
 SUFFIX = os.environ.get("DISTRICT_TEST_GROUP_SUFFIX", "")
 LETTER = {"title": "致家长的一封信：寒假安排", "body": "寒假自1月20日开始，请注意假期安全。"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # Seeding the projection ----------------------------------------------------------------------------
@@ -236,60 +220,15 @@ async def test_one_schools_large_letter_does_not_hold_up_another_schools_small_o
 # A notifications process of its own ---------------------------------------------------------------
 
 
-async def _serve(app: Any) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, task
-
-
 @pytest.fixture
 async def own_provider() -> AsyncIterator[tuple[Provider, str]]:
     """A provider stand-in only one test's notifications process sends to, so its counts
     (repeats above all) are that process's alone."""
     stand_in = Provider()
-    url, server, task = await _serve(stand_in.app())
+    url, server, task = await serve(stand_in.app())
     yield stand_in, url
     server.should_exit = True
     await task
-
-
-# The topics notifications consumes (notifications.app): its process skips what is already on them.
-CONSUMED = (
-    INTERNAL_REGISTRY_V1,
-    REGISTRY_V1,
-    scheduling_internal.TOPIC.name,
-    VISITS_V1,
-    PARTNER_ACTIVITIES_V1,
-    portal_internal.TOPIC.name,
-)
-
-
-async def skip_to_the_end(infrastructure, group: str) -> None:
-    """Commit the group's offsets at the end of every topic it reads: a new group would start at
-    the earliest record and replay the whole suite's meetings into the process under test."""
-    admin = AIOKafkaAdminClient(**infrastructure.kafka_options())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(CONSUMED))
-    finally:
-        await admin.close()
-    partitions = [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        for partition in topic["partitions"]
-    ]
-    consumer = AIOKafkaConsumer(**infrastructure.kafka_options(), group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict((await consumer.end_offsets(partitions)).items()))
-    finally:
-        await consumer.stop()
 
 
 @dataclass
@@ -312,7 +251,8 @@ class Process:
         # start for the broker's session timeout (the group is not under test; the store is).
         self.starts += 1
         group = f"{self.settings.consumer_group}-{self.starts}"
-        await skip_to_the_end(self.infrastructure, group)
+        # a new group would replay the whole suite's meetings into the process under test
+        await start_at_the_end(self.settings, group, topics_read("notifications"))
         with self.log.open("ab") as out:
             self.running = running = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -367,7 +307,7 @@ async def notifications_process(infrastructure, platform, tmp_path) -> AsyncIter
                 "jwks_url": f"{platform.portal.base_url}/.well-known/jwks.json",
                 "mongodb_database": f"{base['mongodb_database']}_{name}_{uuid.uuid4().hex[:6]}",
                 "consumer_group": f"district-notifications-test{SUFFIX}kill-{name}",
-                "http_port": _free_port(),
+                "http_port": free_port(),
                 "log_level": "WARNING",
                 # no quiet hours, whatever the hour the suite runs at
                 "quiet_hours_start": "00:00",

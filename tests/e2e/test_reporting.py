@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from bearer import bearer as token_of
 from contracts.envelope import Event
 from contracts.events.visits import VisitLogged, VisitLoggedV1
 from contracts.policy import DEFAULT_TARGETS
@@ -38,8 +39,7 @@ from district_generator import SPRING as SPRING_TERM
 from openpyxl import load_workbook
 from reporting.store import ActiveStore
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role, mint_token
-from service_kit.settings import ServiceSettings
+from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
 
@@ -201,15 +201,8 @@ def bearer(
     classes: list[str] | None = None,
     subject: str = "u-1",
 ) -> dict:
-    token = mint_token(
-        ServiceSettings(),
-        subject=subject,
-        role=role,
-        district_id=district_id,
-        school_id=school_id,
-        class_ids=classes,
-    )
-    return {"authorization": f"Bearer {token}"}
+    """The shared helper (tests/bearer.py) in the argument order these tests use."""
+    return token_of(role, district_id, subject, school_id, classes)
 
 
 async def publish_all(infrastructure, events: list[Event]) -> None:

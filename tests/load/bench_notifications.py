@@ -29,11 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 from service_kit.auth import Role, mint_token
 from service_kit.broker_access import topics_read
-from service_kit.messaging import kafka_client_options
+from service_kit.messaging import start_at_the_end
 from service_kit.settings import ServiceSettings
 
 ROOT = Path(__file__).parents[2]
@@ -140,30 +139,6 @@ def store_requests() -> float:
     )
 
 
-async def skip_history(password: str) -> None:
-    """The bench's consumer group starts at the end of every topic notifications reads: what other
-    runs left on the broker is not this benchmark's work."""
-    settings = ServiceSettings(kafka_username="notifications", kafka_password=password)
-    consumer = AIOKafkaConsumer(group_id=GROUP, enable_auto_commit=False, **kafka_client_options(settings))
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics_read("notifications")
-            for p in consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-        ]
-        ends = await consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        await consumer.commit(ends)
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # the topic's partitions, once known to the client
-    return consumer.partitions_for_topic(topic) or set()
-
-
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command,
@@ -205,7 +180,9 @@ async def run(guardians: int, schools: int, password: str) -> None:
     settings = ServiceSettings()
     client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_url, tz_aware=True)
     await client.drop_database(DATABASE)
-    await skip_history(password)
+    # what other runs left on the broker is not this benchmark's work
+    notifications = ServiceSettings(kafka_username="notifications", kafka_password=password)
+    await start_at_the_end(notifications, GROUP, topics_read("notifications"))
     school_docs, student_docs, guardian_docs = district(guardians, schools)
     seeded = await seed(client[DATABASE], school_docs, student_docs, guardian_docs)
     print(

@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from contracts.topic_names import dead_letter_topic
@@ -196,6 +196,30 @@ async def park(
 def with_dead_letters(topics: Iterable[str]) -> list[str]:
     """Each topic and the dead-letter topic its consumers park what they cannot handle on."""
     return sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
+
+
+async def start_at_the_end(settings: ServiceSettings, group: str, topics: Iterable[str]) -> None:
+    """Commit ``group``'s offsets at the end of these topics, so a new consumer group starts with
+    what is published from now on rather than replaying the broker's history (``auto_offset_reset``
+    is ``earliest``). For a benchmark's or a test's own process on a shared broker."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(sorted(set(topics)))
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **kafka_client_options(settings))
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 async def ensure_topics(settings: ServiceSettings, names: Iterable[str]) -> None:
