@@ -4,10 +4,13 @@ import { useSession } from './composables/useSession'
 
 declare module 'vue-router' {
   interface RouteMeta {
-    /** Who may open the page: guardians (a link session only on its own message), any signed-in staff. */
-    requires?: 'guardian' | 'staff'
+    /** Who may open the page: guardians (a link session only on its own message), any signed-in
+     * staff, or teachers (the phone pages of 班主任 and 科任教师). */
+    requires?: 'guardian' | 'staff' | 'teacher'
     /** Shows the guardian's bottom tab bar. */
     tabs?: boolean
+    /** Shows the teacher's bottom tab bar. */
+    teacherTabs?: boolean
     /** A sign-in page: a signed-in person goes on to their home. */
     signIn?: boolean
   }
@@ -24,6 +27,16 @@ const routes: RouteRecordRaw[] = [
   { path: '/upcoming', name: 'upcoming', component: () => import('./pages/guardian/UpcomingSchedule.vue'), meta: { requires: 'guardian', tabs: true } },
   { path: '/feedback', name: 'feedback', component: () => import('./pages/guardian/PrincipalFeedback.vue'), meta: { requires: 'guardian', tabs: true } },
   { path: '/preferences', name: 'preferences', component: () => import('./pages/guardian/MyPreferences.vue'), meta: { requires: 'guardian', tabs: true } },
+  // The teacher's phone pages; the visit pages open offline too (services/portal/web/public/sw.js)
+  { path: '/teacher', name: 'teacher-home', component: () => import('./pages/teacher/MyClasses.vue'), meta: { requires: 'teacher', teacherTabs: true } },
+  { path: '/teacher/classes/:classId', name: 'teacher-class', component: () => import('./pages/teacher/ClassDetail.vue'), props: true, meta: { requires: 'teacher', teacherTabs: true } },
+  { path: '/teacher/classes/:classId/plan', name: 'teacher-term-plan', component: () => import('./pages/teacher/TermPlan.vue'), props: true, meta: { requires: 'teacher' } },
+  { path: '/teacher/classes/:classId/meetings/new', name: 'teacher-meeting-new', component: () => import('./pages/teacher/MeetingNew.vue'), props: true, meta: { requires: 'teacher' } },
+  { path: '/teacher/meetings/:meetingId', name: 'teacher-meeting', component: () => import('./pages/teacher/MeetingDetail.vue'), props: true, meta: { requires: 'teacher' } },
+  { path: '/teacher/calendar', name: 'teacher-calendar', component: () => import('./pages/teacher/TeacherCalendar.vue'), meta: { requires: 'teacher', teacherTabs: true } },
+  { path: '/teacher/visits/new', name: 'teacher-visit-new', component: () => import('./pages/teacher/VisitLog.vue'), meta: { requires: 'teacher' } },
+  { path: '/teacher/visits/:visitId/outcome', name: 'teacher-visit-outcome', component: () => import('./pages/teacher/VisitOutcome.vue'), props: true, meta: { requires: 'teacher' } },
+  { path: '/teacher/outbox', name: 'teacher-outbox', component: () => import('./pages/teacher/OutboxList.vue'), meta: { requires: 'teacher', teacherTabs: true } },
   { path: '/l', name: 'link', component: () => import('./pages/shared/LinkOpen.vue') },
   { path: '/link-expired', name: 'link-expired', component: () => import('./pages/shared/LinkProblem.vue') },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/shared/PageNotFound.vue') },
@@ -37,6 +50,7 @@ export const router = createRouter({
 
 function homeOf(role: string | undefined): string {
   if (!role) return '/sign-in'
+  if (role === 'teacher') return '/teacher'
   return role === 'guardian' ? '/inbox' : '/staff'
 }
 
@@ -57,9 +71,10 @@ export async function guard(to: RouteLocationNormalized) {
     return user && !link ? homeOf(user.role) : true
   }
   if (!to.meta.requires) return true
-  if (!user) return { path: to.meta.requires === 'staff' ? '/staff/sign-in' : '/sign-in', query: { next: to.fullPath } }
-  if (to.meta.requires === 'guardian' && user.role !== 'guardian') return '/staff'
+  if (!user) return { path: to.meta.requires === 'guardian' ? '/sign-in' : '/staff/sign-in', query: { next: to.fullPath } }
+  if (to.meta.requires === 'guardian' && user.role !== 'guardian') return homeOf(user.role)
   if (to.meta.requires === 'staff' && user.role === 'guardian') return '/inbox'
+  if (to.meta.requires === 'teacher' && user.role !== 'teacher') return homeOf(user.role)
   if (link && !(to.name === 'message' && to.params.id === link.message_id)) {
     // A link session acts on its one message only; anything more needs a sign-in.
     return { path: '/sign-in', query: { next: to.fullPath } }

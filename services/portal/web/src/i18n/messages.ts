@@ -1,6 +1,11 @@
+import { classesEn, classesZhCN } from './classes'
+import { visitsEn, visitsZhCN } from './visits'
+
 // Every word the app shows, zh-CN first (the default) with its English for guardians who chose it.
 
 export const zhCN = {
+  ...classesZhCN,
+  ...visitsZhCN,
   'app.name': '家校社协同育人',
   'nav.inbox': '消息',
   'nav.upcoming': '日程',
@@ -176,6 +181,8 @@ export const zhCN = {
 export type MessageKey = keyof typeof zhCN
 
 export const en: Record<MessageKey, string> = {
+  ...classesEn,
+  ...visitsEn,
   'app.name': 'School–Family–Community',
   'nav.inbox': 'Messages',
   'nav.upcoming': 'Calendar',
