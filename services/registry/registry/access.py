@@ -30,6 +30,9 @@ SCHOOLS = Rule("学校", EVERYONE)
 # A class, and its list of students.
 CLASSES = Rule("班级", {BUREAU: DISTRICT, ADMIN: SCHOOL, TEACHER: CLASS})
 STUDENTS = Rule("学生", {BUREAU: DISTRICT, ADMIN: SCHOOL, TEACHER: CLASS, GUARDIAN: OWN})
+# Who teaches a class and who the guardians of its students are (the teacher's phone: the class's
+# teachers by name and role; its guardians with phones masked): for those who work with the class.
+CLASS_PEOPLE = Rule("班级", {ADMIN: SCHOOL, TEACHER: CLASS})
 # A student's guardians, read through the student; the contact fields are narrowed below.
 GUARDIANS = Rule("家长", {BUREAU: DISTRICT, ADMIN: SCHOOL, TEACHER: CLASS, GUARDIAN: OWN})
 # The full phone, email and messaging handle (each read audited): those whose work is to call.
@@ -82,6 +85,7 @@ POLICY_RECORDS = Rule("区级政策", {BUREAU: DISTRICT})
 RULES: tuple[Rule, ...] = (
     SCHOOLS,
     CLASSES,
+    CLASS_PEOPLE,
     STUDENTS,
     GUARDIANS,
     GUARDIAN_CONTACTS,

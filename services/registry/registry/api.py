@@ -92,6 +92,34 @@ async def list_students(class_id: str, caller: CurrentCaller, store: StoreDep) -
     return [domain.student_public(caller, s) for s in await store.students_of(class_id)]
 
 
+@router.get("/classes/{class_id}/teachers", response_model=list[org.ClassTeacher], tags=["classes 班级"])
+async def list_class_teachers(
+    class_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[org.ClassTeacher]:
+    """班级的任课教师与班主任 (the staff who teach the class and its head teacher, by name and role;
+    for the class's teachers and the school admin)."""
+    klass = access.checked(access.CLASS_PEOPLE, caller, await store.class_(class_id), access.class_scope)
+    return org.class_teachers(klass, await store.teachers_of(klass))
+
+
+@router.get(
+    "/classes/{class_id}/guardians", response_model=list[domain.GuardianPublic], tags=["guardians 家长"]
+)
+async def list_class_guardians(
+    class_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[domain.GuardianPublic]:
+    """班级学生的家长 (the guardians of the class's enrolled students, phones masked; for the class's
+    teachers and the school admin)."""
+    klass = access.checked(access.CLASS_PEOPLE, caller, await store.class_(class_id), access.class_scope)
+    students = [
+        s
+        for s in await store.students_of(class_id)
+        if (s["district_id"], s["school_id"]) == (klass["district_id"], klass["school_id"])
+    ]
+    guardians = await store.guardians_of_students(klass["district_id"], [s["student_id"] for s in students])
+    return domain.class_guardians(caller, students, guardians)
+
+
 @router.post(
     "/classes/{class_id}/students",
     status_code=201,

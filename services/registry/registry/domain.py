@@ -491,6 +491,23 @@ def guardian_public(caller: Caller, student: Document, guardian: Document) -> Gu
     return GuardianPublic.model_validate(shown)
 
 
+def class_guardians(
+    caller: Caller, students: list[Document], guardians: list[Document]
+) -> list[GuardianPublic]:
+    """The guardians of a class's enrolled ``students`` (in the students' order, each guardian
+    once), as a list shows them: phones masked for those whose work is to call (``guardian_public``)."""
+    shown: list[GuardianPublic] = []
+    seen: set[str] = set()
+    for student in students:
+        mine = [
+            g for g in guardians if student["student_id"] in g["student_ids"] and g["guardian_id"] not in seen
+        ]
+        for guardian in sorted(mine, key=lambda g: (g["name"], g["guardian_id"])):
+            seen.add(guardian["guardian_id"])
+            shown.append(guardian_public(caller, student, guardian))
+    return shown
+
+
 class AuditEntry(BaseModel):
     at: datetime
     who: str

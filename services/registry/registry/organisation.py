@@ -354,6 +354,34 @@ class StaffPublic(StaffCreate):
     version: int
 
 
+class ClassTeacher(BaseModel):
+    """A teacher of a class as its colleagues see them: no contact details."""
+
+    staff_id: str
+    name: str
+    roles: list[StaffRole]
+    head_teacher: bool = Field(description="The class's head teacher (班主任).")
+
+
+def class_teachers(klass: Document, staff: list[Document]) -> list[ClassTeacher]:
+    """The staff of the class's school who teach it (its ``class_ids``), and its head teacher
+    whether or not they list it; the head teacher first, then by name."""
+    head = klass.get("head_teacher_id")
+    teaching = [
+        s
+        for s in staff
+        if (s["district_id"], s["school_id"]) == (klass["district_id"], klass["school_id"])
+        and (klass["class_id"] in s["class_ids"] or s["staff_id"] == head)
+    ]
+    found = [
+        ClassTeacher(
+            staff_id=s["staff_id"], name=s["name"], roles=s["roles"], head_teacher=s["staff_id"] == head
+        )
+        for s in teaching
+    ]
+    return sorted(found, key=lambda t: (not t.head_teacher, t.name, t.staff_id))
+
+
 def _classes_of_school(caller: Caller, class_ids: list[str], classes: dict[str, Document | None]) -> None:
     """The classes a member of staff teaches: 404, as for a read, for one that does not exist or
     is another school's."""

@@ -7,6 +7,7 @@ from service_kit.changes import Change, ChangeLog
 from service_kit.storage import Database, Document, insert_once
 
 from registry.domain import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, policy_id
+from registry.organisation import STAFF
 from registry.roster import ROSTER_IMPORTS, SchoolRoster
 
 STUDENT_NUMBERS = "student_numbers"
@@ -71,6 +72,19 @@ class RegistryStore:
 
     async def guardians_of(self, student_id: str) -> list[Document]:
         return await self.guardians.find({"student_ids": student_id}).sort("name", ASCENDING).to_list()
+
+    async def guardians_of_students(self, district_id: str, student_ids: list[str]) -> list[Document]:
+        where = {"district_id": district_id, "student_ids": {"$in": student_ids}}
+        return await self.guardians.find(where).to_list()
+
+    async def teachers_of(self, klass: Document) -> list[Document]:
+        """The class's school's staff who teach it, or are its head teacher."""
+        where = {
+            "district_id": klass["district_id"],
+            "school_id": klass["school_id"],
+            "$or": [{"class_ids": klass["class_id"]}, {"_id": klass.get("head_teacher_id")}],
+        }
+        return await self.schools.database[STAFF].find(where).to_list()
 
     async def log_contact_read(self, entry: Document) -> None:
         await self.contact_reads.insert_one(entry)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from service_kit.access import Reach, RecordScope, Rule
 from service_kit.auth import Caller, Role
-from service_kit.errors import OutOfScope
+from service_kit.errors import OutOfScope, Problem
 from service_kit.storage import Document
 
 STAFF = {Role.school_admin: Reach.school, Role.teacher: Reach.classes}
@@ -39,6 +39,9 @@ MEETINGS = Rule("会议", {Role.bureau: Reach.district, **STAFF, Role.guardian: 
 # schedule, move, cancel, record as held, record an issue raised at it; a teacher runs only the
 # meetings of classes they all teach (runs_meeting)
 MEETING_ORGANISERS = Rule("会议", STAFF)
+# who was invited, their answers and who came: the school admin, the organiser, the teachers of an
+# invited class (meeting_roster_scope)
+MEETING_ROSTERS = Rule("会议", STAFF)
 ANSWERS = Rule("会议", {Role.guardian: Reach.own})  # an RSVP: invited guardians only
 # a guardian raises and lists their own issues (for a reception day they reach as a MEETINGS one)
 GUARDIAN_TICKETS = Rule("家长诉求", {Role.guardian: Reach.own})
@@ -73,6 +76,23 @@ def school_scope(school: Document) -> RecordScope:
 
 def class_scope(klass: Document) -> RecordScope:
     return RecordScope.of(klass["district_id"], klass["school_id"], class_ids=[klass["_id"]])
+
+
+class NotHeadTeacher(Problem):
+    """403: the class is within the caller's reach, but only its head teacher may do this."""
+
+    def __init__(self, class_id: str) -> None:
+        super().__init__(403, "not-head-teacher", "只有本班班主任可以确认学期家访计划")
+        self.reason = f"not the head teacher of {class_id}"
+
+
+def check_head_teacher(caller: Caller, klass: Document) -> None:
+    """Only the class's head teacher (班主任, the ``head_teacher_id`` the registry announced with
+    the class) confirms its term plan: another teacher of the class, the school admin, or anyone
+    while no head teacher is known gets 403. Check the class's scope first (its 404)."""
+    head_teacher = klass.get("head_teacher_id")
+    if caller.role is not Role.teacher or head_teacher is None or caller.subject != head_teacher:
+        raise NotHeadTeacher(str(klass["_id"]))
 
 
 def visit_scope(visit: Document) -> RecordScope:
@@ -120,6 +140,17 @@ def meeting_scope(meeting: Document, kids: Iterable[Document] = ()) -> RecordSco
         class_ids=meeting["class_ids"],
         student_ids=_concerned(kids, meeting["district_id"], meeting["school_id"], classes),
         people=[meeting.get("organiser_id"), *meeting["invitee_ids"]],
+    )
+
+
+def meeting_roster_scope(meeting: Document) -> RecordScope:
+    """A meeting's roster concerns its school, its invited classes and its organiser (never its
+    guardians: they read their own answer on the meeting)."""
+    return RecordScope.of(
+        meeting["district_id"],
+        meeting["school_id"],
+        class_ids=meeting["class_ids"],
+        people=[meeting.get("organiser_id")],
     )
 
 

@@ -1,7 +1,8 @@
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from contracts.inputs import OpaqueId, SchoolYear, TermKind
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.access import Rule, ensure_found
 from service_kit.auth import Caller, CurrentCaller, Role
@@ -25,9 +26,16 @@ router = APIRouter(prefix="/v1", tags=["home visits 家访"])
 async def log_home_visit(
     visit: domain.HomeVisitCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
-    """登记一次家访 (log a home visit made to a student of the caller's class)."""
+    """登记一次家访 (log a home visit made to a student of the caller's class).
+
+    Dated today or earlier, and not before the current term began; follow-ups fall due on the day
+    of the visit or later; a summary shared with the guardians goes to them, with a request to
+    confirm the visit when ``guardian_confirmation`` is set. Sent again with the same
+    ``Idempotency-Key`` (an offline phone syncing), it is recorded once and answered the same."""
+    today = request.app.state.settings.school_today()
     klass, student = await store.class_(visit.class_id), await store.student(visit.student_id)
-    change = domain.log_home_visit(caller, visit, klass, student, request.app.state.settings.school_today())
+    term = term_plan.current_term(await store.terms_of(caller.district_id), today)
+    change = domain.log_home_visit(caller, visit, klass, student, today, term)
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
 
@@ -47,9 +55,13 @@ async def plan_home_visit(
 async def record_outcome(
     visit_id: str, outcome: domain.VisitOutcome, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
-    """登记家访结果：完成、未完成、改期或取消 (record what became of a planned visit)."""
+    """登记家访结果：完成、未完成、改期或取消 (record what became of a planned visit; a visit done is
+    dated as a logged one: today or earlier, not before the current term began)."""
+    today = request.app.state.settings.school_today()
     current = await store.get(visit_id)
-    change = domain.record_outcome(caller, current, outcome, request.app.state.settings.school_today())
+    district_id = current["district_id"] if current else caller.district_id
+    term = term_plan.current_term(await store.terms_of(district_id), today)
+    change = domain.record_outcome(caller, current, outcome, today, term)
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
 
@@ -98,6 +110,49 @@ async def class_follow_ups(
     visits = await store.visits_of_class(klass["district_id"], klass["school_id"], class_id)
     today = request.app.state.settings.school_today()
     return domain.open_follow_ups(visits, today, caller.subject if mine else None)
+
+
+async def term_of_today(store: VisitStore, district_id: str, today: date) -> Document:
+    """The district's term holding today (school clock): 404 between terms or before the bureau set it."""
+    term = term_plan.current_term(await store.terms_of(district_id), today)
+    return ensure_found(term, "本学期 (no term holds today)")
+
+
+@router.get("/classes/{class_id}/must-visit", response_model=term_plan.MustVisit)
+async def class_must_visit(
+    class_id: str, caller: CurrentCaller, store: StoreDep, request: Request
+) -> term_plan.MustVisit:
+    """本学期尚未家访的三必访学生 (the class's enrolled left-behind, hardship and special-attention
+    students with no visit done this term, each with the visit planned for them, if any; the
+    class's teachers and the school admin; 404 when no term holds today)."""
+    klass = await reached_class(store, caller, class_id, access.CLASSES)
+    term = await term_of_today(store, klass["district_id"], request.app.state.settings.school_today())
+    students = await store.students_of_class(class_id)
+    visits = await store.visits_of_students(klass["district_id"], [s["_id"] for s in students])
+    return term_plan.must_visit(students, visits, term, klass)
+
+
+@router.get("/classes/{class_id}/home-visits", response_model=list[domain.HomeVisitPublic])
+async def class_home_visits(
+    class_id: str,
+    caller: CurrentCaller,
+    store: StoreDep,
+    request: Request,
+    status: Annotated[
+        Literal["planned", "done", "missed", "cancelled"] | None,
+        Query(description="Only visits with this status."),
+    ] = None,
+    mine: Annotated[
+        bool, Query(description="Only visits the caller makes (among the visiting staff).")
+    ] = False,
+) -> list[domain.HomeVisitPublic]:
+    """班级本学期的家访 (the class's visits of the current term, by the day they were made or are
+    planned for, soonest first; the class's teachers and the school admin; 404 between terms)."""
+    klass = await reached_class(store, caller, class_id, access.CLASSES)
+    term = await term_of_today(store, klass["district_id"], request.app.state.settings.school_today())
+    visits = await store.visits_of_class(klass["district_id"], klass["school_id"], class_id)
+    chosen = term_plan.visits_of_term(visits, term, status, caller.subject if mine else None)
+    return [domain.visit_public(v) for v in chosen]
 
 
 @router.post("/home-visits/{visit_id}/follow-ups/{index}/done", response_model=domain.HomeVisitPublic)
@@ -170,9 +225,14 @@ async def confirm_term_plan(
     store: StoreDep,
     request: Request,
 ) -> list[domain.HomeVisitPublic]:
-    """确认学期家访计划 (the head teacher confirms the plan, adjusted or not, as planned visits)."""
+    """确认学期家访计划 (only the class's head teacher, 班主任, confirms the plan, adjusted or not,
+    as planned visits; another teacher of the class or the school admin: 403 not-head-teacher)."""
     today = request.app.state.settings.school_today()
     klass = await reached_class(store, caller, class_id, access.CLASSES)
+    students = {v.student_id: await store.student(v.student_id) for v in plan.visits}
+    for student in students.values():  # a student outside the class: its 404 comes first
+        domain.check_visitable(caller, klass, student)
+    access.check_head_teacher(caller, klass)
     changes = [
         domain.plan_home_visit(
             caller,
@@ -184,7 +244,7 @@ async def confirm_term_plan(
                 visiting_staff_ids=v.visiting_staff_ids,
             ),
             klass,
-            await store.student(v.student_id),
+            students[v.student_id],
             today,
             with_caller=False,
         )

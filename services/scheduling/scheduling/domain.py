@@ -36,6 +36,17 @@ PRODUCER = "scheduling"
 E = TypeVar("E", bound=Event)
 
 
+class FollowUp(BaseModel):
+    """A follow-up action agreed on the visit, with whoever owns it and when it is due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Text = Field(min_length=1, max_length=200)
+    owner_id: OpaqueId
+    due_on: date
+    done: bool = False
+
+
 class HomeVisitCreate(BaseModel):
     """A home visit that took place, as the visiting teacher records it."""
 
@@ -53,6 +64,19 @@ class HomeVisitCreate(BaseModel):
     topics: list[Text] = Field(default_factory=list, max_length=20, description="Topics discussed.")
     findings: FreeText | None = Field(
         default=None, max_length=5000, description="Confidential findings; never leave the school."
+    )
+    follow_ups: list[FollowUp] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Follow-up actions agreed, each with its owner and a due date on or after the visit.",
+    )
+    report: FreeText | None = Field(default=None, max_length=20000, description="书面报告")
+    shareable_summary: FreeText | None = Field(
+        default=None, max_length=1000, description="A summary the guardian may read (findings never are)."
+    )
+    guardian_confirmation: bool = Field(
+        default=False,
+        description="Ask the guardian to confirm the visit (with the shared summary, which it then needs).",
     )
 
 
@@ -115,6 +139,7 @@ class ClassFacts(BaseModel):
         model_config = ConfigDict(extra="ignore")
         class_id: str
         status: str
+        head_teacher_id: str | None = None
 
     district_id: str
     school_id: str
@@ -123,25 +148,17 @@ class ClassFacts(BaseModel):
 
 
 def class_projection(event: ClassFacts) -> Document:
+    """Where a class belongs and who its head teacher is (班主任, who confirms its term plan); a
+    class projected before the head teacher was kept has none until its next announcement."""
     return {
         "_id": event.payload.class_id,
         "district_id": event.district_id,
         "school_id": event.school_id,
         "status": event.payload.status,
+        "head_teacher_id": event.payload.head_teacher_id,
         # a fixed-width UTC string: ordered as text, stored without a time zone to lose
         "at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
-
-
-class FollowUp(BaseModel):
-    """A follow-up action agreed on the visit, with whoever owns it and when it is due."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Text = Field(min_length=1, max_length=200)
-    owner_id: OpaqueId
-    due_on: date
-    done: bool = False
 
 
 class OpenFollowUp(BaseModel):
@@ -165,6 +182,7 @@ class GuardianVisitView(BaseModel):
     visited_on: date | None
     mode: VisitMode
     shareable_summary: str | None
+    guardian_confirmation: bool = Field(default=False, description="The teacher asked them to confirm.")
     confirmed_on: date | None = None
 
 
@@ -194,6 +212,9 @@ class VisitOutcome(BaseModel):
     report: FreeText | None = Field(default=None, max_length=20000, description="书面报告")
     shareable_summary: FreeText | None = Field(
         default=None, max_length=1000, description="A summary the guardian may read (findings never are)."
+    )
+    guardian_confirmation: bool = Field(
+        default=False, description="For done: ask the guardian to confirm (needs shareable_summary)."
     )
     reason: FreeText | None = Field(
         default=None, max_length=500, description="For missed, rescheduled, cancelled."
@@ -248,6 +269,7 @@ class HomeVisitPublic(BaseModel):
     follow_ups: list[FollowUp]
     report: str | None
     shareable_summary: str | None = None
+    guardian_confirmation: bool = Field(default=False, description="The guardian was asked to confirm.")
     reason: str | None
     confirmed_on: date | None = Field(default=None, description="When a guardian confirmed the visit.")
     version: int
@@ -280,6 +302,11 @@ def _visitor_school(caller: Caller, klass: Document | None, student: Document | 
     ):
         raise OutOfScope("学生", "student not enrolled in the named class")
     return str(klass["school_id"])
+
+
+def check_visitable(caller: Caller, klass: Document | None, student: Document | None) -> None:
+    """403 or 404 unless the caller may visit this student of this class (``_visitor_school``)."""
+    _visitor_school(caller, klass, student)
 
 
 def _visit_change(caller: Caller, document: Document, version: int, *events: Event) -> Change:
@@ -331,6 +358,7 @@ def _logged(document: Document, version: int) -> tuple[Event, ...]:
         visited_on=document["visited_on"],
         mode=document["mode"],
         summary=document["shareable_summary"],
+        confirmation_requested=bool(document.get("guardian_confirmation")),
     )
     return (*events, VisitSummarySharedV1.about(PRODUCER, document, shared))
 
@@ -381,20 +409,74 @@ def _new_visit(
     }
 
 
-def log_home_visit(
-    caller: Caller, visit: HomeVisitCreate, klass: Document | None, student: Document | None, today: date
-) -> Change:
-    """A visit that took place, recorded with its ``visit-logged`` event as one change."""
-    school_id = _visitor_school(caller, klass, student)
-    if visit.visited_on > today:
+def check_visit_date(visited_on: date, today: date, term: Document | None) -> None:
+    """A visit took place by today, and not before the current term began (``term``: the term
+    holding today, as the registry announced it; None when scheduling knows no such term)."""
+    if visited_on > today:
         raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
-    document = _new_visit(caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids) | {
+    if term is not None and visited_on < date.fromisoformat(str(term["starts_on"])):
+        raise VisitRejected(
+            "body.visited_on",
+            f"家访日期早于本学期开始（{term['starts_on']}） (visit date is before the term began)",
+        )
+
+
+def check_follow_ups(follow_ups: list[FollowUp], visited_on: date) -> None:
+    """A follow-up agreed on a visit falls due on the day of the visit or later."""
+    for n, item in enumerate(follow_ups):
+        if item.due_on < visited_on:
+            raise VisitRejected(
+                f"body.follow_ups.{n}.due_on",
+                "跟进事项的截止日期不能早于家访日期 (a follow-up is due before the visit)",
+            )
+
+
+def check_confirmation(guardian_confirmation: bool, shareable_summary: str | None) -> None:
+    """The guardian confirms the visit from the message that shares its summary with them: asking
+    for a confirmation without a summary would ask them nothing."""
+    if guardian_confirmation and not shareable_summary:
+        raise VisitRejected(
+            "body.shareable_summary",
+            "请家长确认时须填写可与家长分享的摘要 (asking the guardian to confirm needs a summary)",
+        )
+
+
+def _visit_record(
+    visited_on: date,
+    mode: VisitMode,
+    visit: "HomeVisitCreate | VisitOutcome",
+) -> Document:
+    """What a logged visit and a done outcome both record: the same fields, the same events."""
+    return {
         "status": "done",
-        "visited_on": visit.visited_on.isoformat(),
-        "mode": visit.mode.value,
+        "visited_on": visited_on.isoformat(),
+        "mode": mode.value,
         "topics": visit.topics,
         "findings": visit.findings,
+        "follow_ups": [f.model_dump(mode="json") | {"done": False} for f in visit.follow_ups],
+        "report": visit.report,
+        "shareable_summary": visit.shareable_summary,
+        "guardian_confirmation": visit.guardian_confirmation,
     }
+
+
+def log_home_visit(
+    caller: Caller,
+    visit: HomeVisitCreate,
+    klass: Document | None,
+    student: Document | None,
+    today: date,
+    term: Document | None = None,
+) -> Change:
+    """A visit that took place, recorded with its ``visit-logged`` event (and its follow-ups and
+    shared summary, as a done outcome records them) as one change. ``term``: the current term."""
+    school_id = _visitor_school(caller, klass, student)
+    check_visit_date(visit.visited_on, today, term)
+    check_follow_ups(visit.follow_ups, visit.visited_on)
+    check_confirmation(visit.guardian_confirmation, visit.shareable_summary)
+    document = _new_visit(
+        caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids
+    ) | _visit_record(visit.visited_on, visit.mode, visit)
     return _visit_change(caller, document, 1, *_logged(document, 1))
 
 
@@ -425,9 +507,12 @@ def plan_home_visit(
     return _visit_change(caller, document, 1, _planned(document, 1))
 
 
-def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutcome, today: date) -> Change:
+def record_outcome(
+    caller: Caller, current: Document | None, outcome: VisitOutcome, today: date, term: Document | None = None
+) -> Change:
     """Done → ``visit-logged``; missed or cancelled → ``visit-cancelled``; rescheduled → a new
-    ``visit-planned``. Only a planned visit takes an outcome, and only from its visitors' side."""
+    ``visit-planned``. Only a planned visit takes an outcome, and only from its visitors' side.
+    ``term``: the current term (a visit done is dated within it, as a logged one)."""
     access.VISIT_RECORDING.role_allowed(caller)
     current = ensure_found(current, "家访记录")
     access.VISIT_RECORDING.check(caller, access.visit_scope(current))
@@ -439,18 +524,9 @@ def record_outcome(caller: Caller, current: Document | None, outcome: VisitOutco
     version = current["version"] + 1
     if outcome.outcome == "done":
         visited_on = outcome.visited_on or today
-        if visited_on > today:
-            raise VisitRejected("body.visited_on", "家访日期不能晚于今天 (visit date is in the future)")
-        document |= {
-            "status": "done",
-            "visited_on": visited_on.isoformat(),
-            "mode": (outcome.mode or VisitMode(current["mode"])).value,
-            "topics": outcome.topics,
-            "findings": outcome.findings,
-            "follow_ups": [f.model_dump(mode="json") | {"done": False} for f in outcome.follow_ups],
-            "report": outcome.report,
-            "shareable_summary": outcome.shareable_summary,
-        }
+        check_visit_date(visited_on, today, term)
+        check_confirmation(outcome.guardian_confirmation, outcome.shareable_summary)
+        document |= _visit_record(visited_on, outcome.mode or VisitMode(current["mode"]), outcome)
         return _visit_change(caller, document, version, *_logged(document, version))
     if outcome.outcome == "rescheduled":
         if outcome.new_date is None or outcome.new_date < today:

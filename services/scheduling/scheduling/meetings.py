@@ -520,3 +520,51 @@ def late_invitations(ahead: list[Document], guardian_id: str, now: datetime) -> 
         events=tuple(event for change in (first, *rest) for event in change.events),
         also=tuple(Applied(c.collection, c.aggregate_id, c.version, c.state) for c in rest),
     )
+
+
+class RosterEntry(BaseModel):
+    """An invited guardian: the children the meeting invites them for, their answer, whether they came."""
+
+    guardian_id: str
+    student_ids: list[str] = Field(description="Their children enrolled in the invited classes (or school).")
+    answer: Answer | None = Field(description="Their RSVP; null while they have not answered.")
+    attended: bool
+
+
+def roster(
+    meeting: Document, rsvps: list[Document], guardians: list[Document], students: list[Document]
+) -> list[RosterEntry]:
+    """Everyone the meeting invites (late invitations included), for taking attendance on the day.
+
+    ``guardians``: the invitees as the projection knows them; ``students``: their children. A
+    child is listed when the meeting invites their guardians for them now (``invites``): the roster
+    names no child of another school or class."""
+    classes = invited_classes(meeting["level"], meeting["class_ids"])
+    invited = {
+        s["_id"]
+        for s in students
+        if (s["district_id"], s["school_id"]) == (meeting["district_id"], meeting["school_id"])
+        and invites(classes, s)
+    }
+    children = {g["_id"]: sorted(invited & set(g["student_ids"])) for g in guardians}
+    answers = {r["guardian_id"]: r["answer"] for r in rsvps}
+    came = set(meeting.get("attended_guardian_ids") or [])
+    entries = [
+        RosterEntry(
+            guardian_id=guardian_id,
+            student_ids=children.get(guardian_id, []),
+            answer=answers.get(guardian_id),
+            attended=guardian_id in came,
+        )
+        for guardian_id in meeting["invitee_ids"]
+    ]
+    return sorted(entries, key=lambda e: (e.student_ids[:1] or ["~"], e.guardian_id))
+
+
+def check_roster_reader(caller: Caller, meeting: Document | None) -> Document:
+    """The school admin, the organiser and the teachers of an invited class read a meeting's
+    roster (access.MEETING_ROSTERS); another role 403, anyone else the 404 of a missing meeting."""
+    access.MEETING_ROSTERS.role_allowed(caller)
+    meeting = ensure_found(meeting, "会议")
+    access.MEETING_ROSTERS.check(caller, access.meeting_roster_scope(meeting))
+    return meeting

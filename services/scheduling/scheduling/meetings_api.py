@@ -70,6 +70,19 @@ async def read_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep) 
     return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
 
 
+@router.get("/meetings/{meeting_id}/roster", response_model=list[meetings.RosterEntry])
+async def meeting_roster(
+    meeting_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[meetings.RosterEntry]:
+    """参会名单：受邀家长、回复与签到 (every invited guardian with their children, RSVP and
+    attendance; the organiser, the invited classes' teachers and the school admin)."""
+    meeting = meetings.check_roster_reader(caller, await store.meeting(meeting_id))
+    guardians = await store.guardians_by_id(meeting["district_id"], meeting["invitee_ids"])
+    children = sorted({s for g in guardians for s in g["student_ids"]})
+    students = await store.students_by_id(children)
+    return meetings.roster(meeting, await store.answers(meeting_id), guardians, students)
+
+
 @router.put("/meetings/{meeting_id}/rsvp", response_model=meetings.MeetingPublic)
 async def answer_invitation(
     meeting_id: str, rsvp: RsvpAnswer, caller: CurrentCaller, store: StoreDep

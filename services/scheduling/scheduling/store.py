@@ -101,6 +101,14 @@ class VisitStore:
     async def term(self, district_id: str, school_year: str, kind: str) -> Document | None:
         return await self.db[TERMS].find_one({"_id": f"{district_id}:{school_year}:{kind}"})
 
+    async def terms_of(self, district_id: str) -> list[Document]:
+        """The district's terms as the registry announced them (a handful per school year)."""
+        return await self.db[TERMS].find({"district_id": district_id}).to_list()
+
+    async def guardians_by_id(self, district_id: str, guardian_ids: list[str]) -> list[Document]:
+        where = {"district_id": district_id, "_id": {"$in": guardian_ids}}
+        return await self.db[GUARDIANS].find(where).to_list()
+
     async def policy(self, district_id: str, school_year: str) -> Document | None:
         return await self.db[POLICIES].find_one({"_id": f"{district_id}:{school_year}"})
 

@@ -97,6 +97,111 @@ def propose(
     )
 
 
+def current_term(terms: list[dict[str, Any]], today: date) -> dict[str, Any] | None:
+    """The term holding ``today`` (school clock) among a district's terms, if any: between terms
+    (the winter and summer holidays) there is none."""
+    holding = [t for t in terms if str(t["starts_on"]) <= today.isoformat() <= str(t["ends_on"])]
+    return min(holding, key=lambda t: str(t["starts_on"])) if holding else None
+
+
+def in_term(day: str | None, term: dict[str, Any]) -> bool:
+    return day is not None and str(term["starts_on"]) <= day <= str(term["ends_on"])
+
+
+def visit_day(visit: dict[str, Any]) -> str | None:
+    """The day a visit is on: when it took place, or when it is planned."""
+    return visit.get("visited_on") or visit.get("planned_on")
+
+
+class PlannedFor(BaseModel):
+    visit_id: str
+    planned_on: date
+    visiting_staff_ids: list[str]
+
+
+class MustVisitStudent(BaseModel):
+    student_id: str
+    care_categories: list[str] = Field(description="The student's care categories (三必访 among them).")
+    planned: PlannedFor | None = Field(description="The earliest visit planned for them this term, if any.")
+
+
+class MustVisit(BaseModel):
+    """The class's enrolled 三必访 students with no visit done in the current term."""
+
+    school_year: str
+    term: str
+    starts_on: date
+    ends_on: date
+    students: list[MustVisitStudent]
+
+
+def must_visit(
+    students: list[dict[str, Any]],
+    visits: list[dict[str, Any]],
+    term: dict[str, Any],
+    klass: dict[str, Any],
+) -> MustVisit:
+    """``students``: the class's, as the projection knows them; ``visits``: theirs in the district.
+    A visit done in the term takes a student off the list, whichever class made it; a planned one
+    is shown only when it is of this class (its id and date are the class's to read)."""
+    mandatory = [
+        s
+        for s in students
+        if s["status"] == "enrolled"
+        and (s["district_id"], s["school_id"], s["class_id"])
+        == (klass["district_id"], klass["school_id"], klass["_id"])
+        and set(s["care_categories"]) & set(MANDATORY)
+    ]
+    done = {v["student_id"] for v in visits if v["status"] == "done" and in_term(v.get("visited_on"), term)}
+    planned: dict[str, dict[str, Any]] = {}
+    for v in sorted(visits, key=lambda v: (str(v.get("planned_on")), v["_id"])):
+        if (
+            v["status"] == "planned"
+            and (v["district_id"], v["school_id"], v["class_id"])
+            == (klass["district_id"], klass["school_id"], klass["_id"])
+            and in_term(v.get("planned_on"), term)
+        ):
+            planned.setdefault(v["student_id"], v)
+    return MustVisit(
+        school_year=term["school_year"],
+        term=term["kind"],
+        starts_on=term["starts_on"],
+        ends_on=term["ends_on"],
+        students=[
+            MustVisitStudent(
+                student_id=s["_id"],
+                care_categories=s["care_categories"],
+                planned=(
+                    PlannedFor(
+                        visit_id=p["_id"],
+                        planned_on=p["planned_on"],
+                        visiting_staff_ids=p["visiting_staff_ids"],
+                    )
+                    if (p := planned.get(s["_id"]))
+                    else None
+                ),
+            )
+            for s in sorted(mandatory, key=lambda s: s["_id"])
+            if s["_id"] not in done
+        ],
+    )
+
+
+def visits_of_term(
+    visits: list[dict[str, Any]], term: dict[str, Any], status: str | None, staff_id: str | None
+) -> list[dict[str, Any]]:
+    """A class's visits on a day of the term (done: when made; otherwise: when planned), of one
+    status if asked, naming one member of staff if asked; soonest first."""
+    chosen = [
+        v
+        for v in visits
+        if in_term(visit_day(v), term)
+        and (status is None or v["status"] == status)
+        and (staff_id is None or staff_id in v["visiting_staff_ids"])
+    ]
+    return sorted(chosen, key=lambda v: (str(visit_day(v)), v["_id"]))
+
+
 class TermFacts(BaseModel):
     """Tolerant reader of the registry's ``term-changed``."""
 

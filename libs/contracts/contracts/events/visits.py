@@ -107,6 +107,9 @@ class VisitSummaryShared(Contract):
     visited_on: date
     mode: VisitMode
     summary: str = Field(description="Free text for the guardians only; never on a public topic.")
+    confirmation_requested: bool = Field(
+        default=False, description="The teacher asks the guardians to confirm the visit took place."
+    )
 
 
 class VisitSummarySharedV1(Event):
