@@ -12,8 +12,9 @@ from contracts.topics import VISITS_V1, dead_letter_topic
 from opentelemetry.trace import SpanKind
 from pymongo import AsyncMongoClient
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role
+from service_kit.auth import Role, mint_token
 from service_kit.changes import Change, ChangeLog, ChangeRelay
+from service_kit.settings import ServiceSettings
 
 pytestmark = pytest.mark.infra
 
@@ -353,6 +354,43 @@ async def test_a_retried_post_with_the_same_idempotency_key_logs_one_visit(
 
     await eventually(marker_counted)
     assert await visits_counted(platform, pupil.school_id) == 3  # two visits and the marker
+
+
+async def test_a_retry_with_a_fresh_token_for_the_same_teacher_logs_one_visit(platform, pupil):
+    """The portal mints a new token for each request it forwards: a phone's retry of a visit comes
+    with the same Idempotency-Key but another token of the same teacher, and must not log it twice;
+    another teacher's request with the same key is their own."""
+
+    def bearer(subject: str, lifetime: timedelta) -> dict:
+        token = mint_token(
+            ServiceSettings(),
+            subject=subject,
+            role=Role.teacher,
+            district_id="d-e2e",
+            school_id=pupil.school_id,
+            class_ids=[pupil.class_id],
+            lifetime=lifetime,
+        )
+        return {"authorization": f"Bearer {token}"}
+
+    key = {"idempotency-key": f"visit-{uuid.uuid4()}"}
+    first = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(pupil), headers=bearer("stf-0012", timedelta(minutes=5)) | key
+    )
+    retried = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(pupil), headers=bearer("stf-0012", timedelta(minutes=6)) | key
+    )
+    colleague = await platform.scheduling.post(
+        "/v1/home-visits", json=visit_body(pupil), headers=bearer("stf-0013", timedelta(minutes=5)) | key
+    )
+
+    assert first.status_code == retried.status_code == colleague.status_code == 201
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.json()["visit_id"] == first.json()["visit_id"]
+    assert colleague.json()["visit_id"] != first.json()["visit_id"]
+    assert (
+        await platform.scheduling_app.state.store.visits.count_documents({"school_id": pupil.school_id}) == 2
+    )
 
 
 async def test_planned_visit_is_counted_only_once_done_and_takes_one_outcome(

@@ -4,8 +4,10 @@ The first request with a key claims it by inserting ``<caller>:<key>`` (the only
 FerretDB offers), runs, and stores its answer; a retry with the same body gets that answer again
 (marked ``Idempotent-Replayed: true``) and causes no second change or event; the same key with a
 different body is 422; a retry while the first is still running is 409. An answer of 500 or more
-releases the key so the client may try again. Keys are per caller (the bearer token), so two
-teachers can never collide.
+releases the key so the client may try again. Keys are per caller, so two teachers can never
+collide: the person the verified token names (role, district, subject), not the token itself,
+because the portal mints a new token for each request it forwards and a phone's retry comes with
+a fresh one; a token that does not verify keys by its own bytes (its request is refused anyway).
 """
 
 import hashlib
@@ -16,7 +18,8 @@ from fastapi import Request, Response
 from pymongo.errors import DuplicateKeyError
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from service_kit.errors import Problem, problem_response
+from service_kit.auth import current_caller
+from service_kit.errors import Problem, Unauthenticated, problem_response
 from service_kit.storage import Database
 
 IDEMPOTENCY = "idempotency_keys"
@@ -26,6 +29,14 @@ MAX_KEY_LENGTH = 200
 
 def _digest(*parts: bytes) -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+async def _caller_of(request: Request) -> str:
+    try:
+        who = await current_caller(request)
+    except Unauthenticated:
+        return _digest(request.headers.get("authorization", "").encode())
+    return _digest(b"caller", who.role.value.encode(), who.district_id.encode(), who.subject.encode())
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
@@ -45,7 +56,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 request.url.path,
             )
         keys = self.database()[IDEMPOTENCY]
-        caller = _digest(request.headers.get("authorization", "").encode())
+        caller = await _caller_of(request)
         claim_id = f"{caller}:{key}"
         fingerprint = _digest(request.url.path.encode(), await request.body())
         try:
