@@ -82,6 +82,7 @@ READS = [
         {BUREAU, OWN_GUARDIAN, OWN_PARTNER, *SCHOOL_STAFF, OTHER_GUARDIAN, OTHER_PARTNER},
     ),
     (access.CLASSES, access.class_scope(CLASS), {BUREAU, ADMIN, TEACHER}),
+    (access.CLASS_PEOPLE, access.class_scope(CLASS), {ADMIN, TEACHER}),
     (access.STUDENTS, access.student_scope(STUDENT), {BUREAU, ADMIN, TEACHER, OWN_GUARDIAN}),
     (access.GUARDIANS, access.student_scope(STUDENT), {BUREAU, ADMIN, TEACHER, OWN_GUARDIAN}),
     (access.GUARDIAN_CONTACTS, access.student_scope(STUDENT), {ADMIN, TEACHER}),
