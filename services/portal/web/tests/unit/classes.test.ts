@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest'
+import {
+  addDays,
+  coverageMeasure,
+  dueFollowUps,
+  isHeadTeacher,
+  isMandatory,
+  percent,
+  reportTerm,
+  schoolToday,
+  statusKey,
+  unvisited,
+} from '../../src/lib/classes'
+import type { ClassReport, MustVisit, OpenFollowUp } from '../../src/lib/classTypes'
+import { classesEn, classesZhCN } from '../../src/i18n/classes'
+
+function report(measures?: ClassReport['measures']): ClassReport {
+  return {
+    class_id: 'cls-3-2', term: '2026-2027-autumn', as_of: '2026-11-20', enrolled: 30, visited: 12, coverage: 0.4,
+    mandatory: 3, mandatory_visited: 1, parent_meetings: 0, open_follow_ups: 0, overdue_follow_ups: 0, measures,
+  }
+}
+
+describe("a class's standing", () => {
+  it("asks reporting for the term scheduling says holds today", () => {
+    expect(reportTerm({ school_year: '2026-2027', term: 'autumn' })).toBe('2026-2027-autumn')
+  })
+  it("takes the home-visit coverage measure, with reporting's status, from the report", () => {
+    const measure = coverageMeasure(
+      report([
+        { key: 'mandatory_visit_coverage', label: '三必访', target: 1, actual: 0.3, status: 'at_risk' },
+        { key: 'home_visit_coverage', label: '家访覆盖率', target: 0.667, actual: 0.4, status: 'on_track' },
+      ]),
+    )
+    expect(measure?.status).toBe('on_track')
+    expect(measure?.target).toBe(0.667)
+  })
+  it('shows no status when the report carries no measures', () => {
+    expect(coverageMeasure(report())).toBeNull()
+    expect(coverageMeasure(null)).toBeNull()
+  })
+  it('names each status in plain Chinese and English', () => {
+    const words = (['met', 'on_track', 'at_risk', 'missed'] as const).map((s) => classesZhCN[statusKey(s)])
+    expect(words).toEqual(['达标', '进度正常', '有风险', '未达标'])
+    expect(classesEn[statusKey('at_risk')]).toBe('At risk')
+  })
+  it('shows rates as whole percentages', () => {
+    expect(percent(0.6667)).toBe('67%')
+    expect(percent(1)).toBe('100%')
+    expect(percent(null)).toBe('—')
+  })
+})
+
+describe('the 三必访 students still unvisited', () => {
+  const must: MustVisit = {
+    school_year: '2026-2027', term: 'autumn', starts_on: '2026-09-01', ends_on: '2027-01-20',
+    students: [
+      { student_id: 'stu-2', care_categories: ['hardship'], planned: { visit_id: 'v-1', planned_on: '2026-11-25', visiting_staff_ids: ['t-1'] } },
+      { student_id: 'stu-1', care_categories: ['left_behind'], planned: null },
+      { student_id: 'stu-9', care_categories: ['special_attention'], planned: null },
+    ],
+  }
+  it('by name, those with no visit planned first; an id the roster lacks stays an id', () => {
+    const rows = unvisited(must, { 'stu-1': '王小明', 'stu-2': '李小红' })
+    expect(rows.map((r) => r.name)).toEqual(['王小明', 'stu-9', '李小红'])
+    expect(rows[2]).toMatchObject({ plannedOn: '2026-11-25', visitId: 'v-1', careCategories: ['hardship'] })
+  })
+  it('counts only the three mandatory care categories', () => {
+    expect(isMandatory(['single_parent', 'hardship'])).toBe(true)
+    expect(isMandatory(['single_parent', 'disability'])).toBe(false)
+    expect(isMandatory(null)).toBe(false)
+  })
+})
+
+describe('follow-ups due', () => {
+  const item = (index: number, due_on: string, overdue = false): OpenFollowUp => ({
+    visit_id: 'v-1', index, class_id: 'cls', student_id: 'stu-1', action: `事项${index}`, owner_id: 't-1', due_on, overdue,
+  })
+  it('keeps the overdue and those due within a week, overdue first', () => {
+    const due = dueFollowUps([item(0, '2026-11-26'), item(1, '2026-12-20'), item(2, '2026-11-10', true), item(3, '2026-11-27')], '2026-11-20')
+    expect(due.map((f) => f.index)).toEqual([2, 0, 3])
+  })
+  it('counts days across a month end', () => {
+    expect(addDays('2026-11-28', 7)).toBe('2026-12-05')
+  })
+})
+
+describe('the head teacher', () => {
+  it("is who the registry's class teachers say, else the class's head_teacher_id", () => {
+    const teachers = [
+      { staff_id: 't-head', name: '王老师', roles: ['head_teacher'], head_teacher: true },
+      { staff_id: 't-math', name: '李老师', roles: ['subject_teacher'], head_teacher: false },
+    ]
+    expect(isHeadTeacher('t-head', null, teachers)).toBe(true)
+    expect(isHeadTeacher('t-math', { head_teacher_id: 't-math' }, teachers)).toBe(false)
+    expect(isHeadTeacher('t-head', { head_teacher_id: 't-head' }, [])).toBe(true)
+    expect(isHeadTeacher(null, { head_teacher_id: null }, [])).toBe(false)
+  })
+  it("takes today from Beijing's clock", () => {
+    expect(schoolToday(new Date('2026-11-19T17:30:00Z'))).toBe('2026-11-20')
+  })
+})
+
+describe('the classes words', () => {
+  it('have every key in English too, and the same placeholders', () => {
+    for (const [key, zh] of Object.entries(classesZhCN)) {
+      const en = classesEn[key as keyof typeof classesZhCN]
+      expect(en, key).toBeTruthy()
+      const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+      expect(names(en), key).toEqual(names(zh))
+    }
+  })
+})
