@@ -28,7 +28,7 @@ install() {
 build() {
   install
   local newest
-  newest=$(find "$web/src" "$web/index.html" "$web/vite.config.ts" "$web/package-lock.json" -type f -newer "$web/dist/index.html" 2>/dev/null | head -1 || true)
+  newest=$(find "$web/src" "$web/public" "$web/index.html" "$web/vite.config.ts" "$web/package-lock.json" -type f -newer "$web/dist/index.html" 2>/dev/null | head -1 || true)
   if [ ! -f "$web/dist/index.html" ] || [ -n "$newest" ]; then
     echo "[web] building the web app"
     (cd "$web" && npm run --silent build)

@@ -1,10 +1,16 @@
 import { currentLocale } from '../i18n'
 import { ApiError, createApi, type Api } from '../lib/http'
+import { SCHOOL_DATE_HEADER, noteSchoolDate } from '../lib/schoolDate'
 
 let unauthenticated: (() => void) | undefined
 
 const api: Api = createApi({
-  fetch: (input, init) => window.fetch(input, init),
+  // each answer names today on the school clock (the visit forms' "not after today")
+  fetch: (input, init) =>
+    window.fetch(input, init).then((response) => {
+      noteSchoolDate(response.headers.get(SCHOOL_DATE_HEADER))
+      return response
+    }),
   cookies: () => document.cookie,
   locale: currentLocale,
   onUnauthenticated: () => unauthenticated?.(),

@@ -1,12 +1,38 @@
 import { computed, ref } from 'vue'
 import { adoptLanguage } from '../i18n'
 import { ApiError } from '../lib/http'
+import { clearOfflineCache } from '../lib/offlineCache'
 import { pageLanguage } from '../lib/preferences'
 import type { Preferences, SessionUser } from '../lib/types'
 import { useApi } from './useApi'
 
 const user = ref<SessionUser | null>(null)
+const offline = ref(false)
 let loading: Promise<SessionUser | null> | null = null
+
+// A teacher's phone opens its pages without a network (a visit logged in a village): the last
+// teacher signed in on it is remembered, and stands in when /auth/me cannot be reached. A 401 or a
+// sign-out forgets them; guardians are never remembered.
+const LAST_TEACHER = 'portal_last_teacher'
+
+function remember(next: SessionUser | null): void {
+  try {
+    if (next && next.role === 'teacher' && !next.link) localStorage.setItem(LAST_TEACHER, JSON.stringify(next))
+    else localStorage.removeItem(LAST_TEACHER)
+  } catch {
+    // private mode: online only
+  }
+}
+
+function remembered(): SessionUser | null {
+  try {
+    const raw = localStorage.getItem(LAST_TEACHER)
+    const found = raw ? (JSON.parse(raw) as SessionUser) : null
+    return found && found.role === 'teacher' && typeof found.subject === 'string' ? found : null
+  } catch {
+    return null
+  }
+}
 
 function adopt(next: SessionUser | null): void {
   user.value = next
@@ -31,16 +57,26 @@ async function load(force = false): Promise<SessionUser | null> {
   const { request } = useApi()
   loading = request<{ user: SessionUser }>('GET', '/auth/me', { quiet401: true })
     .then(async (answer) => {
+      offline.value = false
+      remember(answer.user)
       adopt(answer.user)
       await followSavedLanguage(answer.user)
       return answer.user
     })
     .catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 401) {
+        remember(null)
+        offline.value = false
         adopt(null)
         return null
       }
       loading = null // a network failure: ask again at the next page
+      const teacher = error instanceof ApiError && error.status === 0 ? remembered() : null
+      if (teacher) {
+        offline.value = true
+        adopt(teacher)
+        return teacher
+      }
       throw error
     })
   return loading
@@ -51,14 +87,19 @@ async function signOut(): Promise<void> {
   try {
     await post('/auth/sign-out')
   } finally {
+    remember(null)
+    offline.value = false
     adopt(null)
     loading = Promise.resolve(null)
+    await clearOfflineCache()
   }
 }
 
 /** After a sign-in answered `{user}`: the session is that user from now on; resolves once the
  * pages speak the language the user saved (never rejects). */
 function signedIn(next: SessionUser): Promise<void> {
+  remember(next)
+  offline.value = false
   adopt(next)
   loading = Promise.resolve(next)
   return followSavedLanguage(next)
@@ -69,6 +110,8 @@ export function useSession() {
     user: computed(() => user.value),
     isGuardian: computed(() => user.value?.role === 'guardian'),
     link: computed(() => user.value?.link ?? null),
+    /** The teacher remembered on this phone stands in: the portal could not be reached. */
+    offline: computed(() => offline.value),
     load,
     signOut,
     signedIn,
