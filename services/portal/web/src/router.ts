@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
 import { onUnauthenticated } from './composables/useApi'
+import { homeOf } from './lib/next'
 import { useSession } from './composables/useSession'
 
 declare module 'vue-router' {
@@ -47,12 +48,6 @@ export const router = createRouter({
   routes,
   scrollBehavior: () => ({ top: 0 }),
 })
-
-function homeOf(role: string | undefined): string {
-  if (!role) return '/sign-in'
-  if (role === 'teacher') return '/teacher'
-  return role === 'guardian' ? '/inbox' : '/staff'
-}
 
 export async function guard(to: RouteLocationNormalized) {
   const { load } = useSession()

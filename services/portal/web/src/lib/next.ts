@@ -5,3 +5,11 @@ export function safeNext(next: unknown, fallback: string): string {
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return fallback
   return value
 }
+
+/** Each person's home page: a guardian's inbox, a teacher's classes, other staff's page; sign-in
+ * when nobody is signed in. */
+export function homeOf(role: string | undefined): string {
+  if (!role) return '/sign-in'
+  if (role === 'guardian') return '/inbox'
+  return role === 'teacher' ? '/teacher' : '/staff'
+}
