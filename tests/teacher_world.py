@@ -325,3 +325,46 @@ async def sign_in_as_staff(page: Page, account: str, password: str, start: str =
     await page.get_by_label("密码").fill(password)
     await page.get_by_role("button", name="登录", exact=True).click()
     await expect(page).not_to_have_url(re.compile(r"/staff/sign-in"))
+
+
+class PortalSession:
+    """A signed-in member of staff talking to the portal as the web app does, without a browser:
+    the portal's Origin, the session and CSRF cookies kept by hand (they are Secure, and the test
+    portal is plain http on loopback), ``X-CSRF-Token`` on every change."""
+
+    def __init__(self, portal: httpx.AsyncClient) -> None:
+        self.http = portal
+        self.origin = str(portal.base_url).rstrip("/")
+        self.cookies: dict[str, str] = {}
+
+    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"origin": self.origin} | kwargs.pop("headers", {})
+        if self.cookies:
+            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if method != "GET" and "portal_csrf" in self.cookies:
+            headers.setdefault("x-csrf-token", self.cookies["portal_csrf"])
+        answer = await self.http.request(method, path, headers=headers, **kwargs)
+        for header in answer.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "max-age=0" in header.lower() or value in ("", '""'):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+    async def sign_in(self, staff: StaffAccount) -> dict[str, Any]:
+        await self.send("GET", "/auth/csrf")
+        answer = await self.send(
+            "POST", "/auth/password-sign-in", json={"account": staff.account, "password": staff.password}
+        )
+        assert answer.status_code == 200, answer.text
+        user: dict[str, Any] = answer.json()["user"]
+        return user
+
+
+async def signed_in(portal: httpx.AsyncClient, staff: StaffAccount) -> PortalSession:
+    """A portal session of the member of staff (their account and password)."""
+    session = PortalSession(portal)
+    await session.sign_in(staff)
+    return session

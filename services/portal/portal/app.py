@@ -1,3 +1,5 @@
+import logging
+
 import httpx
 from contracts.topics import INTERNAL_REGISTRY_V1, portal_internal
 from fastapi import FastAPI
@@ -5,7 +7,7 @@ from service_kit.keys import DEV_LINK_KEY, DEV_LINK_KID, SigningKey, TrustedKeys
 from service_kit.messaging import subscribe
 from service_kit.runtime import ServiceRuntime
 
-from portal import auth_api, gateway, handlers, links, web
+from portal import auth_api, calendar_feed, gateway, handlers, links, web
 from portal.settings import Settings
 from portal.store import PortalStore, Purge
 
@@ -40,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = runtime.build_app(
         title="门户 Portal",
         description="网页、登录与转发 (the web app, sign-in, and the one origin browsers talk to).",
-        routers=[auth_api.router, links.router, gateway.router],
+        routers=[auth_api.router, calendar_feed.router, links.router, gateway.router],
         on_startup=[store.create_indexes],
         on_shutdown=[close_http],
         workers=[Purge(store, every=600)],
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def portal_keys() -> dict[str, list[dict[str, str]]]:
         return jwks(settings.signing_key())
 
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, calendar_feed.RedactFeedTokens) for f in access_log.filters):
+        access_log.addFilter(calendar_feed.RedactFeedTokens())
     app.include_router(web.router)
     app.add_middleware(web.SecurityHeaders)
     return app

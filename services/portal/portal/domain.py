@@ -268,3 +268,29 @@ class Session:
 
     def live(self, now: datetime) -> bool:
         return now < self.expires_at
+
+
+# Calendar subscriptions --------------------------------------------------------------------------
+
+# Calendar apps (iOS, Android, Outlook) subscribe to an address and fetch it every few hours, with no
+# cookie and no header: the address itself is the secret. One per person; asking again replaces it,
+# which is how a teacher stops an address they shared by mistake. Only its digest is stored.
+FEED_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{32,64}$")
+SUBSCRIBERS = frozenset({Role.teacher, Role.school_admin, Role.guardian})
+
+
+def may_subscribe(role: Role, session: Session) -> bool:
+    """Staff of a school and guardians have a calendar of their own (scheduling's ``me.ics``); a
+    session opened by a one-tap link does its message's action only."""
+    return role in SUBSCRIBERS and session.link is None
+
+
+def calendar_address(public_url: str, token: str) -> str:
+    """What the calendar app subscribes to: the portal's origin, ``/calendar/<token>.ics``."""
+    return f"{public_url.rstrip('/')}/calendar/{token}.ics"
+
+
+def feed_token_shape(token: str) -> bool:
+    """Whether a token in a feed's address could be one the portal made (anything else is a 404
+    without a look in the store)."""
+    return FEED_TOKEN.match(token) is not None

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from service_kit.auth import mint_token
 from service_kit.errors import NotFound, Problem, Unauthenticated
 
-from portal.domain import Route, link_allows
+from portal.domain import Person, Route, link_allows
 from portal.sessions import SignedIn
 from portal.settings import Settings
 from portal.store import PortalStore
@@ -22,6 +22,20 @@ from portal.store import PortalStore
 router = APIRouter(tags=["gateway 网关"])
 FORWARDED_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key")
 ANSWER_HEADERS = ("content-type", "content-disposition", "retry-after", "location")
+
+
+def service_token(settings: Settings, person: Person) -> str:
+    """A short-lived token of the person as the portal's projection has them now."""
+    return mint_token(
+        settings,
+        subject=person.subject,
+        role=person.role,
+        district_id=person.district_id,
+        school_id=person.school_id,
+        class_ids=list(person.class_ids),
+        student_ids=list(person.student_ids),
+        lifetime=timedelta(seconds=settings.access_token_seconds),
+    )
 
 
 def http_client(request: Request) -> httpx.AsyncClient:
@@ -49,18 +63,8 @@ async def forward(service: str, path: str, request: Request, session: SignedIn, 
     person = await store.person(session.role, session.subject)
     if person is None:
         raise Unauthenticated("登录信息已失效，请重新登录 (please sign in again)")
-    token = mint_token(
-        settings,
-        subject=person.subject,
-        role=person.role,
-        district_id=person.district_id,
-        school_id=person.school_id,
-        class_ids=list(person.class_ids),
-        student_ids=list(person.student_ids),
-        lifetime=timedelta(seconds=settings.access_token_seconds),
-    )
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
-    headers["authorization"] = f"Bearer {token}"
+    headers["authorization"] = f"Bearer {service_token(settings, person)}"
     try:
         answer = await client.request(
             request.method,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 from service_kit.auth import Role
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_once
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 GUARDIANS, STUDENTS, ACCOUNTS = "guardians", "students", "accounts"
 CODES, REQUESTS, SESSIONS, LINKS_USED = "sign_in_codes", "requests", "sessions", "links_used"
 SLOTS = "slots"
+CALENDAR_FEEDS = "calendar_feeds"
 
 
 class PortalStore:
@@ -31,6 +33,7 @@ class PortalStore:
         await self.db[GUARDIANS].create_index([("phone", ASCENDING)])
         await self.db[REQUESTS].create_index([("key", ASCENDING), ("at", ASCENDING)])
         await self.db[CODES].create_index([("phone", ASCENDING), ("created_at", ASCENDING)])
+        await self.db[CALENDAR_FEEDS].create_index([("digest", ASCENDING)])
 
     # The registry's people -------------------------------------------------------------------
 
@@ -202,6 +205,25 @@ class PortalStore:
     async def link_session(self, link_id: str) -> str | None:
         found = await self.db[LINKS_USED].find_one({"_id": link_id})
         return None if found is None else str(found["session"])
+
+    # Calendar subscriptions: one per person, under their subject, so a new one replaces the old in
+    # one write --------------------------------------------------------------------------------
+
+    async def put_calendar_feed(self, person: Person, token_digest: str, now: datetime) -> None:
+        feed = {"_id": person.subject, "role": person.role.value, "digest": token_digest, "created_at": now}
+        try:
+            await self.db[CALENDAR_FEEDS].replace_one({"_id": person.subject}, feed, upsert=True)
+        except DuplicateKeyError:  # two first asks at once: the one inserted second replaces the first
+            await self.db[CALENDAR_FEEDS].replace_one({"_id": person.subject}, feed)
+
+    async def calendar_feed_holder(self, token_digest: str) -> tuple[Role, str] | None:
+        """Whose calendar the address with this token is (role, subject); None for an address
+        never given or replaced since."""
+        found = await self.db[CALENDAR_FEEDS].find_one({"digest": token_digest})
+        return None if found is None else (Role(found["role"]), str(found["_id"]))
+
+    async def end_calendar_feed(self, subject: str) -> None:
+        await self.db[CALENDAR_FEEDS].delete_one({"_id": subject})
 
     async def purge(self, now: datetime) -> None:
         """What has expired (FerretDB has no TTL index): sessions, codes, request times older than

@@ -14,6 +14,7 @@ NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>хо
 RESERVED = (
     "api/",
     "auth/",
+    "calendar/",
     ".well-known/",
     "healthz",
     "readyz",
@@ -33,11 +34,24 @@ SECURITY_HEADERS = {
 }
 
 
+# The installable app's own files at the root of dist, never immutable: the service worker (checked
+# for a new version at each visit; at the root, its scope is the whole origin without a
+# Service-Worker-Allowed header) and the manifest.
+APP_SHELL_TYPES = {
+    "sw.js": "text/javascript; charset=utf-8",
+    "manifest.webmanifest": "application/manifest+json",
+}
+SCHOOL_DATE_HEADER = "x-school-date"
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        # Today on the school clock, which the services' business dates follow: a phone's visit form
+        # refuses a date after it before sending, and counts on from it while offline.
+        response.headers.setdefault(SCHOOL_DATE_HEADER, request.app.state.settings.school_today().isoformat())
         return response
 
 
@@ -49,6 +63,12 @@ def app_page(path: str, request: Request) -> Response:
     if path and not path.endswith("/"):
         asset = (dist / path).resolve()
         if asset.is_file() and dist.resolve() in asset.parents:
+            if path in APP_SHELL_TYPES:
+                return FileResponse(
+                    asset,
+                    media_type=APP_SHELL_TYPES[path],
+                    headers={"cache-control": "no-cache"},
+                )
             immutable = path.startswith("assets/")  # Vite puts a content hash in these names
             return FileResponse(
                 asset, headers={"cache-control": "public, max-age=31536000, immutable"} if immutable else {}
