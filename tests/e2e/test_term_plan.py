@@ -24,8 +24,19 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
         f"/v1/policy/{year}", json={"targets": {"home_visit_coverage": 0.5}}, headers=bureau
     )
     school = await registry_api.new_school()
-    class_id = await registry_api.new_class(school)
     admin = registry_api.auth(Role.school_admin, school)
+    hired = await registry_api.http.post(
+        f"/v1/schools/{school}/staff", json={"name": "王老师", "roles": ["head_teacher"]}, headers=admin
+    )
+    assert hired.status_code == 201, hired.text
+    head_id = hired.json()["staff_id"]  # only the class's head teacher confirms its plan
+    opened = await registry_api.http.post(
+        f"/v1/schools/{school}/classes",
+        json={"grade": 3, "name": "三年级2班", "head_teacher_id": head_id},
+        headers=admin,
+    )
+    assert opened.status_code == 201, opened.text
+    class_id = opened.json()["class_id"]
     care = [["left_behind"], [], ["hardship"], [], [], []]
     ids = []
     for n, categories in enumerate(care):
@@ -47,19 +58,20 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
             len(await store.students_of_class(class_id)) == len(care)
             and await store.term("d-e2e", year, "autumn") is not None
             and await store.policy("d-e2e", year) is not None
+            and (await store.class_(class_id) or {}).get("head_teacher_id") == head_id
         )
 
     await eventually(projected, 30)
-    head_teacher = registry_api.auth(Role.teacher, school, [class_id], subject="stf-head")
+    head_teacher = registry_api.auth(Role.teacher, school, [class_id], subject=head_id)
 
     proposal = await platform.scheduling.post(
         f"/v1/classes/{class_id}/term-plan/proposal",
-        json={"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", "stf-math"]},
+        json={"school_year": year, "term": "autumn", "teacher_ids": [head_id, "stf-math"]},
         headers=head_teacher,
     )
     unknown_term = await platform.scheduling.post(
         f"/v1/classes/{class_id}/term-plan/proposal",
-        json={"school_year": year, "term": "spring", "teacher_ids": ["stf-head"]},
+        json={"school_year": year, "term": "spring", "teacher_ids": [head_id]},
         headers=head_teacher,
     )
 
@@ -77,7 +89,7 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
 
     assert confirmed.status_code == 201, confirmed.text
     assert [v["status"] for v in confirmed.json()] == ["planned"] * 3
-    assert [v["visiting_staff_ids"] for v in confirmed.json()] == [["stf-head"], ["stf-math"], ["stf-head"]]
+    assert [v["visiting_staff_ids"] for v in confirmed.json()] == [[head_id], ["stf-math"], [head_id]]
 
 
 async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
