@@ -481,6 +481,8 @@ async def build_world(platform: Any) -> World:
             and await scheduling.projected("pairs", pair["pair_id"]) is not None
             and await scheduling.projected("agreements", w.ids["agreement.B"]) is not None
             and await scheduling.term(d, YEAR, "autumn") is not None
+            # only the head teacher the registry announced with A1 confirms its term plan
+            and (await scheduling.class_(a1) or {}).get("head_teacher_id") == head
             and await scheduling.term(d, MEETING_YEAR, MEETING_KIND) is not None
             and len(await notifications.find("guardians", {"school_id": a})) == 6
             and await notifications.get("classes", a1) is not None

@@ -238,6 +238,15 @@ ROWS: list[Row] = [
     R(
         "registry",
         "GET",
+        "/v1/classes/{class_id}/guardians",
+        "A1-head-teacher",
+        "guardian.g1.phone.masked",
+        {"class_id": "class.A1"},
+        roles=SCHOOL_STAFF,  # CLASS_PEOPLE
+    ),
+    R(
+        "registry",
+        "GET",
         "/v1/classes/{class_id}/students",
         "A1-head-teacher",
         "student.s1",
@@ -253,6 +262,15 @@ ROWS: list[Row] = [
         {"class_id": "class.A1"},
         body=lambda w, r: {"name": "矩阵插班生", "gender": "男", "student_number": f"N{w.fresh()}"},
         roles=ADMIN,  # STUDENT_RECORDS
+    ),
+    R(
+        "registry",
+        "GET",
+        "/v1/classes/{class_id}/teachers",
+        "A1-head-teacher",
+        "staff.head",
+        {"class_id": "class.A1"},
+        roles=SCHOOL_STAFF,  # CLASS_PEOPLE
     ),
     R(
         "registry",
@@ -675,6 +693,24 @@ ROWS: list[Row] = [
     ),
     R(
         "scheduling",
+        "GET",
+        "/v1/classes/{class_id}/home-visits",
+        "A1-head-teacher",
+        "visit.planned",
+        {"class_id": "class.A1"},
+        roles=SCHOOL_STAFF,  # CLASSES
+    ),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/classes/{class_id}/must-visit",
+        "A1-head-teacher",
+        "student.s3",  # under special attention, never visited (s1 was, this term)
+        {"class_id": "class.A1"},
+        roles=SCHOOL_STAFF,  # CLASSES
+    ),
+    R(
+        "scheduling",
         "POST",
         "/v1/classes/{class_id}/term-plan",
         "A1-head-teacher",
@@ -881,6 +917,15 @@ ROWS: list[Row] = [
             "ends_at": _at(2, hours=5.5 if r else 6.5).isoformat(),
         },
         roles=SCHOOL_STAFF,  # MEETING_ORGANISERS
+    ),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/meetings/{meeting_id}/roster",
+        "A1-head-teacher",
+        "guardian.g1",
+        {"meeting_id": "meeting.M1"},
+        roles=SCHOOL_STAFF,  # MEETING_ROSTERS
     ),
     R(
         "scheduling",

@@ -326,6 +326,7 @@ async def test_a_token_of_another_district_naming_this_schools_people_reads_none
         f"/v1/calendars/classes/{a.classes[0]}",
         f"/v1/calendars/schools/{a.school_id}",
         f"/v1/schools/{a.school_id}/tickets",
+        f"/v1/meetings/{world.meetings['class0']}/roster",
     ]
 
     answers = {
