@@ -1,23 +1,35 @@
 """A small demo district (叶城县, with the sample names of DOMAIN.md), seeded through the APIs.
 
 The bureau registers six schools, pairs 叶城县第九小学 with 良舍小学 and sets the autumn term;
-two schools import class rosters (students, guardians, care categories); 松山街道中心小学 signs a
-co-building agreement with 文化路派出所; teachers log home visits. A district that already has
-schools is left as it is, so `make up` can run again.
+叶城县第九小学 hires the demo head teacher (班主任) of its 三年级2班; two schools import class
+rosters (students, guardians, care categories); 松山街道中心小学 signs a co-building agreement
+with 文化路派出所; teachers log home visits (the demo head teacher's 三必访 students are left for
+them to visit). A district that already has schools is left as it is, so `make up` can run again.
+
+Every run then makes sure the demo head teacher's portal account is active with a known password:
+the activation link the portal sent by mail is read from the mail stand-in (``/mail``) and used on
+the portal's own ``POST /auth/activate``, as the activation page does.
+
+The addresses default to `make up`'s; ``DEMO_*`` variables point the demo elsewhere (a test).
 """
 
+import os
+import re
 import time
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
 
-REGISTRY = "http://127.0.0.1:8001"
-SCHEDULING = "http://127.0.0.1:8002"
-NOTIFICATIONS = "http://127.0.0.1:8003"
-REPORTING = "http://127.0.0.1:8004"
-DISTRICT = "d-yecheng"
+PORTAL = os.environ.get("DEMO_PORTAL_URL", "http://127.0.0.1:8000")
+REGISTRY = os.environ.get("DEMO_REGISTRY_URL", "http://127.0.0.1:8001")
+SCHEDULING = os.environ.get("DEMO_SCHEDULING_URL", "http://127.0.0.1:8002")
+NOTIFICATIONS = os.environ.get("DEMO_NOTIFICATIONS_URL", "http://127.0.0.1:8003")
+REPORTING = os.environ.get("DEMO_REPORTING_URL", "http://127.0.0.1:8004")
+CHANNELS = os.environ.get("DEMO_CHANNELS_URL", "http://127.0.0.1:8025")  # the mail and SMS stand-ins
+DISTRICT = os.environ.get("DEMO_DISTRICT", "d-yecheng")
 
 SCHOOLS = [
     ("叶城县第九小学", "primary", "urban"),
@@ -30,6 +42,11 @@ SCHOOLS = [
 ROSTER_SCHOOLS = {"叶城县第九小学": ["三年级2班", "五年级1班"], "良舍小学": ["四年级1班"]}
 GIVEN = ["阿依古丽", "李明", "王芳", "买买提", "张伟", "刘洋", "陈静", "努尔", "赵磊", "孙丽"]
 MODES = ["in_person", "phone", "in_person", "video", "school_visit"]
+# The demo head teacher (班主任) of 叶城县第九小学's 三年级2班, who signs in on the portal's
+# /staff/sign-in with this mobile number (or the email, or the staff id) and password.
+DEMO_SCHOOL, DEMO_CLASS = "叶城县第九小学", "三年级2班"
+DEMO_TEACHER = {"name": "王丽华", "phone": "13800009001", "email": "wanglihua@no9.yecheng.example.cn"}
+DEMO_TEACHER_PASSWORD = "banzhuren2026"
 
 
 def headers(
@@ -85,13 +102,15 @@ def seed(http: httpx.Client, settings: ServiceSettings) -> None:
             "holidays": [{"name": "国庆节", "starts_on": "2026-10-01", "ends_on": "2026-10-07"}],
         },
     ).raise_for_status()
+    head_teacher = hire_demo_teacher(http, settings, ids[DEMO_SCHOOL])
     for index, (name, class_names) in enumerate(ROSTER_SCHOOLS.items(), start=1):
         admin = headers(settings, Role.school_admin, ids[name], subject=f"admin-{index}")
         for class_name in class_names:
+            klass = {"grade": "一二三四五六".index(class_name[0]) + 1, "name": class_name}
+            if (name, class_name) == (DEMO_SCHOOL, DEMO_CLASS):
+                klass["head_teacher_id"] = head_teacher
             http.post(
-                f"{REGISTRY}/v1/schools/{ids[name]}/classes",
-                headers=admin,
-                json={"grade": "一二三四五六".index(class_name[0]) + 1, "name": class_name},
+                f"{REGISTRY}/v1/schools/{ids[name]}/classes", headers=admin, json=klass
             ).raise_for_status()
         http.post(
             f"{REGISTRY}/v1/schools/{ids[name]}/roster?dry_run=false",
@@ -131,6 +150,8 @@ def log_visits(http: httpx.Client, settings: ServiceSettings, school_id: str) ->
             settings, Role.teacher, school_id, [klass["class_id"]], f"teacher-{klass['class_id'][-4:]}"
         )
         students = http.get(f"{REGISTRY}/v1/classes/{klass['class_id']}/students", headers=admin).json()
+        if klass.get("head_teacher_id"):  # the demo head teacher's 三必访 students wait for their visit
+            students = [s for s in students if not s.get("care_categories")]
         for n, student in enumerate(students[:6]):
             visit = {
                 "student_id": student["student_id"],
@@ -172,6 +193,115 @@ def send_letter(http: httpx.Client, settings: ServiceSettings, school_id: str) -
     return int(answer.json()["recipients"])
 
 
+def hire_demo_teacher(http: httpx.Client, settings: ServiceSettings, school_id: str) -> str:
+    """The demo head teacher, as the school admin registers them (with a mobile and an email, so
+    the portal opens their account and mails its activation link)."""
+    admin = headers(settings, Role.school_admin, school_id, subject="admin-1")
+    answer = http.post(
+        f"{REGISTRY}/v1/schools/{school_id}/staff",
+        headers=admin,
+        json=DEMO_TEACHER | {"roles": ["head_teacher"]},
+    )
+    answer.raise_for_status()
+    return str(answer.json()["staff_id"])
+
+
+def portal_request(
+    http: httpx.Client, method: str, path: str, cookies: dict[str, str], **kwargs: Any
+) -> httpx.Response:
+    """A request as the portal's own page makes it: its Origin, its cookies (kept by hand: they are
+    Secure, and `make up` serves plain http), the CSRF cookie echoed in ``X-CSRF-Token``."""
+    if "portal_csrf" not in cookies:
+        fresh = http.get(f"{PORTAL}/auth/csrf", headers={"origin": PORTAL})
+        cookies["portal_csrf"] = fresh.cookies.get("portal_csrf") or ""
+    headers = {
+        "origin": PORTAL,
+        "x-csrf-token": cookies["portal_csrf"],
+        "cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+    }
+    answer = http.request(method, f"{PORTAL}{path}", headers=headers, **kwargs)
+    for name in ("portal_session", "portal_csrf"):
+        if answer.cookies.get(name):
+            cookies[name] = answer.cookies[name]
+    return answer
+
+
+def activation_tokens(http: httpx.Client, email: str) -> list[str]:
+    """The tokens of the activation links in the mail stand-in for this address, newest first."""
+    mails = http.get(f"{CHANNELS}/mail", params={"to": email}).json()
+    found = [m[1] for mail in mails for m in re.finditer(r"/activate#([A-Za-z0-9_\-]+)", mail["body"])]
+    return found[::-1]
+
+
+def activate(http: httpx.Client, cookies: dict[str, str], seconds: float = 60) -> httpx.Response | None:
+    """Sets the demo password with the activation link the portal mailed, as the activation page
+    does. A link it refuses (one of an earlier demo district the stand-in still keeps) is skipped;
+    None when no link worked within ``seconds``."""
+    tried: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for token in activation_tokens(http, DEMO_TEACHER["email"]):
+            if token in tried:
+                continue
+            tried.add(token)
+            body = {"token": token, "password": DEMO_TEACHER_PASSWORD}
+            answer = portal_request(http, "POST", "/auth/activate", cookies, json=body)
+            if answer.status_code != 410:
+                return answer
+        time.sleep(0.3)
+    return None
+
+
+def ensure_demo_teacher(http: httpx.Client, settings: ServiceSettings, school_id: str) -> dict[str, Any]:
+    """The demo head teacher teaches 三年级2班, and their portal account is active with the known
+    password. Idempotent: an account that signs in with it is left as it is. Returns the staff
+    record and the class."""
+    admin = headers(settings, Role.school_admin, school_id, subject="admin-1")
+    staff = http.get(f"{REGISTRY}/v1/schools/{school_id}/staff", headers=admin).json()
+    teacher = next((s for s in staff if s.get("email") == DEMO_TEACHER["email"]), None)
+    if teacher is None:  # a district seeded before the demo had a head teacher
+        hire_demo_teacher(http, settings, school_id)
+        staff = http.get(f"{REGISTRY}/v1/schools/{school_id}/staff", headers=admin).json()
+        teacher = next(s for s in staff if s.get("email") == DEMO_TEACHER["email"])
+    classes = http.get(f"{REGISTRY}/v1/schools/{school_id}/classes", headers=admin).json()
+    klass = next(c for c in classes if c["name"] == DEMO_CLASS)
+    if klass["class_id"] not in teacher["class_ids"]:
+        http.patch(
+            f"{REGISTRY}/v1/staff/{teacher['staff_id']}",
+            headers=admin,
+            json={"class_ids": [*teacher["class_ids"], klass["class_id"]]},
+        ).raise_for_status()
+    if klass.get("head_teacher_id") != teacher["staff_id"]:
+        print(
+            f"[demo] note: {DEMO_CLASS} was opened before the demo named its head teacher, so "
+            f"{DEMO_TEACHER['name']} teaches it but cannot confirm its term plan "
+            "(a fresh demo district has it)"
+        )
+    cookies: dict[str, str] = {}
+    login = {"account": DEMO_TEACHER["phone"], "password": DEMO_TEACHER_PASSWORD}
+    signed_in = portal_request(http, "POST", "/auth/password-sign-in", cookies, json=login)
+    if signed_in.status_code != 200:
+        activated = activate(http, cookies)
+        if activated is None:
+            print(
+                f"[demo] warning: no working activation link for {DEMO_TEACHER['email']} at {CHANNELS}/mail "
+                "(the mail stand-in keeps mail in memory only): the demo teacher cannot sign in yet"
+            )
+            return {"staff": teacher, "class": klass, "active": False}
+        if activated.status_code != 200:
+            print(
+                "[demo] warning: activating the demo teacher failed: "
+                f"{activated.status_code} {activated.text}"
+            )
+            return {"staff": teacher, "class": klass, "active": False}
+    for _ in range(150):  # the portal learns of the class from the registry's events
+        me = portal_request(http, "GET", "/auth/me", cookies)
+        if me.status_code == 200 and klass["class_id"] in me.json()["user"]["class_ids"]:
+            break
+        time.sleep(0.2)
+    return {"staff": teacher, "class": klass, "active": True}
+
+
 def main() -> None:
     settings = ServiceSettings()
     bureau = headers(settings, Role.bureau, subject="bureau-demo")
@@ -200,19 +330,24 @@ def main() -> None:
             ):
                 break
             time.sleep(0.2)
-        classes = http.get(
-            f"{REGISTRY}/v1/schools/{yecheng}/classes", headers=headers(settings, Role.school_admin, yecheng)
-        ).json()
-        teacher = headers(settings, Role.teacher, yecheng, [classes[0]["class_id"]], "teacher-demo")
+        demo = ensure_demo_teacher(http, settings, yecheng)
+        staff_id, klass = demo["staff"]["staff_id"], demo["class"]
+        teacher = headers(settings, Role.teacher, yecheng, [klass["class_id"]], staff_id)
         print("[demo] schools:", ", ".join(f"{name} ({school_id})" for name, school_id in schools.items()))
         print(f"[demo] bureau token (教育局):   {bureau['authorization'].split()[1]}")
         print(
-            f"[demo] teacher token (班主任 of {classes[0]['name']}, 叶城县第九小学): "
+            f"[demo] teacher token (班主任 {DEMO_TEACHER['name']} of {klass['name']}, 叶城县第九小学): "
             f"{teacher['authorization'].split()[1]}"
         )
+        if demo["active"]:
+            print(
+                f"[demo] 教师登录 (the demo head teacher signs in): {PORTAL}/staff/sign-in with 账号 "
+                f"{DEMO_TEACHER['phone']} (or {DEMO_TEACHER['email']}), 密码 {DEMO_TEACHER_PASSWORD} "
+                f"({DEMO_TEACHER['name']}, 班主任 of {DEMO_SCHOOL} {DEMO_CLASS}, which has 三必访 students)"
+            )
         print(
-            "[demo] 家长登录 (a guardian signs in): http://127.0.0.1:8000/sign-in with 13910000000 "
-            "(阿依古丽家长, 叶城县第九小学); the code arrives at http://127.0.0.1:8025/sms/messages"
+            f"[demo] 家长登录 (a guardian signs in): {PORTAL}/sign-in with 13910000000 "
+            f"(阿依古丽家长, 叶城县第九小学); the code arrives at {CHANNELS}/sms/messages"
         )
         print(
             f'[demo] try: curl -H "Authorization: Bearer <bureau token>" '
