@@ -12,8 +12,10 @@ One class of 叶城县第九小学 (a fresh school each time, in the district ``
   stand-in received, ``POST /auth/activate`` with a known password.
 
 ``teacher_world`` returns once the registry's records have reached scheduling, notifications,
-reporting and the portal, so a test can sign in and open pages at once. ``sign_in_as_staff`` is
-the sign-in on the real staff page, in a phone from tests/phone_pages.py.
+reporting and the portal, so a test can sign in and open pages at once (it waits up to 90 s for
+each: the first run of a new consumer group suffix catches up with the topics first).
+``sign_in_as_staff`` is the sign-in on the real staff page, in a phone from tests/phone_pages.py;
+``signed_in`` gives a portal session without a browser (``PortalSession.send``).
 
 A test module uses it through a fixture of its own::
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from bearer import bearer
 from playwright.async_api import Page, expect
 from service_kit.auth import Role
 
@@ -125,8 +128,6 @@ class TeacherWorld:
 
 
 def _bearer(role: Role, school_id: str, class_ids: list[str] | None, subject: str) -> dict[str, str]:
-    from bearer import bearer
-
     return bearer(role, DISTRICT, subject, school_id, class_ids)
 
 
@@ -215,7 +216,7 @@ async def _portal_accounts_know_the_class(platform, eventually, world: TeacherWo
                 return False
         return True
 
-    await eventually(known, 30)
+    await eventually(known, 90)
 
 
 def _activation_tokens(texts: list[str]) -> list[str]:
@@ -236,7 +237,7 @@ async def activation_token(eventually, mailbox, provider, staff: StaffAccount) -
     async def arrived() -> bool:
         return bool(tokens())
 
-    await eventually(arrived, 30)
+    await eventually(arrived, 90)
     return tokens()[-1]
 
 
@@ -312,7 +313,7 @@ async def _every_part_knows(platform, eventually, world: TeacherWorld) -> None:
         return True
 
     for check in (scheduling_knows, notifications_knows, reporting_knows, portal_knows):
-        await eventually(check, 30)
+        await eventually(check, 90)
 
 
 async def sign_in_as_staff(page: Page, account: str, password: str, start: str = "/staff/sign-in") -> None:
