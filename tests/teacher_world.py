@@ -271,16 +271,19 @@ async def activate(portal: httpx.AsyncClient, token: str, staff: StaffAccount) -
 
 
 async def _every_part_knows(platform, eventually, world: TeacherWorld) -> None:
-    """Scheduling (class, students, term), notifications (guardians, class, staff with the class),
-    reporting (the records' versions) and the portal (active accounts with the class; guardians)."""
+    """Scheduling (class with its head teacher, students, term), notifications (guardians, class,
+    staff with the class), reporting (the records' versions) and the portal (active accounts with
+    the class; guardians)."""
     scheduling = platform.scheduling_app.state.store
     notifications = platform.notifications_app.state.store
     portal = platform.portal_app.state.store
     staff = (world.head_teacher, world.subject_teacher)
 
     async def scheduling_knows() -> bool:
+        klass = await scheduling.class_(world.class_id)
         return (
-            await scheduling.class_(world.class_id) is not None
+            klass is not None
+            and klass.get("head_teacher_id") == world.head_teacher.staff_id  # who confirms the plan
             and len(await scheduling.students_of_class(world.class_id)) == len(world.pupils)
             and await scheduling.term(DISTRICT, SCHOOL_YEAR, TERM_KIND) is not None
             and set(await scheduling.invitees(DISTRICT, world.school_id, [world.class_id]))
