@@ -86,10 +86,11 @@ def reporting_reads_as_of(platform, day: date) -> Iterator[None]:
 
 
 async def pick(page: Page, field: str, options: list[str]) -> None:
-    """Open a Vant picker by its field's label, choose each column's option, tap 确定. Vant's picker
-    columns move by transform inside a clipped box, so an option out of view is chosen by its own
-    click event (what a tap on it sends) rather than a pointer at coordinates outside the box."""
-    await page.get_by_label(field, exact=True).click()
+    """Open a Vant picker by its field's button ("开始时间：14:30"), choose each column's option, tap
+    确定. Vant's picker columns move by transform inside a clipped box, so an option out of view is
+    chosen by its own click event (what a tap on it sends) rather than a pointer at coordinates
+    outside the box."""
+    await page.get_by_role("button", name=re.compile(f"^{field}：")).click()
     for option in options:
         await page.get_by_role("button", name=option, exact=True).dispatch_event("click")
     await page.get_by_role("button", name="确定").click()
@@ -173,6 +174,20 @@ async def test_the_head_teacher_proposes_adjusts_and_confirms_the_term_plan_and_
     await expect(phone.get_by_text(f"家访 · {second.name}")).to_have_count(0)  # the subject teacher's visit
     await accessible(phone, "teacher-calendar")
 
+    # the same calendar in a phone's calendar app: the secret .ics address, read without a cookie
+    await phone.get_by_role("button", name="订阅到手机日历").click()
+    address = phone.get_by_label("订阅地址（请勿转发给他人）")
+    await expect(address).to_have_value(re.compile(r"^https?://[^/]+/calendar/[^/]+\.ics$"))
+    url = await address.input_value()
+    await expect(phone.get_by_role("link", name="在日历应用中打开")).to_have_attribute(
+        "href", "webcal://" + url.split("://", 1)[1]
+    )
+    feed = await platform.portal.get("/calendar/" + url.rsplit("/calendar/", 1)[1])
+    assert feed.status_code == 200, feed.text
+    assert "BEGIN:VCALENDAR" in feed.text
+    assert f"家访 {first.student_id}" in feed.text
+    assert f"家访 {second.student_id}" not in feed.text
+
 
 async def test_a_subject_teacher_is_told_only_the_head_teacher_confirms_and_the_server_refuses_them(
     platform, world, phone
@@ -222,7 +237,7 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
     await expect(phone).to_have_url(re.compile(r"/teacher/meetings/m-[0-9a-f]+$"))
     meeting_id = phone.url.rsplit("/", 1)[1]
     held = await platform.scheduling.get(f"/v1/meetings/{meeting_id}", headers=world.admin())
-    assert held.json()["starts_at"].startswith(starts.strftime("%Y-%m-%dT%H:%M")), held.json()
+    assert datetime.fromisoformat(held.json()["starts_at"]) == starts, held.json()
     assert held.json()["invited_count"] == len(world.pupils)
 
     # two guardians answer (as their one-tap links would), the page shows it
