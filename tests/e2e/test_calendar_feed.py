@@ -112,3 +112,22 @@ async def test_an_address_stops_when_it_is_ended_or_its_account_is_no_longer_act
     await accounts.update_one({"_id": world.subject_teacher.staff_id}, {"$set": {"status": "closed"}})
 
     assert (await fetch(url)).status_code == 404
+
+
+async def test_the_address_is_kept_out_of_the_traces(platform, world: TeacherWorld, span_exporter):
+    """The token is the address's only secret: a span of the portal must not keep it."""
+    head = await signed_in(platform.portal, world.head_teacher)
+    url = (await head.send("POST", "/auth/calendar-feed")).json()["url"]
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    span_exporter.clear()
+
+    feed = await fetch(url)
+
+    assert feed.status_code == 200, feed.text
+    kept = [
+        (span.name, key)
+        for span in span_exporter.get_finished_spans()
+        for key, value in {"name": span.name, **dict(span.attributes or {})}.items()
+        if token in str(value)
+    ]
+    assert kept == []

@@ -48,9 +48,13 @@ def configure_telemetry(settings: ServiceSettings) -> TracerProvider:
     return provider
 
 
+# A calendar feed's address is its secret (portal: /calendar/<token>.ics): a span would keep it.
+UNTRACED_URLS = "healthz,readyz,/calendar/[^/]+[.]ics"
+
+
 def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+        app, tracer_provider=provider, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
     )
 
 
