@@ -364,7 +364,7 @@ async def test_the_same_visit_sent_twice_with_one_idempotency_key_is_recorded_on
 
 
 async def test_a_logged_visit_keeps_its_follow_ups_report_and_summary_and_asks_the_guardian_to_confirm(
-    platform, world
+    platform, world, provider
 ):
     sch = platform.scheduling
     body = visit_body(
@@ -401,6 +401,18 @@ async def test_a_logged_visit_keeps_its_follow_ups_report_and_summary_and_asks_t
     assert "findings" not in seen_by_guardian.json()
     assert [f["index"] for f in follow_ups.json() if f["visit_id"] == logged["visit_id"]] == [0]
     assert confirmed.status_code == 200, confirmed.text
+
+    async def summary_sent() -> bool:
+        return any(
+            "家访小结" in (m.get("subject") or "") for m in provider[0].to("sms", world.phones[S_LISTED])
+        )
+
+    await until(summary_sent, 30, "the guardian's SMS with the summary")
+    sms = next(
+        m for m in provider[0].to("sms", world.phones[S_LISTED]) if "家访小结" in (m.get("subject") or "")
+    )
+    assert "孩子在家表现良好。" in sms["text"]
+    assert "查看并确认家访：" in sms["text"]  # the teacher asked the guardian to confirm
 
 
 # Scheduling: what the teacher still has to do this term -------------------------------------------

@@ -59,6 +59,7 @@ class SummaryShared(BaseModel):
     visited_on: date
     mode: str
     summary: str
+    confirmation_requested: bool = False  # the teacher asks the guardian to confirm the visit
 
 
 class PartnerActivity(BaseModel):
@@ -155,6 +156,7 @@ def reactions(store: NotificationStore, outbox: Outbox) -> Reaction:
                 source_id=shared.visit_id,
                 variables={"visited_on": shared.visited_on, "mode": shared.mode, "summary": shared.summary},
                 action=Action("visit", shared.visit_id),
+                confirmation=shared.confirmation_requested,
                 **_tenancy(facts),
             )
             return await outbox.tell_guardians_of(notice, [shared.student_id], give_up)

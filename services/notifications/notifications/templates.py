@@ -57,6 +57,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "visited_on": date(2026, 11, 18),
         "mode": "in_person",
         "summary": "孩子在校表现积极，建议每天陪伴阅读二十分钟。",
+        "confirmation": True,
     },
     "partner_activity": {
         "school_name": "叶城县第九小学",

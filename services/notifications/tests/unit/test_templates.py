@@ -88,6 +88,16 @@ def test_every_message_carries_its_one_tap_link(name, language):
         assert f"{GUARDIANS_ACT[name]}https://portal.example.cn/l#tok" in body
 
 
+@pytest.mark.parametrize(("confirmation", "ending"), [(True, "查看并确认家访："), (False, "查看家访小结：")])
+def test_a_visit_summary_asks_to_confirm_only_when_the_teacher_asked(confirmation, ending):
+    variables = templates.SAMPLES["visit_summary"] | {
+        "confirmation": confirmation,
+        "link_url": "https://p.cn/l#t",
+    }
+    body = templates.render("visit_summary", "zh-CN", variables, BEIJING).body
+    assert body.endswith(f"{ending}https://p.cn/l#t")
+
+
 def test_a_cancelled_meeting_says_so_and_links_nowhere():
     variables = templates.SAMPLES["meeting_cancelled"] | {"link_url": "https://portal.example.cn/l#tok"}
     body = templates.render("meeting_cancelled", "zh-CN", variables, BEIJING).body
