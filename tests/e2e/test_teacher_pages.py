@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from bearer import bearer
 from phone_pages import accessible, new_phone
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
+from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 from teacher_world import TERM, Pupil, TeacherWorld, sign_in_as_staff, teacher_world
 
@@ -94,7 +95,7 @@ async def pick(page: Page, field: str, options: list[str]) -> None:
     for option in options:
         await page.get_by_role("button", name=option, exact=True).dispatch_event("click")
     await page.get_by_role("button", name="确定").click()
-    await expect(page.get_by_role("button", name="确定")).to_be_hidden()
+    await expect(page.get_by_role("dialog")).to_be_hidden()
 
 
 async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_name(world, phone):
@@ -221,9 +222,8 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
     )
     # a minute or two ahead of the real clock: meetings lie ahead of the real now, and attendance is
     # taken once it has started
-    starts = (datetime.now(UTC) + timedelta(seconds=75)).replace(second=0, microsecond=0) + timedelta(
-        minutes=1
-    )
+    soon = datetime.now(UTC) + timedelta(seconds=90)
+    starts = soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
     local = starts.astimezone(BEIJING)
     await phone.get_by_label("会议名称").fill("期中家长会")
     await phone.get_by_label("议程 1").fill("期中成绩分析")
@@ -269,9 +269,9 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
     await phone.get_by_label("问题 1").fill("周末作业量能否减少？")
     await phone.get_by_label("答复 1").fill("各科统筹，周末作业不超过 1 小时。")
     save = phone.get_by_role("button", name="保存签到和纪要")
-    if datetime.now(UTC) < starts - timedelta(seconds=3):
-        await save.click()
-        await expect(phone.get_by_role("alert")).to_contain_text("会议尚未开始")
+    assert datetime.now(UTC) < starts - timedelta(seconds=5), "too slow to try before the start"
+    await save.click()
+    await expect(phone.get_by_role("alert")).to_contain_text("会议尚未开始")
 
     async def started() -> bool:
         return datetime.now(UTC) >= starts
@@ -281,6 +281,10 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
 
     await expect(phone.get_by_test_id("attendance-rate")).to_contain_text("33%")
     await expect(phone.get_by_test_id("attendance-rate")).to_contain_text("实到 2 人 / 受邀 6 人")
+    for pupil in attended:
+        came = roster.get_by_role("listitem").filter(has_text=f"{pupil.guardian_name}（{pupil.name}")
+        await expect(came).to_contain_text("已到")
+    await expect(roster.get_by_text("已到")).to_have_count(len(attended))
     await accessible(phone, "teacher-meeting-attendance")
     record = (await platform.scheduling.get(f"/v1/meetings/{meeting_id}", headers=world.admin())).json()
     assert (record["status"], record["attended_count"]) == ("held", 2)
@@ -333,7 +337,9 @@ async def test_a_student_outside_the_teachers_classes_is_not_offered(platform, r
 
     await phone.goto(f"/teacher/classes/{world.class_id}/plan")
     await phone.get_by_role("button", name="生成建议计划").click()
-    planned = await phone.get_by_role("list", name="计划家访名单").get_by_role("listitem").count()
+    proposed = phone.get_by_role("list", name="计划家访名单").get_by_role("listitem")
+    await expect(proposed.first).to_be_visible()
+    planned = await proposed.count()
     choices = phone.get_by_label("添加学生")
     # "请选择" and the class's own students the plan left out, never another class's
     await expect(choices.locator("option")).to_have_count(1 + len(world.pupils) - planned)
@@ -342,3 +348,323 @@ async def test_a_student_outside_the_teachers_classes_is_not_offered(platform, r
     await phone.goto(f"/teacher/classes/{other_id}")
     await expect(phone.get_by_role("alert").first).to_have_text("未找到")
     await expect(phone.get_by_text("赵外班")).to_have_count(0)
+
+
+# The visit forms and the offline queue (helper F1) -----------------------------------------------
+
+VISITS = "/api/scheduling/v1/home-visits"
+
+
+async def done_visits(platform, world: TeacherWorld, student_id: str | None = None) -> list[dict[str, Any]]:
+    """The class's visits done this term, as scheduling has them (of one student, if named)."""
+    answer = await platform.scheduling.get(
+        f"/v1/classes/{world.class_id}/home-visits", params={"status": "done"}, headers=world.admin()
+    )
+    assert answer.status_code == 200, answer.text
+    return [v for v in answer.json() if student_id is None or v["student_id"] == student_id]
+
+
+async def visits_in_report(platform, world: TeacherWorld) -> int:
+    """The visits reporting counts for the class this term."""
+    answer = await platform.reporting.get(
+        f"/v1/classes/{world.class_id}/report", params={"term": TERM}, headers=world.admin()
+    )
+    if answer.status_code == 404:
+        return 0
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["visits"])
+
+
+async def open_visit_form(phone: Page, world: TeacherWorld, pupil: Pupil | None = None) -> None:
+    query = f"?class={world.class_id}" + (f"&student={pupil.student_id}" if pupil else "")
+    await phone.goto(f"/teacher/visits/new{query}")
+    await expect(phone.get_by_role("heading", name="登记家访")).to_be_visible()
+    # the class's students are on the phone (read online, or this phone's copy)
+    await expect(phone.get_by_label("学生").locator("option", has_text=world.pupils[-1].name)).to_have_count(
+        1
+    )
+
+
+async def fill_visit(phone: Page, pupil: Pupil, *, mode: str = "电话", visited_on: str | None = None) -> None:
+    await phone.get_by_label("学生").select_option(label=pupil.name)
+    await phone.get_by_label("家访日期").fill(visited_on or SCHOOL_TODAY.isoformat())
+    await phone.get_by_role("radio", name=mode).click()
+    await phone.get_by_role("checkbox", name="学习情况").click()
+    await phone.get_by_label("给家长的小结").fill(f"{pupil.name}在家按时完成作业，家长配合。")
+
+
+async def app_installed(phone: Page) -> None:
+    """The service worker holds the app (its install precached every built file)."""
+    assert await phone.evaluate("navigator.serviceWorker.ready.then((r) => Boolean(r.active))")
+
+
+async def test_the_head_teacher_logs_a_visit_online_and_scheduling_records_it(
+    platform, world, phone, eventually
+):
+    pupil = world.mandatory[0]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world, pupil)
+    # preselected from the class page's link
+    await expect(phone.get_by_label("学生")).to_have_value(pupil.student_id)
+    await phone.get_by_role("radio", name="上门").click()
+    await expect(phone.get_by_text("上门家访最好由两位教职工一同前往。")).to_be_visible()
+    await phone.get_by_role("checkbox", name=world.subject_teacher.name).click()
+    await expect(phone.get_by_text("上门家访最好由两位教职工一同前往。")).to_be_hidden()
+    await phone.get_by_role("checkbox", name="心理情绪").click()
+    await phone.get_by_label("家访发现（保密）").fill("祖父母照看，孩子想念外出务工的父母。")
+    await phone.get_by_role("button", name="添加跟进事项").click()
+    follow_up = phone.get_by_role("group", name="跟进事项 1")
+    await follow_up.get_by_label("事项").fill("联系心理老师谈心")
+    await follow_up.get_by_label("负责人").select_option(label=world.subject_teacher.name)
+    await follow_up.get_by_label("完成期限").fill("2026-11-27")
+    await phone.get_by_label("给家长的小结").fill("孩子学习认真，请家长每周与孩子视频通话。")
+    await phone.get_by_role("switch", name="请家长确认").click()
+    await accessible(phone, "teacher-visit-form")
+
+    await phone.get_by_role("button", name="提交").click()
+
+    await expect(phone.get_by_role("status").filter(has_text="家访已登记").first).to_be_visible()
+    await accessible(phone, "teacher-visit-logged")
+    [visit] = await done_visits(platform, world, pupil.student_id)
+    assert visit["visited_on"] == SCHOOL_TODAY.isoformat()
+    assert visit["mode"] == "in_person"
+    assert set(visit["visiting_staff_ids"]) == {world.head_teacher.staff_id, world.subject_teacher.staff_id}
+    assert visit["topics"] == ["心理情绪"]
+    assert visit["follow_ups"] == [
+        {
+            "action": "联系心理老师谈心",
+            "owner_id": world.subject_teacher.staff_id,
+            "due_on": "2026-11-27",
+            "done": False,
+        }
+    ]
+    assert visit["shareable_summary"] == "孩子学习认真，请家长每周与孩子视频通话。"
+
+    async def counted() -> bool:
+        return await visits_in_report(platform, world) == 1
+
+    await eventually(counted, 30)
+
+
+async def test_two_visits_logged_offline_wait_through_a_reload_and_are_recorded_once_when_back_online(
+    platform, world, phone, eventually
+):
+    first, second = world.pupils[3], world.pupils[4]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+
+    await phone.context.set_offline(True)
+    await expect(phone.get_by_text("当前无网络")).to_be_visible()
+    for pupil in (first, second):
+        await fill_visit(phone, pupil)
+        await phone.get_by_role("button", name="提交").click()
+        await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+        await phone.get_by_role("button", name="登记家访").click()
+    await phone.reload()  # no network: the service worker serves the app, IndexedDB the visits
+    await expect(phone.get_by_role("heading", name="登记家访")).to_be_visible()
+    await phone.goto("/teacher/outbox")
+
+    await expect(phone.get_by_text("待同步 2")).to_be_visible()
+    waiting = phone.get_by_role("list", name="等待同步").get_by_role("listitem")
+    await expect(waiting).to_have_count(2)
+    await expect(waiting.first).to_contain_text(first.name)
+    await expect(waiting.last).to_contain_text(second.name)
+    await expect(phone.get_by_text("当前无网络，联网后自动同步")).to_be_visible()
+    await accessible(phone, "teacher-offline-queue")
+    assert await done_visits(platform, world) == []
+
+    await phone.context.set_offline(False)  # the online event syncs
+
+    await expect(phone.get_by_text("待同步 0")).to_be_visible()
+    recorded = await done_visits(platform, world)
+    assert sorted(v["student_id"] for v in recorded) == sorted([first.student_id, second.student_id])
+
+    async def counted_once() -> bool:
+        return await visits_in_report(platform, world) == 2
+
+    await eventually(counted_once, 30)
+    assert len(await done_visits(platform, world)) == 2
+
+
+async def test_a_waiting_outcome_the_server_refuses_stays_on_the_phone_with_its_reason(
+    platform, world, phone, eventually
+):
+    pupil = world.mandatory[1]
+    head = world.as_staff(world.head_teacher)
+    planned = await platform.scheduling.post(
+        "/v1/home-visits/plans",
+        json={
+            "student_id": pupil.student_id,
+            "class_id": world.class_id,
+            "planned_on": SCHOOL_TODAY.isoformat(),
+            "mode": "in_person",
+        },
+        headers=head,
+    )
+    assert planned.status_code == 201, planned.text
+    visit_id = planned.json()["visit_id"]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await phone.goto(f"/teacher/visits/{visit_id}/outcome")
+    await expect(phone.get_by_text(pupil.name)).to_be_visible()
+    await app_installed(phone)
+
+    await phone.context.set_offline(True)
+    await phone.get_by_role("radio", name="已完成").click()
+    await phone.get_by_label("家访日期").fill(SCHOOL_TODAY.isoformat())
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    # meanwhile the planned visit is cancelled (the colleague phoned the family)
+    cancelled = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome",
+        json={"outcome": "cancelled", "reason": "家长改约到校面谈"},
+        headers=head,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await phone.goto("/teacher/outbox")
+    await expect(phone.get_by_text("待同步 1")).to_be_visible()
+
+    await phone.context.set_offline(False)
+
+    refused = phone.get_by_role("list", name="服务器拒绝").get_by_role("listitem")
+    await expect(refused).to_have_count(1)
+    await expect(refused).to_contain_text(pupil.name)
+    await expect(refused).to_contain_text("家访已是「cancelled」状态，不能再登记结果")
+    await expect(phone.get_by_text("待同步 0")).to_be_visible()
+    await expect(phone.get_by_text("被拒绝 1")).to_be_visible()
+    await accessible(phone, "teacher-outbox-refused")
+    await phone.reload()  # kept on the phone, not only on the page
+    await expect(phone.get_by_role("list", name="服务器拒绝").get_by_role("listitem")).to_have_count(1)
+    assert await done_visits(platform, world, pupil.student_id) == []
+
+    await phone.get_by_role("button", name=f"删除：{pupil.name}").click()
+    await phone.get_by_role("button", name="删除", exact=True).click()
+    await expect(phone.get_by_text("没有待同步的记录")).to_be_visible()
+
+
+async def test_a_waiting_visit_of_a_student_moved_to_another_class_is_refused_with_the_reason(
+    platform, registry_api, world, phone, eventually
+):
+    pupil = world.pupils[5]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await fill_visit(phone, pupil)
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+
+    admin = registry_api.auth(Role.school_admin, world.school_id)
+    other = await registry_api.http.post(
+        f"/v1/schools/{world.school_id}/classes", json={"grade": 3, "name": "三年级3班"}, headers=admin
+    )
+    assert other.status_code == 201, other.text
+    moved = await registry_api.http.post(
+        f"/v1/students/{pupil.student_id}/transfer",
+        json={"class_id": other.json()["class_id"]},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.text
+    scheduling = platform.scheduling_app.state.store
+
+    async def scheduling_knows() -> bool:
+        student = await scheduling.student(pupil.student_id)
+        return student is not None and student["class_id"] != world.class_id
+
+    await eventually(scheduling_knows, 30)
+    await phone.goto("/teacher/outbox")
+    await phone.context.set_offline(False)
+
+    refused = phone.get_by_role("list", name="服务器拒绝").get_by_role("listitem")
+    await expect(refused).to_contain_text(pupil.name)
+    await expect(refused).to_contain_text("学生不存在或不在您的权限范围内")
+    assert await done_visits(platform, world, pupil.student_id) == []
+
+
+async def test_a_visit_dated_in_the_future_or_before_the_term_is_refused_by_the_form_before_sending(
+    world, phone
+):
+    sent: list[str] = []
+    phone.on("request", lambda r: sent.append(r.url) if r.method == "POST" and VISITS in r.url else None)
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await expect(phone.get_by_text(f"不能晚于今天（{SCHOOL_TODAY.isoformat()}）")).to_be_visible()
+
+    await fill_visit(phone, world.pupils[3], visited_on="2026-11-21")
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_text("家访日期不能晚于今天（2026-11-20）")).to_be_visible()
+
+    await phone.get_by_label("家访日期").fill("2026-08-31")
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_text("家访日期早于本学期开始（2026-09-01）")).to_be_visible()
+    await accessible(phone, "teacher-visit-date-refused")
+    assert sent == []
+
+
+async def test_a_waiting_visit_whose_answer_was_lost_is_sent_again_with_its_key_and_recorded_once(
+    platform, world, phone, eventually
+):
+    pupil = world.pupils[3]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await fill_visit(phone, pupil)
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await phone.goto("/teacher/outbox")
+    await expect(phone.get_by_text("待同步 1")).to_be_visible()
+
+    keys: list[str] = []
+    lost: list[int] = []
+
+    async def lose_the_answer(route: Route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        answer = await route.fetch()  # the server records the visit…
+        await route.abort("connectionreset")  # …and the phone never hears of it
+        lost.append(answer.status)
+
+    await phone.route(f"**{VISITS}", lose_the_answer, times=1)
+    await phone.context.set_offline(False)  # the online event syncs: its answer is lost
+
+    async def answer_lost() -> bool:
+        return bool(lost)
+
+    await eventually(answer_lost, 10)
+    assert lost == [201]
+    await expect(phone.get_by_text("待同步 1")).to_be_visible()
+    assert len(await done_visits(platform, world, pupil.student_id)) == 1
+
+    resent: list[str] = []
+    phone.on(
+        "request",
+        lambda r: (
+            resent.append(r.headers.get("idempotency-key", ""))
+            if r.method == "POST" and VISITS in r.url
+            else None
+        ),
+    )
+    await phone.get_by_role("button", name="立即同步").click()
+
+    await expect(phone.get_by_text("待同步 0")).to_be_visible()
+    assert resent == keys  # the same key, made when the visit was entered
+    assert len(await done_visits(platform, world, pupil.student_id)) == 1
+
+    async def counted_once() -> bool:
+        return await visits_in_report(platform, world) == 1
+
+    await eventually(counted_once, 30)
+
+
+async def test_the_app_shell_is_served_for_the_service_worker(platform):
+    worker = await platform.portal.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache"  # a new build is found at the next visit
+    assert re.search(r"const PRECACHE = \[\"/", worker.text), "the build wrote the files to precache"
+    assert "/index.html" in worker.text
+    manifest = await platform.portal.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert manifest.json()["display"] == "standalone"
+    page = await platform.portal.get("/teacher/visits/new")
+    assert page.headers["x-school-date"] == SCHOOL_TODAY.isoformat()
