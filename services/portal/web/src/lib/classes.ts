@@ -106,8 +106,3 @@ export function isHeadTeacher(
   if (me) return me.head_teacher
   return klass?.head_teacher_id === staffId
 }
-
-/** Today on the school's clock as the phone sees it (Beijing), "2026-11-20". */
-export function schoolToday(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now)
-}

@@ -7,7 +7,6 @@ import {
   isMandatory,
   percent,
   reportTerm,
-  schoolToday,
   statusKey,
   unvisited,
 } from '../../src/lib/classes'
@@ -95,9 +94,6 @@ describe('the head teacher', () => {
     expect(isHeadTeacher('t-math', { head_teacher_id: 't-math' }, teachers)).toBe(false)
     expect(isHeadTeacher('t-head', { head_teacher_id: 't-head' }, [])).toBe(true)
     expect(isHeadTeacher(null, { head_teacher_id: null }, [])).toBe(false)
-  })
-  it("takes today from Beijing's clock", () => {
-    expect(schoolToday(new Date('2026-11-19T17:30:00Z'))).toBe('2026-11-20')
   })
 })
 
