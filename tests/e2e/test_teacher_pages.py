@@ -98,7 +98,35 @@ async def pick(page: Page, field: str, options: list[str]) -> None:
     await expect(page.get_by_role("dialog")).to_be_hidden()
 
 
-async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_name(world, phone):
+async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_name(
+    platform, world, phone, eventually
+):
+    # a visit already made to a student who is not 三必访, with a follow-up due next Monday
+    other = next(p for p in world.pupils if not p.mandatory)
+    action = "联系班主任跟进作业完成情况"
+    logged = await platform.scheduling.post(
+        "/v1/home-visits",
+        json={
+            "student_id": other.student_id,
+            "class_id": world.class_id,
+            "visited_on": "2026-11-19",
+            "mode": "in_person",
+            "follow_ups": [
+                {"action": action, "owner_id": world.head_teacher.staff_id, "due_on": "2026-11-23"}
+            ],
+        },
+        headers=world.as_staff(world.head_teacher),
+    )
+    assert logged.status_code == 201, logged.text
+
+    async def reported() -> bool:
+        answer = await platform.reporting.get(
+            f"/v1/classes/{world.class_id}/report", params={"term": TERM}, headers=world.admin()
+        )
+        return answer.status_code == 200 and answer.json()["visited"] == 1
+
+    await eventually(reported, 30)
+
     await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password, start="/teacher")
 
     await expect(phone.get_by_role("heading", name="我的班级")).to_be_visible()
@@ -111,12 +139,25 @@ async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_n
         if not pupil.mandatory:
             await expect(unvisited).not_to_contain_text(pupil.name)
     await expect(phone.get_by_text("三必访未访（3 人）")).to_be_visible()
-    await expect(
-        phone.get_by_role("navigation", name="主要导航").get_by_role("link", name="班级")
-    ).to_have_attribute("aria-current", "page")
+    coverage = phone.get_by_role("region", name="本学年家访覆盖率")
+    await expect(coverage).to_contain_text("17%")  # 1 of 6, as reporting counts it
+    await expect(coverage).to_contain_text("已家访 1 人 / 在籍 6 人")
+    await expect(phone.get_by_text("到期的跟进事项（1 项）")).to_be_visible()
+    await expect(phone.get_by_text(action)).to_be_visible()
+    tabs = phone.get_by_role("navigation", name="主要导航")
+    await expect(tabs.get_by_role("link", name="班级")).to_have_attribute("aria-current", "page")
     await accessible(phone, "teacher-my-classes")
 
     await phone.get_by_role("link", name=f"进入{world.class_name}").click()
+    await expect(phone.get_by_role("heading", name=world.class_name, level=1)).to_be_visible()
+    await phone.get_by_role("button", name=f"完成：{action}").click()
+    await expect(phone.get_by_role("status").filter(has_text="已完成")).to_be_visible()
+    open_ones = await platform.scheduling.get(
+        f"/v1/classes/{world.class_id}/follow-ups", headers=world.admin()
+    )
+    assert open_ones.json() == []
+    await accessible(phone, "teacher-class")
+
     first = world.mandatory[0]
     await phone.get_by_role("link", name=f"登记家访：{first.name}").click()
     await expect(phone).to_have_url(
@@ -255,6 +296,8 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
     await expect(
         roster.get_by_role("button", name=re.compile(re.escape(coming.guardian_name)))
     ).to_contain_text(re.compile(r"(?<!不)出席"))
+
+    await accessible(phone, "teacher-meeting-rsvps")
 
     # attendance: tap two guardians; before the start the server refuses, and the page says why
     attended = [world.pupils[0], world.pupils[2]]
