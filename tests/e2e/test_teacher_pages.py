@@ -329,8 +329,15 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
         await expect(came).to_contain_text("已到")
     await expect(roster.get_by_text("已到")).to_have_count(len(attended))
     await accessible(phone, "teacher-meeting-attendance")
+    await expect(phone.get_by_text("周末作业量能否减少？")).to_be_visible()
     record = (await platform.scheduling.get(f"/v1/meetings/{meeting_id}", headers=world.admin())).json()
     assert (record["status"], record["attended_count"]) == ("held", 2)
+    stored = await platform.scheduling_app.state.store.meeting(meeting_id)
+    assert set(stored["attended_guardian_ids"]) == {p.guardian_id for p in attended}
+    assert stored["minutes"] == "通报期中成绩，家长交流辅导方法。"
+    assert stored["questions"] == [
+        {"question": "周末作业量能否减少？", "answer": "各科统筹，周末作业不超过 1 小时。"}
+    ]
 
     with reporting_reads_as_of(platform, local.date()):
 

@@ -78,6 +78,7 @@ export const classesZhCN = {
   'plan.confirmed': '计划已确认，{count} 次家访已加入日程',
   'plan.toCalendar': '查看我的日程',
   'plan.toClass': '返回班级',
+  'plan.already': '本学期已有 {count} 次计划中的家访。再次确认会另外加入新的计划家访。',
 
   'tcal.title': '我的日程',
   'tcal.empty': '近期没有家访或会议安排',
@@ -137,6 +138,7 @@ export const classesZhCN = {
   'tmeeting.saveHeld': '保存签到和纪要',
   'tmeeting.saveHint': '会议开始后才能保存；保存后会议记为已召开，不能再修改。',
   'tmeeting.saved': '已保存',
+  'tmeeting.noReply': '（未答复）',
   'tmeeting.attendanceRate': '出席率',
   'tmeeting.attendedOf': '实到 {attended} 人 / 受邀 {invited} 人',
 }
@@ -219,6 +221,7 @@ export const classesEn: Record<keyof typeof classesZhCN, string> = {
   'plan.confirmed': 'Plan confirmed: {count} visits added to the calendar',
   'plan.toCalendar': 'See my calendar',
   'plan.toClass': 'Back to the class',
+  'plan.already': 'This term already has {count} planned visits. Confirming again adds the new ones as well.',
 
   'tcal.title': 'My calendar',
   'tcal.empty': 'No visits or meetings coming up',
@@ -278,6 +281,7 @@ export const classesEn: Record<keyof typeof classesZhCN, string> = {
   'tmeeting.saveHeld': 'Save attendance and minutes',
   'tmeeting.saveHint': 'This can be saved once the meeting has started; the meeting is then recorded as held and cannot be changed.',
   'tmeeting.saved': 'Saved',
+  'tmeeting.noReply': '(no answer yet)',
   'tmeeting.attendanceRate': 'Attendance',
   'tmeeting.attendedOf': '{attended} of {invited} invited came',
 }
