@@ -85,6 +85,8 @@ async function enqueue(entry: OutboxEntry): Promise<OutboxItem> {
     attempts: 0,
   }
   await outboxStore.put(item)
+  // what waits must outlive the browser's clean-ups under low storage, not only a restart
+  void navigator.storage?.persist?.().catch(() => false)
   await refresh()
   changed()
   return item
