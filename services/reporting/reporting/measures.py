@@ -288,6 +288,45 @@ def guardian_contact(
     return len(reached & guardians), len(guardians)
 
 
+def class_measures(snapshot: Snapshot, figures: ClassFigures, term: Term, today: date) -> list[Measure]:
+    """One class against the policy, paced as its school is: the school year's coverage and the
+    term's 三必访 (what its teachers act on; the school's other measures are the school's)."""
+    targets = snapshot.targets(term.name.school_year)
+    visited, enrolled = figures.visited, figures.enrolled
+    seen, mandatory = figures.mandatory_visited, figures.mandatory
+    return [
+        measure(
+            "home_visit_coverage",
+            targets["home_visit_coverage"],
+            share(visited, enrolled),
+            year_elapsed(term, today),
+            visited,
+            enrolled,
+        ),
+        measure(
+            "mandatory_visit_coverage",
+            targets["mandatory_visit_coverage"],
+            rate(seen, mandatory),
+            term.elapsed(today),
+            seen,
+            mandatory,
+        ),
+    ]
+
+
+def class_attendance(
+    snapshot: Snapshot, school_id: str, class_id: str, start: date, end: date
+) -> float | None:
+    """Attended ÷ invited over the class's parent meetings held in the period; None without invitations."""
+    meetings = [
+        m
+        for m in between(snapshot.meetings, school_id, start, end, kind="parent_meeting", level="class")
+        if class_id in m["class_ids"]
+    ]
+    invited = sum(m["invited_count"] for m in meetings)
+    return round(sum(m["attended_count"] for m in meetings) / invited, 4) if invited else None
+
+
 def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[Measure]:
     targets = snapshot.targets(term.name.school_year)
     day = reference_day(term, today)

@@ -116,6 +116,13 @@ class ClassReport(ClassRow):
     school_id: str
     term: str
     as_of: date
+    measures: list[MeasureOut] = Field(
+        description="The class against the policy, paced as its school: home_visit_coverage (school "
+        "year) and mandatory_visit_coverage (term), each with its status"
+    )
+    attendance_rate: Rate | None = Field(
+        description="Attended ÷ invited over the class's parent meetings this term; null without invitations"
+    )
 
 
 class TeacherReport(Shape):

@@ -98,9 +98,14 @@ def class_report(
     )
     if figures is None:
         raise NotFound("班级")
-    return {"school_id": klass["school_id"], "term": str(name), "as_of": day.isoformat()} | class_row(
-        caller, snapshot, figures, day
-    )
+    school_id = klass["school_id"]
+    return {
+        "school_id": school_id,
+        "term": str(name),
+        "as_of": day.isoformat(),
+        "measures": [m.as_dict() for m in measures.class_measures(snapshot, figures, term, today)],
+        "attendance_rate": measures.class_attendance(snapshot, school_id, class_id, term.starts_on, day),
+    } | class_row(caller, snapshot, figures, day)
 
 
 def class_row(caller: Caller, snapshot: Snapshot, c: measures.ClassFigures, day: date) -> dict[str, Any]:

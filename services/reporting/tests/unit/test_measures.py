@@ -186,6 +186,59 @@ def test_mandatory_coverage_and_the_unvisited_mandatory_students():
     assert class_a.unvisited_mandatory == ["stu-2"]
 
 
+def class_meeting(meeting_id: str, class_ids: list[str], on: str, invited: int, attended: int) -> dict:
+    payload = {
+        "meeting_id": meeting_id,
+        "kind": "parent_meeting",
+        "level": "class",
+        "class_ids": class_ids,
+        "held_on": on,
+        "invited_count": invited,
+        "rsvp_yes_count": attended,
+        "attended_count": attended,
+    }
+    return event("meeting-held", payload, f"{on}T02:00:00Z")
+
+
+def test_a_class_report_measures_the_class_against_the_policy_with_its_status_and_meeting_attendance():
+    snap = snapshot_of(
+        *BASE,
+        student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z", care=["left_behind"]),
+        student("stu-2", "cls-a", 1, "2026-09-01T02:00:00Z", care=["hardship"]),
+        student("stu-3", "cls-a", 1, "2026-09-01T02:00:00Z"),
+        student("stu-4", "cls-b", 1, "2026-09-01T02:00:00Z", care=["left_behind"]),
+        visit("v-1", "stu-1", "cls-a", "2026-09-10"),
+        visit("v-4", "stu-4", "cls-b", "2026-09-10"),  # another class: not this one's figures
+        class_meeting("m-a", ["cls-a"], "2026-10-20", invited=4, attended=3),
+        class_meeting("m-b", ["cls-b"], "2026-10-21", invited=5, attended=1),
+    )
+    admin = Caller("adm-1", Role.school_admin, "d-1", SCHOOL)
+
+    report = reports.ClassReport.model_validate(
+        views.class_report(admin, snap, "cls-a", AUTUMN, date(2026, 11, 1))
+    )
+
+    found = {m.key: m for m in report.measures}
+    assert set(found) == {"home_visit_coverage", "mandatory_visit_coverage"}
+    coverage, mandatory = found["home_visit_coverage"], found["mandatory_visit_coverage"]
+    assert (coverage.numerator, coverage.denominator, coverage.actual) == (1, 3, 0.3333)
+    # paced over the school year, as the school's: a third by 1 November is ahead of 2/3 × the year gone
+    assert coverage.status == "on_track"
+    assert (mandatory.numerator, mandatory.denominator, mandatory.actual, mandatory.status) == (
+        1,
+        2,
+        0.5,
+        "on_track",
+    )
+    assert report.attendance_rate == 0.75  # cls-a's meeting only
+    later = reports.ClassReport.model_validate(
+        views.class_report(admin, snap, "cls-a", AUTUMN, date(2027, 2, 1))
+    )
+    assert {m.key: m.status for m in later.measures}["mandatory_visit_coverage"] == "missed"
+    none_held = views.class_report(admin, snapshot_of(*BASE), "cls-a", AUTUMN, date(2026, 11, 1))
+    assert none_held["attendance_rate"] is None
+
+
 def test_a_visit_in_the_holidays_counts_for_holiday_coverage():
     snap = snapshot_of(
         *BASE,
