@@ -126,6 +126,10 @@ async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_n
         return answer.status_code == 200 and answer.json()["visited"] == 1
 
     await eventually(reported, 30)
+    report = await platform.reporting.get(
+        f"/v1/classes/{world.class_id}/report", params={"term": TERM}, headers=world.admin()
+    )
+    status = next(m["status"] for m in report.json()["measures"] if m["key"] == "home_visit_coverage")
 
     await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password, start="/teacher")
 
@@ -142,6 +146,8 @@ async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_n
     coverage = phone.get_by_role("region", name="本学年家访覆盖率")
     await expect(coverage).to_contain_text("17%")  # 1 of 6, as reporting counts it
     await expect(coverage).to_contain_text("已家访 1 人 / 在籍 6 人")
+    labels = {"met": "达标", "on_track": "进度正常", "at_risk": "有风险", "missed": "未达标"}
+    await expect(coverage.get_by_test_id("coverage-status")).to_have_text(labels[status])  # reporting's
     await expect(phone.get_by_text("到期的跟进事项（1 项）")).to_be_visible()
     await expect(phone.get_by_text(action)).to_be_visible()
     tabs = phone.get_by_role("navigation", name="主要导航")
@@ -355,6 +361,7 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
             return (
                 school.json()["activity"]["attendance_rate"] == round(2 / 6, 4)
                 and klass.json()["parent_meetings"] == 1
+                and klass.json()["attendance_rate"] == round(2 / 6, 4)
             )
 
         await eventually(reported, 30)
