@@ -45,7 +45,7 @@ def bearer(role: Role, school_id: str | None = None) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-async def bench_teacher(http: httpx.AsyncClient) -> tuple[str, str]:
+async def bench_teacher(http: httpx.AsyncClient, wait: float) -> tuple[str, str]:
     """A teacher of the demo class, hired for this run; their account activated. Returns (account, class)."""
     schools = (await http.get(f"{REGISTRY}/v1/schools", headers=bearer(Role.bureau))).json()
     school_id = next(s["school_id"] for s in schools if s["name"] == SCHOOL)
@@ -66,7 +66,7 @@ async def bench_teacher(http: httpx.AsyncClient) -> tuple[str, str]:
         headers=admin,
     )
     hired.raise_for_status()
-    deadline = time.monotonic() + 300  # a platform just started catches up on the broker first
+    deadline = time.monotonic() + wait  # a platform just started catches up on the broker first
     while time.monotonic() < deadline:
         mails = (await http.get(f"{CHANNELS}/mail", params={"to": email})).json()
         tokens = [m[1] for mail in mails for m in re.finditer(r"/activate#([A-Za-z0-9_\-]+)", mail["body"])]
@@ -158,9 +158,9 @@ async def recorded(page: Page, class_id: str, marker: str) -> list[dict]:
     return [v for v in await answer.json() if marker in v["topics"]]
 
 
-async def bench(portal: str, count: int) -> None:
+async def bench(portal: str, count: int, wait: float) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        account, class_id = await bench_teacher(http)
+        account, class_id = await bench_teacher(http, wait)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(
@@ -222,8 +222,9 @@ async def bench(portal: str, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=50)
+    parser.add_argument("--wait", type=float, default=300, help="seconds to wait for the activation mail")
     args = parser.parse_args()
-    asyncio.run(bench(PORTAL, args.visits))
+    asyncio.run(bench(PORTAL, args.visits, args.wait))
 
 
 if __name__ == "__main__":
