@@ -2,7 +2,7 @@
 calendar app subscribes to answers their calendar from scheduling with no cookie; asking again
 replaces it, and the old address answers 404."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import icalendar
@@ -131,3 +131,33 @@ async def test_the_address_is_kept_out_of_the_traces(platform, world: TeacherWor
         if token in str(value)
     ]
     assert kept == []
+
+
+async def test_the_teacher_is_told_whether_they_have_an_address_and_since_when_but_never_the_address(
+    platform, world: TeacherWorld
+):
+    head = await signed_in(platform.portal, world.head_teacher)
+    before = await head.send("GET", "/auth/calendar-feed")
+    assert before.status_code == 200, before.text
+    assert (before.json()["subscribed"], before.json()["created_at"]) == (False, None)
+
+    url = (await head.send("POST", "/auth/calendar-feed")).json()["url"]
+    after = await head.send("GET", "/auth/calendar-feed")
+
+    assert after.status_code == 200, after.text
+    state = after.json()
+    assert state["subscribed"] is True
+    made = datetime.fromisoformat(state["created_at"])
+    assert abs(datetime.now(UTC) - made) < timedelta(minutes=5)
+    token = url.rsplit("/calendar/", 1)[1].removesuffix(".ics")
+    assert token not in after.text  # only the token's digest is stored: the address is never shown again
+    assert "只在生成时显示一次" in state["note"]
+    # the subject teacher, who made none, has none
+    subject = await signed_in(platform.portal, world.subject_teacher)
+    assert (await subject.send("GET", "/auth/calendar-feed")).json()["subscribed"] is False
+
+
+async def test_a_signed_out_caller_is_not_told_about_any_address(platform):
+    async with httpx.AsyncClient(base_url=str(platform.portal.base_url), timeout=10) as anonymous:
+        answer = await anonymous.get("/auth/calendar-feed")
+    assert answer.status_code == 401

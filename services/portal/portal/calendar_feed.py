@@ -3,6 +3,9 @@
 - ``POST /auth/calendar-feed`` (signed in, CSRF): a new address ``<origin>/calendar/<token>.ics``
   for the person; asking again replaces it (the old one answers 404 from then on);
   ``DELETE /auth/calendar-feed`` ends it.
+- ``GET /auth/calendar-feed`` (signed in): whether the person has an address and when it was made,
+  never the address itself: only the token's digest is stored, so an address is shown once, when
+  it is made, and a lost one can only be replaced.
 - ``GET /calendar/<token>.ics``: scheduling's ``/v1/calendars/me.ics`` for the person the token
   belongs to, fetched with a short-lived token minted from the portal's projection as the gateway
   does, so a class added or a child moved since is in the next fetch, and an account no longer
@@ -40,6 +43,29 @@ class CalendarFeed(BaseModel):
     )
 
 
+class CalendarSubscription(BaseModel):
+    subscribed: bool = Field(description="是否已有订阅地址 (whether an address exists)")
+    created_at: datetime | None = Field(
+        default=None, description="订阅地址生成时间 (when the current address was made)"
+    )
+    note: str = Field(description="订阅地址只显示一次的说明 (why the address cannot be shown again)")
+
+
+SHOWN_ONCE = (
+    "订阅地址只在生成时显示一次，无法再次查看；如需在新设备订阅，请重新生成地址，旧地址随即失效"
+    " (the address is shown once, when it is made; make a new one to subscribe again, the old one"
+    " then stops working)"
+)
+
+
+def subscription(created_at: datetime | None) -> CalendarSubscription:
+    """What the person may know of their address: whether there is one and since when (stored
+    times come back without a zone: they are UTC)."""
+    if created_at is not None and created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return CalendarSubscription(subscribed=created_at is not None, created_at=created_at, note=SHOWN_ONCE)
+
+
 def store_of(request: Request) -> PortalStore:
     store: PortalStore = request.app.state.store
     return store
@@ -60,6 +86,13 @@ async def new_calendar_feed(request: Request, session: SignedIn, store: Store) -
     await store.put_calendar_feed(person, domain.digest(token), datetime.now(UTC))
     settings: Settings = request.app.state.settings
     return CalendarFeed(url=domain.calendar_address(settings.public_url, token))
+
+
+@router.get("/auth/calendar-feed", response_model=CalendarSubscription)
+async def calendar_feed_state(session: SignedIn, store: Store) -> CalendarSubscription:
+    """我的日历订阅 (whether I have an address and when it was made; never the address: only its
+    digest is stored, so it cannot be shown again)."""
+    return subscription(await store.calendar_feed_made(session.subject))
 
 
 @router.delete("/auth/calendar-feed", status_code=204)

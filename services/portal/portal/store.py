@@ -222,6 +222,11 @@ class PortalStore:
         found = await self.db[CALENDAR_FEEDS].find_one({"digest": token_digest})
         return None if found is None else (Role(found["role"]), str(found["_id"]))
 
+    async def calendar_feed_made(self, subject: str) -> datetime | None:
+        """When the person's current address was made; None when they have none."""
+        found = await self.db[CALENDAR_FEEDS].find_one({"_id": subject}, {"created_at": 1})
+        return None if found is None else found.get("created_at")
+
     async def end_calendar_feed(self, subject: str) -> None:
         await self.db[CALENDAR_FEEDS].delete_one({"_id": subject})
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from portal import domain
-from portal.calendar_feed import RedactFeedTokens
+from portal.calendar_feed import RedactFeedTokens, subscription
 from portal.domain import LinkScope, Session
 from service_kit.auth import Role
 
@@ -81,3 +81,16 @@ def test_the_access_log_shows_a_feeds_address_without_its_token():
     other = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "%s", ("/api/x",), None)
     RedactFeedTokens().filter(other)
     assert other.getMessage() == "/api/x"
+
+
+def test_a_person_without_an_address_is_told_they_have_none():
+    state = subscription(None)
+    assert (state.subscribed, state.created_at) == (False, None)
+
+
+def test_a_person_with_an_address_is_told_when_it_was_made_and_never_the_address():
+    made = datetime(2026, 11, 2, 8, 30)  # as the store gives it back: UTC, without a zone
+    state = subscription(made)
+    assert (state.subscribed, state.created_at) == (True, made.replace(tzinfo=UTC))
+    assert "url" not in state.model_dump()
+    assert "只在生成时显示一次" in state.note
