@@ -7,23 +7,48 @@ import { useSession } from './useSession'
 // What the class pages share about a class, read from the registry once per page load: its record
 // (name, head teacher), its students (names, care categories) and its teachers. Each part that cannot
 // be read leaves the pages with ids rather than names; none of them stops a page.
+//
+// What was read is kept for the teacher who read it only: a phone is often shared (the next teacher
+// signs in on it), so the cache is keyed by the signed-in subject and emptied when the session's
+// user changes or signs out — the next teacher never sees the previous one's students or their
+// care categories.
 
 const cache = new Map<string, Promise<unknown>>()
+let cachedFor: string | null = null
+
+function signedInSubject(): string | null {
+  return useSession().user.value?.subject ?? null
+}
+
+// On sign-out (user → null) or another teacher signing in, forget at once (sync: before any page
+// of the new session reads).
+watch(signedInSubject, (subject) => {
+  if (subject !== cachedFor) forgetClasses()
+}, { flush: 'sync' })
 
 function cached<T>(path: string): Promise<T> {
-  let found = cache.get(path) as Promise<T> | undefined
+  const { get } = useApi()
+  const subject = signedInSubject()
+  if (!subject) return get<T>(path) // nobody signed in: nothing is kept
+  if (subject !== cachedFor) {
+    cache.clear()
+    cachedFor = subject
+  }
+  const key = `${subject}\n${path}`
+  let found = cache.get(key) as Promise<T> | undefined
   if (!found) {
-    const { get } = useApi()
     found = get<T>(path)
-    cache.set(path, found)
-    found.catch(() => cache.delete(path))
+    cache.set(key, found)
+    found.catch(() => cache.delete(key))
   }
   return found
 }
 
-/** Forget what was read (after a change the registry will show, or on "重试"). */
+/** Forget what was read (on sign-out, another teacher signing in, or after a change the registry
+ * will show). */
 export function forgetClasses(): void {
   cache.clear()
+  cachedFor = null
 }
 
 /** The teacher's own classes (the registry lists a teacher the classes they teach). */
@@ -54,7 +79,8 @@ export function useClassRoster(classId: () => string) {
     teachers.value = staff.status === 'fulfilled' ? staff.value : []
   }
 
-  watch(classId, () => void load(), { immediate: true })
+  // a page kept while another teacher signs in reads their classes, not the previous teacher's
+  watch([classId, () => user.value?.subject ?? null], () => void load(), { immediate: true })
 
   const me = computed(() => user.value?.subject ?? null)
   return {

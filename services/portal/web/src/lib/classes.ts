@@ -106,3 +106,48 @@ export function isHeadTeacher(
   if (me) return me.head_teacher
   return klass?.head_teacher_id === staffId
 }
+
+const WEEKDAYS_ZH = '日一二三四五六'
+
+/** A calendar date ("2026-11-20") as "11月20日（周五）" — written out here, not by the browser, so it
+ * reads the same whatever the phone's locale (a native date field shows "11/20/2026" on some). */
+export function dayLabel(day: string | null | undefined, locale: 'zh-CN' | 'en'): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day ?? '')
+  if (!match) return day ?? ''
+  const [, year, month, date] = match.map(Number) as [number, number, number, number]
+  const weekday = new Date(Date.UTC(year, month - 1, date)).getUTCDay()
+  if (locale === 'en') {
+    const names = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+    return `${names[weekday]} ${date} ${months[month - 1]}`
+  }
+  return `${month}月${date}日（周${WEEKDAYS_ZH[weekday]}）`
+}
+
+function randomId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  // randomUUID needs a secure context (https); getRandomValues does not
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** An Idempotency-Key for one action (a plan confirmed, a meeting scheduled, attendance saved):
+ * made once, sent on every try, so a retry after a lost answer is not recorded twice. */
+export function actionKey(kind: string, random: () => string = randomId): string {
+  return `${kind}-${random()}`
+}
+
+
+/** The coverage the class should have reached by `today` (reporting's pace for the school year's
+ * coverage: the target × the share of the school year gone, autumn the first half, spring the
+ * second), so that 有风险 / 进度正常 can say what they are measured against. */
+export function expectedCoverage(
+  target: number,
+  term: Pick<MustVisit, 'term' | 'starts_on' | 'ends_on'>,
+  today: string,
+): number {
+  const day = (iso: string) => Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10)))
+  const [start, end, now] = [day(term.starts_on), day(term.ends_on), day(today)]
+  const DAY = 86_400_000
+  const elapsed = now >= end ? 1 : now < start ? 0 : ((now - start) / DAY + 1) / ((end - start) / DAY + 1)
+  return (target * (elapsed + (term.term === 'spring' ? 1 : 0))) / 2
+}

@@ -26,13 +26,22 @@ export class ApiError extends Error {
   readonly problemType: string | undefined
   /** Field messages keyed by the field's last name (`body.code` → `code`). */
   readonly fields: Record<string, string>
+  /** The problem's field errors as sent, full field names kept (`body.visits.2.student_id`). */
+  readonly errors: FieldError[]
 
-  constructor(status: number, message: string, problemType?: string, fields: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    message: string,
+    problemType?: string,
+    fields: Record<string, string> = {},
+    errors: FieldError[] = [],
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.problemType = problemType
     this.fields = fields
+    this.errors = errors
   }
 }
 
@@ -158,6 +167,8 @@ export interface RequestOptions {
   body?: unknown
   /** Do not call onUnauthenticated on a 401 (the caller handles it). */
   quiet401?: boolean
+  /** Extra request headers (e.g. `Idempotency-Key`, the same on every try of one action). */
+  headers?: Record<string, string>
 }
 
 export type Api = <T = unknown>(method: string, path: string, options?: RequestOptions) => Promise<T>
@@ -194,7 +205,7 @@ export function createApi(deps: ApiDeps): Api {
   }
 
   async function send(method: string, path: string, options: RequestOptions, freshCsrf: boolean): Promise<Response> {
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' }
+    const headers: Record<string, string> = { ...options.headers, Accept: 'application/json, application/problem+json' }
     const init: RequestInit = { method, credentials: 'same-origin', headers }
     if (options.body !== undefined) {
       headers['Content-Type'] = 'application/json'
@@ -231,6 +242,7 @@ export function createApi(deps: ApiDeps): Api {
       problemMessage(response.status, body, locale),
       problem?.type,
       fieldMessages(body, locale),
+      Array.isArray(problem?.errors) ? problem.errors.filter((e) => e && typeof e.field === 'string') : [],
     )
   }
 }

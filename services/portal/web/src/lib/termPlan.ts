@@ -79,3 +79,19 @@ export function confirmation(visits: readonly ProposedVisit[]): { visits: Propos
     })),
   }
 }
+
+/** The server's refusals of single visits (`body.visits.N.student_id`, e.g. a student already
+ * planned this term), keyed by the student of visit N in what was sent; what names no visit is
+ * left to the page's general message. */
+export function refusedVisits(
+  errors: readonly { field: string; message: string }[],
+  sent: { visits: readonly Pick<ProposedVisit, 'student_id'>[] },
+): Record<string, string> {
+  const found: Record<string, string> = {}
+  for (const error of errors) {
+    const match = /^body\.visits\.(\d+)(?:\.|$)/.exec(error.field)
+    const visit = match ? sent.visits[Number(match[1])] : undefined
+    if (visit && !(visit.student_id in found)) found[visit.student_id] = error.message
+  }
+  return found
+}

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
+  actionKey,
   addDays,
   coverageMeasure,
+  dayLabel,
+  expectedCoverage,
   dueFollowUps,
   isHeadTeacher,
   isMandatory,
@@ -105,5 +108,39 @@ describe('the classes words', () => {
       const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
       expect(names(en), key).toEqual(names(zh))
     }
+  })
+})
+
+describe('dates the page writes out itself', () => {
+  it('reads 11月20日（周五） whatever the phone\'s locale', () => {
+    expect(dayLabel('2026-11-20', 'zh-CN')).toBe('11月20日（周五）')
+    expect(dayLabel('2027-01-03', 'zh-CN')).toBe('1月3日（周日）')
+    expect(dayLabel('2026-11-20', 'en')).toBe('Fri 20 Nov')
+  })
+  it('leaves what is not a date as it is', () => {
+    expect(dayLabel('', 'zh-CN')).toBe('')
+    expect(dayLabel('soon', 'zh-CN')).toBe('soon')
+  })
+})
+
+describe("an action's Idempotency-Key", () => {
+  it('is new for each action and names what it is for', () => {
+    const keys = new Set(Array.from({ length: 50 }, () => actionKey('term-plan')))
+    expect(keys.size).toBe(50)
+    expect(actionKey('meeting', () => 'abc')).toBe('meeting-abc')
+  })
+})
+
+describe('what 有风险 / 进度正常 are measured against', () => {
+  const autumn = { term: 'autumn', starts_on: '2026-09-01', ends_on: '2027-01-20' }
+  it("is the target paced over the school year, as reporting paces it", () => {
+    // 81 of the autumn term's 142 days gone, autumn being the first half of the school year
+    expect(expectedCoverage(0.67, autumn, '2026-11-20')).toBeCloseTo((0.67 * 81) / 142 / 2, 6)
+    expect(expectedCoverage(0.67, autumn, '2027-01-20')).toBeCloseTo(0.335, 6)
+    expect(expectedCoverage(0.67, { ...autumn, term: 'spring' }, '2027-02-01')).toBeCloseTo(0.67, 6)
+    expect(expectedCoverage(0.67, autumn, '2026-08-01')).toBe(0)
+  })
+  it('puts a class at 17% under the 19% due by 20 November (reporting: at risk)', () => {
+    expect(percent(expectedCoverage(0.67, autumn, '2026-11-20'))).toBe('19%')
   })
 })

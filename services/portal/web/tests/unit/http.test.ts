@@ -137,6 +137,24 @@ describe('errors', () => {
   })
 })
 
+describe('extra headers and full field names', () => {
+  it('sends the Idempotency-Key given, on every try, beside the CSRF header', async () => {
+    const { api, sent } = browser('portal_csrf=t')
+    await api('POST', '/api/scheduling/v1/meetings', { body: {}, headers: { 'Idempotency-Key': 'meeting-1' } })
+    await api('POST', '/api/scheduling/v1/meetings', { body: {}, headers: { 'Idempotency-Key': 'meeting-1' } })
+    expect(sent.map((s) => header(s.init, 'Idempotency-Key'))).toEqual(['meeting-1', 'meeting-1'])
+    expect(header(sent[0]!.init, 'X-CSRF-Token')).toBe('t')
+  })
+
+  it('keeps the field errors with their full names (which visit of a list)', async () => {
+    const errors = [{ field: 'body.visits.2.student_id', message: '该学生本学期已有计划中的家访' }]
+    const { api } = browser('portal_csrf=t', () => json(409, { status: 409, detail: '已有计划', errors }, 'application/problem+json'))
+    const error = (await api('POST', '/x', { body: {} }).catch((e: unknown) => e)) as ApiError
+    expect(error.errors).toEqual(errors)
+    expect(error.fields).toEqual({ student_id: '该学生本学期已有计划中的家访' })
+  })
+})
+
 describe('problemMessage', () => {
   it('says 未找到 for any 404, whatever the service wrote', () => {
     expect(problemMessage(404, { detail: '学生不存在或不在权限范围内 (not found)' })).toBe('未找到')

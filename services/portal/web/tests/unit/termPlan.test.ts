@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ProposedVisit } from '../../src/lib/classTypes'
-import { addable, confirmation, dayProblem, mandatoryLeftOut, ordered, withDate, withStudent, withVisitor, without } from '../../src/lib/termPlan'
+import { addable, confirmation, dayProblem, mandatoryLeftOut, ordered, refusedVisits, withDate, withStudent, withVisitor, without } from '../../src/lib/termPlan'
 
 const visit = (student_id: string, planned_on: string, mandatory = false, visitor = 't-head'): ProposedVisit => ({
   student_id, planned_on, visiting_staff_ids: [visitor], mode: 'in_person', mandatory,
@@ -49,5 +49,24 @@ describe('adjusting a proposed term plan', () => {
     const body = confirmation(proposed)
     expect(body.visits.map((v) => v.student_id)).toEqual(['stu-2', 'stu-1', 'stu-3'])
     expect(Object.keys(body.visits[0] ?? {}).sort()).toEqual(['mandatory', 'mode', 'planned_on', 'student_id', 'visiting_staff_ids'])
+  })
+})
+
+describe("the server's refusal of single visits", () => {
+  it('is shown against the student of the visit it names, as sent', () => {
+    const sent = confirmation(proposed)
+    const refused = refusedVisits(
+      [
+        { field: 'body.visits.1.student_id', message: '该学生本学期已有计划中的家访' },
+        { field: 'body.visits', message: '计划不能为空' },
+        { field: 'body.visits.9.student_id', message: '不存在的第 9 条' },
+      ],
+      sent,
+    )
+    expect(sent.visits[1]?.student_id).toBe('stu-1')
+    expect(refused).toEqual({ 'stu-1': '该学生本学期已有计划中的家访' })
+  })
+  it('names nobody when the refusal is about the whole plan', () => {
+    expect(refusedVisits([{ field: 'body.school_year', message: '学年不对' }], confirmation(proposed))).toEqual({})
   })
 })
