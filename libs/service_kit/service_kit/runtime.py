@@ -91,7 +91,10 @@ class ServiceRuntime:
         on_shutdown: Sequence[StartupStep] = (),
         workers: Sequence[Worker] = (),
         state: dict[str, Any] | None = None,
+        idempotency: bool = True,
     ) -> FastAPI:
+        """``idempotency``: keep each caller's ``Idempotency-Key`` answers (idempotency.py); off
+        only where callers carry no bearer token to tell them apart (the portal)."""
         runtime = self
 
         @asynccontextmanager
@@ -129,7 +132,8 @@ class ServiceRuntime:
             setattr(app.state, name, value)
         install_problem_handlers(app)
         document_problems(app)
-        app.add_middleware(IdempotencyMiddleware, database=lambda: runtime.db)
+        if idempotency:
+            app.add_middleware(IdempotencyMiddleware, database=lambda: runtime.db)
         app.include_router(health_router(self.broker, self.client))
         for router in routers:
             app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -47,6 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_shutdown=[close_http],
         workers=[Purge(store, every=600)],
         state={"store": store, "http": http, "link_keys": link_keys(settings)},
+        # Browsers present a session cookie, not a bearer token, so a key check here would put
+        # every person's keys in one space (and replay one teacher's answer to another): the
+        # gateway forwards the key, and each service keeps it per person.
+        idempotency=False,
     )
 
     @app.get(

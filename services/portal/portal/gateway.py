@@ -21,7 +21,7 @@ from portal.store import PortalStore
 
 router = APIRouter(tags=["gateway 网关"])
 FORWARDED_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key")
-ANSWER_HEADERS = ("content-type", "content-disposition", "retry-after", "location")
+ANSWER_HEADERS = ("content-type", "content-disposition", "retry-after", "location", "idempotent-replayed")
 
 
 def service_token(settings: Settings, person: Person) -> str:
