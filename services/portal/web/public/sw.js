@@ -28,7 +28,11 @@ self.addEventListener('install', (event) => {
       const cache = await caches.open(CACHE)
       // past the HTTP cache: the files of this build, not a copy the browser kept of another
       await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })))
-      await self.skipWaiting()
+      // The first worker takes the page at once. A new build's worker does not: the pages open now
+      // were built with the old files, and their lazily loaded chunks are in the old cache, which
+      // goes when this worker activates. So it waits until every tab of the app is closed (the
+      // browser's default); the next opening uses the new build.
+      if (!self.registration.active) await self.skipWaiting()
     })(),
   )
 })
@@ -36,6 +40,7 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
+      // no tab runs an older build now (see install): its cache can go
       for (const name of await caches.keys()) {
         if (name.startsWith('portal-shell-') && name !== CACHE) await caches.delete(name)
       }

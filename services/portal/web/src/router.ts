@@ -79,12 +79,39 @@ export async function guard(to: RouteLocationNormalized) {
 
 router.beforeEach(guard)
 
-// The session ended under an open page (expired, signed out elsewhere): forget it and sign in again.
+// The session ended under an open page (expired, signed out elsewhere): forget it and sign in again,
+// on the staff page for a teacher's or staff page (the visits waiting on the phone stay in IndexedDB).
 onUnauthenticated(() => {
   const here = router.currentRoute.value
   if (!here.meta.requires) return
+  const signIn = here.meta.requires === 'guardian' ? '/sign-in' : '/staff/sign-in'
   void useSession()
     .load(true)
     .catch(() => null)
-    .then(() => router.replace({ path: '/sign-in', query: { next: here.fullPath } }))
+    .then(() => router.replace({ path: signIn, query: { next: here.fullPath } }))
+})
+
+// A page's chunk that cannot be loaded: a new build replaced the files this open page was built
+// with (the service worker holds only one build's files), or the network failed mid-load. Online,
+// load the page once afresh (the new index.html names the new chunks); a flag in sessionStorage
+// keeps a chunk that is really broken from reloading without end.
+const RELOADED_FOR = 'portal_chunk_reload'
+router.onError((error: unknown, to: RouteLocationNormalized) => {
+  const message = error instanceof Error ? error.message : String(error)
+  const chunk = /dynamically imported module|Importing a module script failed|Failed to fetch|Unable to preload CSS/i.test(message)
+  if (!chunk || typeof window === 'undefined' || !navigator.onLine) return
+  try {
+    if (sessionStorage.getItem(RELOADED_FOR) === to.fullPath) return
+    sessionStorage.setItem(RELOADED_FOR, to.fullPath)
+  } catch {
+    return // no sessionStorage: no way to reload only once
+  }
+  window.location.assign(to.fullPath)
+})
+router.afterEach(() => {
+  try {
+    sessionStorage.removeItem(RELOADED_FOR)
+  } catch {
+    // nothing kept
+  }
 })
