@@ -1,7 +1,16 @@
 import { computed, ref, shallowRef, watch } from 'vue'
 import { currentLocale } from '../i18n'
 import { browserLock, outboxStore, sendItem } from '../lib/outbox'
-import { createSyncer, verdict, refusalReason, waitingOf, type Answer, type OutboxItem, type OutboxLabel, type SyncResult } from '../lib/sync'
+import {
+  createSyncer,
+  saveThenSend,
+  waitingForSignIn,
+  waitingOf,
+  type OutboxItem,
+  type OutboxLabel,
+  type Submitted,
+  type SyncResult,
+} from '../lib/sync'
 import { useSession } from './useSession'
 
 // The visits waiting on this phone, shared by every page: the tab bar's count, the 待同步 page, the
@@ -17,6 +26,8 @@ const syncing = ref(false)
 const needsSignIn = ref(false)
 const lastResult = shallowRef<SyncResult | null>(null)
 const storageProblem = ref('')
+/** Waiting items this session cannot send (the session ended, or another teacher's): counted, kept. */
+const othersWaiting = ref(0)
 
 const channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL)
 
@@ -28,7 +39,8 @@ function owner(): string | null {
 async function refresh(): Promise<void> {
   const who = owner()
   try {
-    const all = who ? await outboxStore.list() : []
+    const all = await outboxStore.list()
+    othersWaiting.value = waitingForSignIn(all, who)
     items.value = all
       .filter((item) => item.owner === who)
       .sort((a, b) => a.enteredAt.localeCompare(b.enteredAt) || a.id.localeCompare(b.id))
@@ -67,10 +79,10 @@ export interface OutboxEntry {
   label: OutboxLabel
 }
 
-async function enqueue(entry: OutboxEntry): Promise<OutboxItem> {
+function itemOf(entry: OutboxEntry): OutboxItem {
   const who = owner()
   if (!who) throw new Error('no teacher signed in')
-  const item: OutboxItem = {
+  return {
     id: entry.id,
     owner: who,
     method: 'POST',
@@ -84,49 +96,36 @@ async function enqueue(entry: OutboxEntry): Promise<OutboxItem> {
     enteredAt: new Date().toISOString(),
     attempts: 0,
   }
-  await outboxStore.put(item)
+}
+
+async function saved(): Promise<void> {
   // what waits must outlive the browser's clean-ups under low storage, not only a restart
   void navigator.storage?.persist?.().catch(() => false)
   await refresh()
   changed()
-  return item
 }
 
-export type Submitted =
-  | { outcome: 'sent'; body: unknown }
-  | { outcome: 'refused'; status: number; reason: string; fields: Record<string, string> }
-  | { outcome: 'queued'; item: OutboxItem }
+export type { Submitted }
 
-/** Sends at once when there is a network; with none, or no answer, or the server unable to answer,
- * the request waits in the outbox with the same Idempotency-Key (sent twice, recorded once). A
- * refusal comes back to the form, which shows why. */
+/** 提交 of a form: the entry is kept on the phone first (waiting, with the Idempotency-Key made
+ * when it was entered), then sent by the sync when there is a network (each request with a time
+ * limit). Sent → gone; refused → kept with the reason, and the form shows it; no answer → waiting.
+ * Nothing could be kept (storage) → 'unsaved': the form keeps what was typed. */
 async function submit(entry: OutboxEntry): Promise<Submitted> {
-  let answer: Answer | null = null
-  if (typeof navigator === 'undefined' || navigator.onLine) {
-    try {
-      answer = await sendItem({
-        id: entry.id,
-        owner: owner() ?? '',
-        method: 'POST',
-        path: entry.path,
-        body: entry.body,
-        label: entry.label,
-        state: 'waiting',
-        reason: null,
-        fields: {},
-        status: null,
-        enteredAt: '',
-        attempts: 0,
-      })
-    } catch {
-      answer = null
-    }
+  let item: OutboxItem
+  try {
+    item = itemOf(entry)
+  } catch (error) {
+    return { outcome: 'unsaved', error }
   }
-  const judged = verdict(answer)
-  if (judged === 'sent' && answer) return { outcome: 'sent', body: answer.body }
-  if (judged === 'refused' && answer) return { outcome: 'refused', status: answer.status, ...refusalReason(answer, currentLocale()) }
-  if (judged === 'signed-out') needsSignIn.value = true
-  return { outcome: 'queued', item: await enqueue(entry) }
+  const result = await saveThenSend(item, {
+    store: outboxStore,
+    sync,
+    online: () => typeof navigator === 'undefined' || navigator.onLine,
+    saved,
+  })
+  if (result.outcome === 'unsaved') storageProblem.value = result.error instanceof Error ? result.error.message : String(result.error)
+  return result
 }
 
 /** Forget a refused request (the teacher decided it is not to be sent). */
@@ -191,11 +190,16 @@ export function useOutbox() {
     needsSignIn: computed(() => needsSignIn.value),
     lastResult: computed(() => lastResult.value),
     storageProblem: computed(() => storageProblem.value),
+    othersWaiting: computed(() => othersWaiting.value),
     sync,
     submit,
-    enqueue,
     remove,
     refresh,
-    find: (id: string) => items.value.find((item) => item.id === id) ?? null,
+    /** One record as the phone keeps it (IndexedDB), this teacher's only; null when gone or unreadable. */
+    get: async (id: string): Promise<OutboxItem | null> => {
+      const who = owner()
+      const found = await outboxStore.get(id).catch(() => undefined)
+      return found && who && found.owner === who ? found : null
+    },
   }
 }

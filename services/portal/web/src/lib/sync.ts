@@ -43,6 +43,8 @@ export interface OutboxItem {
   fields: Record<string, string>
   /** The HTTP status of the refusal. */
   status: number | null
+  /** The refusal's problem type (e.g. visit-settled), when the server named one. */
+  problemType?: string | null
   /** When it was entered (an instant, ISO 8601): the order it is sent in. */
   enteredAt: string
   attempts: number
@@ -144,7 +146,8 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncResult> {
       result.sent += 1
     } else if (judged === 'refused' && answer) {
       const { reason, fields } = refusalReason(answer, deps.locale())
-      await deps.store.put({ ...item, state: 'refused', reason, fields, status: answer.status, attempts: item.attempts + 1 })
+      const problemType = problemOf(answer.body).type ?? null
+      await deps.store.put({ ...item, state: 'refused', reason, fields, status: answer.status, problemType, attempts: item.attempts + 1 })
       result.refused += 1
     } else {
       await deps.store.put({ ...item, attempts: item.attempts + 1 })
@@ -152,6 +155,53 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncResult> {
     }
   }
   return result
+}
+
+/** The items waiting on this phone that the signed-in teacher (null: nobody) cannot send: another
+ * teacher's, or everyone's once the session has ended. They are kept, and counted on 待同步. */
+export function waitingForSignIn(items: OutboxItem[], owner: string | null): number {
+  return items.filter((item) => item.state === 'waiting' && item.owner !== owner).length
+}
+
+export type Submitted =
+  | { outcome: 'sent' }
+  | { outcome: 'refused'; item: OutboxItem; status: number; reason: string; fields: Record<string, string> }
+  | { outcome: 'queued'; item: OutboxItem }
+  /** Not even kept on the phone (IndexedDB refused it: storage full, private mode): the form keeps
+   * what was typed and says so. */
+  | { outcome: 'unsaved'; error: unknown }
+
+export interface SaveThenSendDeps {
+  store: OutboxStore
+  /** The one sync of the app (single flight): sends what waits, this item among it. */
+  sync: () => Promise<SyncResult>
+  online: () => boolean
+  /** Told once the item is on the phone (the list, the other tabs). */
+  saved?: () => Promise<void> | void
+}
+
+/** 提交 of a form: the item is written to the phone first, as waiting, and only then sent, through
+ * the same sync as everything else (its Idempotency-Key makes a second send harmless). A network
+ * that hangs or a phone closed meanwhile loses nothing: the item is already waiting. */
+export async function saveThenSend(item: OutboxItem, deps: SaveThenSendDeps): Promise<Submitted> {
+  try {
+    await deps.store.put(item)
+  } catch (error) {
+    return { outcome: 'unsaved', error }
+  }
+  await deps.saved?.()
+  if (!deps.online()) return { outcome: 'queued', item }
+  // a sync already running listed the outbox before this item was in it: then one more pass
+  for (let pass = 0; pass < 2; pass += 1) {
+    const result = await deps.sync()
+    const now = await deps.store.get(item.id).catch(() => item)
+    if (!now) return { outcome: 'sent' }
+    if (now.state === 'refused') {
+      return { outcome: 'refused', item: now, status: now.status ?? 0, reason: now.reason ?? '', fields: now.fields }
+    }
+    if (result.stopped !== 'done') break
+  }
+  return { outcome: 'queued', item }
 }
 
 export const BUSY = Symbol('busy')

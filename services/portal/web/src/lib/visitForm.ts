@@ -181,6 +181,60 @@ export function draftFromVisitBody(body: unknown): VisitDraft | null {
   }
 }
 
+/** Back from an outcome's body kept in the outbox (修改后重发 of a refused outcome). */
+export function draftFromOutcomeBody(body: unknown, today: string): OutcomeDraft | null {
+  if (!body || typeof body !== 'object') return null
+  const b = body as Record<string, unknown>
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  const outcome = (OUTCOMES as readonly string[]).includes(str(b.outcome)) ? (b.outcome as Outcome) : ''
+  const fields = outcome === 'done' ? draftFromVisitBody(b) : null
+  return {
+    ...emptyFields(today),
+    ...(fields
+      ? {
+          visitedOn: fields.visitedOn,
+          mode: fields.mode,
+          topics: fields.topics,
+          findings: fields.findings,
+          followUps: fields.followUps,
+          summary: fields.summary,
+          guardianConfirmation: fields.guardianConfirmation,
+        }
+      : {}),
+    outcome,
+    reason: str(b.reason),
+    newDate: str(b.new_date),
+  }
+}
+
+/** 改为登记家访: a done outcome the server cannot take any more (its planned visit was settled or is
+ * gone) becomes a visit to log, of the same student and class, with what the teacher wrote. */
+export function visitDraftFromOutcome(body: unknown, student: { studentId: string; classId: string }, today: string): VisitDraft | null {
+  const outcome = draftFromOutcomeBody(body, today)
+  if (!outcome || outcome.outcome !== 'done') return null
+  return {
+    classId: student.classId,
+    studentId: student.studentId,
+    staffIds: [],
+    visitedOn: outcome.visitedOn,
+    mode: outcome.mode,
+    topics: outcome.topics,
+    findings: outcome.findings,
+    followUps: outcome.followUps,
+    summary: outcome.summary,
+    guardianConfirmation: outcome.guardianConfirmation,
+  }
+}
+
+/** A refused outcome that can only go as a logged visit: its planned visit was settled (cancelled,
+ * done by a colleague) or is gone. */
+export function outcomeCanBecomeVisit(refusal: { status: number | null; problemType?: string | null }, body: unknown): boolean {
+  const settled = refusal.status === 409 && (refusal.problemType ?? '').endsWith('visit-settled')
+  const gone = refusal.status === 404
+  const done = Boolean(body && typeof body === 'object' && (body as Record<string, unknown>).outcome === 'done')
+  return (settled || gone) && done
+}
+
 /** An in-person visit is better made by two staff (the district's rule of thumb): a hint, not a refusal. */
 export function twoStaffAdvised(mode: VisitMode | '', others: string[]): boolean {
   return mode === 'in_person' && others.length === 0

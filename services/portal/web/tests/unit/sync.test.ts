@@ -1,12 +1,15 @@
 import { describe, expect, it, vi } from 'vitest'
+import { createSender } from '../../src/lib/outbox'
 import {
   BUSY,
   createSyncer,
   localLock,
   newKey,
   refusalReason,
+  saveThenSend,
   syncOnce,
   verdict,
+  waitingForSignIn,
   type Answer,
   type Lock,
   type OutboxItem,
@@ -159,23 +162,143 @@ describe('one sync', () => {
 
   it('a retry after a dropped answer sends the same key again: the server answers it once', async () => {
     const store = memoryStore([item('a', '1')])
-    const keys: string[] = []
-    const recorded = new Set<string>()
+    // the server as scheduling's Idempotency-Key makes it: the first answer to a key is recorded
+    // once and replayed for the same key, never a second record
+    const records: string[] = []
+    const answered = new Map<string, Answer>()
+    const requests: string[] = []
+    const server = (key: string): Answer => {
+      requests.push(key)
+      const replay = answered.get(key)
+      if (replay) return replay
+      records.push(`visit-of-${key}`)
+      const answer: Answer = { status: 201, body: { visit_id: `v${records.length}` } }
+      answered.set(key, answer)
+      return answer
+    }
     let drop = true
     const send = async (i: OutboxItem) => {
-      keys.push(i.id)
-      recorded.add(i.id) // the server's Idempotency-Key: one record per key
+      const answer = server(i.id)
       if (drop) {
         drop = false
-        throw new TypeError('network connection lost') // the answer never came back
+        throw new TypeError('network connection lost') // recorded, but the answer never came back
       }
-      return created
+      return answer
     }
     expect((await syncOnce(deps(store, send))).stopped).toBe('offline')
+    expect(store.kept.get('a')?.state).toBe('waiting')
     expect((await syncOnce(deps(store, send))).sent).toBe(1)
-    expect(keys).toEqual(['a', 'a'])
-    expect(recorded.size).toBe(1)
+    expect(requests).toEqual(['a', 'a']) // both requests carried the key made when it was entered
+    expect(records).toHaveLength(1)
+    expect(store.kept.has('a')).toBe(false) // the replayed answer took it off the phone
+  })
+
+  it('a request that gets no answer in time counts as no answer: the item stays waiting', async () => {
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))
+      })
+    const send = createSender({ fetch: hanging, cookies: () => 'portal_csrf=t1', timeoutMs: 20 })
+    const store = memoryStore([item('a', '1'), item('b', '2')])
+    const result = await syncOnce(deps(store, send))
+    expect(result).toEqual({ sent: 0, refused: 0, stopped: 'offline' })
+    expect([...store.kept.values()].map((i) => [i.id, i.state, i.attempts])).toEqual([
+      ['a', 'waiting', 1],
+      ['b', 'waiting', 0],
+    ])
+  })
+
+  it('the sender gives each request the time limit and the item\'s key', async () => {
+    const seen: RequestInit[] = []
+    const fake: typeof fetch = async (_input, init) => {
+      seen.push(init ?? {})
+      return new Response(JSON.stringify({ visit_id: 'v1' }), { status: 201 })
+    }
+    const answer = await createSender({ fetch: fake, cookies: () => 'portal_csrf=t1' })(item('a', '1'))
+    expect(answer).toEqual({ status: 201, body: { visit_id: 'v1' } })
+    expect(seen).toHaveLength(1)
+    expect(seen[0]?.signal).toBeInstanceOf(AbortSignal)
+    expect((seen[0]?.headers as Record<string, string>)['Idempotency-Key']).toBe('a')
+  })
+})
+
+describe('submitting a form: kept on the phone first, then sent', () => {
+  const online = () => true
+
+  it('the item is stored as waiting before anything is sent, and gone once sent', async () => {
+    const store = memoryStore([])
+    const order: string[] = []
+    const send = vi.fn(async (i: OutboxItem) => {
+      const kept = await store.get(i.id)
+      order.push(`send (kept: ${kept?.state ?? 'no'})`)
+      return created
+    })
+    const saved = vi.fn(() => void order.push('saved'))
+    const sync = () => syncOnce(deps(store, send))
+    const result = await saveThenSend(item('a', '1'), { store, sync, online, saved })
+    expect(result).toEqual({ outcome: 'sent' })
+    expect(order).toEqual(['saved', 'send (kept: waiting)'])
     expect(store.kept.size).toBe(0)
+  })
+
+  it('no answer in time: still waiting on the phone', async () => {
+    const store = memoryStore([])
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)))
+    const send = createSender({ fetch: hanging, cookies: () => 'portal_csrf=t1', timeoutMs: 20 })
+    const result = await saveThenSend(item('a', '1'), { store, sync: () => syncOnce(deps(store, send)), online })
+    expect(result.outcome).toBe('queued')
+    expect(store.kept.get('a')?.state).toBe('waiting')
+  })
+
+  it('offline: kept and not sent', async () => {
+    const store = memoryStore([])
+    const sync = vi.fn(() => syncOnce(deps(store, async () => created)))
+    expect((await saveThenSend(item('a', '1'), { store, sync, online: () => false })).outcome).toBe('queued')
+    expect(sync).not.toHaveBeenCalled()
+    expect(store.kept.get('a')?.state).toBe('waiting')
+  })
+
+  it('refused: kept on the phone with the reason, and the form is told', async () => {
+    const store = memoryStore([])
+    const sync = () => syncOnce(deps(store, async () => problem(422, '家访日期早于本学期开始')))
+    const result = await saveThenSend(item('a', '1'), { store, sync, online })
+    expect(result).toMatchObject({ outcome: 'refused', status: 422, reason: '家访日期早于本学期开始' })
+    expect(store.kept.get('a')?.state).toBe('refused')
+  })
+
+  it('storage refused (quota, private mode): unsaved, nothing sent', async () => {
+    const store = { ...memoryStore([]), put: async () => Promise.reject(new DOMException('full', 'QuotaExceededError')) }
+    const sync = vi.fn(() => syncOnce(deps(store, async () => created)))
+    expect((await saveThenSend(item('a', '1'), { store, sync, online })).outcome).toBe('unsaved')
+    expect(sync).not.toHaveBeenCalled()
+  })
+
+  it('a sync already running that did not see the new item: one more pass sends it', async () => {
+    const store = memoryStore([])
+    const sent: string[] = []
+    const send = async (i: OutboxItem) => {
+      sent.push(i.id)
+      return created
+    }
+    let calls = 0
+    const sync = async () => {
+      calls += 1
+      if (calls === 1) return { sent: 0, refused: 0, stopped: 'done' as const } // listed before the item was kept
+      return syncOnce(deps(store, send))
+    }
+    expect(await saveThenSend(item('a', '1'), { store, sync, online })).toEqual({ outcome: 'sent' })
+    expect(sent).toEqual(['a'])
+  })
+})
+
+describe('waiting items the session cannot send', () => {
+  it('counts the waiting ones of anyone else, everyone\'s when nobody is signed in; never the refused', () => {
+    const items = [item('a', '1', 'stf-1'), item('b', '2', 'stf-2'), item('c', '3', 'stf-1', 'refused')]
+    expect(waitingForSignIn(items, null)).toBe(2)
+    expect(waitingForSignIn(items, 'stf-1')).toBe(1)
+    expect(waitingForSignIn(items, 'stf-2')).toBe(1)
+    expect(waitingForSignIn([], null)).toBe(0)
   })
 })
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
+  draftFromOutcomeBody,
   draftFromVisitBody,
+  outcomeCanBecomeVisit,
+  visitDraftFromOutcome,
   emptyFields,
   outcomeBody,
   outcomeProblems,
@@ -138,5 +141,56 @@ describe('an outcome', () => {
     })
     expect(outcomeBody(outcome({ outcome: 'cancelled', reason: '转学' }))).toEqual({ outcome: 'cancelled', reason: '转学' })
     expect(outcomeBody(outcome({ outcome: 'done', mode: 'phone' }))).toMatchObject({ outcome: 'done', visited_on: '2026-11-19', mode: 'phone' })
+  })
+})
+
+describe('a refused outcome back in the form', () => {
+  const done: OutcomeDraft = {
+    outcome: 'done',
+    reason: '',
+    newDate: '',
+    ...emptyFields('2026-11-18'),
+    mode: 'in_person',
+    topics: ['学习情况'],
+    findings: '祖父母照看',
+    followUps: [{ action: '联系心理老师', ownerId: 'stf-2', dueOn: '2026-11-27' }],
+    summary: '孩子学习认真',
+    guardianConfirmation: true,
+  }
+
+  it('a done outcome comes back as typed', () => {
+    expect(draftFromOutcomeBody(outcomeBody(done), '2026-11-20')).toEqual(done)
+  })
+
+  it('a rescheduled one keeps its reason and new date', () => {
+    const moved: OutcomeDraft = { ...done, ...emptyFields('2026-11-20'), outcome: 'rescheduled', reason: '家长外出', newDate: '2026-11-25' }
+    expect(draftFromOutcomeBody(outcomeBody(moved), '2026-11-20')).toEqual(moved)
+  })
+
+  it('改为登记家访: the done fields become a visit of the record\'s student and class', () => {
+    const visit = visitDraftFromOutcome(outcomeBody(done), { studentId: 'stu-1', classId: 'c1' }, '2026-11-20')
+    expect(visit).toEqual({
+      classId: 'c1',
+      studentId: 'stu-1',
+      staffIds: [],
+      visitedOn: '2026-11-18',
+      mode: 'in_person',
+      topics: ['学习情况'],
+      findings: '祖父母照看',
+      followUps: [{ action: '联系心理老师', ownerId: 'stf-2', dueOn: '2026-11-27' }],
+      summary: '孩子学习认真',
+      guardianConfirmation: true,
+    })
+    expect(visitDraftFromOutcome({ outcome: 'missed', reason: 'x' }, { studentId: 'stu-1', classId: 'c1' }, '2026-11-20')).toBeNull()
+  })
+
+  it('only a done outcome refused because its planned visit was settled or is gone can become a visit', () => {
+    const body = outcomeBody(done)
+    const settled = 'https://errors.district.example/visit-settled'
+    expect(outcomeCanBecomeVisit({ status: 409, problemType: settled }, body)).toBe(true)
+    expect(outcomeCanBecomeVisit({ status: 404, problemType: null }, body)).toBe(true)
+    expect(outcomeCanBecomeVisit({ status: 422, problemType: null }, body)).toBe(false)
+    expect(outcomeCanBecomeVisit({ status: 409, problemType: 'request-in-progress' }, body)).toBe(false)
+    expect(outcomeCanBecomeVisit({ status: 409, problemType: settled }, { outcome: 'missed', reason: 'x' })).toBe(false)
   })
 })
