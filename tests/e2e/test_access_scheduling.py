@@ -298,7 +298,8 @@ async def test_a_school_calendar_is_for_school_staff_and_the_bureau_and_home_vis
     summaries = [
         str(e.get("SUMMARY")) for e in icalendar.Calendar.from_ical(admin_feed.content).walk("VEVENT")
     ]
-    assert f"家访 {a.students[0]}" in summaries
+    assert "家访 · 班级 · 上门" in summaries
+    assert a.students[0] not in admin_feed.text  # a calendar app never learns which student
 
 
 async def test_a_token_of_another_district_naming_this_schools_people_reads_none_of_their_records(

@@ -513,12 +513,25 @@ async def test_follow_ups_per_class_and_the_guardians_view_on_the_real_store(pla
 
 
 async def test_guardian_confirms_a_visit_made_by_two_staff_and_reporting_counts_the_evidence(
-    platform, pupil, eventually
+    platform, pupil, registry_api, eventually
 ):
     headers = teacher(platform, pupil)
+    # the second visitor is a teacher of the class the registry knows (a visit's staff read its findings)
+    hired = await registry_api.http.post(
+        f"/v1/schools/{pupil.school_id}/staff",
+        json={"name": "李老师", "roles": ["subject_teacher"], "class_ids": [pupil.class_id]},
+        headers=registry_api.auth(Role.school_admin, pupil.school_id),
+    )
+    assert hired.status_code == 201, hired.text
+    companion = hired.json()["staff_id"]
+
+    async def companion_known() -> bool:
+        return await platform.scheduling_app.state.store.projected("staff", companion) is not None
+
+    await eventually(companion_known)
     visit = (
         await platform.scheduling.post(
-            "/v1/home-visits", json=visit_body(pupil, visiting_staff_ids=["stf-0031"]), headers=headers
+            "/v1/home-visits", json=visit_body(pupil, visiting_staff_ids=[companion]), headers=headers
         )
     ).json()
     parent = platform.token(

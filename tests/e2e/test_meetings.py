@@ -186,7 +186,8 @@ async def test_a_teacher_is_never_booked_twice_and_subscribes_to_an_ics_feed(pla
     assert feed.headers["content-type"].startswith("text/calendar")
     parsed = icalendar.Calendar.from_ical(feed.content)  # a real RFC 5545 parser
     events = [component for component in parsed.walk("VEVENT")]
-    assert [str(e["SUMMARY"]) for e in events] == ["家长会", f"家访 {pupil.student_id}"]
+    assert [str(e["SUMMARY"]) for e in events] == ["家长会", "家访 · 班级 · 电话"]
+    assert pupil.student_id not in feed.text  # the app names the student; a calendar app never does
     assert events[0].decoded("DTSTART") == starts
     assert events[1].decoded("DTSTART") == starts.date() + timedelta(days=1)
     assert f"DTSTART;VALUE=DATE:{plan['planned_on'].replace('-', '')}" in feed.text

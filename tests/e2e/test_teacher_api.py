@@ -18,6 +18,7 @@ import pytest
 from bearer import bearer
 from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
+from service_kit.idempotency import IDEMPOTENCY, _digest
 
 pytestmark = pytest.mark.infra
 
@@ -163,6 +164,7 @@ async def world(platform) -> World:
             and await store.term(district, YEAR, "autumn") is not None
             and klass is not None
             and klass.get("head_teacher_id") == head
+            and math in await store.class_teacher_ids(klass)
             and await store.class_(w.elsewhere_class) is not None
             and await store.class_(w.other_class) is not None
             and set(await store.invitees(district, school_id, [w.class_id])) == set(w.guardians)
@@ -645,3 +647,209 @@ async def test_the_roster_shows_each_invited_guardian_with_their_answer_and_atte
 def test_the_school_clock_day_lies_in_this_modules_term():
     # the refusals above are before the term, not merely in the past: the clock must be inside it
     assert date.fromisoformat(STARTS) < SCHOOL_TODAY < date.fromisoformat(ENDS)
+
+
+# Scheduling: a term plan confirmed again, a retry after a failure half-way ------------------------
+
+
+async def enrol(platform, world: World, label: str) -> str:
+    """A student of no care category joining the class, once scheduling knows them."""
+    reg, store = platform.all_services["registry"], platform.scheduling_app.state.store
+    body = {"name": f"插班生{label}", "gender": "男", "student_number": f"BX-{uuid.uuid4().hex[:8]}"}
+    student_id = str(
+        (await ok(await reg.post(f"/v1/classes/{world.class_id}/students", json=body, headers=world.admin)))[
+            "student_id"
+        ]
+    )
+
+    async def known() -> bool:
+        return await store.student(student_id) is not None
+
+    await until(known, 60, f"scheduling knows the student {label}")
+    return student_id
+
+
+def plan_visit(student_id: str, planned_on: str, staff_id: str) -> dict:
+    return {
+        "student_id": student_id,
+        "planned_on": planned_on,
+        "visiting_staff_ids": [staff_id],
+        "mandatory": False,
+    }
+
+
+async def test_a_term_plan_confirmed_again_plans_no_student_twice_and_a_retry_completes_it(platform, world):
+    sch, store = platform.scheduling, platform.scheduling_app.state.store
+    a, b, c, d = await asyncio.gather(*(enrol(platform, world, label) for label in "甲乙丙丁"))
+    path = f"/v1/classes/{world.class_id}/term-plan"
+    visit_a, visit_b = plan_visit(a, day(8), world.head), plan_visit(b, day(9), world.math)
+    # c has a visit planned this term already, outside any plan
+    await ok(
+        await sch.post(
+            "/v1/home-visits/plans",
+            json={"student_id": c, "class_id": world.class_id, "planned_on": day(4), "mode": "phone"},
+            headers=world.head_h,
+        )
+    )
+
+    # a first attempt that stopped after recording its first visit leaves what confirming it alone does
+    half = await sch.post(path, json={"visits": [visit_a]}, headers=world.head_h)
+    retry = await sch.post(path, json={"visits": [visit_a, visit_b]}, headers=world.head_h)
+    moved = await sch.post(path, json={"visits": [visit_a | {"planned_on": day(10)}]}, headers=world.head_h)
+    already = await sch.post(
+        path,
+        json={"visits": [plan_visit(d, day(5), world.head), plan_visit(c, day(6), world.head)]},
+        headers=world.head_h,
+    )
+    twice = await sch.post(
+        path,
+        json={"visits": [plan_visit(d, day(5), world.head), plan_visit(d, day(7), world.head)]},
+        headers=world.head_h,
+    )
+    proposal = await sch.post(
+        f"{path}/proposal",
+        json={"school_year": YEAR, "term": "autumn", "teacher_ids": [world.head, world.math]},
+        headers=world.head_h,
+    )
+
+    assert half.status_code == retry.status_code == 201, retry.text
+    assert [v["student_id"] for v in retry.json()] == [a, b]
+    assert retry.json()[0] == half.json()[0]  # the visit recorded before is answered as it stands
+    stored = await store.visits_of_students(world.district, [a, b, d])
+    assert sorted(v["student_id"] for v in stored) == sorted([a, b])  # one each, none for d
+    for refused, named in (
+        (moved, "body.visits.0.student_id"),
+        (already, "body.visits.1.student_id"),
+        (twice, "body.visits.1.student_id"),
+    ):
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [named]
+        assert refused.json()["detail"] == "该学生本学期已有计划家访"
+    assert proposal.status_code == 200, proposal.text
+    assert {a, b, c} <= set(proposal.json()["already_planned"])
+    assert not {a, b, c} & {v["student_id"] for v in proposal.json()["visits"]}
+
+
+async def test_a_visit_sent_again_after_its_key_was_released_by_a_5xx_answer_is_still_recorded_once(
+    platform, world
+):
+    sch, store = platform.scheduling, platform.scheduling_app.state.store
+    keys = platform.scheduling_app.state.runtime.db[IDEMPOTENCY]
+    logged_student, planned_student = await asyncio.gather(
+        enrol(platform, world, "戊"), enrol(platform, world, "己")
+    )
+    caller = _digest(b"caller", b"teacher", world.district.encode(), world.head.encode())
+    sent = {
+        "/v1/home-visits": visit_body(world, 0, student_id=logged_student, topics=["安全教育"]),
+        "/v1/home-visits/plans": {
+            "student_id": planned_student,
+            "class_id": world.class_id,
+            "planned_on": day(3),
+            "mode": "video",
+        },
+    }
+    for path, body in sent.items():
+        key = f"offline-{uuid.uuid4()}"
+        headers = world.head_h | {"idempotency-key": key}
+        first = await sch.post(path, json=body, headers=headers)
+        # the answer was a 5xx after the visit was recorded: the middleware released the key
+        assert (await keys.delete_one({"_id": f"{caller}:{key}"})).deleted_count == 1
+        again = await sch.post(path, json=body, headers=headers)
+
+        assert first.status_code == again.status_code == 201, again.text
+        assert "idempotent-replayed" not in again.headers  # answered by the route, not replayed
+        assert again.json() == first.json()
+    stored = await store.visits_of_students(world.district, [logged_student, planned_student])
+    assert sorted(v["student_id"] for v in stored) == sorted([logged_student, planned_student])
+
+
+# Scheduling: staff named on a visit teach the class -----------------------------------------------
+
+
+async def test_staff_named_on_a_visit_or_a_plan_who_do_not_teach_the_class_are_refused_naming_the_field(
+    platform, world
+):
+    sch, reg, store = (
+        platform.scheduling,
+        platform.all_services["registry"],
+        platform.scheduling_app.state.store,
+    )
+    body = {
+        "name": "赵老师",
+        "roles": ["subject_teacher"],
+        "class_ids": [world.other_class],
+        "phone": phone(),
+    }
+    hired = await ok(await reg.post(f"/v1/schools/{world.school}/staff", json=body, headers=world.admin))
+    other = str(hired["staff_id"])  # a real teacher of the school, of another class
+
+    async def known() -> bool:
+        return await store.projected("staff", other) is not None
+
+    await until(known, 60, "scheduling knows the other class's teacher")
+    student = await enrol(platform, world, "庚")
+    follow_up = {"action": "送学习资料", "owner_id": world.math, "due_on": day(3)}
+    planned = await ok(
+        await sch.post(
+            "/v1/home-visits/plans",
+            json={"student_id": student, "class_id": world.class_id, "planned_on": day(2), "mode": "phone"},
+            headers=world.head_h,
+        )
+    )
+    path = f"/v1/classes/{world.class_id}/term-plan"
+    answers = {
+        "body.visiting_staff_ids.1": await sch.post(
+            "/v1/home-visits",
+            json=visit_body(world, 0, student_id=student, visiting_staff_ids=[world.math, other]),
+            headers=world.head_h,
+        ),
+        "body.follow_ups.1.owner_id": await sch.post(
+            "/v1/home-visits",
+            json=visit_body(
+                world, 0, student_id=student, follow_ups=[follow_up, follow_up | {"owner_id": "stf-made-up"}]
+            ),
+            headers=world.head_h,
+        ),
+        "body.visiting_staff_ids.0": await sch.post(
+            "/v1/home-visits/plans",
+            json={
+                "student_id": student,
+                "class_id": world.class_id,
+                "planned_on": day(5),
+                "mode": "phone",
+                "visiting_staff_ids": [other],
+            },
+            headers=world.head_h,
+        ),
+        "body.follow_ups.0.owner_id": await sch.post(
+            f"/v1/home-visits/{planned['visit_id']}/outcome",
+            json={"outcome": "done", "follow_ups": [follow_up | {"owner_id": other}]},
+            headers=world.head_h,
+        ),
+        "body.teacher_ids.1": await sch.post(
+            f"{path}/proposal",
+            json={"school_year": YEAR, "term": "autumn", "teacher_ids": [world.math, other]},
+            headers=world.head_h,
+        ),
+        "body.visits.0.visiting_staff_ids.0": await sch.post(
+            path, json={"visits": [plan_visit(student, day(6), other)]}, headers=world.head_h
+        ),
+    }
+    by_teachers = await sch.post(
+        "/v1/home-visits",
+        json=visit_body(
+            world, 0, student_id=student, visiting_staff_ids=[world.math], follow_ups=[follow_up]
+        ),
+        headers=world.head_h,
+    )
+
+    for named, answer in answers.items():
+        assert answer.status_code == 422, f"{named}: {answer.text}"
+        assert [e["field"] for e in answer.json()["errors"]] == [named]
+        assert answer.json()["detail"] == "不是本班的任课教师"
+    assert by_teachers.status_code == 201, by_teachers.text
+    assert by_teachers.json()["visiting_staff_ids"] == [world.head, world.math]
+    still = await sch.get(f"/v1/home-visits/{planned['visit_id']}", headers=world.head_h)
+    assert still.json()["status"] == "planned"  # the refused outcome recorded nothing
+    stored = await store.visits_of_students(world.district, [student])
+    assert len(stored) == 2  # the plan and the visit the class's teachers made

@@ -148,6 +148,17 @@ async def test_the_head_teacher_sees_the_mandatory_students_still_unvisited_by_n
     await expect(coverage).to_contain_text("已家访 1 人 / 在籍 6 人")
     labels = {"met": "达标", "on_track": "进度正常", "at_risk": "有风险", "missed": "未达标"}
     await expect(coverage.get_by_test_id("coverage-status")).to_have_text(labels[status])  # reporting's
+    # what the status is measured against: the target paced over the school year (67% × 81/142 ÷ 2)
+    if status in ("on_track", "at_risk"):
+        await expect(coverage.get_by_test_id("coverage-why")).to_contain_text("按学年进度现在应达 19%")
+    # each 三必访 name leads to logging a visit of that student
+    for pupil in world.mandatory:
+        await expect(unvisited.get_by_role("link", name=f"登记家访：{pupil.name}")).to_have_attribute(
+            "href", f"/teacher/visits/new?class={world.class_id}&student={pupil.student_id}"
+        )
+    # signing out is a small button at the foot of the page, not the page's main action
+    await expect(phone.get_by_role("button", name="退出登录")).to_be_visible()
+    await expect(phone.locator(".van-button").filter(has_text="退出登录")).to_have_count(0)
     await expect(phone.get_by_text("到期的跟进事项（1 项）")).to_be_visible()
     await expect(phone.get_by_text(action)).to_be_visible()
     tabs = phone.get_by_role("navigation", name="主要导航")
@@ -198,6 +209,10 @@ async def test_the_head_teacher_proposes_adjusts_and_confirms_the_term_plan_and_
     # adjust: the first 三必访 visit to another school day, by the head teacher; the second by the
     # subject teacher
     await phone.get_by_label(f"家访日期：{first.name}").fill("2026-11-25")
+    # the day as the page writes it, whatever the browser's own date format
+    first_item = items.filter(has_text=first.name)
+    await expect(first_item.get_by_test_id("plan-day")).to_have_text("11月25日（周三）")
+    await expect(plan).not_to_contain_text("11/25/2026")
     await phone.get_by_label(f"家访教师：{first.name}").select_option(label=world.head_teacher.name)
     await phone.get_by_label(f"家访教师：{second.name}").select_option(label=world.subject_teacher.name)
     await accessible(phone, "teacher-term-plan")
@@ -233,8 +248,27 @@ async def test_the_head_teacher_proposes_adjusts_and_confirms_the_term_plan_and_
     feed = await platform.portal.get("/calendar/" + url.rsplit("/calendar/", 1)[1])
     assert feed.status_code == 200, feed.text
     assert "BEGIN:VCALENDAR" in feed.text
-    assert f"家访 {first.student_id}" in feed.text
-    assert f"家访 {second.student_id}" not in feed.text
+    assert f"UID:{visits[first.student_id]['visit_id']}@" in feed.text
+    assert f"UID:{visits[second.student_id]['visit_id']}@" not in feed.text
+    assert first.student_id not in feed.text  # a calendar app is told the class and mode, never who
+
+    # back later: the page says the calendar is subscribed (the address itself cannot be shown
+    # again), and a new address is made only once the teacher agrees the old one stops working
+    await phone.reload()
+    await expect(phone.get_by_test_id("feed-state")).to_contain_text("已订阅（创建于")
+    await expect(phone.get_by_text("只在生成时显示一次")).to_be_visible()
+    await expect(phone.get_by_role("button", name="订阅到手机日历")).to_have_count(0)
+    await phone.get_by_role("button", name="重新生成地址").click()
+    dialog = phone.get_by_role("dialog")
+    await expect(dialog).to_contain_text("原来的订阅地址会立即失效")
+    await dialog.get_by_role("button", name="保留原地址").click()
+    await expect(dialog).to_be_hidden()
+    assert (await platform.portal.get("/calendar/" + url.rsplit("/calendar/", 1)[1])).status_code == 200
+    await phone.get_by_role("button", name="重新生成地址").click()
+    await phone.get_by_role("dialog").get_by_role("button", name="重新生成地址").click()
+    await expect(address).not_to_have_value(url)
+    await expect(address).to_have_value(re.compile(r"/calendar/[^/]+\.ics$"))
+    assert (await platform.portal.get("/calendar/" + url.rsplit("/calendar/", 1)[1])).status_code == 404
 
 
 async def test_a_subject_teacher_is_told_only_the_head_teacher_confirms_and_the_server_refuses_them(
@@ -249,11 +283,19 @@ async def test_a_subject_teacher_is_told_only_the_head_teacher_confirms_and_the_
     await phone.get_by_role("button", name="生成建议计划").click()
     await expect(phone.get_by_role("list", name="计划家访名单").get_by_role("listitem").first).to_be_visible()
     confirm = phone.get_by_role("button", name="确认计划")
-    await expect(confirm).to_have_accessible_description("只有本班班主任可以确认学期家访计划")
+    # told once, before pressing, who confirms
+    notice = f"学期计划需由班主任{world.head_teacher.name}确认"
+    await expect(confirm).to_have_accessible_description(notice)
+    await expect(phone.get_by_text(notice)).to_have_count(1)
+    await expect(phone.get_by_text("只有本班班主任可以确认学期家访计划")).to_have_count(0)
 
     await confirm.click()
 
+    # the server's refusal, said once: it takes the notice's place
     await expect(phone.get_by_role("alert")).to_have_text("只有本班班主任可以确认学期家访计划")
+    await expect(phone.get_by_text("只有本班班主任可以确认学期家访计划")).to_have_count(1)
+    await expect(phone.get_by_text(notice)).to_have_count(0)
+    await expect(confirm).to_have_accessible_description("只有本班班主任可以确认学期家访计划")
     await accessible(phone, "teacher-term-plan-refused")
     assert await planned_visits(platform, world) == []
 
@@ -329,6 +371,9 @@ async def test_a_class_meeting_from_the_phone_rsvps_attendance_and_its_rate_in_r
     await save.click()
 
     await expect(phone.get_by_test_id("attendance-rate")).to_contain_text("33%")
+    # a third of the guardians is not good news: the rate is in the text's colour, not success green
+    figure = phone.get_by_test_id("attendance-rate").locator("strong")
+    await expect(figure).to_have_css("color", "rgb(31, 35, 41)")
     await expect(phone.get_by_test_id("attendance-rate")).to_contain_text("实到 2 人 / 受邀 6 人")
     for pupil in attended:
         came = roster.get_by_role("listitem").filter(has_text=f"{pupil.guardian_name}（{pupil.name}")
@@ -586,7 +631,7 @@ async def test_a_waiting_outcome_the_server_refuses_stays_on_the_phone_with_its_
     refused = phone.get_by_role("list", name="服务器拒绝").get_by_role("listitem")
     await expect(refused).to_have_count(1)
     await expect(refused).to_contain_text(pupil.name)
-    await expect(refused).to_contain_text("家访已是「cancelled」状态，不能再登记结果")
+    await expect(refused).to_contain_text("这次计划的家访已取消，不能再登记结果")
     await expect(phone.get_by_text("待同步 0")).to_be_visible()
     await expect(phone.get_by_text("被拒绝 1")).to_be_visible()
     await accessible(phone, "teacher-outbox-refused")
@@ -725,3 +770,104 @@ async def test_the_app_shell_is_served_for_the_service_worker(platform):
     assert manifest.json()["display"] == "standalone"
     page = await platform.portal.get("/teacher/visits/new")
     assert page.headers["x-school-date"] == SCHOOL_TODAY.isoformat()
+
+
+async def plan_a_visit(platform, world: TeacherWorld, pupil: Pupil) -> str:
+    """A visit the head teacher planned for today; its id."""
+    planned = await platform.scheduling.post(
+        "/v1/home-visits/plans",
+        json={
+            "student_id": pupil.student_id,
+            "class_id": world.class_id,
+            "planned_on": SCHOOL_TODAY.isoformat(),
+            "mode": "in_person",
+        },
+        headers=world.as_staff(world.head_teacher),
+    )
+    assert planned.status_code == 201, planned.text
+    return str(planned.json()["visit_id"])
+
+
+async def test_a_planned_visits_outcome_is_reached_from_the_visit_form_offline_and_recorded_once(
+    platform, world, phone, eventually
+):
+    pupil = world.mandatory[1]
+    visit_id = await plan_a_visit(platform, world, pupil)
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)  # online once: the class's plan is kept on the phone
+    await app_installed(phone)
+
+    await phone.context.set_offline(True)
+    await open_visit_form(phone, world)  # opened with no network, from the service worker
+    await expect(phone.get_by_text("当前无网络")).to_be_visible()
+    await phone.get_by_label("学生").select_option(label=pupil.name)
+    await expect(phone.get_by_text("这名学生有一次计划家访")).to_be_visible()
+    await phone.get_by_role("button", name="登记这次计划家访的结果").click()
+
+    await expect(phone).to_have_url(re.compile(f"/teacher/visits/{visit_id}/outcome$"))
+    await expect(phone.get_by_text(f"家访 {pupil.name}")).to_be_visible()
+    await phone.get_by_role("radio", name="已完成").click()
+    await phone.get_by_label("家访日期").fill(SCHOOL_TODAY.isoformat())
+    await phone.get_by_label("给家长的小结").fill("按计划上门，家长配合。")
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await phone.goto("/teacher/outbox")
+    await expect(phone.get_by_text("待同步 1")).to_be_visible()
+    assert await done_visits(platform, world, pupil.student_id) == []
+
+    await phone.context.set_offline(False)  # the online event syncs
+
+    await expect(phone.get_by_text("待同步 0")).to_be_visible()
+    [visit] = await done_visits(platform, world, pupil.student_id)
+    assert visit["visit_id"] == visit_id  # the planned visit itself, done
+    assert visit["shareable_summary"] == "按计划上门，家长配合。"
+    assert all(v["visit_id"] != visit_id for v in await planned_visits(platform, world))
+
+    async def counted_once() -> bool:
+        return await visits_in_report(platform, world) == 1
+
+    await eventually(counted_once, 30)
+    assert len(await done_visits(platform, world, pupil.student_id)) == 1
+
+
+async def test_a_refused_outcome_comes_back_as_typed_and_is_logged_as_a_visit_instead(
+    platform, world, phone, eventually
+):
+    pupil = world.mandatory[1]
+    visit_id = await plan_a_visit(platform, world, pupil)
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await phone.goto(f"/teacher/visits/{visit_id}/outcome")
+    await expect(phone.get_by_text(pupil.name)).to_be_visible()
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await phone.get_by_role("radio", name="已完成").click()
+    await phone.get_by_label("家访日期").fill(SCHOOL_TODAY.isoformat())
+    await phone.get_by_label("给家长的小结").fill("孩子近况良好，请家长多陪伴。")
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    cancelled = await platform.scheduling.post(
+        f"/v1/home-visits/{visit_id}/outcome",
+        json={"outcome": "cancelled", "reason": "家长改约到校面谈"},
+        headers=world.as_staff(world.head_teacher),
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await phone.goto("/teacher/outbox")
+    await phone.context.set_offline(False)
+    await expect(phone.get_by_text("被拒绝 1")).to_be_visible()
+
+    await phone.get_by_role("button", name=f"修改后重发：{pupil.name}").click()
+
+    # the outcome form holds what was typed, read from the phone
+    await expect(phone.get_by_label("给家长的小结")).to_have_value("孩子近况良好，请家长多陪伴。")
+    await phone.get_by_role("button", name="改为登记家访").click()
+    await expect(phone.get_by_role("heading", name="登记家访")).to_be_visible()
+    await expect(phone.get_by_label("学生")).to_have_value(pupil.student_id)
+    await expect(phone.get_by_label("给家长的小结")).to_have_value("孩子近况良好，请家长多陪伴。")
+    await phone.get_by_role("button", name="提交").click()
+
+    await expect(phone.get_by_role("status").filter(has_text="家访已登记").first).to_be_visible()
+    [visit] = await done_visits(platform, world, pupil.student_id)
+    assert visit["visit_id"] != visit_id  # a visit logged, the cancelled plan left as it is
+    assert visit["shareable_summary"] == "孩子近况良好，请家长多陪伴。"
+    await phone.goto("/teacher/outbox")
+    await expect(phone.get_by_text("没有待同步的记录")).to_be_visible()  # the refused record replaced

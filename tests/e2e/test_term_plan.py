@@ -37,6 +37,14 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
     )
     assert opened.status_code == 201, opened.text
     class_id = opened.json()["class_id"]
+    # a subject teacher of the class: the plan's visitors are the class's teachers
+    math = await registry_api.http.post(
+        f"/v1/schools/{school}/staff",
+        json={"name": "李老师", "roles": ["subject_teacher"], "class_ids": [class_id]},
+        headers=admin,
+    )
+    assert math.status_code == 201, math.text
+    math_id = math.json()["staff_id"]
     care = [["left_behind"], [], ["hardship"], [], [], []]
     ids = []
     for n, categories in enumerate(care):
@@ -59,6 +67,7 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
             and await store.term("d-e2e", year, "autumn") is not None
             and await store.policy("d-e2e", year) is not None
             and (await store.class_(class_id) or {}).get("head_teacher_id") == head_id
+            and await store.projected("staff", math_id) is not None
         )
 
     await eventually(projected, 30)
@@ -66,7 +75,7 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
 
     proposal = await platform.scheduling.post(
         f"/v1/classes/{class_id}/term-plan/proposal",
-        json={"school_year": year, "term": "autumn", "teacher_ids": [head_id, "stf-math"]},
+        json={"school_year": year, "term": "autumn", "teacher_ids": [head_id, math_id]},
         headers=head_teacher,
     )
     unknown_term = await platform.scheduling.post(
@@ -89,7 +98,7 @@ async def test_term_plan_covers_mandatory_students_first_and_is_confirmed_as_pla
 
     assert confirmed.status_code == 201, confirmed.text
     assert [v["status"] for v in confirmed.json()] == ["planned"] * 3
-    assert [v["visiting_staff_ids"] for v in confirmed.json()] == [[head_id], ["stf-math"], [head_id]]
+    assert [v["visiting_staff_ids"] for v in confirmed.json()] == [[head_id], [math_id], [head_id]]
 
 
 async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
@@ -124,9 +133,24 @@ async def test_a_class_of_45_with_8_mandatory_students_imported_from_a_roster(
     async def class_known() -> bool:  # scheduling plans only for a class its projection knows
         return await store.class_(empty_class) is not None
 
+    admin = registry_api.auth(Role.school_admin, school)
+    staff = []
+    for name in ("李老师", "张老师"):  # the class's subject teachers share its visits with the caller
+        hired = await registry_api.http.post(
+            f"/v1/schools/{school}/staff",
+            json={"name": name, "roles": ["subject_teacher"], "class_ids": [class_id, empty_class]},
+            headers=admin,
+        )
+        assert hired.status_code == 201, hired.text
+        staff.append(hired.json()["staff_id"])
+
+    async def staff_known() -> bool:
+        return all([await store.projected("staff", s) is not None for s in staff])
+
     await eventually(class_known, 30)
+    await eventually(staff_known, 30)
     teacher = registry_api.auth(Role.teacher, school, [class_id, empty_class], subject="stf-head")
-    body = {"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", "stf-math", "stf-pe"]}
+    body = {"school_year": year, "term": "autumn", "teacher_ids": ["stf-head", *staff]}
 
     plan = (
         await platform.scheduling.post(

@@ -6,6 +6,7 @@ is deprecated). Start-up order: indexes, topics, broker, change relay; shutdown 
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, Protocol
 
 from contracts.envelope import Event
@@ -133,7 +134,11 @@ class ServiceRuntime:
         install_problem_handlers(app)
         document_problems(app)
         if idempotency:
-            app.add_middleware(IdempotencyMiddleware, database=lambda: runtime.db)
+            app.add_middleware(
+                IdempotencyMiddleware,
+                database=lambda: runtime.db,
+                stale_after=timedelta(seconds=self.settings.idempotency_stale_seconds),
+            )
         app.include_router(health_router(self.broker, self.client))
         for router in routers:
             app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -72,6 +72,11 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="Pins the school clock's 'today' (tests, the demo); refused in production.",
     )
+    idempotency_stale_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="An Idempotency-Key claim still running after this long is taken over by a retry.",
+    )
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.access import Rule, ensure_found
 from service_kit.auth import Caller, CurrentCaller, Role
+from service_kit.changes import Change, ChangedMeanwhile
+from service_kit.idempotency import visit_id_for
 from service_kit.storage import Document
 
 from scheduling import access, domain, term_plan
@@ -31,12 +33,31 @@ async def log_home_visit(
     Dated today or earlier, and not before the current term began; follow-ups fall due on the day
     of the visit or later; a summary shared with the guardians goes to them, with a request to
     confirm the visit when ``guardian_confirmation`` is set. Sent again with the same
-    ``Idempotency-Key`` (an offline phone syncing), it is recorded once and answered the same."""
+    ``Idempotency-Key`` (an offline phone syncing), it is recorded once and answered the same: the
+    middleware replays the first answer, and the visit's id derives from the caller and the key, so
+    a retry after the key was released (a 5xx once the change was recorded) finds that visit."""
     today = request.app.state.settings.school_today()
+    visit_id = visit_id_for(request, caller, "v-")
+    if earlier := await store.recorded_by(visit_id, caller):
+        return domain.visit_public(earlier)  # this submission was recorded before its answer was lost
     klass, student = await store.class_(visit.class_id), await store.student(visit.student_id)
     term = term_plan.current_term(await store.terms_of(caller.district_id), today)
-    change = domain.log_home_visit(caller, visit, klass, student, today, term)
-    await store.record(change)
+    change = domain.log_home_visit(caller, visit, klass, student, today, term, visit_id)
+    teachers = await store.class_teacher_ids(ensure_found(klass, "班级"))
+    domain.check_class_staff(caller, teachers, visit.visiting_staff_ids, "body.visiting_staff_ids")
+    domain.check_follow_up_owners(caller, teachers, visit.follow_ups)
+    return await record_new_visit(store, change, caller)
+
+
+async def record_new_visit(store: VisitStore, change: Change, caller: Caller) -> domain.HomeVisitPublic:
+    """Record a new visit; when its id came from the Idempotency-Key and a retry of the same
+    submission recorded it meanwhile, answer with that one."""
+    try:
+        await store.record(change)
+    except ChangedMeanwhile:
+        if earlier := await store.recorded_by(change.aggregate_id, caller):
+            return domain.visit_public(earlier)
+        raise
     return domain.visit_public(change.state | {"version": change.version})
 
 
@@ -44,11 +65,17 @@ async def log_home_visit(
 async def plan_home_visit(
     plan: domain.VisitPlan, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> domain.HomeVisitPublic:
-    """计划一次家访 (plan a visit to a student of the caller's class)."""
+    """计划一次家访 (plan a visit to a student of the caller's class). Sent again with the same
+    ``Idempotency-Key``, it is recorded once: the visit's id derives from the caller and the key."""
+    visit_id = visit_id_for(request, caller, "v-")
+    if earlier := await store.recorded_by(visit_id, caller):
+        return domain.visit_public(earlier)
     klass, student = await store.class_(plan.class_id), await store.student(plan.student_id)
-    change = domain.plan_home_visit(caller, plan, klass, student, request.app.state.settings.school_today())
-    await store.record(change)
-    return domain.visit_public(change.state | {"version": change.version})
+    today = request.app.state.settings.school_today()
+    change = domain.plan_home_visit(caller, plan, klass, student, today, visit_id=visit_id)
+    teachers = await store.class_teacher_ids(ensure_found(klass, "班级"))
+    domain.check_class_staff(caller, teachers, plan.visiting_staff_ids, "body.visiting_staff_ids")
+    return await record_new_visit(store, change, caller)
 
 
 @router.post("/home-visits/{visit_id}/outcome", response_model=domain.HomeVisitPublic)
@@ -62,6 +89,13 @@ async def record_outcome(
     district_id = current["district_id"] if current else caller.district_id
     term = term_plan.current_term(await store.terms_of(district_id), today)
     change = domain.record_outcome(caller, current, outcome, today, term)
+    if (
+        outcome.outcome == "done"
+        and outcome.follow_ups
+        and (klass := await store.class_(change.state["class_id"]))
+    ):
+        teachers = await store.class_teacher_ids(klass)
+        domain.check_follow_up_owners(caller, teachers, outcome.follow_ups)
     await store.record(change)
     return domain.visit_public(change.state | {"version": change.version})
 
@@ -199,17 +233,23 @@ class TermPlanConfirmation(BaseModel):
 async def propose_term_plan(
     class_id: str, proposal: TermPlanRequest, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> term_plan.TermPlan:
-    """建议学期家访计划 (三必访 first, then the policy's coverage; school days; shared among teachers)."""
+    """建议学期家访计划 (三必访 first, then the policy's coverage; school days; shared among teachers).
+
+    Students this class already has a visit planned or done for this term are left out, named in
+    ``already_planned``, and count towards the coverage."""
     klass = await reached_class(store, caller, class_id, access.CLASSES)
     district_id = klass["district_id"]
     term = ensure_found(
         await store.term(district_id, proposal.school_year, proposal.term),
         "学期 (the bureau has not set this term)",
     )
+    teachers = await store.class_teacher_ids(klass)
+    domain.check_class_staff(caller, teachers, proposal.teacher_ids, "body.teacher_ids")
     students = [s for s in await store.students_of_class(class_id) if s["school_id"] == klass["school_id"]]
     target = term_plan.coverage_target(await store.policy(district_id, proposal.school_year))
     today = request.app.state.settings.school_today()
-    return term_plan.propose(class_id, students, term, target, proposal.teacher_ids, today)
+    visits = await store.visits_of_class(district_id, klass["school_id"], class_id)
+    return term_plan.propose(class_id, students, term, target, proposal.teacher_ids, today, visits)
 
 
 @router.post(
@@ -226,30 +266,69 @@ async def confirm_term_plan(
     request: Request,
 ) -> list[domain.HomeVisitPublic]:
     """确认学期家访计划 (only the class's head teacher, 班主任, confirms the plan, adjusted or not,
-    as planned visits; another teacher of the class or the school admin: 403 not-head-teacher)."""
+    as planned visits; another teacher of the class or the school admin: 403 not-head-teacher).
+
+    Visitors are teachers of the class (422 ``body.visits.N.visiting_staff_ids.M``). A student this
+    class already has a visit planned for in the visit's term is refused (422
+    ``body.visits.N.student_id``), and so is a student named twice; every visit is checked before
+    the first is recorded.
+
+    FerretDB has no transaction across documents, so the visits are recorded one change at a time
+    and a failure half-way leaves part of the plan. Confirming again completes it rather than
+    duplicating it: each visit's id derives from class + term + student
+    (``term_plan.plan_visit_id``), so a visit an earlier attempt recorded is found under its id —
+    the very visit sent again (same day, mode and visitors) is answered as it stands and not
+    recorded again; a different one for that student is the refusal above. Two attempts at once
+    cannot both record a visit: the second insert of the same id and version fails (409)."""
     today = request.app.state.settings.school_today()
     klass = await reached_class(store, caller, class_id, access.CLASSES)
     students = {v.student_id: await store.student(v.student_id) for v in plan.visits}
     for student in students.values():  # a student outside the class: its 404 comes first
         domain.check_visitable(caller, klass, student)
     access.check_head_teacher(caller, klass)
-    changes = [
-        domain.plan_home_visit(
-            caller,
-            domain.VisitPlan(
-                student_id=v.student_id,
-                class_id=class_id,
-                planned_on=v.planned_on,
-                mode=v.mode,
-                visiting_staff_ids=v.visiting_staff_ids,
-            ),
-            klass,
-            students[v.student_id],
-            today,
-            with_caller=False,
+    teachers = await store.class_teacher_ids(klass)
+    for n, v in enumerate(plan.visits):
+        domain.check_class_staff(
+            caller, teachers, v.visiting_staff_ids, f"body.visits.{n}.visiting_staff_ids"
         )
-        for v in plan.visits
-    ]  # every visit is checked before the first is recorded
-    for change in changes:
-        await store.record(change)
-    return [domain.visit_public(c.state | {"version": c.version}) for c in changes]
+    terms = await store.terms_of(klass["district_id"])
+    visits = await store.visits_of_class(klass["district_id"], klass["school_id"], class_id)
+    answers: list[domain.HomeVisitPublic | Change] = []
+    named: set[str] = set()
+    for n, v in enumerate(plan.visits):
+        term = term_plan.current_term(terms, v.planned_on)
+        visit_id = term_plan.plan_visit_id(class_id, term, v.student_id)
+        earlier = next((d for d in visits if d["_id"] == visit_id), None)
+        others = [d for d in visits if d["_id"] != visit_id]
+        if v.student_id in named or term_plan.planned_in_term(others, v.student_id, term):
+            raise domain.AlreadyPlanned(n)
+        named.add(v.student_id)
+        if earlier is not None and earlier["status"] == "planned":
+            if not term_plan.same_visit(earlier, v):
+                raise domain.AlreadyPlanned(n)
+            answers.append(domain.visit_public(earlier))  # recorded by an earlier attempt
+            continue
+        answers.append(
+            domain.plan_home_visit(
+                caller,
+                domain.VisitPlan(
+                    student_id=v.student_id,
+                    class_id=class_id,
+                    planned_on=v.planned_on,
+                    mode=v.mode,
+                    visiting_staff_ids=v.visiting_staff_ids,
+                ),
+                klass,
+                students[v.student_id],
+                today,
+                with_caller=False,
+                # an earlier plan's visit since settled (cancelled, done): a new visit, a new id
+                visit_id=visit_id if earlier is None else None,
+            )
+        )
+    for answer in answers:  # every visit was checked before the first is recorded
+        if isinstance(answer, Change):
+            await store.record(answer)
+    return [
+        domain.visit_public(a.state | {"version": a.version}) if isinstance(a, Change) else a for a in answers
+    ]

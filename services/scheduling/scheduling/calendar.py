@@ -29,6 +29,20 @@ class CalendarItem(BaseModel):
     )
 
 
+MODE_WORDS = {"in_person": "上门", "phone": "电话", "video": "视频", "school_visit": "来校"}
+VISIT_DESCRIPTION = "学生姓名不写入日历；请打开家校平台查看要家访的学生和家访详情。"
+
+
+def visit_summary(item: "CalendarItem") -> str:
+    """A planned visit as a calendar app shows it (the .ics feed): no student's name or id leaves
+    the platform in a calendar app (it syncs to phones' and vendors' clouds); the mode tells the
+    teacher what kind of visit it is, and the description sends them to the app for the student.
+    The registry announces classes without their names, so the class is 班级. (The JSON calendar
+    keeps the student's id in the title: the signed-in app shows the name instead.)"""
+    mode = MODE_WORDS.get(item.mode.value if item.mode else "", "家访")
+    return f"家访 · 班级 · {mode}"
+
+
 def items(
     meetings: list[Document], visits: list[Document], answers: dict[str, RsvpAnswer] | None = None
 ) -> list[CalendarItem]:
@@ -147,12 +161,15 @@ def ics(name: str, entries: list[CalendarItem], now: datetime) -> str:
             lines += [f"DTSTART:{_utc(item.starts_at)}", f"DTEND:{_utc(item.ends_at)}"]
         elif item.on:
             lines.append(f"DTSTART;VALUE=DATE:{item.on:%Y%m%d}")
+        visit = item.kind == "home_visit"
         lines += [
-            f"SUMMARY:{_escape(item.title)}",
+            f"SUMMARY:{_escape(visit_summary(item) if visit else item.title)}",
             f"STATUS:{'CANCELLED' if item.status == 'cancelled' else 'CONFIRMED'}",
         ]
         if item.place:
             lines.append(f"LOCATION:{_escape(item.place)}")
+        if visit:
+            lines.append(f"DESCRIPTION:{_escape(VISIT_DESCRIPTION)}")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -161,6 +161,61 @@ def class_projection(event: ClassFacts) -> Document:
     }
 
 
+class StaffFacts(BaseModel):
+    """Tolerant reader of the registry's internal ``staff-changed``: the classes a member of staff
+    teaches (their contacts are for notifications; scheduling keeps none)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    class Payload(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        staff_id: str
+        roles: list[str]
+        class_ids: list[str]
+        version: int
+
+    district_id: str
+    school_id: str
+    payload: Payload
+
+
+def staff_projection(event: StaffFacts) -> Document:
+    p = event.payload
+    return {
+        "_id": p.staff_id,
+        "district_id": event.district_id,
+        "school_id": event.school_id,
+        "class_ids": p.class_ids,
+        "roles": p.roles,
+        "version": p.version,
+    }
+
+
+class NotClassTeacher(Invalid):
+    kind = "not-class-teacher"
+
+
+def check_class_staff(caller: Caller, teachers: set[str], staff_ids: list[str], field: str) -> None:
+    """Staff named on a visit (its visitors, a follow-up's owner, a term plan's teachers) are
+    teachers of the class: ``teachers``, from ``store.class_teacher_ids`` (its head teacher and the
+    staff the registry announced teaching it). Whoever is named reads the visit's confidential
+    findings, so a made-up or another class's id is refused (422 naming ``<field>.N``); the caller
+    is always allowed (a school admin visiting, a teacher the projection has not heard of yet)."""
+    for n, staff_id in enumerate(staff_ids):
+        _check_teacher(caller, teachers, staff_id, f"{field}.{n}")
+
+
+def _check_teacher(caller: Caller, teachers: set[str], staff_id: str, field: str) -> None:
+    if staff_id != caller.subject and staff_id not in teachers:
+        raise NotClassTeacher(field, "不是本班的任课教师")
+
+
+def check_follow_up_owners(caller: Caller, teachers: set[str], follow_ups: list[FollowUp]) -> None:
+    """A follow-up's owner is a teacher of the class, or the caller (``check_class_staff``)."""
+    for n, item in enumerate(follow_ups):
+        _check_teacher(caller, teachers, item.owner_id, f"body.follow_ups.{n}.owner_id")
+
+
 class OpenFollowUp(BaseModel):
     visit_id: str
     index: int
@@ -279,9 +334,21 @@ class VisitRejected(Invalid):
     kind = "visit-rejected"
 
 
+STATUS_WORDS = {"planned": "计划中", "done": "已完成", "missed": "未完成", "cancelled": "已取消"}
+SETTLED_ADVICE = {
+    "cancelled": "这次计划的家访已取消，不能再登记结果；如已上门，请改用「登记家访」",
+    "done": "这次家访已完成并登记了结果，不能再登记一次",
+    "missed": "这次计划的家访已登记为未完成，不能再登记结果；如已上门，请改用「登记家访」",
+}
+
+
 class VisitSettled(Problem):
+    """409: the visit is no longer planned; said in plain Chinese with what to do instead."""
+
     def __init__(self, status: str) -> None:
-        super().__init__(409, "visit-settled", f"家访已是「{status}」状态，不能再登记结果")
+        word = STATUS_WORDS.get(status, status)
+        advice = SETTLED_ADVICE.get(status, f"家访已是「{word}」状态，不能再登记结果")
+        super().__init__(409, "visit-settled", advice)
 
 
 def _visitor_school(caller: Caller, klass: Document | None, student: Document | None) -> str:
@@ -386,12 +453,15 @@ def _new_visit(
     class_id: str,
     staff_ids: list[str],
     with_caller: bool = True,
+    visit_id: str | None = None,
 ) -> Document:
+    """``visit_id``: the id a retry must find again (a term plan's visit, a visit sent with an
+    ``Idempotency-Key``); a fresh random one otherwise."""
     visitors = (
         [caller.subject, *(s for s in staff_ids if s != caller.subject)] if with_caller else list(staff_ids)
     )
     return {
-        "_id": f"v-{uuid4().hex[:16]}",
+        "_id": visit_id or f"v-{uuid4().hex[:16]}",
         "district_id": caller.district_id,
         "school_id": school_id,
         "class_id": class_id,
@@ -431,6 +501,15 @@ def check_follow_ups(follow_ups: list[FollowUp], visited_on: date) -> None:
             )
 
 
+class AlreadyPlanned(Invalid):
+    """422: a term plan names a student this class already has a visit planned for this term."""
+
+    kind = "already-planned"
+
+    def __init__(self, n: int) -> None:
+        super().__init__(f"body.visits.{n}.student_id", "该学生本学期已有计划家访")
+
+
 def check_confirmation(guardian_confirmation: bool, shareable_summary: str | None) -> None:
     """The guardian confirms the visit from the message that shares its summary with them: asking
     for a confirmation without a summary would ask them nothing."""
@@ -467,15 +546,17 @@ def log_home_visit(
     student: Document | None,
     today: date,
     term: Document | None = None,
+    visit_id: str | None = None,
 ) -> Change:
     """A visit that took place, recorded with its ``visit-logged`` event (and its follow-ups and
-    shared summary, as a done outcome records them) as one change. ``term``: the current term."""
+    shared summary, as a done outcome records them) as one change. ``term``: the current term;
+    ``visit_id``: see ``_new_visit``."""
     school_id = _visitor_school(caller, klass, student)
     check_visit_date(visit.visited_on, today, term)
     check_follow_ups(visit.follow_ups, visit.visited_on)
     check_confirmation(visit.guardian_confirmation, visit.shareable_summary)
     document = _new_visit(
-        caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids
+        caller, school_id, visit.student_id, visit.class_id, visit.visiting_staff_ids, visit_id=visit_id
     ) | _visit_record(visit.visited_on, visit.mode, visit)
     return _visit_change(caller, document, 1, *_logged(document, 1))
 
@@ -487,18 +568,19 @@ def plan_home_visit(
     student: Document | None,
     today: date,
     with_caller: bool = True,
+    visit_id: str | None = None,
 ) -> Change:
     """A visit planned for today or later, announced by ``visit-planned``.
 
     ``with_caller`` adds the caller to the visitors: false when a head teacher confirms a term plan
-    whose visits the class's teachers share.
+    whose visits the class's teachers share. ``visit_id``: see ``_new_visit``.
     """
     school_id = _visitor_school(caller, klass, student)
     if plan.planned_on < today:
         raise VisitRejected("body.planned_on", "计划日期不能早于今天 (planned date is in the past)")
     staff = plan.visiting_staff_ids
     document = _new_visit(
-        caller, school_id, plan.student_id, plan.class_id, staff, with_caller or not staff
+        caller, school_id, plan.student_id, plan.class_id, staff, with_caller or not staff, visit_id
     ) | {
         "status": "planned",
         "planned_on": plan.planned_on.isoformat(),

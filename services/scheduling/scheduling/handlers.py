@@ -7,7 +7,7 @@ from typing import Any
 from service_kit.messaging import Handler
 
 from scheduling import activities, domain, late_invitations, term_plan
-from scheduling.store import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STUDENTS, TERMS, VisitStore
+from scheduling.store import CLASSES, GUARDIANS, POLICIES, SCHOOLS, STAFF, STUDENTS, TERMS, VisitStore
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,7 @@ def on_registry_event(store: VisitStore) -> Handler:
     async def handle(message: dict[str, Any]) -> None:
         """Keeps schools and classes (where each belongs), students (class, enrolment, care
         categories), guardians, terms, the policy, agreements and pairs;
+        the staff (the classes each teaches: who may be named on a class's visits),
         invites guardians announced late to the meetings ahead they belong to."""
         kind = message.get("event_type")
         if kind == "class-changed":  # no version: ordered by when it happened
@@ -28,6 +29,8 @@ def on_registry_event(store: VisitStore) -> Handler:
             projection = domain.student_projection(domain.StudentFacts.model_validate(message))
         elif kind == "guardian-changed":
             projection = domain.guardian_projection(domain.GuardianFacts.model_validate(message))
+        elif kind == "staff-changed":
+            projection = domain.staff_projection(domain.StaffFacts.model_validate(message))
         elif kind == "term-changed":
             projection = term_plan.term_projection(term_plan.TermFacts.model_validate(message))
         elif kind == "policy-changed":
@@ -53,6 +56,7 @@ PROJECTIONS = {
     "school-changed": SCHOOLS,
     "student-changed": STUDENTS,
     "guardian-changed": GUARDIANS,
+    "staff-changed": STAFF,
     "term-changed": TERMS,
     "policy-changed": POLICIES,
     "agreement-changed": activities.AGREEMENTS,

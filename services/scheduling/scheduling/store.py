@@ -2,7 +2,8 @@ from collections.abc import Callable
 from datetime import date
 
 from pymongo import ASCENDING
-from service_kit.changes import Change, ChangeLog
+from service_kit.auth import Caller
+from service_kit.changes import CHANGES, Change, ChangeLog
 from service_kit.storage import Database, Document
 
 from scheduling.domain import HOME_VISITS
@@ -10,7 +11,7 @@ from scheduling.meetings import LATE_INVITATIONS, MEETINGS, RSVPS, guardians_of,
 
 # Projections of the registry, fed by its topics.
 STUDENTS, GUARDIANS, TERMS, POLICIES = "students", "guardians", "terms", "policies"
-SCHOOLS, CLASSES = "schools", "classes"
+SCHOOLS, CLASSES, STAFF = "schools", "classes", "staff"
 
 
 class VisitStore:
@@ -39,6 +40,34 @@ class VisitStore:
 
     async def get(self, visit_id: str) -> Document | None:
         return await self.visits.find_one({"_id": visit_id})
+
+    async def class_teacher_ids(self, klass: Document) -> set[str]:
+        """The class's teachers as the registry announced them: its head teacher and the staff of
+        its school whose classes include it."""
+        where = {
+            "class_ids": klass["_id"],
+            "district_id": klass["district_id"],
+            "school_id": klass["school_id"],
+        }
+        found = {str(d["_id"]) for d in await self.db[STAFF].find(where, {"_id": 1}).to_list()}
+        return found | ({str(klass["head_teacher_id"])} if klass.get("head_teacher_id") else set())
+
+    async def recorded_by(self, visit_id: str | None, caller: Caller) -> Document | None:
+        """The visit with this id the caller recorded, as it stands; if its writer stopped before
+        writing it, as its first change holds it (the relay applies it soon)."""
+        if visit_id is None:
+            return None
+        found = await self.visits.find_one({"_id": visit_id})
+        if found is None and (
+            change := await self.db[CHANGES].find_one({"_id": f"{HOME_VISITS}:{visit_id}:1"})
+        ):
+            found = change["state"] | {"_id": visit_id, "version": 1}
+        if found is None or (found["district_id"], found.get("logged_by")) != (
+            caller.district_id,
+            caller.subject,
+        ):
+            return None
+        return found
 
     async def student(self, student_id: str) -> Document | None:
         return await self.students.find_one({"_id": student_id})

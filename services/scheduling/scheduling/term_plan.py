@@ -6,6 +6,7 @@ term's school days (weekdays outside holidays) spread evenly from today, and sha
 class's teachers in turn. The head teacher adjusts it and confirms it as planned visits.
 """
 
+import hashlib
 import math
 from datetime import date, timedelta
 from typing import Any
@@ -38,6 +39,10 @@ class TermPlan(BaseModel):
     enrolled: int
     coverage_target: float
     visits: list[ProposedVisit]
+    already_planned: list[str] = Field(
+        default_factory=list,
+        description="Students left out: this class already has a visit planned or done for them this term.",
+    )
     reason: str | None = Field(default=None, description="Why the plan is empty, when it is.")
 
 
@@ -53,6 +58,19 @@ def school_days(starts_on: date, ends_on: date, holidays: list[dict[str, Any]]) 
     return days
 
 
+def covered(class_id: str, visits: list[dict[str, Any]], term: dict[str, Any]) -> set[str]:
+    """Students this class already has a visit for in the term: planned for a day of it, or done."""
+    return {
+        v["student_id"]
+        for v in visits
+        if v["class_id"] == class_id
+        and (
+            (v["status"] == "planned" and in_term(v.get("planned_on"), term))
+            or (v["status"] == "done" and in_term(v.get("visited_on"), term))
+        )
+    }
+
+
 def propose(
     class_id: str,
     students: list[dict[str, Any]],
@@ -60,11 +78,17 @@ def propose(
     coverage_target: float,
     teacher_ids: list[str],
     today: date,
+    class_visits: list[dict[str, Any]] | None = None,
 ) -> TermPlan:
+    """``class_visits``: the class's visits; a student with one planned or done this term is left out
+    (named in ``already_planned``) and counts towards the coverage target."""
     enrolled = sorted((s for s in students if s["status"] == "enrolled"), key=lambda s: s["_id"])
-    mandatory = [s for s in enrolled if set(s["care_categories"]) & set(MANDATORY)]
-    others = [s for s in enrolled if s not in mandatory]
-    wanted = max(len(mandatory), math.ceil(coverage_target * len(enrolled)))
+    done_or_planned = covered(class_id, class_visits or [], term)
+    already = [s["_id"] for s in enrolled if s["_id"] in done_or_planned]
+    open_ = [s for s in enrolled if s["_id"] not in done_or_planned]
+    mandatory = [s for s in open_ if set(s["care_categories"]) & set(MANDATORY)]
+    others = [s for s in open_ if s not in mandatory]
+    wanted = max(len(mandatory), math.ceil(coverage_target * len(enrolled)) - len(already))
     chosen = (mandatory + others)[:wanted]
     start = max(today, date.fromisoformat(str(term["starts_on"])))
     days = school_days(start, date.fromisoformat(str(term["ends_on"])), term.get("holidays", []))
@@ -86,6 +110,11 @@ def propose(
     elif not days:
         reason = "本学期已没有剩余的上课日 (no school day left in the term)"
         visits = []
+    elif not visits:
+        reason = (
+            f"本学期已有 {len(already)} 名学生计划或完成了家访，已达到覆盖要求 "
+            "(the students the term needs already have a visit planned or done)"
+        )
     return TermPlan(
         class_id=class_id,
         school_year=term["school_year"],
@@ -93,7 +122,37 @@ def propose(
         enrolled=len(enrolled),
         coverage_target=coverage_target,
         visits=visits,
+        already_planned=already,
         reason=reason,
+    )
+
+
+def plan_visit_id(class_id: str, term: dict[str, Any] | None, student_id: str) -> str:
+    """The id of the visit a term plan plans for a student: the same for the same class, term and
+    student, so confirming a plan again (a retry after a failure half-way) finds the visits already
+    recorded under their ids instead of recording them twice (``api.confirm_term_plan``)."""
+    term_key = str(term["_id"]) if term else "no-term"
+    digest = hashlib.sha256("\0".join(("term-plan", class_id, term_key, student_id)).encode()).hexdigest()
+    return f"v-{digest[:16]}"
+
+
+def planned_in_term(visits: list[dict[str, Any]], student_id: str, term: dict[str, Any] | None) -> bool:
+    """Whether one of ``visits`` (a class's) is planned for this student on a day of the term (any
+    planned one when the day is in no term the registry announced)."""
+    return any(
+        v["student_id"] == student_id
+        and v["status"] == "planned"
+        and (term is None or in_term(v.get("planned_on"), term))
+        for v in visits
+    )
+
+
+def same_visit(stored: dict[str, Any], proposed: ProposedVisit) -> bool:
+    """A planned visit as stored is the proposed one: same day, mode and visitors."""
+    return (
+        str(stored.get("planned_on")) == proposed.planned_on.isoformat()
+        and stored.get("mode") == proposed.mode.value
+        and list(stored["visiting_staff_ids"]) == list(proposed.visiting_staff_ids)
     )
 
 

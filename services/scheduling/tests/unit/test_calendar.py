@@ -78,3 +78,14 @@ def test_a_guardians_calendar_has_the_meetings_ahead_that_invite_them_and_their_
     ]
     assert found[0].mode == "in_person"
     assert "findings" not in found[0].model_dump()
+
+
+def test_a_planned_visit_in_a_calendar_app_names_no_student_but_its_class_and_mode_and_says_to_open_the_app():
+    body = calendar.ics("日程 stf-1", calendar.items([], [VISIT | {"mode": "phone"}]), NOW)
+    unfolded = body.replace("\r\n ", "")
+
+    assert "stu-1" not in unfolded
+    lines = unfolded.split("\r\n")
+    assert "SUMMARY:家访 · 班级 · 电话" in lines
+    assert f"DESCRIPTION:{calendar.VISIT_DESCRIPTION}" in lines
+    assert "请打开家校平台" in calendar.VISIT_DESCRIPTION

@@ -191,8 +191,17 @@ def test_a_settled_visit_takes_no_second_outcome():
     cancelled = record_outcome(TEACHER, current, VisitOutcome(outcome="cancelled", reason="学生生病"), TODAY)
 
     assert cancelled.events[0].payload.outcome == "cancelled"
-    with pytest.raises(VisitSettled):
+    with pytest.raises(VisitSettled) as refused:
         record_outcome(TEACHER, cancelled.state | {"version": 2}, VisitOutcome(outcome="done"), TODAY)
+    assert refused.value.detail == "这次计划的家访已取消，不能再登记结果；如已上门，请改用「登记家访」"
+    assert "cancelled" not in refused.value.detail
+
+
+def test_a_settled_visit_is_refused_in_chinese_status_words():
+    for status, word in (("done", "已完成"), ("missed", "未完成")):
+        detail = VisitSettled(status).detail
+        assert word in detail
+        assert status not in detail
 
 
 def test_open_follow_ups_are_listed_soonest_first_with_overdue_flagged():

@@ -361,3 +361,50 @@ def test_a_teacher_who_organised_a_school_meeting_reads_its_roster():
     assert check_roster_reader(SUBJECT, school_meeting) == school_meeting
     with pytest.raises(NotFound):
         check_roster_reader(HEAD, school_meeting)
+
+
+def test_staff_named_on_a_visit_must_teach_the_class_but_the_caller_always_may():
+    from scheduling.domain import FollowUp, NotClassTeacher, check_class_staff, check_follow_up_owners
+
+    teachers = {"stf-head", "stf-math"}
+
+    check_class_staff(HEAD, teachers, ["stf-math", "stf-head"], "body.visiting_staff_ids")
+    check_class_staff(HEAD, set(), ["stf-head"], "body.visiting_staff_ids")  # the caller, unknown or not
+    with pytest.raises(NotClassTeacher) as outsider:
+        check_class_staff(HEAD, teachers, ["stf-math", "stf-made-up"], "body.visiting_staff_ids")
+    owner = FollowUp(action="送资料", owner_id="stf-other-class", due_on=TODAY)
+    with pytest.raises(NotClassTeacher) as owned:
+        check_follow_up_owners(HEAD, teachers, [owner.model_copy(update={"owner_id": "stf-math"}), owner])
+
+    assert (outsider.value.status, outsider.value.detail) == (422, "不是本班的任课教师")
+    assert outsider.value.errors == [{"field": "body.visiting_staff_ids.1", "message": "不是本班的任课教师"}]
+    assert owned.value.errors[0]["field"] == "body.follow_ups.1.owner_id"
+
+
+def test_staff_changed_is_projected_with_the_classes_they_teach():
+    from scheduling.domain import StaffFacts, staff_projection
+
+    event = {
+        "event_type": "staff-changed",
+        "district_id": "d-yecheng",
+        "school_id": "sch-9",
+        "payload": {
+            "staff_id": "stf-math",
+            "roles": ["subject_teacher"],
+            "class_ids": ["cls-3-2"],
+            "contacts": {"phone": "13912345678", "email": None},
+            "version": 2,
+        },
+    }
+
+    projected = staff_projection(StaffFacts.model_validate(event))
+
+    assert projected == {
+        "_id": "stf-math",
+        "district_id": "d-yecheng",
+        "school_id": "sch-9",
+        "class_ids": ["cls-3-2"],
+        "roles": ["subject_teacher"],
+        "version": 2,
+    }
+    assert "contacts" not in projected

@@ -1,6 +1,6 @@
 from datetime import date
 
-from scheduling.term_plan import propose, school_days
+from scheduling.term_plan import plan_visit_id, propose, school_days
 
 TERM = {
     "school_year": "2026-2027",
@@ -118,3 +118,56 @@ def test_a_visit_sent_back_to_confirm_is_checked_as_strictly_as_the_planned_visi
         visiting_staff_ids=visit.visiting_staff_ids,
     )
     assert plan.student_id == "stu-1"
+
+
+def visit(student_id: str, status: str, day: str, class_id: str = "cls-a") -> dict:
+    field = "visited_on" if status == "done" else "planned_on"
+    return {
+        "_id": f"v-{student_id}",
+        "student_id": student_id,
+        "class_id": class_id,
+        "status": status,
+        field: day,
+    }
+
+
+def test_students_with_a_visit_planned_or_done_this_term_are_left_out_and_named():
+    students = [student(n) for n in range(6)] + [student(6, "left_behind"), student(7, "hardship")]
+    visits = [
+        visit("stu-06", "planned", "2026-12-01"),  # 三必访, already planned: not planned again
+        visit("stu-00", "done", "2026-10-12"),
+        visit("stu-01", "done", "2026-06-01"),  # last school year's: not this term
+        visit("stu-02", "cancelled", "2026-12-02"),
+        visit("stu-03", "planned", "2026-12-03", class_id="cls-b"),  # another class's
+    ]
+
+    plan = propose("cls-a", students, TERM, 0.5, ["t-1"], date(2026, 11, 2), visits)
+
+    assert plan.already_planned == ["stu-00", "stu-06"]
+    planned = [v.student_id for v in plan.visits]
+    assert "stu-06" not in planned
+    assert "stu-00" not in planned
+    assert planned[0] == "stu-07"  # the 三必访 student still to plan comes first
+    assert len(planned) == 2  # 4 of 8 wanted, 2 already planned or done
+
+
+def test_a_plan_with_every_student_needed_already_planned_is_empty_and_says_why():
+    students = [student(0), student(1)]
+    visits = [visit("stu-00", "planned", "2026-12-01"), visit("stu-01", "done", "2026-11-01")]
+
+    plan = propose("cls-a", students, TERM, 1.0, ["t-1"], date(2026, 11, 2), visits)
+
+    assert plan.visits == []
+    assert plan.already_planned == ["stu-00", "stu-01"]
+    assert plan.reason is not None
+    assert "已有 2 名学生" in plan.reason
+
+
+def test_a_term_plans_visit_id_is_the_same_for_the_same_class_term_and_student_only():
+    term = TERM | {"_id": "d-1:2026-2027:autumn"}
+
+    assert plan_visit_id("cls-a", term, "stu-01") == plan_visit_id("cls-a", term, "stu-01")
+    assert plan_visit_id("cls-a", term, "stu-01") != plan_visit_id("cls-b", term, "stu-01")
+    assert plan_visit_id("cls-a", term, "stu-01") != plan_visit_id("cls-a", term, "stu-02")
+    spring = term | {"_id": "d-1:2026-2027:spring"}
+    assert plan_visit_id("cls-a", term, "stu-01") != plan_visit_id("cls-a", spring, "stu-01")
