@@ -98,7 +98,7 @@ onUnauthenticated(() => {
 const RELOADED_FOR = 'portal_chunk_reload'
 router.onError((error: unknown, to: RouteLocationNormalized) => {
   const message = error instanceof Error ? error.message : String(error)
-  const chunk = /dynamically imported module|Importing a module script failed|Failed to fetch|Unable to preload CSS/i.test(message)
+  const chunk = /dynamically imported module|Importing a module script failed|Unable to preload CSS/i.test(message)
   if (!chunk || typeof window === 'undefined' || !navigator.onLine) return
   try {
     if (sessionStorage.getItem(RELOADED_FOR) === to.fullPath) return
