@@ -452,6 +452,33 @@ async def test_a_student_outside_the_teachers_classes_is_not_offered(platform, r
     await expect(phone.get_by_text("赵外班")).to_have_count(0)
 
 
+async def test_signing_out_with_visits_waiting_on_the_phone_asks_first(world, phone):
+    """A visit logged offline waits for this teacher: signing out says it will be sent only once
+    they sign in again, and signs out only when they say so."""
+    pupil = world.pupils[5]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await fill_visit(phone, pupil)
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await phone.goto("/teacher")  # no network: the service worker serves the app
+    await expect(phone.get_by_role("heading", name="我的班级")).to_be_visible()
+
+    await phone.get_by_role("button", name="退出登录").click()
+    dialog = phone.get_by_role("dialog")
+    await expect(dialog).to_contain_text("手机上还有 1 条家访等待同步")
+    await expect(dialog).to_contain_text("等您再次登录后才会发送")
+    await dialog.get_by_role("button", name="暂不退出").click()
+    await expect(dialog).to_be_hidden()
+    await expect(phone).to_have_url(re.compile(r"/teacher$"))
+
+    await phone.get_by_role("button", name="退出登录").click()
+    await phone.get_by_role("dialog").get_by_role("button", name="仍然退出").click()
+    await expect(phone).to_have_url(re.compile(r"/staff/sign-in"))
+
+
 # The visit forms and the offline queue (helper F1) -----------------------------------------------
 
 VISITS = "/api/scheduling/v1/home-visits"
