@@ -271,6 +271,48 @@ async def test_the_head_teacher_proposes_adjusts_and_confirms_the_term_plan_and_
     assert (await platform.portal.get("/calendar/" + url.rsplit("/calendar/", 1)[1])).status_code == 404
 
 
+async def test_a_student_planned_meanwhile_is_refused_and_shown_against_that_student_in_the_plan(
+    platform, world, phone
+):
+    first = world.mandatory[0]
+    await sign_in_as_staff(
+        phone,
+        world.head_teacher.account,
+        world.head_teacher.password,
+        start=f"/teacher/classes/{world.class_id}/plan",
+    )
+    await phone.get_by_role("button", name="生成建议计划").click()
+    items = phone.get_by_role("list", name="计划家访名单").get_by_role("listitem")
+    await expect(items.filter(has_text=first.name)).to_have_count(1)
+    count = await items.count()
+    # meanwhile (another phone) the student is planned for this term
+    meanwhile = await platform.scheduling.post(
+        f"/v1/classes/{world.class_id}/term-plan",
+        json={
+            "visits": [
+                {
+                    "student_id": first.student_id,
+                    "planned_on": "2026-11-25",
+                    "visiting_staff_ids": [world.head_teacher.staff_id],
+                    "mode": "in_person",
+                    "mandatory": True,
+                }
+            ]
+        },
+        headers=world.as_staff(world.head_teacher),
+    )
+    assert meanwhile.status_code in (200, 201), meanwhile.text
+
+    await phone.get_by_role("button", name="确认计划").click()
+
+    refused = items.filter(has_text=first.name).get_by_test_id("visit-refused")
+    await expect(refused).to_have_text("该学生本学期已有计划家访")
+    await expect(phone.get_by_test_id("visit-refused")).to_have_count(1)  # that student only
+    await expect(phone.get_by_role("alert")).to_contain_text("有 1 名学生的家访未能加入计划")
+    assert len(await planned_visits(platform, world)) == 1  # nothing else was planned
+    assert count > 1
+
+
 async def test_a_subject_teacher_is_told_only_the_head_teacher_confirms_and_the_server_refuses_them(
     platform, world, phone
 ):
