@@ -88,6 +88,7 @@ export const classesZhCN = {
   'plan.toClass': '返回班级',
   'plan.already': '本学期已有 {count} 次计划中的家访。已有计划的学生不会重复安排。',
   'plan.needsHead': '学期计划需由班主任{name}确认',
+  'plan.leftPlanned': '本学期已有家访计划或已家访，未列入：{names}',
   'plan.refusedVisits': '有 {count} 名学生的家访未能加入计划，原因见该学生下方；调整后再确认。',
 
   'tcal.title': '我的日程',
@@ -246,6 +247,7 @@ export const classesEn: Record<keyof typeof classesZhCN, string> = {
   'plan.toClass': 'Back to the class',
   'plan.already': 'This term already has {count} planned visits. A student already planned is not planned twice.',
   'plan.needsHead': 'The term plan is confirmed by the head teacher, {name}',
+  'plan.leftPlanned': 'Left out, already planned or visited this term: {names}',
   'plan.refusedVisits': '{count} of the visits could not be planned: the reason is under each student. Adjust the plan and confirm again.',
 
   'tcal.title': 'My calendar',

@@ -97,6 +97,8 @@ export interface TermPlan {
   coverage_target: number
   visits: ProposedVisit[]
   reason: string | null
+  /** Students left out: a visit is already planned or done for them this term. */
+  already_planned?: string[]
 }
 
 export type MeasureStatus = 'met' | 'on_track' | 'at_risk' | 'missed'
