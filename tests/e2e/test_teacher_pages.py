@@ -925,6 +925,8 @@ async def test_a_refused_outcome_comes_back_as_typed_and_is_logged_as_a_visit_in
     await expect(phone.get_by_text("被拒绝 1")).to_be_visible()
 
     await phone.get_by_role("button", name=f"修改后重发：{pupil.name}").click()
+    await expect(phone).to_have_url(re.compile(r"/outcome\?retry="))
+    await phone.reload()  # opened afresh (the outbox not listed yet): the record is read first
 
     # the outcome form holds what was typed, read from the phone
     await expect(phone.get_by_label("给家长的小结")).to_have_value("孩子近况良好，请家长多陪伴。")
@@ -940,3 +942,32 @@ async def test_a_refused_outcome_comes_back_as_typed_and_is_logged_as_a_visit_in
     assert visit["shareable_summary"] == "孩子近况良好，请家长多陪伴。"
     await phone.goto("/teacher/outbox")
     await expect(phone.get_by_text("没有待同步的记录")).to_be_visible()  # the refused record replaced
+
+
+async def test_visits_waiting_when_the_session_expires_are_counted_kept_and_sent_after_signing_in(
+    platform, world, phone, eventually
+):
+    pupil = world.pupils[4]
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await fill_visit(phone, pupil)
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await phone.goto("/teacher/outbox")
+    await expect(phone.get_by_text("待同步 1")).to_be_visible()
+
+    await phone.context.clear_cookies()  # the session ends while the phone is away
+    await phone.context.set_offline(False)  # the online event syncs: 401
+
+    await expect(phone.get_by_text("本机有 1 条待发送，请重新登录后发送")).to_be_visible()
+    await expect(phone.get_by_text("没有待同步的记录")).to_be_hidden()
+    assert await done_visits(platform, world, pupil.student_id) == []
+
+    await sign_in_as_staff(
+        phone, world.head_teacher.account, world.head_teacher.password, start="/teacher/outbox"
+    )
+    await expect(phone).to_have_url(re.compile(r"/teacher/outbox$"))
+    await expect(phone.get_by_text("待同步 0")).to_be_visible()
+    assert len(await done_visits(platform, world, pupil.student_id)) == 1
