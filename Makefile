@@ -50,10 +50,11 @@ subscriber:    ## an external subscriber's credentials and ACLs on the local bro
 	@test -n "$(NAME)" || { echo "usage: make subscriber NAME=<subscriber>" >&2; exit 2; }
 	$(KAFKA) .venv/bin/python -m service_kit.broker_access add-subscriber $(NAME)
 
-bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster, notifications, reporting, late invitations
+bench:         ## benchmarks against a running platform (make up first): first slice, 2,000-row roster, notifications, reporting, late invitations, a teacher's offline sync
 	.venv/bin/python tests/load/bench_first_slice.py
 	.venv/bin/python tests/load/bench_roster_import.py
 	.venv/bin/python tests/load/bench_notifications.py
 	$(KAFKA) DISTRICT_KAFKA_USERNAME=admin DISTRICT_KAFKA_PASSWORD=$$(.venv/bin/python -m service_kit.broker_access password admin) \
 	  .venv/bin/python tests/load/bench_reporting.py
 	.venv/bin/python tests/load/bench_late_invitations.py
+	.venv/bin/python tests/load/bench_offline_sync.py --visits 50
