@@ -50,8 +50,9 @@ async def log_home_visit(
 
 
 async def record_new_visit(store: VisitStore, change: Change, caller: Caller) -> domain.HomeVisitPublic:
-    """Record a new visit; when its id came from the Idempotency-Key and a retry of the same
-    submission recorded it meanwhile, answer with that one."""
+    """Record a new visit; when its id was derived (from the Idempotency-Key, or a term plan's class,
+    term and student) and another attempt by the caller recorded it meanwhile — or recorded its
+    change but stopped before writing the visit — answer with that one."""
     try:
         await store.record(change)
     except ChangedMeanwhile:
@@ -279,7 +280,8 @@ async def confirm_term_plan(
     (``term_plan.plan_visit_id``), so a visit an earlier attempt recorded is found under its id —
     the very visit sent again (same day, mode and visitors) is answered as it stands and not
     recorded again; a different one for that student is the refusal above. Two attempts at once
-    cannot both record a visit: the second insert of the same id and version fails (409)."""
+    cannot both record a visit: the second insert of the same id and version fails, and that
+    attempt answers with the visit the first recorded (``record_new_visit``)."""
     today = request.app.state.settings.school_today()
     klass = await reached_class(store, caller, class_id, access.CLASSES)
     students = {v.student_id: await store.student(v.student_id) for v in plan.visits}
@@ -326,9 +328,9 @@ async def confirm_term_plan(
                 visit_id=visit_id if earlier is None else None,
             )
         )
+    recorded: list[domain.HomeVisitPublic] = []
     for answer in answers:  # every visit was checked before the first is recorded
         if isinstance(answer, Change):
-            await store.record(answer)
-    return [
-        domain.visit_public(a.state | {"version": a.version}) if isinstance(a, Change) else a for a in answers
-    ]
+            answer = await record_new_visit(store, answer, caller)
+        recorded.append(answer)
+    return recorded
