@@ -5,11 +5,11 @@ signs in with it, and reads through the gateway its own co-building agreements, 
 
 import re
 import uuid
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 from service_kit.auth import Role
+from teacher_world import PortalSession
 
 pytestmark = pytest.mark.infra
 
@@ -18,32 +18,9 @@ def unique_phone() -> str:
     return "138" + str(uuid.uuid4().int)[:8]
 
 
-@dataclass
-class Browser:
-    """A browser on the portal's origin (the bits of ``test_portal.Browser`` used here): it keeps its
-    cookies, sends its Origin, and echoes the CSRF cookie as a page's script does."""
-
-    http: httpx.AsyncClient
-    cookies: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.origin = str(self.http.base_url).rstrip("/")
-
-    async def send(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {"origin": self.origin}
-        if self.cookies:
-            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if method != "GET" and "portal_csrf" in self.cookies:
-            headers["x-csrf-token"] = self.cookies["portal_csrf"]
-        answer = await self.http.request(method, path, headers=headers, **kwargs)
-        for header in answer.headers.get_list("set-cookie"):
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if "max-age=0" in header.lower() or value in ("", '""'):
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return answer
+class Browser(PortalSession):
+    """A browser on the portal's origin: it keeps its cookies, sends its Origin, and echoes the CSRF
+    cookie as a page's script does (``teacher_world.PortalSession``), fetching one first."""
 
     async def get(self, path: str) -> httpx.Response:
         return await self.send("GET", path)

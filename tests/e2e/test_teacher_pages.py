@@ -498,13 +498,7 @@ async def test_signing_out_with_visits_waiting_on_the_phone_asks_first(world, ph
     """A visit logged offline waits for this teacher: signing out says it will be sent only once
     they sign in again, and signs out only when they say so."""
     pupil = world.pupils[5]
-    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
-    await open_visit_form(phone, world)
-    await app_installed(phone)
-    await phone.context.set_offline(True)
-    await fill_visit(phone, pupil)
-    await phone.get_by_role("button", name="提交").click()
-    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await log_visit_offline(phone, world, pupil)
     await phone.goto("/teacher")  # no network: the service worker serves the app
     await expect(phone.get_by_role("heading", name="我的班级")).to_be_visible()
 
@@ -562,6 +556,18 @@ async def fill_visit(phone: Page, pupil: Pupil, *, mode: str = "电话", visited
     await phone.get_by_role("radio", name=mode).click()
     await phone.get_by_role("checkbox", name="学习情况").click()
     await phone.get_by_label("给家长的小结").fill(f"{pupil.name}在家按时完成作业，家长配合。")
+
+
+async def log_visit_offline(phone: Page, world: TeacherWorld, pupil: Pupil) -> None:
+    """The head teacher signs in, opens 登记家访 once online (the app installs), goes offline and
+    logs a visit to ``pupil``: it waits on the phone."""
+    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
+    await open_visit_form(phone, world)
+    await app_installed(phone)
+    await phone.context.set_offline(True)
+    await fill_visit(phone, pupil)
+    await phone.get_by_role("button", name="提交").click()
+    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
 
 
 async def app_installed(phone: Page) -> None:
@@ -717,13 +723,7 @@ async def test_a_waiting_visit_of_a_student_moved_to_another_class_is_refused_wi
     platform, registry_api, world, phone, eventually
 ):
     pupil = world.pupils[5]
-    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
-    await open_visit_form(phone, world)
-    await app_installed(phone)
-    await phone.context.set_offline(True)
-    await fill_visit(phone, pupil)
-    await phone.get_by_role("button", name="提交").click()
-    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await log_visit_offline(phone, world, pupil)
 
     admin = registry_api.auth(Role.school_admin, world.school_id)
     other = await registry_api.http.post(
@@ -776,13 +776,7 @@ async def test_a_waiting_visit_whose_answer_was_lost_is_sent_again_with_its_key_
     platform, world, phone, eventually
 ):
     pupil = world.pupils[3]
-    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
-    await open_visit_form(phone, world)
-    await app_installed(phone)
-    await phone.context.set_offline(True)
-    await fill_visit(phone, pupil)
-    await phone.get_by_role("button", name="提交").click()
-    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await log_visit_offline(phone, world, pupil)
     await phone.goto("/teacher/outbox")
     await expect(phone.get_by_text("待同步 1")).to_be_visible()
 
@@ -948,13 +942,7 @@ async def test_visits_waiting_when_the_session_expires_are_counted_kept_and_sent
     platform, world, phone, eventually
 ):
     pupil = world.pupils[4]
-    await sign_in_as_staff(phone, world.head_teacher.account, world.head_teacher.password)
-    await open_visit_form(phone, world)
-    await app_installed(phone)
-    await phone.context.set_offline(True)
-    await fill_visit(phone, pupil)
-    await phone.get_by_role("button", name="提交").click()
-    await expect(phone.get_by_role("status").filter(has_text="已保存在本机，待同步")).to_be_visible()
+    await log_visit_offline(phone, world, pupil)
     await phone.goto("/teacher/outbox")
     await expect(phone.get_by_text("待同步 1")).to_be_visible()
 
