@@ -6,8 +6,11 @@ import { useSession } from './composables/useSession'
 declare module 'vue-router' {
   interface RouteMeta {
     /** Who may open the page: guardians (a link session only on its own message), any signed-in
-     * staff, or teachers (the phone pages of 班主任 and 科任教师). */
-    requires?: 'guardian' | 'staff' | 'teacher'
+     * staff, teachers (the phone pages of 班主任 and 科任教师), or one desk role (the consoles of
+     * the school admin, the community partner and the bureau). */
+    requires?: 'guardian' | 'staff' | 'teacher' | 'school_admin' | 'partner' | 'bureau'
+    /** A desk page: drawn inside the console's frame (components/console/ConsoleLayout.vue). */
+    console?: boolean
     /** Shows the guardian's bottom tab bar. */
     tabs?: boolean
     /** Shows the teacher's bottom tab bar. */
@@ -38,10 +41,31 @@ const routes: RouteRecordRaw[] = [
   { path: '/teacher/visits/new', name: 'teacher-visit-new', component: () => import('./pages/teacher/VisitLog.vue'), meta: { requires: 'teacher' } },
   { path: '/teacher/visits/:visitId/outcome', name: 'teacher-visit-outcome', component: () => import('./pages/teacher/VisitOutcome.vue'), props: true, meta: { requires: 'teacher' } },
   { path: '/teacher/outbox', name: 'teacher-outbox', component: () => import('./pages/teacher/OutboxList.vue'), meta: { requires: 'teacher', teacherTabs: true } },
+  // The desks: the school admin's console (校长、德育主任), the partner's pages, the bureau's console
+  { path: '/console', name: 'console-home', component: () => import('./pages/console/school/SchoolReport.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/registry', name: 'console-registry', component: () => import('./pages/console/school/RegistryPage.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/students/:studentId', name: 'console-student', component: () => import('./pages/console/school/StudentDetail.vue'), props: true, meta: { requires: 'school_admin', console: true } },
+  { path: '/console/roster', name: 'console-roster', component: () => import('./pages/console/school/RosterImport.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/organisation', name: 'console-organisation', component: () => import('./pages/console/school/OrganisationPage.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/meetings', name: 'console-meetings', component: () => import('./pages/console/school/MeetingsPage.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/meetings/:meetingId', name: 'console-meeting', component: () => import('./pages/console/school/MeetingRecord.vue'), props: true, meta: { requires: 'school_admin', console: true } },
+  { path: '/console/tickets', name: 'console-tickets', component: () => import('./pages/console/school/TicketsPage.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/letters', name: 'console-letters', component: () => import('./pages/console/school/LettersPage.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/console/letters/:announcementId', name: 'console-letter', component: () => import('./pages/console/school/LetterDetail.vue'), props: true, meta: { requires: 'school_admin', console: true } },
+  { path: '/console/submissions', name: 'console-submissions', component: () => import('./pages/console/school/MonthlySubmission.vue'), meta: { requires: 'school_admin', console: true } },
+  { path: '/partner', name: 'partner-home', component: () => import('./pages/console/partner/PartnerHome.vue'), meta: { requires: 'partner', console: true } },
+  { path: '/partner/activities/new', name: 'partner-activity-new', component: () => import('./pages/console/partner/ActivityNew.vue'), meta: { requires: 'partner', console: true } },
+  { path: '/bureau', name: 'bureau-home', component: () => import('./pages/console/bureau/BureauDashboard.vue'), meta: { requires: 'bureau', console: true } },
+  { path: '/bureau/bulletins', name: 'bureau-bulletins', component: () => import('./pages/console/bureau/BulletinPage.vue'), meta: { requires: 'bureau', console: true } },
+  { path: '/bureau/policy', name: 'bureau-policy', component: () => import('./pages/console/bureau/PolicyEditor.vue'), meta: { requires: 'bureau', console: true } },
+  { path: '/bureau/rebuild', name: 'bureau-rebuild', component: () => import('./pages/console/bureau/RebuildPage.vue'), meta: { requires: 'bureau', console: true } },
   { path: '/l', name: 'link', component: () => import('./pages/shared/LinkOpen.vue') },
   { path: '/link-expired', name: 'link-expired', component: () => import('./pages/shared/LinkProblem.vue') },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/shared/PageNotFound.vue') },
 ]
+
+// A page of one role's desk opens for that role only; anyone else goes to their own home.
+const DESK_ROLES = new Set<string | undefined>(['school_admin', 'partner', 'bureau'])
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -69,6 +93,7 @@ export async function guard(to: RouteLocationNormalized) {
   if (!user) return { path: to.meta.requires === 'guardian' ? '/sign-in' : '/staff/sign-in', query: { next: to.fullPath } }
   if (to.meta.requires === 'guardian' && user.role !== 'guardian') return homeOf(user.role)
   if (to.meta.requires === 'staff' && user.role === 'guardian') return '/inbox'
+  if (DESK_ROLES.has(to.meta.requires) && user.role !== to.meta.requires) return homeOf(user.role)
   if (to.meta.requires === 'teacher' && user.role !== 'teacher') return homeOf(user.role)
   if (link && !(to.name === 'message' && to.params.id === link.message_id)) {
     // A link session acts on its one message only; anything more needs a sign-in.

@@ -1,9 +1,25 @@
+import { shellEn, shellZhCN } from './console/shell'
+import { registryEn, registryZhCN } from './console/registry'
+import { organisationEn, organisationZhCN } from './console/organisation'
+import { meetingsEn, meetingsZhCN } from './console/meetings'
+import { lettersEn, lettersZhCN } from './console/letters'
+import { reportEn, reportZhCN } from './console/report'
+import { partnerEn, partnerZhCN } from './console/partner'
+import { bureauEn, bureauZhCN } from './console/bureau'
 import { classesEn, classesZhCN } from './classes'
 import { visitsEn, visitsZhCN } from './visits'
 
 // Every word the app shows, zh-CN first (the default) with its English for guardians who chose it.
 
 export const zhCN = {
+  ...shellZhCN,
+  ...registryZhCN,
+  ...organisationZhCN,
+  ...meetingsZhCN,
+  ...lettersZhCN,
+  ...reportZhCN,
+  ...partnerZhCN,
+  ...bureauZhCN,
   ...classesZhCN,
   ...visitsZhCN,
   'app.name': '家校社协同育人',
@@ -181,6 +197,14 @@ export const zhCN = {
 export type MessageKey = keyof typeof zhCN
 
 export const en: Record<MessageKey, string> = {
+  ...shellEn,
+  ...registryEn,
+  ...organisationEn,
+  ...meetingsEn,
+  ...lettersEn,
+  ...reportEn,
+  ...partnerEn,
+  ...bureauEn,
   ...classesEn,
   ...visitsEn,
   'app.name': 'School–Family–Community',

@@ -6,10 +6,17 @@ export function safeNext(next: unknown, fallback: string): string {
   return value
 }
 
-/** Each person's home page: a guardian's inbox, a teacher's classes, other staff's page; sign-in
- * when nobody is signed in. */
+/** Each person's home page: a guardian's inbox, a teacher's classes (phone pages); the school
+ * admin's, the partner's and the bureau's consoles (desk pages); sign-in when nobody is signed in. */
+const HOMES: Record<string, string> = {
+  guardian: '/inbox',
+  teacher: '/teacher',
+  school_admin: '/console',
+  partner: '/partner',
+  bureau: '/bureau',
+}
+
 export function homeOf(role: string | undefined): string {
   if (!role) return '/sign-in'
-  if (role === 'guardian') return '/inbox'
-  return role === 'teacher' ? '/teacher' : '/staff'
+  return HOMES[role] ?? '/staff'
 }
