@@ -1,3 +1,4 @@
+import { policyEn, policyZhCN } from './console/policy'
 import { shellEn, shellZhCN } from './console/shell'
 import { registryEn, registryZhCN } from './console/registry'
 import { organisationEn, organisationZhCN } from './console/organisation'
@@ -20,6 +21,7 @@ export const zhCN = {
   ...reportZhCN,
   ...partnerZhCN,
   ...bureauZhCN,
+  ...policyZhCN,
   ...classesZhCN,
   ...visitsZhCN,
   'app.name': '家校社协同育人',
@@ -205,6 +207,7 @@ export const en: Record<MessageKey, string> = {
   ...reportEn,
   ...partnerEn,
   ...bureauEn,
+  ...policyEn,
   ...classesEn,
   ...visitsEn,
   'app.name': 'School–Family–Community',
