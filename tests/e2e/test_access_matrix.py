@@ -992,7 +992,28 @@ ROWS: list[Row] = [
             lambda w: {},
             lambda w: _activity(w, False) | {"agreement_id": w.ids["agreement.B"]},
         ),
-        roles=SCHOOL_STAFF,  # ACTIVITY_RECORDING
+        roles=SCHOOL_STAFF | PARTNER,  # ACTIVITY_RECORDING (a partner under its own agreements)
+    ),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/schools/{school_id}/partner-activities",
+        "A-admin",
+        "activity.ACT1",
+        {"school_id": "school.A"},
+        open_to=A2_TEACHER,  # the school's teachers read its activities too
+        roles=SCHOOL_STAFF,  # SCHOOL_STAFF
+    ),
+    R(
+        "scheduling",
+        "GET",
+        "/v1/partner-activities",
+        "partner-P1",
+        "activity.ACT1",
+        query={"mine": "true"},
+        # every partner lists its own (none of P1's)
+        open_to=frozenset({"partner-P2", "district-Z-forged-partner"}),
+        roles=PARTNER,  # MY_PARTNER_ACTIVITIES
     ),
     R(
         "scheduling",
@@ -1012,7 +1033,7 @@ ROWS: list[Row] = [
         "partner-P1",
         "activity.for-confirmation",
         {"activity_id": "activity.for-confirmation"},
-        roles=PARTNER,  # ACTIVITY_CONFIRMATION
+        roles=ADMIN | PARTNER,  # ACTIVITY_CONFIRMATION (the school admin what a partner logged)
     ),
     R(
         "scheduling",

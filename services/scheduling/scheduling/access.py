@@ -61,8 +61,15 @@ PARTNER_ACTIVITIES = Rule(
         Role.guardian: Reach.own,
     },
 )
-ACTIVITY_RECORDING = Rule("共建协议", {Role.school_admin: Reach.school, Role.teacher: Reach.school})
-ACTIVITY_CONFIRMATION = Rule("共建活动", {Role.partner: Reach.own})
+# The school's staff log activities under its agreements, a partner under its own; each side then
+# confirms what the other logged (activities.confirm_activity): the partner with its own token, the
+# school through its admin.
+ACTIVITY_RECORDING = Rule(
+    "共建协议", {Role.school_admin: Reach.school, Role.teacher: Reach.school, Role.partner: Reach.own}
+)
+ACTIVITY_CONFIRMATION = Rule("共建活动", {Role.school_admin: Reach.school, Role.partner: Reach.own})
+# The lists: a school's activities for its staff (SCHOOL_STAFF), a partner its own.
+MY_PARTNER_ACTIVITIES = Rule("共建活动", {Role.partner: Reach.own})
 EXCHANGES = Rule("结对", {Role.school_admin: Reach.school})
 
 # Field-level narrowing beside the rules: what a guardian reads of a partner activity (no counts,

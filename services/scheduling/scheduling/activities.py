@@ -2,6 +2,7 @@
 (结对帮扶交流). No I/O: agreements and pairs come from scheduling's projection of the registry."""
 
 from datetime import date
+from typing import Literal
 from uuid import uuid4
 
 from contracts.events.partner_activities import (
@@ -48,7 +49,13 @@ class ActivityPublic(ActivityCreate):
     activity_id: str
     school_id: str
     partner_id: str
-    partner_confirmed: bool
+    logged_by: Literal["school", "partner"] = Field(
+        default="school", description="Who logged it: the school's staff or the partner."
+    )
+    partner_confirmed: bool = Field(description="The partner logged or confirmed it with its own token.")
+    school_confirmed: bool = Field(
+        default=True, description="The school logged it, or its admin confirmed what the partner logged."
+    )
     version: int
 
 
@@ -82,8 +89,9 @@ class ActivityRejected(Invalid):
 
 
 class AlreadyConfirmed(Problem):
-    def __init__(self) -> None:
-        super().__init__(409, "already-confirmed", "共建单位已确认该活动 (already confirmed)")
+    def __init__(self, by_partner: bool) -> None:
+        who = "共建单位" if by_partner else "学校"
+        super().__init__(409, "already-confirmed", f"{who}已确认该活动 (already confirmed)")
 
 
 class _Tolerant(BaseModel):
@@ -152,6 +160,13 @@ def _activity_event(activity: Document, version: int) -> PartnerActivityV1:
     )
 
 
+def _announced(activity: Document, version: int) -> tuple[PartnerActivityV1, ...]:
+    """An activity is announced once the school vouches for it (it logged it, or its admin
+    confirmed what the partner logged), and again when the partner confirms: reports count, and
+    guardians hear of, only what the school stands behind."""
+    return (_activity_event(activity, version),) if activity["school_confirmed"] else ()
+
+
 def record_activity(
     caller: Caller,
     agreement: Document | None,
@@ -159,8 +174,9 @@ def record_activity(
     classes: list[Document | None],
     today: date,
 ) -> Change:
-    """The school records an activity under one of its co-building agreements, for classes of its
-    own (``classes``: those the body names, as the projection knows them)."""
+    """The school (its staff) or the partner logs an activity under one of their co-building
+    agreements, for classes of the agreement's school (``classes``: those the body names, as the
+    projection knows them). What one side logs, the other confirms (``confirm_activity``)."""
     access.ACTIVITY_RECORDING.role_allowed(caller)
     agreement = ensure_found(agreement, "共建协议")
     access.ACTIVITY_RECORDING.check(caller, access.agreement_scope(agreement))
@@ -172,43 +188,52 @@ def record_activity(
         raise ActivityRejected("body.agreement_id", "协议未生效，不能登记活动 (the agreement is not active)")
     if activity.held_on > today:
         raise ActivityRejected("body.held_on", "活动日期不能晚于今天")
+    by_partner = caller.role is Role.partner
     record = activity.model_dump(mode="json") | {
         "activity_id": f"pa-{uuid4().hex[:12]}",
         "district_id": agreement["district_id"],
         "school_id": agreement["school_id"],
         "partner_id": agreement["partner_id"],
         "partner_kind": agreement["partner_kind"],
-        "partner_confirmed": False,
+        "logged_by": "partner" if by_partner else "school",
+        "partner_confirmed": by_partner,
+        "school_confirmed": not by_partner,
     }
     return Change(
-        ACTIVITIES,
-        record["activity_id"],
-        1,
-        record,
-        (_activity_event(record, 1),),
-        caller.actor,
-        "共建活动",
+        ACTIVITIES, record["activity_id"], 1, record, _announced(record, 1), caller.actor, "共建活动"
     )
 
 
 def confirm_activity(caller: Caller, activity: Document | None) -> Change:
-    """The partner confirms the activity and its figures with its own token (its subject)."""
+    """The partner confirms, with its own token (its subject), an activity of its that the school
+    logged; the school admin one of the school's that the partner logged. Each side's own
+    confirmation is given by logging it: confirming it again is 409."""
     access.ACTIVITY_CONFIRMATION.role_allowed(caller)
     activity = ensure_found(activity, "共建活动")
     access.ACTIVITY_CONFIRMATION.check(caller, access.activity_scope(activity))
-    if activity["partner_confirmed"]:
-        raise AlreadyConfirmed()
-    record = next_state(activity, {"partner_confirmed": True})
+    by_partner = caller.role is Role.partner
+    flag = "partner_confirmed" if by_partner else "school_confirmed"
+    if activity.get(flag, True):  # activities logged before partners logged any: the school's
+        raise AlreadyConfirmed(by_partner)
+    record = next_state(activity, {flag: True})
+    record.setdefault("school_confirmed", True)
     version = activity["version"] + 1
     return Change(
         ACTIVITIES,
         record["activity_id"],
         version,
         record,
-        (_activity_event(record, version),),
+        _announced(record, version),
         caller.actor,
         "共建活动",
     )
+
+
+def listed(activities: list[Document]) -> list[ActivityPublic]:
+    """Activities as the school's staff or the partner list them: newest first by the day held
+    (one day's in a fixed order)."""
+    ordered = sorted(activities, key=lambda a: (a["held_on"], a["activity_id"]), reverse=True)
+    return [ActivityPublic.model_validate(a) for a in ordered]
 
 
 def activity_for(

@@ -1,9 +1,12 @@
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from service_kit.access import ensure_found
 from service_kit.auth import CurrentCaller
+from service_kit.errors import Invalid
 
 from scheduling import access, activities
-from scheduling.api import StoreDep, children
+from scheduling.api import StoreDep, children, reached_school
 
 router = APIRouter(prefix="/v1")
 
@@ -17,7 +20,8 @@ router = APIRouter(prefix="/v1")
 async def record_activity(
     activity: activities.ActivityCreate, caller: CurrentCaller, store: StoreDep, request: Request
 ) -> activities.ActivityPublic:
-    """登记共建活动 (under an active co-building agreement of the caller's school)."""
+    """登记共建活动 (the school's staff under an active co-building agreement of the school; a
+    partner under its own; the other side then confirms it)."""
     agreement = await store.projected(activities.AGREEMENTS, activity.agreement_id)
     classes = [await store.class_(class_id) for class_id in activity.class_ids]
     change = activities.record_activity(
@@ -25,6 +29,42 @@ async def record_activity(
     )
     await store.record(change)
     return activities.ActivityPublic.model_validate(change.state | {"version": 1})
+
+
+@router.get(
+    "/schools/{school_id}/partner-activities",
+    response_model=list[activities.ActivityPublic],
+    tags=["partners 共建活动"],
+)
+async def school_activities(
+    school_id: str, caller: CurrentCaller, store: StoreDep
+) -> list[activities.ActivityPublic]:
+    """学校的共建活动，最新的在前 (the school admin and the school's teachers), with who logged each
+    and whether the partner and the school confirmed it."""
+    school = await reached_school(store, caller, school_id, access.SCHOOL_STAFF)
+    where = {"district_id": school["district_id"], "school_id": school["_id"]}
+    return activities.listed(await store.find(activities.ACTIVITIES, where))
+
+
+@router.get(
+    "/partner-activities",
+    response_model=list[activities.ActivityPublic],
+    tags=["partners 共建活动"],
+)
+async def my_activities(
+    caller: CurrentCaller,
+    store: StoreDep,
+    mine: Annotated[bool, Query(description="true: the calling partner's own activities.")] = False,
+) -> list[activities.ActivityPublic]:
+    """共建单位自己的共建活动，最新的在前 (a partner, ``mine=true``), with who logged each and whether
+    it and the school confirmed it."""
+    access.MY_PARTNER_ACTIVITIES.role_allowed(caller)
+    if not mine:
+        raise Invalid("query.mine", "请使用 mine=true 列出本单位的活动 (only mine=true is supported)")
+    where = {"district_id": caller.district_id, "partner_id": caller.subject}
+    found = await store.find(activities.ACTIVITIES, where)
+    scope = access.activity_scope
+    return activities.listed([a for a in found if access.MY_PARTNER_ACTIVITIES.allows(caller, scope(a))])
 
 
 @router.get(
@@ -50,7 +90,8 @@ async def read_activity(
 async def confirm_activity(
     activity_id: str, caller: CurrentCaller, store: StoreDep
 ) -> activities.ActivityPublic:
-    """共建单位确认活动及人次 (the partner, with its own token)."""
+    """确认活动及人次: the partner, with its own token, what the school logged; the school admin what
+    the partner logged."""
     change = activities.confirm_activity(caller, await store.projected(activities.ACTIVITIES, activity_id))
     await store.record(change)
     return activities.ActivityPublic.model_validate(change.state | {"version": change.version})

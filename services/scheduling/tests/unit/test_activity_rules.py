@@ -99,5 +99,67 @@ def test_a_partner_reads_and_confirms_its_own_activities_only():
         activities.activity_for(other, ACTIVITY, [])
     with pytest.raises(NotFound):
         activities.confirm_activity(other, ACTIVITY | {"version": 1})
-    with pytest.raises(RoleRefused):
+    with pytest.raises(RoleRefused):  # a teacher logs activities but does not confirm for the school
+        activities.confirm_activity(TEACHER, ACTIVITY | {"version": 1})
+    with pytest.raises(activities.AlreadyConfirmed):  # the school logged it: its confirmation given
         activities.confirm_activity(ADMIN, ACTIVITY | {"version": 1})
+
+
+TEACHER = Caller("tch-1", Role.teacher, "d-yecheng", "sch-1", class_ids=frozenset({"cls-a1"}))
+PARTNER = Caller("ptn-1", Role.partner, "d-yecheng", "sch-1")
+TODAY = date(2026, 11, 20)
+
+
+def test_what_the_school_logs_is_announced_at_once_and_awaits_the_partner():
+    logged = activities.record_activity(TEACHER, AGREEMENT, BODY, [], TODAY)
+
+    assert (logged.state["logged_by"], logged.state["partner_confirmed"]) == ("school", False)
+    assert logged.state["school_confirmed"] is True
+    assert [e.payload.partner_confirmed for e in logged.events] == [False]
+    confirmed = activities.confirm_activity(PARTNER, logged.state | {"version": 1})
+    assert confirmed.state["partner_confirmed"] is True
+    assert [(e.payload.version, e.payload.partner_confirmed) for e in confirmed.events] == [(2, True)]
+
+
+def test_a_partner_logs_under_its_own_agreement_and_the_school_admin_confirms_it():
+    logged = activities.record_activity(PARTNER, AGREEMENT, BODY, [], TODAY)
+
+    assert logged.state["logged_by"] == "partner"
+    assert (logged.state["partner_confirmed"], logged.state["school_confirmed"]) == (True, False)
+    assert logged.events == ()  # not counted nor told to families before the school vouches for it
+    with pytest.raises(activities.AlreadyConfirmed):
+        activities.confirm_activity(PARTNER, logged.state | {"version": 1})
+    with pytest.raises(RoleRefused):
+        activities.confirm_activity(TEACHER, logged.state | {"version": 1})
+    with pytest.raises(NotFound):
+        activities.confirm_activity(
+            Caller("adm-2", Role.school_admin, "d-yecheng", "sch-2"), logged.state | {"version": 1}
+        )
+    confirmed = activities.confirm_activity(ADMIN, logged.state | {"version": 1})
+    assert confirmed.state["school_confirmed"] is True
+    assert [(e.payload.version, e.payload.partner_confirmed) for e in confirmed.events] == [(2, True)]
+    listed = activities.listed([confirmed.state | {"version": 2}])
+    assert (listed[0].logged_by, listed[0].partner_confirmed, listed[0].school_confirmed) == (
+        "partner",
+        True,
+        True,
+    )
+
+
+def test_a_partner_logs_under_no_agreement_but_its_own():
+    other = Caller("ptn-2", Role.partner, "d-yecheng", "sch-1")
+
+    with pytest.raises(NotFound):
+        activities.record_activity(other, AGREEMENT, BODY, [], TODAY)
+    with pytest.raises(RoleRefused):
+        activities.record_activity(Caller("bur", Role.bureau, "d-yecheng"), AGREEMENT, BODY, [], TODAY)
+
+
+def test_activities_are_listed_newest_first_and_older_records_read_as_the_schools():
+    older = ACTIVITY | {"version": 1, "held_on": "2026-10-08", "activity_id": "pa-0"}
+    newer = ACTIVITY | {"version": 2, "held_on": "2026-11-01"}
+
+    listed = activities.listed([older, newer])
+
+    assert [a.activity_id for a in listed] == ["pa-1", "pa-0"]
+    assert (listed[1].logged_by, listed[1].school_confirmed) == ("school", True)
