@@ -20,8 +20,17 @@ from portal.settings import Settings
 from portal.store import PortalStore
 
 router = APIRouter(tags=["gateway 网关"])
-FORWARDED_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key")
-ANSWER_HEADERS = ("content-type", "content-disposition", "retry-after", "location", "idempotent-replayed")
+# If-Match and ETag carry a record's version both ways: a desk page saves from the version it
+# opened, and the service refuses it (409 record-changed) when someone saved meanwhile.
+FORWARDED_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "if-match")
+ANSWER_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "retry-after",
+    "location",
+    "idempotent-replayed",
+    "etag",
+)
 
 
 def service_token(settings: Settings, person: Person) -> str:

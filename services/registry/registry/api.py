@@ -2,9 +2,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from contracts import inputs
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from service_kit.access import OutOfScope, ensure_found
 from service_kit.auth import CurrentCaller
+from service_kit.changes import Change
 from service_kit.errors import documented_problem
 
 from registry import access, domain, roster
@@ -20,7 +21,29 @@ def get_store(request: Request) -> RegistryStore:
 StoreDep = Annotated[RegistryStore, Depends(get_store)]
 SchoolYear = Annotated[inputs.SchoolYear, Path(description="学年 (school year)", examples=["2026-2027"])]
 
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description=(
+            '记录的版本 (the record\'s version as the page read it, "3"): a record changed since is '
+            "refused with 409 record-changed; without it the change applies as it stands"
+        ),
+        examples=['"3"'],
+    ),
+]
+
 router = APIRouter(prefix="/v1")
+
+
+def tagged(response: Response, version: int) -> None:
+    """The answer names the record's version (``ETag: "3"``), which the next save sends back."""
+    response.headers["ETag"] = domain.etag(version)
+
+
+def saved_from(if_match: str | None, change: Change) -> None:
+    """The change was made from the version the caller opened (checked after access and the
+    record's own rules, so a record out of scope stays a 404)."""
+    domain.unchanged_since(if_match, change.version - 1)
 
 
 @router.post("/schools", status_code=201, response_model=domain.SchoolPublic, tags=["schools 学校"])
@@ -44,19 +67,29 @@ async def list_schools(caller: CurrentCaller, store: StoreDep) -> list[domain.Sc
 
 
 @router.get("/schools/{school_id}", response_model=domain.SchoolPublic, tags=["schools 学校"])
-async def read_school(school_id: str, caller: CurrentCaller, store: StoreDep) -> domain.SchoolPublic:
+async def read_school(
+    school_id: str, caller: CurrentCaller, store: StoreDep, response: Response
+) -> domain.SchoolPublic:
     """查看学校."""
     school = access.checked(access.SCHOOLS, caller, await store.school(school_id), access.school_scope)
+    tagged(response, school["version"])
     return domain.SchoolPublic.model_validate(school)
 
 
 @router.patch("/schools/{school_id}", response_model=domain.SchoolPublic, tags=["schools 学校"])
 async def change_school(
-    school_id: str, update: domain.SchoolUpdate, caller: CurrentCaller, store: StoreDep
+    school_id: str,
+    update: domain.SchoolUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> domain.SchoolPublic:
     """修改学校信息 (bureau)."""
     change = domain.change_school(caller, await store.school(school_id), update)
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return domain.SchoolPublic.model_validate(change.state | {"version": change.version})
 
 
@@ -150,22 +183,32 @@ async def enrol_student(
 
 
 @router.get("/students/{student_id}", response_model=domain.StudentPublic, tags=["students 学生"])
-async def read_student(student_id: str, caller: CurrentCaller, store: StoreDep) -> domain.StudentPublic:
+async def read_student(
+    student_id: str, caller: CurrentCaller, store: StoreDep, response: Response
+) -> domain.StudentPublic:
     """查看学生 (teachers of the class, the school admin, the bureau, the student's guardians)."""
     student = access.checked(access.STUDENTS, caller, await store.student(student_id), access.student_scope)
+    tagged(response, student["version"])
     return domain.student_public(caller, student)
 
 
 @router.patch("/students/{student_id}", response_model=domain.StudentPublic, tags=["students 学生"])
 async def change_student(
-    student_id: str, update: domain.StudentUpdate, caller: CurrentCaller, store: StoreDep
+    student_id: str,
+    update: domain.StudentUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> domain.StudentPublic:
     """修改学生信息：姓名、关爱类别、在籍状态 (the school admin)."""
     current = await store.student(student_id)
     klass = await store.class_(current["class_id"]) if current else None
     enrolled = await store.enrolled_count(klass["class_id"]) if klass else 0
     change = domain.change_student(caller, current, update, klass, enrolled)
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return domain.student_public(caller, change.state | {"version": change.version})
 
 
@@ -222,11 +265,18 @@ async def list_guardians(
 
 @router.patch("/guardians/{guardian_id}", response_model=domain.GuardianContact, tags=["guardians 家长"])
 async def change_guardian(
-    guardian_id: str, update: domain.GuardianUpdate, caller: CurrentCaller, store: StoreDep
+    guardian_id: str,
+    update: domain.GuardianUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> domain.GuardianContact:
-    """修改家长联系方式与通知偏好 (the school admin)."""
+    """修改家长联系方式与通知偏好 (the school admin; the new version in the ETag)."""
     change = domain.change_guardian(caller, await store.guardian(guardian_id), update)
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return domain.GuardianContact.model_validate(change.state)
 
 
@@ -325,22 +375,33 @@ async def import_roster(
 
 
 @router.get("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])
-async def read_policy(school_year: SchoolYear, caller: CurrentCaller, store: StoreDep) -> domain.PolicyPublic:
+async def read_policy(
+    school_year: SchoolYear, caller: CurrentCaller, store: StoreDep, response: Response
+) -> domain.PolicyPublic:
     """区级政策 (targets of a school year; DOMAIN.md's defaults until the bureau edits them)."""
     # the caller's district's own record: the rule only decides which roles read it
     access.POLICY.check(caller, access.district_scope(caller.district_id))
-    return domain.current_policy(
+    policy = domain.current_policy(
         caller.district_id, school_year, await store.policy(caller.district_id, school_year)
     )
+    tagged(response, policy.version)
+    return policy
 
 
 @router.put("/policy/{school_year}", response_model=domain.PolicyPublic, tags=["district policy 区级政策"])
 async def revise_policy(
-    school_year: SchoolYear, update: domain.PolicyUpdate, caller: CurrentCaller, store: StoreDep
+    school_year: SchoolYear,
+    update: domain.PolicyUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> domain.PolicyPublic:
     """修订区级政策 (bureau only; each edit is a new version of that school year's policy)."""
     change = domain.revise_policy(
         caller, school_year, await store.policy(caller.district_id, school_year), update
     )
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return domain.current_policy(caller.district_id, school_year, change.state | {"version": change.version})

@@ -55,6 +55,33 @@ class StudentNumberTaken(Problem):
         )
 
 
+class RecordChanged(Problem):
+    def __init__(self) -> None:
+        super().__init__(
+            409,
+            "record-changed",
+            "该记录已被他人修改，请刷新后再保存 (the record changed since you opened it)",
+        )
+
+
+def etag(version: int) -> str:
+    """A record's entity tag: its version, quoted (``"3"``), as GET and PATCH answer it."""
+    return f'"{version}"'
+
+
+def unchanged_since(if_match: str | None, stored_version: int) -> None:
+    """Optimistic concurrency: a save made from the version the page opened (``If-Match: "3"``)
+    applies only while that version is still the stored one. Two people editing the same pupil's
+    record at their desks would otherwise overwrite each other silently; the later one is told to
+    reload instead. No If-Match (or ``*``) applies the change as before; a weak tag (``W/"3"``)
+    counts as its version; a tag that is not a version cannot match."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if str(stored_version) not in tags:
+        raise RecordChanged()
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid4().hex[:12]}"
 

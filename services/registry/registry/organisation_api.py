@@ -1,11 +1,11 @@
 from contracts.events.registry import TermKind
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from service_kit.auth import CurrentCaller
 from service_kit.storage import Document
 
 from registry import access, domain
 from registry import organisation as org
-from registry.api import SchoolYear, StoreDep
+from registry.api import IfMatch, SchoolYear, StoreDep, saved_from, tagged
 
 router = APIRouter(prefix="/v1")
 
@@ -85,13 +85,20 @@ async def sign_agreement(
 
 @router.patch("/agreements/{agreement_id}", response_model=org.AgreementPublic, tags=["partners 共建"])
 async def change_agreement(
-    agreement_id: str, update: org.AgreementUpdate, caller: CurrentCaller, store: StoreDep
+    agreement_id: str,
+    update: org.AgreementUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> org.AgreementPublic:
     """修改共建协议：状态、签订日期、年终评议 (a school admin)."""
     current = await store.get(org.AGREEMENTS, agreement_id)
     partner = await store.get(org.PARTNERS, current["partner_id"]) if current else None
     change = org.change_agreement(caller, current, partner, update)
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return org.AgreementPublic.model_validate(change.state | {"version": change.version})
 
 
@@ -105,12 +112,15 @@ async def list_agreements(caller: CurrentCaller, store: StoreDep) -> list[org.Ag
 
 
 @router.get("/agreements/{agreement_id}", response_model=org.AgreementPublic, tags=["partners 共建"])
-async def read_agreement(agreement_id: str, caller: CurrentCaller, store: StoreDep) -> org.AgreementPublic:
+async def read_agreement(
+    agreement_id: str, caller: CurrentCaller, store: StoreDep, response: Response
+) -> org.AgreementPublic:
     """查看共建协议."""
-    agreement = await store.get(org.AGREEMENTS, agreement_id)
-    return org.AgreementPublic.model_validate(
-        access.checked(access.AGREEMENTS, caller, agreement, access.partner_scope)
+    agreement = access.checked(
+        access.AGREEMENTS, caller, await store.get(org.AGREEMENTS, agreement_id), access.partner_scope
     )
+    tagged(response, agreement["version"])
+    return org.AgreementPublic.model_validate(agreement)
 
 
 async def _classes(store: StoreDep, class_ids: list[str] | None) -> dict[str, Document | None]:
@@ -133,12 +143,19 @@ async def hire_staff(
 
 @router.patch("/staff/{staff_id}", response_model=org.StaffPublic, tags=["staff 教职工"])
 async def change_staff(
-    staff_id: str, update: org.StaffUpdate, caller: CurrentCaller, store: StoreDep
+    staff_id: str,
+    update: org.StaffUpdate,
+    caller: CurrentCaller,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> org.StaffPublic:
     """修改教职工角色或任教班级 (a school admin)."""
     current = await store.get(org.STAFF, staff_id)
     change = org.change_staff(caller, current, update, await _classes(store, update.class_ids))
+    saved_from(if_match, change)
     await store.record(change)
+    tagged(response, change.version)
     return org.StaffPublic.model_validate(change.state | {"version": change.version})
 
 

@@ -179,3 +179,28 @@ def test_transfer_before_a_later_date_anywhere_in_the_history_is_refused():
         moved(student, CLASS_B, date(2026, 11, 15))
 
     assert "学籍记录中已有的日期 2026-12-01" in refused.value.detail
+
+
+def test_a_save_from_the_stored_version_applies():
+    domain.unchanged_since('"3"', 3)
+    domain.unchanged_since('W/"3"', 3)
+    domain.unchanged_since('"2", "3"', 3)
+
+
+def test_a_save_without_if_match_or_with_a_star_applies_as_it_stands():
+    domain.unchanged_since(None, 7)
+    domain.unchanged_since("*", 7)
+
+
+@pytest.mark.parametrize("if_match", ['"2"', '"4"', "", '"abc"', "3x"])
+def test_a_save_from_another_version_is_told_the_record_changed(if_match):
+    with pytest.raises(domain.RecordChanged) as refused:
+        domain.unchanged_since(if_match, 3)
+
+    assert refused.value.status == 409
+    assert refused.value.kind == "record-changed"
+    assert "请刷新后再保存" in refused.value.detail
+
+
+def test_an_entity_tag_is_the_quoted_version():
+    assert domain.etag(5) == '"5"'
