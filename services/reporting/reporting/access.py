@@ -35,6 +35,8 @@ PUBLISH_BULLETIN = Rule("发布通报", _DISTRICT)
 BULLETIN = Rule("月度通报", _STAFF)  # a district's bulletin: every school of it reads it
 DISPUTE = Rule("通报异议", {Role.school_admin: Reach.school})  # a figure of the admin's own school
 ACCEPT_DISPUTE = Rule("通报异议", _DISTRICT)  # the same disputes, answered by the bureau
+REJECT_DISPUTE = Rule("通报异议", _DISTRICT)
+DISPUTES = Rule("通报异议", _STAFF)  # read: the bureau its district's, a school admin its school's
 REBUILD = Rule("报表重建", _DISTRICT)
 
 RULES: tuple[Rule, ...] = (
@@ -54,6 +56,8 @@ RULES: tuple[Rule, ...] = (
     BULLETIN,
     DISPUTE,
     ACCEPT_DISPUTE,
+    REJECT_DISPUTE,
+    DISPUTES,
     REBUILD,
 )
 

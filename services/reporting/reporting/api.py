@@ -11,7 +11,8 @@ from service_kit.auth import Caller, CurrentCaller
 from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
-from reporting import access, bulletin, reports, views
+from reporting import access, bulletin_render, reports, views
+from reporting.bulletin_store import Bulletins, DisputeSettled
 from reporting.periods import Month, TermName
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
@@ -154,7 +155,7 @@ async def completeness(
 ) -> dict[str, Any]:
     """报送完整性与及时性 (who confirmed the month, who was late, who logged nothing)."""
     which = Month.parse(month)
-    submissions = await bulletin.Bulletins(store).submissions(caller.district_id, which)
+    submissions = await Bulletins(store).submissions(caller.district_id, which)
     return views.completeness(await store.facts.snapshot(caller.district_id), which, submissions)
 
 
@@ -262,8 +263,8 @@ async def submissions(
 # Bulletins ----------------------------------------------------------------------------------------
 
 
-def _bulletins(store: ActiveStore) -> bulletin.Bulletins:
-    return bulletin.Bulletins(store)
+def _bulletins(store: ActiveStore) -> Bulletins:
+    return Bulletins(store)
 
 
 @router.post("/bulletins/{month}", status_code=201, response_model=reports.Bulletin, tags=["bulletins 通报"])
@@ -293,24 +294,29 @@ async def read_bulletin(
     month: str,
     caller: Annotated[Caller, allowed(access.BULLETIN)],
     store: StoreDep,
+    request: Request,
     revision: int | None = None,
     format: Literal["json", "html", "csv", "xlsx"] = "json",
 ) -> Any:
-    """月度通报 (JSON, printable HTML with a chart, CSV or XLSX; any revision)."""
+    """月度通报 (JSON; HTML to print on A4 with the ranking as a chart; CSV or XLSX with the same
+    Chinese headers; any revision)."""
     record = await _bulletins(store).latest(caller.district_id, Month.parse(month, "path.month"), revision)
     access.BULLETIN.check(caller, access.district_scope(record["district_id"]))
     name = f"bulletin-{record['month']}-r{record['revision']}"
+    settings = request.app.state.settings
+    district_name = settings.district_names.get(record["district_id"])
     if format == "html":
-        return HTMLResponse(bulletin.as_html(record))
+        return HTMLResponse(bulletin_render.as_html(record, district_name, settings.school_zone))
     if format == "csv":
         return Response(
-            bulletin.as_csv(record["document"]),
+            bulletin_render.as_csv(record["document"]),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "xlsx":
+        heading = bulletin_render.Heading.of(record, district_name, settings.school_zone)
         return Response(
-            bulletin.as_xlsx(record["document"]),
+            bulletin_render.as_xlsx(record["document"], heading),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"content-disposition": f'attachment; filename="{name}.xlsx"'},
         )
@@ -384,20 +390,66 @@ async def accept_dispute(
 ) -> dict[str, Any]:
     """采纳异议并发布新版通报 (records what changed and why; earlier revisions stay readable)."""
     which = Month.parse(month, "path.month")
-    what = access.ACCEPT_DISPUTE.resource  # a dispute out of reach answers as a missing one, word for word
-    found: Document = ensure_found(await store.records.get(DISPUTES, dispute_id), what)
-    access.ACCEPT_DISPUTE.check(caller, access.dispute_scope(found))
-    if found["month"] != str(which):
-        raise NotFound(what)
+    found = await _dispute(store, caller, access.ACCEPT_DISPUTE, month, dispute_id)
     if found["status"] != "open":
-        raise Problem(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
+        raise DisputeSettled()
     return _public(
         await _bulletins(store).accept(caller.district_id, which, found, body.note, caller.subject)
     )
 
 
+@router.get("/bulletins/{month}/disputes", response_model=list[reports.Dispute], tags=["bulletins 通报"])
+async def disputes(
+    month: str, caller: Annotated[Caller, allowed(access.DISPUTES)], store: StoreDep
+) -> list[dict[str, Any]]:
+    """通报异议 (the month's disputes: the bureau reads its district's, a school admin its school's)."""
+    found = await _bulletins(store).disputes(caller.district_id, Month.parse(month, "path.month"))
+    return [_dispute_public(d) for d in found if access.DISPUTES.allows(caller, access.dispute_scope(d))]
+
+
+class RejectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: FreeText = Field(
+        min_length=1, max_length=500, description="Why the figure stands, e.g. 经核实，原数据无误"
+    )
+
+
+@router.post(
+    "/bulletins/{month}/disputes/{dispute_id}/rejection",
+    response_model=reports.Dispute,
+    tags=["bulletins 通报"],
+)
+async def reject_dispute(
+    month: str,
+    dispute_id: str,
+    body: RejectionIn,
+    caller: Annotated[Caller, allowed(access.REJECT_DISPUTE)],
+    store: StoreDep,
+) -> dict[str, Any]:
+    """驳回异议 (the revision stands; the dispute keeps the bureau's note; 409 once settled)."""
+    found = await _dispute(store, caller, access.REJECT_DISPUTE, month, dispute_id)
+    if found["status"] != "open":
+        raise DisputeSettled()
+    return _dispute_public(await _bulletins(store).reject(found, body.note, caller.subject))
+
+
+async def _dispute(store: ActiveStore, caller: Caller, rule: Rule, month: str, dispute_id: str) -> Document:
+    """The month's dispute as stored, within the caller's reach: a dispute out of reach answers as
+    a missing one, word for word."""
+    which = Month.parse(month, "path.month")
+    found: Document = ensure_found(await store.records.get(DISPUTES, dispute_id), rule.resource)
+    rule.check(caller, access.dispute_scope(found))
+    if found["month"] != str(which):
+        raise NotFound(rule.resource)
+    return found
+
+
 def _public(record: Document) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "_id"}
+    """A bulletin revision as the API answers it, with the Chinese label of each of its keys."""
+    return {k: v for k, v in record.items() if k != "_id"} | {
+        "labels": bulletin_render.labels_of(record["document"])
+    }
 
 
 def _dispute_public(record: Document) -> dict[str, Any]:

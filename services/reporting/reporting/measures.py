@@ -37,6 +37,20 @@ LABELS = {
     "partner_activities_per_agreement_per_term": "共建活动次数 (本学期, 每份协议最少)",
     "guardian_contacts_per_month": "家长月度联系覆盖率 (各月联系到的家长比例, 按月合计)",
 }
+# the names a column or a chart has room for: the label without its explanation
+SHORT_LABELS = {key: label.split(" (")[0] for key, label in LABELS.items()} | {
+    "teachers_reaching_visit_quota_per_term": "家访达标教师比例",
+}
+# measures that are shares (0..1), shown as percentages; the others count meetings or sessions
+RATES = frozenset(
+    {
+        "home_visit_coverage",
+        "mandatory_visit_coverage",
+        "holiday_visit_coverage",
+        "teachers_reaching_visit_quota_per_term",
+        "guardian_contacts_per_month",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -429,6 +443,8 @@ SCORED = {
     "weight_partner_activities": "partner_activities_per_agreement_per_term",
     "weight_guardian_contact": "guardian_contacts_per_month",
 }
+# each weight of the composite score by the measure it weighs: 家访覆盖率权重
+WEIGHT_LABELS = {weight: f"{SHORT_LABELS[key]}权重" for weight, key in SCORED.items()}
 
 
 def score(measures: list[Measure], targets: dict[str, float]) -> float:

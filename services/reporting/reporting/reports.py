@@ -277,6 +277,11 @@ class Bulletin(Shape):
     changes: list[FigureChange] = Field(description="Every figure that moved since the previous revision")
     dispute_id: str | None = None
     accepted_by: str | None = None
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="The Chinese label of each measure and weight of the document, e.g. "
+        "home_visit_coverage: 家访覆盖率, weight_guardian_contact: 家长月度联系覆盖率权重",
+    )
 
 
 class BulletinRevision(Shape):
@@ -294,8 +299,14 @@ class Dispute(Shape):
     figure: str
     reason: str
     revision: int = Field(description="The revision disputed")
-    status: Literal["open", "accepted"]
+    status: Literal["open", "accepted", "rejected"] = Field(
+        description="open 待处理; accepted 已采纳 (a new revision); rejected 已驳回 (the revision stands)"
+    )
     raised_by: str
+    decided_note: str | None = Field(default=None, description="The bureau's note, once decided")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decided_revision: int | None = Field(default=None, description="The revision an accepted dispute gave")
 
 
 class RebuildRun(Shape):

@@ -8,7 +8,7 @@ from datetime import date
 
 from service_kit.loops import BackgroundLoop
 
-from reporting.bulletin import Bulletins
+from reporting.bulletin_store import Bulletins
 from reporting.facts import VERSIONS
 from reporting.periods import Month
 from reporting.settings import Settings

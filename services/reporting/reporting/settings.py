@@ -8,6 +8,11 @@ class Settings(ServiceSettings):
     control_refresh_seconds: float = Field(
         default=2.0, gt=0, description="How often a replica looks which facts database is in use."
     )
+    district_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Each district's name for the bulletin's header, e.g. "
+        '{"d-yecheng": "叶城县教育局"}; a district not named here is headed by its id.',
+    )
     bulletin_check_seconds: float = Field(
         default=3600.0,
         ge=0,

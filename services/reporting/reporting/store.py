@@ -104,6 +104,12 @@ class ReportStore:
     async def replace(self, collection: str, document: Document) -> None:
         await self.db[collection].replace_one({"_id": document["_id"]}, document)
 
+    async def settle(self, collection: str, key: str, changes: Document) -> Document | None:
+        """Set ``changes`` on a record still open (``status`` "open"), at once: the record as it
+        is now, or None when it was settled already (by another request, meanwhile)."""
+        done = await self.db[collection].update_one({"_id": key, "status": "open"}, {"$set": changes})
+        return await self.get(collection, key) if done.matched_count else None
+
 
 class ActiveStore:
     """Where facts are read and written now, and the service's own records (submissions,

@@ -51,6 +51,8 @@ def test_guardians_and_partners_read_no_report_and_are_refused_with_403(rule, ro
         (access.PUBLISH_BULLETIN, Role.school_admin),
         (access.BULLETIN, Role.teacher),
         (access.ACCEPT_DISPUTE, Role.school_admin),
+        (access.REJECT_DISPUTE, Role.school_admin),  # a school does not settle its own dispute
+        (access.DISPUTES, Role.teacher),
         (access.REBUILD, Role.school_admin),
         (access.TEACHER_REPORT, Role.school_admin),
         (access.TEACHER_REPORT, Role.bureau),
@@ -123,6 +125,33 @@ def test_a_dispute_is_answered_by_the_bureau_of_its_own_district() -> None:
         access.ACCEPT_DISPUTE.check(bureau("d-2"), access.dispute_scope(raised))
 
 
+def test_a_dispute_is_rejected_by_the_bureau_of_its_own_district_only() -> None:
+    raised = {"_id": "dsp-1", "district_id": "d-1", "school_id": "sch-a", "raised_by": "adm-a"}
+    access.REJECT_DISPUTE.check(bureau(), access.dispute_scope(raised))
+    with pytest.raises(OutOfScope):
+        access.REJECT_DISPUTE.check(bureau("d-2"), access.dispute_scope(raised))
+    with pytest.raises(RoleRefused):
+        access.REJECT_DISPUTE.check(caller(Role.school_admin, subject="adm-a"), access.dispute_scope(raised))
+
+
+def test_the_disputes_listed_are_the_bureaus_whole_district_and_a_school_admins_own_school() -> None:
+    raised = [
+        {"_id": f"dsp-{school}", "district_id": district, "school_id": school, "raised_by": f"adm-{school}"}
+        for district, school in (("d-1", "sch-a"), ("d-1", "sch-b"), ("d-2", "sch-z"))
+    ]
+
+    def listed(who: Caller) -> list[str]:
+        return [d["_id"] for d in raised if access.DISPUTES.allows(who, access.dispute_scope(d))]
+
+    assert listed(bureau()) == ["dsp-sch-a", "dsp-sch-b"]
+    assert listed(bureau("d-2")) == ["dsp-sch-z"]
+    assert listed(caller(Role.school_admin)) == ["dsp-sch-a"]
+    # the school the dispute was raised for, not who raised it: another admin of school A reads it
+    assert listed(caller(Role.school_admin, subject="adm-other")) == ["dsp-sch-a"]
+    assert listed(caller(Role.school_admin, district="d-2", school="sch-a")) == []
+    assert listed(caller(Role.teacher, class_ids=frozenset({"cls-a1"}))) == []
+
+
 def test_a_bulletin_is_read_by_the_schools_of_its_own_district() -> None:
     access.BULLETIN.check(caller(Role.school_admin), access.district_scope("d-1"))
     with pytest.raises(OutOfScope):
@@ -149,6 +178,8 @@ def test_every_route_goes_through_one_rule_of_the_table() -> None:
     assert ruled[("GET", "/v1/schools/{school_id}/home-visits")] is access.SCHOOL_VISITS
     assert ruled[("PUT", "/v1/schools/{school_id}/submissions/{month}")] is access.SUBMIT
     assert ruled[("POST", "/v1/bulletins/{month}/disputes/{dispute_id}/acceptance")] is access.ACCEPT_DISPUTE
+    assert ruled[("POST", "/v1/bulletins/{month}/disputes/{dispute_id}/rejection")] is access.REJECT_DISPUTE
+    assert ruled[("GET", "/v1/bulletins/{month}/disputes")] is access.DISPUTES
     # every rule but the district's trends (the narrower check inside /trends) guards a route
     unused = {id(r) for r in access.RULES} - {id(r) for r in ruled.values()}
     assert unused == {id(access.DISTRICT_TRENDS)}

@@ -1,0 +1,112 @@
+"""The published bulletins and their disputes, as reporting keeps them (its own records, which a
+rebuild never touches): publishing a month once, a dispute the bureau accepts (a new revision
+from the facts as they are now, with what changed and why) or rejects (the revision stands, with
+the bureau's note)."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from service_kit.errors import NotFound, Problem
+from service_kit.storage import Document
+
+from reporting.bulletin import build, bulletin_id, differences
+from reporting.periods import Month
+from reporting.store import BULLETINS, DISPUTES, SUBMISSIONS, ActiveStore
+
+
+class DisputeSettled(Problem):
+    def __init__(self) -> None:
+        super().__init__(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
+
+
+class Bulletins:
+    def __init__(self, store: ActiveStore) -> None:
+        self.store = store
+
+    async def submissions(self, district_id: str, month: Month) -> dict[str, dict[str, Any]]:
+        found = await self.store.records.find(SUBMISSIONS, {"district_id": district_id, "month": str(month)})
+        return {s["school_id"]: s for s in found}
+
+    async def revisions(self, district_id: str, month: Month) -> list[Document]:
+        found = await self.store.records.find(BULLETINS, {"district_id": district_id, "month": str(month)})
+        return sorted(found, key=lambda b: b["revision"])
+
+    async def latest(self, district_id: str, month: Month, revision: int | None = None) -> Document:
+        found = await self.revisions(district_id, month)
+        chosen = [b for b in found if revision is None or b["revision"] == revision]
+        if not chosen:
+            raise NotFound(f"{month} 通报" + (f" 第 {revision} 版" if revision else ""))
+        return chosen[-1]
+
+    async def revision(self, district_id: str, month: Month, number: int, **why: Any) -> Document:
+        """Revision ``number`` of the month's bulletin, built from the facts as they are now."""
+        snapshot = await self.store.facts.snapshot(district_id)
+        return {
+            "_id": bulletin_id(district_id, month, number),
+            "district_id": district_id,
+            "month": str(month),
+            "revision": number,
+            "document": build(snapshot, month, await self.submissions(district_id, month)),
+            "published_at": datetime.now(UTC),
+            "reason": None,
+            "changes": [],
+        } | why
+
+    async def publish(self, district_id: str, month: Month, today: date) -> Document:
+        """Publish the month's bulletin once; publishing again answers the published one."""
+        month.require_ended(today, "path.month", "发布通报")
+        found = await self.revisions(district_id, month)
+        if found:
+            return found[-1]
+        record = await self.revision(district_id, month, 1)
+        if not await self.store.records.insert(BULLETINS, record):  # published meanwhile by another run
+            return await self.latest(district_id, month)
+        return record
+
+    async def accept(
+        self, district_id: str, month: Month, dispute: Document, note: str, actor: str
+    ) -> Document:
+        """A new revision from the facts as they are now, with what changed and why; the dispute
+        records the decision and the revision it gave. 409 for a dispute settled already."""
+        for _ in range(5):  # another revision published meanwhile takes the number: the next one
+            current = await self.latest(district_id, month)
+            number = current["revision"] + 1
+            record = await self.revision(
+                district_id,
+                month,
+                number,
+                reason=f"{dispute['reason']}；教育局：{note}",
+                dispute_id=dispute["_id"],
+                accepted_by=actor,
+            )
+            record["changes"] = differences(current["document"], record["document"])
+            if dispute.get("status") != "accepted":
+                decided = await self.decide(dispute, "accepted", note, actor)
+                if decided is None:
+                    raise DisputeSettled()
+                dispute = decided
+            if await self.store.records.insert(BULLETINS, record):
+                await self.store.records.replace(DISPUTES, dispute | {"decided_revision": number})
+                return record
+        raise Problem(409, "bulletin-busy", "通报正在修订，请稍后再试 (the bulletin is being revised)")
+
+    async def reject(self, dispute: Document, note: str, actor: str) -> Document:
+        """The revision stands: the dispute records the bureau's note. 409 once settled."""
+        decided = await self.decide(dispute, "rejected", note, actor)
+        if decided is None:
+            raise DisputeSettled()
+        return decided
+
+    async def decide(self, dispute: Document, status: str, note: str, actor: str) -> Document | None:
+        changes = {
+            "status": status,
+            "decided_note": note,
+            "decided_by": actor,
+            "decided_at": datetime.now(UTC),
+        }
+        return await self.store.records.settle(DISPUTES, dispute["_id"], changes)
+
+    async def disputes(self, district_id: str, month: Month) -> list[Document]:
+        """The month's disputes in the district, oldest revision first, then by school and figure."""
+        found = await self.store.records.find(DISPUTES, {"district_id": district_id, "month": str(month)})
+        return sorted(found, key=lambda d: (d["revision"], d["school_id"], d["figure"], d["_id"]))
