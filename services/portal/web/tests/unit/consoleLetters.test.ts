@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import { lettersEn, lettersZhCN } from '../../src/i18n/console/letters'
+import {
+  audienceOf,
+  deliveryRows,
+  emptyLetterForm,
+  guardianRows,
+  letterErrors,
+  letterIdOf,
+  letterRequest,
+  lettersFrom,
+  messagesOf,
+  pendingGuardians,
+  type Confirmations,
+  type LetterMessage,
+} from '../../src/lib/console/letters'
+
+function message(id: string, over: Partial<LetterMessage> = {}): LetterMessage {
+  return {
+    message_id: id, recipient_kind: 'guardian', recipient_id: id.split('-').pop() ?? id, student_ids: [],
+    purpose: 'announcement', subject: '【第九小学】冬季安全', body: '正文', status: 'sent',
+    created_at: '2026-11-20T02:00:00Z', confirmation_required: true, confirmed_at: null, ...over,
+  }
+}
+
+describe("a letter's audience", () => {
+  it('addresses the whole school, a grade or the classes chosen', () => {
+    expect(audienceOf({ kind: 'school', grade: null, classIds: [] }).audience).toEqual({ kind: 'school' })
+    expect(audienceOf({ kind: 'grade', grade: 3, classIds: [] }).audience).toEqual({ kind: 'grade', grade: 3 })
+    expect(audienceOf({ kind: 'class', grade: null, classIds: ['c1', 'c2'] }).audience).toEqual({ kind: 'class', class_ids: ['c1', 'c2'] })
+  })
+  it('names the field a grade or class audience lacks', () => {
+    expect(audienceOf({ kind: 'grade', grade: null, classIds: [] }).errors).toEqual({ grade: 'letters.error.grade' })
+    expect(audienceOf({ kind: 'class', grade: null, classIds: [] }).errors).toEqual({ classIds: 'letters.error.classes' })
+  })
+  it('previews without a text but sends only with a title and a body', () => {
+    const form = { ...emptyLetterForm(), classIds: ['c1'] }
+    expect(letterErrors(form, false)).toEqual({})
+    expect(letterErrors(form, true)).toEqual({ title: 'letters.error.title', body: 'letters.error.body' })
+    expect(letterErrors({ ...form, title: '冬', body: 'x'.repeat(1001) }, true)).toEqual({ body: 'letters.error.bodyLong' })
+  })
+  it('sends notifications the announcement template with the text, essential flag and confirmation', () => {
+    const form = { ...emptyLetterForm(), kind: 'school' as const, title: ' 冬季安全 ', body: '请注意', confirmation: 'every_guardian' as const }
+    expect(letterRequest('sch-1', form)).toEqual({
+      school_id: 'sch-1', audience: { kind: 'school' }, template: 'announcement',
+      variables: { title: '冬季安全', body: '请注意' }, essential: true, confirmation: 'every_guardian',
+    })
+    expect(letterRequest('sch-1', { ...form, title: '' }, { title: '标题', body: '正文' }).variables.title).toBe('标题')
+  })
+})
+
+describe("the school's letters, gathered from its messages", () => {
+  const messages = [
+    message('ann-aaa111-g1', { confirmed_at: '2026-11-20T03:00:00Z' }),
+    message('ann-aaa111-g2', { subject: '[第九小学] Winter safety', status: 'failed' }),
+    message('ann-aaa111-r1-g2', { purpose: 'announcement_reminder' }),
+    message('ann-bbb222-g1', { created_at: '2026-11-21T02:00:00Z', confirmation_required: false }),
+    message('mtg-x-g1', { purpose: 'meeting_invitation' }),
+  ]
+  it('knows a letter by its message ids, reminders and other messages left out', () => {
+    expect(letterIdOf(messages[0]!)).toBe('ann-aaa111')
+    expect(letterIdOf(messages[2]!)).toBeNull()
+    expect(letterIdOf(messages[4]!)).toBeNull()
+    expect(messagesOf(messages, 'ann-aaa111').map((m) => m.recipient_id)).toEqual(['g1', 'g2'])
+  })
+  it('lists each letter once, newest first, with its guardians, confirmations and failures', () => {
+    expect(lettersFrom(messages)).toEqual([
+      { announcementId: 'ann-bbb222', subject: '【第九小学】冬季安全', createdAt: '2026-11-21T02:00:00Z', guardians: 1, confirmationRequired: false, confirmed: 0, failed: 0 },
+      { announcementId: 'ann-aaa111', subject: '【第九小学】冬季安全', createdAt: '2026-11-20T02:00:00Z', guardians: 2, confirmationRequired: true, confirmed: 1, failed: 1 },
+    ])
+  })
+})
+
+describe('who has and has not confirmed', () => {
+  const confirmations: Confirmations = {
+    confirmation: 'any_guardian', students: 3, confirmed: 1,
+    pending: [
+      { student_id: 's2', pending_guardian_ids: ['g2'] },
+      { student_id: 's3', pending_guardian_ids: ['g3', 'g4'] },
+    ],
+  }
+  it('counts each guardian a reminder goes to once', () => {
+    expect(pendingGuardians(confirmations)).toBe(3)
+    expect(pendingGuardians(null)).toBe(0)
+  })
+  it('lists the guardians still waited for first, by name where known', () => {
+    const rows = guardianRows(
+      [
+        message('ann-a-g1', { recipient_id: 'g1', student_ids: ['s1'], confirmed_at: '2026-11-20T03:00:00Z' }),
+        message('ann-a-g2', { recipient_id: 'g2', student_ids: ['s2'] }),
+      ],
+      confirmations,
+      { g1: '刘芳' },
+      { s1: '张小雨', s2: '李浩然' },
+    )
+    expect(rows.map((r) => [r.guardianName, r.studentNames, r.pending, Boolean(r.confirmedAt)])).toEqual([
+      ['g2', '李浩然', true, false],
+      ['刘芳', '张小雨', false, true],
+    ])
+  })
+  it('shows delivery counts in the order a message moves', () => {
+    expect(deliveryRows({ failed: 1, sent: 4, queued: 0, bounced: 2 })).toEqual([
+      { status: 'sent', count: 4 },
+      { status: 'failed', count: 1 },
+      { status: 'bounced', count: 2 },
+    ])
+  })
+  it('has every word in English too', () => {
+    expect(Object.keys(lettersEn).sort()).toEqual(Object.keys(lettersZhCN).sort())
+  })
+})
