@@ -259,7 +259,7 @@ export function rateBarsOption(
 ): EChartsCoreOption {
   return {
     animation: false,
-    grid: { left: 48, right: 24, top: 40, bottom: 72 },
+    grid: { left: 48, right: 56, top: 40, bottom: 40, containLabel: true },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v === null || v === undefined ? '—' : `${String(v)}%`) },
     xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
     yAxis: PERCENT_AXIS,
@@ -269,7 +269,7 @@ export function rateBarsOption(
         type: 'bar',
         data: rates.map(percentValue),
         label: { show: names.length <= 12, position: 'top', formatter: '{c}%' },
-        ...(target === null ? {} : { markLine: { symbol: 'none', data: [{ yAxis: percentValue(target) }], label: { formatter: '{c}%' } } }),
+        ...(target === null ? {} : { markLine: { symbol: 'none', data: [{ yAxis: percentValue(target) }], label: { formatter: '{c}%', position: 'insideEndTop' } } }),
       },
     ],
   }
