@@ -2,7 +2,9 @@
 // default-src 'self'). After one visit online, every page of the app opens without a network:
 //
 // - the built files are precached at install: the build (vite.config.ts, precacheList) writes their
-//   list and a hash of their contents below, so a new build is a new worker and a new cache;
+//   list and a hash of their contents below, so a new build is a new worker and a new cache. The
+//   desks' files (the consoles, Element Plus, ECharts: about a megabyte) are not in the list: a
+//   phone never downloads them, and a desk page loads them from the network like any other site;
 // - a page (a navigation) comes from the network first, and from the cached index.html when there
 //   is none (or it takes too long): the app's router then opens the page and its lazy chunk, which
 //   the cache holds;
