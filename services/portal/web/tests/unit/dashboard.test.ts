@@ -97,8 +97,8 @@ describe('figures as people read them', () => {
       { key: 'weight_home_visit_coverage', share: '30%' },
       { key: 'weight_mandatory_visit_coverage', share: '30%' },
       { key: 'weight_parent_meetings', share: '15%' },
-      { key: 'weight_guardian_contact', share: '15%' },
       { key: 'weight_partner_activities', share: '10%' },
+      { key: 'weight_guardian_contact', share: '15%' },
     ])
     expect(weightRows({ weight_new: 0.5, weight_home_visit_coverage: 0.5 }).map((w) => w.key)).toEqual([
       'weight_home_visit_coverage',

@@ -208,13 +208,13 @@ export function measureFigure(key: string, value: number | null | undefined): st
   return Number.isInteger(value) ? String(value) : value.toFixed(1)
 }
 
-/** The policy's ranking weights in the order the policy lists them. */
+/** The policy's ranking weights in the order the policy and the bulletin list them. */
 export const WEIGHT_ORDER = [
   'weight_home_visit_coverage',
   'weight_mandatory_visit_coverage',
   'weight_parent_meetings',
-  'weight_guardian_contact',
   'weight_partner_activities',
+  'weight_guardian_contact',
 ]
 
 export interface WeightRow {
