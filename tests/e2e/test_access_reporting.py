@@ -171,6 +171,8 @@ async def test_a_role_a_view_is_never_for_gets_403_where_it_got_404(platform, di
         (admin, "GET", "/v1/teachers/me/report", {"term": TERM}, None),
         (admin, "POST", f"/v1/bulletins/{MONTH}", {}, None),
         (admin, "POST", "/v1/rebuilds", {}, None),
+        (admin, "POST", f"/v1/bulletins/{MONTH}/disputes/dsp-any/rejection", {}, {"note": "驳回"}),
+        (teacher, "GET", f"/v1/bulletins/{MONTH}/disputes", {}, None),
         # only the school's own admin confirms its month or disputes its figures
         (bureau, "PUT", f"/v1/schools/{school}/submissions/2026-09", {}, {"kind": "confirmed"}),
         (
@@ -270,4 +272,11 @@ async def test_submissions_and_disputes_are_checked_against_the_schools_own_dist
         note,
     )
     assert_missing(across, missing)
+    rejection = acceptance.replace("/acceptance", "/rejection")
+    rejected_across = await ask(platform, "POST", rejection, {}, bearer(theirs, Role.bureau), note)
+    assert_missing(rejected_across, missing)
+    listed_across = await ask(
+        platform, "GET", f"/v1/bulletins/{MONTH}/disputes", {}, bearer(theirs, Role.bureau)
+    )
+    assert listed_across.json() == []
     assert (await ask(platform, "POST", acceptance, {}, bearer(ours, Role.bureau), note)).status_code == 201

@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from service_kit.settings import ServiceSettings
 
 
@@ -10,6 +10,7 @@ class Settings(ServiceSettings):
     )
     district_names: dict[str, str] = Field(
         default_factory=dict,
+        validation_alias=AliasChoices("district_names", "DISTRICT_NAMES"),  # not DISTRICT_DISTRICT_…
         description="Each district's name for the bulletin's header, e.g. "
         '{"d-yecheng": "叶城县教育局"}; a district not named here is headed by its id.',
     )
