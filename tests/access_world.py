@@ -702,6 +702,15 @@ async def build_world(platform: Any) -> World:
         201,
     )
     w.ids["dispute"] = dispute["dispute_id"]
+    rejectable = await _ok(  # a second one, for the bureau to reject (the first it accepts)
+        await rep.post(
+            f"/v1/bulletins/{MONTH}/disputes",
+            json={"school_id": a, "figure": "mandatory_visit_coverage", "reason": "三必访名单有误"},
+            headers=admin,
+        ),
+        201,
+    )
+    w.ids["dispute.rejectable"] = rejectable["dispute_id"]
     # a rebuild on record for the status route, without replaying every topic in the seeding
     from reporting.rebuild import Rebuild
 

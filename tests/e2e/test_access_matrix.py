@@ -1343,6 +1343,27 @@ ROWS: list[Row] = [
     R(
         "reporting",
         "GET",
+        "/v1/bulletins/{month}/disputes",
+        "district-D-bureau",
+        "dispute",
+        {"month": f"={MONTH}"},
+        # a school admin of B and the bureau and an admin of Z read their own (none): an empty list
+        open_to=frozenset({"school-B-admin", "district-Z-bureau", "district-Z-admin"}),
+        roles=BUREAU_ADMIN,  # reporting DISPUTES
+    ),
+    R(
+        "reporting",
+        "POST",
+        "/v1/bulletins/{month}/disputes/{dispute_id}/rejection",
+        "district-D-bureau",
+        "school.A",
+        {"month": f"={MONTH}", "dispute_id": "dispute.rejectable"},
+        body=lambda w, r: {"note": "经核实，原数据无误"},
+        roles=BUREAU,  # REJECT_DISPUTE
+    ),
+    R(
+        "reporting",
+        "GET",
         "/v1/bulletins/{month}/revisions",
         "district-D-bureau",
         "=revision",
