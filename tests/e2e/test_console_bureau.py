@@ -94,7 +94,7 @@ async def bureau(platform, district, eventually, mailbox, provider) -> StaffAcco
     """A member of the bureau's staff of the district, with an activated portal account."""
     phone = unique_phone()
     email = f"b{phone}@jyj.example.cn"
-    hired = await platform.clients["registry"].post(
+    hired = await platform.all_services["registry"].post(
         "/v1/bureau-staff", json={"name": "王丽", "phone": phone, "email": email}, headers=as_bureau(district)
     )
     assert hired.status_code == 201, hired.text
@@ -243,6 +243,7 @@ async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads
     platform, infrastructure, district, bureau, desk
 ):
     await sign_in_as_staff(desk, bureau.account, bureau.password)
+    await expect(desk).to_have_url(re.compile(r"/bureau$"))
     await desk.get_by_role("menuitem", name="通报").click()
     await expect(desk).to_have_url(re.compile(r"/bureau/bulletins$"))
     await expect(desk.get_by_text(f"{MONTH} 的通报尚未发布")).to_be_visible()
@@ -287,6 +288,27 @@ async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads
     listed = (await platform.reporting.get(f"/v1/bulletins/{MONTH}/revisions", headers=api)).json()
     assert [r["revision"] for r in listed] == [1, 2]
     assert DECISION_NOTE in listed[1]["reason"]
+
+    # another dispute, of revision 2, rejected on the page with a note: no new revision
+    first = district.schools[0]
+    rejected_reason = "三必访学生已于10月转学，请剔除"
+    again = await platform.reporting.post(
+        f"/v1/bulletins/{MONTH}/disputes",
+        json={"school_id": first, "figure": "mandatory_visit_coverage", "reason": rejected_reason},
+        headers=as_school_admin(district, first),
+    )
+    assert again.status_code == 201, again.text
+    await desk.reload()
+    other = desk.get_by_test_id("disputes").get_by_role("row").filter(has_text=rejected_reason)
+    await other.get_by_role("button", name="驳回").click()
+    dialog = desk.get_by_role("dialog", name="驳回异议")
+    await dialog.get_by_label("处理意见").fill("转学在11月2日，10月数据不变")
+    await dialog.get_by_role("button", name="驳回").click()
+    await expect(other).to_contain_text("已驳回")
+    await expect(other).to_contain_text("转学在11月2日，10月数据不变")
+    await expect(revisions.locator("tbody tr")).to_have_count(2)
+    disputes = (await platform.reporting.get(f"/v1/bulletins/{MONTH}/disputes", headers=api)).json()
+    assert {d["school_id"]: d["status"] for d in disputes} == {second: "accepted", first: "rejected"}
 
     # the XLSX of revision 2, downloaded through the page, reads back with its Chinese headers
     async with desk.expect_download() as waiting:
