@@ -18,6 +18,8 @@ export DISTRICT_WECHAT_ENDPOINT=${DISTRICT_WECHAT_ENDPOINT:-http://127.0.0.1:802
 # the demo's own dates) is pinned inside it, whatever the machine's date. Set another day to look
 # at the demo then, e.g. DISTRICT_SCHOOL_DATE=2027-01-04 make up.
 export DISTRICT_SCHOOL_DATE=${DISTRICT_SCHOOL_DATE:-2026-11-20}
+# The name the bureau's printed bulletin is headed with (reporting knows districts by id only).
+export DISTRICT_NAMES=${DISTRICT_NAMES:-'{"d-yecheng": "叶城县教育局"}'}
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
