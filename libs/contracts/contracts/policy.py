@@ -25,3 +25,10 @@ DEFAULT_TARGETS: dict[str, float] = {
     "weight_partner_activities": 0.1,
     "weight_guardian_contact": 0.15,
 }
+
+# Targets that are shares of a whole (a rate: 0.667 is 66.7%), against counts (meetings per term,
+# visits per teacher) and the day of the month the submission is due.
+RATE_TARGETS: frozenset[str] = frozenset(
+    {"home_visit_coverage", "holiday_visit_coverage", "mandatory_visit_coverage"}
+)
+WEIGHT_PREFIX = "weight_"

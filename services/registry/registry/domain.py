@@ -26,7 +26,7 @@ from contracts.events.registry import (
     StudentChangedV1,
 )
 from contracts.inputs import Text
-from contracts.policy import DEFAULT_TARGETS
+from contracts.policy import DEFAULT_TARGETS, RATE_TARGETS, WEIGHT_PREFIX
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.auth import Caller
 from service_kit.changes import Change, next_state
@@ -559,6 +559,10 @@ class PolicyPublic(BaseModel):
     school_year: str
     version: int = Field(description="0 while the defaults have never been edited.")
     targets: dict[str, float]
+    defaults: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_TARGETS),
+        description="DOMAIN.md's default targets, which the editor shows beside the year's.",
+    )
 
 
 def policy_id(district_id: str, school_year: str) -> str:
@@ -590,6 +594,7 @@ def revise_policy(caller: Caller, school_year: str, stored: Document | None, upd
     current = current_policy(caller.district_id, school_year, stored)
     version = current.version + 1
     targets = current.targets | update.targets
+    policy_problems(targets)
     record = {"district_id": caller.district_id, "school_year": school_year, "targets": targets}
     event = PolicyChangedV1(
         producer=PRODUCER,
@@ -606,6 +611,42 @@ def revise_policy(caller: Caller, school_year: str, stored: Document | None, upd
         caller.actor,
         "区级政策",
     )
+
+
+WEIGHT_TOLERANCE = 0.0005  # weights are typed as percentages with one decimal (15.5%)
+DEADLINE_DAYS = range(1, 29)  # a day every month has
+
+
+def percent(share: float) -> str:
+    """A share as the bureau reads it: 0.95 → 95%, 0.155 → 15.5%."""
+    return f"{share * 100:.1f}".removesuffix(".0") + "%"
+
+
+def policy_problems(targets: dict[str, float]) -> None:
+    """A policy the reports can measure against: each rate and weight a share between 0% and 100%,
+    counts not negative, the submission due on a day every month has, and the ranking's weights
+    adding up to 100% (the bulletin's composite score is their weighted sum). Every fault is named
+    against its field (``body.targets.<key>``; the weights' total against ``body.targets``)."""
+    errors: list[dict[str, str]] = []
+    for key, value in sorted(targets.items()):
+        field = f"body.targets.{key}"
+        if key in RATE_TARGETS or key.startswith(WEIGHT_PREFIX):
+            if not 0 <= value <= 1:
+                errors.append({"field": field, "message": f"须在 0% 到 100% 之间，当前为 {percent(value)}"})
+        elif key == "monthly_submission_deadline_day":
+            if value not in DEADLINE_DAYS:
+                errors.append({"field": field, "message": "每月截止日须在 1 日到 28 日之间"})
+        elif value < 0:
+            errors.append({"field": field, "message": "不能为负数"})
+    total = sum(v for k, v in targets.items() if k.startswith(WEIGHT_PREFIX))
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        errors.append({"field": "body.targets", "message": f"权重合计须为 100%，当前为 {percent(total)}"})
+    if errors:
+        detail = "；".join(
+            e["message"] if e["field"] == "body.targets" else f"{e['field'].rsplit('.', 1)[1]} {e['message']}"
+            for e in errors
+        )
+        raise Problem(422, "invalid-policy", detail, errors=errors)
 
 
 def without_meta(document: Document) -> Document:
