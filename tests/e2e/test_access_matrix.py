@@ -370,6 +370,25 @@ ROWS: list[Row] = [
     ),
     R(
         "registry",
+        "POST",
+        "/v1/bureau-staff",
+        "district-D-bureau",
+        "=staff_id",
+        body=lambda w, r: {"name": f"矩阵科员{w.fresh()}", "email": f"k{w.fresh()}@jyj.example.gov.cn"},
+        open_to=Z_BUREAU,
+        roles=BUREAU,  # BUREAU_STAFF_RECORDS
+    ),
+    R(
+        "registry",
+        "GET",
+        "/v1/bureau-staff",
+        "district-D-bureau",
+        None,
+        open_to=Z_BUREAU,
+        roles=BUREAU,  # BUREAU_STAFF
+    ),
+    R(
+        "registry",
         "GET",
         "/v1/schools/{school_id}",
         "A-admin",

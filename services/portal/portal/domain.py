@@ -141,18 +141,22 @@ def staff_role(roles: list[str]) -> Role:
     return Role.school_admin if "school_admin" in roles else Role.teacher
 
 
-AccountKind = Literal["staff", "partner"]
+AccountKind = Literal["staff", "partner", "bureau"]
+# The envelope's school_id (and Kafka key) of what concerns the whole district, as the registry
+# keys its district records: a bureau officer's activation link.
+DISTRICT_KEY = "district"
 
 
 @dataclass(frozen=True)
 class AccountHolder:
-    """Who the registry announces may hold an account: a member of staff (``staff-changed``) or a
-    community partner's contact (``partner-contact-changed``), in the school of the record."""
+    """Who the registry announces may hold an account: a member of staff (``staff-changed``), a
+    community partner's contact (``partner-contact-changed``), in the school of the record; or an
+    officer of the bureau (``bureau-staff-changed``), of the district and no school."""
 
-    account_id: str  # the staff id or the partner id: the token's subject
+    account_id: str  # the staff id, the partner id or the officer's id: the token's subject
     kind: AccountKind
     district_id: str
-    school_id: str
+    school_id: str | None
     version: int
     roles: tuple[str, ...] = ()
     class_ids: tuple[str, ...] = ()
@@ -165,9 +169,13 @@ class AccountHolder:
 
 
 def account_role(kind: str, roles: list[str]) -> Role:
-    """A partner's account is a partner's, whatever else it holds; a member of staff's follows the
-    roles the registry gives them now."""
-    return Role.partner if kind == "partner" else staff_role(roles)
+    """A partner's account is a partner's and a bureau officer's the bureau's, whatever else they
+    hold; a member of staff's follows the roles the registry gives them now."""
+    if kind == "partner":
+        return Role.partner
+    if kind == "bureau":
+        return Role.bureau
+    return staff_role(roles)
 
 
 def activation_due(status: str, announced: bool, holder: AccountHolder) -> bool:

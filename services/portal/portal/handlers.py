@@ -1,9 +1,9 @@
 """The registry's events, read into the portal's projection of who may sign in.
 
-Guardians sign in with the mobile number the registry holds for them; staff and community partners
-get an account, and an activation link to set its password, the first time the registry announces
-them (``staff-changed``, ``partner-contact-changed``). Tolerant readers: only the fields used here
-are read.
+Guardians sign in with the mobile number the registry holds for them; staff, community partners and
+the bureau's officers get an account, and an activation link to set its password, the first time
+the registry announces them (``staff-changed``, ``partner-contact-changed``,
+``bureau-staff-changed``). Tolerant readers: only the fields used here are read.
 """
 
 import logging
@@ -15,6 +15,7 @@ from typing import Any
 from contracts.envelope import EnvelopeHeader
 from contracts.events.portal import AccountActivationRequested, AccountActivationRequestedV1
 from contracts.events.registry import (
+    BureauStaffChanged,
     GuardianChanged,
     PartnerContactChanged,
     StaffChanged,
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from portal.domain import (
     ACTIVATION_LIFETIME,
+    DISTRICT_KEY,
     AccountHolder,
     activation_due,
     digest,
@@ -58,10 +60,14 @@ class _PartnerContact(PartnerContactChanged, _Payload):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class _BureauStaff(BureauStaffChanged, _Payload):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
 def on_registry_event(store: PortalStore, broker: KafkaBroker, settings: Settings) -> Handle:
     async def handle(message: dict[str, Any]) -> None:
         """Guardians' mobile numbers and children, students' enrolment, staff and their classes,
-        partners' contacts."""
+        partners' contacts, the bureau's officers."""
         header = EnvelopeHeader.model_validate(message)
         where = {"district_id": header.district_id, "school_id": header.school_id}
         payload = message.get("payload", {})
@@ -115,6 +121,18 @@ def on_registry_event(store: PortalStore, broker: KafkaBroker, settings: Setting
                 phone=normalise_mobile(partner.contact_phone or ""),
             )
             await _open_account(store, broker, settings, holder)
+        elif header.event_type == "bureau-staff-changed":
+            officer = _BureauStaff.model_validate(payload)
+            holder = AccountHolder(
+                account_id=officer.staff_id,
+                kind="bureau",
+                district_id=header.district_id,
+                school_id=None,
+                version=officer.version,
+                phone=normalise_mobile(officer.contacts.phone or ""),
+                email=officer.contacts.email,
+            )
+            await _open_account(store, broker, settings, holder)
 
     return handle
 
@@ -160,7 +178,7 @@ async def _open_account(
     event = AccountActivationRequestedV1(
         producer="portal",
         district_id=holder.district_id,
-        school_id=holder.school_id,
+        school_id=holder.school_id or DISTRICT_KEY,
         payload=AccountActivationRequested(
             request_id=f"activation-{holder.account_id}-{uuid.uuid4().hex[:8]}",
             account_id=holder.account_id,
@@ -171,5 +189,5 @@ async def _open_account(
             expires_at=activation["expires_at"],
         ),
     )
-    await broker.publish(event.to_json(), topic=event.topic, key=holder.school_id.encode())
+    await broker.publish(event.to_json(), topic=event.topic, key=event.school_id.encode())
     await store.update_account(holder.account_id, {"activation": activation | {"announced": True}})

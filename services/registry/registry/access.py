@@ -49,6 +49,8 @@ PARTNERS = Rule(
 AGREEMENTS = Rule("共建协议", {BUREAU: DISTRICT, ADMIN: SCHOOL, PARTNER: OWN})
 # The bureau reads committees as member counts (COMMITTEE_MEMBERS below), never who sits on them.
 COMMITTEES = Rule("家长委员会", {BUREAU: DISTRICT, ADMIN: SCHOOL, TEACHER: SCHOOL})
+# The bureau's own officers (区教育局工作人员): of the district, no school; the bureau only.
+BUREAU_STAFF = Rule("教育局工作人员", {BUREAU: DISTRICT})
 # District records (school_id None): everyone of the district reads them.
 TERMS = Rule("学期", EVERYONE)
 POLICY = Rule("区级政策", EVERYONE)
@@ -80,6 +82,7 @@ PARTNER_RECORDS = Rule("共建单位", {ADMIN: SCHOOL})  # partners and their ag
 COMMITTEE_RECORDS = Rule("家长委员会", {ADMIN: SCHOOL})
 TERM_RECORDS = Rule("学期", {BUREAU: DISTRICT})
 POLICY_RECORDS = Rule("区级政策", {BUREAU: DISTRICT})
+BUREAU_STAFF_RECORDS = Rule("教育局工作人员", {BUREAU: DISTRICT})  # hire officers (portal accounts)
 
 # Every rule, for the tests that walk the table.
 RULES: tuple[Rule, ...] = (
@@ -98,6 +101,7 @@ RULES: tuple[Rule, ...] = (
     COMMITTEES,
     TERMS,
     POLICY,
+    BUREAU_STAFF,
     CARE_CATEGORIES,
     PARTNER_CONTACTS,
     COMMITTEE_MEMBERS,
@@ -113,6 +117,7 @@ RULES: tuple[Rule, ...] = (
     COMMITTEE_RECORDS,
     TERM_RECORDS,
     POLICY_RECORDS,
+    BUREAU_STAFF_RECORDS,
 )
 
 # Where each kind of record belongs, read from the record ---------------------------------------
@@ -163,6 +168,11 @@ def school_record_scope(record: Document) -> RecordScope:
 def district_scope(district_id: str) -> RecordScope:
     """A record of the whole district (a term, the policy), kept under that district's id."""
     return RecordScope.of(district_id)
+
+
+def district_record_scope(record: Document) -> RecordScope:
+    """A record kept for the whole district (a bureau officer): its district."""
+    return district_scope(record["district_id"])
 
 
 def pair_scopes(pair: Document) -> list[RecordScope]:

@@ -9,6 +9,8 @@ from contracts.events.registry import (
     AgreementChanged,
     AgreementChangedV1,
     AgreementStatus,
+    BureauStaffChanged,
+    BureauStaffChangedV1,
     Holiday,
     PairChanged,
     PairChangedV1,
@@ -416,6 +418,55 @@ def change_staff(
     return Change(
         STAFF, current["staff_id"], version, record, (staff_event(record, version),), caller.actor, "教职工"
     )
+
+
+# The bureau's officers (区教育局工作人员) ------------------------------------------------------------
+
+BUREAU_STAFF = "bureau_staff"
+
+
+class BureauStaffCreate(Record):
+    name: Text = Field(min_length=1, max_length=30, examples=["马建华"])
+    phone: Text | None = Field(default=None, pattern=MOBILE_PATTERN, description="手机号 (账号与激活短信)")
+    email: Text | None = Field(default=None, pattern=EMAIL_PATTERN, max_length=120, description="激活邮件")
+
+
+class BureauStaffPublic(BureauStaffCreate):
+    model_config = ConfigDict(extra="ignore")  # answers leave out internal fields
+
+    staff_id: str
+    version: int
+
+
+def bureau_staff_event(officer: Document, version: int) -> BureauStaffChangedV1:
+    """Internal, read by the portal alone: the officer's account and where its activation link goes.
+    Not ``staff-changed``, whose readers (scheduling, notifications, reporting) take every member
+    of staff for a teacher of a school."""
+    return BureauStaffChangedV1.about(
+        PRODUCER,
+        officer,
+        BureauStaffChanged(
+            staff_id=officer["staff_id"],
+            contacts=StaffContacts(phone=officer.get("phone"), email=officer.get("email")),
+            version=version,
+        ),
+        school_id=DISTRICT_KEY,
+    )
+
+
+def hire_bureau_staff(caller: Caller, officer: BureauStaffCreate) -> Change:
+    """The bureau records its own officers, each of whom gets a portal account of the bureau's role
+    (no school: the bureau reads every school of its district as counts and rates)."""
+    access.BUREAU_STAFF_RECORDS.role_allowed(caller)
+    if officer.phone is None and officer.email is None:
+        raise Invalid("body.phone", "请填写手机号或邮箱，以便发送账号激活链接 (a phone or an email)")
+    record = officer.model_dump(mode="json") | {
+        "staff_id": new_id("bst"),
+        "district_id": caller.district_id,
+        "school_id": None,
+    }
+    event = bureau_staff_event(record, 1)
+    return Change(BUREAU_STAFF, record["staff_id"], 1, record, (event,), caller.actor, "教育局工作人员")
 
 
 # Parent committees (家长委员会) -----------------------------------------------------------------

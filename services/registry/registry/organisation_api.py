@@ -221,3 +221,22 @@ async def care_counts(school_id: str, caller: CurrentCaller, store: StoreDep) ->
         domain.STUDENTS, {"district_id": school["district_id"], "school_id": school_id, "status": "enrolled"}
     )
     return domain.care_counts(students)
+
+
+@router.post("/bureau-staff", status_code=201, response_model=org.BureauStaffPublic, tags=["staff 教职工"])
+async def hire_bureau_staff(
+    officer: org.BureauStaffCreate, caller: CurrentCaller, store: StoreDep
+) -> org.BureauStaffPublic:
+    """登记教育局工作人员 (the bureau; the portal sends the officer an activation link)."""
+    change = org.hire_bureau_staff(caller, officer)
+    await store.record(change)
+    return org.BureauStaffPublic.model_validate(change.state | {"version": 1})
+
+
+@router.get("/bureau-staff", response_model=list[org.BureauStaffPublic], tags=["staff 教职工"])
+async def list_bureau_staff(caller: CurrentCaller, store: StoreDep) -> list[org.BureauStaffPublic]:
+    """教育局工作人员名单 (the bureau)."""
+    access.BUREAU_STAFF.role_allowed(caller)
+    officers = await store.find(org.BUREAU_STAFF, {"district_id": caller.district_id})
+    shown = access.visible(access.BUREAU_STAFF, caller, officers, access.district_record_scope)
+    return sorted((org.BureauStaffPublic.model_validate(o) for o in shown), key=lambda o: o.name)

@@ -30,11 +30,12 @@ class SignInCodeRequestedV1(Event):
 
 
 class AccountActivationRequested(Contract):
-    """A member of staff or a partner has an account now: send them the link that sets its password."""
+    """A member of staff, a partner or a bureau officer has an account now: send them the link that
+    sets its password."""
 
     request_id: str
-    account_id: str = Field(description="The staff or partner id the account belongs to.")
-    account_kind: Literal["staff", "partner"]
+    account_id: str = Field(description="The staff, partner or bureau officer id the account belongs to.")
+    account_kind: Literal["staff", "partner", "bureau"]
     phone: str | None = None
     email: str | None = None
     activation_url: str = Field(description="A single-use link to the portal's activation page.")

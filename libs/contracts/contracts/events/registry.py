@@ -183,6 +183,24 @@ class StaffChangedV1(Event):
     payload: StaffChanged
 
 
+class BureauStaffChanged(Contract):
+    """Internal: an officer of the district's education bureau (区教育局工作人员) and how to reach them,
+    for their portal account and its activation link. Of the district, not of a school: the
+    envelope's school_id is ``district``. Sent with every change of the officer's record."""
+
+    staff_id: str
+    contacts: StaffContacts
+    version: int = Field(ge=1, description="Version of the officer's record; a consumer keeps the highest.")
+
+
+class BureauStaffChangedV1(Event):
+    topic: ClassVar[str] = INTERNAL_REGISTRY_V1
+
+    event_type: Literal["bureau-staff-changed"] = "bureau-staff-changed"
+    schema_version: Literal[1] = 1
+    payload: BureauStaffChanged
+
+
 class TermKind(StrEnum):
     autumn = "autumn"  # 秋季学期, Sep–Jan
     spring = "spring"  # 春季学期, Feb–Jul

@@ -1,4 +1,5 @@
 from contracts.events.registry import (
+    BureauStaffChangedV1,
     GuardianChangedV1,
     PartnerContactChangedV1,
     StaffChangedV1,
@@ -14,8 +15,16 @@ TOPIC = TopicContract(
     consumers=("scheduling", "notifications", "reporting", "portal"),
     visibility="internal",
     compatibility="backward",
-    events=(StudentChangedV1, GuardianChangedV1, StaffChangedV1, PartnerContactChangedV1),
+    events=(
+        StudentChangedV1,
+        GuardianChangedV1,
+        StaffChangedV1,
+        PartnerContactChangedV1,
+        BureauStaffChangedV1,
+    ),
     description=(
-        "Class membership, care categories, guardian, staff and partner contacts (platform services only)."
+        "Class membership, care categories, guardian, staff, partner and bureau officer contacts "
+        "(platform services only; bureau-staff-changed is read by the portal alone, the others "
+        "ignore it)."
     ),
 )

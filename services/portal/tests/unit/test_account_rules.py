@@ -1,5 +1,5 @@
-"""Accounts of staff and partners without I/O: the role an account gives, when its activation link
-is due."""
+"""Accounts of staff, partners and bureau officers without I/O: the role an account gives, when
+its activation link is due."""
 
 import pytest
 from portal import domain
@@ -26,6 +26,8 @@ def holder(**changes: object) -> AccountHolder:
         ("partner", ["school_admin"], Role.partner),  # a partner's account never becomes staff
         ("staff", ["subject_teacher"], Role.teacher),
         ("staff", ["head_teacher", "school_admin"], Role.school_admin),
+        ("bureau", [], Role.bureau),
+        ("bureau", ["school_admin"], Role.bureau),  # an officer's account is the bureau's
     ],
 )
 def test_a_partners_account_is_a_partners_and_staff_keep_their_roles(kind, roles, role):

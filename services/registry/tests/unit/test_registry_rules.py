@@ -4,7 +4,7 @@ import pytest
 from registry import domain
 from service_kit.access import RoleRefused
 from service_kit.auth import Caller, Role
-from service_kit.errors import NotFound
+from service_kit.errors import NotFound, Problem
 
 BUREAU = Caller("b", Role.bureau, "d-yecheng")
 ADMIN = Caller("adm", Role.school_admin, "d-yecheng", "sch-1")
@@ -204,3 +204,101 @@ def test_a_save_from_another_version_is_told_the_record_changed(if_match):
 
 def test_an_entity_tag_is_the_quoted_version():
     assert domain.etag(5) == '"5"'
+
+
+def revised(targets, stored=None):
+    return domain.revise_policy(BUREAU, "2026-2027", stored, domain.PolicyUpdate(targets=targets))
+
+
+def test_weights_that_do_not_add_up_to_one_are_refused_with_their_total():
+    with pytest.raises(Problem) as refused:
+        revised({"weight_guardian_contact": 0.1})  # 0.3 + 0.3 + 0.15 + 0.1 + 0.1
+
+    assert refused.value.status == 422
+    assert refused.value.errors == [{"field": "body.targets", "message": "权重合计须为 100%，当前为 95%"}]
+    assert refused.value.detail == "权重合计须为 100%，当前为 95%"
+
+
+def test_weights_moved_between_measures_that_still_add_up_are_kept():
+    change = revised({"weight_guardian_contact": 0.1, "weight_partner_activities": 0.15})
+
+    assert change.state["targets"]["weight_partner_activities"] == 0.15
+
+
+def test_weights_within_half_a_thousandth_of_one_count_as_adding_up():
+    revised({"weight_home_visit_coverage": 0.3333, "weight_mandatory_visit_coverage": 0.2667})
+    with pytest.raises(Problem):
+        revised({"weight_home_visit_coverage": 0.301})
+
+
+@pytest.mark.parametrize("rate", [1.2, -0.1])
+def test_a_rate_target_outside_zero_to_one_hundred_percent_is_refused_naming_it(rate):
+    with pytest.raises(Problem) as refused:
+        revised({"mandatory_visit_coverage": rate})
+
+    assert refused.value.errors == [
+        {
+            "field": "body.targets.mandatory_visit_coverage",
+            "message": f"须在 0% 到 100% 之间，当前为 {rate * 100:.0f}%",
+        }
+    ]
+
+
+def test_counts_may_exceed_one_but_not_go_below_zero():
+    change = revised({"class_parent_meetings_per_term": 2, "visits_per_teacher_per_term": 8})
+    assert change.state["targets"]["class_parent_meetings_per_term"] == 2
+
+    with pytest.raises(Problem) as refused:
+        revised({"open_days_per_term": -1})
+    assert [e["field"] for e in refused.value.errors] == ["body.targets.open_days_per_term"]
+
+
+def test_the_submission_deadline_is_a_day_every_month_has():
+    with pytest.raises(Problem) as refused:
+        revised({"monthly_submission_deadline_day": 31})
+    assert [e["field"] for e in refused.value.errors] == ["body.targets.monthly_submission_deadline_day"]
+
+
+def test_a_stored_policy_is_checked_as_a_whole_with_the_edit():
+    stored = {"version": 3, "targets": domain.DEFAULT_TARGETS | {"weight_guardian_contact": 0.1}}
+
+    repaired = revised({"weight_partner_activities": 0.15}, stored)
+
+    assert repaired.version == 4
+
+
+def test_the_policy_answer_carries_the_defaults_beside_the_years_targets():
+    stored = {"version": 2, "targets": domain.DEFAULT_TARGETS | {"home_visit_coverage": 0.8}}
+
+    policy = domain.current_policy("d-yecheng", "2026-2027", stored)
+
+    assert policy.targets["home_visit_coverage"] == 0.8
+    assert policy.defaults == domain.DEFAULT_TARGETS
+
+
+def test_the_bureau_hires_its_officers_announced_to_the_portal_as_of_the_district():
+    from registry import organisation as org
+
+    officer = org.BureauStaffCreate(name="马建华", phone="13987654321")
+
+    with pytest.raises(RoleRefused):
+        org.hire_bureau_staff(ADMIN, officer)
+    change = org.hire_bureau_staff(BUREAU, officer)
+
+    assert (change.collection, change.version, change.state["school_id"]) == ("bureau_staff", 1, None)
+    (event,) = change.events
+    assert (event.event_type, event.topic, event.school_id) == (
+        "bureau-staff-changed",
+        "internal.registry.v1",
+        "district",
+    )
+    assert event.payload.contacts.phone == "13987654321"
+
+
+def test_an_officer_with_neither_phone_nor_email_cannot_be_sent_an_activation_link():
+    from registry import organisation as org
+
+    with pytest.raises(Problem) as refused:
+        org.hire_bureau_staff(BUREAU, org.BureauStaffCreate(name="马建华"))
+
+    assert refused.value.errors[0]["field"] == "body.phone"
