@@ -4,6 +4,8 @@ guardian's full contact (audited), and saves a student that someone else saved m
 school's student is "未找到"."""
 
 import io
+import json
+import re
 from collections.abc import AsyncIterator
 
 import openpyxl
@@ -262,3 +264,26 @@ async def test_two_concurrent_edits_of_the_same_student_the_later_is_told_the_re
     await changed.get_by_role("button", name="刷新").click()
     await expect(second_desk.get_by_label("姓名")).to_have_value("李皓然")
     await expect(second_desk.get_by_role("heading", name="李皓然", level=1)).to_be_visible()
+
+
+async def test_the_phones_service_worker_precaches_the_phone_pages_but_none_of_the_desks_code(platform):
+    worker = (await platform.portal.get("/sw.js")).text
+    found = re.search(r"^const PRECACHE = (\[.*\])$", worker, re.MULTILINE)
+    assert found, "the build wrote the files to precache"
+    precached = json.loads(found.group(1))
+    assert "/index.html" in precached
+    assert any(re.match(r"/assets/VisitLog-[\w-]+\.js$", f) for f in precached), precached
+    desk = [
+        f
+        for f in precached
+        if re.search(r"/(ConsoleLayout|RegistryPage|RosterImport|StudentDetail|EChart)-", f)
+    ]
+    assert desk == [], desk
+    # the desks' files are still served, from the network, to a desk that opens them
+    index = (await platform.portal.get("/")).text
+    entry = re.search(r'src="(/assets/index-[\w-]+\.js)"', index)
+    assert entry, index
+    script = (await platform.portal.get(entry.group(1))).text
+    layout = re.search(r"assets/(ConsoleLayout-[\w-]+\.js)", script)
+    assert layout, "the entry loads the console's frame lazily"
+    assert (await platform.portal.get(f"/assets/{layout.group(1)}")).status_code == 200
