@@ -112,9 +112,45 @@ async def desk(chromium, platform) -> AsyncIterator[Page]:
     await page.context.close()
 
 
+async def register_pair(platform, district: District, eventually) -> str:
+    """Two schools the registry registers today (丹阳小学 helps 松山街道中心小学) as a 结对帮扶 pair;
+    returns its id once reporting compares them."""
+    registry = platform.all_services["registry"]
+    schools = []
+    for name in ("丹阳小学", "松山街道中心小学"):
+        made = await registry.post(
+            "/v1/schools",
+            json={"name": name, "level": "primary", "setting": "rural"},
+            headers=as_bureau(district),
+        )
+        assert made.status_code == 201, made.text
+        schools.append(str(made.json()["school_id"]))
+    paired = await registry.post(
+        "/v1/pairs",
+        json={
+            "supporting_school_id": schools[0],
+            "supported_school_ids": [schools[1]],
+            "starts_on": SCHOOL_TODAY.isoformat(),
+        },
+        headers=as_bureau(district),
+    )
+    assert paired.status_code == 201, paired.text
+    pair_id = str(paired.json()["pair_id"])
+
+    async def compared() -> bool:
+        answer = await platform.reporting.get(
+            f"/v1/pairs/{pair_id}/comparison", params={"term": TERM}, headers=as_bureau(district)
+        )
+        return answer.status_code == 200 and len(answer.json()["schools"]) == 2
+
+    await eventually(compared, 60)
+    return pair_id
+
+
 async def test_the_dashboard_draws_its_charts_with_reportings_figures_and_names_no_child(
-    platform, district, bureau, desk
+    platform, district, bureau, desk, eventually
 ):
+    pair_id = await register_pair(platform, district, eventually)
     first = district.schools[0]
     confirmed = await platform.reporting.put(
         f"/v1/schools/{first}/submissions/{MONTH}",
@@ -128,14 +164,17 @@ async def test_the_dashboard_draws_its_charts_with_reportings_figures_and_names_
     completeness = (
         await platform.reporting.get("/v1/completeness", params={"month": MONTH}, headers=api)
     ).json()
+    comparison = (
+        await platform.reporting.get(f"/v1/pairs/{pair_id}/comparison", params={"term": TERM}, headers=api)
+    ).json()
 
     await sign_in_as_staff(desk, bureau.account, bureau.password)
     await expect(desk).to_have_url(re.compile(r"/bureau$"))
 
-    # the charts are drawn: coverage, 三必访 coverage, the trend (no pair in the registry here)
+    # the charts are drawn: coverage, 三必访 coverage, the trend and the pair
     charts = desk.locator("[data-chart]")
-    await expect(charts).to_have_count(3)
-    for i in range(3):
+    await expect(charts).to_have_count(4)
+    for i in range(4):
         await expect(charts.nth(i).locator("canvas")).to_have_count(1)
 
     # the overview's rates, as reporting gives them
@@ -169,6 +208,18 @@ async def test_the_dashboard_draws_its_charts_with_reportings_figures_and_names_
     await expect(desk.get_by_test_id("completeness-summary")).to_contain_text(
         f"报送率 {percent(completeness['completeness'])}"
     )
+    # the pair side by side: a column per school, the score and each measure as reporting gives them
+    pair = desk.get_by_role("region", name="丹阳小学 帮扶 松山街道中心小学")
+    await expect(pair.locator("thead th")).to_have_text(
+        ["指标", "丹阳小学（帮扶学校）", "松山街道中心小学（受援学校）"]
+    )
+    await expect(pair.get_by_role("row", name="综合得分").locator("td")).to_have_text(
+        [f"{side['score']:.1f}" for side in comparison["schools"]]
+    )
+    await expect(pair.get_by_role("row", name="家访覆盖率").locator("td")).to_have_text(
+        [percent(side["measures"]["home_visit_coverage"]) for side in comparison["schools"]]
+    )
+    await expect(pair).to_contain_text(f"本学期交流 {comparison['exchanges']} 次")
     # counts and rates only: no child of the district is named anywhere on the page
     text = await desk.locator("body").inner_text()
     assert not [s.name for s in district.students if s.name in text]
