@@ -4,6 +4,7 @@ district policy refuses weights that do not add up, and the bureau's officers ge
 of their own."""
 
 import pytest
+from console_world import bureau_account, partner_account
 from service_kit.auth import Role
 from teacher_world import StaffAccount, activate, activation_token, signed_in, unique_phone
 
@@ -178,3 +179,18 @@ async def test_the_bureau_hires_an_officer_who_activates_signs_in_as_the_bureau_
         "GET", f"/api/registry/v1/students/{student_id}/guardians/{guardian.json()['guardian_id']}/contact"
     )
     assert contact.status_code == 403, contact.text
+
+
+async def test_the_desks_partner_and_bureau_accounts_sign_in_with_their_passwords(
+    platform, registry_api, eventually, mailbox, provider
+):
+    school = await registry_api.new_school()
+    partner = await partner_account(platform, registry_api, eventually, mailbox, provider, school)
+    officer = await bureau_account(platform, registry_api, eventually, mailbox, provider)
+
+    partner_desk = await signed_in(platform.portal, partner)
+    assert (await partner_desk.send("GET", "/auth/me")).json()["user"]["role"] == "partner"
+    agreements = await partner_desk.send("GET", "/api/registry/v1/agreements")
+    assert [a["agreement_id"] for a in agreements.json()] == [partner.agreement_id]
+    bureau_desk = await signed_in(platform.portal, officer)
+    assert (await bureau_desk.send("GET", "/auth/me")).json()["user"]["role"] == "bureau"
