@@ -151,21 +151,53 @@ async def test_a_school_admin_schedules_an_open_day_sees_a_guardians_rsvp_and_re
     assert record["questions"] == [{"question": "课后托管能否延长到六点？", "answer": "下学期起试行。"}]
 
 
-async def test_a_school_admin_replies_to_a_guardians_ticket(platform, world, desk, eventually):
-    pupil = world.teacher.pupils[1]
-    raised = await platform.scheduling.post(
-        "/v1/tickets", json={"question": "希望学校增加课后托管服务"}, headers=guardian_bearer(world, pupil)
+async def test_a_school_admin_schedules_the_reception_day_and_replies_to_guardians_tickets(
+    platform, world, desk, eventually
+):
+    await signed_in(desk, world, "/console/meetings")
+    reception = desk.get_by_role("form", name="校长接待日")
+    await expect(reception.get_by_label("会议名称")).to_have_value("校长接待日")
+    await reception.get_by_label("地点").fill("校长室")
+    await reception.get_by_role("button", name="安排接待日").click()
+    await expect(reception.get_by_role("status")).to_have_text(re.compile(r"^已安排 \d+ 次接待日$"))
+    calendar = await platform.scheduling.get(
+        f"/v1/calendars/schools/{world.school_id}", headers=world.teacher.admin()
     )
-    assert raised.status_code == 201, raised.text
-    ticket_id = raised.json()["ticket_id"]
+    days = sorted(
+        (i for i in calendar.json() if i["meeting_kind"] == "reception_day"), key=lambda i: i["starts_at"]
+    )
+    assert days, calendar.json()
+    # the first Friday of each month left in the term, at 09:00 in Beijing
+    for day in days:
+        start = datetime.fromisoformat(day["starts_at"]).astimezone(BEIJING)
+        assert (start.weekday(), start.hour, start.minute, start.day <= 7) == (4, 9, 0, True), day
+    await expect(reception.get_by_role("status")).to_have_text(f"已安排 {len(days)} 次接待日")
+    listed = desk.get_by_test_id("meetings-table").get_by_role("row").filter(has_text="校长接待日")
+    await expect(listed).to_have_count(len(days))
 
-    await signed_in(desk, world, "/console/tickets")
-    row = desk.get_by_test_id("tickets").get_by_role("row").filter(has_text="希望学校增加课后托管服务")
-    await expect(row).to_contain_text(pupil.guardian_name)
-    await expect(row).to_contain_text("校长信箱")
-    await expect(row).to_contain_text("学校管理员")
+    # one guardian raises an issue for the reception day, another through the principal's mailbox
+    at_reception, by_mail = world.teacher.pupils[1], world.teacher.pupils[3]
+    for pupil, ask in (
+        (at_reception, {"question": "希望学校增加课后托管服务", "meeting_id": days[0]["id"]}),
+        (by_mail, {"question": "校门口接送车辆太多，存在安全隐患"}),
+    ):
+        raised = await platform.scheduling.post(
+            "/v1/tickets", json=ask, headers=guardian_bearer(world, pupil)
+        )
+        assert raised.status_code == 201, raised.text
+
+    await desk.goto("/console/tickets")
+    tickets = desk.get_by_test_id("tickets")
+    row = tickets.get_by_role("row").filter(has_text="希望学校增加课后托管服务")
+    await expect(row).to_contain_text(at_reception.guardian_name)
+    await expect(row).to_contain_text("接待日")
+    await expect(row).to_contain_text(world.school_admin.name)  # the reception day's organiser owns it
     await expect(row).to_contain_text("待答复")
-    await expect(desk.get_by_test_id("ticket-counts")).to_have_text("已逾期 0 件，待答复 1 件，已答复 0 件")
+    mailed = tickets.get_by_role("row").filter(has_text="校门口接送车辆太多")
+    await expect(mailed).to_contain_text(by_mail.guardian_name)
+    await expect(mailed).to_contain_text("校长信箱")
+    await expect(mailed).to_contain_text("学校管理员")  # any of the school's admins answers the mailbox
+    await expect(desk.get_by_test_id("ticket-counts")).to_have_text("已逾期 0 件，待答复 2 件，已答复 0 件")
     await accessible_desk(desk, "console-tickets")
 
     await row.get_by_role("button", name="答复：希望学校增加课后托管服务").click()
@@ -174,11 +206,10 @@ async def test_a_school_admin_replies_to_a_guardians_ticket(platform, world, des
     await expect(desk.get_by_role("status").filter(has_text="已答复")).to_be_visible()
     await expect(row).to_contain_text("已答复")
     await expect(row).to_contain_text("下学期起开设课后托管，至 18:00。")
-    await expect(desk.get_by_test_id("ticket-counts")).to_have_text("已逾期 0 件，待答复 0 件，已答复 1 件")
+    await expect(desk.get_by_test_id("ticket-counts")).to_have_text("已逾期 0 件，待答复 1 件，已答复 1 件")
 
-    mine = await platform.scheduling.get("/v1/tickets/mine", headers=guardian_bearer(world, pupil))
-    answered = next(t for t in mine.json() if t["ticket_id"] == ticket_id)
-    assert answered["reply"] == "下学期起开设课后托管，至 18:00。"
+    mine = await platform.scheduling.get("/v1/tickets/mine", headers=guardian_bearer(world, at_reception))
+    assert [t["reply"] for t in mine.json()] == ["下学期起开设课后托管，至 18:00。"]
 
 
 async def test_a_school_admin_signs_an_agreement_and_records_its_year_end_review(
