@@ -6,9 +6,12 @@ rosters (students, guardians, care categories); 松山街道中心小学 signs a
 with 文化路派出所; teachers log home visits (the demo head teacher's 三必访 students are left for
 them to visit). A district that already has schools is left as it is, so `make up` can run again.
 
-Every run then makes sure the demo head teacher's portal account is active with a known password:
-the activation link the portal sent by mail is read from the mail stand-in (``/mail``) and used on
-the portal's own ``POST /auth/activate``, as the activation page does.
+Every run then makes sure the demo's people have an active portal account with a known password:
+the head teacher, 叶城县第九小学's 德育主任 (school admin, the school's console), 文化路派出所
+(the partner of 松山街道中心小学's agreement, the partner's pages) and an officer of the bureau
+(教育局, the bureau's console). The activation link the portal sent is read from the stand-ins (mail
+at ``/mail``, the partner's SMS at ``/sms/messages``) and used on the portal's own
+``POST /auth/activate``, as the activation page does.
 
 The addresses default to `make up`'s; ``DEMO_*`` variables point the demo elsewhere (a test).
 """
@@ -47,6 +50,15 @@ MODES = ["in_person", "phone", "in_person", "video", "school_visit"]
 DEMO_SCHOOL, DEMO_CLASS = "叶城县第九小学", "三年级2班"
 DEMO_TEACHER = {"name": "王丽华", "phone": "13800009001", "email": "wanglihua@no9.yecheng.example.cn"}
 DEMO_TEACHER_PASSWORD = "banzhuren2026"
+# The desks' people: 叶城县第九小学's 德育主任 (school admin), the partner 文化路派出所 (its contact's
+# mobile number is the account; the link comes by SMS) and an officer of 叶城县教育局 (the bureau).
+DEMO_ADMIN = {"name": "刘德明", "phone": "13800009002", "email": "liudeming@no9.yecheng.example.cn"}
+DEMO_ADMIN_PASSWORD = "deyuzhuren2026"
+DEMO_PARTNER_SCHOOL = "松山街道中心小学"
+DEMO_PARTNER = {"name": "文化路派出所", "contact_person": "王警官", "contact_phone": "13800009003"}
+DEMO_PARTNER_PASSWORD = "jingxiao2026"
+DEMO_OFFICER = {"name": "马建华", "phone": "13800009004", "email": "majianhua@jyj.yecheng.example.cn"}
+DEMO_OFFICER_PASSWORD = "jiaoyuju2026"
 
 
 def headers(
@@ -117,12 +129,12 @@ def seed(http: httpx.Client, settings: ServiceSettings) -> None:
             content=roster_csv(index, class_names),
             headers=admin | {"content-type": "text/csv"},
         ).raise_for_status()
-    songshan = ids["松山街道中心小学"]
+    songshan = ids[DEMO_PARTNER_SCHOOL]
     admin = headers(settings, Role.school_admin, songshan, subject="admin-songshan")
     partner = http.post(
         f"{REGISTRY}/v1/schools/{songshan}/partners",
         headers=admin,
-        json={"name": "文化路派出所", "kind": "police_station", "contact_person": "王警官"},
+        json=DEMO_PARTNER | {"kind": "police_station"},
     ).json()
     http.post(
         f"{REGISTRY}/v1/partners/{partner['partner_id']}/agreements",
@@ -226,30 +238,62 @@ def portal_request(
     return answer
 
 
-def activation_tokens(http: httpx.Client, email: str) -> list[str]:
-    """The tokens of the activation links in the mail stand-in for this address, newest first."""
-    mails = http.get(f"{CHANNELS}/mail", params={"to": email}).json()
-    found = [m[1] for mail in mails for m in re.finditer(r"/activate#([A-Za-z0-9_\-]+)", mail["body"])]
+def activation_tokens(http: httpx.Client, contact: str) -> list[str]:
+    """The tokens of the activation links in the stand-ins for this email address (mail) or mobile
+    number (SMS), newest first."""
+    if "@" in contact:
+        texts = [m["body"] for m in http.get(f"{CHANNELS}/mail", params={"to": contact}).json()]
+    else:
+        texts = [m["text"] for m in http.get(f"{CHANNELS}/sms/messages", params={"to": contact}).json()]
+    found = [m[1] for text in texts for m in re.finditer(r"/activate#([A-Za-z0-9_\-]+)", text)]
     return found[::-1]
 
 
-def activate(http: httpx.Client, cookies: dict[str, str], seconds: float = 60) -> httpx.Response | None:
-    """Sets the demo password with the activation link the portal mailed, as the activation page
-    does. A link it refuses (one of an earlier demo district the stand-in still keeps) is skipped;
-    None when no link worked within ``seconds``."""
+def activate(
+    http: httpx.Client, cookies: dict[str, str], contact: str, password: str, seconds: float = 60
+) -> httpx.Response | None:
+    """Sets ``password`` with the activation link the portal sent to ``contact``, as the activation
+    page does. A link it refuses (one of an earlier demo district the stand-in still keeps) is
+    skipped; None when no link worked within ``seconds``."""
     tried: set[str] = set()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for token in activation_tokens(http, DEMO_TEACHER["email"]):
+        for token in activation_tokens(http, contact):
             if token in tried:
                 continue
             tried.add(token)
-            body = {"token": token, "password": DEMO_TEACHER_PASSWORD}
+            body = {"token": token, "password": password}
             answer = portal_request(http, "POST", "/auth/activate", cookies, json=body)
             if answer.status_code != 410:
                 return answer
         time.sleep(0.3)
     return None
+
+
+def ensure_account(
+    http: httpx.Client, who: str, login: str, contact: str, password: str
+) -> tuple[dict[str, str], bool]:
+    """An account that signs in with ``login`` and ``password``, activated with the link sent to
+    ``contact`` when it does not yet. Idempotent: an account that signs in is left as it is.
+    Returns the portal session's cookies and whether it is active."""
+    cookies: dict[str, str] = {}
+    signed_in = portal_request(
+        http, "POST", "/auth/password-sign-in", cookies, json={"account": login, "password": password}
+    )
+    if signed_in.status_code == 200:
+        return cookies, True
+    activated = activate(http, cookies, contact, password)
+    if activated is None:
+        where = f"{CHANNELS}/mail" if "@" in contact else f"{CHANNELS}/sms/messages"
+        print(
+            f"[demo] warning: no working activation link for {who} ({contact}) at {where} "
+            "(the stand-ins keep messages in memory only): this account cannot sign in yet"
+        )
+        return cookies, False
+    if activated.status_code != 200:
+        print(f"[demo] warning: activating {who} failed: {activated.status_code} {activated.text}")
+        return cookies, False
+    return cookies, True
 
 
 def ensure_demo_teacher(http: httpx.Client, settings: ServiceSettings, school_id: str) -> dict[str, Any]:
@@ -277,29 +321,66 @@ def ensure_demo_teacher(http: httpx.Client, settings: ServiceSettings, school_id
             f"{DEMO_TEACHER['name']} teaches it but cannot confirm its term plan "
             "(a fresh demo district has it)"
         )
-    cookies: dict[str, str] = {}
-    login = {"account": DEMO_TEACHER["phone"], "password": DEMO_TEACHER_PASSWORD}
-    signed_in = portal_request(http, "POST", "/auth/password-sign-in", cookies, json=login)
-    if signed_in.status_code != 200:
-        activated = activate(http, cookies)
-        if activated is None:
-            print(
-                f"[demo] warning: no working activation link for {DEMO_TEACHER['email']} at {CHANNELS}/mail "
-                "(the mail stand-in keeps mail in memory only): the demo teacher cannot sign in yet"
-            )
-            return {"staff": teacher, "class": klass, "active": False}
-        if activated.status_code != 200:
-            print(
-                "[demo] warning: activating the demo teacher failed: "
-                f"{activated.status_code} {activated.text}"
-            )
-            return {"staff": teacher, "class": klass, "active": False}
+    cookies, active = ensure_account(
+        http, "the demo teacher", DEMO_TEACHER["phone"], DEMO_TEACHER["email"], DEMO_TEACHER_PASSWORD
+    )
+    if not active:
+        return {"staff": teacher, "class": klass, "active": False}
     for _ in range(150):  # the portal learns of the class from the registry's events
         me = portal_request(http, "GET", "/auth/me", cookies)
         if me.status_code == 200 and klass["class_id"] in me.json()["user"]["class_ids"]:
             break
         time.sleep(0.2)
     return {"staff": teacher, "class": klass, "active": True}
+
+
+def ensure_demo_admin(http: httpx.Client, settings: ServiceSettings, school_id: str) -> bool:
+    """叶城县第九小学's 德育主任, a school admin of the school (its console at /console), registered
+    like any member of staff and activated by the mailed link; True once the account signs in."""
+    admin = headers(settings, Role.school_admin, school_id, subject="admin-1")
+    staff = http.get(f"{REGISTRY}/v1/schools/{school_id}/staff", headers=admin).json()
+    if not any(s.get("email") == DEMO_ADMIN["email"] for s in staff):
+        http.post(
+            f"{REGISTRY}/v1/schools/{school_id}/staff",
+            headers=admin,
+            json=DEMO_ADMIN | {"roles": ["school_admin"]},
+        ).raise_for_status()
+    _, active = ensure_account(
+        http, "the demo school admin", DEMO_ADMIN["phone"], DEMO_ADMIN["email"], DEMO_ADMIN_PASSWORD
+    )
+    return active
+
+
+def ensure_demo_partner(http: httpx.Client, settings: ServiceSettings, school_id: str) -> bool:
+    """文化路派出所, the partner of 松山街道中心小学's co-building agreement (its pages at /partner),
+    activated by the SMS sent to its contact; True once the account signs in. A district seeded
+    before the demo recorded the contact's mobile number has no way to send the link (the registry
+    keeps a partner's contact as registered), so it says so."""
+    admin = headers(settings, Role.school_admin, school_id, subject="admin-songshan")
+    partners = http.get(f"{REGISTRY}/v1/schools/{school_id}/partners", headers=admin).json()
+    partner = next((p for p in partners if p["name"] == DEMO_PARTNER["name"]), None)
+    if partner is None or partner.get("contact_phone") != DEMO_PARTNER["contact_phone"]:
+        print(
+            f"[demo] note: {DEMO_PARTNER['name']} was registered before the demo recorded its contact's "
+            "mobile number, so it has no portal account (a fresh demo district has it)"
+        )
+        return False
+    phone = DEMO_PARTNER["contact_phone"]
+    _, active = ensure_account(http, "the demo partner", phone, phone, DEMO_PARTNER_PASSWORD)
+    return active
+
+
+def ensure_demo_officer(http: httpx.Client, settings: ServiceSettings) -> bool:
+    """An officer of 叶城县教育局 (the bureau's console at /bureau), hired through the registry's
+    /v1/bureau-staff and activated by the mailed link; True once the account signs in."""
+    bureau = headers(settings, Role.bureau, subject="bureau-demo")
+    officers = http.get(f"{REGISTRY}/v1/bureau-staff", headers=bureau).json()
+    if not any(o.get("email") == DEMO_OFFICER["email"] for o in officers):
+        http.post(f"{REGISTRY}/v1/bureau-staff", headers=bureau, json=DEMO_OFFICER).raise_for_status()
+    _, active = ensure_account(
+        http, "the demo bureau officer", DEMO_OFFICER["phone"], DEMO_OFFICER["email"], DEMO_OFFICER_PASSWORD
+    )
+    return active
 
 
 def main() -> None:
@@ -331,6 +412,11 @@ def main() -> None:
                 break
             time.sleep(0.2)
         demo = ensure_demo_teacher(http, settings, yecheng)
+        desks = {
+            "admin": ensure_demo_admin(http, settings, yecheng),
+            "partner": ensure_demo_partner(http, settings, schools[DEMO_PARTNER_SCHOOL]),
+            "officer": ensure_demo_officer(http, settings),
+        }
         staff_id, klass = demo["staff"]["staff_id"], demo["class"]
         teacher = headers(settings, Role.teacher, yecheng, [klass["class_id"]], staff_id)
         print("[demo] schools:", ", ".join(f"{name} ({school_id})" for name, school_id in schools.items()))
@@ -344,6 +430,24 @@ def main() -> None:
                 f"[demo] 教师登录 (the demo head teacher signs in): {PORTAL}/staff/sign-in with 账号 "
                 f"{DEMO_TEACHER['phone']} (or {DEMO_TEACHER['email']}), 密码 {DEMO_TEACHER_PASSWORD} "
                 f"({DEMO_TEACHER['name']}, 班主任 of {DEMO_SCHOOL} {DEMO_CLASS}, which has 三必访 students)"
+            )
+        if desks["admin"]:
+            print(
+                f"[demo] 学校管理员登录 (the school's console): {PORTAL}/staff/sign-in with 账号 "
+                f"{DEMO_ADMIN['phone']} (or {DEMO_ADMIN['email']}), 密码 {DEMO_ADMIN_PASSWORD} "
+                f"({DEMO_ADMIN['name']}, 德育主任 of {DEMO_SCHOOL})"
+            )
+        if desks["partner"]:
+            print(
+                f"[demo] 共建单位登录 (the partner's pages): {PORTAL}/staff/sign-in with 账号 "
+                f"{DEMO_PARTNER['contact_phone']}, 密码 {DEMO_PARTNER_PASSWORD} "
+                f"({DEMO_PARTNER['name']}, 共建单位 of {DEMO_PARTNER_SCHOOL})"
+            )
+        if desks["officer"]:
+            print(
+                f"[demo] 教育局登录 (the bureau's console): {PORTAL}/staff/sign-in with 账号 "
+                f"{DEMO_OFFICER['phone']} (or {DEMO_OFFICER['email']}), 密码 {DEMO_OFFICER_PASSWORD} "
+                f"({DEMO_OFFICER['name']}, 叶城县教育局)"
             )
         print(
             f"[demo] 家长登录 (a guardian signs in): {PORTAL}/sign-in with 13910000000 "

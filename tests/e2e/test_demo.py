@@ -1,7 +1,8 @@
 """`make up`'s demo (deploy/local/demo.py) run against the platform under test, in a district of its
 own: the demo head teacher of 叶城县第九小学's 三年级2班 ends with an active portal account and the
 printed password, the class names them as head teacher, its 三必访 students are left unvisited for
-them, and a second run changes nothing."""
+them, and a second run changes nothing. The desks' people (the school's 德育主任, the partner
+文化路派出所, an officer of the bureau) sign in with their printed passwords as their roles."""
 
 import asyncio
 import uuid
@@ -70,8 +71,42 @@ async def test_the_demo_head_teacher_signs_in_with_the_printed_password(
     assert await visits.count_documents({"student_id": {"$in": sorted(mandatory)}}) == 0
     assert await visits.count_documents({"class_id": klass["class_id"]}) == 6
 
+    desks = {
+        "school_admin": (demo.DEMO_ADMIN["phone"], demo.DEMO_ADMIN_PASSWORD, "学校管理员登录"),
+        "partner": (demo.DEMO_PARTNER["contact_phone"], demo.DEMO_PARTNER_PASSWORD, "共建单位登录"),
+        "bureau": (demo.DEMO_OFFICER["phone"], demo.DEMO_OFFICER_PASSWORD, "教育局登录"),
+    }
+    signed_in_desks = {}
+    for role, (account, password, printed_as) in desks.items():
+        (line,) = [line for line in printed.splitlines() if line.startswith(f"[demo] {printed_as}")]
+        assert f"账号 {account}" in line, line
+        assert f"密码 {password}" in line
+        desk = PortalSession(platform.portal)
+        await desk.send("GET", "/auth/csrf")
+        answer = await desk.send(
+            "POST", "/auth/password-sign-in", json={"account": account, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["user"]["role"], answer.json()["user"]["district_id"]) == (role, district)
+        signed_in_desks[role] = answer.json()["user"]
+    assert signed_in_desks["school_admin"]["school_id"] == school
+    assert signed_in_desks["bureau"]["school_id"] is None
+    bureau = {"authorization": f"Bearer {platform.token(Role.bureau, None, district_id=district)}"}
+    (songshan,) = [
+        s["school_id"]
+        for s in (await registry.get("/v1/schools", headers=bureau)).json()
+        if s["name"] == demo.DEMO_PARTNER_SCHOOL
+    ]
+    assert signed_in_desks["partner"]["school_id"] == songshan
+
     await asyncio.to_thread(demo.main)  # `make up` again
 
-    assert f"密码 {demo.DEMO_TEACHER_PASSWORD}" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    for password in (demo.DEMO_TEACHER_PASSWORD, demo.DEMO_ADMIN_PASSWORD, demo.DEMO_OFFICER_PASSWORD):
+        assert f"密码 {password}" in again
     staff = (await registry.get(f"/v1/schools/{school}/staff", headers=admin)).json()
-    assert [s["staff_id"] for s in staff] == [user["subject"]]
+    assert sorted(s["staff_id"] for s in staff) == sorted(
+        [user["subject"], signed_in_desks["school_admin"]["subject"]]
+    )
+    officers = (await registry.get("/v1/bureau-staff", headers=bureau)).json()
+    assert [o["staff_id"] for o in officers] == [signed_in_desks["bureau"]["subject"]]
