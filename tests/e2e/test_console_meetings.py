@@ -212,7 +212,7 @@ async def test_a_school_admin_schedules_the_reception_day_and_replies_to_guardia
     assert [t["reply"] for t in mine.json()] == ["下学期起开设课后托管，至 18:00。"]
 
 
-async def test_a_school_admin_signs_an_agreement_and_records_its_year_end_review(
+async def test_a_school_admin_signs_an_agreement_records_its_year_end_review_and_forms_a_committee(
     platform, registry_api, world, desk
 ):
     await signed_in(desk, world, "/console/organisation")
@@ -271,3 +271,22 @@ async def test_a_school_admin_signs_an_agreement_and_records_its_year_end_review
     )
     assert saved.json()["year_end_review"] == "全年完成法治课 4 次，护学岗从未间断。"
     assert saved.json()["version"] == agreement["version"] + 2
+
+    # a class parent committee of five of the class's guardians, the first chosen chairing it
+    committee = desk.get_by_role("form", name="成立家长委员会")
+    await choose(desk, committee.get_by_label("班级"), world.teacher.class_name)
+    members = world.teacher.pupils[:5]
+    for pupil in members:
+        await tick(committee.get_by_role("checkbox", name=pupil.guardian_name, exact=True))
+    await committee.get_by_role("button", name="成立").click()
+    await expect(committee.get_by_role("status")).to_have_text("已成立家长委员会（5 人）")
+    formed = desk.get_by_test_id("committees").get_by_role("row").filter(has_text="班级家委会")
+    await expect(formed).to_contain_text(world.teacher.class_name)
+    await expect(formed).to_contain_text(f"{members[0].guardian_name}（主任）")
+    await expect(formed).to_contain_text(f"{members[4].guardian_name}（委员）")
+    stored = await registry_api.http.get(
+        f"/v1/schools/{world.school_id}/committees", headers=world.teacher.admin()
+    )
+    assert [sorted(m["guardian_id"] for m in c["members"]) for c in stored.json()] == [
+        sorted(p.guardian_id for p in members)
+    ]
