@@ -133,6 +133,44 @@ async def test_a_school_admin_imports_a_roster_with_two_bad_rows_fixes_them_comm
     await expect(nana).to_contain_text("留守儿童")
     await accessible_desk(desk, "console-registry-students")
     assert len(await class_students(registry_api, world)) == 10
+    # the desks' smaller screens: 1024 wide, nothing scrolls sideways
+    await desk.set_viewport_size({"width": 1024, "height": 768})
+    await expect(desk.get_by_role("link", name="郑浩", exact=True)).to_be_visible()
+    assert await desk.evaluate("document.documentElement.scrollWidth") <= 1024
+
+
+async def test_a_class_roster_without_a_class_column_goes_into_the_class_chosen_on_the_page(
+    world, desk, registry_api
+):
+    klass = world.teacher.class_name
+    content = "\r\n".join(
+        [
+            "姓名,性别,学号,家长姓名,关系,联系电话",
+            "黄诗琪,女,C-01,黄伟,父亲,13912340001",
+            "林一凡,男,C-02,,,",
+            "",
+        ]
+    )
+    await sign_in_as_staff(desk, world.school_admin.account, world.school_admin.password)
+    await desk.goto("/console/roster")
+    await choose_file(desk, "名单.csv", "text/csv", content.encode())
+    await desk.get_by_role("button", name="检查").click()
+    await expect(desk.get_by_role("alert").filter(has_text="花名册缺少列: 班级")).to_be_visible()
+
+    # an Element Plus select opens from a click on its box
+    await (
+        desk.get_by_label("导入到")
+        .locator("xpath=ancestor::div[contains(@class, 'el-select__wrapper')][1]")
+        .click()
+    )
+    await desk.get_by_role("option", name=klass).click()
+    await expect(desk.get_by_text(f"都导入到 {klass}")).to_be_visible()
+    await desk.get_by_role("button", name="检查").click()
+    await expect(desk.get_by_text("全部 2 行检查通过，可以导入。")).to_be_visible()
+    await desk.get_by_role("button", name="导入").click()
+    await expect(desk.get_by_text("已导入 2 行：新增学生 2 名")).to_be_visible()
+    names = {s["name"] for s in await class_students(registry_api, world)}
+    assert {"黄诗琪", "林一凡"} <= names
 
 
 async def test_a_roster_whose_every_row_is_bad_commits_nothing_and_lists_every_error(

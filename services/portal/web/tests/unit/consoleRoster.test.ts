@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   committable,
   decodeCsv,
+  intoClass,
   markedRows,
   parseCsv,
   reasonText,
@@ -9,6 +10,7 @@ import {
   rosterContentType,
   rosterTable,
   shownColumns,
+  toCsv,
 } from '../../src/lib/console/registryRoster'
 
 describe('a roster file as the registry reads it', () => {
@@ -105,5 +107,28 @@ describe("the dry run's bad rows", () => {
     expect(rejectedProblems([{ field: 'row 5: 学号', message: '必填 (required)' }, { field: 'body', message: 'x' }])).toEqual([
       { row: 5, column: '学号', reason: '必填 (required)' },
     ])
+  })
+})
+
+describe('a class chosen on the page for a CSV that names none', () => {
+  it('adds the 班级 column when the file has none, leaving blank rows blank', () => {
+    const table = intoClass(parseCsv('姓名,性别,学号\n王芳,女,1\n,,\n李强,男,2\n'), '三年级2班')
+    expect(table).toEqual([
+      ['姓名', '性别', '学号', '班级'],
+      ['王芳', '女', '1', '三年级2班'],
+      ['', '', ''],
+      ['李强', '男', '2', '三年级2班'],
+    ])
+    expect(rosterTable(table).rows.map((r) => r.cells['班级'])).toEqual(['三年级2班', '三年级2班'])
+  })
+
+  it('fills only the rows that name no class', () => {
+    const table = intoClass(parseCsv('姓名,班级,学号\n王芳,,1\n李强,三年级1班,2\n赵敏'), '三年级2班')
+    expect(table.slice(1).map((row) => row[1])).toEqual(['三年级2班', '三年级1班', '三年级2班'])
+  })
+
+  it('writes CSV that reads back the same, quotes and commas kept', () => {
+    const table = [['姓名', '备注'], ['王芳', 'say "hi", then\nleave']]
+    expect(parseCsv(toCsv(table))).toEqual(table)
   })
 })

@@ -192,3 +192,30 @@ export function rejectedProblems(errors: ReadonlyArray<{ field: string; message:
   }
   return found
 }
+
+/** The CSV's cells with every row that names no class put in `className`, the 班级 column added
+ * when the file has none: a class's own roster often has no such column, and the page lets the
+ * admin choose the class instead. Blank rows stay blank (the registry skips them). */
+export function intoClass(table: readonly string[][], className: string): string[][] {
+  const [header = [], ...body] = table
+  let at = header.findIndex((cell) => cell.trim() === '班级')
+  const head = [...header]
+  if (at < 0) {
+    at = head.length
+    head.push('班级')
+  }
+  const rows = body.map((line) => {
+    if (!line.some((cell) => cell.trim())) return [...line]
+    const row = [...line]
+    while (row.length <= at) row.push('')
+    if (!(row[at] ?? '').trim()) row[at] = className
+    return row
+  })
+  return [head, ...rows]
+}
+
+/** CSV text (RFC 4180, CRLF rows), each cell quoted when it needs to be. */
+export function toCsv(table: readonly string[][]): string {
+  const cell = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value)
+  return table.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n'
+}
