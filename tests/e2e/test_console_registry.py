@@ -90,6 +90,7 @@ async def test_a_school_admin_imports_a_roster_with_two_bad_rows_fixes_them_comm
     ]
     await sign_in_as_staff(desk, world.school_admin.account, world.school_admin.password)
     await expect(desk.locator("[data-school-name]")).to_have_text(world.school_name)
+    await expect(desk.locator("header")).to_contain_text(world.school_admin.name)
     await desk.get_by_role("navigation", name="功能菜单").get_by_role("menuitem", name="名册导入").click()
     await expect(desk.get_by_role("heading", name="名册导入", level=1)).to_be_visible()
 
