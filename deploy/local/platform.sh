@@ -57,6 +57,7 @@ up() {
   echo "平台已启动 (the platform is up)."
   echo "  门户 portal      http://127.0.0.1:8000   (家长: 手机号 + 短信验证码; 验证码见 http://127.0.0.1:8025/sms/messages)"
   echo "  教师 teachers    http://127.0.0.1:8000/staff/sign-in   (演示班主任的账号和密码见上方「[demo] 教师登录」)"
+  echo "  学校 / 共建单位 / 教育局  http://127.0.0.1:8000/staff/sign-in   (账号和密码见上方「[demo] 学校管理员登录」「[demo] 共建单位登录」「[demo] 教育局登录」)"
   echo "API docs:"
   for entry in "${SERVICES[@]}"; do
     printf '  %-14s http://127.0.0.1:%s/docs\n' "${entry%%:*}" "${entry#*:}"
