@@ -7,7 +7,9 @@ its Chinese headers; the printed bulletin (Chromium's print to PDF, A4) is kept 
 The figures come from a generated district of its own (tests/district_generator.py, as reporting's
 own tests use it): three schools with a term of visits, meetings and contacts dated from September,
 published to the platform's topics. A bureau member of staff of that district is registered,
-activated through the real flow and signs in on the staff page.
+activated through the real flow and signs in on the staff page. (console_world's ``bureau_account``
+is an officer of ``d-e2e``, whose schools the registry records on the school day, 20 November: none
+of them is in October's bulletin, so this module hires its officer in its own district.)
 """
 
 import asyncio
