@@ -8,6 +8,7 @@ import {
   letterErrors,
   letterIdOf,
   letterRequest,
+  letterText,
   lettersFrom,
   messagesOf,
   pendingGuardians,
@@ -46,6 +47,13 @@ describe("a letter's audience", () => {
       variables: { title: '冬季安全', body: '请注意' }, essential: true, confirmation: 'every_guardian',
     })
     expect(letterRequest('sch-1', { ...form, title: '' }, { title: '标题', body: '正文' }).variables.title).toBe('标题')
+  })
+})
+
+describe("the letter's words", () => {
+  it("leaves out the guardian's own link, keeping the school's text", () => {
+    expect(letterText('天气转冷。\n请阅读后点击确认：https://portal/messages/ann-1-g1')).toBe('天气转冷。')
+    expect(letterText('见 https://school.cn 的通知\n第二行')).toBe('见 https://school.cn 的通知\n第二行')
   })
 })
 

@@ -173,6 +173,14 @@ export function lettersFrom(messages: readonly LetterMessage[]): LetterRow[] {
   return [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.announcementId.localeCompare(b.announcementId))
 }
 
+/** The letter's own words from a guardian's message: without its last line, the link to that
+ * guardian's message page ("请阅读后点击确认：https://…/messages/<id>"). */
+export function letterText(body: string): string {
+  const lines = body.split('\n')
+  const last = lines[lines.length - 1] ?? ''
+  return (/https?:\/\//.test(last) ? lines.slice(0, -1) : lines).join('\n').trim()
+}
+
 /** The messages of one letter (not its reminders). */
 export function messagesOf(messages: readonly LetterMessage[], announcementId: string): LetterMessage[] {
   return messages.filter((m) => letterIdOf(m) === announcementId)
