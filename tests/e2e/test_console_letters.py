@@ -95,8 +95,17 @@ async def test_a_letter_to_be_confirmed_is_previewed_sent_and_reminded_only_to_w
     first = pupils[0]
     notifications = platform.all_services["notifications"]
     as_guardian = registry_api.auth(Role.guardian, world.school_id, subject=first.guardian_id)
-    inbox = await notifications.get("/v1/inbox", headers=as_guardian)
-    [letter] = [m for m in inbox.json() if m["message_id"].startswith(announcement_id)]
+
+    async def in_inbox() -> list[dict]:
+        inbox = await notifications.get("/v1/inbox", headers=as_guardian)
+        return [m for m in inbox.json() if m["message_id"].startswith(announcement_id)]
+
+    async def listed() -> bool:
+        # a round records what it sent once its sends are done: the SMS may come a moment earlier
+        return bool(await in_inbox())
+
+    await eventually(listed, 20)
+    [letter] = await in_inbox()
     confirmed = await notifications.post(
         f"/v1/inbox/{letter['message_id']}/confirmation", headers=as_guardian
     )
