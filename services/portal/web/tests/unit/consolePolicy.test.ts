@@ -13,6 +13,7 @@ import {
   schoolYearsAround,
   toForm,
   weightSumPercent,
+  weightsAddUp,
   type RebuildRun,
 } from '../../src/lib/console/policy'
 
@@ -61,6 +62,13 @@ describe('the policy form', () => {
   it('says the weights do not add up, with their sum', () => {
     const form = { ...policyForm(DEFAULTS), weight_partner_activities: 5 }
     expect(policyProblems(form)).toEqual([{ field: 'targets', kind: 'weightsSum', sum: 95 }])
+  })
+
+  it('takes weights within the registry tolerance of 0.05%', () => {
+    expect(weightsAddUp(100.04)).toBe(true)
+    expect(weightsAddUp(99.9)).toBe(false)
+    const typed = { ...policyForm(DEFAULTS), weight_parent_meetings: 15.5, weight_guardian_contact: 14.5 }
+    expect(policyProblems(typed)).toEqual([])
   })
 
   it('says a rate target is above 100% or below 0', () => {

@@ -74,6 +74,11 @@ export function weightSumPercent(form: Record<string, number | null>): number {
   return tidy(sum, 2)
 }
 
+/** The registry's tolerance: weights typed with one decimal (15.5%) add up within 0.05%. */
+export function weightsAddUp(sumPercent: number): boolean {
+  return Math.abs(sumPercent - 100) <= 0.05
+}
+
 export type PolicyProblem =
   | { field: 'targets'; kind: 'weightsSum'; sum: number }
   | { field: string; kind: 'rateRange' | 'weightRange' | 'missing' | 'count' | 'day' }
@@ -98,7 +103,7 @@ export function policyProblems(form: Record<string, number | null>): PolicyProbl
     }
   }
   const sum = weightSumPercent(form)
-  if (Math.abs(sum - 100) > 0.001) problems.push({ field: 'targets', kind: 'weightsSum', sum })
+  if (!weightsAddUp(sum)) problems.push({ field: 'targets', kind: 'weightsSum', sum })
   return problems
 }
 
