@@ -58,6 +58,11 @@ ANNOUNCEMENTS = Rule("通知", {ADMIN: Reach.school, TEACHER: Reach.classes})
 DISTRICT_LETTERS = Rule("通知", {BUREAU: Reach.district})
 
 
+# A school's list of letters (title, audience, counts; no family named): the school's admin, and
+# the bureau of its district.
+SCHOOL_LETTERS = Rule("学校", {ADMIN: Reach.school, BUREAU: Reach.district})
+
+
 def letters_rule(announcement: Document) -> Rule:
     return ANNOUNCEMENTS if announcement["school_id"] else DISTRICT_LETTERS
 

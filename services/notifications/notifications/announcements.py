@@ -4,14 +4,22 @@ each student, with the sender seeing who has not and reminding only them."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from contracts.events.registry import CareCategory
-from contracts.inputs import OpaqueId, Text, Variables
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from contracts.inputs import FreeText, OpaqueId, Text, Variables
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from service_kit.access import ensure_found
 from service_kit.auth import Caller
-from service_kit.errors import OutOfScope, Problem
+from service_kit.errors import Invalid, OutOfScope, Problem
 from service_kit.storage import Document
 
 from notifications import access, templates
@@ -45,6 +53,27 @@ class Audience(BaseModel):
         return self
 
 
+TITLE_MAX, BODY_MAX = 200, 5000
+LETTER_TEMPLATE = "announcement"  # the letter whose title and body are given per language
+DEFAULT_LANGUAGE: templates.Language = "zh-CN"
+
+
+class LetterText(BaseModel):
+    """A letter's title and body in one language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[Text, StringConstraints(max_length=TITLE_MAX)]
+    body: Annotated[FreeText, StringConstraints(max_length=BODY_MAX)] = ""
+
+    @field_validator("title", "body")
+    @classmethod
+    def _trimmed(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "title" and not value.strip():
+            raise ValueError("请填写标题 (the title is empty)")
+        return value.strip()
+
+
 class AnnouncementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -54,7 +83,17 @@ class AnnouncementCreate(BaseModel):
     )
     audience: Audience
     template: Text = "announcement"
-    variables: Variables = Field(default_factory=dict, description="e.g. title and body of the letter.")
+    variables: Variables = Field(
+        default_factory=dict,
+        description="e.g. title and body of the letter: its zh-CN text, which every guardian whose "
+        "language has no text of its own reads.",
+    )
+    texts: dict[str, LetterText] = Field(
+        default_factory=dict,
+        description="The letter's title and body per language the platform supports (zh-CN, en): "
+        "each guardian reads their language's, else zh-CN's. zh-CN given here takes the place of "
+        "variables.title and variables.body.",
+    )
     essential: bool = Field(
         default=True, description="Non-essential letters reach only guardians who consented."
     )
@@ -69,6 +108,32 @@ class AnnouncementCreate(BaseModel):
         if self.audience.kind != "district" and self.school_id is None:
             raise ValueError(f"audience {self.audience.kind} needs school_id")
         return self
+
+    def words(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The letter's variables (zh-CN's words) and, per other language, its own title and body.
+
+        422 naming the field for a language the platform does not support, or a letter whose
+        zh-CN title is missing or empty (every guardian without a text of their own reads it)."""
+        for language in self.texts:
+            if language not in templates.LANGUAGES:
+                raise Invalid(
+                    f"body.texts.{language}",
+                    f"不支持的语言 {language}，可用：{'、'.join(templates.LANGUAGES)} (unsupported language)",
+                )
+        variables = dict(self.variables)
+        if DEFAULT_LANGUAGE in self.texts:
+            variables |= self.texts[DEFAULT_LANGUAGE].model_dump()
+        if self.template == LETTER_TEMPLATE or self.texts:
+            title = variables.get("title")
+            if not isinstance(title, str) or not title.strip():
+                field = "body.texts.zh-CN.title" if self.texts else "body.variables.title"
+                raise Invalid(field, "请填写中文标题 (the letter needs a zh-CN title)")
+        others = {
+            language: text.model_dump()
+            for language, text in self.texts.items()
+            if language != DEFAULT_LANGUAGE
+        }
+        return variables, others
 
 
 class Preview(BaseModel):
@@ -87,6 +152,35 @@ class AnnouncementPublic(BaseModel):
     recipients: int
     status_counts: dict[str, int]
     created_at: datetime
+    languages: list[str] = Field(description="The languages the letter has a text of its own in.")
+
+
+class AudienceSummary(BaseModel):
+    """Whom a letter addressed, without naming a family: the kind, the grade, the classes or the
+    care category, and how many guardians a letter to named guardians named."""
+
+    kind: str
+    grade: int | None = None
+    class_ids: list[str] = Field(default_factory=list)
+    care_category: str | None = None
+    guardians: int | None = Field(default=None, description="Named guardians (kind guardians).")
+
+
+class LetterListed(BaseModel):
+    """One of a school's letters: what it said and whom it reached, in counts."""
+
+    announcement_id: str
+    title: str = Field(description="The zh-CN title.")
+    languages: list[str] = Field(description="The languages the letter has a text of its own in.")
+    audience: AudienceSummary
+    template: str
+    confirmation: str
+    created_at: datetime = Field(description="When it was sent.")
+    recipients: int = Field(description="Guardians it was addressed to.")
+    reached: int = Field(description="Messages that went out (sent, delivered or read).")
+    confirmed: int = Field(description="Guardians who confirmed it.")
+    failed: int = Field(description="Messages that could not be delivered.")
+    status_counts: dict[str, int]
 
 
 class PendingStudent(BaseModel):
@@ -215,13 +309,18 @@ class Announcements:
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
         _, guardians, children = await self.audience(caller, request)
+        words, others = request.words()
         variables = {
             "school_name": await self._sender(request.school_id),
             "confirmation": request.confirmation != "none",
-        } | request.variables
+        } | words
+        # each language as its guardians will read it: in its own words, else in zh-CN's
         samples = {
             language: templates.render(
-                request.template, language, variables, self.outbox.settings.school_timezone
+                request.template,
+                language,
+                variables | others.get(language, {}),
+                self.outbox.settings.school_timezone,
             )
             for language in templates.LANGUAGES
         }
@@ -244,12 +343,17 @@ class Announcements:
     ) -> AnnouncementPublic:
         """Keep the letter and queue its messages; its summary is counted from what was made."""
         district_id, guardians, children = await self.audience(caller, request)
+        words, others = request.words()  # 422 before anything is kept
         if not guardians:
             raise EmptyAudience()
         given = {"school_name": ""}
-        templates.render(
-            request.template, "zh-CN", given | request.variables, self.outbox.settings.school_timezone
-        )  # 422 before anything is kept
+        for language in templates.LANGUAGES:  # 422 before anything is kept
+            templates.render(
+                request.template,
+                language,
+                given | words | others.get(language, {}),
+                self.outbox.settings.school_timezone,
+            )
         now = datetime.now(UTC)
         announcement = {
             "_id": announcement_id,
@@ -257,10 +361,12 @@ class Announcements:
             "school_id": request.school_id,
             "audience": request.audience.model_dump(mode="json"),
             "template": request.template,
-            "variables": request.variables,
+            "variables": words,
+            "texts": others,
             "essential": request.essential,
             "confirmation": request.confirmation,
             "recipients": children,
+            "recipient_count": len(children),
             "reminders": 0,
             "created_by": caller.subject,
             "created_at": now,
@@ -303,6 +409,7 @@ class Announcements:
                 school_id=school_id,
                 source_id=announcement["_id"],
                 variables=variables,
+                by_language=announcement.get("texts") or {},
                 essential=announcement["essential"],
                 confirmation=announcement["confirmation"] != "none",
                 action=Action("confirm", announcement["_id"])
@@ -331,6 +438,21 @@ class Announcements:
         if announcement is not None:
             await self.fan_out(announcement)
         await self.store.dequeue(entry["_id"])
+
+    async def of_school(self, caller: Caller, school_id: str, limit: int) -> list[LetterListed]:
+        """The school's letters, newest first, each with its messages counted by the store: two
+        aggregations over these letters' messages, never a read of the messages themselves, and
+        the letters read without their lists of recipients."""
+        access.SCHOOL_LETTERS.role_allowed(caller)
+        district_id = ensure_found(await self.store.school_district(school_id), "学校")
+        access.SCHOOL_LETTERS.check(caller, access.school_scope(district_id, school_id))
+        letters = await self.store.letters_of_school(district_id, school_id, limit)
+        ids = [letter["_id"] for letter in letters]
+        counts, confirmed = await self.store.letter_counts(district_id, school_id, ids)
+        return [
+            listed(letter, counts.get(letter["_id"], {}), confirmed.get(letter["_id"], 0))
+            for letter in letters
+        ]
 
     async def get(self, caller: Caller, announcement_id: str) -> Document:
         """A letter in the caller's reach: its school's admin, or the teacher who wrote it."""
@@ -386,6 +508,10 @@ class Announcements:
                 school_id=guardian["school_id"],
                 source_id=announcement_id,
                 variables={"title": announcement["variables"].get("title", original["subject"])},
+                by_language={
+                    language: {"title": text["title"]}
+                    for language, text in (announcement.get("texts") or {}).items()
+                },
                 confirmation=True,
                 action=Action("confirm", announcement_id),
                 confirms=original["_id"],
@@ -394,6 +520,10 @@ class Announcements:
                 notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}
             )
         return made
+
+
+def languages_of(announcement: Document) -> list[str]:
+    return [DEFAULT_LANGUAGE, *sorted(announcement.get("texts") or {})]
 
 
 def _public(announcement: Document, counts: dict[str, int]) -> AnnouncementPublic:
@@ -405,4 +535,37 @@ def _public(announcement: Document, counts: dict[str, int]) -> AnnouncementPubli
         recipients=len(announcement["recipients"]),
         status_counts=counts,
         created_at=announcement["created_at"],
+        languages=languages_of(announcement),
+    )
+
+
+REACHED = ("sent", "delivered", "read")
+
+
+def audience_summary(audience: Document) -> AudienceSummary:
+    return AudienceSummary(
+        kind=audience["kind"],
+        grade=audience.get("grade"),
+        class_ids=list(audience.get("class_ids") or []),
+        care_category=audience.get("care_category"),
+        guardians=len(audience.get("guardian_ids") or []) if audience["kind"] == "guardians" else None,
+    )
+
+
+def listed(announcement: Document, counts: dict[str, int], confirmed: int) -> LetterListed:
+    """A letter as the school's list shows it, from the letter and its messages' counts."""
+    recipients = announcement.get("recipient_count")
+    return LetterListed(
+        announcement_id=announcement["_id"],
+        title=str(announcement["variables"].get("title") or ""),
+        languages=languages_of(announcement),
+        audience=audience_summary(announcement["audience"]),
+        template=announcement["template"],
+        confirmation=announcement["confirmation"],
+        created_at=announcement["created_at"],
+        recipients=recipients if recipients is not None else len(announcement.get("recipients") or {}),
+        reached=sum(counts.get(status, 0) for status in REACHED),
+        confirmed=confirmed,
+        failed=counts.get("failed", 0),
+        status_counts=counts,
     )

@@ -19,6 +19,7 @@ from notifications.announcements import (
     AnnouncementPublic,
     Announcements,
     Confirmations,
+    LetterListed,
     Preview,
 )
 from notifications.channels import providers
@@ -239,6 +240,20 @@ async def send_announcement(
 ) -> AnnouncementPublic:
     """发送通知 (致家长的一封信) to a school, grade, classes, a care category or named guardians."""
     return await services.announcements.send(caller, request, _new_id("ann"))
+
+
+@router.get(
+    "/schools/{school_id}/announcements", response_model=list[LetterListed], tags=["announcements 通知"]
+)
+async def school_announcements(
+    school_id: str,
+    caller: CurrentCaller,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="The newest this many.")] = 50,
+) -> list[LetterListed]:
+    """学校的通知 (the school's letters, newest first: title, audience, confirmation, when sent,
+    how many it reached, confirmed, failed)."""
+    return await services.announcements.of_school(caller, school_id, limit)
 
 
 @router.get(

@@ -45,6 +45,9 @@ class Notice:
     school_id: str
     source_id: str  # the meeting, visit, announcement or emergency it is about
     variables: dict[str, Any] = field(default_factory=dict)
+    # variables in a language's own words (a letter's English title and body), over ``variables``
+    # for the recipients reading that language; the others read ``variables``
+    by_language: dict[str, dict[str, Any]] = field(default_factory=dict)
     essential: bool = True  # non-essential messages need the guardian's consent
     urgent: bool = False  # emergencies: every channel, no quiet hours, no digest
     due_at: datetime | None = None  # reminders are due before the meeting
@@ -83,10 +86,14 @@ class Texts:
     def of(self, language: templates.Language, link_url: str) -> templates.Rendered:
         rendered = self._rendered.get(language)
         if rendered is None:
-            variables = self.notice.variables | {
-                "link_url": _PAGE if self.notice.linked else "",
-                "confirmation": self.notice.confirmation,
-            }
+            variables = (
+                self.notice.variables
+                | self.notice.by_language.get(language, {})
+                | {
+                    "link_url": _PAGE if self.notice.linked else "",
+                    "confirmation": self.notice.confirmation,
+                }
+            )
             rendered = templates.render(
                 self.notice.purpose, language, variables, self.settings.school_timezone
             )

@@ -262,6 +262,53 @@ class NotificationStore:
         grouped = [{"$match": where}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]
         return {row["_id"]: row["n"] for row in await (await self.messages.aggregate(grouped)).to_list()}
 
+    async def letters_of_school(self, district_id: str, school_id: str, limit: int) -> list[Document]:
+        """A school's letters, newest first, without their recipients (a county's letter names
+        thousands); one kept before its count was (``recipient_count``) is read with them."""
+        where = {"district_id": district_id, "school_id": school_id}
+        letters = (
+            await self.db[ANNOUNCEMENTS]
+            .find(where, {"recipients": 0})
+            .sort([("created_at", -1), ("_id", 1)])
+            .limit(limit)
+            .to_list()
+        )
+        older = [letter["_id"] for letter in letters if "recipient_count" not in letter]
+        if older:
+            found = self.db[ANNOUNCEMENTS].find(where | {"_id": {"$in": older}}, {"recipients": 1})
+            counted = {letter["_id"]: len(letter.get("recipients") or {}) for letter in await found.to_list()}
+            for letter in letters:
+                if letter["_id"] in counted:
+                    letter["recipient_count"] = counted[letter["_id"]]
+        return letters
+
+    async def letter_counts(
+        self, district_id: str, school_id: str, announcement_ids: list[str]
+    ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+        """Per letter, its messages per status and those confirmed, counted by the store (its
+        reminders left out: they are not the letter)."""
+        if not announcement_ids:
+            return {}, {}
+        where: Document = {
+            "district_id": district_id,
+            "school_id": school_id,
+            "source_id": {"$in": announcement_ids},
+            "purpose": {"$ne": "announcement_reminder"},
+        }
+        by_status = [
+            {"$match": where},
+            {"$group": {"_id": {"letter": "$source_id", "status": "$status"}, "n": {"$sum": 1}}},
+        ]
+        counts: dict[str, dict[str, int]] = {}
+        for row in await (await self.messages.aggregate(by_status)).to_list():
+            counts.setdefault(row["_id"]["letter"], {})[row["_id"]["status"]] = row["n"]
+        confirmed: list[Document] = [
+            {"$match": where | {"confirmed_at": {"$ne": None}}},
+            {"$group": {"_id": "$source_id", "n": {"$sum": 1}}},
+        ]
+        done = {row["_id"]: row["n"] for row in await (await self.messages.aggregate(confirmed)).to_list()}
+        return counts, done
+
     async def messages_of(self, where: Document) -> list[Document]:
         return await self.messages.find(where).sort("created_at", ASCENDING).to_list()
 
