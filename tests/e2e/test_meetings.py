@@ -108,6 +108,15 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     held_again = await platform.scheduling.post(
         f"/v1/meetings/{meeting_id}/held", json={}, headers=head_teacher
     )
+    read_by = {
+        "admin": admin,
+        "guardian": guardian(0),
+        "bureau": registry_api.auth(Role.bureau),
+    }
+    read = {
+        who: (await platform.scheduling.get(f"/v1/meetings/{meeting_id}", headers=token)).json()
+        for who, token in read_by.items()
+    }
 
     assert scheduled.status_code == 201, scheduled.text
     assert scheduled.json()["invited_count"] == 3
@@ -122,6 +131,12 @@ async def test_class_parent_meeting_from_invitation_to_held_with_counts(
     assert held.json()["status"] == "held"
     assert held.json()["attended_count"] == 2
     assert late_rsvp.status_code == held_again.status_code == 409
+    # the school's staff read the minutes and the questions again; a guardian and the bureau do not
+    assert read["admin"]["minutes"] == "介绍期中情况"
+    assert read["admin"]["questions"] == [{"question": "午休安排？", "answer": "12:30–13:30"}]
+    for who in ("guardian", "bureau"):
+        assert read[who]["attended_count"] == 2, read[who]
+        assert (read[who]["minutes"], read[who]["questions"]) == (None, []), who
 
     def about(messages):
         return [m for m in messages if m.get("payload", {}).get("meeting_id") == meeting_id]

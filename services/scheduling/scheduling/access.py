@@ -166,6 +166,13 @@ def invitation_scope(meeting: Document) -> RecordScope:
     return RecordScope.of(meeting["district_id"], meeting["school_id"], people=meeting["invitee_ids"])
 
 
+def reads_meeting_notes(caller: Caller) -> bool:
+    """A held meeting's minutes and questions (they may name families and what they asked): the
+    school's staff who read the meeting; not guardians (other families' words), not the bureau
+    (counts only). Check the meeting's scope first (MEETINGS)."""
+    return caller.role in STAFF
+
+
 def runs_meeting(caller: Caller, meeting: Document, what: str = "会议") -> None:
     """403 for a role that runs no meeting; 404 unless the caller runs this one: the school admin
     every meeting of the school, a teacher those whose classes they all teach."""

@@ -95,6 +95,11 @@ class PastMeetingRecord(MeetingCreate):
     questions: list[Question] = Field(default_factory=list, max_length=100)
 
 
+class QuestionPublic(BaseModel):
+    question: str
+    answer: str | None = None
+
+
 class MeetingPublic(BaseModel):
     meeting_id: str
     school_id: str
@@ -116,6 +121,14 @@ class MeetingPublic(BaseModel):
     recorded_after: bool = Field(
         default=False,
         description="Recorded as held after the fact (POST /v1/meetings/held): its counts are as entered.",
+    )
+    minutes: str | None = Field(
+        default=None,
+        description="纪要 of a held meeting; for the school's staff only (null for guardians, the bureau).",
+    )
+    questions: list[QuestionPublic] = Field(
+        default_factory=list,
+        description="Questions raised and their answers; for the school's staff only (empty for others).",
     )
     version: int
 
@@ -407,7 +420,13 @@ def cancel_meeting(caller: Caller, meeting: Document | None) -> Change:
     return Change(MEETINGS, record["meeting_id"], version, record, (event, told), caller.actor, "会议")
 
 
-def meeting_public(meeting: Document, answers: dict[str, int], mine: Answer | None = None) -> MeetingPublic:
+def meeting_public(
+    meeting: Document, answers: dict[str, int], mine: Answer | None = None, *, notes: bool = False
+) -> MeetingPublic:
+    """A meeting as its readers see it. ``notes``: with its minutes and questions, which may name
+    families (access.reads_meeting_notes: the school's staff); without, they are left out."""
+    if not notes:
+        meeting = meeting | {"minutes": None, "questions": []}
     if (counts := meeting.get("recorded_counts")) is not None:  # recorded after the fact: as entered
         return MeetingPublic.model_validate(
             meeting

@@ -57,17 +57,21 @@ async def record_past_meeting(
     now = datetime.now(UTC)
     change = meetings.record_past_meeting(caller, past, now, settings.school_today(), settings.school_zone)
     await store.record(change)
-    return meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]))
+    return meetings.meeting_public(change.state | {"version": 1}, meetings.tally([]), notes=True)
 
 
 @router.get("/meetings/{meeting_id}", response_model=meetings.MeetingPublic)
 async def read_meeting(meeting_id: str, caller: CurrentCaller, store: StoreDep) -> meetings.MeetingPublic:
-    """查看会议 (the school's staff, the bureau; invited guardians, with their own answer in my_rsvp)."""
+    """查看会议 (the school's staff, with a held meeting's minutes and questions; the bureau; invited
+    guardians, with their own answer in my_rsvp and without the minutes and questions)."""
     access.MEETINGS.role_allowed(caller)
     meeting = ensure_found(await store.meeting(meeting_id), "会议")
     access.MEETINGS.check(caller, access.meeting_scope(meeting, await children(store, caller)))
     rsvps = await store.answers(meeting_id)
-    return meetings.meeting_public(meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps))
+    notes = access.reads_meeting_notes(caller)
+    return meetings.meeting_public(
+        meeting, meetings.tally(rsvps), meetings.own_answer(caller, rsvps), notes=notes
+    )
 
 
 @router.get("/meetings/{meeting_id}/roster", response_model=list[meetings.RosterEntry])
@@ -120,7 +124,7 @@ async def record_held(
     uninvited_children = {g: await children_of_guardian(store, g) for g in sorted(uninvited)}
     change = meetings.record_held(caller, meeting, held, answers, datetime.now(UTC), zone, uninvited_children)
     await store.record(change)
-    return meetings.meeting_public(change.state | {"version": change.version}, answers)
+    return meetings.meeting_public(change.state | {"version": change.version}, answers, notes=True)
 
 
 @router.post("/meetings/{meeting_id}/cancellation", response_model=meetings.MeetingPublic)

@@ -359,3 +359,30 @@ def test_the_school_year_runs_from_september_to_august():
     assert meetings.school_year_of(date(2026, 11, 20)) == (date(2026, 9, 1), date(2027, 8, 31))
     assert meetings.school_year_of(date(2027, 8, 31)) == (date(2026, 9, 1), date(2027, 8, 31))
     assert meetings.school_year_of(date(2027, 9, 1)) == (date(2027, 9, 1), date(2028, 8, 31))
+
+
+def test_a_held_meetings_minutes_and_questions_are_shown_to_its_staff_only():
+    _, meeting = scheduled()
+    said = meetings.MeetingHeldRecord(
+        attended_guardian_ids=["gdn-1"],
+        minutes="介绍期中情况",
+        questions=[
+            meetings.Question(question="午休安排？", answer="12:30–13:30"),
+            meetings.Question(question="校服？"),
+        ],
+    )
+    held = meetings.record_held(TEACHER, meeting, said, {}, STARTED, SHANGHAI).state | {"version": 2}
+    admin = Caller("stf-9", Role.school_admin, "d-yecheng", "sch-1")
+    bureau = Caller("bur-1", Role.bureau, "d-yecheng", None)
+
+    staff_view = meetings.meeting_public(held, {}, notes=access.reads_meeting_notes(admin))
+    assert staff_view.minutes == "介绍期中情况"
+    assert [(q.question, q.answer) for q in staff_view.questions] == [
+        ("午休安排？", "12:30–13:30"),
+        ("校服？", None),
+    ]
+    assert access.reads_meeting_notes(TEACHER)
+    for reader in (PARENT, bureau):
+        shown = meetings.meeting_public(held, {}, notes=access.reads_meeting_notes(reader))
+        assert (shown.minutes, shown.questions) == (None, [])
+        assert "午休" not in shown.model_dump_json()
