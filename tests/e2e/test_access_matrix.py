@@ -1285,6 +1285,15 @@ ROWS: list[Row] = [
     R(
         "notifications",
         "GET",
+        "/v1/schools/{school_id}/announcements",
+        "A-admin",
+        "announcement.AN1",
+        {"school_id": "school.A"},
+        roles=BUREAU_ADMIN,  # SCHOOL_LETTERS
+    ),
+    R(
+        "notifications",
+        "GET",
         "/v1/schools/{school_id}/messages",
         "A-admin",
         "message.g1",

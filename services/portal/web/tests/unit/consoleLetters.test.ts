@@ -8,12 +8,15 @@ import {
   letterErrors,
   letterIdOf,
   letterRequest,
+  letterRows,
   letterText,
-  lettersFrom,
+  audienceText,
+  formField,
   messagesOf,
   pendingGuardians,
   type Confirmations,
   type LetterMessage,
+  type ListedLetter,
 } from '../../src/lib/console/letters'
 
 function message(id: string, over: Partial<LetterMessage> = {}): LetterMessage {
@@ -57,7 +60,54 @@ describe("the letter's words", () => {
   })
 })
 
-describe("the school's letters, gathered from its messages", () => {
+describe("a letter's text in another language", () => {
+  const form = { ...emptyLetterForm(), kind: 'school' as const, title: '冬季安全', body: '请注意' }
+  it('sends an English text only when one is written, trimmed, beside the zh-CN variables', () => {
+    expect(letterRequest('sch-1', form).texts).toBeUndefined()
+    const english = { ...form, translations: { en: { title: ' Winter safety ', body: 'Mind the roads.' } } }
+    expect(letterRequest('sch-1', english).texts).toEqual({ en: { title: 'Winter safety', body: 'Mind the roads.' } })
+    expect(letterRequest('sch-1', english).variables).toEqual({ title: '冬季安全', body: '请注意' })
+  })
+  it('asks for the title of an English text begun without one, even before the preview', () => {
+    const bodyOnly = { ...form, translations: { en: { title: ' ', body: 'Mind the roads.' } } }
+    expect(letterErrors(bodyOnly, false)).toEqual({ 'en.title': 'letters.error.title' })
+    expect(letterErrors(bodyOnly, true)).toEqual({ 'en.title': 'letters.error.title' })
+  })
+  it("puts the server's problem beside the field it names", () => {
+    expect(formField('body.texts.en.title')).toBe('en.title')
+    expect(formField('body.texts.zh-CN.title')).toBe('title')
+    expect(formField('body.texts.fr')).toBe('texts')
+    expect(formField('body.variables.title')).toBe('title')
+    expect(formField('body.audience.class_ids')).toBe('classIds')
+    expect(formField('body.school_id')).toBeNull()
+  })
+})
+
+describe("the school's letters, as notifications lists them", () => {
+  const listed: ListedLetter[] = [
+    {
+      announcement_id: 'ann-bbb222', title: '运动会', languages: ['zh-CN', 'en'],
+      audience: { kind: 'class', grade: null, class_ids: ['c1', 'c9'], care_category: null, guardians: null },
+      template: 'announcement', confirmation: 'any_guardian', created_at: '2026-11-21T02:00:00Z',
+      recipients: 3, reached: 2, confirmed: 1, failed: 1, status_counts: { sent: 2, failed: 1 },
+    },
+  ]
+  it('keeps their order and counts, and whether they ask for confirmation', () => {
+    expect(letterRows(listed)).toEqual([
+      {
+        announcementId: 'ann-bbb222', title: '运动会', languages: ['zh-CN', 'en'], audience: listed[0]!.audience,
+        createdAt: '2026-11-21T02:00:00Z', guardians: 3, reached: 2, confirmationRequired: true, confirmed: 1, failed: 1,
+      },
+    ])
+  })
+  it('says whom each went to: the school, a grade, the classes by name', () => {
+    expect(audienceText(listed[0]!.audience, { c1: '三年级2班' })).toEqual({ key: 'letters.audienceOf.class', values: { classes: '三年级2班、c9' } })
+    expect(audienceText({ ...listed[0]!.audience, kind: 'grade', grade: 3 }, {})).toEqual({ key: 'letters.audienceOf.grade', values: { grade: 3 } })
+    expect(audienceText({ ...listed[0]!.audience, kind: 'school' }, {}).key).toBe('letters.audienceOf.school')
+  })
+})
+
+describe("a letter's messages, picked from the school's", () => {
   const messages = [
     message('ann-aaa111-g1', { confirmed_at: '2026-11-20T03:00:00Z' }),
     message('ann-aaa111-g2', { subject: '[第九小学] Winter safety', status: 'failed' }),
@@ -70,12 +120,6 @@ describe("the school's letters, gathered from its messages", () => {
     expect(letterIdOf(messages[2]!)).toBeNull()
     expect(letterIdOf(messages[4]!)).toBeNull()
     expect(messagesOf(messages, 'ann-aaa111').map((m) => m.recipient_id)).toEqual(['g1', 'g2'])
-  })
-  it('lists each letter once, newest first, with its guardians, confirmations and failures', () => {
-    expect(lettersFrom(messages)).toEqual([
-      { announcementId: 'ann-bbb222', subject: '【第九小学】冬季安全', createdAt: '2026-11-21T02:00:00Z', guardians: 1, confirmationRequired: false, confirmed: 0, failed: 0 },
-      { announcementId: 'ann-aaa111', subject: '【第九小学】冬季安全', createdAt: '2026-11-20T02:00:00Z', guardians: 2, confirmationRequired: true, confirmed: 1, failed: 1 },
-    ])
   })
 })
 

@@ -1,6 +1,7 @@
 // The letters' rules (致家长的一封信: LettersPage, LetterDetail), kept free of the DOM so that they
-// are unit-tested: the audience a form names, the letter the API is sent, the school's letters as
-// its messages show them, and who has and has not confirmed.
+// are unit-tested: the audience a form names, the letter the API is sent (its zh-CN text and one
+// per other language), the school's letters as notifications lists them, and who has and has not
+// confirmed.
 
 /** notifications Audience, as a school admin addresses one (the district is the bureau's). */
 export type AudienceKind = 'school' | 'grade' | 'class'
@@ -18,9 +19,20 @@ export interface LetterRequest {
   audience: Audience
   template: 'announcement'
   variables: { title: string; body: string }
+  /** The letter's words in another language: its guardians read these, the others zh-CN's. */
+  texts?: Partial<Record<OtherLanguage, LetterText>>
   essential: boolean
   confirmation: ConfirmationMode
 }
+
+export interface LetterText {
+  title: string
+  body: string
+}
+
+/** The languages other than zh-CN a letter may have a text in (notifications' templates). */
+export const OTHER_LANGUAGES = ['en'] as const
+export type OtherLanguage = (typeof OTHER_LANGUAGES)[number]
 
 /** notifications Preview: counts, and the letter as each language's guardians will read it. */
 export interface LetterPreview {
@@ -40,6 +52,23 @@ export interface AnnouncementSummary {
   recipients: number
   status_counts: Record<string, number>
   created_at: string
+  languages?: string[]
+}
+
+/** notifications LetterListed: one of the school's letters, its words and counts. */
+export interface ListedLetter {
+  announcement_id: string
+  title: string
+  languages: string[]
+  audience: { kind: string; grade: number | null; class_ids: string[]; care_category: string | null; guardians: number | null }
+  template: string
+  confirmation: ConfirmationMode
+  created_at: string
+  recipients: number
+  reached: number
+  confirmed: number
+  failed: number
+  status_counts: Record<string, number>
 }
 
 /** notifications Confirmations */
@@ -73,6 +102,8 @@ export interface LetterForm {
   classIds: string[]
   title: string
   body: string
+  /** The optional text per other language; left empty, its guardians read the zh-CN one. */
+  translations: Record<OtherLanguage, LetterText>
   essential: boolean
   confirmation: ConfirmationMode
 }
@@ -81,7 +112,16 @@ export const TITLE_MAX = 60
 export const BODY_MAX = 1000
 
 export function emptyLetterForm(): LetterForm {
-  return { kind: 'class', grade: null, classIds: [], title: '', body: '', essential: true, confirmation: 'any_guardian' }
+  return {
+    kind: 'class',
+    grade: null,
+    classIds: [],
+    title: '',
+    body: '',
+    translations: { en: { title: '', body: '' } },
+    essential: true,
+    confirmation: 'any_guardian',
+  }
 }
 
 /** The audience the form names; a field it lacks as an i18n key under the field's name. */
@@ -97,9 +137,21 @@ export function audienceOf(form: Pick<LetterForm, 'kind' | 'grade' | 'classIds'>
   return { audience: { kind: 'school' }, errors: {} }
 }
 
-/** What the form lacks before the letter can be previewed (audience) or sent (its text too). */
+/** The other languages the letter has words in: those whose title or body is filled in. */
+export function translated(form: Pick<LetterForm, 'translations'>): OtherLanguage[] {
+  return OTHER_LANGUAGES.filter((l) => form.translations[l].title.trim() || form.translations[l].body.trim())
+}
+
+/** What the form lacks before the letter can be previewed (audience; a started translation's
+ * title) or sent (the zh-CN text too). A translation's errors are keyed `<language>.<field>`. */
 export function letterErrors(form: LetterForm, forSending: boolean): Record<string, string> {
   const errors = { ...audienceOf(form).errors }
+  for (const language of translated(form)) {
+    const text = form.translations[language]
+    if (!text.title.trim()) errors[`${language}.title`] = 'letters.error.title'
+    else if (text.title.trim().length > TITLE_MAX) errors[`${language}.title`] = 'letters.error.titleLong'
+    if (text.body.trim().length > BODY_MAX) errors[`${language}.body`] = 'letters.error.bodyLong'
+  }
   if (!forSending) return errors
   if (!form.title.trim()) errors.title = 'letters.error.title'
   else if (form.title.trim().length > TITLE_MAX) errors.title = 'letters.error.titleLong'
@@ -108,12 +160,25 @@ export function letterErrors(form: LetterForm, forSending: boolean): Record<stri
   return errors
 }
 
+/** The form's field a problem's field names (`body.texts.en.title` → `en.title`). */
+export function formField(field: string): string | null {
+  const name = field.split('.')
+  const text = name.indexOf('texts')
+  if (text >= 0 && name[text + 1]) {
+    const language = name[text + 1] ?? ''
+    if (language === 'zh-CN') return name[text + 2] ?? 'title'
+    return (OTHER_LANGUAGES as readonly string[]).includes(language) ? `${language}.${name[text + 2] ?? 'title'}` : 'texts'
+  }
+  const last = name[name.length - 1] ?? ''
+  return ({ class_ids: 'classIds', grade: 'grade', title: 'title', body: 'body', audience: 'kind' } as Record<string, string>)[last] ?? null
+}
+
 /** The letter as notifications takes it. A preview before the text is written shows the frame each
  * language's guardians get, with placeholders where the title and body will go. */
 export function letterRequest(schoolId: string, form: LetterForm, placeholders?: { title: string; body: string }): LetterRequest {
   const { audience } = audienceOf(form)
   if (!audience) throw new Error('the audience is incomplete')
-  return {
+  const request: LetterRequest = {
     school_id: schoolId,
     audience,
     template: 'announcement',
@@ -124,11 +189,18 @@ export function letterRequest(schoolId: string, form: LetterForm, placeholders?:
     essential: form.essential,
     confirmation: form.confirmation,
   }
+  const languages = translated(form)
+  if (languages.length) {
+    request.texts = Object.fromEntries(
+      languages.map((l) => [l, { title: form.translations[l].title.trim(), body: form.translations[l].body.trim() }]),
+    )
+  }
+  return request
 }
 
 // A letter's messages are named `<announcement id>-<guardian id>` (notifications' message_id), and
-// its reminders `<announcement id>-r<round>-<guardian id>`: the school's messages list is the only
-// place notifications lists a school's letters, so they are gathered from it by that name.
+// its reminders `<announcement id>-r<round>-<guardian id>`: LetterDetail picks the letter's own
+// messages from the school's by that name.
 const LETTER_ID = /^(ann-[0-9a-f]+)-(?!r\d+-)/
 
 export function letterIdOf(message: Pick<LetterMessage, 'message_id' | 'purpose'>): string | null {
@@ -138,39 +210,45 @@ export function letterIdOf(message: Pick<LetterMessage, 'message_id' | 'purpose'
 
 export interface LetterRow {
   announcementId: string
-  /** The letter's subject as guardians see it (【学校】标题). */
-  subject: string
+  title: string
+  languages: string[]
+  audience: ListedLetter['audience']
   createdAt: string
   guardians: number
+  reached: number
   confirmationRequired: boolean
   confirmed: number
   failed: number
 }
 
-/** The school's letters, newest first, from its messages. */
-export function lettersFrom(messages: readonly LetterMessage[]): LetterRow[] {
-  const rows = new Map<string, LetterRow>()
-  for (const message of messages) {
-    const id = letterIdOf(message)
-    if (!id) continue
-    const row = rows.get(id) ?? {
-      announcementId: id,
-      subject: message.subject,
-      createdAt: message.created_at,
-      guardians: 0,
-      confirmationRequired: message.confirmation_required,
-      confirmed: 0,
-      failed: 0,
-    }
-    // guardians with a Chinese message name the letter in Chinese
-    if (message.subject.startsWith('【') && !row.subject.startsWith('【')) row.subject = message.subject
-    if (message.created_at < row.createdAt) row.createdAt = message.created_at
-    row.guardians += 1
-    if (message.confirmed_at) row.confirmed += 1
-    if (message.status === 'failed') row.failed += 1
-    rows.set(id, row)
+/** The school's letters as notifications lists them (newest first), in the table's terms. */
+export function letterRows(letters: readonly ListedLetter[]): LetterRow[] {
+  return letters.map((l) => ({
+    announcementId: l.announcement_id,
+    title: l.title,
+    languages: l.languages,
+    audience: l.audience,
+    createdAt: l.created_at,
+    guardians: l.recipients,
+    reached: l.reached,
+    confirmationRequired: l.confirmation !== 'none',
+    confirmed: l.confirmed,
+    failed: l.failed,
+  }))
+}
+
+/** Whom a letter went to, as an i18n key and its values: the whole school, a grade, N classes … */
+export function audienceText(
+  audience: ListedLetter['audience'],
+  classNames: Record<string, string>,
+): { key: string; values: Record<string, string | number> } {
+  if (audience.kind === 'grade') return { key: 'letters.audienceOf.grade', values: { grade: audience.grade ?? '' } }
+  if (audience.kind === 'class') {
+    return { key: 'letters.audienceOf.class', values: { classes: audience.class_ids.map((c) => classNames[c] ?? c).join('、') } }
   }
-  return [...rows.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.announcementId.localeCompare(b.announcementId))
+  if (audience.kind === 'guardians') return { key: 'letters.audienceOf.guardians', values: { n: audience.guardians ?? 0 } }
+  if (audience.kind === 'care_category') return { key: 'letters.audienceOf.care_category', values: { category: audience.care_category ?? '' } }
+  return { key: `letters.audienceOf.${audience.kind === 'district' ? 'district' : 'school'}`, values: {} }
 }
 
 /** The letter's own words from a guardian's message: without its last line, the link to that
