@@ -1,7 +1,8 @@
 """The school admin's meetings, tickets and organisation pages (issue 16) in a browser, on the real
 platform: an open day scheduled for the class's guardians, a guardian's answer on its record, the
-attendance and minutes once it has started; a guardian's ticket answered; an agreement signed with
-a partner and its year-end review saved against the version the page read."""
+attendance and minutes once it has started (still shown when the record is read again); a
+guardian's ticket answered; an agreement signed with a partner and its year-end review saved
+against the version the page read."""
 
 import re
 from collections.abc import AsyncIterator
@@ -143,6 +144,14 @@ async def test_a_school_admin_schedules_an_open_day_sees_a_guardians_rsvp_and_re
     await expect(desk.get_by_test_id("meeting-status")).to_have_text("已召开")
     await expect(desk.get_by_test_id("roster").get_by_text("已到", exact=True)).to_have_count(2)
     await accessible_desk(desk, "console-meeting-held")
+
+    # the record read again (a reload, another day) still shows the minutes and the question answered
+    await desk.reload()
+    await expect(desk.get_by_test_id("meeting-status")).to_have_text("已召开")
+    await expect(desk.get_by_test_id("minutes")).to_have_text("家长观摩语文、数学课堂，座谈课后服务安排。")
+    questions = desk.get_by_test_id("questions")
+    await expect(questions.locator("dt")).to_have_text(["课后托管能否延长到六点？"])
+    await expect(questions.locator("dd")).to_have_text(["下学期起试行。"])
 
     record = await platform.scheduling_app.state.store.meeting(meeting_id)
     assert record["status"] == "held"
