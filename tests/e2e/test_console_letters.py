@@ -63,8 +63,8 @@ async def test_a_letter_to_be_confirmed_is_previewed_sent_and_reminded_only_to_w
     await expect(desk.get_by_role("heading", name="致家长的一封信", level=1)).to_be_visible()
 
     await tick(desk, "checkbox", world.teacher.class_name)
-    await desk.get_by_label("标题").fill(TITLE)
-    await desk.get_by_label("正文").fill(BODY)
+    await desk.get_by_label("标题", exact=True).fill(TITLE)
+    await desk.get_by_label("正文", exact=True).fill(BODY)
     await tick(desk, "radio", "每名学生任一家长确认")
     await desk.get_by_role("button", name="预览发送范围").click()
 
@@ -132,10 +132,82 @@ async def test_a_letter_to_be_confirmed_is_previewed_sent_and_reminded_only_to_w
     assert all("请确认" in sms_to(provider, p.guardian_phone)[1]["subject"] for p in pupils[1:])
     assert len(sms_to(provider, first.guardian_phone)) == 1  # the one who confirmed is left alone
 
-    # the letters list shows it, with its confirmations
+    # the letters list (notifications' list of the school's letters) shows it, with its counts
     await desk.get_by_role("link", name="← 返回信件列表").click()
     row = desk.get_by_role("row").filter(has_text=TITLE)
     await expect(row).to_contain_text("1 / 6")
+    await expect(row).to_contain_text(world.teacher.class_name)
+    await expect(row.get_by_role("cell")).to_have_text(
+        [TITLE, world.teacher.class_name, "中文（简体）", re.compile(r"\d+月\d+日"), "6", "6", "1 / 6", "0"]
+    )
+
+
+EN_TITLE = "A letter to parents: winter safety"
+EN_BODY = "It is getting cold: please remind your child to mind the roads."
+
+
+async def test_a_letter_with_an_english_text_reaches_an_english_reading_guardian_in_english(
+    platform, registry_api, world, desk, provider, eventually
+):
+    pupils = world.teacher.pupils
+    english, chinese = pupils[0], pupils[1]
+    notifications = platform.all_services["notifications"]
+    as_english = registry_api.auth(Role.guardian, world.school_id, subject=english.guardian_id)
+    chosen = await notifications.put("/v1/preferences", json={"language": "en"}, headers=as_english)
+    assert chosen.status_code == 200, chosen.text
+
+    admin = world.school_admin
+    await sign_in_as_staff(desk, admin.account, admin.password)
+    await desk.goto("/console/letters")
+    await tick(desk, "checkbox", world.teacher.class_name)
+    await tick(desk, "radio", "无需确认")
+    await desk.get_by_label("标题", exact=True).fill(TITLE)
+    await desk.get_by_label("正文", exact=True).fill(BODY)
+    await desk.get_by_role("tab", name="英文（可选）").click()
+    # an English text begun without its title is not previewed: the title's field says why
+    await desk.get_by_label("正文（英文）").fill(EN_BODY)
+    await desk.get_by_role("button", name="预览发送范围").click()
+    await expect(desk.locator(".el-form-item").filter(has=desk.get_by_label("标题（英文）"))).to_contain_text(
+        "请填写标题"
+    )
+    await desk.get_by_label("标题（英文）").fill(EN_TITLE)
+    await desk.get_by_role("button", name="预览发送范围").click()
+
+    # each language as its guardians will read it
+    preview = desk.get_by_role("region", name="发送前预览")
+    await expect(preview.get_by_role("article", name="英文")).to_contain_text(
+        f"[{world.school_name}] {EN_TITLE}"
+    )
+    await expect(preview.get_by_role("article", name="英文")).to_contain_text(EN_BODY)
+    await expect(preview.get_by_role("article", name="中文（简体）")).to_contain_text(
+        f"【{world.school_name}】{TITLE}"
+    )
+    await accessible_desk(desk, "console-letters-english")
+
+    await desk.get_by_role("button", name="发送给 6 位家长").click()
+    await expect(desk).to_have_url(re.compile(r"/console/letters/ann-[0-9a-f]+$"))
+    announcement_id = desk.url.rsplit("/", 1)[1]
+
+    async def inbox(guardian) -> list[dict]:
+        headers = registry_api.auth(Role.guardian, world.school_id, subject=guardian.guardian_id)
+        answer = await notifications.get("/v1/inbox", headers=headers)
+        return [m for m in answer.json() if m["message_id"].startswith(announcement_id)]
+
+    async def both_read_it() -> bool:
+        return bool(await inbox(english)) and bool(await inbox(chinese))
+
+    await eventually(both_read_it, 30)
+    [theirs], [hers] = await inbox(english), await inbox(chinese)
+    assert theirs["subject"] == f"[{world.school_name}] {EN_TITLE}"
+    assert theirs["body"].startswith(EN_BODY)
+    assert hers["subject"] == f"【{world.school_name}】{TITLE}"
+    assert hers["body"].startswith(BODY)
+
+    # the list names the letter's languages
+    await desk.goto("/console/letters")
+    row = desk.get_by_role("row").filter(has_text=TITLE)
+    await expect(row).to_contain_text("中文（简体）、英文")
+    await expect(row).to_contain_text("无需确认")
 
 
 async def test_a_school_admin_confirms_october_and_sees_it_late_or_on_time_as_reporting_judged(
