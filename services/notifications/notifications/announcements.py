@@ -126,8 +126,8 @@ class AnnouncementCreate(BaseModel):
         if self.template == LETTER_TEMPLATE or self.texts:
             title = variables.get("title")
             if not isinstance(title, str) or not title.strip():
-                field = "body.texts.zh-CN.title" if DEFAULT_LANGUAGE in self.texts else "body.variables.title"
-                raise Invalid(field, "请填写中文标题 (the letter needs a zh-CN title)")
+                # texts["zh-CN"] has its title by its own validation: the variables lack one
+                raise Invalid("body.variables.title", "请填写中文标题 (the letter needs a zh-CN title)")
         others = {
             language: text.model_dump()
             for language, text in self.texts.items()
