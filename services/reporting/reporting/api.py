@@ -12,7 +12,7 @@ from service_kit.errors import Invalid, NotFound, Problem
 from service_kit.storage import Document
 
 from reporting import access, bulletin_render, reports, views
-from reporting.bulletin_store import Bulletins, DisputeSettled
+from reporting.bulletin_store import Bulletins
 from reporting.periods import Month, TermName
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
@@ -391,8 +391,6 @@ async def accept_dispute(
     """采纳异议并发布新版通报 (records what changed and why; earlier revisions stay readable)."""
     which = Month.parse(month, "path.month")
     found = await _dispute(store, caller, access.ACCEPT_DISPUTE, month, dispute_id)
-    if found["status"] != "open":
-        raise DisputeSettled()
     return _public(
         await _bulletins(store).accept(caller.district_id, which, found, body.note, caller.subject)
     )
@@ -428,10 +426,11 @@ async def reject_dispute(
     store: StoreDep,
 ) -> dict[str, Any]:
     """驳回异议 (the revision stands; the dispute keeps the bureau's note; 409 once settled)."""
+    which = Month.parse(month, "path.month")
     found = await _dispute(store, caller, access.REJECT_DISPUTE, month, dispute_id)
-    if found["status"] != "open":
-        raise DisputeSettled()
-    return _dispute_public(await _bulletins(store).reject(found, body.note, caller.subject))
+    return _dispute_public(
+        await _bulletins(store).reject(caller.district_id, which, found, body.note, caller.subject)
+    )
 
 
 async def _dispute(store: ActiveStore, caller: Caller, rule: Rule, month: str, dispute_id: str) -> Document:

@@ -12,11 +12,13 @@ new revision recording what changed and why, and earlier revisions stay readable
 
 import argparse
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from service_kit.errors import NotFound
+from service_kit.errors import NotFound, Problem
 
 from reporting import views
+from reporting.measures import SHORT_LABELS
 from reporting.periods import Month, TermName
 from reporting.snapshot import Snapshot
 
@@ -96,6 +98,57 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str,
                     {"school_id": row["school_id"], "figure": key, "from": was, "to": value["actual"]}
                 )
     return changes
+
+
+class DisputeSettled(Problem):
+    def __init__(self) -> None:
+        super().__init__(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
+
+
+def published_reason(document: dict[str, Any], dispute: dict[str, Any], note: str) -> str:
+    """Why a revision was issued, as every school of the district reads it: the school and the
+    figure disputed, and the bureau's decision (良舍小学 家访覆盖率：予以补录). Never the school's own
+    reason, which is free text that may name a child; it stays on the dispute, which only the
+    bureau and that school read."""
+    names = {row["school_id"]: row["name"] for row in document["ranking"]}
+    figure = "综合得分" if dispute["figure"] == "score" else SHORT_LABELS.get(dispute["figure"], "所涉数据")
+    return f"{names.get(dispute['school_id'], dispute['school_id'])} {figure}：{note}"
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What accepting a dispute does, given the month's revisions read at once: ``made`` the
+    revision published for it already (a retry after a stop between publishing and settling), or
+    else ``number``, the new revision's."""
+
+    made: dict[str, Any] | None
+    number: int
+
+
+def acceptance(dispute: dict[str, Any], revisions: list[dict[str, Any]]) -> Acceptance:
+    """The rule for accepting a dispute: the revision is published before the dispute is settled,
+    and a dispute has one revision at most. A dispute rejected, or accepted with its revision
+    recorded, is settled (409). Otherwise the revision a previous attempt published for it is
+    the one (it is settled now, not published again), or the next number after the latest.
+
+    Reading the revisions once and inserting by number keeps it one per dispute under retries and
+    concurrent requests: numbers are taken in order, so an insert that wins its number was made
+    after every earlier revision, and a racing request either sees it or loses its number."""
+    if dispute["status"] == "rejected" or dispute.get("decided_revision") is not None:
+        raise DisputeSettled()
+    made = [r for r in revisions if r.get("dispute_id") == dispute["_id"]]
+    if made:
+        return Acceptance(made[0], made[0]["revision"])
+    if not revisions:
+        raise NotFound(f"{dispute['month']} 通报")
+    return Acceptance(None, max(r["revision"] for r in revisions) + 1)
+
+
+def may_reject(dispute: dict[str, Any], revisions: list[dict[str, Any]]) -> None:
+    """A dispute open with a revision already published for it (an acceptance stopped half-way)
+    is not rejected: accepting it again finishes the acceptance."""
+    if dispute["status"] != "open" or any(r.get("dispute_id") == dispute["_id"] for r in revisions):
+        raise DisputeSettled()
 
 
 async def _main(month: Month, district_id: str) -> None:

@@ -50,8 +50,10 @@ def weight_line(document: dict[str, Any]) -> list[str]:
 
 
 def labels_of(document: dict[str, Any]) -> dict[str, str]:
-    """The Chinese label of each measure and weight the document has, for a page that shows it."""
-    return {key: label(key) for key in [*measure_keys(document), *document["weights"]]}
+    """The short Chinese name of every measure and weight (those of the document first, in its
+    order, then any other the policy knows) and of the score, for a page that shows them."""
+    keys = [*measure_keys(document), *SHORT_LABELS, *document["weights"], *WEIGHT_LABELS]
+    return {key: label(key) for key in keys} | {"score": SCORE}
 
 
 def month_zh(month: str) -> str:

@@ -9,14 +9,17 @@ from typing import Any
 from service_kit.errors import NotFound, Problem
 from service_kit.storage import Document
 
-from reporting.bulletin import build, bulletin_id, differences
+from reporting.bulletin import (
+    DisputeSettled,
+    acceptance,
+    build,
+    bulletin_id,
+    differences,
+    may_reject,
+    published_reason,
+)
 from reporting.periods import Month
 from reporting.store import BULLETINS, DISPUTES, SUBMISSIONS, ActiveStore
-
-
-class DisputeSettled(Problem):
-    def __init__(self) -> None:
-        super().__init__(409, "dispute-closed", "该异议已处理 (the dispute is already settled)")
 
 
 class Bulletins:
@@ -66,32 +69,51 @@ class Bulletins:
     async def accept(
         self, district_id: str, month: Month, dispute: Document, note: str, actor: str
     ) -> Document:
-        """A new revision from the facts as they are now, with what changed and why; the dispute
-        records the decision and the revision it gave. 409 for a dispute settled already."""
+        """A new revision from the facts as they are now, with what changed and why, published
+        first; then the dispute records the decision and the revision it gave. A retry after a stop
+        in between publishes nothing new: it settles the dispute with the revision made for it
+        (``bulletin.acceptance``). 409 for a dispute settled already."""
         for _ in range(5):  # another revision published meanwhile takes the number: the next one
-            current = await self.latest(district_id, month)
-            number = current["revision"] + 1
-            record = await self.revision(
-                district_id,
-                month,
-                number,
-                reason=f"{dispute['reason']}；教育局：{note}",
-                dispute_id=dispute["_id"],
-                accepted_by=actor,
-            )
-            record["changes"] = differences(current["document"], record["document"])
-            if dispute.get("status") != "accepted":
-                decided = await self.decide(dispute, "accepted", note, actor)
-                if decided is None:
-                    raise DisputeSettled()
-                dispute = decided
-            if await self.store.records.insert(BULLETINS, record):
-                await self.store.records.replace(DISPUTES, dispute | {"decided_revision": number})
-                return record
+            found = await self.revisions(district_id, month)
+            step = acceptance(dispute, found)
+            record = step.made
+            if record is None:
+                current = found[-1]
+                record = await self.revision(
+                    district_id,
+                    month,
+                    step.number,
+                    dispute_id=dispute["_id"],
+                    accepted_by=actor,
+                )
+                record["reason"] = published_reason(record["document"], dispute, note)
+                record["changes"] = differences(current["document"], record["document"])
+                if not await self.store.records.insert(BULLETINS, record):
+                    continue
+            return await self.settle_acceptance(dispute, record, note, actor)
         raise Problem(409, "bulletin-busy", "通报正在修订，请稍后再试 (the bulletin is being revised)")
 
-    async def reject(self, dispute: Document, note: str, actor: str) -> Document:
-        """The revision stands: the dispute records the bureau's note. 409 once settled."""
+    async def settle_acceptance(self, dispute: Document, record: Document, note: str, actor: str) -> Document:
+        changes = {
+            "status": "accepted",
+            "decided_note": note,
+            "decided_by": actor,
+            "decided_at": datetime.now(UTC),
+            "decided_revision": record["revision"],
+        }
+        if await self.store.records.settle_acceptance(DISPUTES, dispute["_id"], changes) is None:
+            now = await self.store.records.get(DISPUTES, dispute["_id"])
+            if now is None or now.get("decided_revision") != record["revision"]:
+                # rejected meanwhile by another request: the revision stays published
+                raise DisputeSettled()
+        return record
+
+    async def reject(
+        self, district_id: str, month: Month, dispute: Document, note: str, actor: str
+    ) -> Document:
+        """The revision stands: the dispute records the bureau's note. 409 once settled, or when a
+        revision was published for it already (accepting it again settles it)."""
+        may_reject(dispute, await self.revisions(district_id, month))
         decided = await self.decide(dispute, "rejected", note, actor)
         if decided is None:
             raise DisputeSettled()

@@ -63,6 +63,7 @@ class Measure:
     status: Status
     numerator: int | None = None
     denominator: int | None = None
+    name: str = ""  # the short name a column or a chart has room for: 家访覆盖率
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +95,7 @@ def measure(
         status_of(actual, target, elapsed),
         num,
         den,
+        SHORT_LABELS[key],
     )
 
 

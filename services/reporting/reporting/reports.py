@@ -4,11 +4,11 @@ an error, not a silently dropped figure (``extra="forbid"``).
 """
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reporting.measures import Status
+from reporting.measures import SHORT_LABELS, Status
 
 Rate = float  # 0..1, rounded to four places
 
@@ -19,13 +19,29 @@ class Shape(BaseModel):
 
 class MeasureOut(Shape):
     key: str = Field(description="The policy rule, e.g. home_visit_coverage")
-    label: str = Field(description="The rule's name for people, e.g. 家访覆盖率 (学年)")
+    label: str = Field(
+        description="The rule's name for people with its explanation, e.g. "
+        "家访覆盖率 (学年, 在籍学生中已家访的比例)"
+    )
+    name: str = Field(
+        default="",
+        description="The rule's short name, as the bulletin's columns and a chart's axis give it, "
+        "e.g. 家访覆盖率",
+    )
     target: float
     actual: float
     gap: float = Field(description="actual − target")
     status: Status = Field(description="met 达标, on_track 进度正常, at_risk 有风险, missed 未达标")
     numerator: int | None = None
     denominator: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, given: Any) -> Any:
+        """A bulletin published before measures carried their short name gets it from the key."""
+        if isinstance(given, dict) and not given.get("name"):
+            return given | {"name": SHORT_LABELS.get(given.get("key", ""), given.get("key", ""))}
+        return given
 
 
 class ActivitySummary(Shape):
@@ -279,8 +295,9 @@ class Bulletin(Shape):
     accepted_by: str | None = None
     labels: dict[str, str] = Field(
         default_factory=dict,
-        description="The Chinese label of each measure and weight of the document, e.g. "
-        "home_visit_coverage: 家访覆盖率, weight_guardian_contact: 家长月度联系覆盖率权重",
+        description="The short Chinese name of every measure and weight (whether or not this "
+        "document has it) and of score, keyed as the document keys them, e.g. "
+        "home_visit_coverage: 家访覆盖率, weight_guardian_contact: 家长月度联系覆盖率权重, score: 综合得分",
     )
 
 

@@ -110,6 +110,16 @@ class ReportStore:
         done = await self.db[collection].update_one({"_id": key, "status": "open"}, {"$set": changes})
         return await self.get(collection, key) if done.matched_count else None
 
+    async def settle_acceptance(self, collection: str, key: str, changes: Document) -> Document | None:
+        """Record an acceptance on a dispute with no revision recorded yet (open, or accepted by a
+        run that stopped before recording its revision): the record, or None when it was settled
+        otherwise meanwhile."""
+        done = await self.db[collection].update_one(
+            {"_id": key, "status": {"$in": ["open", "accepted"]}, "decided_revision": None},
+            {"$set": changes},
+        )
+        return await self.get(collection, key) if done.matched_count else None
+
 
 class ActiveStore:
     """Where facts are read and written now, and the service's own records (submissions,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 from reporting import bulletin_render
+from reporting.bulletin import published_reason
 from reporting.measures import LABELS, SCORED
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -105,7 +106,9 @@ def test_the_html_names_every_measure_and_weight_in_chinese_and_no_raw_key() -> 
 
 
 def test_the_html_prints_on_a4_with_the_district_month_revision_and_publication_day() -> None:
-    page = bulletin_render.as_html(record(2, reason="漏录；教育局：予以补录"), "叶城县教育局", SHANGHAI)
+    page = bulletin_render.as_html(
+        record(2, reason="良舍小学 家访覆盖率：予以补录"), "叶城县教育局", SHANGHAI
+    )
     assert re.search(r"@page\s*\{[^}]*size:\s*A4", page)
     assert re.search(r"@page\s*\{[^}]*margin:", page)
     header = page[page.index("<header>") : page.index("</header>")]
@@ -139,10 +142,10 @@ def test_a_later_revision_shows_what_changed_and_why_in_words() -> None:
         {"school_id": "sch-ls", "figure": "home_visit_coverage", "from": 0.45, "to": 0.5},
         {"school_id": "sch-ls", "figure": "score", "from": 69.5, "to": 71.0},
     ]
-    page = bulletin_render.as_html(record(2, reason="10月20日家访迟报；教育局：予以补录", changes=changes))
+    page = bulletin_render.as_html(record(2, reason="良舍小学 家访覆盖率：予以补录", changes=changes))
     note = page[page.index('<section class="revision">') : page.index("</section>")]
     assert "第2版修订说明" in note
-    assert "10月20日家访迟报" in note
+    assert "修订原因：良舍小学 家访覆盖率：予以补录" in note
     assert "良舍小学 家访覆盖率：45.0% → 50.0%" in note
     assert "良舍小学 综合得分：69.5 → 71.0" in note
     first = bulletin_render.as_html(record(1))
@@ -193,8 +196,41 @@ def test_the_xlsx_reads_back_with_chinese_headers_percent_formats_and_frozen_hea
     assert raw_keys_in(every_cell) == []
 
 
-def test_the_labels_the_api_gives_name_each_key_of_the_document() -> None:
+def test_the_labels_the_api_gives_name_every_measure_and_weight_by_its_short_name() -> None:
     labels = bulletin_render.labels_of(DOCUMENT)
     assert labels["home_visit_coverage"] == "家访覆盖率"
+    assert labels["mandatory_visit_coverage"] == "三必访覆盖率"
+    assert labels["guardian_contacts_per_month"] == "家长月度联系覆盖率"
     assert labels["weight_parent_meetings"] == "班级家长会次数权重"
-    assert set(labels) == {*DOCUMENT["ranking"][0]["measures"], *DOCUMENT["weights"]}
+    assert labels["score"] == "综合得分"
+    # every measure the policy knows, also one no school of this document has
+    assert labels["open_days_per_term"] == "开放日次数"
+    assert set(labels) == {*LABELS, *SCORED, "score"}
+    assert not [name for name in labels.values() if "(" in name]  # short names, no explanations
+
+
+PUPIL = "艾力·买买提"  # a child a school's dispute might name
+DISPUTE = {
+    "_id": "dsp-1",
+    "school_id": "sch-ls",
+    "figure": "home_visit_coverage",
+    "reason": f"{PUPIL}的家访10月20日已完成，因网络故障迟录",
+}
+
+
+def test_a_disputes_reason_naming_a_pupil_appears_in_no_format_of_the_revision() -> None:
+    accepted = record(2, reason=published_reason(DOCUMENT, DISPUTE, "予以补录"), dispute_id="dsp-1")
+    page = bulletin_render.as_html(accepted, "叶城县教育局", SHANGHAI)
+    assert "良舍小学 家访覆盖率：予以补录" in page
+    table = bulletin_render.as_csv(accepted["document"])
+    book = load_workbook(
+        io.BytesIO(
+            bulletin_render.as_xlsx(
+                accepted["document"], bulletin_render.Heading.of(accepted, "叶城县教育局", SHANGHAI)
+            )
+        )
+    )
+    cells = " ".join(str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row)
+    for text in (page, table, cells):
+        assert PUPIL not in text
+        assert "网络故障" not in text
