@@ -70,7 +70,6 @@ export const zhCN = {
   'staff.guardianLink': '家长用手机验证码登录',
   'staff.homeTitle': '工作台',
   'staff.welcome': '{name}，您好',
-  'staff.comingSoon': '教师和学校管理页面将在后续版本提供。',
 
   'activate.title': '激活账号',
   'activate.intro': '请设置登录密码（至少 {min} 位）。',
@@ -256,7 +255,6 @@ export const en: Record<MessageKey, string> = {
   'staff.guardianLink': 'Parents sign in with a text-message code',
   'staff.homeTitle': 'Workspace',
   'staff.welcome': 'Hello, {name}',
-  'staff.comingSoon': 'Pages for teachers and school administrators come in a later version.',
 
   'activate.title': 'Activate your account',
   'activate.intro': 'Choose a password (at least {min} characters).',

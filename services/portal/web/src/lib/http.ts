@@ -164,7 +164,10 @@ export interface ApiDeps {
 }
 
 export interface RequestOptions {
+  /** JSON-encoded, unless it is a file's bytes (a Blob or an ArrayBuffer), sent as they are. */
   body?: unknown
+  /** The bytes' content type (e.g. `text/csv; charset=utf-8`); a Blob's own type when not given. */
+  contentType?: string
   /** Do not call onUnauthenticated on a 401 (the caller handles it). */
   quiet401?: boolean
   /** Extra request headers (e.g. `Idempotency-Key`, the same on every try of one action). */
@@ -194,6 +197,32 @@ function looksLikeCsrfRefusal(status: number, body: unknown): boolean {
   return [type, detail, title].some((v) => typeof v === 'string' && /csrf/i.test(v))
 }
 
+function isBytes(body: unknown): body is Blob | ArrayBuffer | ArrayBufferView {
+  return (
+    (typeof Blob !== 'undefined' && body instanceof Blob) ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body)
+  )
+}
+
+/** The If-Match header of a save: the record's version as the page read it (the registry's
+ * optimistic concurrency; the portal forwards it). */
+export function ifMatch(version: number): Record<string, string> {
+  return { 'If-Match': `"${version}"` }
+}
+
+// Someone else saved first: the registry's If-Match check says `record-changed`; two saves passing
+// that check at the same moment are told apart by service_kit.changes as `changed-meanwhile`.
+const RECORD_CHANGED = new Set(['record-changed', 'changed-meanwhile'])
+
+/** Whether a save was refused because someone else changed the record since the page read it. */
+export function isRecordChanged(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false
+  const { status, problemType } = error as { status?: unknown; problemType?: unknown }
+  if (status !== 409 || typeof problemType !== 'string') return false
+  return RECORD_CHANGED.has(problemType.slice(problemType.lastIndexOf('/') + 1))
+}
+
 export function createApi(deps: ApiDeps): Api {
   async function ensureCsrf(force: boolean): Promise<string | null> {
     let token = force ? null : readCookie(deps.cookies(), CSRF_COOKIE)
@@ -207,8 +236,12 @@ export function createApi(deps: ApiDeps): Api {
   async function send(method: string, path: string, options: RequestOptions, freshCsrf: boolean): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers, Accept: 'application/json, application/problem+json' }
     const init: RequestInit = { method, credentials: 'same-origin', headers }
-    if (options.body !== undefined) {
-      headers['Content-Type'] = 'application/json'
+    if (isBytes(options.body)) {
+      const type = options.contentType ?? (options.body instanceof Blob ? options.body.type : '')
+      headers['Content-Type'] = type || 'application/octet-stream'
+      init.body = options.body as BodyInit
+    } else if (options.body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json'
       init.body = JSON.stringify(options.body)
     }
     if (isStateChanging(method)) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
   beijingInstant,
-  beijingParts,
   calendarMeetings,
   canRecordHeld,
   emptyMeetingForm,
@@ -11,11 +10,9 @@ import {
   meetingErrors,
   meetingRequest,
   moveRequest,
-  percentText,
   receptionErrors,
   receptionRequest,
   receptionRule,
-  schoolYearOf,
   termOf,
   ticketCounts,
   ticketState,
@@ -55,12 +52,6 @@ describe('the meeting a form names', () => {
     expect(beijingInstant('2026-02-30', '08:30')).toBeNull()
     expect(beijingInstant('2026-11-27', '24:00')).toBeNull()
     expect(beijingInstant('', '08:30')).toBeNull()
-  })
-
-  it("reads an instant back as the school's date and time", () => {
-    expect(beijingParts('2026-11-27T00:30:00Z')).toEqual({ date: '2026-11-27', time: '08:30' })
-    // late evening UTC is the next morning in Beijing
-    expect(beijingParts('2026-11-26T23:00:00Z')).toEqual({ date: '2026-11-27', time: '07:00' })
   })
 
   it('invites the chosen classes, every open class of a grade, or the whole school', () => {
@@ -158,13 +149,6 @@ describe("the school's calendar", () => {
     })
     expect(heldRequest([], ' ', []).minutes).toBeNull()
   })
-
-  it('shows rates as percentages', () => {
-    expect(percentText(7 / 8)).toBe('87.5%')
-    expect(percentText(1 / 3)).toBe('33.3%')
-    expect(percentText(1)).toBe('100%')
-    expect(percentText(null)).toBe('—')
-  })
 })
 
 describe("the principal's reception day", () => {
@@ -174,10 +158,7 @@ describe("the principal's reception day", () => {
     expect(receptionRule(0, 'MO')).toBe('FREQ=WEEKLY;BYDAY=MO')
   })
 
-  it('falls in the school year and term of the school clock', () => {
-    expect(schoolYearOf('2026-11-20')).toBe('2026-2027')
-    expect(schoolYearOf('2027-03-02')).toBe('2026-2027')
-    expect(schoolYearOf('2027-09-01')).toBe('2027-2028')
+  it('falls in the term of the school clock', () => {
     expect(termOf('2026-11-20')).toBe('autumn')
     expect(termOf('2027-01-10')).toBe('autumn')
     expect(termOf('2027-03-02')).toBe('spring')

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../src/lib/http'
 import {
   agreementErrors,
   agreementRequest,
@@ -9,8 +8,6 @@ import {
   electable,
   emptyAgreementForm,
   emptyPartnerForm,
-  ifMatch,
-  isRecordChanged,
   partnerErrors,
   partnerRequest,
   reviewDue,
@@ -74,14 +71,6 @@ describe('agreements', () => {
       starts_on: 'organisation.error.startsOn',
       ends_on: 'organisation.error.endsOn',
     })
-  })
-
-  it('are saved against the version read, and a refusal for a changed record is told apart', () => {
-    expect(ifMatch(3)).toEqual({ 'If-Match': '"3"' })
-    const changed = new ApiError(409, '该记录已被他人修改，请刷新后再保存', 'https://errors.example/problems/record-changed')
-    expect(isRecordChanged(changed)).toBe(true)
-    expect(isRecordChanged(new ApiError(409, '该诉求已答复', 'https://errors.example/problems/already-replied'))).toBe(false)
-    expect(isRecordChanged(new Error('x'))).toBe(false)
   })
 
   it('are due a year-end review once signed', () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
   auditActionLabel,
+  auditNames,
+  auditRecord,
   auditWho,
   careLabels,
   classNames,
   gradeLabel,
-  ifMatch,
   mustBeVisited,
-  recordChanged,
   roleLabels,
   sortClasses,
   studentChanges,
@@ -56,16 +56,6 @@ describe("the registry's words in the console", () => {
 })
 
 describe('saving a student over someone else', () => {
-  it('sends the version as read, quoted, in If-Match', () => {
-    expect(ifMatch(7)).toEqual({ 'If-Match': '"7"' })
-  })
-
-  it("knows the registry's record-changed refusal from other conflicts", () => {
-    expect(recordChanged({ status: 409, problemType: 'https://district.example/problems/record-changed' })).toBe(true)
-    expect(recordChanged({ status: 409, problemType: 'https://district.example/problems/student-number-taken' })).toBe(false)
-    expect(recordChanged({ status: 422, problemType: 'https://district.example/problems/record-changed' })).toBe(false)
-  })
-
   it('sends only what changed, the name trimmed and the categories once each', () => {
     const student = { name: '王小明', care_categories: ['left_behind'] }
     expect(studentChanges(student, { name: ' 王小明 ', care_categories: ['left_behind'] })).toEqual({})
@@ -91,6 +81,14 @@ describe('the audit log', () => {
     expect(auditActionLabel('read:guardian-contact')).toBe('查看家长完整联系方式')
     expect(auditActionLabel('change:roster_imports')).toBe('导入花名册')
     expect(auditWho({ who: 'stf-1', role: 'school_admin' }, { 'stf-1': '李校长' })).toBe('李校长（学校管理员）')
-    expect(auditWho({ who: 'stf-9', role: 'bureau' }, {})).toBe('stf-9（bureau）')
+    expect(auditWho({ who: 'stf-9', role: 'bureau' }, {})).toBe('stf-9（教育局）')
+  })
+
+  it("names the guardians and students it records, where the school's classes list them", () => {
+    const names = auditNames([{ staff_id: 'stf-1', name: '李校长' }], [{ student_id: 'stu-1', name: '王小明' }], [{ guardian_id: 'gdn-1', name: '王芳' }])
+    expect(auditRecord({ record_id: 'gdn-1' }, names)).toBe('王芳')
+    expect(auditRecord({ record_id: 'stu-1' }, names)).toBe('王小明')
+    expect(auditRecord({ record_id: 'imp-7' }, names)).toBe('imp-7')
+    expect(auditWho({ who: 'gdn-1', role: 'guardian' }, names)).toBe('王芳（家长）')
   })
 })

@@ -52,7 +52,7 @@ describe("a measure's figures", () => {
     expect(measureGap('open_days_per_term', 0)).toBe('0')
   })
   it("names measures in Chinese, reporting's explanation beside", () => {
-    expect(measureName(measure('mandatory_visit_coverage', 0, 1, 'at_risk', '三必访覆盖率 (本学期, 三必访学生中已家访的比例)'))).toBe('三必访完成率')
+    expect(measureName(measure('mandatory_visit_coverage', 0, 1, 'at_risk', '三必访覆盖率 (本学期, 三必访学生中已家访的比例)'))).toBe('三必访覆盖率')
     const unknown = measure('new_rule', 0, 1, 'at_risk', '新指标 (说明)')
     expect(measureName(unknown)).toBe('新指标')
     expect(measureNote(unknown)).toBe('说明')

@@ -72,7 +72,7 @@ describe("the bulletin's figures and disputes", () => {
     expect(found?.rows.map((r) => [r.figure, r.name, r.actual, r.target])).toEqual([
       ['score', '综合得分', '71.3', ''],
       ['home_visit_coverage', '家访覆盖率', '50%', '66.7%'],
-      ['open_days_per_term', '家长开放日', '0', '1'],
+      ['open_days_per_term', '开放日次数', '0', '1'],
     ])
     expect(schoolFigures(bulletin, 'sch-other')).toBeNull()
     expect(figureName('guardian_contacts_per_month')).toBe('家长月度联系覆盖率')

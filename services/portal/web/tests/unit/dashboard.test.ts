@@ -12,7 +12,6 @@ import {
   percent,
   percentValue,
   rateBarsOption,
-  schoolYearOf,
   targetOf,
   termChoices,
   termLabel,
@@ -24,6 +23,8 @@ import {
   type TrendMonth,
 } from '../../src/lib/console/dashboard'
 import { bureauEn, bureauZhCN } from '../../src/i18n/console/bureau'
+import { termSchoolYear } from '../../src/lib/console/calendar'
+import { weightedName } from '../../src/lib/console/measures'
 
 const ranking: Ranking = {
   term: '2026-2027-autumn',
@@ -66,7 +67,7 @@ describe('the pickers start on the school clock', () => {
     expect(termChoices('2027-03-01', 2)).toEqual(['2026-2027-spring', '2026-2027-autumn'])
   })
   it('names the school year and the term in words', () => {
-    expect(schoolYearOf('2026-2027-autumn')).toBe('2026-2027')
+    expect(termSchoolYear('2026-2027-autumn')).toBe('2026-2027')
     expect(termLabel('2026-2027-spring', { autumn: '秋季学期', spring: '春季学期' })).toBe('2026-2027 春季学期')
   })
   it('takes the last month that has ended, across the new year too', () => {
@@ -105,8 +106,11 @@ describe('figures as people read them', () => {
       'weight_new',
     ])
   })
-  it('has a Chinese and an English label for every weight and measure the dashboard names', () => {
-    for (const w of weightRows(ranking.weights)) expect(bureauZhCN).toHaveProperty(`bureau.weight.${w.key}`)
+  it('has a Chinese and an English name for every weight the dashboard lists, and every label in both languages', () => {
+    for (const w of weightRows(ranking.weights)) {
+      expect(weightedName(w.key)).not.toBe(w.key)
+      expect(weightedName(w.key, 'en')).not.toBe(w.key)
+    }
     expect(Object.keys(bureauEn).sort()).toEqual(Object.keys(bureauZhCN).sort())
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApiError, createApi, fieldMessages, problemMessage, readCookie } from '../../src/lib/http'
+import { ApiError, createApi, fieldMessages, ifMatch, isRecordChanged, problemMessage, readCookie } from '../../src/lib/http'
 
 function json(status: number, body: unknown, type = 'application/json'): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {
@@ -57,6 +57,24 @@ describe('CSRF on requests', () => {
     expect(header(sent[0]!.init, 'X-CSRF-Token')).toBe('tok-1')
     expect(sent[0]!.init.credentials).toBe('same-origin')
     expect(sent[0]!.init.body).toBe('{"answer":"yes"}')
+  })
+
+  it("sends a file's bytes as they are, with their content type and the CSRF token", async () => {
+    const { api, sent } = browser('portal_csrf=tok-2')
+    const file = new Blob(['姓名,学号\n'], { type: 'text/csv' })
+    await api('POST', '/api/registry/v1/schools/s-1/roster?dry_run=true', { body: file, contentType: 'text/csv; charset=utf-8' })
+    expect(sent[0]!.init.body).toBe(file)
+    expect(header(sent[0]!.init, 'Content-Type')).toBe('text/csv; charset=utf-8')
+    expect(header(sent[0]!.init, 'X-CSRF-Token')).toBe('tok-2')
+
+    const bytes = new Uint8Array([0x50, 0x4b, 3, 4]).buffer
+    await api('POST', '/x', { body: bytes, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' })
+    expect(sent[1]!.init.body).toBe(bytes)
+    expect(header(sent[1]!.init, 'Content-Type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+
+    // a Blob without a type given names its own
+    await api('POST', '/y', { body: file })
+    expect(header(sent[2]!.init, 'Content-Type')).toBe('text/csv')
   })
 
   it('asks GET /auth/csrf first when the cookie is missing', async () => {
@@ -179,5 +197,21 @@ describe('problemMessage', () => {
   })
   it('names fields by their last part', () => {
     expect(fieldMessages({ errors: [{ field: 'body.code', message: '验证码错误或已过期' }] })).toEqual({ code: '验证码错误或已过期' })
+  })
+})
+
+describe('saves that meet another person\'s', () => {
+  it('sends the version read as If-Match', () => {
+    expect(ifMatch(7)).toEqual({ 'If-Match': '"7"' })
+  })
+
+  it("knows both refusals of a save someone else's came before: record-changed and changed-meanwhile", () => {
+    expect(isRecordChanged(new ApiError(409, 'x', 'https://district.example/problems/record-changed'))).toBe(true)
+    expect(isRecordChanged(new ApiError(409, 'x', 'https://district.example/problems/changed-meanwhile'))).toBe(true)
+    expect(isRecordChanged(new ApiError(409, 'x', 'changed-meanwhile'))).toBe(true)
+    expect(isRecordChanged(new ApiError(409, 'x', 'https://district.example/problems/student-number-taken'))).toBe(false)
+    expect(isRecordChanged(new ApiError(422, 'x', 'https://district.example/problems/record-changed'))).toBe(false)
+    expect(isRecordChanged(new Error('record-changed'))).toBe(false)
+    expect(isRecordChanged(null)).toBe(false)
   })
 })

@@ -5,6 +5,10 @@
 // reporting gives the bureau no person's name, and nothing here asks for one.
 
 import type { EChartsCoreOption } from 'echarts/core'
+import { termSchoolYear } from './calendar'
+import { RATE_MEASURES, WEIGHT_ORDER, percent, percentValue } from './measures'
+
+export { RATE_MEASURES, WEIGHT_ORDER, percent, percentValue }
 
 // Reporting's shapes (services/reporting/openapi.json), only the fields shown; tolerant of additions.
 
@@ -141,15 +145,11 @@ export function termChoices(today: string, count = 4): string[] {
   return terms
 }
 
-/** "2026-2027-autumn" → "2026-2027" (the school year reporting's trends are asked by). */
-export function schoolYearOf(term: string): string {
-  return term.split('-').slice(0, 2).join('-')
-}
 
 /** The term's words: "2026-2027学年 秋季学期". */
 export function termLabel(term: string, kinds: { autumn: string; spring: string }): string {
   const kind = term.endsWith('-spring') ? kinds.spring : kinds.autumn
-  return `${schoolYearOf(term)} ${kind}`
+  return `${termSchoolYear(term)} ${kind}`
 }
 
 function monthName(year: number, month: number): string {
@@ -179,43 +179,12 @@ export function monthChoices(today: string, count = 12): string[] {
 
 // Figures ----------------------------------------------------------------------------------------
 
-/** A rate (0..1) as a percentage with at most one decimal ("87.5%", "60%"); "—" when there is none. */
-export function percent(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || Number.isNaN(rate)) return '—'
-  const tenths = Math.round(rate * 1000) / 10
-  return `${Number.isInteger(tenths) ? tenths.toFixed(0) : tenths.toFixed(1)}%`
-}
-
-/** A rate as the percentage number a chart draws (0.875 → 87.5). */
-export function percentValue(rate: number | null | undefined): number | null {
-  if (rate === null || rate === undefined || Number.isNaN(rate)) return null
-  return Math.round(rate * 1000) / 10
-}
-
-/** The measures that are rates (shown as percentages); the others are counts. */
-export const RATE_MEASURES = new Set([
-  'home_visit_coverage',
-  'mandatory_visit_coverage',
-  'holiday_visit_coverage',
-  'teachers_reaching_visit_quota_per_term',
-  'guardian_contacts_per_month',
-])
-
 /** A measure's figure as people read it: a rate as a percentage, a count as it is. */
 export function measureFigure(key: string, value: number | null | undefined): string {
   if (value === null || value === undefined) return '—'
   if (RATE_MEASURES.has(key)) return percent(value)
   return Number.isInteger(value) ? String(value) : value.toFixed(1)
 }
-
-/** The policy's ranking weights in the order the policy and the bulletin list them. */
-export const WEIGHT_ORDER = [
-  'weight_home_visit_coverage',
-  'weight_mandatory_visit_coverage',
-  'weight_parent_meetings',
-  'weight_partner_activities',
-  'weight_guardian_contact',
-]
 
 export interface WeightRow {
   key: string

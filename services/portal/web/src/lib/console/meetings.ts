@@ -4,6 +4,9 @@
 // as a recurrence rule over the term the school clock is in, the calendar's meetings, and the
 // tickets in the order a school admin acts on them.
 
+import type { ClassInfo } from '../classTypes'
+import { schoolYearOf } from './calendar'
+
 export const MEETING_KINDS = [
   'parent_meeting',
   'open_day',
@@ -21,12 +24,7 @@ export type MeetingLevel = (typeof MEETING_LEVELS)[number]
 export type MeetingStatus = 'planned' | 'held' | 'cancelled'
 
 /** registry ClassPublic, the fields the forms read. */
-export interface SchoolClass {
-  class_id: string
-  grade: number
-  name: string
-  status?: string
-}
+export type SchoolClass = Pick<ClassInfo, 'class_id' | 'grade' | 'name'> & Partial<Pick<ClassInfo, 'status'>>
 
 /** scheduling CalendarItem */
 export interface CalendarItem {
@@ -181,22 +179,6 @@ export function moveRequest(date: string, startTime: string, endTime: string, no
   return { move: { starts_at: starts, ends_at: ends } }
 }
 
-/** The date and time an instant names in Beijing (what a reschedule form starts from). */
-export function beijingParts(iso: string): { date: string; time: string } {
-  const at = new Date(iso)
-  if (Number.isNaN(at.getTime())) return { date: '', time: '' }
-  const fields = new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(at)
-  const get = (type: string) => fields.find((f) => f.type === type)?.value ?? ''
-  return { date: `${get('year')}-${get('month')}-${get('day')}`, time: `${get('hour')}:${get('minute')}` }
-}
 
 /** The school's meetings from its calendar (planned home visits left out), the next ones first,
  * then those past, the latest first. */
@@ -239,12 +221,6 @@ export function receptionRule(ordinal: Ordinal, weekday: Weekday): string {
   return ordinal === 0 ? `FREQ=WEEKLY;BYDAY=${weekday}` : `FREQ=MONTHLY;BYDAY=${ordinal}${weekday}`
 }
 
-/** The school year (学年, 1 September to 31 August) a school date is in: 2026-11-20 → 2026-2027. */
-export function schoolYearOf(day: string): string {
-  const [year, month] = day.split('-').map(Number)
-  const first = (month ?? 1) >= 9 ? (year ?? 0) : (year ?? 0) - 1
-  return `${first}-${first + 1}`
-}
 
 /** The term a school date is in: autumn September–January, spring February–August. */
 export function termOf(day: string): 'autumn' | 'spring' {
@@ -342,8 +318,3 @@ export function ticketCounts(tickets: readonly Ticket[]): Record<TicketState, nu
 
 export const REPLY_MAX = 2000
 
-/** A rate (0..1) as a percentage with at most one decimal, "87.5%", "33.3%", "100%"; "—" without one. */
-export function percentText(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '—'
-  return `${Math.round(rate * 1000) / 10}%`
-}

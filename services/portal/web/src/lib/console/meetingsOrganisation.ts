@@ -2,7 +2,6 @@
 // agreements (共建协议) with the year-end review saved against the version the page read, and the
 // parent committees (家长委员会) at class and school level. Kept free of the DOM, unit-tested.
 
-import { ApiError } from '../http'
 import { isMobile, normalisePhone } from '../validation'
 
 export const PARTNER_KINDS = ['community_committee', 'police_station', 'enterprise', 'village', 'health_centre', 'ngo'] as const
@@ -132,16 +131,6 @@ export function agreementRequest(form: AgreementForm) {
 }
 
 export const REVIEW_MAX = 2000
-
-/** The If-Match header a save sends: the version the page read, as registry's ETag names it. */
-export function ifMatch(version: number): Record<string, string> {
-  return { 'If-Match': `"${version}"` }
-}
-
-/** Whether a save was refused because someone else changed the record since it was read. */
-export function isRecordChanged(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 409 && (error.problemType ?? '').endsWith('record-changed')
-}
 
 /** An agreement's year is due for its review once it is active (signed) and has none yet. */
 export function reviewDue(agreement: Pick<Agreement, 'status' | 'year_end_review'>): boolean {

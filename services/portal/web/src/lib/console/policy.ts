@@ -2,6 +2,8 @@
 // them (rates and weights in percent, the others as counts or a day of the month), the checks the
 // registry applies too (weights add up to 100%, a rate between 0 and 100%), and the rebuild's state.
 
+import { schoolYearOf } from './calendar'
+
 export type TargetUnit = 'rate' | 'count' | 'day' | 'weight'
 
 export interface TargetSpec {
@@ -119,21 +121,10 @@ export function policyBody(form: Record<string, number | null>): { targets: Reco
   }
 }
 
-/** The school year holding a day: autumn starts it in September ("2026-2027" from 2026-09-01). */
-export function schoolYearOf(day: string): string {
-  const [year = 1970, month = 1] = day.split('-').map(Number)
-  return month >= 9 ? `${year}-${year + 1}` : `${year - 1}-${year}`
-}
-
 /** The school years the editor offers: the current one, the next, and the two before. */
 export function schoolYearsAround(day: string): string[] {
   const start = Number(schoolYearOf(day).slice(0, 4))
   return [start + 1, start, start - 1, start - 2].map((y) => `${y}-${y + 1}`)
-}
-
-/** An If-Match header for a record's version as the GET gave it. */
-export function ifMatch(version: number): Record<string, string> {
-  return { 'If-Match': `"${version}"` }
 }
 
 // Rebuild -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The school's registry as the console shows it (学籍与教职工): the registry's records, their
 // words in Chinese, and the rules of an edit that may meet another person's. No I/O.
 
+import type { ClassInfo } from '../classTypes'
 import type { Locale } from '../http'
 
 /** registry SchoolPublic */
@@ -14,17 +15,8 @@ export interface School {
   version: number
 }
 
-/** registry ClassPublic */
-export interface SchoolClass {
-  class_id: string
-  school_id: string
-  grade: number
-  name: string
-  head_teacher_id: string | null
-  status: string
-  enrolled_count: number
-  version: number
-}
+/** registry ClassPublic, with the version a save names */
+export type SchoolClass = ClassInfo & { version: number }
 
 /** registry StaffPublic */
 export interface StaffMember {
@@ -126,8 +118,8 @@ export function mustBeVisited(categories: readonly string[] | null | undefined):
 }
 
 const ROLE_LABELS: Record<Locale, Record<string, string>> = {
-  'zh-CN': { school_admin: '学校管理员', head_teacher: '班主任', subject_teacher: '科任教师' },
-  en: { school_admin: 'School admin', head_teacher: 'Head teacher', subject_teacher: 'Subject teacher' },
+  'zh-CN': { school_admin: '学校管理员', head_teacher: '班主任', subject_teacher: '科任教师', guardian: '家长', bureau: '教育局' },
+  en: { school_admin: 'School admin', head_teacher: 'Head teacher', subject_teacher: 'Subject teacher', guardian: 'Guardian', bureau: 'Bureau' },
 }
 
 export function roleLabels(roles: readonly string[], locale: Locale = 'zh-CN'): string {
@@ -170,19 +162,6 @@ export function byId<T, K extends keyof T>(records: readonly T[] | null | undefi
 export function classNames(classIds: readonly string[] | undefined, classes: readonly SchoolClass[]): string[] {
   const wanted = new Set(classIds ?? [])
   return sortClasses(classes.filter((c) => wanted.has(c.class_id))).map((c) => c.name)
-}
-
-/** The If-Match header of a save: the record's version as the page read it (registry's
- * optimistic concurrency: another person's save in between answers 409 record-changed). */
-export function ifMatch(version: number): Record<string, string> {
-  return { 'If-Match': `"${version}"` }
-}
-
-/** Whether a refused save was refused because someone else saved the record first. */
-export function recordChanged(error: { status?: number; problemType?: string | null }): boolean {
-  if (error.status !== 409) return false
-  const type = error.problemType ?? ''
-  return type.slice(type.lastIndexOf('/') + 1) === 'record-changed'
 }
 
 export interface StudentEdit {
@@ -228,7 +207,26 @@ export function auditActionLabel(action: string, locale: Locale = 'zh-CN'): stri
   return AUDIT_ACTIONS[locale][action] ?? action
 }
 
-/** Who did it: a name the school knows (its staff), else the subject as the record holds it. */
+/** The names the audit log can show for the ids it holds: the school's staff, and the students and
+ * guardians of its classes (the registry lists them class by class). */
+export function auditNames(
+  staff: readonly Pick<StaffMember, 'staff_id' | 'name'>[] | null | undefined,
+  students: readonly Pick<Student, 'student_id' | 'name'>[] | null | undefined,
+  guardians: readonly Pick<Guardian, 'guardian_id' | 'name'>[] | null | undefined,
+): Record<string, string> {
+  const names: Record<string, string> = {}
+  for (const s of staff ?? []) names[s.staff_id] = s.name
+  for (const s of students ?? []) names[s.student_id] = s.name
+  for (const g of guardians ?? []) names[g.guardian_id] = g.name
+  return names
+}
+
+/** The record an entry changed or read: its name where the school knows it, else its id. */
+export function auditRecord(entry: Pick<AuditEntry, 'record_id'>, names: Record<string, string>): string {
+  return names[entry.record_id] ?? entry.record_id
+}
+
+/** Who did it: a name the school knows (its staff, a guardian), else the subject as the record holds it. */
 export function auditWho(entry: Pick<AuditEntry, 'who' | 'role'>, staffNames: Record<string, string>, locale: Locale = 'zh-CN'): string {
   const name = staffNames[entry.who]
   const role = entry.role ? (ROLE_LABELS[locale][entry.role] ?? entry.role) : ''

@@ -3,6 +3,10 @@
 // and their tables are drawn from. Every number comes from reporting's answer; nothing is
 // recomputed here but its formatting.
 
+import { isRate, measureName as shortName, percent } from './measures'
+
+export { isRate, percent }
+
 export type MeasureStatus = 'met' | 'on_track' | 'at_risk' | 'missed'
 
 /** reporting MeasureOut */
@@ -100,50 +104,17 @@ export function termParts(term: string): { schoolYear: string; kind: 'autumn' | 
   return { schoolYear: term.slice(0, 9), kind: term.endsWith('spring') ? 'spring' : 'autumn' }
 }
 
-// The measures that are rates (0..1); the others count meetings, sessions or activities.
-const RATES = new Set([
-  'home_visit_coverage',
-  'mandatory_visit_coverage',
-  'holiday_visit_coverage',
-  'teachers_reaching_visit_quota_per_term',
-  'guardian_contacts_per_month',
-])
-
-export function isRate(key: string): boolean {
-  return RATES.has(key)
-}
-
-/** The measures' short names (the bulletin's words); reporting's own label says how each is counted. */
-export const MEASURE_NAMES: Record<string, string> = {
-  home_visit_coverage: '家访覆盖率',
-  mandatory_visit_coverage: '三必访完成率',
-  holiday_visit_coverage: '假期家访覆盖率',
-  teachers_reaching_visit_quota_per_term: '教师家访达标率',
-  class_parent_meetings_per_term: '班级家长会',
-  school_parent_meetings_per_term: '全校家长会',
-  parent_school_sessions_per_quarter_per_grade: '家长学校授课',
-  open_days_per_term: '家长开放日',
-  committee_meetings_per_term: '家委会会议',
-  reception_days_per_month: '校长接待日',
-  partner_activities_per_agreement_per_term: '共建活动',
-  guardian_contacts_per_month: '家长月度联系覆盖率',
-}
-
-/** A measure's Chinese name: the short one, else reporting's label without its explanation. */
+/** A measure's Chinese name: the short one every console page uses, else reporting's label
+ * without its explanation. */
 export function measureName(measure: Pick<ReportMeasure, 'key' | 'label'>): string {
-  return MEASURE_NAMES[measure.key] ?? (measure.label.replace(/\s*\(.*\)\s*$/, '') || measure.key)
+  const known = shortName(measure.key)
+  if (known !== measure.key) return known
+  return measure.label.replace(/\s*\(.*\)\s*$/, '') || measure.key
 }
 
 /** How reporting counts the measure: its label's explanation in brackets, when it has one. */
 export function measureNote(measure: Pick<ReportMeasure, 'label'>): string {
   return /\(([^()]*)\)\s*$/.exec(measure.label)?.[1] ?? ''
-}
-
-/** A rate (0..1) as a percentage with at most one decimal: 0.875 → "87.5%", 2/3 → "66.7%". */
-export function percent(rate: number | null | undefined): string {
-  if (rate === null || rate === undefined || Number.isNaN(rate)) return '—'
-  const value = Math.round(rate * 1000) / 10
-  return `${Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1)}%`
 }
 
 /** A count as reporting gives it: whole numbers plain, a per-month average to one decimal. */

@@ -3,7 +3,8 @@
 // API takes, on time or late, and the school's figures in the latest bulletin.
 
 import type { MeasureStatus } from './report'
-import { MEASURE_NAMES, measureValue } from './report'
+import { MEASURE_KEYS, measureName } from './measures'
+import { measureValue } from './report'
 
 /** reporting SubmissionOut */
 export interface Submission {
@@ -139,15 +140,14 @@ export interface FigureRow {
 
 /** A figure's Chinese name: 综合得分 for the score, the measure's name otherwise. */
 export function figureName(figure: string): string {
-  if (figure === 'score') return '综合得分'
-  return MEASURE_NAMES[figure] ?? figure
+  return measureName(figure)
 }
 
 /** The school's figures in the bulletin, the score first; none when the school is not ranked in it. */
 export function schoolFigures(bulletin: Bulletin | null, schoolId: string): { rank: number; rows: FigureRow[] } | null {
   const school = bulletin?.document.ranking.find((r) => r.school_id === schoolId)
   if (!school) return null
-  const keys = Object.keys(MEASURE_NAMES)
+  const keys = MEASURE_KEYS
   const measures = Object.entries(school.measures).sort(([a], [b]) => {
     const ka = keys.indexOf(a), kb = keys.indexOf(b)
     return (ka < 0 ? 99 : ka) - (kb < 0 ? 99 : kb) || a.localeCompare(b)
