@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from bulletin_world import NAMED_DISTRICT, NAMED_DISTRICT_NAME
 from channels_standin import Mailbox, Provider
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -129,7 +130,9 @@ async def platform(infrastructure, mailbox, provider) -> AsyncIterator[Platform]
     scheduling_settings = SchedulingSettings(**service_env(infrastructure, "scheduling"))
     # the bulletin schedule stays off: tests publish bulletins themselves
     reporting_settings = ReportingSettings(
-        **service_env(infrastructure, "reporting"), bulletin_check_seconds=0
+        **service_env(infrastructure, "reporting"),
+        bulletin_check_seconds=0,
+        district_names={NAMED_DISTRICT: NAMED_DISTRICT_NAME},  # the bulletin's header (bulletin_world)
     )
     scheduling_app = create_scheduling(scheduling_settings)
     reporting_app = create_reporting(reporting_settings)
