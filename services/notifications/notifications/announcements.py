@@ -25,7 +25,7 @@ from service_kit.storage import Document
 from notifications import access, templates
 from notifications.delivery import Outbox
 from notifications.links import Action
-from notifications.messages import Notice
+from notifications.messages import Notice, Status
 from notifications.priorities import Priority
 from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, STUDENTS, NotificationStore
 
@@ -193,6 +193,46 @@ class Confirmations(BaseModel):
     students: int
     confirmed: int
     pending: list[PendingStudent]
+
+
+class LetterMessage(BaseModel):
+    """One guardian's message of a letter (not its reminders): whom it went to, for which children,
+    how it was delivered and whether it was confirmed. The text is the one the guardian got, with
+    their page's plain address (never their link); no contact details."""
+
+    message_id: str
+    recipient_id: str = Field(description="The guardian.")
+    student_ids: list[str]
+    subject: str
+    body: str
+    status: Status
+    channel: str | None = Field(description="The channel it went out by, once sent.")
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    read_at: datetime | None
+    confirmation_required: bool
+    confirmed_at: datetime | None
+    failure_reason: str | None
+
+    @classmethod
+    def of(cls, message: Document) -> "LetterMessage":
+        return cls(
+            message_id=message["_id"],
+            recipient_id=message["recipient_id"],
+            student_ids=list(message.get("student_ids") or []),
+            subject=message["subject"],
+            body=message["body"],
+            status=message["status"],
+            channel=message.get("sent_channel"),
+            created_at=message["created_at"],
+            sent_at=message.get("sent_at"),
+            delivered_at=message.get("delivered_at"),
+            read_at=message.get("read_at"),
+            confirmation_required=bool(message.get("confirmation_required")),
+            confirmed_at=message.get("confirmed_at"),
+            failure_reason=message.get("failure_reason"),
+        )
 
 
 FANOUT_GRACE = timedelta(seconds=60)
@@ -463,8 +503,14 @@ class Announcements:
         return announcement
 
     async def sent(self, announcement_id: str) -> list[Document]:
-        made = await self.store.messages_of({"source_id": announcement_id})
-        return [m for m in made if m["purpose"] != "announcement_reminder"]
+        """The letter's own messages (not its reminders), by the indexed ``source_id``."""
+        letter = {"source_id": announcement_id, "purpose": {"$ne": "announcement_reminder"}}
+        return await self.store.messages_of(letter)
+
+    async def messages(self, caller: Caller, announcement_id: str) -> list[LetterMessage]:
+        """The letter's messages, one per guardian, for whoever may read the letter."""
+        await self.get(caller, announcement_id)
+        return [LetterMessage.of(m) for m in await self.sent(announcement_id)]
 
     async def summary(self, caller: Caller, announcement_id: str) -> AnnouncementPublic:
         announcement = await self.get(caller, announcement_id)

@@ -20,6 +20,7 @@ from notifications.announcements import (
     Announcements,
     Confirmations,
     LetterListed,
+    LetterMessage,
     Preview,
 )
 from notifications.channels import providers
@@ -274,6 +275,18 @@ async def announcement(
 async def confirmations(announcement_id: str, caller: CurrentCaller, services: ServicesDep) -> Confirmations:
     """确认情况 (students whose guardians have not confirmed yet)."""
     return await services.announcements.confirmations(caller, announcement_id)
+
+
+@router.get(
+    "/announcements/{announcement_id}/messages",
+    response_model=list[LetterMessage],
+    tags=["announcements 通知"],
+)
+async def letter_messages(
+    announcement_id: str, caller: CurrentCaller, services: ServicesDep
+) -> list[LetterMessage]:
+    """通知的逐条消息 (each guardian's message of the letter: status, channel, confirmed; no contacts)."""
+    return await services.announcements.messages(caller, announcement_id)
 
 
 class Reminded(BaseModel):
