@@ -12,9 +12,7 @@ is an officer of ``d-e2e``, whose schools the registry records on the school day
 of them is in October's bulletin, so this module hires its officer in its own district.)
 """
 
-import asyncio
 import io
-import math
 import re
 import struct
 import uuid
@@ -24,12 +22,11 @@ from datetime import date
 
 import pypdfium2 as pdfium
 import pytest
-from aiokafka import AIOKafkaProducer
 from bearer import bearer
+from bulletin_world import MONTH, new_district, percent, publish, stored_district
 from console_world import accessible_desk, new_desk
-from contracts.envelope import Event
 from contracts.events.visits import VisitLogged, VisitLoggedV1
-from district_generator import NAMES, TERM, District, generate
+from district_generator import NAMES, TERM, District
 from openpyxl import load_workbook
 from phone_pages import SCREENSHOTS
 from playwright.async_api import Page, expect
@@ -39,48 +36,20 @@ from teacher_world import StaffAccount, activate, activation_token, sign_in_as_s
 
 pytestmark = pytest.mark.infra
 
-MONTH = "2026-10"  # the last month ended on the school clock (2026-11-20): the pickers' default
 BUREAU_PASSWORD = "教育局通报2026十月"
 DISPUTE_REASON = "10月20日的家访迟报，请补录"
 DECISION_NOTE = "核实无误，予以补录"
 
 
-def percent(rate: float | None) -> str:
-    """A rate as the pages show it: a percentage with at most one decimal (87.5%, 60%)."""
-    if rate is None:
-        return "—"
-    tenths = math.floor(rate * 1000 + 0.5) / 10
-    return f"{tenths:.0f}%" if tenths == int(tenths) else f"{tenths:.1f}%"
-
-
-async def publish(infrastructure, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(**infrastructure.kafka_options(), acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        sent = [await producer.send(e.topic, e.to_json(), key=e.school_id.encode()) for e in events]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-
-
 @pytest.fixture(scope="module")
-async def district(platform, infrastructure) -> District:
+def generated() -> District:
+    return new_district("d-bureau")
+
+
+@pytest.fixture
+async def district(platform, infrastructure, eventually, generated) -> District:
     """A district of its own, its events stored by reporting."""
-    d = generate(f"d-bureau-{uuid.uuid4().hex[:8]}", SCHOOL_TODAY)
-    await publish(infrastructure, d.events)
-    facts = platform.reporting_app.state.store.facts
-    where = {"district_id": d.district_id}
-    deadline = asyncio.get_running_loop().time() + 90
-    while not (
-        await facts.db["visit_facts"].count_documents(where) == len(d.visits)
-        and await facts.db["meeting_facts"].count_documents(where)
-        == len(d.class_meetings) + len(d.school_meetings)
-        and await facts.db["registry_versions"].count_documents(where)
-        == sum(1 for e in d.events if e.topic.endswith("registry.v1"))
-    ):
-        assert asyncio.get_running_loop().time() < deadline, "reporting did not store the generated district"
-        await asyncio.sleep(0.3)
-    return d
+    return await stored_district(platform, infrastructure, eventually, generated)
 
 
 def as_bureau(district: District) -> dict[str, str]:
@@ -264,7 +233,7 @@ async def printed_as_png(page: Page, name: str) -> int:
         document.close()
 
 
-async def late_visit_arrives(platform, infrastructure, district: District, school: str) -> None:
+async def late_visit_arrives(platform, infrastructure, eventually, district: District, school: str) -> None:
     """The visit the school said was reported late, dated 20 October, reaches reporting."""
     visited = {v[1] for v in district.visits}
     student = next(s for s in district.students if s.school == school and s.student_id not in visited)
@@ -283,17 +252,18 @@ async def late_visit_arrives(platform, infrastructure, district: District, schoo
     )
     await publish(infrastructure, [visit])
     facts = platform.reporting_app.state.store.facts
-    deadline = asyncio.get_running_loop().time() + 30
-    while not await facts.db["visit_facts"].count_documents({"_id": visit.payload.visit_id}):
-        assert asyncio.get_running_loop().time() < deadline, "reporting did not store the late visit"
-        await asyncio.sleep(0.2)
+
+    async def stored() -> bool:
+        return bool(await facts.db["visit_facts"].count_documents({"_id": visit.payload.visit_id}))
+
+    await eventually(stored, 30)
     district.visits.append(
         (visit.payload.visit_id, student.student_id, student.class_id, date(2026, 10, 20), "stf-x")
     )
 
 
 async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads_the_xlsx(
-    platform, infrastructure, district, bureau, desk
+    platform, infrastructure, district, bureau, desk, eventually
 ):
     await sign_in_as_staff(desk, bureau.account, bureau.password)
     await expect(desk).to_have_url(re.compile(r"/bureau$"))
@@ -316,9 +286,10 @@ async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads
         headers=as_school_admin(district, second),
     )
     assert disputed.status_code == 201, disputed.text
-    await late_visit_arrives(platform, infrastructure, district, second)
+    await late_visit_arrives(platform, infrastructure, eventually, district, second)
 
-    # the bureau accepts it on the page, with a note: revision 2 appears with the reason
+    # the bureau accepts it on the page, with a note: revision 2 appears, its published reason the
+    # school, the figure and the note (the school's own words stay on the dispute, for the bureau)
     await desk.reload()
     dispute = desk.get_by_test_id("disputes").get_by_role("row").filter(has_text=DISPUTE_REASON)
     await expect(dispute).to_contain_text("待处理")
@@ -331,16 +302,17 @@ async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads
     await dialog.get_by_role("button", name="采纳").click()
     await expect(dialog).to_be_hidden()
     second_revision = revisions.get_by_role("row", name=re.compile(r"第 2 版"))
-    await expect(second_revision).to_contain_text(DISPUTE_REASON)
-    await expect(second_revision).to_contain_text(DECISION_NOTE)
-    await expect(desk.get_by_test_id("revision-reason")).to_contain_text(DISPUTE_REASON)
+    published_reason = f"{NAMES[1]} 家访覆盖率：{DECISION_NOTE}"
+    await expect(second_revision).to_contain_text(published_reason)
+    await expect(second_revision).not_to_contain_text(DISPUTE_REASON)
+    await expect(desk.get_by_test_id("revision-reason")).to_contain_text(published_reason)
     changed = desk.get_by_test_id("changes").get_by_role("row").filter(has_text=NAMES[1])
     await expect(changed.filter(has_text="家访覆盖率")).to_have_count(1)
     await expect(dispute).to_contain_text("已采纳")
     await expect(dispute.get_by_role("button", name="采纳")).to_have_count(0)
     listed = (await platform.reporting.get(f"/v1/bulletins/{MONTH}/revisions", headers=api)).json()
     assert [r["revision"] for r in listed] == [1, 2]
-    assert DECISION_NOTE in listed[1]["reason"]
+    assert listed[1]["reason"] == published_reason
 
     # another dispute, of revision 2, rejected on the page with a note: no new revision
     first = district.schools[0]
@@ -357,7 +329,7 @@ async def test_the_bureau_publishes_the_bulletin_accepts_a_dispute_and_downloads
     dialog = desk.get_by_role("dialog", name="驳回异议")
     await dialog.get_by_label("处理意见").fill("转学在11月2日，10月数据不变")
     await dialog.get_by_role("button", name="驳回").click()
-    await expect(other).to_contain_text("已驳回")
+    await expect(other).to_contain_text("未采纳")
     await expect(other).to_contain_text("转学在11月2日，10月数据不变")
     await expect(revisions.locator("tbody tr")).to_have_count(2)
     disputes = (await platform.reporting.get(f"/v1/bulletins/{MONTH}/disputes", headers=api)).json()

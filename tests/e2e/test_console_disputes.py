@@ -11,67 +11,37 @@ staff of the generated district's first school, announced as the registry announ
 (``staff-changed``); the portal opens the account and the activation link arrives as for anyone.
 """
 
-import asyncio
-import math
 import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from bearer import bearer
+from bulletin_world import MONTH, new_district, percent, publish, stored_district
 from console_world import accessible_desk, new_desk
-from contracts.envelope import Event
 from contracts.events.registry import StaffChanged, StaffChangedV1, StaffContacts
-from district_generator import NAMES, District, at, generate
+from district_generator import NAMES, District, at
 from playwright.async_api import Page, expect
-from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 from teacher_world import StaffAccount, activate, activation_token, sign_in_as_staff, unique_phone
 
 pytestmark = pytest.mark.infra
 
-MONTH = "2026-10"  # the last month ended on the school clock (2026-11-20): the page's latest bulletin
 PASSWORD = "德育主任异议2026十月"
 REASON = "10月有3次家访因网络故障迟录，实际已完成，请核实"
 NOTE = "已核实，迟录家访不在10月统计口径内，数据不变"
 
 
-def percent(rate: float | None) -> str:
-    """A rate as the pages show it: a percentage with at most one decimal (87.5%, 60%)."""
-    if rate is None:
-        return "—"
-    tenths = math.floor(rate * 1000 + 0.5) / 10
-    return f"{tenths:.0f}%" if tenths == int(tenths) else f"{tenths:.1f}%"
-
-
-async def publish(infrastructure, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(**infrastructure.kafka_options(), acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        sent = [await producer.send(e.topic, e.to_json(), key=e.school_id.encode()) for e in events]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-
-
 @pytest.fixture(scope="module")
-async def district(platform, infrastructure) -> District:
+def generated() -> District:
+    return new_district("d-dispute")
+
+
+@pytest.fixture
+async def district(platform, infrastructure, eventually, generated) -> District:
     """A district of its own, its events stored by reporting."""
-    d = generate(f"d-dispute-{uuid.uuid4().hex[:8]}", SCHOOL_TODAY)
-    await publish(infrastructure, d.events)
-    facts = platform.reporting_app.state.store.facts
-    where = {"district_id": d.district_id}
-    deadline = asyncio.get_running_loop().time() + 90
-    while not (
-        await facts.db["visit_facts"].count_documents(where) == len(d.visits)
-        and await facts.db["registry_versions"].count_documents(where)
-        == sum(1 for e in d.events if e.topic.endswith("registry.v1"))
-    ):
-        assert asyncio.get_running_loop().time() < deadline, "reporting did not store the generated district"
-        await asyncio.sleep(0.3)
-    return d
+    return await stored_district(platform, infrastructure, eventually, generated)
 
 
 def as_bureau(district: District) -> dict[str, str]:
