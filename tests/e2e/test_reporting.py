@@ -604,7 +604,9 @@ async def test_the_monthly_bulletin_in_every_format_frozen_disputed_and_revised(
     assert accepted.status_code == 201, accepted.text
     revision = accepted.json()
     assert revision["revision"] == 2
-    assert "迟报" in revision["reason"]
+    # published to every school: the school, the figure and the bureau's note, not the school's words
+    second_name = next(r["name"] for r in revision["document"]["ranking"] if r["school_id"] == second)
+    assert revision["reason"] == f"{second_name} 家访覆盖率：核实无误，予以补录"
     assert any(c["school_id"] == second and c["figure"] == "home_visit_coverage" for c in revision["changes"])
     completeness = await platform.reporting.get(
         "/v1/completeness", params={"month": "2026-10"}, headers=bureau
