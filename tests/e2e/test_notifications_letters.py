@@ -175,3 +175,98 @@ async def test_a_guardian_reads_the_letter_in_their_language_and_the_preview_sho
     hers = await inbox_of(notifications, guardian_of(registry_api, people, chinese), eventually)
     assert hers["subject"] == f"【叶城县第九小学】{WINTER['title']}"
     assert hers["body"].startswith(WINTER["body"])
+
+
+async def test_a_letters_messages_are_its_own_for_its_admin_and_author_only(
+    platform, registry_api, family, eventually
+):
+    people = await family(
+        [{"phone": "13900016301", "child": 0}, {"phone": "13900016302", "child": 1}, {"child": 2}]
+    )
+    notifications = platform.all_services["notifications"]
+    admin = admin_of(registry_api, people.school_id)
+    to_class = {"school_id": people.school_id, "audience": {"kind": "class", "class_ids": [people.class_id]}}
+    letter = await notifications.post(
+        "/v1/announcements",
+        json=to_class | {"variables": WINTER, "confirmation": "any_guardian"},
+        headers=admin,
+    )
+    assert letter.status_code == 201, letter.text
+    letter_id = letter.json()["announcement_id"]
+    # another letter of the same school to the same guardians: none of its messages is this one's
+    other = await notifications.post(
+        "/v1/announcements", json=to_class | {"variables": WINTER | {"title": "运动会通知"}}, headers=admin
+    )
+    assert other.status_code == 201, other.text
+    route = f"/v1/announcements/{letter_id}/messages"
+
+    async def out() -> bool:
+        answer = (await notifications.get(route, headers=admin)).json()
+        return sorted(m["status"] for m in answer) == ["failed", "sent", "sent"]
+
+    await eventually(out, 40)
+    mum, dad, no_contact = people.guardians
+    confirmed = await notifications.post(
+        f"/v1/inbox/{letter_id}-{mum.guardian_id}/confirmation",
+        headers=guardian_of(registry_api, people, mum),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    # the reminder to the one still to confirm is not one of the letter's messages either
+    reminded = await notifications.post(f"/v1/announcements/{letter_id}/reminders", headers=admin)
+    assert reminded.status_code == 200, reminded.text
+    assert dad.guardian_id in reminded.json()["reminded_guardian_ids"]
+
+    answer = await notifications.get(route, headers=admin)
+    assert answer.status_code == 200, answer.text
+    messages = {m["recipient_id"]: m for m in answer.json()}
+    assert sorted(messages) == sorted(g.guardian_id for g in people.guardians)
+    assert all(m["subject"].endswith(WINTER["title"]) for m in messages.values())
+    assert messages[mum.guardian_id]["student_ids"] == [mum.student_id]
+    assert messages[mum.guardian_id]["confirmed_at"] is not None
+    assert messages[mum.guardian_id]["channel"] == "sms"
+    assert messages[mum.guardian_id]["sent_at"] is not None
+    assert messages[dad.guardian_id]["confirmed_at"] is None
+    assert messages[no_contact.guardian_id]["status"] == "failed"
+    assert messages[no_contact.guardian_id]["failure_reason"]
+    assert all(m["confirmation_required"] for m in messages.values())
+    # no contact details: neither phone is anywhere in the answer
+    assert "13900016301" not in answer.text
+    assert "13900016302" not in answer.text
+    assert "contacts" not in answer.text
+
+    # another school's admin, and another district's admin naming this school: no such letter
+    missing = await notifications.get("/v1/announcements/ann-none/messages", headers=admin)
+    assert missing.status_code == 404
+    other_school = await registry_api.new_school("叶城县第十一小学")
+    for outsider in (
+        admin_of(registry_api, other_school),
+        bearer(Role.school_admin, ELSEWHERE, "admin-z", school_id=people.school_id),
+    ):
+        refused = await notifications.get(route, headers=outsider)
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["detail"] == missing.json()["detail"]
+    assert (await notifications.get(route, headers=guardian_of(registry_api, people, mum))).status_code == 403
+
+    # a teacher reads the messages of a letter they wrote, not those of a colleague's letter to
+    # their class (the admin's, or another teacher's)
+    author = registry_api.auth(Role.teacher, people.school_id, [people.class_id], subject="teacher-author-i")
+    colleague = registry_api.auth(
+        Role.teacher, people.school_id, [people.class_id], subject="teacher-other-i"
+    )
+    theirs = await notifications.post(
+        "/v1/announcements", json=to_class | {"variables": WINTER | {"title": "春游通知"}}, headers=author
+    )
+    assert theirs.status_code == 201, theirs.text
+    their_route = f"/v1/announcements/{theirs.json()['announcement_id']}/messages"
+
+    async def authors_out() -> bool:
+        answer = await notifications.get(their_route, headers=author)
+        return answer.status_code == 200 and len(answer.json()) == 3
+
+    await eventually(authors_out, 40)
+    assert all(
+        m["subject"].endswith("春游通知")
+        for m in (await notifications.get(their_route, headers=author)).json()
+    )
+    assert (await notifications.get(their_route, headers=colleague)).status_code == 404
+    assert (await notifications.get(route, headers=author)).status_code == 404
