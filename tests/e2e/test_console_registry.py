@@ -217,7 +217,27 @@ async def test_a_roster_whose_every_row_is_bad_commits_nothing_and_lists_every_e
     await expect(desk.locator("td.bad")).to_have_count(len({(p["row"], p["column"]) for p in problems}))
     await expect(desk.get_by_role("button", name="导入")).to_be_disabled()
     await accessible_desk(desk, "console-roster-all-bad")
+
+    # the same file sent for real (dry_run=false): the registry refuses it whole, naming every error,
+    # and commits nothing: no student, no import in the audit log
+    admin = registry_api.auth(Role.school_admin, world.school_id)
+    before = await registry_api.http.get(f"/v1/schools/{world.school_id}/audit", headers=admin)
+    committed = await registry_api.http.post(
+        f"/v1/schools/{world.school_id}/roster?dry_run=false",
+        content=content,
+        headers=admin | {"content-type": XLSX},
+    )
+    assert committed.status_code == 422, committed.text
+    refusal = committed.json()
+    assert refusal["type"].endswith("roster-rejected")
+    assert "未导入任何数据" in refusal["detail"]
+    assert sorted((e["field"], e["message"]) for e in refusal["errors"]) == sorted(
+        (f"row {p['row']}: {p['column']}", p["reason"]) for p in problems
+    )
     assert len(await class_students(registry_api, world)) == 6
+    after = await registry_api.http.get(f"/v1/schools/{world.school_id}/audit", headers=admin)
+    assert [e for e in after.json() if e["action"] == "change:roster_imports"] == []
+    assert len(after.json()) == len(before.json())
 
 
 async def test_a_school_admin_opening_another_schools_student_by_its_address_is_told_not_found(
@@ -270,7 +290,9 @@ async def test_opening_a_guardians_full_contact_shows_it_and_the_audit_log_recor
     audit = desk.get_by_role("region", name="审计日志")
     read = audit.get_by_role("row").filter(has_text="查看家长完整联系方式")
     await expect(read).to_have_count(1)
-    await expect(read).to_contain_text(pupil.guardian_id)
+    # the guardian by name (the school's classes list them), not by id
+    await expect(read).to_contain_text(pupil.guardian_name)
+    await expect(read).not_to_contain_text(pupil.guardian_id)
     await expect(read).to_contain_text(world.school_admin.name)
 
 
