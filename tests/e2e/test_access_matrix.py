@@ -1173,6 +1173,15 @@ ROWS: list[Row] = [
     ),
     R(
         "notifications",
+        "GET",
+        "/v1/announcements/{announcement_id}/messages",
+        "A-admin",
+        "guardian.g1",
+        {"announcement_id": "announcement.AN1"},
+        roles=SCHOOL_STAFF,  # ANNOUNCEMENTS
+    ),
+    R(
+        "notifications",
         "POST",
         "/v1/announcements/{announcement_id}/reminders",
         "A-admin",
