@@ -6,13 +6,11 @@ import {
   emptyLetterForm,
   guardianRows,
   letterErrors,
-  letterIdOf,
   letterRequest,
   letterRows,
   letterText,
   audienceText,
   formField,
-  messagesOf,
   pendingGuardians,
   type Confirmations,
   type LetterMessage,
@@ -21,9 +19,10 @@ import {
 
 function message(id: string, over: Partial<LetterMessage> = {}): LetterMessage {
   return {
-    message_id: id, recipient_kind: 'guardian', recipient_id: id.split('-').pop() ?? id, student_ids: [],
-    purpose: 'announcement', subject: '【第九小学】冬季安全', body: '正文', status: 'sent',
-    created_at: '2026-11-20T02:00:00Z', confirmation_required: true, confirmed_at: null, ...over,
+    message_id: id, recipient_id: id.split('-').pop() ?? id, student_ids: [],
+    subject: '【第九小学】冬季安全', body: '正文', status: 'sent', channel: 'sms',
+    created_at: '2026-11-20T02:00:00Z', sent_at: '2026-11-20T02:00:05Z', delivered_at: null, read_at: null,
+    confirmation_required: true, confirmed_at: null, failure_reason: null, ...over,
   }
 }
 
@@ -104,22 +103,6 @@ describe("the school's letters, as notifications lists them", () => {
     expect(audienceText(listed[0]!.audience, { c1: '三年级2班' })).toEqual({ key: 'letters.audienceOf.class', values: { classes: '三年级2班、c9' } })
     expect(audienceText({ ...listed[0]!.audience, kind: 'grade', grade: 3 }, {})).toEqual({ key: 'letters.audienceOf.grade', values: { grade: 3 } })
     expect(audienceText({ ...listed[0]!.audience, kind: 'school' }, {}).key).toBe('letters.audienceOf.school')
-  })
-})
-
-describe("a letter's messages, picked from the school's", () => {
-  const messages = [
-    message('ann-aaa111-g1', { confirmed_at: '2026-11-20T03:00:00Z' }),
-    message('ann-aaa111-g2', { subject: '[第九小学] Winter safety', status: 'failed' }),
-    message('ann-aaa111-r1-g2', { purpose: 'announcement_reminder' }),
-    message('ann-bbb222-g1', { created_at: '2026-11-21T02:00:00Z', confirmation_required: false }),
-    message('mtg-x-g1', { purpose: 'meeting_invitation' }),
-  ]
-  it('knows a letter by its message ids, reminders and other messages left out', () => {
-    expect(letterIdOf(messages[0]!)).toBe('ann-aaa111')
-    expect(letterIdOf(messages[2]!)).toBeNull()
-    expect(letterIdOf(messages[4]!)).toBeNull()
-    expect(messagesOf(messages, 'ann-aaa111').map((m) => m.recipient_id)).toEqual(['g1', 'g2'])
   })
 })
 

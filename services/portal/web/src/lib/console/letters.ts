@@ -79,21 +79,23 @@ export interface Confirmations {
   pending: { student_id: string; pending_guardian_ids: string[] }[]
 }
 
-/** notifications MessagePublic, the fields the letters read. */
+/** notifications LetterMessage: one guardian's message of a letter (`GET /v1/announcements/{id}/messages`,
+ * the letter's own messages, not its reminders). */
 export interface LetterMessage {
   message_id: string
-  recipient_kind: string
   recipient_id: string
   student_ids: string[]
-  purpose: string
   subject: string
   body: string
   status: string
+  channel: string | null
   created_at: string
-  sent_at?: string | null
+  sent_at: string | null
+  delivered_at: string | null
+  read_at: string | null
   confirmation_required: boolean
   confirmed_at: string | null
-  failure_reason?: string | null
+  failure_reason: string | null
 }
 
 export interface LetterForm {
@@ -198,16 +200,6 @@ export function letterRequest(schoolId: string, form: LetterForm, placeholders?:
   return request
 }
 
-// A letter's messages are named `<announcement id>-<guardian id>` (notifications' message_id), and
-// its reminders `<announcement id>-r<round>-<guardian id>`: LetterDetail picks the letter's own
-// messages from the school's by that name.
-const LETTER_ID = /^(ann-[0-9a-f]+)-(?!r\d+-)/
-
-export function letterIdOf(message: Pick<LetterMessage, 'message_id' | 'purpose'>): string | null {
-  if (message.purpose !== 'announcement') return null
-  return LETTER_ID.exec(message.message_id)?.[1] ?? null
-}
-
 export interface LetterRow {
   announcementId: string
   title: string
@@ -257,11 +249,6 @@ export function letterText(body: string): string {
   const lines = body.split('\n')
   const last = lines[lines.length - 1] ?? ''
   return (/https?:\/\//.test(last) ? lines.slice(0, -1) : lines).join('\n').trim()
-}
-
-/** The messages of one letter (not its reminders). */
-export function messagesOf(messages: readonly LetterMessage[], announcementId: string): LetterMessage[] {
-  return messages.filter((m) => letterIdOf(m) === announcementId)
 }
 
 /** notifications' message statuses, in the order a message moves through them. */
