@@ -65,7 +65,9 @@ def raw_keys_in(text: str) -> list[str]:
     return [key for key in RAW_KEYS if key in text]
 
 
-async def test_the_published_bulletin_prints_on_a4_with_chinese_labels_and_a_ranking_chart(platform, district):
+async def test_the_published_bulletin_prints_on_a4_with_chinese_labels_and_a_ranking_chart(
+    platform, district
+):
     bulletin = await published(platform, district)
     page = await platform.reporting.get(
         f"/v1/bulletins/{MONTH}", params={"format": "html", "revision": 1}, headers=bureau_of(district)
