@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import httpx
 from bearer import bearer
-from phone_pages import AXE, REFUSED, SCREENSHOTS, client_address
+from phone_pages import REFUSED, accessible, client_address
 from playwright.async_api import Browser, Page
 from scheduling.activities import AGREEMENTS
 from service_kit.auth import Role
@@ -198,18 +198,6 @@ async def new_desk(chromium: Browser, portal_url: str) -> Page:
 
 
 async def accessible_desk(page: Page, name: str) -> None:
-    """No serious or critical axe-core violation on the desk page as it stands, nothing its CSP
-    refused, no sideways scrolling at the desk's width; a screenshot of it (.local/screenshots)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-    assert not REFUSED.get(id(page)), f"{name}: the page needs what its CSP refuses: {REFUSED[id(page)]}"
-    await page.evaluate(AXE.read_text())
-    result = await page.evaluate("async () => await axe.run(document)")
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= DESK["width"], f"{name} scrolls sideways at {DESK['width']} px ({width} px)"
+    """``phone_pages.accessible`` at the desk's width: axe-core, the CSP, no sideways scrolling,
+    a screenshot (.local/screenshots)."""
+    await accessible(page, name, DESK["width"])

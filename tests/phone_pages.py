@@ -55,9 +55,9 @@ async def new_phone(chromium: Browser, portal_url: str) -> Page:
     return page
 
 
-async def accessible(page: Page, name: str) -> None:
+async def accessible(page: Page, name: str, width: int = PHONE["width"]) -> None:
     """No serious or critical axe-core violation on the page as it stands, nothing its CSP refused,
-    no sideways scrolling at 360 px; a screenshot of it."""
+    no sideways scrolling at ``width`` (a phone's 360 px unless said); a screenshot of it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     assert not REFUSED.get(id(page)), f"{name}: the page needs what its CSP refuses: {REFUSED[id(page)]}"
@@ -70,8 +70,8 @@ async def accessible(page: Page, name: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{name}: {bad}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name} scrolls sideways on a 360 px screen ({width} px)"
+    scrolled = await page.evaluate("document.documentElement.scrollWidth")
+    assert scrolled <= width, f"{name} scrolls sideways on a {width} px screen ({scrolled} px)"
 
 
 def sms_texts(provider, phone: str) -> list[str]:
