@@ -10,7 +10,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -21,174 +20,22 @@ from contracts.events.visits import VisitLogged, VisitLoggedV1
 from contracts.policy import DEFAULT_TARGETS
 from contracts.topics import VISITS_V1, dead_letter_topic
 from district_generator import (
-    CLASS_MOVE_ON,
-    HOLIDAY,
     MANDATORY,
     NAMES,
     SCHOOL_MOVE_ON,
-    SPRING_END,
-    SPRING_START,
     TERM,
     TERM_END,
     TERM_START,
     District,
-    Student,
     generate,
 )
-from district_generator import SPRING as SPRING_TERM
 from openpyxl import load_workbook
 from reporting.store import ActiveStore
+from reporting_expected import AUTUMN, SPRING, class_of, elapsed, expected_school, expected_score, status
 from school_clock import SCHOOL_TODAY
 from service_kit.auth import Role
 
 pytestmark = pytest.mark.infra
-
-
-# The expected numbers, computed from what was generated ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class TermDates:
-    name: str
-    starts_on: date
-    ends_on: date
-    holidays: tuple[tuple[date, date], ...]
-    break_ends: date  # the day before the next term starts
-
-
-AUTUMN = TermDates(TERM, TERM_START, TERM_END, (HOLIDAY,), SPRING_START - timedelta(days=1))
-SPRING = TermDates(SPRING_TERM, SPRING_START, SPRING_END, (), SPRING_END + timedelta(days=60))
-
-
-def school_of(student: Student, day: date) -> str:
-    """Where the student was enrolled that day: the bureau may have moved them to another school."""
-    return student.school_moved_to[0] if student.school_moved_to and day >= SCHOOL_MOVE_ON else student.school
-
-
-def class_of(student: Student, day: date) -> str:
-    if student.school_moved_to and day >= SCHOOL_MOVE_ON:
-        return student.school_moved_to[1]
-    return student.moved_to if student.moved_to and day >= CLASS_MOVE_ON else student.class_id
-
-
-def elapsed(term: TermDates, today: date) -> float:
-    if today >= term.ends_on:
-        return 1.0
-    if today < term.starts_on:
-        return 0.0
-    return ((today - term.starts_on).days + 1) / ((term.ends_on - term.starts_on).days + 1)
-
-
-def status(actual: float, target: float, pace: float) -> str:
-    """The README's statuses: met; missed once the period is over; else on track or at risk
-    against the share of the target due by now."""
-    if actual >= target:
-        return "met"
-    if pace >= 1:
-        return "missed"
-    return "on_track" if actual >= target * pace else "at_risk"
-
-
-def months_judged(term: TermDates, today: date) -> list[tuple[date, date]]:
-    """The README's rule for a month in progress: the term's months that have ended (a month ends
-    with its last day, or the term's); until the first has, the first one so far."""
-    months, first = [], term.starts_on.replace(day=1)
-    while first <= term.ends_on:
-        following = (first + timedelta(days=32)).replace(day=1)
-        months.append((first, following - timedelta(days=1)))
-        first = following
-    ended = [(a, b) for a, b in months if min(b, term.ends_on) < today]
-    return ended if ended or today < term.starts_on else months[:1]
-
-
-def expected_school(d: District, school: str, today: date, term: TermDates = AUTUMN) -> dict:
-    day = min(today, term.ends_on)
-
-    def in_term(on: date) -> bool:
-        return term.starts_on <= on <= day
-
-    def enrolled_on(on: date) -> set[str]:
-        return {s.student_id for s in d.students if school_of(s, on) == school}
-
-    def guardians_on(on: date) -> set[str]:
-        return {g for g, st in d.guardians.items() if st in enrolled_on(on)}
-
-    # the coverage measures ask whether the child was visited, by whichever school: the students
-    # the school has on the day, visited this school year (this term for 三必访)
-    enrolled = [s for s in d.students if school_of(s, day) == school]
-    ids = {s.student_id for s in enrolled}
-    visited = {v[1] for v in d.visits if TERM_START <= v[3] <= day} & ids  # the school year's coverage
-    visited_in_term = {v[1] for v in d.visits if in_term(v[3])}
-    mandatory = {s.student_id for s in enrolled if MANDATORY & set(s.care)}
-    by_class = {c: sum(1 for m in d.class_meetings if m[1] == c and in_term(m[2])) for c in d.classes[school]}
-    months = months_judged(term, today)
-    reached = sum(
-        len({c[1] for c in d.contacts if c[0] == school and a <= c[2] <= min(b, today)} & guardians_on(b))
-        for a, b in months
-    )
-    # each teacher of the school: the distinct students they visited this term
-    quota = DEFAULT_TARGETS["visits_per_teacher_per_term"]
-    teachers = {
-        t: len({v[1] for v in d.visits if v[4] == t and in_term(v[3])})
-        for t, of in d.teachers.items()
-        if of == school
-    }
-    meetings = [m for m in d.class_meetings if m[0] == school and in_term(m[2])]
-    own = [m for m in d.school_meetings if m[0] == school]
-    own_in_term = [m for m in own if in_term(m[3])]
-    invited = sum(m[3] for m in meetings) + sum(m[4] for m in own_in_term)
-    yes = sum(m[4] for m in meetings) + sum(m[5] for m in own_in_term)
-    in_holiday = {
-        v[1]
-        for v in d.visits
-        if (any(a <= v[3] <= b for a, b in term.holidays) and v[3] <= day)
-        or term.ends_on < v[3] <= min(today, term.break_ends)
-    }
-    receptions = [
-        sum(1 for m in own if m[1] == "reception_day" and a <= m[3] <= min(b, today)) for a, b in months
-    ]
-    activities = [a for a in d.activities if a[0] == school and in_term(a[2])]
-    return {
-        "holiday_visited": len(in_holiday & ids),
-        "school_meetings": sum(1 for m in own_in_term if m[1] == "parent_meeting" and m[2] == "school"),
-        "open_days": sum(1 for m in own_in_term if m[1] == "open_day"),
-        "reception_days_min": min(receptions),
-        "enrolled": len(enrolled),
-        "visited": len(visited),
-        "coverage": round(len(visited) / len(enrolled), 4),
-        "mandatory": len(mandatory),
-        "mandatory_visited": len(mandatory & visited_in_term),
-        "class_meetings_min": min(by_class.values()),
-        "contact_share": round(reached / sum(len(guardians_on(b)) for _, b in months), 4),
-        "teachers": teachers,
-        "teachers_reaching_quota": sum(1 for n in teachers.values() if n >= quota),
-        "teacher_visits": {
-            "quota": quota,
-            "teachers": len(teachers),
-            "reaching_quota": sum(1 for n in teachers.values() if n >= quota),
-            "average_students": round(sum(teachers.values()) / len(teachers), 2),
-            "fewest_students": min(teachers.values()),
-        },
-        "rsvp_rate": round(yes / invited, 4) if invited else None,
-        "activities": len(activities),
-        "participant_times": sum(a[3] for a in activities),
-    }
-
-
-def expected_score(d: District, school: str, figures: dict) -> float:
-    weights = {k: v for k, v in DEFAULT_TARGETS.items() if k.startswith("weight_")}
-    parts = {
-        "weight_home_visit_coverage": min(figures["coverage"] / 0.6, 1),
-        "weight_mandatory_visit_coverage": min(figures["mandatory_visited"] / figures["mandatory"], 1)
-        if figures["mandatory"]
-        else 1,
-        "weight_parent_meetings": min(figures["class_meetings_min"] / 1, 1),
-        "weight_guardian_contact": min(figures["contact_share"] / 1, 1),
-    }
-    if any(school == s for s in d.agreements.values()):
-        parts["weight_partner_activities"] = min(figures["activities"] / 1, 1)
-    used = {k: weights[k] for k in parts}
-    return round(100 * sum(used[k] * parts[k] for k in parts) / sum(used.values()), 1)
 
 
 # Fixtures ----------------------------------------------------------------------------------------
@@ -715,7 +562,7 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
         "school_id": "sch-x",
         "on": "2026-11-02",
     }
-    await other_replica.add_fact("visit_facts", elsewhere)
+    await other_replica.add_batch([("visit_facts", elsewhere)])
     deadline = asyncio.get_running_loop().time() + 240
     while True:
         status = (await platform.reporting.get(f"/v1/rebuilds/{rebuild_id}", headers=bureau)).json()
@@ -736,7 +583,8 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
 async def test_the_bulletin_is_published_on_schedule_once_the_deadline_has_passed(platform, district):
     from reporting.schedule import BulletinSchedule
 
-    schedule = BulletinSchedule(platform.reporting_app.state.store, platform.reporting_settings)
+    state = platform.reporting_app.state
+    schedule = BulletinSchedule(state.store, state.projection, platform.reporting_settings)
     bureau = bearer(district.district_id, Role.bureau)
     assert await schedule.publish_due(date(2026, 12, 3)) == []  # submissions for November still open
     assert (await platform.reporting.get("/v1/bulletins/2026-11", headers=bureau)).status_code == 404
