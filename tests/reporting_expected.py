@@ -9,6 +9,7 @@ say which figure and school."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from contracts.policy import DEFAULT_TARGETS
 from county_generator import County, Pupil
@@ -91,7 +92,7 @@ def months_judged(term: TermDates, today: date) -> list[tuple[date, date]]:
     return ended if ended or today < term.starts_on else months[:1]
 
 
-def expected_school(d: Generated, school: str, today: date, term: TermDates = AUTUMN) -> dict:
+def expected_school(d: Generated, school: str, today: date, term: TermDates = AUTUMN) -> dict[str, Any]:
     day = min(today, term.ends_on)
 
     def in_term(on: date) -> bool:
@@ -170,7 +171,7 @@ def expected_school(d: Generated, school: str, today: date, term: TermDates = AU
     }
 
 
-def expected_score(d: Generated, school: str, figures: dict) -> float:
+def expected_score(d: Generated, school: str, figures: dict[str, Any]) -> float:
     weights = {k: v for k, v in DEFAULT_TARGETS.items() if k.startswith("weight_")}
     parts = {
         "weight_home_visit_coverage": min(figures["coverage"] / 0.6, 1),
@@ -183,10 +184,10 @@ def expected_score(d: Generated, school: str, figures: dict) -> float:
     if any(school == s for s in d.agreements.values()):
         parts["weight_partner_activities"] = min(figures["activities"] / 1, 1)
     used = {k: weights[k] for k in parts}
-    return round(100 * sum(used[k] * parts[k] for k in parts) / sum(used.values()), 1)
+    return float(round(100 * sum(used[k] * parts[k] for k in parts) / sum(used.values()), 1))
 
 
-def expected_class(d: Generated, class_id: str, today: date, term: TermDates = AUTUMN) -> dict:
+def expected_class(d: Generated, class_id: str, today: date, term: TermDates = AUTUMN) -> dict[str, Any]:
     """A class's row as its school's report and the class report give it: the students it has on the
     day, those visited this school year wherever, its 三必访 students and those visited this term, its
     parent meetings and the visits made in it this term, and the follow-ups of its visits."""

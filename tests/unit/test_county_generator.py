@@ -22,7 +22,7 @@ def year(district_id: str = "d-unit-000001", seed: int = 7) -> tuple[CountyYear,
     return generated, list(generated.events())
 
 
-def test_the_same_seed_gives_the_same_events_and_another_district_other_event_ids():
+def test_the_same_seed_gives_the_same_events_and_another_district_other_event_ids() -> None:
     _, first = year()
     again = list(CountyYear("d-unit-000001", SMALL, 7).events())  # made again, not the cached year
     assert [e.to_json() for e in first] == [e.to_json() for e in again]
@@ -33,7 +33,7 @@ def test_the_same_seed_gives_the_same_events_and_another_district_other_event_id
     assert len({e.event_id for e in first}) == len(first)
 
 
-def test_a_year_of_events_in_the_proportions_of_a_county():
+def test_a_year_of_events_in_the_proportions_of_a_county() -> None:
     generated, events = year()
     record = generated.record
     counts = Counter(e.event_type for e in events)
@@ -62,7 +62,7 @@ def test_a_year_of_events_in_the_proportions_of_a_county():
     assert counts["class-changed"] == SMALL.schools * SMALL.classes_per_school
 
 
-def test_every_date_is_inside_the_school_year_and_no_student_is_anywhere_before_they_arrive():
+def test_every_date_is_inside_the_school_year_and_no_student_is_anywhere_before_they_arrive() -> None:
     generated, events = year()
     record = generated.record
     for event in events:
@@ -78,7 +78,7 @@ def test_every_date_is_inside_the_school_year_and_no_student_is_anywhere_before_
         assert school_of(pupil, pupil.placements[0][0] - timedelta(days=1)) is None
 
 
-def test_no_personal_data_beyond_what_the_platforms_events_carry():
+def test_no_personal_data_beyond_what_the_platforms_events_carry() -> None:
     _, events = year()
     text = "\n".join(e.to_json().decode() for e in events)
     phones = set(re.findall(r'"phone":"([^"]*)"', text))
@@ -88,7 +88,7 @@ def test_no_personal_data_beyond_what_the_platforms_events_carry():
     assert all(re.fullmatch(r"学生\d{6}", n) for n in names)
 
 
-def test_the_expected_figures_are_computed_from_the_record_alone():
+def test_the_expected_figures_are_computed_from_the_record_alone() -> None:
     generated, _ = year()
     record, today = generated.record, date(2026, 11, 20)
     school = record.schools[0]
