@@ -560,7 +560,14 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
         "_id": f"vis-{uuid.uuid4().hex[:8]}",
         "district_id": "d-other",
         "school_id": "sch-x",
+        "event_id": f"evt-{uuid.uuid4().hex[:8]}",
+        "recorded": "2026-11-02",
+        "student_id": "stu-x",
+        "class_id": "cls-x",
+        "staff_ids": ["stf-x"],
         "on": "2026-11-02",
+        "mode": "home",
+        "two_staff": False,
     }
     await other_replica.add_batch([("visit_facts", elsewhere)])
     deadline = asyncio.get_running_loop().time() + 240

@@ -17,7 +17,7 @@ import json
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -37,6 +37,7 @@ from service_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
+T = TypeVar("T")
 
 
 class MalformedEvent(Exception):
@@ -135,6 +136,58 @@ def subscribe(
                     await park(broker, topic, record, reason, settings.service_name)
 
     consume.__doc__ = description or handle.__doc__
+    broker.subscriber(
+        topic,
+        group_id=settings.consumer_group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        batch_timeout_ms=100,
+        title=f"{settings.service_name}:{topic}",
+    )(consume)
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topic: str,
+    read: Callable[[dict[str, Any]], T | None],
+    store: Callable[[list[T]], Awaitable[None]],
+    *,
+    description: str | None = None,
+) -> None:
+    """Consume ``topic`` in the service's group a batch at a time: ``read`` turns each decoded
+    event into what is kept of it (None: nothing), raising ``MalformedEvent`` or a pydantic
+    ``ValidationError`` for input that can never succeed, which is parked at once; ``store`` then
+    keeps the batch's in one go, idempotently, before its offsets are committed. A failure of
+    ``store`` is retried with back-off, then raised: the batch is not committed and comes back."""
+
+    async def consume(batch: KafkaMessage) -> None:
+        kept: list[T] = []
+        for record in _records(batch):
+            try:
+                found = read(decode(record.value))
+            except (MalformedEvent, ValidationError) as exc:
+                await park(broker, topic, record, f"malformed: {exc}", settings.service_name)
+                continue
+            if found is not None:
+                kept.append(found)
+        delay = settings.consumer_backoff_seconds
+        for attempt in range(1, settings.consumer_max_attempts + 1):
+            try:
+                await store(kept)
+                return
+            except Exception as exc:
+                if attempt == settings.consumer_max_attempts:
+                    raise
+                log.warning(
+                    "storing a batch failed, retrying", extra={"attempt": attempt, "error": repr(exc)}
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    consume.__doc__ = description or read.__doc__
     broker.subscriber(
         topic,
         group_id=settings.consumer_group,

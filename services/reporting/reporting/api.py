@@ -14,6 +14,7 @@ from service_kit.storage import Document
 from reporting import access, bulletin_render, reports, views
 from reporting.bulletin_store import Bulletins
 from reporting.periods import Month, TermName
+from reporting.projection import Projection
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
 
@@ -23,11 +24,19 @@ def get_store(request: Request) -> ActiveStore:
     return store
 
 
+async def get_projection(request: Request) -> Projection:
+    """The read model, once loaded (a request during start-up waits for it)."""
+    projection: Projection = request.app.state.projection
+    await projection.ready()
+    return projection
+
+
 def today(request: Request) -> date:
     return request.app.state.settings.school_today()  # type: ignore[no-any-return]
 
 
 StoreDep = Annotated[ActiveStore, Depends(get_store)]
+ModelDep = Annotated[Projection, Depends(get_projection)]
 Today = Annotated[date, Depends(today)]
 TermQuery = Annotated[str, Query(description="学期, e.g. 2026-2027-autumn")]
 
@@ -49,10 +58,10 @@ def allowed(rule: Rule) -> Any:
     return Depends(Allowed(rule))
 
 
-async def located(store: ActiveStore, caller: Caller, rule: Rule, kind: str, record_id: str) -> RecordScope:
-    """A registry record's own place, as reporting stored it, checked against the caller's reach:
+def located(model: Projection, caller: Caller, rule: Rule, kind: str, record_id: str) -> RecordScope:
+    """A registry record's own place, as reporting knows it, checked against the caller's reach:
     404 for one reporting does not know, the same 404 (logged) for one out of reach."""
-    where = ensure_found(await store.facts.whereabouts(kind, record_id, caller.district_id), rule.resource)
+    where = ensure_found(model.whereabouts(kind, record_id, caller.district_id), rule.resource)
     scope = access.registry_scope(kind, record_id, *where)
     rule.check(caller, scope)
     return scope
@@ -71,19 +80,19 @@ class SchoolVisitSummary(BaseModel):
 
 @router.get("/schools/{school_id}/home-visits", response_model=SchoolVisitSummary)
 async def school_home_visits(
-    school_id: str, caller: Annotated[Caller, allowed(access.SCHOOL_VISITS)], store: StoreDep
+    school_id: str, caller: Annotated[Caller, allowed(access.SCHOOL_VISITS)], model: ModelDep
 ) -> SchoolVisitSummary:
     """学校家访统计 (home visits logged and distinct students visited, for one school)."""
-    await located(store, caller, access.SCHOOL_VISITS, "school", school_id)
-    visits, students = await store.facts.school_visit_counts(caller.district_id, school_id)
-    two_staff, confirmed = await store.facts.school_evidence(caller.district_id, school_id)
+    located(model, caller, access.SCHOOL_VISITS, "school", school_id)
+    snapshot = model.snapshot(caller.district_id)
+    made = snapshot.visits_made(school_id)
     return SchoolVisitSummary(
         district_id=caller.district_id,
         school_id=school_id,
-        visits_logged=visits,
-        students_visited=students,
-        two_staff_visits=two_staff,
-        guardian_confirmed=confirmed,
+        visits_logged=len(made),
+        students_visited=len({v["student_id"] for v in made}),
+        two_staff_visits=sum(1 for v in made if v["two_staff"]),
+        guardian_confirmed=snapshot.confirmed(school_id),
     )
 
 
@@ -93,12 +102,13 @@ async def school_report(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.SCHOOL_REPORT)],
     store: StoreDep,
+    model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
     """学校报表 (measures against the policy with status, classes, teachers; bureau and the school)."""
     name = TermName.parse(term)
-    await located(store, caller, access.SCHOOL_REPORT, "school", school_id)
-    snapshot = await store.facts.snapshot(caller.district_id)
+    located(model, caller, access.SCHOOL_REPORT, "school", school_id)
+    snapshot = model.snapshot(caller.district_id)
     return views.school_report(caller, snapshot, school_id, name, day)
 
 
@@ -108,43 +118,56 @@ async def class_report(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.CLASS_REPORT)],
     store: StoreDep,
+    model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
     """班级报表 (coverage, 三必访 and meetings of one class; unknown or outside the caller's scope: 404)."""
     name = TermName.parse(term)
-    await located(store, caller, access.CLASS_REPORT, "class", class_id)
-    return views.class_report(caller, await store.facts.snapshot(caller.district_id), class_id, name, day)
+    located(model, caller, access.CLASS_REPORT, "class", class_id)
+    return views.class_report(caller, model.snapshot(caller.district_id), class_id, name, day)
 
 
 @router.get("/teachers/me/report", response_model=reports.TeacherReport)
 async def teacher_report(
-    term: TermQuery, caller: Annotated[Caller, allowed(access.TEACHER_REPORT)], store: StoreDep, day: Today
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.TEACHER_REPORT)],
+    store: StoreDep,
+    model: ModelDep,
+    day: Today,
 ) -> dict[str, Any]:
     """我的班级 (coverage of the classes I teach, and the mandatory students still unvisited)."""
     name = TermName.parse(term)
     # the school the registry has the teacher in, not the one the token names
-    mine = await located(store, caller, access.TEACHER_REPORT, "staff", caller.subject)
+    mine = located(model, caller, access.TEACHER_REPORT, "staff", caller.subject)
     assert mine.school_id is not None
-    snapshot = await store.facts.snapshot(caller.district_id)
+    snapshot = model.snapshot(caller.district_id)
     return views.teacher_report(caller, snapshot, mine.school_id, name, day)
 
 
 @router.get("/overview", response_model=reports.Overview)
 async def overview(
-    term: TermQuery, caller: Annotated[Caller, allowed(access.OVERVIEW)], store: StoreDep, day: Today
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.OVERVIEW)],
+    store: StoreDep,
+    model: ModelDep,
+    day: Today,
 ) -> dict[str, Any]:
     """全区概览 (bureau: totals, rates and each school's score; counts only, no names of people)."""
     name = TermName.parse(term)
-    return views.overview(await store.facts.snapshot(caller.district_id), name, day)
+    return views.overview(model.snapshot(caller.district_id), name, day)
 
 
 @router.get("/rankings", response_model=reports.Ranking)
 async def rankings(
-    term: TermQuery, caller: Annotated[Caller, allowed(access.RANKING)], store: StoreDep, day: Today
+    term: TermQuery,
+    caller: Annotated[Caller, allowed(access.RANKING)],
+    store: StoreDep,
+    model: ModelDep,
+    day: Today,
 ) -> dict[str, Any]:
     """学校排名 (composite score with the policy's weights shown beside it)."""
     name = TermName.parse(term)
-    return views.ranking(await store.facts.snapshot(caller.district_id), name, day)
+    return views.ranking(model.snapshot(caller.district_id), name, day)
 
 
 @router.get("/completeness", response_model=reports.Completeness)
@@ -152,17 +175,19 @@ async def completeness(
     month: Annotated[str, Query(description="YYYY-MM")],
     caller: Annotated[Caller, allowed(access.COMPLETENESS)],
     store: StoreDep,
+    model: ModelDep,
 ) -> dict[str, Any]:
     """报送完整性与及时性 (who confirmed the month, who was late, who logged nothing)."""
     which = Month.parse(month)
-    submissions = await Bulletins(store).submissions(caller.district_id, which)
-    return views.completeness(await store.facts.snapshot(caller.district_id), which, submissions)
+    submissions = await Bulletins(store, model).submissions(caller.district_id, which)
+    return views.completeness(model.snapshot(caller.district_id), which, submissions)
 
 
 @router.get("/trends", response_model=list[reports.TrendMonth])
 async def trends(
     caller: Annotated[Caller, allowed(access.SCHOOL_TRENDS)],
     store: StoreDep,
+    model: ModelDep,
     school_year: Annotated[SchoolYear, Query(description="学年, e.g. 2026-2027")],
     school_id: str | None = None,
 ) -> list[dict[str, Any]]:
@@ -170,8 +195,8 @@ async def trends(
     if school_id is None:
         access.DISTRICT_TRENDS.role_allowed(caller)
     else:
-        await located(store, caller, access.SCHOOL_TRENDS, "school", school_id)
-    return views.trends(await store.facts.snapshot(caller.district_id), school_year, school_id)
+        located(model, caller, access.SCHOOL_TRENDS, "school", school_id)
+    return views.trends(model.snapshot(caller.district_id), school_year, school_id)
 
 
 @router.get("/pairs/{pair_id}/comparison", response_model=reports.PairComparison)
@@ -180,12 +205,13 @@ async def pair_comparison(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.PAIR_COMPARISON)],
     store: StoreDep,
+    model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
     """结对帮扶对比 (the paired schools side by side, and their exchanges)."""
     name = TermName.parse(term)
-    await located(store, caller, access.PAIR_COMPARISON, "pair", pair_id)
-    return views.pair_comparison(await store.facts.snapshot(caller.district_id), pair_id, name, day)
+    located(model, caller, access.PAIR_COMPARISON, "pair", pair_id)
+    return views.pair_comparison(model.snapshot(caller.district_id), pair_id, name, day)
 
 
 # Monthly submissions ------------------------------------------------------------------------------
@@ -224,15 +250,16 @@ async def submit_month(
     submission: SubmissionIn,
     caller: Annotated[Caller, allowed(access.SUBMIT)],
     store: StoreDep,
+    model: ModelDep,
     day: Today,
 ) -> SubmissionOut:
     """月度报送 (a school admin confirms the month, or declares nothing to report with a reason)."""
-    await located(store, caller, access.SUBMIT, "school", school_id)
+    located(model, caller, access.SUBMIT, "school", school_id)
     which = Month.parse(month, "path.month")
     which.require_ended(day, "path.month", "报送")
     if submission.kind == "nothing_to_report" and not submission.reason:
         raise Invalid("body.reason", "无数据报送须说明原因 (a reason is required)")
-    snapshot = await store.facts.snapshot(caller.district_id)
+    snapshot = model.snapshot(caller.district_id)
     deadline = snapshot.submission_deadline(which)
     record = {
         "_id": f"{school_id}:{which}",
@@ -253,9 +280,9 @@ async def submit_month(
 
 @router.get("/schools/{school_id}/submissions", response_model=list[SubmissionOut])
 async def submissions(
-    school_id: str, caller: Annotated[Caller, allowed(access.SUBMISSIONS)], store: StoreDep
+    school_id: str, caller: Annotated[Caller, allowed(access.SUBMISSIONS)], store: StoreDep, model: ModelDep
 ) -> list[SubmissionOut]:
-    await located(store, caller, access.SUBMISSIONS, "school", school_id)
+    located(model, caller, access.SUBMISSIONS, "school", school_id)
     found = await store.records.find(SUBMISSIONS, {"district_id": caller.district_id, "school_id": school_id})
     return [SubmissionOut.model_validate(s) for s in sorted(found, key=lambda s: s["month"])]
 
@@ -263,16 +290,22 @@ async def submissions(
 # Bulletins ----------------------------------------------------------------------------------------
 
 
-def _bulletins(store: ActiveStore) -> Bulletins:
-    return Bulletins(store)
+def _bulletins(store: ActiveStore, model: Projection) -> Bulletins:
+    return Bulletins(store, model)
 
 
 @router.post("/bulletins/{month}", status_code=201, response_model=reports.Bulletin, tags=["bulletins 通报"])
 async def publish_bulletin(
-    month: str, caller: Annotated[Caller, allowed(access.PUBLISH_BULLETIN)], store: StoreDep, day: Today
+    month: str,
+    caller: Annotated[Caller, allowed(access.PUBLISH_BULLETIN)],
+    store: StoreDep,
+    model: ModelDep,
+    day: Today,
 ) -> dict[str, Any]:
     """发布月度通报 (once; publishing again answers the published revision)."""
-    return _public(await _bulletins(store).publish(caller.district_id, Month.parse(month, "path.month"), day))
+    return _public(
+        await _bulletins(store, model).publish(caller.district_id, Month.parse(month, "path.month"), day)
+    )
 
 
 @router.get(
@@ -294,13 +327,16 @@ async def read_bulletin(
     month: str,
     caller: Annotated[Caller, allowed(access.BULLETIN)],
     store: StoreDep,
+    model: ModelDep,
     request: Request,
     revision: int | None = None,
     format: Literal["json", "html", "csv", "xlsx"] = "json",
 ) -> Any:
     """月度通报 (JSON; HTML to print on A4 with the ranking as a chart; CSV or XLSX with the same
     Chinese headers; any revision)."""
-    record = await _bulletins(store).latest(caller.district_id, Month.parse(month, "path.month"), revision)
+    record = await _bulletins(store, model).latest(
+        caller.district_id, Month.parse(month, "path.month"), revision
+    )
     access.BULLETIN.check(caller, access.district_scope(record["district_id"]))
     name = f"bulletin-{record['month']}-r{record['revision']}"
     settings = request.app.state.settings
@@ -327,9 +363,9 @@ async def read_bulletin(
     "/bulletins/{month}/revisions", response_model=list[reports.BulletinRevision], tags=["bulletins 通报"]
 )
 async def bulletin_revisions(
-    month: str, caller: Annotated[Caller, allowed(access.BULLETIN)], store: StoreDep
+    month: str, caller: Annotated[Caller, allowed(access.BULLETIN)], store: StoreDep, model: ModelDep
 ) -> list[dict[str, Any]]:
-    found = await _bulletins(store).revisions(caller.district_id, Month.parse(month, "path.month"))
+    found = await _bulletins(store, model).revisions(caller.district_id, Month.parse(month, "path.month"))
     return [{k: r.get(k) for k in ("revision", "published_at", "reason", "changes")} for r in found]
 
 
@@ -345,12 +381,16 @@ class DisputeIn(BaseModel):
     "/bulletins/{month}/disputes", status_code=201, response_model=reports.Dispute, tags=["bulletins 通报"]
 )
 async def dispute(
-    month: str, body: DisputeIn, caller: Annotated[Caller, allowed(access.DISPUTE)], store: StoreDep
+    month: str,
+    body: DisputeIn,
+    caller: Annotated[Caller, allowed(access.DISPUTE)],
+    store: StoreDep,
+    model: ModelDep,
 ) -> dict[str, Any]:
     """对通报数据提出异议 (a school admin disputes a figure of its own school, with a reason)."""
-    await located(store, caller, access.DISPUTE, "school", body.school_id)
+    located(model, caller, access.DISPUTE, "school", body.school_id)
     which = Month.parse(month, "path.month")
-    current = await _bulletins(store).latest(caller.district_id, which)
+    current = await _bulletins(store, model).latest(caller.district_id, which)
     record = {
         "_id": f"dsp-{caller.district_id}-{which}-{body.school_id}-{current['revision']}-{body.figure}",
         "district_id": caller.district_id,
@@ -387,21 +427,22 @@ async def accept_dispute(
     body: AcceptanceIn,
     caller: Annotated[Caller, allowed(access.ACCEPT_DISPUTE)],
     store: StoreDep,
+    model: ModelDep,
 ) -> dict[str, Any]:
     """采纳异议并发布新版通报 (records what changed and why; earlier revisions stay readable)."""
     which = Month.parse(month, "path.month")
     found = await _dispute(store, caller, access.ACCEPT_DISPUTE, month, dispute_id)
     return _public(
-        await _bulletins(store).accept(caller.district_id, which, found, body.note, caller.subject)
+        await _bulletins(store, model).accept(caller.district_id, which, found, body.note, caller.subject)
     )
 
 
 @router.get("/bulletins/{month}/disputes", response_model=list[reports.Dispute], tags=["bulletins 通报"])
 async def disputes(
-    month: str, caller: Annotated[Caller, allowed(access.DISPUTES)], store: StoreDep
+    month: str, caller: Annotated[Caller, allowed(access.DISPUTES)], store: StoreDep, model: ModelDep
 ) -> list[dict[str, Any]]:
     """通报异议 (the month's disputes: the bureau reads its district's, a school admin its school's)."""
-    found = await _bulletins(store).disputes(caller.district_id, Month.parse(month, "path.month"))
+    found = await _bulletins(store, model).disputes(caller.district_id, Month.parse(month, "path.month"))
     return [_dispute_public(d) for d in found if access.DISPUTES.allows(caller, access.dispute_scope(d))]
 
 
@@ -424,12 +465,13 @@ async def reject_dispute(
     body: RejectionIn,
     caller: Annotated[Caller, allowed(access.REJECT_DISPUTE)],
     store: StoreDep,
+    model: ModelDep,
 ) -> dict[str, Any]:
     """驳回异议 (the revision stands; the dispute keeps the bureau's note; 409 once settled)."""
     which = Month.parse(month, "path.month")
     found = await _dispute(store, caller, access.REJECT_DISPUTE, month, dispute_id)
     return _dispute_public(
-        await _bulletins(store).reject(caller.district_id, which, found, body.note, caller.subject)
+        await _bulletins(store, model).reject(caller.district_id, which, found, body.note, caller.subject)
     )
 
 

@@ -1,9 +1,10 @@
 from contracts.topics import ALL_TOPICS, INTERNAL_PORTAL_V1, INTERNAL_SCHEDULING_V1
 from fastapi import FastAPI
-from service_kit.messaging import subscribe
+from service_kit.messaging import subscribe_batches
 from service_kit.runtime import ServiceRuntime
 
 from reporting import api, handlers
+from reporting.projection import Follower, Projection
 from reporting.rebuild import Rebuilder
 from reporting.schedule import BulletinSchedule
 from reporting.settings import Settings
@@ -27,19 +28,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = ActiveStore(ReportStore(runtime.db), runtime.client, settings.control_refresh_seconds)
     topics = consumed_topics()
-    handle = handlers.on_event(store, settings.school_zone)
+    read, keep = handlers.reader(settings.school_zone), handlers.keeper(store)
     for topic in topics:
-        subscribe(runtime.broker, settings, topic, handle)
+        subscribe_batches(runtime.broker, settings, topic, read, keep)
+    projection = Projection()
 
     async def use_rebuilt_facts() -> None:
         await store.refresh()
-        await store.create_indexes()
 
     return runtime.build_app(
         title="报表服务 Reporting",
         description="全区家校社协同育人统计：覆盖率、达标情况、排名与通报 (district read models).",
         routers=[api.router],
         on_startup=[use_rebuilt_facts],
-        workers=[ControlWatcher(store, settings.control_refresh_seconds), BulletinSchedule(store, settings)],
-        state={"store": store, "rebuilder": Rebuilder(store, runtime.client, settings, topics)},
+        workers=[
+            ControlWatcher(store, settings.control_refresh_seconds),
+            Follower(projection, store, settings, topics, settings.school_zone),
+            BulletinSchedule(store, projection, settings),
+        ],
+        state={
+            "store": store,
+            "projection": projection,
+            "rebuilder": Rebuilder(store, runtime.client, settings, topics),
+        },
     )

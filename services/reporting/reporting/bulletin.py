@@ -155,6 +155,7 @@ async def _main(month: Month, district_id: str) -> None:
     from service_kit.storage import connect, service_database
 
     from reporting.bulletin_store import Bulletins
+    from reporting.projection import Projection
     from reporting.settings import Settings
     from reporting.store import ActiveStore, ReportStore
 
@@ -162,7 +163,9 @@ async def _main(month: Month, district_id: str) -> None:
     client = connect(settings)
     store = ActiveStore(ReportStore(service_database(client, settings)), client)
     await store.refresh()
-    record = await Bulletins(store).publish(district_id, month, settings.school_today())
+    projection = Projection()
+    await projection.load(store.facts)
+    record = await Bulletins(store, projection).publish(district_id, month, settings.school_today())
     print(f"{record['month']} 通报 第 {record['revision']} 版：{len(record['document']['ranking'])} 所学校")
     await client.close()
 

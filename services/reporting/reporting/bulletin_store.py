@@ -19,12 +19,13 @@ from reporting.bulletin import (
     published_reason,
 )
 from reporting.periods import Month
+from reporting.projection import Projection
 from reporting.store import BULLETINS, DISPUTES, SUBMISSIONS, ActiveStore
 
 
 class Bulletins:
-    def __init__(self, store: ActiveStore) -> None:
-        self.store = store
+    def __init__(self, store: ActiveStore, projection: Projection) -> None:
+        self.store, self.projection = store, projection
 
     async def submissions(self, district_id: str, month: Month) -> dict[str, dict[str, Any]]:
         found = await self.store.records.find(SUBMISSIONS, {"district_id": district_id, "month": str(month)})
@@ -43,7 +44,8 @@ class Bulletins:
 
     async def revision(self, district_id: str, month: Month, number: int, **why: Any) -> Document:
         """Revision ``number`` of the month's bulletin, built from the facts as they are now."""
-        snapshot = await self.store.facts.snapshot(district_id)
+        await self.projection.ready()
+        snapshot = self.projection.snapshot(district_id)
         return {
             "_id": bulletin_id(district_id, month, number),
             "district_id": district_id,

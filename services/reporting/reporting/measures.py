@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from reporting import facts
 from reporting.periods import Month, Term, TermName
-from reporting.snapshot import MANDATORY, Snapshot, between
+from reporting.snapshot import MANDATORY, Snapshot, per_school
 
 Status = Literal["met", "on_track", "at_risk", "missed"]
 LABELS = {
@@ -165,24 +166,17 @@ def break_end(snapshot: Snapshot, term: Term) -> date:
     return after.starts_on - timedelta(days=1) if after else term.ends_on + timedelta(days=60)
 
 
-def students_visited(snapshot: Snapshot, start: date, end: date) -> set[str]:
-    """Students visited within [start, end] by any school of the district: the coverage measures
-    are about the child having been visited, so each school keeps those of them it has enrolled."""
-    low, high = start.isoformat(), end.isoformat()
-    return {v["student_id"] for v in snapshot.visits if low <= v["on"] <= high}
-
-
-def holiday_visited(snapshot: Snapshot, term: Term, today: date) -> set[str]:
-    """Students visited on the term's holidays (国庆节 …) or in the break after it (寒假, 暑假)."""
-    low, high = term.starts_on.isoformat(), min(today, term.ends_on).isoformat()
+def holiday_visited(snapshot: Snapshot, term: Term, today: date, students: set[str]) -> set[str]:
+    """Of ``students``, those visited on the term's holidays (国庆节 …) or in the break after it
+    (寒假, 暑假), by any school of the district: coverage is about the child having been visited."""
     during = {
         v["student_id"]
-        for v in snapshot.visits
-        if low <= v["on"] <= high and term.in_holiday(date.fromisoformat(v["on"]))
+        for v in snapshot.visits_on(students, term.starts_on, min(today, term.ends_on))
+        if term.in_holiday(date.fromisoformat(v["on"]))
     }
     after = term.ends_on + timedelta(days=1)
     return during | (
-        students_visited(snapshot, after, min(today, break_end(snapshot, term))) if today >= after else set()
+        snapshot.visited(students, after, min(today, break_end(snapshot, term))) if today >= after else set()
     )
 
 
@@ -201,24 +195,26 @@ class ClassFigures:
     overdue_follow_ups: int
 
 
+@per_school
 def class_figures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[ClassFigures]:
     day = reference_day(term, today)
-    year_visited = students_visited(snapshot, year_start(snapshot, term), day)
-    term_visited = students_visited(snapshot, term.starts_on, day)
-    made = between(snapshot.visits, school_id, term.starts_on, day)  # the visits this school made
-    meetings = between(
-        snapshot.meetings, school_id, term.starts_on, day, kind="parent_meeting", level="class"
+    # the coverage measures ask whether a child was visited, by any school: of those enrolled here
+    enrolled = snapshot.enrolled(school_id, day)
+    year_visited = snapshot.visited(enrolled, year_start(snapshot, term), day)
+    term_visited = snapshot.visited(enrolled, term.starts_on, day)
+    made = snapshot.dated(facts.VISITS, school_id, term.starts_on, day)  # the visits this school made
+    meetings = snapshot.dated(
+        facts.MEETINGS, school_id, term.starts_on, day, kind="parent_meeting", level="class"
     )
     figures = []
     open_items = [
         (state["class_id"], item["due_on"])
-        for state in snapshot.follow_ups
-        if state["school_id"] == school_id
+        for state in snapshot.follow_ups(school_id)
         for item in state["items"]
         if not item["done"]
     ]
     for class_id, klass in sorted(snapshot.classes(school_id, day).items()):
-        students = snapshot.enrolled(school_id, day, class_id)
+        students = {s: st for s, st in enrolled.items() if st["class_id"] == class_id}
         mandatory = {s for s, st in students.items() if MANDATORY & set(st["care_categories"])}
         mandatory_visited = term_visited & mandatory
         figures.append(
@@ -251,6 +247,7 @@ class TeacherVisits:
     teaches: bool  # a head or subject teacher of the school on the day: the measure's denominator
 
 
+@per_school
 def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) -> dict[str, TeacherVisits]:
     """Each teacher of the school, and any other staff who made a visit for it, in the term; a
     teacher who visited nobody counts with 0. Visits made stay with the school that made them."""
@@ -258,7 +255,7 @@ def teacher_visits(snapshot: Snapshot, school_id: str, term: Term, today: date) 
     teachers = snapshot.teachers(school_id, day)
     visits: Counter[str] = Counter({t: 0 for t in teachers})
     students: dict[str, set[str]] = {t: set() for t in teachers}
-    for visit in between(snapshot.visits, school_id, term.starts_on, day):
+    for visit in snapshot.dated(facts.VISITS, school_id, term.starts_on, day):
         for staff_id in visit["staff_ids"]:
             visits[staff_id] += 1
             students.setdefault(staff_id, set()).add(visit["student_id"])
@@ -278,6 +275,7 @@ class TeacherSummary:
     fewest_students: int | None
 
 
+@per_school
 def teacher_summary(snapshot: Snapshot, school_id: str, term: Term, today: date) -> TeacherSummary:
     quota = int(snapshot.targets(term.name.school_year)["visits_per_teacher_per_term"])
     counts = [t.students for t in teacher_visits(snapshot, school_id, term, today).values() if t.teaches]
@@ -290,18 +288,14 @@ def teacher_summary(snapshot: Snapshot, school_id: str, term: Term, today: date)
     )
 
 
+@per_school
 def guardian_contact(
     snapshot: Snapshot, school_id: str, month: Month, until: date | None = None
 ) -> tuple[int, int]:
     """Guardians reached at least once in the month (up to ``until``, for a month in progress), of
     those with a child enrolled at its end."""
     guardians = snapshot.guardians(school_id, month.last)
-    last = month.last if until is None else min(month.last, until)
-    reached = {
-        c["recipient_id"]
-        for c in between(snapshot.contacts, school_id, month.first, last, recipient_kind="guardian")
-    }
-    return len(reached & guardians), len(guardians)
+    return len(snapshot.reached(school_id, month, until) & guardians), len(guardians)
 
 
 def class_measures(snapshot: Snapshot, figures: ClassFigures, term: Term, today: date) -> list[Measure]:
@@ -336,13 +330,14 @@ def class_attendance(
     """Attended ÷ invited over the class's parent meetings held in the period; None without invitations."""
     meetings = [
         m
-        for m in between(snapshot.meetings, school_id, start, end, kind="parent_meeting", level="class")
+        for m in snapshot.dated(facts.MEETINGS, school_id, start, end, kind="parent_meeting", level="class")
         if class_id in m["class_ids"]
     ]
     invited = sum(m["invited_count"] for m in meetings)
     return round(sum(m["attended_count"] for m in meetings) / invited, 4) if invited else None
 
 
+@per_school
 def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[Measure]:
     targets = snapshot.targets(term.name.school_year)
     day = reference_day(term, today)
@@ -365,7 +360,7 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
     add("home_visit_coverage", share(visited, enrolled), year_elapsed(term, today), visited, enrolled)
     mandatory, seen = sum(c.mandatory for c in classes), sum(c.mandatory_visited for c in classes)
     add("mandatory_visit_coverage", rate(seen, mandatory), elapsed, seen, mandatory)
-    in_holidays = holiday_visited(snapshot, term, today) & set(snapshot.enrolled(school_id, day))
+    in_holidays = holiday_visited(snapshot, term, today, set(snapshot.enrolled(school_id, day)))
     # the break after the term is part of it: the measure is settled when the next term starts
     break_over = 1.0 if today >= break_end(snapshot, term) else min(elapsed, 0.99)
     add("holiday_visit_coverage", share(len(in_holidays), enrolled), break_over, len(in_holidays), enrolled)
@@ -385,7 +380,7 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
         )
     if classes:
         add("class_parent_meetings_per_term", min(c.parent_meetings for c in classes))
-    held = between(snapshot.meetings, school_id, term.starts_on, day)
+    held = snapshot.dated(facts.MEETINGS, school_id, term.starts_on, day)
     kinds = Counter((m["kind"], m["level"]) for m in held)
     add("school_parent_meetings_per_term", kinds[("parent_meeting", "school")])
     add("open_days_per_term", sum(n for (kind, _), n in kinds.items() if kind == "open_day"))
@@ -398,8 +393,8 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
         sessions = [
             sum(
                 1
-                for m in between(
-                    snapshot.meetings, school_id, start, min(end, day), kind="parent_school_session"
+                for m in snapshot.dated(
+                    facts.MEETINGS, school_id, start, min(end, day), kind="parent_school_session"
                 )
                 if m["level"] == "school" or m.get("grade") == grade
             )
@@ -408,14 +403,14 @@ def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date)
         add("parent_school_sessions_per_quarter_per_grade", min(sessions))
     judged = months_judged(term, today)
     receptions = [
-        len(between(snapshot.meetings, school_id, m.first, min(m.last, today), kind="reception_day"))
+        len(snapshot.dated(facts.MEETINGS, school_id, m.first, min(m.last, today), kind="reception_day"))
         for m in judged.months
     ]
     if receptions:
         add("reception_days_per_month", min(receptions), judged.pace)
     agreements = snapshot.agreements(school_id, day)
     if agreements:
-        activities = between(snapshot.activities, school_id, term.starts_on, day)
+        activities = snapshot.dated(facts.ACTIVITIES, school_id, term.starts_on, day)
         add(
             "partner_activities_per_agreement_per_term",
             min(
@@ -462,11 +457,12 @@ def score(measures: list[Measure], targets: dict[str, float]) -> float:
     return round(100 * total / weights, 1) if weights else 0.0
 
 
+@per_school
 def activity_summary(snapshot: Snapshot, school_id: str, start: date, end: date) -> dict[str, Any]:
     """Counts and rates for the period: meetings by kind and level, RSVPs, attendance, partners."""
-    meetings = between(snapshot.meetings, school_id, start, end)
+    meetings = snapshot.dated(facts.MEETINGS, school_id, start, end)
     invited = sum(m["invited_count"] for m in meetings)
-    activities = between(snapshot.activities, school_id, start, end)
+    activities = snapshot.dated(facts.ACTIVITIES, school_id, start, end)
     exchanges = [
         e
         for e in snapshot.exchanges
@@ -481,7 +477,7 @@ def activity_summary(snapshot: Snapshot, school_id: str, start: date, end: date)
         times_by_partner[a["partner_kind"]] += a["participant_times"]
         by_agreement[a["agreement_id"]] += 1
     return {
-        "visits": len(between(snapshot.visits, school_id, start, end)),
+        "visits": len(snapshot.dated(facts.VISITS, school_id, start, end)),
         "meetings_by_kind": dict(sorted(Counter(f"{m['kind']}:{m['level']}" for m in meetings).items())),
         "rsvp_rate": round(sum(m["rsvp_yes_count"] for m in meetings) / invited, 4) if invited else None,
         "attendance_rate": round(sum(m["attended_count"] for m in meetings) / invited, 4)

@@ -70,7 +70,6 @@ class Rebuilder:
         began = time.perf_counter()
         fresh = ReportStore(self.client[run.database])
         try:
-            await fresh.create_indexes()
             # every replica writes new events to both from its next refresh on; the replay's end
             # offsets are taken once they all do, so no event falls between the two
             await self.store.begin_rebuild(fresh)

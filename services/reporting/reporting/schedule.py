@@ -9,8 +9,8 @@ from datetime import date
 from service_kit.loops import BackgroundLoop
 
 from reporting.bulletin_store import Bulletins
-from reporting.facts import VERSIONS
 from reporting.periods import Month
+from reporting.projection import Projection
 from reporting.settings import Settings
 from reporting.store import ActiveStore
 
@@ -20,25 +20,26 @@ log = logging.getLogger(__name__)
 class BulletinSchedule(BackgroundLoop):
     task_name = "bulletin-schedule"
 
-    def __init__(self, store: ActiveStore, settings: Settings) -> None:
-        self.store, self.settings = store, settings
+    def __init__(self, store: ActiveStore, projection: Projection, settings: Settings) -> None:
+        self.store, self.projection, self.settings = store, projection, settings
 
     async def publish_due(self, today: date | None = None) -> list[str]:
         """Publish last month's bulletin of each district once its policy's deadline has passed."""
         today = today or self.settings.school_today()
         month = Month.of(today).previous()
-        cursor = await self.store.facts.db[VERSIONS].aggregate([{"$group": {"_id": "$district_id"}}])
+        await self.projection.ready()
         published = []
-        for row in await cursor.to_list():
+        for district_id, snapshot in sorted(self.projection.snapshots.items()):
+            if not snapshot.records("school"):
+                continue  # a district reporting knows only from stray facts
             try:
-                snapshot = await self.store.facts.snapshot(row["_id"])
                 if today <= snapshot.submission_deadline(month):
                     continue
-                await Bulletins(self.store).publish(row["_id"], month, today)
-                published.append(row["_id"])
+                await Bulletins(self.store, self.projection).publish(district_id, month, today)
+                published.append(district_id)
             except Exception:
                 log.exception(
-                    "scheduled bulletin failed", extra={"district_id": row["_id"], "month": str(month)}
+                    "scheduled bulletin failed", extra={"district_id": district_id, "month": str(month)}
                 )
         return published
 

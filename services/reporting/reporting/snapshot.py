@@ -1,64 +1,185 @@
-"""A district's facts in memory, and the registry as it stood on any date. No I/O."""
+"""A district's facts in memory, indexed by school and student, and the registry as it stood on
+any date. No I/O.
 
+A snapshot is built once from the stored facts and then kept up to date fact by fact (``add``):
+it is the read model every view is computed from (``projection`` keeps one per district). Each
+fact is taken once by its key, as the store takes it, so the same event twice changes nothing;
+the indexes let a school's figures be computed from that school's facts alone, whatever the size
+of the district.
+"""
+
+import functools
+import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from contracts.policy import DEFAULT_TARGETS
 from service_kit.storage import Document
 
+from reporting import facts
 from reporting.periods import Month, Term, TermName
 
+T = TypeVar("T")
 MANDATORY = frozenset({"left_behind", "hardship", "special_attention"})  # 三必访
+DATED = (facts.VISITS, facts.MEETINGS, facts.ACTIVITIES)  # the facts a school logs, by their date
 
 
-@dataclass
 class Snapshot:
     """Everything reporting knows of one district: registry versions and activity facts."""
 
-    district_id: str
-    versions: list[Document] = field(default_factory=list)
-    visits: list[Document] = field(default_factory=list)
-    confirmations: list[Document] = field(default_factory=list)
-    meetings: list[Document] = field(default_factory=list)
-    activities: list[Document] = field(default_factory=list)
-    exchanges: list[Document] = field(default_factory=list)
-    contacts: list[Document] = field(default_factory=list)
-    undelivered: list[Document] = field(default_factory=list)
-    follow_ups: list[Document] = field(default_factory=list)
-    _history: dict[tuple[str, str], list[Document]] = field(default_factory=dict, repr=False)
-    _enrolled: dict[tuple[str, date], dict[str, Document]] = field(default_factory=dict, repr=False)
-    _records: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    def __init__(
+        self,
+        district_id: str,
+        versions: Iterable[Document] = (),
+        visits: Iterable[Document] = (),
+        confirmations: Iterable[Document] = (),
+        meetings: Iterable[Document] = (),
+        activities: Iterable[Document] = (),
+        exchanges: Iterable[Document] = (),
+        contacts: Iterable[Document] = (),
+        undelivered: Iterable[Document] = (),
+        follow_ups: Iterable[Document] = (),
+    ) -> None:
+        self.district_id = district_id
+        self._versions: set[str] = set()
+        self._history: dict[tuple[str, str], list[Document]] = {}
+        self._records: dict[str, list[str]] = defaultdict(list)
+        self._at_school: dict[tuple[str, str], set[str]] = defaultdict(set)  # (kind, school): records
+        self._dated: dict[str, dict[str, dict[str, Document]]] = {c: defaultdict(dict) for c in DATED}
+        self._visits_of: dict[str, list[Document]] = defaultdict(list)  # student: visits
+        self._activity_versions: dict[str, int] = {}
+        self._confirmed: dict[str, set[str]] = defaultdict(set)  # school: visits confirmed
+        self._exchanges: dict[str, Document] = {}
+        # contacts as (school, month) → guardian → [(contact, day)]: they are most of the facts
+        self._reached: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = defaultdict(dict)
+        self._taken_back: set[str] = set()
+        self._follow_ups: dict[str, dict[str, Document]] = defaultdict(dict)  # school: visit: newest
+        self._memo: dict[str, dict[Hashable, Any]] = defaultdict(dict)
+        self._by_day: dict[date, tuple[dict[str, dict[str, Document]], dict[str, set[str]]]] = {}
+        for collection, found in (
+            (facts.VERSIONS, versions),
+            (facts.VISITS, visits),
+            (facts.CONFIRMATIONS, confirmations),
+            (facts.MEETINGS, meetings),
+            (facts.ACTIVITIES, activities),
+            (facts.EXCHANGES, exchanges),
+            (facts.CONTACTS, contacts),
+            (facts.UNDELIVERED, undelivered),
+            (facts.FOLLOW_UPS, follow_ups),
+        ):
+            for fact in found:
+                self.add(collection, fact)
 
-    def __post_init__(self) -> None:
-        history: dict[tuple[str, str], list[Document]] = defaultdict(list)
-        for version in self.versions:
-            history[(version["kind"], version["record_id"])].append(version)
-        for versions in history.values():
-            versions.sort(key=lambda v: (v["at"], v["version"]))
-        self._history = dict(history)
-        newest: dict[str, Document] = {}
-        for activity in self.activities:  # a partner's confirmation republishes it: keep the newest
-            kept = newest.get(activity["activity_id"])
-            if kept is None or kept["version"] < activity["version"]:
-                newest[activity["activity_id"]] = activity
-        self.activities = list(newest.values())
-        taken_back = {u["_id"] for u in self.undelivered}  # a provider reported the reach failed
-        self.contacts = [c for c in self.contacts if c["_id"] not in taken_back]
-        latest: dict[str, Document] = {}
-        for state in self.follow_ups:  # each event carries the visit's follow-ups as they stand
-            kept = latest.get(state["visit_id"])
-            if kept is None or kept["version"] < state["version"]:
-                latest[state["visit_id"]] = state
-        self.follow_ups = list(latest.values())
+    # keeping it up to date ----------------------------------------------------------------------
+
+    def add(self, collection: str, fact: Document) -> set[str]:
+        """Take one stored fact, and forget the figures kept of the schools it may change: those
+        schools (none: the fact was taken already)."""
+        touched = self._take(collection, fact)
+        if ALL in touched:
+            self._memo.clear()
+        for school_id in touched:
+            self._memo.pop(school_id, None)
+        return touched
+
+    def memo(self, school_id: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """A figure of the school, computed once until a fact touching the school arrives."""
+        kept = self._memo[school_id]
+        if key not in kept:
+            kept[key] = compute()
+        return cast(T, kept[key])
+
+    def _take(self, collection: str, fact: Document) -> set[str]:
+        """The schools whose figures a fact may change.
+
+        A registry change touches the schools the record has been in, and a student's also those
+        of their guardians' and visits' records; a district-wide one (a term, the policy, a school
+        opening) touches every school, as ``ALL`` says."""
+        if collection == facts.VERSIONS:
+            return self._add_version(fact)
+        school = fact["school_id"]
+        if collection in DATED:
+            if collection == facts.ACTIVITIES:  # a partner's confirmation republishes it: keep the newest
+                key, version = fact["activity_id"], fact["version"]
+                if self._activity_versions.get(key, -1) >= version:
+                    return set()
+                self._activity_versions[key] = version
+            else:
+                key = fact["_id"]
+                if key in self._dated[collection][school]:
+                    return set()
+            self._dated[collection][school][key] = fact
+            if collection != facts.VISITS:
+                return {school}
+            self._visits_of[fact["student_id"]].append(fact)
+            # the coverage measures follow the child: every school the student has been in
+            return {school} | self._schools_of("student", fact["student_id"])
+        if collection == facts.CONTACTS:
+            if fact["recipient_kind"] != "guardian":
+                return set()
+            month = self._reached[(school, fact["on"][:7])]
+            reached = month.setdefault(fact["recipient_id"], [])
+            contact = (fact["_id"], sys.intern(fact["on"]))
+            if contact in reached:
+                return set()
+            reached.append(contact)
+            return {school}
+        if collection == facts.UNDELIVERED:  # a provider reported the reach failed
+            if fact["_id"] in self._taken_back:
+                return set()
+            self._taken_back.add(fact["_id"])
+            return {school}
+        if collection == facts.FOLLOW_UPS:  # each event carries the visit's follow-ups as they stand
+            kept = self._follow_ups[school].get(fact["visit_id"])
+            if kept is not None and kept["version"] >= fact["version"]:
+                return set()
+            self._follow_ups[school][fact["visit_id"]] = fact
+            return {school}
+        if collection == facts.CONFIRMATIONS:
+            if fact["_id"] in self._confirmed[school]:
+                return set()
+            self._confirmed[school].add(fact["_id"])
+            return {school}
+        if collection == facts.EXCHANGES:
+            if fact["_id"] in self._exchanges:
+                return set()
+            self._exchanges[fact["_id"]] = fact
+            return {fact["supporting_school_id"], *fact["supported_school_ids"]}
+        raise ValueError(f"not a fact collection: {collection}")
+
+    def _add_version(self, version: Document) -> set[str]:
+        if version["_id"] in self._versions:
+            return set()
+        self._versions.add(version["_id"])
+        kind, record_id, school = version["kind"], version["record_id"], version["school_id"]
+        history = self._history.get((kind, record_id))
+        if history is None:
+            history = self._history[(kind, record_id)] = []
+            self._records[kind].append(record_id)
+        history.append(version)
+        history.sort(key=lambda v: (v["at"], v["version"]))
+        self._at_school[(kind, school)].add(record_id)
+        self._by_day.clear()  # who is enrolled where, on any day, may have changed
+        if kind in ("school", "term", "policy", "pair"):
+            return {ALL}
+        touched = self._schools_of(kind, record_id)
+        if kind == "guardian":
+            # the schools of the students it names now and named before
+            for student_id in {s for v in history for s in v["data"]["student_ids"]}:
+                touched |= self._schools_of("student", student_id)
+        elif kind == "student":
+            for visit in self._visits_of.get(record_id, []):
+                touched.add(visit["school_id"])
+        return touched
+
+    def _schools_of(self, kind: str, record_id: str) -> set[str]:
+        return {v["school_id"] for v in self._history.get((kind, record_id), [])}
 
     # the registry on a date ---------------------------------------------------------------------
 
     def records(self, kind: str) -> list[str]:
-        if not self._records:
-            for k, record_id in self._history:
-                self._records.setdefault(k, []).append(record_id)
         return self._records.get(kind, [])
 
     def as_of(self, kind: str, record_id: str, day: date | None = None) -> Document | None:
@@ -81,6 +202,15 @@ class Snapshot:
         versions = self._history.get((kind, record_id))
         return versions[0]["at"] if versions else None
 
+    def _in_school(self, kind: str, school_id: str, day: date | None) -> dict[str, Document]:
+        """Records of ``kind`` the school has on ``day``: those with a version there, as they stood."""
+        found = {}
+        for record_id in sorted(self._at_school.get((kind, school_id), ())):
+            record = self.as_of(kind, record_id, day)
+            if record is not None and record["school_id"] == school_id:
+                found[record_id] = record
+        return found
+
     def schools(self, day: date | None = None) -> dict[str, Document]:
         """Schools open on ``day``: registered by then and not closed."""
         found = {}
@@ -91,37 +221,37 @@ class Snapshot:
         return found
 
     def classes(self, school_id: str, day: date | None = None) -> dict[str, Document]:
-        found = {}
-        for class_id in self.records("class"):
-            klass = self.as_of("class", class_id, day)
-            if klass is not None and klass["school_id"] == school_id and klass["status"] == "active":
-                found[class_id] = klass
-        return found
+        return {c: k for c, k in self._in_school("class", school_id, day).items() if k["status"] == "active"}
+
+    def _day(self, day: date) -> tuple[dict[str, dict[str, Document]], dict[str, set[str]]]:
+        """Who is enrolled in each school on ``day``, and each school's guardians then: asked for
+        every class and measure, so worked out once per day for the whole district."""
+        if day not in self._by_day:
+            enrolled: dict[str, dict[str, Document]] = defaultdict(dict)
+            school_of: dict[str, str] = {}
+            for student_id in self.records("student"):
+                student = self.as_of("student", student_id, day)
+                if student is not None and student["status"] == "enrolled":
+                    enrolled[student["school_id"]][student_id] = student
+                    school_of[student_id] = student["school_id"]
+            guardians: dict[str, set[str]] = defaultdict(set)
+            for guardian_id in self.records("guardian"):
+                guardian = self.as_of("guardian", guardian_id, day)
+                for student_id in guardian["student_ids"] if guardian else ():
+                    if student_id in school_of:
+                        guardians[school_of[student_id]].add(guardian_id)
+            self._by_day[day] = (dict(enrolled), dict(guardians))
+        return self._by_day[day]
 
     def enrolled(self, school_id: str, day: date, class_id: str | None = None) -> dict[str, Document]:
         """Students enrolled in the school (or class) on ``day``: transfers and new students move
         the denominators from the day they happened."""
-        key = (school_id, day)
-        if key not in self._enrolled:  # asked for every class and measure: worked out once per day
-            by_school: dict[str, dict[str, Document]] = defaultdict(dict)
-            for student_id in self.records("student"):
-                student = self.as_of("student", student_id, day)
-                if student is not None and student["status"] == "enrolled":
-                    by_school[student["school_id"]][student_id] = student
-            for school, students in by_school.items():
-                self._enrolled[(school, day)] = students
-            self._enrolled.setdefault(key, {})
-        students = self._enrolled[key]
+        students = self._day(day)[0].get(school_id, {})
         return {s: st for s, st in students.items() if class_id is None or st["class_id"] == class_id}
 
     def guardians(self, school_id: str, day: date) -> set[str]:
-        enrolled = set(self.enrolled(school_id, day))
-        found = set()
-        for guardian_id in self.records("guardian"):
-            guardian = self.as_of("guardian", guardian_id, day)
-            if guardian is not None and enrolled & set(guardian["student_ids"]):
-                found.add(guardian_id)
-        return found
+        """Guardians with a child enrolled in the school on ``day``."""
+        return self._day(day)[1].get(school_id, set())
 
     def term(self, name: TermName) -> Term | None:
         term = self.as_of("term", f"{name.school_year}:{name.kind}")
@@ -145,37 +275,82 @@ class Snapshot:
         return month.next().first.replace(day=day)
 
     def agreements(self, school_id: str, day: date) -> dict[str, Document]:
-        found = {}
-        for agreement_id in self.records("agreement"):
-            agreement = self.as_of("agreement", agreement_id, day)
-            if agreement and agreement["school_id"] == school_id and agreement["status"] == "active":
-                found[agreement_id] = agreement
-        return found
+        return {
+            a: agreement
+            for a, agreement in self._in_school("agreement", school_id, day).items()
+            if agreement["status"] == "active"
+        }
 
     def teachers(self, school_id: str, day: date) -> set[str]:
         """Staff of the school who teach (head or subject teachers), as the registry knew them then."""
-        found = set()
-        for staff_id in self.records("staff"):
-            staff = self.as_of("staff", staff_id, day)
-            if (
-                staff
-                and staff["school_id"] == school_id
-                and {"head_teacher", "subject_teacher"} & set(staff["roles"])
-            ):
-                found.add(staff_id)
-        return found
+        return {
+            staff_id
+            for staff_id, staff in self._in_school("staff", school_id, day).items()
+            if {"head_teacher", "subject_teacher"} & set(staff["roles"])
+        }
 
     def pairs(self) -> dict[str, Document]:
         return {pair_id: p for pair_id in self.records("pair") if (p := self.as_of("pair", pair_id))}
 
+    # activity facts -----------------------------------------------------------------------------
 
-def between(facts: list[Document], school_id: str, start: date, end: date, **equal: Any) -> list[Document]:
-    """Facts of a school dated within [start, end] and matching the given fields."""
+    def dated(self, collection: str, school_id: str, start: date, end: date, **equal: Any) -> list[Document]:
+        """A school's visits, meetings or partner activities dated within [start, end] and matching
+        the given fields (visits: those the school made)."""
+        return between(list(self._dated[collection].get(school_id, {}).values()), start, end, **equal)
+
+    def visited(self, students: Iterable[str], start: date, end: date) -> set[str]:
+        """Of ``students``, those visited within [start, end] by any school of the district."""
+        low, high = start.isoformat(), end.isoformat()
+        return {s for s in students if any(low <= v["on"] <= high for v in self._visits_of.get(s, ()))}
+
+    def visits_on(self, students: Iterable[str], start: date, end: date) -> list[Document]:
+        """Visits of ``students`` within [start, end], by whichever school made them."""
+        low, high = start.isoformat(), end.isoformat()
+        return [v for s in students for v in self._visits_of.get(s, ()) if low <= v["on"] <= high]
+
+    def reached(self, school_id: str, month: Month, until: date | None = None) -> set[str]:
+        """Guardians a message of the school reached in the month (up to ``until``), leaving out a
+        reach a provider later reported failed."""
+        last = (month.last if until is None else min(month.last, until)).isoformat()
+        return {
+            guardian
+            for guardian, contacts in self._reached.get((school_id, str(month)), {}).items()
+            if any(on <= last and contact not in self._taken_back for contact, on in contacts)
+        }
+
+    def visits_made(self, school_id: str) -> list[Document]:
+        """Every visit the school made."""
+        return list(self._dated[facts.VISITS].get(school_id, {}).values())
+
+    def follow_ups(self, school_id: str) -> list[Document]:
+        return list(self._follow_ups.get(school_id, {}).values())
+
+    def confirmed(self, school_id: str) -> int:
+        return len(self._confirmed.get(school_id, ()))
+
+    @property
+    def exchanges(self) -> list[Document]:
+        return list(self._exchanges.values())
+
+
+ALL = "*"  # ``Snapshot.add``'s answer for a change that touches every school of the district
+
+
+def per_school(compute: Callable[..., T]) -> Callable[..., T]:
+    """Keep a figure of a school (``compute(snapshot, school_id, *hashable)``) in the snapshot
+    until a fact touching that school arrives. What it answers is shared: never change it."""
+
+    @functools.wraps(compute)
+    def kept(snapshot: "Snapshot", school_id: str, *args: Hashable) -> T:
+        return snapshot.memo(
+            school_id, (compute.__name__, *args), lambda: compute(snapshot, school_id, *args)
+        )
+
+    return kept
+
+
+def between(found: list[Document], start: date, end: date, **equal: Any) -> list[Document]:
+    """Facts dated within [start, end] and matching the given fields."""
     low, high = start.isoformat(), end.isoformat()
-    return [
-        f
-        for f in facts
-        if f["school_id"] == school_id
-        and low <= f["on"] <= high
-        and all(f.get(k) == v for k, v in equal.items())
-    ]
+    return [f for f in found if low <= f["on"] <= high and all(f.get(k) == v for k, v in equal.items())]

@@ -4,14 +4,11 @@ their disputes. A rebuild fills a fresh database of the same shape and then beco
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
 from service_kit.loops import BackgroundLoop
 from service_kit.storage import Database, Document, insert_new, insert_once
-
-from reporting import facts
-from reporting.snapshot import Snapshot
 
 SUBMISSIONS, BULLETINS, DISPUTES = "submissions", "bulletins", "disputes"
 log = logging.getLogger(__name__)
@@ -20,75 +17,32 @@ log = logging.getLogger(__name__)
 class ReportStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.visit_facts, self.confirmations = db[facts.VISITS], db[facts.CONFIRMATIONS]
-
-    async def create_indexes(self) -> None:
-        for name in facts.FACT_COLLECTIONS:
-            await self.db[name].create_index([("district_id", ASCENDING), ("school_id", ASCENDING)])
-        await self.db[facts.VERSIONS].create_index([("kind", ASCENDING), ("record_id", ASCENDING)])
-
-    async def add_fact(self, collection: str, fact: Document) -> bool:
-        """Store a fact once; False when it was there already (the same event again)."""
-        return await insert_once(self.db[collection], fact)
 
     async def add_facts(self, collection: str, found: list[Document]) -> int:
-        """Many facts in one statement (the rebuild); those already there stay as they are."""
+        """Many facts in one statement; those already there stay as they are (the same event
+        again, or a batch delivered twice): how many were new."""
         if not found:
             return 0
         unique = list({fact["_id"]: fact for fact in reversed(found)}.values())  # the first of each key
         return await insert_new(self.db[collection], unique)
 
-    async def snapshot(self, district_id: str) -> Snapshot:
-        """The district's facts, read once per request: FerretDB scans a collection per query anyway."""
-        where = {"district_id": district_id}
-        # read side by side: FerretDB and PostgreSQL use both cores while each answers one query
-        found = await asyncio.gather(
-            *(self.db[name].find(where).to_list() for name in facts.FACT_COLLECTIONS)
-        )
-        loaded = dict(zip(facts.FACT_COLLECTIONS, found, strict=True))
-        return Snapshot(
-            district_id,
-            versions=loaded[facts.VERSIONS],
-            visits=loaded[facts.VISITS],
-            confirmations=loaded[facts.CONFIRMATIONS],
-            meetings=loaded[facts.MEETINGS],
-            activities=loaded[facts.ACTIVITIES],
-            exchanges=loaded[facts.EXCHANGES],
-            contacts=loaded[facts.CONTACTS],
-            undelivered=loaded[facts.UNDELIVERED],
-            follow_ups=loaded[facts.FOLLOW_UPS],
-        )
+    async def add_batch(self, found: list[tuple[str, Document]]) -> int:
+        by_collection: dict[str, list[Document]] = {}
+        for collection, fact in found:
+            by_collection.setdefault(collection, []).append(fact)
+        counts = await asyncio.gather(*(self.add_facts(c, kept) for c, kept in by_collection.items()))
+        return sum(counts)
 
-    async def whereabouts(self, kind: str, record_id: str, district_id: str) -> tuple[str, str] | None:
-        """The district and school of a registry record as its newest version has them, for the
-        access rules: the caller's district's record when it has one, else another district's, so
-        that a request across districts is refused as such (and logged), not taken for a typo.
-        A school the registry has not announced yet but visits were logged for is where they say."""
-        newest = [("at", DESCENDING), ("version", DESCENDING)]
-        where = {"kind": kind, "record_id": record_id}
-        versions = self.db[facts.VERSIONS]
-        found = await versions.find_one(where | {"district_id": district_id}, sort=newest)
-        found = found or await versions.find_one(where, sort=newest)
-        if found is None and kind == "school":
-            where = {"school_id": record_id}
-            found = await self.visit_facts.find_one(where | {"district_id": district_id})
-            found = found or await self.visit_facts.find_one(where)
-        return (found["district_id"], found["school_id"]) if found else None
-
-    async def school_visit_counts(self, district_id: str, school_id: str) -> tuple[int, int]:
-        where = {"district_id": district_id, "school_id": school_id}
-        visits = await self.visit_facts.count_documents(where)
-        cursor = await self.visit_facts.aggregate(
-            [{"$match": where}, {"$group": {"_id": "$student_id"}}, {"$count": "students"}]
-        )
-        rows = await cursor.to_list()
-        return visits, rows[0]["students"] if rows else 0
-
-    async def school_evidence(self, district_id: str, school_id: str) -> tuple[int, int]:
-        """Visits made by two staff, and visits a guardian confirmed."""
-        where = {"district_id": district_id, "school_id": school_id}
-        two_staff = await self.visit_facts.count_documents(where | {"two_staff": True})
-        return two_staff, await self.confirmations.count_documents(where)
+    async def all_facts(self, collection: str, batch_size: int = 5000) -> AsyncIterator[list[Document]]:
+        """Every fact of a collection, a page at a time: what the read model is loaded from."""
+        page: list[Document] = []
+        async for fact in self.db[collection].find({}, batch_size=batch_size):
+            page.append(fact)
+            if len(page) == batch_size:
+                yield page
+                page = []
+        if page:
+            yield page
 
     # submissions, bulletins, disputes ------------------------------------------------------------
 
@@ -173,7 +127,8 @@ class ActiveStore:
     async def _control(self, key: str, database: str) -> None:
         await self.records.db["control"].replace_one({"_id": key}, {"database": database}, upsert=True)
 
-    async def add_fact(self, collection: str, fact: Document) -> bool:
+    async def add_batch(self, found: list[tuple[str, Document]]) -> int:
+        """Store a consumer batch's facts at once: how many were new."""
         # The rebuild takes its end offsets two refresh periods after announcing itself; a replica
         # that missed refreshes meanwhile (the store was out of reach) reads the control collection
         # before writing, so no replica writes to the old database alone after that point.
@@ -181,11 +136,8 @@ class ActiveStore:
             await self.refresh()
         # while a rebuild replays the topics, new events go to both, so none falls between them
         if self.rebuilding is not None:
-            await self.rebuilding.add_fact(collection, dict(fact))
-        return await self.facts.add_fact(collection, fact)
-
-    async def create_indexes(self) -> None:
-        await self.facts.create_indexes()
+            await self.rebuilding.add_batch([(c, dict(f)) for c, f in found])
+        return await self.facts.add_batch(found)
 
 
 class ControlWatcher(BackgroundLoop):

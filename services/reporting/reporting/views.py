@@ -15,8 +15,9 @@ from service_kit.auth import Caller
 from service_kit.errors import NotFound
 
 from reporting import access, measures
+from reporting import facts as fact_kinds
 from reporting.periods import Month, Term, TermName
-from reporting.snapshot import Snapshot, between
+from reporting.snapshot import DATED, Snapshot, per_school
 
 
 def term_of(snapshot: Snapshot, name: TermName) -> Term:
@@ -199,24 +200,24 @@ def overview(snapshot: Snapshot, name: TermName, today: date) -> dict[str, Any]:
     }
 
 
+@per_school
 def logged_in_month(snapshot: Snapshot, school_id: str, month: Month) -> dict[str, int]:
     """What a school recorded with dates in the month (visits, meetings, activities) and by class."""
-    found: dict[str, int] = {}
-    for kind, facts in (
-        ("visits", snapshot.visits),
-        ("meetings", snapshot.meetings),
-        ("activities", snapshot.activities),
-    ):
-        found[kind] = len(between(facts, school_id, month.first, month.last))
-    return found
+    return {
+        kind: len(snapshot.dated(collection, school_id, month.first, month.last))
+        for kind, collection in zip(("visits", "meetings", "activities"), DATED, strict=True)
+    }
 
 
+@per_school
 def late_entries(snapshot: Snapshot, school_id: str, month: Month) -> int:
     """Records dated in the month but recorded after its submission deadline."""
     deadline = snapshot.submission_deadline(month).isoformat()
-    dated = [f for facts in (snapshot.visits, snapshot.meetings, snapshot.activities) for f in facts]
     return sum(
-        1 for f in between(dated, school_id, month.first, month.last) if f.get("recorded", "") > deadline
+        1
+        for collection in DATED
+        for f in snapshot.dated(collection, school_id, month.first, month.last)
+        if f.get("recorded", "") > deadline
     )
 
 
@@ -225,7 +226,7 @@ def completeness(snapshot: Snapshot, month: Month, submissions: dict[str, dict[s
     rows = []
     for school_id, school in sorted(snapshot.schools(month.last).items()):
         logged = logged_in_month(snapshot, school_id, month)
-        visits = between(snapshot.visits, school_id, month.first, month.last)
+        visits = snapshot.dated(fact_kinds.VISITS, school_id, month.first, month.last)
         quiet_classes = sorted(set(snapshot.classes(school_id, month.last)) - {v["class_id"] for v in visits})
         submission = submissions.get(school_id)
         rows.append(
