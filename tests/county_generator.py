@@ -88,7 +88,7 @@ TEN_SCHOOLS = Scale(schools=10, classes_per_school=2, students_per_school=80)  #
 COUNTY = Scale(schools=200, classes_per_school=12, students_per_school=500)  # 100,000 students
 
 
-@dataclass
+@dataclass(slots=True)
 class Pupil:
     """A student as the independent computation needs them: care categories and where they were
     enrolled from which day (``placements``: (from, school, class), oldest first)."""
