@@ -12,6 +12,7 @@ import functools
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -24,6 +25,60 @@ from reporting.periods import Month, Term, TermName
 T = TypeVar("T")
 MANDATORY = frozenset({"left_behind", "hardship", "special_attention"})  # 三必访
 DATED = (facts.VISITS, facts.MEETINGS, facts.ACTIVITIES)  # the facts a school logs, by their date
+
+
+NOT_READ = frozenset({"district_id", "event_id", "mode"})  # kept in the store, for audit
+DAYS_KEPT = 40  # days whose enrolment is kept worked out: a term's months, a year's trends
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A registry record's version: in force from ``at``; ``record`` is what readers get."""
+
+    at: str
+    number: float
+    record: Document
+
+
+@dataclass
+class DayIndex:
+    """Who is enrolled in each school on a day, and the guardians of each school then."""
+
+    day: date
+    enrolled: dict[str, dict[str, Document]] = field(default_factory=lambda: defaultdict(dict))
+    school_of: dict[str, str] = field(default_factory=dict)  # student: school
+    guardians: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    schools_of: dict[str, set[str]] = field(default_factory=dict)  # guardian: schools
+
+    def place_student(self, snapshot: "Snapshot", student_id: str) -> None:
+        old = self.school_of.pop(student_id, None)
+        if old is not None:
+            del self.enrolled[old][student_id]
+        student = snapshot.as_of("student", student_id, self.day)
+        if student is not None and student["status"] == "enrolled":
+            self.enrolled[student["school_id"]][student_id] = student
+            self.school_of[student_id] = student["school_id"]
+
+    def place_guardian(self, snapshot: "Snapshot", guardian_id: str) -> None:
+        for school_id in self.schools_of.pop(guardian_id, ()):
+            self.guardians[school_id].discard(guardian_id)
+        guardian = snapshot.as_of("guardian", guardian_id, self.day)
+        schools = (
+            {self.school_of[s] for s in guardian["student_ids"] if s in self.school_of} if guardian else set()
+        )
+        for school_id in schools:
+            self.guardians[school_id].add(guardian_id)
+        if schools:
+            self.schools_of[guardian_id] = schools
+
+    def update(self, snapshot: "Snapshot", kind: str, record_id: str) -> None:
+        """A new version of a student moves them (and their guardians); of a guardian, moves it."""
+        if kind == "student":
+            self.place_student(snapshot, record_id)
+            for guardian_id in snapshot.guardians_of(record_id):
+                self.place_guardian(snapshot, guardian_id)
+        elif kind == "guardian":
+            self.place_guardian(snapshot, record_id)
 
 
 class Snapshot:
@@ -44,7 +99,8 @@ class Snapshot:
     ) -> None:
         self.district_id = district_id
         self._versions: set[str] = set()
-        self._history: dict[tuple[str, str], list[Document]] = {}
+        self._history: dict[tuple[str, str], list[Version]] = {}
+        self._guardians_of: dict[str, set[str]] = defaultdict(set)  # student: guardians
         self._records: dict[str, list[str]] = defaultdict(list)
         self._at_school: dict[tuple[str, str], set[str]] = defaultdict(set)  # (kind, school): records
         self._dated: dict[str, dict[str, dict[str, Document]]] = {c: defaultdict(dict) for c in DATED}
@@ -53,11 +109,11 @@ class Snapshot:
         self._confirmed: dict[str, set[str]] = defaultdict(set)  # school: visits confirmed
         self._exchanges: dict[str, Document] = {}
         # contacts as (school, month) → guardian → [(contact, day)]: they are most of the facts
-        self._reached: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = defaultdict(dict)
-        self._taken_back: set[str] = set()
+        self._reached: dict[tuple[str, str], dict[str, list[tuple[int, str]]]] = defaultdict(dict)
+        self._taken_back: set[int] = set()
         self._follow_ups: dict[str, dict[str, Document]] = defaultdict(dict)  # school: visit: newest
         self._memo: dict[str, dict[Hashable, Any]] = defaultdict(dict)
-        self._by_day: dict[date, tuple[dict[str, dict[str, Document]], dict[str, set[str]]]] = {}
+        self._by_day: dict[date, DayIndex] = {}
         for collection, found in (
             (facts.VERSIONS, versions),
             (facts.VISITS, visits),
@@ -110,6 +166,7 @@ class Snapshot:
                 key = fact["_id"]
                 if key in self._dated[collection][school]:
                     return set()
+            fact = {k: v for k, v in fact.items() if k not in NOT_READ}
             self._dated[collection][school][key] = fact
             if collection != facts.VISITS:
                 return {school}
@@ -120,16 +177,18 @@ class Snapshot:
             if fact["recipient_kind"] != "guardian":
                 return set()
             month = self._reached[(school, fact["on"][:7])]
-            reached = month.setdefault(fact["recipient_id"], [])
-            contact = (fact["_id"], sys.intern(fact["on"]))
+            reached = month.setdefault(sys.intern(fact["recipient_id"]), [])
+            # the contact's key by its hash: most facts are contacts, and an int is half a key's
+            # size; two keys of one guardian's month colliding (about 1 in 10^18) would count once
+            contact = (hash(fact["_id"]), sys.intern(fact["on"]))
             if contact in reached:
                 return set()
             reached.append(contact)
             return {school}
         if collection == facts.UNDELIVERED:  # a provider reported the reach failed
-            if fact["_id"] in self._taken_back:
+            if hash(fact["_id"]) in self._taken_back:
                 return set()
-            self._taken_back.add(fact["_id"])
+            self._taken_back.add(hash(fact["_id"]))
             return {school}
         if collection == facts.FOLLOW_UPS:  # each event carries the visit's follow-ups as they stand
             kept = self._follow_ups[school].get(fact["visit_id"])
@@ -158,16 +217,21 @@ class Snapshot:
         if history is None:
             history = self._history[(kind, record_id)] = []
             self._records[kind].append(record_id)
-        history.append(version)
-        history.sort(key=lambda v: (v["at"], v["version"]))
+        record = version["data"] | {"school_id": school, "record_id": record_id, "since": version["at"]}
+        history.append(Version(version["at"], version["version"], record))
+        history.sort(key=lambda v: (v.at, v.number))
         self._at_school[(kind, school)].add(record_id)
-        self._by_day.clear()  # who is enrolled where, on any day, may have changed
+        if kind == "guardian":
+            for student_id in record["student_ids"]:
+                self._guardians_of[student_id].add(record_id)
+        for index in self._by_day.values():  # who is enrolled where on the days worked out
+            index.update(self, kind, record_id)
         if kind in ("school", "term", "policy", "pair"):
             return {ALL}
         touched = self._schools_of(kind, record_id)
         if kind == "guardian":
             # the schools of the students it names now and named before
-            for student_id in {s for v in history for s in v["data"]["student_ids"]}:
+            for student_id in {s for v in history for s in v.record["student_ids"]}:
                 touched |= self._schools_of("student", student_id)
         elif kind == "student":
             for visit in self._visits_of.get(record_id, []):
@@ -175,7 +239,7 @@ class Snapshot:
         return touched
 
     def _schools_of(self, kind: str, record_id: str) -> set[str]:
-        return {v["school_id"] for v in self._history.get((kind, record_id), [])}
+        return {v.record["school_id"] for v in self._history.get((kind, record_id), [])}
 
     # the registry on a date ---------------------------------------------------------------------
 
@@ -183,24 +247,22 @@ class Snapshot:
         return self._records.get(kind, [])
 
     def as_of(self, kind: str, record_id: str, day: date | None = None) -> Document | None:
-        """The record's state in force on ``day`` (the newest without a day), with its school."""
-        versions = self._history.get((kind, record_id), [])
+        """The record's state in force on ``day`` (the newest without a day), with its school.
+        Shared with every reader: never change it."""
         chosen = None
-        for version in versions:
-            if day is None or version["at"] <= day.isoformat():
+        on = day.isoformat() if day else None
+        for version in self._history.get((kind, record_id), ()):
+            if on is None or version.at <= on:
                 chosen = version
-        if chosen is None:
-            return None
-        data: Document = chosen["data"]
-        return data | {
-            "school_id": chosen["school_id"],
-            "record_id": record_id,
-            "since": chosen["at"],
-        }
+        return chosen.record if chosen else None
+
+    def guardians_of(self, student_id: str) -> set[str]:
+        """Guardians any version of whom named the student."""
+        return self._guardians_of.get(student_id, set())
 
     def first_seen(self, kind: str, record_id: str) -> str | None:
         versions = self._history.get((kind, record_id))
-        return versions[0]["at"] if versions else None
+        return versions[0].at if versions else None
 
     def _in_school(self, kind: str, school_id: str, day: date | None) -> dict[str, Document]:
         """Records of ``kind`` the school has on ``day``: those with a version there, as they stood."""
@@ -223,35 +285,30 @@ class Snapshot:
     def classes(self, school_id: str, day: date | None = None) -> dict[str, Document]:
         return {c: k for c, k in self._in_school("class", school_id, day).items() if k["status"] == "active"}
 
-    def _day(self, day: date) -> tuple[dict[str, dict[str, Document]], dict[str, set[str]]]:
+    def _day(self, day: date) -> "DayIndex":
         """Who is enrolled in each school on ``day``, and each school's guardians then: asked for
-        every class and measure, so worked out once per day for the whole district."""
+        every class and measure, so worked out once per day for the whole district, and then kept
+        up to date as registry versions arrive (``DayIndex.update``)."""
         if day not in self._by_day:
-            enrolled: dict[str, dict[str, Document]] = defaultdict(dict)
-            school_of: dict[str, str] = {}
+            if len(self._by_day) >= DAYS_KEPT:
+                del self._by_day[next(iter(self._by_day))]  # the day worked out longest ago
+            index = DayIndex(day)
             for student_id in self.records("student"):
-                student = self.as_of("student", student_id, day)
-                if student is not None and student["status"] == "enrolled":
-                    enrolled[student["school_id"]][student_id] = student
-                    school_of[student_id] = student["school_id"]
-            guardians: dict[str, set[str]] = defaultdict(set)
+                index.place_student(self, student_id)
             for guardian_id in self.records("guardian"):
-                guardian = self.as_of("guardian", guardian_id, day)
-                for student_id in guardian["student_ids"] if guardian else ():
-                    if student_id in school_of:
-                        guardians[school_of[student_id]].add(guardian_id)
-            self._by_day[day] = (dict(enrolled), dict(guardians))
+                index.place_guardian(self, guardian_id)
+            self._by_day[day] = index
         return self._by_day[day]
 
     def enrolled(self, school_id: str, day: date, class_id: str | None = None) -> dict[str, Document]:
         """Students enrolled in the school (or class) on ``day``: transfers and new students move
         the denominators from the day they happened."""
-        students = self._day(day)[0].get(school_id, {})
+        students = self._day(day).enrolled.get(school_id, {})
         return {s: st for s, st in students.items() if class_id is None or st["class_id"] == class_id}
 
     def guardians(self, school_id: str, day: date) -> set[str]:
         """Guardians with a child enrolled in the school on ``day``."""
-        return self._day(day)[1].get(school_id, set())
+        return self._day(day).guardians.get(school_id, set())
 
     def term(self, name: TermName) -> Term | None:
         term = self.as_of("term", f"{name.school_year}:{name.kind}")

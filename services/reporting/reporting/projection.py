@@ -1,0 +1,192 @@
+"""The read model: every district's facts in memory (``Snapshot``), loaded from the store once and
+then kept up to date straight from the topics. Views are computed from it, and each school's
+figures are kept until a fact touching that school arrives (``Snapshot.memo``).
+
+Why in memory, and why from the topics. The store answers a query by scanning the collection
+(FerretDB v1), so a view that reads facts costs the whole history, and an aggregate updated in
+place is a read-modify-write that two writers can interleave. Here the store takes only inserts
+under unique keys (the facts, from the service's consumer group), which are safe from any number
+of writers, replays and rebuilds; each replica then follows the same topics itself, without a
+group, from where its group had committed when it loaded: every event before that is among the
+stored facts, every event after it is read here. A fact taken twice changes nothing, so two
+replicas, a redelivered batch or a killed consumer give every replica the same figures.
+"""
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
+from service_kit.errors import Problem
+from service_kit.loops import BackgroundLoop
+from service_kit.messaging import MalformedEvent, decode, kafka_client_options
+from service_kit.settings import ServiceSettings
+from service_kit.storage import Document
+
+from reporting import facts
+from reporting.snapshot import Snapshot
+from reporting.store import ActiveStore, ReportStore
+
+log = logging.getLogger(__name__)
+
+
+class Loading(Problem):
+    def __init__(self) -> None:
+        super().__init__(503, "reports-loading", "报表数据正在加载，请稍后再试 (reports are loading)")
+
+
+@dataclass
+class Projection:
+    """Each district's snapshot, and which facts database it was loaded from."""
+
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    source: str | None = None
+    loaded: asyncio.Event = field(default_factory=asyncio.Event)
+    load_seconds: float | None = None
+
+    async def ready(self, seconds: float = 60.0) -> None:
+        """Wait for the first load (a request during start-up waits rather than failing)."""
+        try:
+            await asyncio.wait_for(self.loaded.wait(), seconds)
+        except TimeoutError:
+            raise Loading() from None
+
+    def snapshot(self, district_id: str) -> Snapshot:
+        if district_id not in self.snapshots:
+            self.snapshots[district_id] = Snapshot(district_id)
+        return self.snapshots[district_id]
+
+    def apply(self, found: list[tuple[str, Document]]) -> None:
+        for collection, fact in found:
+            try:
+                self.snapshot(fact["district_id"]).add(collection, fact)
+            except (KeyError, TypeError, ValueError):
+                # a fact ``facts.fact_of`` did not make: kept in the store for audit, not counted
+                log.exception("a stored fact is not readable", extra={"fact_id": fact.get("_id")})
+
+    async def load(self, store: ReportStore) -> None:
+        """Read every stored fact into fresh snapshots, then use them."""
+        began = time.perf_counter()
+        fresh = Projection()
+        for collection in facts.FACT_COLLECTIONS:
+            async for page in store.all_facts(collection):
+                fresh.apply([(collection, fact) for fact in page])
+        self.snapshots, self.source = fresh.snapshots, store.db.name
+        # millions of facts that live as long as the process: out of the collector's full passes,
+        # which would otherwise walk them all every few thousand new objects (pauses of seconds)
+        gc.collect()
+        gc.freeze()
+        self.load_seconds = round(time.perf_counter() - began, 2)
+        self.loaded.set()
+        log.info("read model loaded", extra={"database": self.source, "seconds": self.load_seconds})
+
+    def whereabouts(self, kind: str, record_id: str, district_id: str) -> tuple[str, str] | None:
+        """The district and school of a registry record as its newest version has them, for the
+        access rules: the caller's district's record when it has one, else another district's, so
+        that a request across districts is refused as such (and logged), not taken for a typo.
+        A school the registry has not announced yet but visits were logged for is where they say."""
+        others = [d for d in self.snapshots if d != district_id]
+        for district in [district_id, *others]:
+            snapshot = self.snapshots.get(district)
+            record = snapshot.as_of(kind, record_id) if snapshot else None
+            if record is not None:
+                return district, record["school_id"]
+        if kind == "school":
+            for district in [district_id, *others]:
+                snapshot = self.snapshots.get(district)
+                if snapshot is not None and snapshot.visits_made(record_id):
+                    return district, record_id
+        return None
+
+
+class Follower(BackgroundLoop):
+    """Loads the projection and keeps it up to date from the topics; loads it again when a rebuild
+    has switched the facts database."""
+
+    task_name = "reporting-projection"
+
+    def __init__(
+        self,
+        projection: Projection,
+        store: ActiveStore,
+        settings: ServiceSettings,
+        topics: list[str],
+        zone: ZoneInfo,
+    ) -> None:
+        self.projection, self.store, self.settings, self.topics = projection, store, settings, topics
+        self.zone = zone
+        self.events_read = 0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("following the topics failed; loading again")
+                await asyncio.sleep(1)
+
+    async def follow(self) -> None:
+        partitions = await self.partitions()
+        # where the group stands, read before the facts: every event before it is stored
+        committed = await self.committed(partitions)
+        source = self.store.facts
+        await self.projection.load(source)
+        consumer = AIOKafkaConsumer(
+            **kafka_client_options(self.settings),
+            group_id=None,  # no group, nothing committed: the service's consumers are untouched
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=5000,
+        )
+        await consumer.start()
+        try:
+            consumer.assign(partitions)
+            for tp in partitions:
+                if tp in committed:
+                    consumer.seek(tp, committed[tp])
+                else:
+                    await consumer.seek_to_beginning(tp)
+            while self.store.facts.db.name == source.db.name:
+                batch = await consumer.getmany(timeout_ms=200)
+                found = [kept for records in batch.values() for r in records if (kept := self.read(r.value))]
+                self.projection.apply(found)
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    def read(self, value: bytes | None) -> tuple[str, Document] | None:
+        self.events_read += 1
+        try:
+            return facts.fact_of(decode(value), self.zone)
+        except (MalformedEvent, ValidationError, KeyError):
+            return None  # the service's consumer dead-letters it
+
+    async def partitions(self) -> list[TopicPartition]:
+        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
+        await admin.start()
+        try:
+            described = await admin.describe_topics(self.topics)
+        finally:
+            await admin.close()
+        return sorted(
+            TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]
+        )
+
+    async def committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(
+                self.settings.consumer_group, partitions=partitions
+            )
+        finally:
+            await admin.close()
+        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
