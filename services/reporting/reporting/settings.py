@@ -5,6 +5,9 @@ from service_kit.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "reporting"
     http_port: int = 8004
+    consumer_batch_size: int = Field(
+        default=1000, ge=1, description="Records per offset commit: each batch's facts are one insert."
+    )
     control_refresh_seconds: float = Field(
         default=2.0, gt=0, description="How often a replica looks which facts database is in use."
     )
