@@ -8,15 +8,17 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from service_kit.access import RecordScope, Rule, ensure_found
 from service_kit.auth import Caller, CurrentCaller
-from service_kit.errors import Invalid, NotFound, Problem
+from service_kit.errors import NotFound
 from service_kit.storage import Document
 
 from reporting import access, bulletin_render, reports, views
 from reporting.bulletin_store import Bulletins
+from reporting.disputes import AlreadyDisputed, public_dispute, raised, require_month
 from reporting.periods import Month, TermName
 from reporting.projection import Projection
 from reporting.rebuild import Rebuilder
 from reporting.store import DISPUTES, SUBMISSIONS, ActiveStore
+from reporting.submissions import AlreadySubmitted, SubmissionKind, by_month, submit
 
 
 def get_store(request: Request) -> ActiveStore:
@@ -101,7 +103,6 @@ async def school_report(
     school_id: str,
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.SCHOOL_REPORT)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -117,7 +118,6 @@ async def class_report(
     class_id: str,
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.CLASS_REPORT)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -131,7 +131,6 @@ async def class_report(
 async def teacher_report(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.TEACHER_REPORT)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -148,7 +147,6 @@ async def teacher_report(
 async def overview(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.OVERVIEW)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -161,7 +159,6 @@ async def overview(
 async def rankings(
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.RANKING)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -186,7 +183,6 @@ async def completeness(
 @router.get("/trends", response_model=list[reports.TrendMonth])
 async def trends(
     caller: Annotated[Caller, allowed(access.SCHOOL_TRENDS)],
-    store: StoreDep,
     model: ModelDep,
     school_year: Annotated[SchoolYear, Query(description="学年, e.g. 2026-2027")],
     school_id: str | None = None,
@@ -204,7 +200,6 @@ async def pair_comparison(
     pair_id: str,
     term: TermQuery,
     caller: Annotated[Caller, allowed(access.PAIR_COMPARISON)],
-    store: StoreDep,
     model: ModelDep,
     day: Today,
 ) -> dict[str, Any]:
@@ -220,9 +215,7 @@ async def pair_comparison(
 class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["confirmed", "nothing_to_report"] = Field(
-        description="confirmed 确认本月数据, or nothing_to_report 本月无数据"
-    )
+    kind: SubmissionKind = Field(description="confirmed 确认本月数据, or nothing_to_report 本月无数据")
     reason: FreeText | None = Field(
         default=None, max_length=300, description="Required for nothing_to_report, e.g. 寒假."
     )
@@ -238,11 +231,6 @@ class SubmissionOut(BaseModel):
     late: bool
 
 
-class AlreadySubmitted(Problem):
-    def __init__(self, month: str) -> None:
-        super().__init__(409, "already-submitted", f"{month} 已报送 (already submitted)")
-
-
 @router.put("/schools/{school_id}/submissions/{month}", status_code=201, response_model=SubmissionOut)
 async def submit_month(
     school_id: str,
@@ -256,23 +244,9 @@ async def submit_month(
     """月度报送 (a school admin confirms the month, or declares nothing to report with a reason)."""
     located(model, caller, access.SUBMIT, "school", school_id)
     which = Month.parse(month, "path.month")
-    which.require_ended(day, "path.month", "报送")
-    if submission.kind == "nothing_to_report" and not submission.reason:
-        raise Invalid("body.reason", "无数据报送须说明原因 (a reason is required)")
     snapshot = model.snapshot(caller.district_id)
-    deadline = snapshot.submission_deadline(which)
-    record = {
-        "_id": f"{school_id}:{which}",
-        "district_id": caller.district_id,
-        "school_id": school_id,
-        "month": str(which),
-        "kind": submission.kind,
-        "reason": submission.reason,
-        "submitted_on": day.isoformat(),
-        "deadline": deadline.isoformat(),
-        "late": day > deadline,  # accepted, and marked late
-        "submitted_by": caller.subject,
-    }
+    made = submit(snapshot, school_id, which, submission.kind, submission.reason, day, caller.subject)
+    record = made.record()
     if not await store.records.insert(SUBMISSIONS, record):
         raise AlreadySubmitted(str(which))
     return SubmissionOut.model_validate(record)
@@ -284,7 +258,7 @@ async def submissions(
 ) -> list[SubmissionOut]:
     located(model, caller, access.SUBMISSIONS, "school", school_id)
     found = await store.records.find(SUBMISSIONS, {"district_id": caller.district_id, "school_id": school_id})
-    return [SubmissionOut.model_validate(s) for s in sorted(found, key=lambda s: s["month"])]
+    return [SubmissionOut.model_validate(s) for s in by_month(found)]
 
 
 # Bulletins ----------------------------------------------------------------------------------------
@@ -391,20 +365,18 @@ async def dispute(
     located(model, caller, access.DISPUTE, "school", body.school_id)
     which = Month.parse(month, "path.month")
     current = await _bulletins(store, model).latest(caller.district_id, which)
-    record = {
-        "_id": f"dsp-{caller.district_id}-{which}-{body.school_id}-{current['revision']}-{body.figure}",
-        "district_id": caller.district_id,
-        "month": str(which),
-        "school_id": body.school_id,
-        "figure": body.figure,
-        "reason": body.reason,
-        "revision": current["revision"],
-        "status": "open",
-        "raised_by": caller.subject,
-    }
+    record = raised(
+        caller.district_id,
+        which,
+        body.school_id,
+        body.figure,
+        body.reason,
+        current["revision"],
+        caller.subject,
+    )
     if not await store.records.insert(DISPUTES, record):
-        raise Problem(409, "already-disputed", "该数据已提出异议，等待教育局处理 (already disputed)")
-    return _dispute_public(record)
+        raise AlreadyDisputed()
+    return public_dispute(record)
 
 
 class AcceptanceIn(BaseModel):
@@ -443,7 +415,7 @@ async def disputes(
 ) -> list[dict[str, Any]]:
     """通报异议 (the month's disputes: the bureau reads its district's, a school admin its school's)."""
     found = await _bulletins(store, model).disputes(caller.district_id, Month.parse(month, "path.month"))
-    return [_dispute_public(d) for d in found if access.DISPUTES.allows(caller, access.dispute_scope(d))]
+    return [public_dispute(d) for d in found if access.DISPUTES.allows(caller, access.dispute_scope(d))]
 
 
 class RejectionIn(BaseModel):
@@ -470,7 +442,7 @@ async def reject_dispute(
     """驳回异议 (the revision stands; the dispute keeps the bureau's note; 409 once settled)."""
     which = Month.parse(month, "path.month")
     found = await _dispute(store, caller, access.REJECT_DISPUTE, month, dispute_id)
-    return _dispute_public(
+    return public_dispute(
         await _bulletins(store, model).reject(caller.district_id, which, found, body.note, caller.subject)
     )
 
@@ -481,9 +453,7 @@ async def _dispute(store: ActiveStore, caller: Caller, rule: Rule, month: str, d
     which = Month.parse(month, "path.month")
     found: Document = ensure_found(await store.records.get(DISPUTES, dispute_id), rule.resource)
     rule.check(caller, access.dispute_scope(found))
-    if found["month"] != str(which):
-        raise NotFound(rule.resource)
-    return found
+    return require_month(found, which, rule.resource)
 
 
 def _public(record: Document) -> dict[str, Any]:
@@ -491,10 +461,6 @@ def _public(record: Document) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "_id"} | {
         "labels": bulletin_render.labels_of(record["document"])
     }
-
-
-def _dispute_public(record: Document) -> dict[str, Any]:
-    return {"dispute_id": record["_id"], **{k: v for k, v in record.items() if k != "_id"}}
 
 
 # Rebuild ------------------------------------------------------------------------------------------

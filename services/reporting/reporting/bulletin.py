@@ -152,22 +152,14 @@ def may_reject(dispute: dict[str, Any], revisions: list[dict[str, Any]]) -> None
 
 
 async def _main(month: Month, district_id: str) -> None:
-    from service_kit.storage import connect, service_database
-
+    from reporting.bootstrap import opened
     from reporting.bulletin_store import Bulletins
-    from reporting.projection import Projection
-    from reporting.settings import Settings
-    from reporting.store import ActiveStore, ReportStore
 
-    settings = Settings()
-    client = connect(settings)
-    store = ActiveStore(ReportStore(service_database(client, settings)), client)
-    await store.refresh()
-    projection = Projection()
-    await projection.load(store.facts)
-    record = await Bulletins(store, projection).publish(district_id, month, settings.school_today())
-    print(f"{record['month']} 通报 第 {record['revision']} 版：{len(record['document']['ranking'])} 所学校")
-    await client.close()
+    async with opened(load=True) as reporting:
+        today = reporting.settings.school_today()
+        record = await Bulletins(reporting.store, reporting.projection).publish(district_id, month, today)
+        schools = len(record["document"]["ranking"])
+        print(f"{record['month']} 通报 第 {record['revision']} 版：{schools} 所学校")
 
 
 if __name__ == "__main__":

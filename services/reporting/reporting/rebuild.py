@@ -24,6 +24,7 @@ from service_kit.messaging import MalformedEvent, decode, kafka_client_options
 from service_kit.storage import Document
 
 from reporting import facts
+from reporting.bootstrap import opened
 from reporting.settings import Settings
 from reporting.store import ActiveStore, ReportStore
 
@@ -65,6 +66,11 @@ class Rebuilder:
         self.runs[run.rebuild_id] = run
         self._task = asyncio.create_task(self.run(run), name="reporting-rebuild")
         return run
+
+    async def wait(self) -> None:
+        """Until the rebuild under way, if any, has finished (the command line waits for it)."""
+        if self._task is not None:
+            await self._task
 
     async def run(self, run: Rebuild) -> None:
         began = time.perf_counter()
@@ -141,21 +147,12 @@ class Rebuilder:
 
 
 async def _main() -> None:
-    from service_kit.storage import connect, service_database
-
-    from reporting.app import consumed_topics
-
-    settings = Settings()
-    client = connect(settings)
-    store = ActiveStore(ReportStore(service_database(client, settings)), client)
-    await store.refresh()
-    rebuilder = Rebuilder(store, client, settings, consumed_topics())
-    run = rebuilder.start()
-    assert rebuilder._task is not None
-    await rebuilder._task
-    print(f"{run.status}: {run.events_replayed} events, {run.facts_stored} facts, {run.seconds} s")
-    print(f"reporting now reads {run.database}")
-    await client.close()
+    async with opened() as reporting:
+        rebuilder = Rebuilder(reporting.store, reporting.client, reporting.settings, reporting.topics)
+        run = rebuilder.start()
+        await rebuilder.wait()
+        print(f"{run.status}: {run.events_replayed} events, {run.facts_stored} facts, {run.seconds} s")
+        print(f"reporting now reads {run.database}")
 
 
 if __name__ == "__main__":
