@@ -52,7 +52,7 @@ class Platform:
 
     async def reporting_has_visit(self, visit_id: str) -> bool:
         """Reporting has stored the fact of this visit (used as a marker that it caught up)."""
-        facts = self.reporting_app.state.store.facts.visit_facts
+        facts = self.reporting_app.state.store.facts.db["visit_facts"]
         return await facts.count_documents({"_id": visit_id}) > 0
 
     def token(self, role: Role, school_id: str | None, class_ids: list[str] | None = None, **claims) -> str:

@@ -42,15 +42,14 @@ class Version:
 
 @dataclass
 class DayIndex:
-    """Who is enrolled in each school on a day, and the guardians of each school then."""
+    """Who is enrolled in each school on a day."""
 
     day: date
     enrolled: dict[str, dict[str, Document]] = field(default_factory=lambda: defaultdict(dict))
     school_of: dict[str, str] = field(default_factory=dict)  # student: school
-    guardians: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    schools_of: dict[str, set[str]] = field(default_factory=dict)  # guardian: schools
 
-    def place_student(self, snapshot: "Snapshot", student_id: str) -> None:
+    def place(self, snapshot: "Snapshot", student_id: str) -> None:
+        """Where the student's version in force on the day puts them (a new version moves them)."""
         old = self.school_of.pop(student_id, None)
         if old is not None:
             del self.enrolled[old][student_id]
@@ -58,27 +57,6 @@ class DayIndex:
         if student is not None and student["status"] == "enrolled":
             self.enrolled[student["school_id"]][student_id] = student
             self.school_of[student_id] = student["school_id"]
-
-    def place_guardian(self, snapshot: "Snapshot", guardian_id: str) -> None:
-        for school_id in self.schools_of.pop(guardian_id, ()):
-            self.guardians[school_id].discard(guardian_id)
-        guardian = snapshot.as_of("guardian", guardian_id, self.day)
-        schools = (
-            {self.school_of[s] for s in guardian["student_ids"] if s in self.school_of} if guardian else set()
-        )
-        for school_id in schools:
-            self.guardians[school_id].add(guardian_id)
-        if schools:
-            self.schools_of[guardian_id] = schools
-
-    def update(self, snapshot: "Snapshot", kind: str, record_id: str) -> None:
-        """A new version of a student moves them (and their guardians); of a guardian, moves it."""
-        if kind == "student":
-            self.place_student(snapshot, record_id)
-            for guardian_id in snapshot.guardians_of(record_id):
-                self.place_guardian(snapshot, guardian_id)
-        elif kind == "guardian":
-            self.place_guardian(snapshot, record_id)
 
 
 class Snapshot:
@@ -166,7 +144,7 @@ class Snapshot:
                 key = fact["_id"]
                 if key in self._dated[collection][school]:
                     return set()
-            fact = {k: v for k, v in fact.items() if k not in NOT_READ}
+            fact = compact({k: v for k, v in fact.items() if k not in NOT_READ})
             self._dated[collection][school][key] = fact
             if collection != facts.VISITS:
                 return {school}
@@ -217,15 +195,18 @@ class Snapshot:
         if history is None:
             history = self._history[(kind, record_id)] = []
             self._records[kind].append(record_id)
-        record = version["data"] | {"school_id": school, "record_id": record_id, "since": version["at"]}
+        record = compact(
+            version["data"] | {"school_id": school, "record_id": record_id, "since": version["at"]}
+        )
         history.append(Version(version["at"], version["version"], record))
         history.sort(key=lambda v: (v.at, v.number))
         self._at_school[(kind, school)].add(record_id)
         if kind == "guardian":
             for student_id in record["student_ids"]:
                 self._guardians_of[student_id].add(record_id)
-        for index in self._by_day.values():  # who is enrolled where on the days worked out
-            index.update(self, kind, record_id)
+        if kind == "student":
+            for index in self._by_day.values():  # who is enrolled where on the days worked out
+                index.place(self, record_id)
         if kind in ("school", "term", "policy", "pair"):
             return {ALL}
         touched = self._schools_of(kind, record_id)
@@ -286,17 +267,14 @@ class Snapshot:
         return {c: k for c, k in self._in_school("class", school_id, day).items() if k["status"] == "active"}
 
     def _day(self, day: date) -> "DayIndex":
-        """Who is enrolled in each school on ``day``, and each school's guardians then: asked for
-        every class and measure, so worked out once per day for the whole district, and then kept
-        up to date as registry versions arrive (``DayIndex.update``)."""
+        """Who is enrolled in each school on ``day``: asked for every class and measure, so worked
+        out once per day for the whole district, then kept up to date as student versions arrive."""
         if day not in self._by_day:
             if len(self._by_day) >= DAYS_KEPT:
                 del self._by_day[next(iter(self._by_day))]  # the day worked out longest ago
             index = DayIndex(day)
             for student_id in self.records("student"):
-                index.place_student(self, student_id)
-            for guardian_id in self.records("guardian"):
-                index.place_guardian(self, guardian_id)
+                index.place(self, student_id)
             self._by_day[day] = index
         return self._by_day[day]
 
@@ -307,8 +285,15 @@ class Snapshot:
         return {s: st for s, st in students.items() if class_id is None or st["class_id"] == class_id}
 
     def guardians(self, school_id: str, day: date) -> set[str]:
-        """Guardians with a child enrolled in the school on ``day``."""
-        return self._day(day).guardians.get(school_id, set())
+        """Guardians with a child enrolled in the school on ``day`` (as the guardian's version in
+        force then names the child)."""
+        found = set()
+        for student_id in self.enrolled(school_id, day):
+            for guardian_id in self.guardians_of(student_id):
+                guardian = self.as_of("guardian", guardian_id, day)
+                if guardian is not None and student_id in guardian["student_ids"]:
+                    found.add(guardian_id)
+        return found
 
     def term(self, name: TermName) -> Term | None:
         term = self.as_of("term", f"{name.school_year}:{name.kind}")
@@ -392,6 +377,21 @@ class Snapshot:
 
 
 ALL = "*"  # ``Snapshot.add``'s answer for a change that touches every school of the district
+
+
+def compact(document: Document) -> Document:
+    """The document with its keys and short strings shared with every other copy of them: the
+    store's driver makes new strings for every document read, and a county's facts repeat their
+    field names, school, class and status millions of times."""
+    return {sys.intern(k): _shared(v) for k, v in document.items()}
+
+
+def _shared(value: Any) -> Any:
+    if isinstance(value, str) and len(value) <= 40:
+        return sys.intern(value)
+    if isinstance(value, list):
+        return [_shared(v) for v in value]
+    return value
 
 
 def per_school(compute: Callable[..., T]) -> Callable[..., T]:
