@@ -152,7 +152,9 @@ async def overview(
 ) -> dict[str, Any]:
     """全区概览 (bureau: totals, rates and each school's score; counts only, no names of people)."""
     name = TermName.parse(term)
-    return views.overview(model.snapshot(caller.district_id), name, day)
+    found = views.overview(model.snapshot(caller.district_id), name, day)
+    model.keep_warm(caller.district_id, name, day)
+    return found
 
 
 @router.get("/rankings", response_model=reports.Ranking)
@@ -164,7 +166,9 @@ async def rankings(
 ) -> dict[str, Any]:
     """学校排名 (composite score with the policy's weights shown beside it)."""
     name = TermName.parse(term)
-    return views.ranking(model.snapshot(caller.district_id), name, day)
+    found = views.ranking(model.snapshot(caller.district_id), name, day)
+    model.keep_warm(caller.district_id, name, day)
+    return found
 
 
 @router.get("/completeness", response_model=reports.Completeness)

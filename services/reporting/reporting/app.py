@@ -4,7 +4,7 @@ from service_kit.runtime import ServiceRuntime
 
 from reporting import api, handlers
 from reporting.bootstrap import assemble
-from reporting.projection import Follower
+from reporting.projection import Follower, Warmer
 from reporting.rebuild import Rebuilder
 from reporting.schedule import BulletinSchedule
 from reporting.settings import Settings
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers=[
             ControlWatcher(store, settings.control_refresh_seconds),
             Follower(projection, store, settings, topics, settings.school_zone),
+            Warmer(projection),
             BulletinSchedule(store, projection, settings),
         ],
         state={

@@ -18,6 +18,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -29,7 +30,8 @@ from service_kit.messaging import MalformedEvent, decode, kafka_client_options
 from service_kit.settings import ServiceSettings
 from service_kit.storage import Document
 
-from reporting import facts
+from reporting import facts, measures
+from reporting.periods import TermName
 from reporting.snapshot import Snapshot
 from reporting.store import ActiveStore, ReportStore
 
@@ -49,6 +51,7 @@ class Projection:
     source: str | None = None
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
     load_seconds: float | None = None
+    warm: dict[tuple[str, TermName], date] = field(default_factory=dict)
 
     async def ready(self, seconds: float = 60.0) -> None:
         """Wait for the first load (a request during start-up waits rather than failing)."""
@@ -56,6 +59,11 @@ class Projection:
             await asyncio.wait_for(self.loaded.wait(), seconds)
         except TimeoutError:
             raise Loading() from None
+
+    def keep_warm(self, district_id: str, term: TermName, day: date) -> None:
+        """The bureau read the district's overview or ranking of the term on this day: keep every
+        school's row of it computed as facts arrive (``Warmer``), so the next reading is quick."""
+        self.warm[(district_id, term)] = day
 
     def snapshot(self, district_id: str) -> Snapshot:
         if district_id not in self.snapshots:
@@ -103,6 +111,35 @@ class Projection:
                 if snapshot is not None and snapshot.visits_made(record_id):
                     return district, record_id
         return None
+
+
+class Warmer(BackgroundLoop):
+    """Computes again, a school at a time, the rows of the overviews and rankings being read that
+    facts arriving have made stale, yielding between schools so requests are answered meanwhile."""
+
+    task_name = "reporting-warmer"
+
+    def __init__(self, projection: Projection, seconds: float = 0.5) -> None:
+        self.projection, self.seconds = projection, seconds
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            for (district_id, name), day in list(self.projection.warm.items()):
+                try:
+                    await self.warm(self.projection.snapshot(district_id), name, day)
+                except Exception:
+                    log.exception("keeping the overview warm failed", extra={"district_id": district_id})
+
+    async def warm(self, snapshot: Snapshot, name: TermName, today: date) -> None:
+        term = snapshot.term(name)
+        if term is None:
+            return
+        day = measures.reference_day(term, today)
+        for school_id in snapshot.schools(day):
+            measures.school_measures(snapshot, school_id, term, today)
+            measures.activity_summary(snapshot, school_id, term.starts_on, day)
+            await asyncio.sleep(0)
 
 
 class Follower(BackgroundLoop):

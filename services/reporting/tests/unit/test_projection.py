@@ -1,0 +1,63 @@
+"""The read model's parts without I/O: facts by district, where a record is, keeping rows warm."""
+
+import asyncio
+import json
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from district_generator import generate
+from reporting import facts, views
+from reporting.periods import TermName
+from reporting.projection import Projection, Warmer
+
+AUTUMN = TermName("2026-2027", "autumn")
+TODAY = date(2026, 11, 20)
+
+
+def projection_of(*districts: str) -> Projection:
+    projection = Projection()
+    for district_id in districts:
+        events = generate(district_id, TODAY, schools=3, per_class=4).events
+        found = [facts.fact_of(json.loads(e.to_json()), ZoneInfo("Asia/Shanghai")) for e in events]
+        projection.apply([f for f in found if f is not None])
+    return projection
+
+
+def test_each_district_has_its_own_snapshot_and_a_record_is_found_where_it_is():
+    projection = projection_of("d-1", "d-2")
+    assert sorted(projection.snapshots) == ["d-1", "d-2"]
+    school = sorted(projection.snapshot("d-2").schools())[0]
+    # the caller's district first; a record of another district is found there (refused as such)
+    assert projection.whereabouts("school", school, "d-2") == ("d-2", school)
+    assert projection.whereabouts("school", "sch-nowhere", "d-1") is None
+
+
+def test_the_warmer_computes_every_schools_row_of_an_overview_being_read():
+    projection = projection_of("d-1")
+    snapshot = projection.snapshot("d-1")
+    expected = views.overview(snapshot, AUTUMN, TODAY)
+    projection.keep_warm("d-1", AUTUMN, TODAY)
+    school = sorted(snapshot.schools())[0]
+    visit = {
+        "_id": "vis-late",
+        "district_id": "d-1",
+        "school_id": school,
+        "event_id": "evt-late",
+        "recorded": "2026-11-19",
+        "student_id": "stu-nobody",
+        "class_id": "cls-nobody",
+        "staff_ids": ["stf-x"],
+        "on": "2026-11-19",
+        "mode": "home",
+        "two_staff": False,
+    }
+    projection.apply([(facts.VISITS, visit)])
+    term = snapshot.term(AUTUMN)
+    row = ("school_measures", term, TODAY)
+    assert row not in snapshot._memo[school]  # the visit made the school's row stale
+    others = [s for s in snapshot.schools() if s != school]
+    assert all(row in snapshot._memo[s] for s in others)  # and no other school's
+    asyncio.run(Warmer(projection).warm(snapshot, AUTUMN, TODAY))
+    assert all(row in snapshot._memo[s] for s in snapshot.schools())
+    after = views.overview(snapshot, AUTUMN, TODAY)
+    assert after["visits"] == expected["visits"] + 1
