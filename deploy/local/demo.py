@@ -403,12 +403,15 @@ def main() -> None:
             s["name"]: s["school_id"] for s in http.get(f"{REGISTRY}/v1/schools", headers=bureau).json()
         }
         yecheng = schools["叶城县第九小学"]
-        for _ in range(100):  # visits reach reporting through the change relay and Kafka
-            if (
-                http.get(f"{REPORTING}/v1/schools/{yecheng}/home-visits", headers=bureau)
-                .json()
-                .get("visits_logged")
-            ):
+        # visits reach reporting through the change relay and Kafka; reporting answers once it has
+        # loaded its read model from the facts it keeps (a while after a benchmark's county)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                answer = http.get(f"{REPORTING}/v1/schools/{yecheng}/home-visits", headers=bureau, timeout=70)
+            except httpx.TimeoutException:
+                continue
+            if answer.status_code == 200 and answer.json().get("visits_logged"):
                 break
             time.sleep(0.2)
         demo = ensure_demo_teacher(http, settings, yecheng)
