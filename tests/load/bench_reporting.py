@@ -597,6 +597,28 @@ async def main(args: argparse.Namespace) -> int:
         max_batch_size=262144,
     )
     await producer.start()
+    try:
+        return await run(
+            args, settings, today, record, year, store, producer, bureau, results, pid, began_memory
+        )
+    finally:
+        await producer.stop()
+
+
+async def run(
+    args: argparse.Namespace,
+    settings: ServiceSettings,
+    today: date,
+    record: County,
+    year: CountyYear,
+    store: Store,
+    producer: AIOKafkaProducer,
+    bureau: dict[str, str],
+    results: Results,
+    pid: int | None,
+    began_memory: dict[str, int],
+) -> int:
+    """Publish, measure and check; the table of figures, and 1 on a mismatch."""
     async with httpx.AsyncClient(timeout=300) as http:
         api = Reporting(http)
         await api.call("GET", "/healthz", {})
@@ -779,7 +801,13 @@ async def main(args: argparse.Namespace) -> int:
                 if time.perf_counter() - start > args.rebuild_timeout:
                     raise SystemExit(f"the rebuild ran longer than {args.rebuild_timeout} s: {run}")
                 await asyncio.sleep(1.0)
-                run = await api.json(f"/v1/rebuilds/{run['rebuild_id']}", bureau)
+                polled = await api.call("GET", f"/v1/rebuilds/{run['rebuild_id']}", bureau)
+                # a rebuild whose run is gone (reporting restarted meanwhile) is a failure to report
+                run = (
+                    polled.json()
+                    if polled.status_code == 200
+                    else run | {"status": f"HTTP {polled.status_code}"}
+                )
             rebuilt = time.perf_counter() - start
             if run.get("status") != "done":
                 results.mismatches.append(f"rebuild: {json.dumps(run)[:500]}")
@@ -798,7 +826,6 @@ async def main(args: argparse.Namespace) -> int:
             for line in found:
                 print(f"  MISMATCH (after the rebuild) {line}")
             results.mismatches += [f"after the rebuild: {line}" for line in found]
-    await producer.stop()
 
     pid_now = reporting_pid()
     ended = memory(pid_now)
