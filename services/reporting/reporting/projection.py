@@ -53,6 +53,7 @@ class Projection:
     load_seconds: float | None = None
     warm: dict[tuple[str, TermName], date] = field(default_factory=dict)
     following: bool = False  # a Follower loads it and keeps it up to date
+    busy_until: float = 0.0  # facts arrived lately: taking them comes before keeping rows warm
 
     async def ready(self, seconds: float = 60.0) -> None:
         """Wait for the first load (a request during start-up waits rather than failing); an app
@@ -141,6 +142,9 @@ class Warmer(BackgroundLoop):
             return
         day = measures.reference_day(term, today)
         for school_id in snapshot.schools(day):
+            # during a burst every school is touched again and again: take the facts first (the
+            # school report a reader asks for is computed then anyway), warm once it is quiet
+            await asyncio.sleep(max(0.0, self.projection.busy_until - time.monotonic()))
             measures.school_measures(snapshot, school_id, term, today)
             measures.activity_summary(snapshot, school_id, term.starts_on, day)
             await asyncio.sleep(0)
@@ -203,6 +207,8 @@ class Follower(BackgroundLoop):
                 batch = await consumer.getmany(timeout_ms=200)
                 found = [kept for records in batch.values() for r in records if (kept := self.read(r.value))]
                 self.projection.apply(found)
+                if found:
+                    self.projection.busy_until = time.monotonic() + 1.0
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
