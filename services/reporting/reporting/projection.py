@@ -83,6 +83,15 @@ class Projection:
                 # a fact ``facts.fact_of`` did not make: kept in the store for audit, not counted
                 log.exception("a stored fact is not readable", extra={"fact_id": fact.get("_id")})
 
+    def release(self) -> None:
+        """Let the snapshots go before loading again (after a rebuild's switch, or a failure):
+        requests wait for the new load meanwhile, rather than the process holding the district
+        twice (at county scale that is past the memory it is given)."""
+        self.loaded.clear()
+        self.snapshots = {}
+        gc.unfreeze()
+        gc.collect()
+
     async def load(self, store: ReportStore) -> None:
         """Read every stored fact into fresh snapshots, then use them."""
         began = time.perf_counter()
@@ -187,6 +196,7 @@ class Follower(BackgroundLoop):
         # where the group stands, read before the facts: every event before it is stored
         committed = await self.committed(partitions)
         source = self.store.facts
+        self.projection.release()
         await self.projection.load(source)
         consumer = AIOKafkaConsumer(
             **kafka_client_options(self.settings),
