@@ -91,7 +91,7 @@ async def reporting(
         "first": two,
         "second": two,
         # batches of 500: a kill is likelier to fall between storing a batch and committing it
-        "killed": reporting_env(settings, "killed", consumer_batch_size="500"),
+        "killed": reporting_env(settings, "killed", consumer_batch_size="100"),
         "moved-back": reporting_env(settings, "moved-back"),
         "shared": reporting_env(settings, "shared"),
     }
@@ -178,7 +178,8 @@ async def test_two_replicas_consuming_in_one_group_at_once_store_each_fact_once_
 
 # 2. A consumer killed with SIGKILL mid-batch -----------------------------------------------------
 
-BULK = 6000  # notification-delivered events: a dozen of the process's batches
+# notification-delivered events: two hundred of the process's batches, so the kill lands among them
+BULK = 20_000
 
 
 async def test_a_consumer_killed_with_sigkill_mid_batch_stores_and_counts_each_fact_once_after_restart(
