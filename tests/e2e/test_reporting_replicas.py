@@ -90,7 +90,7 @@ async def reporting(
     envs = {
         "first": two,
         "second": two,
-        # batches of 500: a kill is likelier to fall between storing a batch and committing it
+        # batches of 100: a kill is likelier to fall between storing a batch and committing it
         "killed": reporting_env(settings, "killed", consumer_batch_size="100"),
         "moved-back": reporting_env(settings, "moved-back"),
         "shared": reporting_env(settings, "shared"),
@@ -180,6 +180,7 @@ async def test_two_replicas_consuming_in_one_group_at_once_store_each_fact_once_
 
 # notification-delivered events: two hundred of the process's batches, so the kill lands among them
 BULK = 20_000
+SLICE = 250  # published a slice at a time while the process consumes, until it is killed
 
 
 async def test_a_consumer_killed_with_sigkill_mid_batch_stores_and_counts_each_fact_once_after_restart(
@@ -187,11 +188,25 @@ async def test_a_consumer_killed_with_sigkill_mid_batch_stores_and_counts_each_f
 ) -> None:
     process = reporting["killed"]
     d = new_district()
-    deliveries(d, BULK)
     await publish(kafka, d.events)
+    bulk = deliveries(d, BULK)
     contacts = len(d.contacts)
     db = mongo[process.database]
     where = {"district_id": d.district_id}
+    killed = asyncio.Event()
+
+    async def trickle() -> int:
+        """Publish the bulk slice by slice until the kill, then the rest at once: however fast the
+        machine stores, the kill falls while deliveries are still arriving. How many were out."""
+        for start in range(0, BULK, SLICE):
+            if killed.is_set():
+                await publish(kafka, bulk[start:])
+                return start
+            await publish(kafka, bulk[start : start + SLICE])
+            await asyncio.sleep(0.25)
+        return BULK
+
+    publishing = asyncio.create_task(trickle())
 
     async def consuming() -> bool:
         stored: int = await db["contact_facts"].count_documents(where)
@@ -199,7 +214,10 @@ async def test_a_consumer_killed_with_sigkill_mid_batch_stores_and_counts_each_f
 
     await eventually(consuming, 90, process.tail)
     await process.kill()
+    killed.set()
     at_kill = await db["contact_facts"].count_documents(where)
+    published_at_kill = await publishing
+    assert published_at_kill < BULK, "every delivery was published before the kill"
     assert 0 < at_kill < contacts, f"killed with {at_kill} of {contacts} stored: not while it consumed"
 
     await process.start()
