@@ -168,7 +168,17 @@ def local_date(moment: datetime, zone: ZoneInfo) -> str:
 def fact_of(message: dict[str, Any], zone: ZoneInfo) -> tuple[str, Document] | None:
     """The fact an event leaves, or None for events reporting does not count; the moments events
     carry are dated where the schools are (``zone``, the settings' ``school_timezone``)."""
-    event = Envelope.model_validate(message)
+    return fact_of_event(Envelope.model_validate(message), zone)
+
+
+def fact_of_json(body: bytes, zone: ZoneInfo) -> tuple[str, Document] | None:
+    """``fact_of`` an event as the broker carries it, parsed and checked in one pass: the read
+    model's follower takes every event of the district this way (a ValidationError when it is
+    not an event; the service's consumer dead-letters it with the reason)."""
+    return fact_of_event(Envelope.model_validate_json(body), zone)
+
+
+def fact_of_event(event: Envelope, zone: ZoneInfo) -> tuple[str, Document] | None:
     if event.schema_version not in KNOWN_VERSIONS:
         raise MalformedEvent(f"unknown schema_version {event.schema_version} of {event.event_type}")
     # "recorded": the day it was recorded, against "on", the day it happened (late entries)

@@ -29,6 +29,8 @@ DATED = (facts.VISITS, facts.MEETINGS, facts.ACTIVITIES)  # the facts a school l
 
 NOT_READ = frozenset({"district_id", "event_id", "mode"})  # kept in the store, for audit
 DAYS_KEPT = 40  # days whose enrolment is kept worked out: a term's months, a year's trends
+FEW = 8  # a guardian's contacts in a month kept in a list (most have one or two), beyond in a set
+Contacts = list[tuple[int, str]] | set[tuple[int, str]]  # a guardian's in a month: (key's hash, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class Snapshot:
         self._confirmed: dict[str, set[str]] = defaultdict(set)  # school: visits confirmed
         self._exchanges: dict[str, Document] = {}
         # contacts as (school, month) → guardian → [(contact, day)]: they are most of the facts
-        self._reached: dict[tuple[str, str], dict[str, list[tuple[int, str]]]] = defaultdict(dict)
+        self._reached: dict[tuple[str, str], dict[str, Contacts]] = defaultdict(dict)
         self._taken_back: set[int] = set()
         self._follow_ups: dict[str, dict[str, Document]] = defaultdict(dict)  # school: visit: newest
         self._memo: dict[str, dict[Hashable, Any]] = defaultdict(dict)
@@ -155,13 +157,21 @@ class Snapshot:
             if fact["recipient_kind"] != "guardian":
                 return set()
             month = self._reached[(school, fact["on"][:7])]
-            reached = month.setdefault(sys.intern(fact["recipient_id"]), [])
+            guardian = sys.intern(fact["recipient_id"])
+            reached = month.get(guardian)
             # the contact's key by its hash: most facts are contacts, and an int is half a key's
             # size; two keys of one guardian's month colliding (about 1 in 10^18) would count once
             contact = (hash(fact["_id"]), sys.intern(fact["on"]))
-            if contact in reached:
+            if reached is None:
+                month[guardian] = [contact]
+            elif contact in reached:
                 return set()
-            reached.append(contact)
+            elif isinstance(reached, set):
+                reached.add(contact)
+            elif len(reached) < FEW:
+                reached.append(contact)
+            else:  # a guardian messaged often: looked up by hash rather than one by one
+                month[guardian] = {*reached, contact}
             return {school}
         if collection == facts.UNDELIVERED:  # a provider reported the reach failed
             if hash(fact["_id"]) in self._taken_back:

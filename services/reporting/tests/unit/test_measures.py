@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 from reporting import facts, measures, reports, views
 from reporting.periods import BadPeriod, Month, TermName
-from reporting.snapshot import Snapshot
+from reporting.snapshot import FEW, Snapshot
 from service_kit.auth import Caller, Role
 from service_kit.messaging import MalformedEvent
 
@@ -638,6 +638,26 @@ def test_a_reach_a_provider_reports_failed_is_taken_back_for_that_channel_only()
     assert measures.guardian_contact(snapshot_of(*registered, sent, bounced), SCHOOL, october) == (0, 1)
     after_fallback = snapshot_of(*registered, sent, bounced, by_email)
     assert measures.guardian_contact(after_fallback, SCHOOL, october) == (1, 1)
+
+
+def test_a_guardian_messaged_more_than_a_few_times_a_month_is_reached_once_and_each_message_taken_once():
+    registered = (*BASE, student("stu-1", "cls-a", 1, "2026-09-01T02:00:00Z"), GUARDIAN)
+    october = Month(2026, 10)
+    days = range(1, 3 * FEW)  # past the few kept one by one
+    sent = [reached(f"m-{n}", "sms", f"2026-10-{n:02d}T02:00:00Z") for n in days]
+    bounced = [
+        reached(f"m-{n}", "sms", f"2026-10-{n:02d}T03:00:00Z", "notification-undelivered") for n in days
+    ]
+    snapshot = snapshot_of(*registered, *sent)
+    assert measures.guardian_contact(snapshot, SCHOOL, october) == (1, 1)
+    for message in sent:  # the same messages again change nothing
+        found = facts.fact_of(message, BEIJING)
+        assert found is not None
+        assert snapshot.add(*found) == set()
+    assert measures.guardian_contact(snapshot_of(*registered, *sent, *bounced), SCHOOL, october) == (0, 1)
+    # every reach but the last reported failed: the last still counts
+    last_kept = snapshot_of(*registered, *sent, *bounced[:-1])
+    assert measures.guardian_contact(last_kept, SCHOOL, october) == (1, 1)
 
 
 # The rule for a month in progress -------------------------------------------------------------------
