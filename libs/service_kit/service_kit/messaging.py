@@ -251,21 +251,39 @@ def with_dead_letters(topics: Iterable[str]) -> list[str]:
     return sorted({name for topic in topics for name in (topic, dead_letter_topic(topic))})
 
 
-async def start_at_the_end(settings: ServiceSettings, group: str, topics: Iterable[str]) -> None:
-    """Commit ``group``'s offsets at the end of these topics, so a new consumer group starts with
-    what is published from now on rather than replaying the broker's history (``auto_offset_reset``
-    is ``earliest``). For a benchmark's or a test's own process on a shared broker."""
+async def partitions_of(settings: ServiceSettings, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of these topics, in order."""
     admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     await admin.start()
     try:
         described = await admin.describe_topics(sorted(set(topics)))
     finally:
         await admin.close()
-    partitions = [
+    return sorted(
         TopicPartition(topic["topic"], partition["partition"])
         for topic in described
         for partition in topic["partitions"]
-    ]
+    )
+
+
+async def committed_offsets(
+    settings: ServiceSettings, group: str, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Where ``group`` has committed on each of these partitions it has committed on."""
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    finally:
+        await admin.close()
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+async def start_at_the_end(settings: ServiceSettings, group: str, topics: Iterable[str]) -> None:
+    """Commit ``group``'s offsets at the end of these topics, so a new consumer group starts with
+    what is published from now on rather than replaying the broker's history (``auto_offset_reset``
+    is ``earliest``). For a benchmark's or a test's own process on a shared broker."""
+    partitions = await partitions_of(settings, topics)
     consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **kafka_client_options(settings))
     await consumer.start()
     try:

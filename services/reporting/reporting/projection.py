@@ -22,11 +22,10 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 from service_kit.errors import Problem
 from service_kit.loops import BackgroundLoop
-from service_kit.messaging import MalformedEvent, kafka_client_options
+from service_kit.messaging import MalformedEvent, committed_offsets, kafka_client_options, partitions_of
 from service_kit.settings import ServiceSettings
 from service_kit.storage import Document
 
@@ -192,9 +191,9 @@ class Follower(BackgroundLoop):
                 await asyncio.sleep(1)
 
     async def follow(self) -> None:
-        partitions = await self.partitions()
+        partitions = await partitions_of(self.settings, self.topics)
         # where the group stands, read before the facts: every event before it is stored
-        committed = await self.committed(partitions)
+        committed = await committed_offsets(self.settings, self.settings.consumer_group, partitions)
         source = self.store.facts
         self.projection.release()
         await self.projection.load(source)
@@ -241,25 +240,3 @@ class Follower(BackgroundLoop):
             return facts.fact_of_json(value or b"", self.zone)
         except (MalformedEvent, ValidationError, KeyError):
             return None  # the service's consumer dead-letters it
-
-    async def partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
-        await admin.start()
-        try:
-            described = await admin.describe_topics(self.topics)
-        finally:
-            await admin.close()
-        return sorted(
-            TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]
-        )
-
-    async def committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
-        await admin.start()
-        try:
-            offsets = await admin.list_consumer_group_offsets(
-                self.settings.consumer_group, partitions=partitions
-            )
-        finally:
-            await admin.close()
-        return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}

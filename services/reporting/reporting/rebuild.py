@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
-from service_kit.messaging import MalformedEvent, decode, kafka_client_options
+from service_kit.messaging import MalformedEvent, decode, kafka_client_options, partitions_of
 from service_kit.storage import Document
 
 from reporting import facts
@@ -93,20 +92,9 @@ class Rebuilder:
             run.finished_at = datetime.now(UTC)
             run.seconds = round(time.perf_counter() - began, 2)
 
-    async def partitions(self) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(**kafka_client_options(self.settings))
-        await admin.start()
-        try:
-            described = await admin.describe_topics(self.topics)
-        finally:
-            await admin.close()
-        return sorted(
-            TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]
-        )
-
     async def replay(self, fresh: ReportStore, run: Rebuild) -> None:
         """Read every partition from its start up to the end it had when the replay began."""
-        partitions = await self.partitions()
+        partitions = await partitions_of(self.settings, self.topics)
         consumer = AIOKafkaConsumer(
             **kafka_client_options(self.settings),
             group_id=None,  # no group: nothing committed, the live consumers are untouched
