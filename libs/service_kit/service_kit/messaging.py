@@ -136,16 +136,7 @@ def subscribe(
                     await park(broker, topic, record, reason, settings.service_name)
 
     consume.__doc__ = description or handle.__doc__
-    broker.subscriber(
-        topic,
-        group_id=settings.consumer_group,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True,
-        max_records=settings.consumer_batch_size,
-        batch_timeout_ms=100,
-        title=f"{settings.service_name}:{topic}",
-    )(consume)
+    _register(broker, settings, topic, consume)
 
 
 def subscribe_batches(
@@ -173,21 +164,19 @@ def subscribe_batches(
                 continue
             if found is not None:
                 kept.append(found)
-        delay = settings.consumer_backoff_seconds
-        for attempt in range(1, settings.consumer_max_attempts + 1):
-            try:
-                await store(kept)
-                return
-            except Exception as exc:
-                if attempt == settings.consumer_max_attempts:
-                    raise
-                log.warning(
-                    "storing a batch failed, retrying", extra={"attempt": attempt, "error": repr(exc)}
-                )
-                await asyncio.sleep(delay)
-                delay *= 2
+        await _retried(settings, lambda: store(kept), "storing a batch")
 
     consume.__doc__ = description or read.__doc__
+    _register(broker, settings, topic, consume)
+
+
+def _register(
+    broker: KafkaBroker,
+    settings: ServiceSettings,
+    topic: str,
+    consume: Callable[[KafkaMessage], Awaitable[None]],
+) -> None:
+    """Consume ``topic`` in the service's group, a batch at a time, committing after each."""
     broker.subscriber(
         topic,
         group_id=settings.consumer_group,
@@ -207,20 +196,31 @@ def _records(batch: KafkaMessage) -> tuple["ConsumerRecord[Any, Any]", ...]:
 
 async def _handle_with_retries(body: bytes | None, handle: Handler, settings: ServiceSettings) -> str | None:
     """Run ``handle``; return None on success or the reason to dead-letter the message."""
+    try:
+        await _retried(settings, lambda: handle(decode(body)), "handler")
+    except (MalformedEvent, ValidationError) as exc:
+        return f"malformed: {exc}"
+    except Exception as exc:
+        return f"failed after {settings.consumer_max_attempts} attempts: {type(exc).__name__}: {exc}"
+    return None
+
+
+async def _retried(settings: ServiceSettings, action: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``action``, again with back-off while it fails, up to the settings' attempts; its last
+    failure is raised. Input that can never succeed is raised at once."""
     delay = settings.consumer_backoff_seconds
     for attempt in range(1, settings.consumer_max_attempts + 1):
         try:
-            await handle(decode(body))
-            return None
-        except (MalformedEvent, ValidationError) as exc:
-            return f"malformed: {exc}"
+            await action()
+            return
+        except (MalformedEvent, ValidationError):
+            raise
         except Exception as exc:
             if attempt == settings.consumer_max_attempts:
-                return f"failed after {attempt} attempts: {type(exc).__name__}: {exc}"
-            log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(exc)})
+                raise
+            log.warning(f"{what} failed, retrying", extra={"attempt": attempt, "error": repr(exc)})
             await asyncio.sleep(delay)
             delay *= 2
-    raise AssertionError("unreachable")
 
 
 async def park(
