@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from reporting import facts
 from reporting.periods import Month, Term, TermName
-from reporting.snapshot import MANDATORY, Snapshot, per_school
+from reporting.snapshot import MANDATORY, Snapshot, per_school, per_school_with_contacts
 
 Status = Literal["met", "on_track", "at_risk", "missed"]
 LABELS = {
@@ -288,7 +288,7 @@ def teacher_summary(snapshot: Snapshot, school_id: str, term: Term, today: date)
     )
 
 
-@per_school
+@per_school_with_contacts
 def guardian_contact(
     snapshot: Snapshot, school_id: str, month: Month, until: date | None = None
 ) -> tuple[int, int]:
@@ -337,7 +337,7 @@ def class_attendance(
     return round(sum(m["attended_count"] for m in meetings) / invited, 4) if invited else None
 
 
-@per_school
+@per_school_with_contacts
 def school_measures(snapshot: Snapshot, school_id: str, term: Term, today: date) -> list[Measure]:
     targets = snapshot.targets(term.name.school_year)
     day = reference_day(term, today)

@@ -25,12 +25,22 @@ from reporting.periods import Month, Term, TermName
 T = TypeVar("T")
 MANDATORY = frozenset({"left_behind", "hardship", "special_attention"})  # 三必访
 DATED = (facts.VISITS, facts.MEETINGS, facts.ACTIVITIES)  # the facts a school logs, by their date
+CONTACT_FACTS = (facts.CONTACTS, facts.UNDELIVERED)  # a message reached a guardian, or did not
 
 
 NOT_READ = frozenset({"district_id", "event_id", "mode"})  # kept in the store, for audit
 DAYS_KEPT = 40  # days whose enrolment is kept worked out: a term's months, a year's trends
-FEW = 8  # a guardian's contacts in a month kept in a list (most have one or two), beyond in a set
-Contacts = list[tuple[int, str]] | set[tuple[int, str]]  # a guardian's in a month: (key's hash, day)
+# A contact is kept as one int: its key's hash in 50 bits, above the day of the month in 5 (most
+# facts are contacts; an int of under 60 bits is 32 bytes). Two keys of one guardian's month
+# sharing a hash (about 1 in 10^15) would count once. A guardian reached once in a month has that
+# int; a few times, a list; more often than FEW, a set.
+FEW = 8
+KEY_BITS = 50
+Contacts = int | list[int] | set[int]
+
+
+def contact_key(key: str) -> int:
+    return hash(key) & ((1 << KEY_BITS) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +88,6 @@ class Snapshot:
         follow_ups: Iterable[Document] = (),
     ) -> None:
         self.district_id = district_id
-        self._versions: set[str] = set()
         self._history: dict[tuple[str, str], list[Version]] = {}
         self._guardians_of: dict[str, set[str]] = defaultdict(set)  # student: guardians
         self._records: dict[str, list[str]] = defaultdict(list)
@@ -93,6 +102,8 @@ class Snapshot:
         self._taken_back: set[int] = set()
         self._follow_ups: dict[str, dict[str, Document]] = defaultdict(dict)  # school: visit: newest
         self._memo: dict[str, dict[Hashable, Any]] = defaultdict(dict)
+        # figures that read contacts, apart: a district letter's receipts (most facts) forget only these
+        self._memo_contacts: dict[str, dict[Hashable, Any]] = defaultdict(dict)
         self._by_day: dict[date, DayIndex] = {}
         for collection, found in (
             (facts.VERSIONS, versions),
@@ -116,13 +127,21 @@ class Snapshot:
         touched = self._take(collection, fact)
         if ALL in touched:
             self._memo.clear()
+            self._memo_contacts.clear()
         for school_id in touched:
-            self._memo.pop(school_id, None)
+            if collection not in CONTACT_FACTS:
+                self._memo.pop(school_id, None)
+            self._memo_contacts.pop(school_id, None)
         return touched
 
-    def memo(self, school_id: str, key: Hashable, compute: Callable[[], T]) -> T:
-        """A figure of the school, computed once until a fact touching the school arrives."""
-        kept = self._memo[school_id]
+    def is_kept(self, school_id: str, key: Hashable) -> bool:
+        """Whether the school's figure ``key`` (its function's name and arguments) is kept."""
+        return key in self._memo.get(school_id, {}) or key in self._memo_contacts.get(school_id, {})
+
+    def memo(self, school_id: str, key: Hashable, compute: Callable[[], T], contacts: bool = False) -> T:
+        """A figure of the school, computed once until a fact touching the school arrives; one that
+        reads ``contacts`` is computed again after a contact of the school's too."""
+        kept = (self._memo_contacts if contacts else self._memo)[school_id]
         if key not in kept:
             kept[key] = compute()
         return cast(T, kept[key])
@@ -159,11 +178,13 @@ class Snapshot:
             month = self._reached[(school, fact["on"][:7])]
             guardian = sys.intern(fact["recipient_id"])
             reached = month.get(guardian)
-            # the contact's key by its hash: most facts are contacts, and an int is half a key's
-            # size; two keys of one guardian's month colliding (about 1 in 10^18) would count once
-            contact = (hash(fact["_id"]), sys.intern(fact["on"]))
+            contact = contact_key(fact["_id"]) << 5 | int(fact["on"][8:10])
             if reached is None:
-                month[guardian] = [contact]
+                month[guardian] = contact
+            elif isinstance(reached, int):
+                if reached == contact:
+                    return set()
+                month[guardian] = [reached, contact]
             elif contact in reached:
                 return set()
             elif isinstance(reached, set):
@@ -174,9 +195,9 @@ class Snapshot:
                 month[guardian] = {*reached, contact}
             return {school}
         if collection == facts.UNDELIVERED:  # a provider reported the reach failed
-            if hash(fact["_id"]) in self._taken_back:
+            if contact_key(fact["_id"]) in self._taken_back:
                 return set()
-            self._taken_back.add(hash(fact["_id"]))
+            self._taken_back.add(contact_key(fact["_id"]))
             return {school}
         if collection == facts.FOLLOW_UPS:  # each event carries the visit's follow-ups as they stand
             kept = self._follow_ups[school].get(fact["visit_id"])
@@ -197,11 +218,11 @@ class Snapshot:
         raise ValueError(f"not a fact collection: {collection}")
 
     def _add_version(self, version: Document) -> set[str]:
-        if version["_id"] in self._versions:
-            return set()
-        self._versions.add(version["_id"])
         kind, record_id, school = version["kind"], version["record_id"], version["school_id"]
         history = self._history.get((kind, record_id))
+        # a version's key is its district, kind, record and number: taken already if its number is
+        if history is not None and any(v.number == version["version"] for v in history):
+            return set()
         if history is None:
             history = self._history[(kind, record_id)] = []
             self._records[kind].append(record_id)
@@ -364,11 +385,18 @@ class Snapshot:
     def reached(self, school_id: str, month: Month, until: date | None = None) -> set[str]:
         """Guardians a message of the school reached in the month (up to ``until``), leaving out a
         reach a provider later reported failed."""
-        last = (month.last if until is None else min(month.last, until)).isoformat()
+        last = month.last if until is None else min(month.last, until)
+        if last < month.first:
+            return set()
+        taken_back, day = self._taken_back, last.day
+
+        def kept(contact: int) -> bool:
+            return contact & 31 <= day and contact >> 5 not in taken_back
+
         return {
             guardian
             for guardian, contacts in self._reached.get((school_id, str(month)), {}).items()
-            if any(on <= last and contact not in self._taken_back for contact, on in contacts)
+            if (kept(contacts) if isinstance(contacts, int) else any(kept(c) for c in contacts))
         }
 
     def visits_made(self, school_id: str) -> list[Document]:
@@ -406,12 +434,21 @@ def _shared(value: Any) -> Any:
 
 def per_school(compute: Callable[..., T]) -> Callable[..., T]:
     """Keep a figure of a school (``compute(snapshot, school_id, *hashable)``) in the snapshot
-    until a fact touching that school arrives. What it answers is shared: never change it."""
+    until a fact touching that school arrives, other than a contact (it reads none, nor does any
+    figure it reads). What it answers is shared: never change it."""
+    return _kept(compute, contacts=False)
 
+
+def per_school_with_contacts(compute: Callable[..., T]) -> Callable[..., T]:
+    """As ``per_school``, for a figure that reads the school's contacts or a figure that does."""
+    return _kept(compute, contacts=True)
+
+
+def _kept(compute: Callable[..., T], contacts: bool) -> Callable[..., T]:
     @functools.wraps(compute)
     def kept(snapshot: "Snapshot", school_id: str, *args: Hashable) -> T:
         return snapshot.memo(
-            school_id, (compute.__name__, *args), lambda: compute(snapshot, school_id, *args)
+            school_id, (compute.__name__, *args), lambda: compute(snapshot, school_id, *args), contacts
         )
 
     return kept

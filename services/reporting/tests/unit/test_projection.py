@@ -54,10 +54,34 @@ def test_the_warmer_computes_every_schools_row_of_an_overview_being_read():
     projection.apply([(facts.VISITS, visit)])
     term = snapshot.term(AUTUMN)
     row = ("school_measures", term, TODAY)
-    assert row not in snapshot._memo[school]  # the visit made the school's row stale
+    assert not snapshot.is_kept(school, row)  # the visit made the school's row stale
     others = [s for s in snapshot.schools() if s != school]
-    assert all(row in snapshot._memo[s] for s in others)  # and no other school's
+    assert all(snapshot.is_kept(s, row) for s in others)  # and no other school's
     asyncio.run(Warmer(projection).warm(snapshot, AUTUMN, TODAY))
-    assert all(row in snapshot._memo[s] for s in snapshot.schools())
+    assert all(snapshot.is_kept(s, row) for s in snapshot.schools())
     after = views.overview(snapshot, AUTUMN, TODAY)
     assert after["visits"] == expected["visits"] + 1
+
+
+def test_a_contact_forgets_only_the_figures_that_read_contacts_of_its_school():
+    projection = projection_of("d-1")
+    snapshot = projection.snapshot("d-1")
+    views.overview(snapshot, AUTUMN, TODAY)
+    school = sorted(snapshot.schools())[0]
+    term = snapshot.term(AUTUMN)
+    measures_row, classes = ("school_measures", term, TODAY), ("class_figures", term, TODAY)
+    assert snapshot.is_kept(school, measures_row)
+    assert snapshot.is_kept(school, classes)
+    contact = {
+        "_id": "msg-new:sms",
+        "district_id": "d-1",
+        "school_id": school,
+        "event_id": "evt-msg-new",
+        "recorded": "2026-11-19",
+        "recipient_kind": "guardian",
+        "recipient_id": "gdn-anyone",
+        "on": "2026-11-19",
+    }
+    projection.apply([(facts.CONTACTS, contact)])
+    assert not snapshot.is_kept(school, measures_row)  # the guardian-contact measure is among them
+    assert snapshot.is_kept(school, classes)  # visits and meetings are as they were
