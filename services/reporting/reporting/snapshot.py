@@ -97,7 +97,7 @@ class Snapshot:
         self._activity_versions: dict[str, int] = {}
         self._confirmed: dict[str, set[str]] = defaultdict(set)  # school: visits confirmed
         self._exchanges: dict[str, Document] = {}
-        # contacts as (school, month) → guardian → [(contact, day)]: they are most of the facts
+        # contacts as (school, month) → guardian → Contacts: they are most of the facts
         self._reached: dict[tuple[str, str], dict[str, Contacts]] = defaultdict(dict)
         self._taken_back: set[int] = set()
         self._follow_ups: dict[str, dict[str, Document]] = defaultdict(dict)  # school: visit: newest
