@@ -30,12 +30,14 @@ CONTACT_FACTS = (facts.CONTACTS, facts.UNDELIVERED)  # a message reached a guard
 
 NOT_READ = frozenset({"district_id", "event_id", "mode"})  # kept in the store, for audit
 DAYS_KEPT = 40  # days whose enrolment is kept worked out: a term's months, a year's trends
-# A contact is kept as one int: its key's hash in 50 bits, above the day of the month in 5 (most
-# facts are contacts; an int of under 60 bits is 32 bytes). Two keys of one guardian's month
-# sharing a hash (about 1 in 10^15) would count once. A guardian reached once in a month has that
-# int; a few times, a list; more often than FEW, a set.
+# A contact is kept as one int: its key's hash in 58 bits, above the day of the month in 5 (most
+# facts are contacts). Two keys sharing a hash would be taken for one: a contact of a guardian's
+# month counted once, or a contact taken back by another's failure report (failure reports are
+# looked up district-wide: a county's 1.5 million contacts a year against 50,000 reports is about
+# 1 in 4 million a year). A guardian reached once in a month has that int; a few times, a list;
+# more often than FEW, a set.
 FEW = 8
-KEY_BITS = 50
+KEY_BITS = 58
 Contacts = int | list[int] | set[int]
 
 
