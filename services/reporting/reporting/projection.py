@@ -174,7 +174,6 @@ class Follower(BackgroundLoop):
     ) -> None:
         self.projection, self.store, self.settings, self.topics = projection, store, settings, topics
         self.zone = zone
-        self.events_read = 0
 
     def start(self) -> None:
         self.projection.following = True
@@ -235,7 +234,6 @@ class Follower(BackgroundLoop):
                 await consumer.stop()
 
     def read(self, value: bytes | None) -> tuple[str, Document] | None:
-        self.events_read += 1
         try:
             return facts.fact_of_json(value or b"", self.zone)
         except (MalformedEvent, ValidationError, KeyError):
