@@ -135,12 +135,16 @@ start_postgres() {
   fi
   touch "$logs/postgres.log" && [ "$(id -u)" = 0 ] && chown postgres "$logs/postgres.log"
   as_pg "$bin/pg_ctl" -D "$data" -l "$logs/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $state/pg-socket -c fsync=off -c max_connections=200" \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $state/pg-socket -c fsync=off -c max_connections=200 -c plan_cache_mode=force_custom_plan" \
     start </dev/null >>"$logs/postgres.log" 2>&1 || die "PostgreSQL did not start; see $logs/postgres.log"
   head -n 1 "$data/postmaster.pid" >"$run/postgres.pid"
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1 \
     || "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb ferretdb
+  # FerretDB's lookups served by indexes (the file says how)
+  "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d ferretdb -q -v ON_ERROR_STOP=1 \
+    -f "$here/ferretdb/indexes.sql" >>"$logs/postgres.log" 2>&1 \
+    || die "the store's index companion was not installed; see $logs/postgres.log"
 }
 
 start_ferretdb() {

@@ -42,14 +42,6 @@ async def store_is_reachable(client: AsyncMongoClient[Document]) -> bool:
     return True
 
 
-async def uses_secondary_indexes(db: Database) -> bool:
-    """Whether the store answers queries from secondary indexes. FerretDB v1 does not: it turns
-    every filter into a scan (``_jsonb->'k' @> v``) yet keeps each index up to date on every
-    write, so there an index only slows the inserts a busy collection lives on."""
-    info = await db.client.admin.command("buildInfo")
-    return "ferretdbVersion" not in info
-
-
 async def insert_once(collection: AsyncCollection[Document], document: Document) -> bool:
     """Insert under a unique ``_id``, the one write FerretDB makes atomic; False when it is taken."""
     try:

@@ -23,7 +23,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 from service_kit.changes import Applied, Change, ChangeLog
-from service_kit.storage import Database, Document, insert_new, insert_once, uses_secondary_indexes
+from service_kit.storage import Database, Document, insert_new, insert_once
 
 from notifications.priorities import Priority
 
@@ -53,8 +53,6 @@ class NotificationStore:
 
     async def create_indexes(self) -> None:
         await self.changes.create_indexes()
-        if not await uses_secondary_indexes(self.db):
-            return  # each would slow a county letter's 150,000 inserts and serve no query
         await self.messages.create_index(
             [("district_id", ASCENDING), ("school_id", ASCENDING), ("status", 1)]
         )

@@ -10,7 +10,6 @@ from pymongo import AsyncMongoClient
 from service_kit.changes import Applied, Change, ChangedMeanwhile, ChangeLog, ChangeRelay
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.settings import ServiceSettings
-from service_kit.storage import uses_secondary_indexes
 
 pytestmark = pytest.mark.infra
 
@@ -168,10 +167,6 @@ async def test_the_relay_repairs_a_round_its_writer_left_unapplied(db, broker):
     assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 1
     assert await db.messages.count_documents({"status": "sent"}) == 60
     assert await db.messages.count_documents({}) == 60
-
-
-async def test_the_local_store_answers_no_query_from_a_secondary_index(db):
-    assert await uses_secondary_indexes(db) is False  # FerretDB v1: every filter is a scan
 
 
 async def test_a_document_added_anew_between_the_delete_and_the_insert_gives_way_to_the_changes_state(db):
