@@ -1107,7 +1107,8 @@ async def test_the_bureaus_letter_reaches_every_family_of_its_district_school_by
     sent = await notifications.post("/v1/announcements", json=letter, headers=bureau)
     assert sent.status_code == 201, sent.text
     assert sent.json()["school_id"] is None
-    assert sent.json()["status_counts"] == {"queued": 2}
+    # accepted with its count; each school's part is addressed after, as queued work
+    assert sent.json()["recipients"] == 2
 
     async def arrived() -> bool:
         return all(sms_to(provider, phone) for phone in phones.values())
@@ -1129,6 +1130,23 @@ async def test_the_bureaus_letter_reaches_every_family_of_its_district_school_by
     elsewhere = bearer(Role.bureau, "d-elsewhere", "bureau-2")
     assert (await notifications.get(letter_path, headers=elsewhere)).status_code == 404
     assert (await notifications.get(letter_path, headers=admin)).status_code == 403
+    summary = await notifications.get(letter_path, headers=bureau)
+    assert summary.json()["recipients"] == 2
+
+    # the kept counts follow the registry: a second guardian of the first school's child
+    [child] = (await store.find("guardians", {"school_id": schools[0]}))[0]["student_ids"]
+    another = await http.post(
+        f"/v1/students/{child}/guardians",
+        json={"name": "家长甲", "relationship": "母亲", "phone": f"1390004{uuid.uuid4().int % 10_000:04d}"},
+        headers=bearer(Role.school_admin, district, "admin-1", schools[0]),
+    )
+    assert another.status_code == 201, another.text
+
+    async def counted_again() -> bool:
+        again = await notifications.post("/v1/announcements/preview", json=letter, headers=bureau)
+        return again.json()["recipients"] == 3
+
+    await eventually(counted_again, 30)
 
 
 async def test_a_letter_whose_audience_is_empty_or_misaddressed_is_refused_with_the_reason(

@@ -22,12 +22,20 @@ from service_kit.auth import Caller
 from service_kit.errors import Invalid, OutOfScope, Problem
 from service_kit.storage import Document
 
-from notifications import access, templates
+from notifications import access, audience, templates
+from notifications.audience import NOBODY, SchoolAudience
 from notifications.delivery import Outbox
 from notifications.links import Action
 from notifications.messages import Notice, Status
 from notifications.priorities import Priority
-from notifications.store import ANNOUNCEMENTS, CLASSES, GUARDIANS, STUDENTS, NotificationStore
+from notifications.store import (
+    ANNOUNCEMENTS,
+    CLASSES,
+    GUARDIANS,
+    LETTER_RECIPIENTS,
+    STUDENTS,
+    NotificationStore,
+)
 
 
 class Audience(BaseModel):
@@ -250,6 +258,40 @@ class EmptyAudience(Problem):
         )
 
 
+def _notice(announcement: Document, school_id: str) -> Notice:
+    """The letter as told to one school's guardians."""
+    variables = dict(announcement["variables"])
+    if announcement["school_id"] is None:
+        variables["school_name"] = DISTRICT_SENDER
+    return Notice(
+        key=announcement["_id"],
+        purpose=announcement["template"],
+        district_id=announcement["district_id"],
+        school_id=school_id,
+        source_id=announcement["_id"],
+        variables=variables,
+        by_language=announcement.get("texts") or {},
+        essential=announcement["essential"],
+        confirmation=announcement["confirmation"] != "none",
+        action=Action("confirm", announcement["_id"]) if announcement["confirmation"] != "none" else None,
+        audience=announcement["audience"]["kind"],
+        sender=announcement["school_id"] or f"bureau:{announcement['district_id']}",
+    )
+
+
+def _school_entry(announcement: Document, school_id: str, now: datetime) -> Document:
+    """Queued work: address one school's part of a district letter (``tell_school``)."""
+    return {
+        "_id": f"{_fanout_entry(announcement['_id'])}-{school_id}",
+        "due_at": now,
+        "kind": "fanout",
+        "priority": int(Priority.bulk),
+        "school_id": school_id,
+        "sender": f"bureau:{announcement['district_id']}",
+        "announcement_id": announcement["_id"],
+    }
+
+
 def _fanout_entry(announcement_id: str) -> str:
     return f"fanout-{announcement_id}"
 
@@ -284,27 +326,25 @@ class Announcements:
         self.store, self.outbox = store, outbox
 
     async def audience(
-        self, caller: Caller, request: AnnouncementCreate
+        self, caller: Caller, request: AnnouncementCreate, school_id: str
     ) -> tuple[str, list[Document], dict[str, list[str]]]:
-        """The letter's district, the guardians addressed and, for each, their children concerned.
+        """A school's letter: its district, the guardians addressed and, for each, their children.
 
         403 for an audience the caller's role may not address; 404 for a school, class or guardian
         outside the caller's reach, each checked against its own record (a class's school, a
         guardian's school and children), exactly like one that does not exist."""
         who = request.audience
         access.AUDIENCES[who.kind].role_allowed(caller)
-        if request.school_id is None:  # the bureau's letter to its district
-            return caller.district_id, *await self._district(caller.district_id)
-        district_id = ensure_found(await self.store.school_district(request.school_id), "学校")
-        access.LETTER_SCHOOL.check(caller, access.school_scope(district_id, request.school_id))
-        school = {"district_id": district_id, "school_id": request.school_id}
+        district_id = ensure_found(await self.store.school_district(school_id), "学校")
+        access.LETTER_SCHOOL.check(caller, access.school_scope(district_id, school_id))
+        school = {"district_id": district_id, "school_id": school_id}
         for class_id in who.class_ids:
             klass = ensure_found(await self.store.get(CLASSES, class_id), "班级")
             access.ADDRESSED_CLASS.check(caller, access.class_scope(klass))
         # a teacher's letter concerns only the children of the classes they teach
         students = [
             s
-            for s in await self.store.students_of_school(district_id, request.school_id)
+            for s in await self.store.students_of_school(district_id, school_id)
             if access.ADDRESSED_STUDENT.allows(caller, access.student_scope(s))
         ]
         if who.kind == "grade":
@@ -324,16 +364,33 @@ class Announcements:
         children = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
         return district_id, guardians, children
 
-    async def _district(self, district_id: str) -> tuple[list[Document], dict[str, list[str]]]:
-        """Every guardian of an enrolled child of the district, read once: two reads of the
-        district's records rather than one per school."""
-        where = {"district_id": district_id, "status": "enrolled"}
-        enrolled = {s["_id"] for s in await self.store.db[STUDENTS].find(where, {"_id": 1}).to_list()}
-        guardians = []
-        for guardian in await self.store.find(GUARDIANS, {"district_id": district_id}):
-            if enrolled.intersection(guardian["student_ids"]):
-                guardians.append(guardian)
-        return guardians, {g["_id"]: sorted(enrolled.intersection(g["student_ids"])) for g in guardians}
+    async def district_audience(self, district_id: str) -> dict[str, SchoolAudience]:
+        """Each school's audience for a letter to the district: the kept counts, and those of
+        schools whose people changed since counted again, a few schools at a time."""
+        generations = await self.store.audience_generations(district_id)  # read before counting
+        schools = await self.store.district_schools(district_id) | set(generations)
+        kept = await self.store.counted_audiences(district_id)
+        slots = asyncio.Semaphore(FANOUT_SCHOOLS_AT_ONCE)
+
+        async def count(school_id: str) -> SchoolAudience:
+            generation = generations.get(school_id, "")
+            known = kept.get(school_id)
+            if known is not None and known.get("generation") == generation:
+                return SchoolAudience.of(known)
+            async with slots:
+                counts = audience.counted(*await self._addressed_in_school(district_id, school_id))
+                await self.store.keep_audience(district_id, school_id, generation, counts.as_document())
+            return counts
+
+        ordered = sorted(schools)
+        return dict(zip(ordered, await asyncio.gather(*(count(s) for s in ordered)), strict=True))
+
+    async def _addressed_in_school(
+        self, district_id: str, school_id: str
+    ) -> tuple[list[Document], dict[str, list[str]]]:
+        """A letter to the whole school: its guardians with an enrolled child, and their children."""
+        students, guardians = await self.store.people_of_school(district_id, school_id)
+        return audience.children_addressed((s["_id"] for s in students), guardians)
 
     async def _addressed_guardian(self, caller: Caller, guardian_id: str, wanted: set[str]) -> Document:
         """A guardian a letter names: in the caller's reach by their own school and their children's
@@ -348,7 +405,13 @@ class Announcements:
         return guardian
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
-        _, guardians, children = await self.audience(caller, request)
+        if request.school_id is None:  # the bureau's letter to its district: the kept counts
+            access.AUDIENCES[request.audience.kind].role_allowed(caller)
+            schools = await self.district_audience(caller.district_id)
+            total = sum(schools.values(), NOBODY)
+        else:
+            _, guardians, children = await self.audience(caller, request, request.school_id)
+            total = audience.counted(guardians, children)
         words, others = request.words()
         variables = {
             "school_name": await self._sender(request.school_id),
@@ -364,14 +427,14 @@ class Announcements:
             )
             for language in templates.LANGUAGES
         }
-        consenting = [
-            g for g in guardians if not (not request.essential and not g.get("consent_non_essential", True))
-        ]
+        # a letter that is not essential leaves out the guardians who declined such letters
+        left_out = 0 if request.essential else total.declined
         return Preview(
-            recipients=len(consenting),
-            students=len({s for ids in children.values() for s in ids}),
-            opted_out=len(guardians) - len(consenting),
-            without_contact=sum(1 for g in consenting if not any((g.get("contacts") or {}).values())),
+            recipients=total.guardians - left_out,
+            students=total.students,
+            opted_out=left_out,
+            without_contact=total.without_contact
+            - (0 if request.essential else total.declined_without_contact),
             samples=samples,
         )
 
@@ -381,10 +444,22 @@ class Announcements:
     async def send(
         self, caller: Caller, request: AnnouncementCreate, announcement_id: str
     ) -> AnnouncementPublic:
-        """Keep the letter and queue its messages; its summary is counted from what was made."""
-        district_id, guardians, children = await self.audience(caller, request)
+        """Keep the letter and queue its messages; its summary is counted from what was made.
+        The bureau's letter to its district is kept with its count and addressed school by school
+        after it is accepted, each school's part a piece of queued work (``tell_school``)."""
+        guardians: list[Document] = []
+        children: dict[str, list[str]] = {}
+        schools: dict[str, SchoolAudience] = {}
+        if request.school_id is None:
+            access.AUDIENCES[request.audience.kind].role_allowed(caller)
+            district_id = caller.district_id
+            schools = await self.district_audience(district_id)
+            addressed = sum(schools.values(), NOBODY).guardians
+        else:
+            district_id, guardians, children = await self.audience(caller, request, request.school_id)
+            addressed = len(guardians)
         words, others = request.words()  # 422 before anything is kept
-        if not guardians:
+        if not addressed:
             raise EmptyAudience()
         given = {"school_name": ""}
         for language in templates.LANGUAGES:  # 422 before anything is kept
@@ -406,11 +481,22 @@ class Announcements:
             "essential": request.essential,
             "confirmation": request.confirmation,
             "recipients": children,
-            "recipient_count": len(children),
+            "recipient_count": addressed,
             "reminders": 0,
             "created_by": caller.subject,
             "created_at": now,
         }
+        if request.school_id is None:
+            announcement["addressed_by_school"] = True
+            await self.store.insert_once(ANNOUNCEMENTS, announcement)
+            await self.store.add_entries(
+                [
+                    _school_entry(announcement, school_id, now)
+                    for school_id, counts in schools.items()
+                    if counts.guardians
+                ]
+            )
+            return _public(announcement, {})
         # A safety net first: should this process stop before every message is queued, the
         # dispatcher finishes the fan-out (message ids are fixed, so nothing is sent twice).
         await self.store.enqueue(
@@ -439,27 +525,10 @@ class Announcements:
         slots = asyncio.Semaphore(FANOUT_SCHOOLS_AT_ONCE)
 
         async def tell(school_id: str, addressed: list[Document]) -> list[Document]:
-            variables = dict(announcement["variables"])
-            if announcement["school_id"] is None:
-                variables["school_name"] = DISTRICT_SENDER
-            notice = Notice(
-                key=announcement["_id"],
-                purpose=announcement["template"],
-                district_id=announcement["district_id"],
-                school_id=school_id,
-                source_id=announcement["_id"],
-                variables=variables,
-                by_language=announcement.get("texts") or {},
-                essential=announcement["essential"],
-                confirmation=announcement["confirmation"] != "none",
-                action=Action("confirm", announcement["_id"])
-                if announcement["confirmation"] != "none"
-                else None,
-                audience=announcement["audience"]["kind"],
-                sender=announcement["school_id"] or f"bureau:{announcement['district_id']}",
-            )
             async with slots:
-                return await self.outbox.tell(notice, addressed, announcement["recipients"], chosen)
+                return await self.outbox.tell(
+                    _notice(announcement, school_id), addressed, announcement["recipients"], chosen
+                )
 
         told = await asyncio.gather(*(tell(school, addressed) for school, addressed in by_school.items()))
         return [message for made in told for message in made]
@@ -472,10 +541,40 @@ class Announcements:
             return [g for g in await self.store.find(GUARDIANS, where) if g["_id"] in wanted]
         return await self.store.named(GUARDIANS, announcement["school_id"], guardian_ids)
 
+    async def tell_school(self, announcement: Document, school_id: str) -> list[Document]:
+        """One school's part of the bureau's letter to its district. Its recipients are fixed when
+        first addressed and kept, so work done again after a crash addresses the same guardians
+        (and makes the same message ids: nothing is sent twice)."""
+        part = {
+            "_id": f"{announcement['_id']}:{school_id}",
+            "announcement_id": announcement["_id"],
+            "district_id": announcement["district_id"],
+            "school_id": school_id,
+        }
+        guardians, children = await self._addressed_in_school(announcement["district_id"], school_id)
+        if not await self.store.insert_once(LETTER_RECIPIENTS, part | {"recipients": children}):
+            kept = await self.store.get(LETTER_RECIPIENTS, part["_id"])
+            children = dict(kept["recipients"]) if kept else children
+            guardians = [g for g in guardians if g["_id"] in children]
+        chosen = await self.store.preferences_of([g["_id"] for g in guardians])
+        return await self.outbox.tell(_notice(announcement, school_id), guardians, children, chosen)
+
+    async def recipients_of(self, announcement: Document) -> dict[str, list[str]]:
+        """Each guardian the letter addressed, with their children it concerns."""
+        recipients = dict(announcement["recipients"])
+        if announcement.get("addressed_by_school"):
+            for part in await self.store.find(LETTER_RECIPIENTS, {"announcement_id": announcement["_id"]}):
+                recipients.update(part["recipients"])
+        return recipients
+
     async def finish_fan_out(self, entry: Document, now: datetime) -> None:
-        """Queue handler: an announcement whose sender stopped half-way is sent to the rest."""
-        announcement = await self.store.get(ANNOUNCEMENTS, entry["_id"].removeprefix("fanout-"))
-        if announcement is not None:
+        """Queue handler: one school's part of a district letter; or an announcement whose sender
+        stopped half-way, sent to the rest."""
+        announcement_id = entry.get("announcement_id") or entry["_id"].removeprefix("fanout-")
+        announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)
+        if announcement is not None and entry.get("announcement_id"):
+            await self.tell_school(announcement, entry["school_id"])
+        elif announcement is not None:
             await self.fan_out(announcement)
         await self.store.dequeue(entry["_id"])
 
@@ -523,7 +622,7 @@ class Announcements:
             raise NoConfirmation()
         confirmed = {m["recipient_id"] for m in await self.sent(announcement_id) if m.get("confirmed_at")}
         students, pending = still_to_confirm(
-            announcement["recipients"], confirmed, announcement["confirmation"]
+            await self.recipients_of(announcement), confirmed, announcement["confirmation"]
         )
         return Confirmations(
             confirmation=announcement["confirmation"],
@@ -540,6 +639,7 @@ class Announcements:
         round_ = announcement["reminders"] + 1
         await self.store.replace(ANNOUNCEMENTS, announcement | {"reminders": round_})
         originals = {m["recipient_id"]: m for m in await self.sent(announcement_id)}
+        recipients = await self.recipients_of(announcement)
         known = {g["_id"]: g for g in await self._recipients(announcement, pending)}
         made: list[Document] = []
         for guardian_id in pending:
@@ -562,9 +662,7 @@ class Announcements:
                 action=Action("confirm", announcement_id),
                 confirms=original["_id"],
             )
-            made += await self.outbox.tell(
-                notice, [guardian], {guardian_id: announcement["recipients"][guardian_id]}
-            )
+            made += await self.outbox.tell(notice, [guardian], {guardian_id: recipients[guardian_id]})
         return made
 
 
@@ -578,7 +676,7 @@ def _public(announcement: Document, counts: dict[str, int]) -> AnnouncementPubli
         school_id=announcement["school_id"],
         template=announcement["template"],
         confirmation=announcement["confirmation"],
-        recipients=len(announcement["recipients"]),
+        recipients=announcement.get("recipient_count", len(announcement["recipients"])),
         status_counts=counts,
         created_at=announcement["created_at"],
         languages=languages_of(announcement),

@@ -131,7 +131,10 @@ def on_registry_event(store: NotificationStore) -> Handler:
                 upsert=True,
             )
         elif (record := projection(facts)) is not None:
-            await store.project(*record)
+            changed = await store.project(*record)
+            if record[0] in (GUARDIANS, STUDENTS):
+                for school_id in sorted(changed):
+                    await store.audience_changed(facts.district_id, school_id)
 
     return handle
 

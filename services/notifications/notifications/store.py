@@ -16,6 +16,7 @@ restart loses nothing.
 import asyncio
 import contextlib
 import hashlib
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +32,9 @@ GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes
 MESSAGES, QUEUE, CLAIMS, WAITING, BATCHES = "messages", "queue", "claims", "waiting", "batches"
 BATCH = "batch"  # the queue entries' kind for a batch of messages
 CREDENTIALS = "credentials"  # sign-in codes and activation links: never messages (credentials.py)
+# A district letter's addressing, school by school (audience.py): each school's counted audience,
+# the generation of its guardians and students it was counted at, and each school's recipients.
+AUDIENCES, GENERATIONS, LETTER_RECIPIENTS = "school_audiences", "audience_generations", "letter_recipients"
 PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
     "preferences",
     "announcements",
@@ -61,22 +65,64 @@ class NotificationStore:
         await self.messages.create_index([("batch", ASCENDING), ("status", ASCENDING)])
         await self.queue.create_index([("priority", ASCENDING), ("due_at", ASCENDING)])
         await self.db[GUARDIANS].create_index([("student_ids", ASCENDING)])
+        await self.db[GUARDIANS].create_index([("school_id", ASCENDING)])
         await self.db[STUDENTS].create_index([("class_id", ASCENDING)])
+        await self.db[STUDENTS].create_index([("school_id", ASCENDING)])
+        await self.db[AUDIENCES].create_index([("district_id", ASCENDING)])
+        await self.db[GENERATIONS].create_index([("district_id", ASCENDING)])
+        await self.db[LETTER_RECIPIENTS].create_index([("announcement_id", ASCENDING)])
 
     # The projection of the registry -------------------------------------------------------------
 
-    async def project(self, collection: str, record: Document) -> None:
+    async def project(self, collection: str, record: Document) -> set[str]:
         """Keep the newest version; one school's events come in order from one partition. A new
         record is one insert (a lookup first would scan the collection: a county's 150,000
-        guardians arrive this way); only a known one is read and replaced."""
+        guardians arrive this way); only a known one is read and replaced.
+        Returns the schools whose people this changed: the record's, and the one it left."""
         with contextlib.suppress(DuplicateKeyError):
             await self.db[collection].insert_one(record)
-            return
-        current = await self.db[collection].find_one({"_id": record["_id"]}, {"version": 1, "since": 1})
+            return {record["school_id"]}
+        current = await self.db[collection].find_one(
+            {"_id": record["_id"]}, {"version": 1, "since": 1, "school_id": 1}
+        )
         if current is not None and current["version"] < record["version"]:
             await self.db[collection].replace_one(
                 {"_id": record["_id"]}, record | {"since": current.get("since")}
             )
+            return {record["school_id"], current.get("school_id") or record["school_id"]}
+        return set()
+
+    async def audience_changed(self, district_id: str, school_id: str) -> None:
+        """The school's guardians or students changed: its counted audience is out of date. A new
+        random generation rather than an increment: a student moving school changes two schools
+        from two partitions, and FerretDB's read-modify-write could lose an increment."""
+        generation = {"district_id": district_id, "generation": uuid.uuid4().hex}
+        await self.db[GENERATIONS].replace_one({"_id": school_id}, generation, upsert=True)
+
+    async def audience_generations(self, district_id: str) -> dict[str, str]:
+        found = await self.db[GENERATIONS].find({"district_id": district_id}).to_list()
+        return {g["_id"]: str(g["generation"]) for g in found}
+
+    async def counted_audiences(self, district_id: str) -> dict[str, Document]:
+        return {a["_id"]: a for a in await self.db[AUDIENCES].find({"district_id": district_id}).to_list()}
+
+    async def keep_audience(
+        self, district_id: str, school_id: str, generation: str, counts: Document
+    ) -> None:
+        kept = {"district_id": district_id, "generation": generation} | counts
+        await self.db[AUDIENCES].replace_one({"_id": school_id}, kept, upsert=True)
+
+    async def district_schools(self, district_id: str) -> set[str]:
+        schools = await self.db[SCHOOLS].find({"district_id": district_id}, {"_id": 1}).to_list()
+        return {s["_id"] for s in schools}
+
+    async def people_of_school(
+        self, district_id: str, school_id: str
+    ) -> tuple[list[Document], list[Document]]:
+        """The school's enrolled students and its guardians, each read by the school's index."""
+        where = {"district_id": district_id, "school_id": school_id}
+        students = await self.db[STUDENTS].find(where | {"status": "enrolled"}, {"_id": 1}).to_list()
+        return students, await self.db[GUARDIANS].find(where).to_list()
 
     async def get(self, collection: str, record_id: str) -> Document | None:
         return await self.db[collection].find_one({"_id": record_id})
