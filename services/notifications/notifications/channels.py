@@ -12,14 +12,15 @@ repeat of a send whose answer was lost.
 """
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.header import Header
+from email.utils import formataddr, make_msgid, parseaddr
 from typing import Protocol, runtime_checkable
 
 import aiosmtplib
@@ -88,6 +89,36 @@ class InboxChannel:
         return None
 
 
+CRLF = "\r\n"
+
+
+@dataclass(frozen=True)
+class Mail:
+    sender: str  # the envelope's addresses
+    to: str
+    content: bytes
+
+
+def mail_bytes(sender: str, outgoing: Outgoing) -> bytes:
+    """The mail as sent: plain text in UTF-8 (base64), the subject in RFC 2047 encoded words.
+    Written out directly: building it with the email package's policies took a quarter of the
+    dispatcher's time per mail at a county letter's pace."""
+    if any(line_break in value for value in (sender, outgoing.to) for line_break in "\r\n"):
+        raise ValueError("a mail address with a line break")
+    headers = [
+        f"From: {formataddr(parseaddr(sender), 'utf-8')}",  # a name in Chinese as RFC 2047 words
+        f"To: {formataddr(parseaddr(outgoing.to), 'utf-8')}",
+        f"Subject: {Header(outgoing.subject, 'utf-8').encode(linesep=CRLF)}",
+        f"Message-ID: {make_msgid(idstring=outgoing.message_id, domain='district.example.cn')}",
+        f"X-District-Message-Id: {outgoing.message_id}",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+    ]
+    body = base64.encodebytes(outgoing.body.encode()).decode("ascii").replace("\n", CRLF)
+    return (CRLF.join(headers) + CRLF + CRLF + body).encode("ascii")
+
+
 class SmtpChannel:
     """Mail over a small pool of SMTP connections, each carrying one send at a time.
 
@@ -106,18 +137,12 @@ class SmtpChannel:
             self._idle.put_nowait(None)
         self._open: set[aiosmtplib.SMTP] = set()
 
-    def _mail(self, outgoing: Outgoing) -> EmailMessage:
-        mail = EmailMessage()
-        mail["From"] = self.settings.smtp_sender
-        mail["To"] = outgoing.to
-        mail["Subject"] = outgoing.subject
-        mail["Message-ID"] = make_msgid(idstring=outgoing.message_id, domain="district.example.cn")
-        mail["X-District-Message-Id"] = outgoing.message_id
-        mail.set_content(outgoing.body)
-        return mail
-
     async def send(self, outgoing: Outgoing) -> SendOutcome:
-        mail = self._mail(outgoing)
+        try:
+            content = mail_bytes(self.settings.smtp_sender, outgoing)
+        except ValueError as exc:  # an address no mail could carry
+            return Refused(str(exc))
+        mail = Mail(parseaddr(self.settings.smtp_sender)[1], parseaddr(outgoing.to)[1], content)
         smtp = await self._idle.get()
         try:
             smtp, outcome = await self._send_on(smtp, mail)
@@ -131,7 +156,7 @@ class SmtpChannel:
         return outcome
 
     async def _send_on(
-        self, smtp: aiosmtplib.SMTP | None, mail: EmailMessage
+        self, smtp: aiosmtplib.SMTP | None, mail: "Mail"
     ) -> tuple[aiosmtplib.SMTP | None, SendOutcome]:
         """Send on this connection (or a new one); the connection to keep, and the outcome."""
         reused = smtp is not None and smtp.is_connected
@@ -146,7 +171,7 @@ class SmtpChannel:
             self._open.add(smtp)
         assert smtp is not None
         try:
-            await smtp.send_message(mail)
+            await smtp.sendmail(mail.sender, [mail.to], mail.content)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             return smtp, Refused(f"SMTP refused the recipient: {exc}")
         except aiosmtplib.SMTPResponseException as exc:

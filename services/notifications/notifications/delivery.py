@@ -51,6 +51,9 @@ QueueHandler = Callable[[Document, datetime], Awaitable[None]]
 # Failed sends in a row after which a channel's provider is paused (``breaker``).
 BREAKER_THRESHOLD = 5
 STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what they sent
+# Schools of a district letter addressed at once: one makes messages faster than they are sent,
+# and the lane's other places go to sending what is made (not to addressing all schools first).
+FANOUTS_AT_ONCE = 1
 
 
 class Outbox:
@@ -208,6 +211,7 @@ class Dispatcher(BackgroundLoop):
         self._not_before: dict[str, float] = {}
         self._stopping = False
         self._running = {True: 0, False: 0}  # by lane: urgent (emergency, time-critical) or not
+        self._fanning = 0  # fan-outs running
         self._lanes = {True: settings.delivery_urgent_concurrency, False: settings.delivery_concurrency}
         self._tasks: set[asyncio.Task[None]] = set()
         self._due: list[Document] = []
@@ -234,9 +238,13 @@ class Dispatcher(BackgroundLoop):
             # an emergency never waits for a place, not even behind time-critical work
             if self._running[urgent] >= self._lanes[urgent] and level is not Priority.emergency:
                 continue
+            fanout = entry.get("kind") == "fanout"
+            if fanout and self._fanning >= FANOUTS_AT_ONCE:
+                continue
             self._due.remove(entry)
             self._busy.add(entry["_id"])
             self._running[urgent] += 1
+            self._fanning += fanout
             task = asyncio.create_task(self._run(entry, urgent))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -252,6 +260,7 @@ class Dispatcher(BackgroundLoop):
         finally:
             self._busy.discard(entry["_id"])
             self._running[urgent] -= 1
+            self._fanning -= entry.get("kind") == "fanout"
             self.store.queued.set()  # a place is free: look for the next entry at once
 
     async def _retired(self, entry: Document, now: datetime) -> None:

@@ -6,6 +6,8 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from notifications.channels import (
     SmtpChannel,
     TryLater,
     close_channels,
+    mail_bytes,
     signature,
 )
 from notifications.settings import Settings
@@ -256,3 +259,24 @@ async def test_the_stand_in_drops_a_repeated_message_and_answers_as_the_first_ti
     assert stats["first_at"]["wechat"] is None
     assert [m["message_id"] for m in to_one] == ["msg-1"]
     assert [m["message_id"] for m in latest] == ["msg-2"]
+
+
+def test_a_mail_is_written_as_any_mail_reader_reads_it():
+    subject = "【叶城县第九小学】致家长的一封信：寒假安全，请家长务必认真阅读并确认收到本通知的全部内容"
+    body = "尊敬的家长：\n寒假即将开始，请注意孩子的出行安全。\n" * 20
+    outgoing = Outgoing("ann-1-g1", Channel.email, "parent@example.cn", subject, body)
+    raw = mail_bytes("学校 <school@district.example.cn>", outgoing)
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))  # SMTP's line limit
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["To"] == "parent@example.cn"
+    assert parsed["Subject"] == subject
+    assert parsed["X-District-Message-Id"] == "ann-1-g1"
+    assert parsed["Message-ID"].startswith("<")
+    assert "ann-1-g1" in parsed["Message-ID"]
+    assert parsed.get_content() == body
+
+
+def test_an_address_with_a_line_break_is_refused_before_any_connection():
+    outgoing = Outgoing("m-1", Channel.email, "a@example.cn\r\nBcc: b@example.cn", "s", "b")
+    with pytest.raises(ValueError, match="line break"):
+        mail_bytes("school@district.example.cn", outgoing)
