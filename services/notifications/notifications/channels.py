@@ -235,14 +235,23 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 SHORT_PAUSE = 1.0
 
 
-def provider_client(settings: Settings) -> httpx.AsyncClient:
-    """The HTTP client the providers are reached with, its connections kept alive between sends.
+# Requests in flight to one provider. A send takes a few milliseconds, so a few connections carry
+# hundreds a second. More would cost more than they carry: httpcore checks every pooled connection
+# on each request, and requests waiting inside its pool are scanned on each one that finishes, so
+# a channel keeps its other sends waiting here instead (``HttpProviderChannel._in_flight``).
+PROVIDER_CONNECTIONS = 8
 
-    At the providers' rates a send takes a few milliseconds, so a few dozen connections carry
-    them all; without keep-alive every send would open (and for HTTPS, handshake) anew."""
+
+def provider_client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client the providers (SMS, WeChat) are reached with, its connections kept alive
+    between sends: without keep-alive every send would open (and for HTTPS, handshake) anew. An
+    urgent send may go past a channel's limit, so the pool has a few places more."""
+    connections = 2 * PROVIDER_CONNECTIONS + 4
     return httpx.AsyncClient(
         timeout=settings.provider_timeout_seconds,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32, keepalive_expiry=30.0),
+        limits=httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30.0
+        ),
     )
 
 
@@ -265,6 +274,7 @@ class HttpProviderChannel:
         self._next_urgent_slot = 0.0
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._in_flight = asyncio.Semaphore(PROVIDER_CONNECTIONS)
 
     async def _wait_for_slot(self, urgent: bool) -> float | None:
         """Keep under the provider's rate; None to go, or seconds still paused after a 429.
@@ -312,7 +322,11 @@ class HttpProviderChannel:
             "x-signature": signature(self.secret, timestamp, body),
         }
         try:
-            answer = await self.client.post(self.endpoint, content=body, headers=headers)
+            if outgoing.urgent:  # never behind a letter's sends
+                answer = await self.client.post(self.endpoint, content=body, headers=headers)
+            else:
+                async with self._in_flight:
+                    answer = await self.client.post(self.endpoint, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return TryLater(f"provider unreachable: {type(exc).__name__}: {exc}")
         if answer.status_code == 429:
