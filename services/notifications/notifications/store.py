@@ -7,8 +7,8 @@ per batch still to send (``_id`` = ``batch-<id>``, level, school, ``due_at``) an
 piece of due work (escalations, fan-outs, events waiting for the registry, sign-in codes), so the
 dispatcher reads a short queue, never the growing message history. A batch is sent in rounds, and
 each round is recorded as one change: its messages' new states replace the batch's queued ones in
-two statements, with their ``notification-delivered`` events (FerretDB scans a collection for
-every lookup and update, so one statement per message could not keep up with a county's letter).
+two statements, with their ``notification-delivered`` events (one statement per message could
+not keep up with a county's letter on FerretDB).
 Every reminder and every held message is in such a batch, so nothing waits in memory and a
 restart loses nothing.
 """
