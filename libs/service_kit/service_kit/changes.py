@@ -1,20 +1,21 @@
 """Changes and their events, decided by one insert: the change log is the outbox.
 
 FerretDB v1 has no multi-document transactions, its updates are read-modify-write without
-compare-and-set (``UPDATE … WHERE _id``; the filter is not re-checked at write time), and its
-queries use no index: an equality becomes ``_jsonb->'k' @> v``, which PostgreSQL answers with a
-scan, and ``$in`` is filtered in FerretDB after reading every document. Only an insert under a
-unique ``_id`` is atomic (and cheap). So every change to an aggregate is *inserted* into the
+compare-and-set (``UPDATE … WHERE _id``; the filter is not re-checked at write time) and rewrite
+the whole document, and ``$in`` is filtered in FerretDB after reading every document. Only an
+insert under a unique ``_id`` is atomic (and cheap). So every change to an aggregate is *inserted* into the
 service's ``changes`` collection under ``<collection>:<aggregate id>:<version>``, carrying the
 aggregate's new state, the events announcing it and who made it:
 
 - two writers of the same version: the second insert fails → 409, nothing half-written;
 - a marker in the small ``changes_pending`` collection, written first and carrying the events,
   is the relay's queue: the relay reads only that collection, never the growing change log;
-- the aggregate document is written next, then the marker is flagged ``applied``; a writer that
-  stops before that is repaired by the relay, which applies the change's state first;
-- the relay publishes the events and then removes the marker; a crash in between publishes
-  again, and consumers deduplicate on ``event_id``.
+- the aggregate document is written next, then the change is flagged applied by a tiny insert
+  into ``changes_applied`` (flagging the marker itself would rewrite all its events: a letter's
+  round carries 250); a writer that stops before that is repaired by the relay, which applies
+  the change's state first;
+- the relay publishes the events and then removes the flag and the marker; a crash in between
+  publishes again, and consumers deduplicate on ``event_id``.
 
 Changes are never updated after their insert, so the change log is also the audit trail of who
 changed what, and when.
@@ -47,6 +48,7 @@ _published = metrics.get_meter("district.changes").create_counter(
 CHANGES = "changes"
 BULK_REPLACE_FROM = 50
 PENDING = "changes_pending"
+APPLIED = "changes_applied"  # one tiny document per pending change whose writer applied it
 
 
 class ChangedMeanwhile(Problem):
@@ -122,7 +124,7 @@ class ChangeLog:
 
     def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
         self.db = db
-        self.changes, self.pending = db[CHANGES], db[PENDING]
+        self.changes, self.pending, self.applied = db[CHANGES], db[PENDING], db[APPLIED]
         self.school_today = school_today
 
     async def create_indexes(self) -> None:
@@ -163,7 +165,8 @@ class ChangeLog:
             await self.pending.delete_one({"_id": change.key})
             raise ChangedMeanwhile(change.what) from exc
         await self.apply(change)
-        await self.pending.update_one({"_id": change.key}, {"$set": {"applied": True}})
+        with contextlib.suppress(DuplicateKeyError):
+            await self.applied.insert_one({"_id": change.key})
 
     async def apply(self, change: Change) -> None:
         await apply_states(self.db, change.also, change.replacing)
@@ -242,14 +245,17 @@ class ChangeRelay(BackgroundLoop):
         repair_after: timedelta = timedelta(seconds=10),
     ) -> None:
         self.db, self.changes, self.pending, self.broker = db, db[CHANGES], db[PENDING], broker
+        self.applied = db[APPLIED]
         self.poll_seconds, self.repair_after = poll_seconds, repair_after
 
     async def relay_once(self, limit: int = 200) -> int:
         """Publish one batch; no marker is removed until the broker has acknowledged all of it."""
         markers = await self.pending.find().sort("at", ASCENDING).limit(limit).to_list()
+        applied = {flag["_id"] for flag in await self.applied.find().to_list()} if markers else set()
         ready: list[Document] = []
         for marker in markers:
-            if not marker.get("applied") and not await self._settle(marker):
+            done = marker.get("applied") or marker["_id"] in applied  # a marker of before: its own flag
+            if not done and not await self._settle(marker):
                 break  # its writer is still at work: keep the order, try again next round
             ready.append(marker)
         deliveries = [await self.publish(entry) for marker in ready for entry in marker["events"]]
@@ -301,8 +307,10 @@ class ChangeRelay(BackgroundLoop):
             otel_context.detach(token)
 
     async def mark_published(self, change_ids: list[str]) -> None:
-        # By _id one at a time (FerretDB scans the collection for $in); the client's pool
-        # (DISTRICT_MONGODB_MAX_POOL_SIZE) bounds how many run at once.
+        # By _id one at a time (FerretDB reads the whole collection for $in); the client's pool
+        # (DISTRICT_MONGODB_MAX_POOL_SIZE) bounds how many run at once. The flag goes first: a
+        # marker left without it is settled again (its change is applied) and published again.
+        await asyncio.gather(*(self.applied.delete_one({"_id": change_id}) for change_id in change_ids))
         await asyncio.gather(*(self.pending.delete_one({"_id": change_id}) for change_id in change_ids))
 
     async def pending_count(self) -> int:

@@ -86,6 +86,20 @@ async def test_relay_waits_for_a_writer_then_repairs_the_aggregate_before_publis
     assert await repairing.pending_count() == 0
 
 
+async def test_an_applied_change_is_flagged_beside_its_marker_and_published_at_once(db, broker):
+    """The writer flags its change applied with a tiny insert, not by rewriting the marker and
+    its events; the relay publishes it without waiting, then removes marker and flag."""
+    events = tuple(visit_event(f"sch-{uuid.uuid4().hex[:6]}") for _ in range(3))
+    await ChangeLog(db).record(Change("visits", "v-3", 1, {"mode": "home"}, events))
+
+    marker = await db.changes_pending.find_one({"_id": "visits:v-3:1"})
+    assert marker["applied"] is False  # never rewritten
+    assert await db.changes_applied.find_one({"_id": "visits:v-3:1"}) is not None
+    assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 3
+    assert await db.changes_pending.count_documents({}) == 0
+    assert await db.changes_applied.count_documents({}) == 0
+
+
 async def test_relay_keeps_the_order_of_changes_behind_one_still_being_written(db, broker):
     school = f"sch-{uuid.uuid4().hex[:6]}"
     with pytest.raises(ConnectionError):
