@@ -16,7 +16,6 @@ A test can script a provider's answers for one recipient (500s, a 429 with ``Ret
 """
 
 import argparse
-import asyncio
 import hashlib
 import hmac
 import math
@@ -278,11 +277,10 @@ def serve(smtp_port: int, http_port: int, rate: float | None) -> None:
     mailbox, provider = Mailbox(), Provider(rate=rate)
     controller = mailbox.start(smtp_port)
     try:
-        asyncio.run(
-            uvicorn.Server(
-                uvicorn.Config(app(mailbox, provider), host="127.0.0.1", port=http_port, log_level="warning")
-            ).serve()
-        )
+        # run() picks uvicorn's loop (uvloop when installed), as the services' do
+        uvicorn.Server(
+            uvicorn.Config(app(mailbox, provider), host="127.0.0.1", port=http_port, log_level="warning")
+        ).run()
     finally:
         controller.stop()
 
