@@ -141,8 +141,11 @@ start_postgres() {
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1 \
     || "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb ferretdb
-  # FerretDB's lookups served by indexes (the file says how)
-  "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d ferretdb -q -v ON_ERROR_STOP=1 \
+}
+
+# FerretDB's lookups served by indexes (the file says how); at every start, running or not.
+install_index_companion() {
+  "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d ferretdb -q -v ON_ERROR_STOP=1 \
     -f "$here/ferretdb/indexes.sql" >>"$logs/postgres.log" 2>&1 \
     || die "the store's index companion was not installed; see $logs/postgres.log"
 }
@@ -224,6 +227,7 @@ grant_access() {
 start() {
   provision
   start_postgres
+  install_index_companion
   start_ferretdb
   start_kafka
   grant_access

@@ -1148,6 +1148,21 @@ async def test_the_bureaus_letter_reaches_every_family_of_its_district_school_by
 
     await eventually(counted_again, 30)
 
+    # a child moved to the first school (转学) keeps their guardian under the second: still reached
+    [moved] = (await store.find("guardians", {"school_id": schools[1]}))[0]["student_ids"]
+    first_class = (await store.get("students", child))["class_id"]
+    transfer = await http.post(
+        f"/v1/students/{moved}/transfer", json={"class_id": first_class}, headers=bureau
+    )
+    assert transfer.status_code == 200, transfer.text
+
+    async def moved_here() -> bool:
+        return (await store.get("students", moved))["school_id"] == schools[0]
+
+    await eventually(moved_here, 30)
+    again = await notifications.post("/v1/announcements/preview", json=letter, headers=bureau)
+    assert again.json()["recipients"] == 3
+
 
 async def test_a_letter_whose_audience_is_empty_or_misaddressed_is_refused_with_the_reason(
     platform, registry_api, eventually

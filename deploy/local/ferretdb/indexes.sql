@@ -12,7 +12,10 @@
 --
 -- FerretDB sends the field name as a parameter (`_jsonb->$1`), so a statement it has cached
 -- must be planned with its parameters' values for the expression to match the index:
--- infra.sh starts PostgreSQL with plan_cache_mode=force_custom_plan.
+-- infra.sh starts PostgreSQL with plan_cache_mode=force_custom_plan, and the database keeps it
+-- too (for a PostgreSQL started before that flag).
+
+ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan;
 
 CREATE OR REPLACE FUNCTION district_gin_expression(column_definition text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$

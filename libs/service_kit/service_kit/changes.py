@@ -24,6 +24,7 @@ changed what, and when.
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -135,13 +136,16 @@ class ChangeLog:
 
     async def record(self, change: Change) -> None:
         """Queue, insert (the deciding step), apply to the aggregate, flag the queue entry."""
-        now = datetime.now(UTC)
+        now, token = datetime.now(UTC), uuid.uuid4().hex
         day = self.school_today() if self.school_today else None
         events = [event_entry(on_school_day(event, day)) for event in change.events]
         try:
             # The marker goes first: a change is never in the log without being queued. A marker
             # whose change never lands (the process stopped in between) is removed by the relay.
-            await self.pending.insert_one({"_id": change.key, "at": now, "events": events, "applied": False})
+            # The token ties the applied flag to this marker: a flag a slow writer leaves after the
+            # relay finished its change must not pass for a later marker of the same key.
+            marker = {"_id": change.key, "at": now, "events": events, "applied": False, "token": token}
+            await self.pending.insert_one(marker)
         except DuplicateKeyError as exc:  # the same version is being written by someone else
             raise ChangedMeanwhile(change.what) from exc
         try:
@@ -166,7 +170,7 @@ class ChangeLog:
             raise ChangedMeanwhile(change.what) from exc
         await self.apply(change)
         with contextlib.suppress(DuplicateKeyError):
-            await self.applied.insert_one({"_id": change.key})
+            await self.applied.insert_one({"_id": change.key, "token": token})
 
     async def apply(self, change: Change) -> None:
         await apply_states(self.db, change.also, change.replacing)
@@ -251,10 +255,12 @@ class ChangeRelay(BackgroundLoop):
     async def relay_once(self, limit: int = 200) -> int:
         """Publish one batch; no marker is removed until the broker has acknowledged all of it."""
         markers = await self.pending.find().sort("at", ASCENDING).limit(limit).to_list()
-        applied = {flag["_id"] for flag in await self.applied.find().to_list()} if markers else set()
+        flags = await self.applied.find().to_list() if markers else []
+        applied = {(flag["_id"], flag.get("token")) for flag in flags}
         ready: list[Document] = []
         for marker in markers:
-            done = marker.get("applied") or marker["_id"] in applied  # a marker of before: its own flag
+            # a marker of before this flag carries its own ``applied``
+            done = marker.get("applied") or (marker["_id"], marker.get("token")) in applied
             if not done and not await self._settle(marker):
                 break  # its writer is still at work: keep the order, try again next round
             ready.append(marker)

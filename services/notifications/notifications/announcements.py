@@ -388,9 +388,16 @@ class Announcements:
     async def _addressed_in_school(
         self, district_id: str, school_id: str
     ) -> tuple[list[Document], dict[str, list[str]]]:
-        """A letter to the whole school: its guardians with an enrolled child, and their children."""
+        """A letter to the whole school: its guardians with an enrolled child, and their children,
+        in the order of their ids (the same batches when addressed again). A child moved to
+        another school (转学) keeps their guardians here, so children not enrolled here are looked
+        up across the district."""
         students, guardians = await self.store.people_of_school(district_id, school_id)
-        return audience.children_addressed((s["_id"] for s in students), guardians)
+        enrolled = {s["_id"] for s in students}
+        elsewhere = {child for g in guardians for child in g["student_ids"]} - enrolled
+        if elsewhere:
+            enrolled |= await self.store.enrolled_in_district(district_id, elsewhere)
+        return audience.children_addressed(enrolled, sorted(guardians, key=lambda g: g["_id"]))
 
     async def _addressed_guardian(self, caller: Caller, guardian_id: str, wanted: set[str]) -> Document:
         """A guardian a letter names: in the caller's reach by their own school and their children's
@@ -551,11 +558,14 @@ class Announcements:
             "district_id": announcement["district_id"],
             "school_id": school_id,
         }
-        guardians, children = await self._addressed_in_school(announcement["district_id"], school_id)
-        if not await self.store.insert_once(LETTER_RECIPIENTS, part | {"recipients": children}):
-            kept = await self.store.get(LETTER_RECIPIENTS, part["_id"])
-            children = dict(kept["recipients"]) if kept else children
-            guardians = [g for g in guardians if g["_id"] in children]
+        kept = await self.store.get(LETTER_RECIPIENTS, part["_id"])
+        if kept is None:
+            guardians, children = await self._addressed_in_school(announcement["district_id"], school_id)
+            await self.store.insert_once(LETTER_RECIPIENTS, part | {"recipients": children})
+        else:  # addressed before: the same guardians, in the same order
+            children = dict(kept["recipients"])
+            found = await self.store.named(GUARDIANS, school_id, sorted(children))
+            guardians = sorted(found, key=lambda g: g["_id"])
         chosen = await self.store.preferences_of([g["_id"] for g in guardians])
         return await self.outbox.tell(_notice(announcement, school_id), guardians, children, chosen)
 

@@ -54,6 +54,7 @@ STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what t
 # Schools of a district letter addressed at once: one makes messages faster than they are sent,
 # and the lane's other places go to sending what is made (not to addressing all schools first).
 FANOUTS_AT_ONCE = 1
+FAILED_STEP_PAUSE_SECONDS = 5.0  # a queued step that raised is tried again after this
 
 
 class Outbox:
@@ -257,6 +258,8 @@ class Dispatcher(BackgroundLoop):
             await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
         except Exception:
             log.exception("delivery step failed; it stays queued", extra={"entry": entry["_id"]})
+            # not again at once: a step failing every time must not keep its lane from the rest
+            self._not_before[entry["_id"]] = time.monotonic() + FAILED_STEP_PAUSE_SECONDS
         finally:
             self._busy.discard(entry["_id"])
             self._running[urgent] -= 1

@@ -132,6 +132,8 @@ def on_registry_event(store: NotificationStore) -> Handler:
             )
         elif (record := projection(facts)) is not None:
             changed = await store.project(*record)
+            if record[0] == STUDENTS:  # its guardians may be kept under the school it left
+                changed |= await store.schools_of_guardians_of(record[1]["_id"])
             if record[0] in (GUARDIANS, STUDENTS):
                 for school_id in sorted(changed):
                     await store.audience_changed(facts.district_id, school_id)

@@ -90,14 +90,29 @@ class NotificationStore:
                 {"_id": record["_id"]}, record | {"since": current.get("since")}
             )
             return {record["school_id"], current.get("school_id") or record["school_id"]}
-        return set()
+        # The same version again: a redelivery, maybe of an event whose handling stopped before
+        # the school's audience was marked changed; marking it again only costs a recount.
+        return {record["school_id"]}
+
+    async def schools_of_guardians_of(self, student_id: str) -> set[str]:
+        """The schools the student's guardians are kept under (a moved student's stay behind)."""
+        found = await self.db[GUARDIANS].find({"student_ids": student_id}, {"school_id": 1}).to_list()
+        return {g["school_id"] for g in found}
+
+    async def enrolled_in_district(self, district_id: str, student_ids: set[str]) -> set[str]:
+        """Which of these students are enrolled in the district, each looked up by its id (``$in``
+        would read every student on FerretDB)."""
+        found = await asyncio.gather(*(self.db[STUDENTS].find_one({"_id": s}) for s in sorted(student_ids)))
+        return {
+            s["_id"] for s in found if s and s.get("district_id") == district_id and s["status"] == "enrolled"
+        }
 
     async def audience_changed(self, district_id: str, school_id: str) -> None:
         """The school's guardians or students changed: its counted audience is out of date. A new
         random generation rather than an increment: a student moving school changes two schools
         from two partitions, and FerretDB's read-modify-write could lose an increment."""
         generation = {"district_id": district_id, "generation": uuid.uuid4().hex}
-        await self.db[GENERATIONS].replace_one({"_id": school_id}, generation, upsert=True)
+        await _upsert(self.db[GENERATIONS], school_id, generation)
 
     async def audience_generations(self, district_id: str) -> dict[str, str]:
         found = await self.db[GENERATIONS].find({"district_id": district_id}).to_list()
@@ -110,7 +125,7 @@ class NotificationStore:
         self, district_id: str, school_id: str, generation: str, counts: Document
     ) -> None:
         kept = {"district_id": district_id, "generation": generation} | counts
-        await self.db[AUDIENCES].replace_one({"_id": school_id}, kept, upsert=True)
+        await _upsert(self.db[AUDIENCES], school_id, kept)
 
     async def district_schools(self, district_id: str) -> set[str]:
         schools = await self.db[SCHOOLS].find({"district_id": district_id}, {"_id": 1}).to_list()
@@ -364,6 +379,15 @@ class NotificationStore:
 
     async def delete(self, collection: str, record_id: str) -> None:
         await self.db[collection].delete_one({"_id": record_id})
+
+
+async def _upsert(collection: Any, document_id: str, document: Document) -> None:
+    """Replace or insert; two first writers at once (FerretDB's upsert is a query, then an insert)
+    leave one duplicate key, and the second write then replaces."""
+    try:
+        await collection.replace_one({"_id": document_id}, document, upsert=True)
+    except DuplicateKeyError:
+        await collection.replace_one({"_id": document_id}, document, upsert=True)
 
 
 def batches_of(messages: list[Document], size: int) -> list[list[Document]]:

@@ -2,7 +2,7 @@
 its events never diverge, a writer that stopped half-way is repaired."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
@@ -98,6 +98,23 @@ async def test_an_applied_change_is_flagged_beside_its_marker_and_published_at_o
     assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 3
     assert await db.changes_pending.count_documents({}) == 0
     assert await db.changes_applied.count_documents({}) == 0
+
+
+async def test_a_flag_left_by_a_slow_writer_does_not_pass_for_a_later_marker_of_the_same_change(db, broker):
+    """A writer slower than the relay's patience flags its change after the relay repaired and
+    published it; a later writer of the same version queues a marker, then finds the change taken
+    and withdraws. Meanwhile the old flag must not make the relay publish that marker's events."""
+    await db.changes_applied.insert_one({"_id": "visits:v-5:1", "token": "the-first-writers"})
+    await db.changes_pending.insert_one(
+        {
+            "_id": "visits:v-5:1",
+            "at": datetime.now(UTC),
+            "events": [{"topic": "x", "key": "k", "value": "{}", "event_type": "t", "event_id": "e"}],
+            "applied": False,
+            "token": "the-second-writers",
+        }
+    )
+    assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 0
 
 
 async def test_relay_keeps_the_order_of_changes_behind_one_still_being_written(db, broker):

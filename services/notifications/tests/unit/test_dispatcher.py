@@ -78,3 +78,20 @@ async def test_a_district_letter_is_addressed_one_school_at_a_time_while_its_bat
     assert dispatcher._busy == {"fanout-ann-1-sch-0", "batch-made"}
     release.set()
     await dispatcher.stop()
+
+
+async def test_a_step_that_raised_is_not_tried_again_at_once():
+    store = BusyElsewhere([batch("fanout-ann-1-sch-0", Priority.bulk) | {"kind": "fanout"}])
+    tries = []
+
+    async def failing(entry: dict, now: datetime) -> None:
+        tries.append(entry["_id"])
+        raise RuntimeError("a guardian record the fan-out cannot read")
+
+    dispatcher = Dispatcher(store, Settings(delivery_poll_seconds=30), {"fanout": failing}, channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == 1
+    await asyncio.sleep(0.01)  # the step fails; its end wakes the loop at once
+    for _ in range(20):
+        assert await dispatcher.dispatch_once() == 0
+    assert tries == ["fanout-ann-1-sch-0"]
+    await dispatcher.stop()
