@@ -364,6 +364,14 @@ class Announcements:
         children = {g["_id"]: sorted(wanted & set(g["student_ids"])) for g in guardians}
         return district_id, guardians, children
 
+    async def audience_of_district(
+        self, caller: Caller, request: AnnouncementCreate
+    ) -> tuple[dict[str, SchoolAudience], SchoolAudience]:
+        """The bureau's letter to its district: each school's audience, and their sum."""
+        access.AUDIENCES[request.audience.kind].role_allowed(caller)
+        schools = await self.district_audience(caller.district_id)
+        return schools, sum(schools.values(), NOBODY)
+
     async def district_audience(self, district_id: str) -> dict[str, SchoolAudience]:
         """Each school's audience for a letter to the district: the kept counts, and those of
         schools whose people changed since counted again, a few schools at a time."""
@@ -413,9 +421,7 @@ class Announcements:
 
     async def preview(self, caller: Caller, request: AnnouncementCreate) -> Preview:
         if request.school_id is None:  # the bureau's letter to its district: the kept counts
-            access.AUDIENCES[request.audience.kind].role_allowed(caller)
-            schools = await self.district_audience(caller.district_id)
-            total = sum(schools.values(), NOBODY)
+            _, total = await self.audience_of_district(caller, request)
         else:
             _, guardians, children = await self.audience(caller, request, request.school_id)
             total = audience.counted(guardians, children)
@@ -458,10 +464,9 @@ class Announcements:
         children: dict[str, list[str]] = {}
         schools: dict[str, SchoolAudience] = {}
         if request.school_id is None:
-            access.AUDIENCES[request.audience.kind].role_allowed(caller)
             district_id = caller.district_id
-            schools = await self.district_audience(district_id)
-            addressed = sum(schools.values(), NOBODY).guardians
+            schools, total = await self.audience_of_district(caller, request)
+            addressed = total.guardians
         else:
             district_id, guardians, children = await self.audience(caller, request, request.school_id)
             addressed = len(guardians)
