@@ -8,14 +8,17 @@ service's ``changes`` collection under ``<collection>:<aggregate id>:<version>``
 aggregate's new state, the events announcing it and who made it:
 
 - two writers of the same version: the second insert fails → 409, nothing half-written;
-- a marker in the small ``changes_pending`` collection, written first and carrying the events,
-  is the relay's queue: the relay reads only that collection, never the growing change log;
+- a tiny marker in ``changes_pending``, written first, is the relay's queue: the relay reads only
+  that collection, never the growing change log; the events wait beside it in
+  ``changes_events``, read once, when the relay publishes them (the relay reads every marker at
+  each look, and a marker waits there for its writer: a letter's round carries 250 events, which
+  markers carrying them made FerretDB read some fifteen times each);
 - the aggregate document is written next, then the change is flagged applied by a tiny insert
   into ``changes_applied`` (flagging the marker itself would rewrite all its events: a letter's
   round carries 250); a writer that stops before that is repaired by the relay, which applies
   the change's state first;
-- the relay publishes the events and then removes the flag and the marker; a crash in between
-  publishes again, and consumers deduplicate on ``event_id``.
+- the relay publishes the events and then removes the flag, the events and the marker; a crash in
+  between publishes again, and consumers deduplicate on ``event_id``.
 
 Changes are never updated after their insert, so the change log is also the audit trail of who
 changed what, and when.
@@ -49,6 +52,7 @@ _published = metrics.get_meter("district.changes").create_counter(
 CHANGES = "changes"
 BULK_REPLACE_FROM = 50
 PENDING = "changes_pending"
+EVENTS = "changes_events"  # a pending change's events, apart from its marker
 APPLIED = "changes_applied"  # one tiny document per pending change whose writer applied it
 
 
@@ -126,6 +130,7 @@ class ChangeLog:
     def __init__(self, db: Database, school_today: Callable[[], date] | None = None) -> None:
         self.db = db
         self.changes, self.pending, self.applied = db[CHANGES], db[PENDING], db[APPLIED]
+        self.events = db[EVENTS]
         self.school_today = school_today
 
     async def create_indexes(self) -> None:
@@ -144,11 +149,12 @@ class ChangeLog:
             # whose change never lands (the process stopped in between) is removed by the relay.
             # The token ties the applied flag to this marker: a flag a slow writer leaves after the
             # relay finished its change must not pass for a later marker of the same key.
-            marker = {"_id": change.key, "at": now, "events": events, "applied": False, "token": token}
+            marker = {"_id": change.key, "at": now, "applied": False, "token": token}
             await self.pending.insert_one(marker)
         except DuplicateKeyError as exc:  # the same version is being written by someone else
             raise ChangedMeanwhile(change.what) from exc
         try:
+            await _insert_or_replace(self.events, {"_id": change.key, "events": events})
             await self.changes.insert_one(
                 {
                     "_id": change.key,
@@ -166,11 +172,16 @@ class ChangeLog:
                 }
             )
         except DuplicateKeyError as exc:  # that version was written and published before
+            await self.events.delete_one({"_id": change.key})
             await self.pending.delete_one({"_id": change.key})
             raise ChangedMeanwhile(change.what) from exc
         await self.apply(change)
+        await self.flag(change.key, token)
+
+    async def flag(self, key: str, token: str) -> None:
+        """The change is applied: the relay may publish it at once."""
         with contextlib.suppress(DuplicateKeyError):
-            await self.applied.insert_one({"_id": change.key, "token": token})
+            await self.applied.insert_one({"_id": key, "token": token})
 
     async def apply(self, change: Change) -> None:
         await apply_states(self.db, change.also, change.replacing)
@@ -231,6 +242,15 @@ async def apply_states(
             await db[collection].replace_one(older, state)
 
 
+async def _insert_or_replace(collection: Any, document: Document) -> None:
+    """Under its marker, so never another writer's document; one left by a writer that stopped
+    before its change landed (and not yet cleared by the relay) is replaced."""
+    try:
+        await collection.insert_one(document)
+    except DuplicateKeyError:
+        await collection.replace_one({"_id": document["_id"]}, document)
+
+
 class ChangeRelay(BackgroundLoop):
     """Publishes the events of pending changes in the order they were made.
 
@@ -249,7 +269,7 @@ class ChangeRelay(BackgroundLoop):
         repair_after: timedelta = timedelta(seconds=10),
     ) -> None:
         self.db, self.changes, self.pending, self.broker = db, db[CHANGES], db[PENDING], broker
-        self.applied = db[APPLIED]
+        self.applied, self.events = db[APPLIED], db[EVENTS]
         self.poll_seconds, self.repair_after = poll_seconds, repair_after
 
     async def relay_once(self, limit: int = 200) -> int:
@@ -257,35 +277,47 @@ class ChangeRelay(BackgroundLoop):
         markers = await self.pending.find().sort("at", ASCENDING).limit(limit).to_list()
         flags = await self.applied.find().to_list() if markers else []
         applied = {(flag["_id"], flag.get("token")) for flag in flags}
-        ready: list[Document] = []
+        ready: list[tuple[Document, list[Document] | None]] = []
         for marker in markers:
             # a marker of before this flag carries its own ``applied``
-            done = marker.get("applied") or (marker["_id"], marker.get("token")) in applied
-            if not done and not await self._settle(marker):
+            if marker.get("applied") or (marker["_id"], marker.get("token")) in applied:
+                ready.append((marker, None))
+                continue
+            settled = await self._settle(marker)
+            if settled is None:
                 break  # its writer is still at work: keep the order, try again next round
-            ready.append(marker)
-        deliveries = [await self.publish(entry) for marker in ready for entry in marker["events"]]
+            ready.append((marker, settled))
+        # the events of the changes ready, each read once (a marker of before them carries its own)
+        kept = await asyncio.gather(
+            *(self.events.find_one({"_id": marker["_id"]}) for marker, events in ready if events is None)
+        )
+        stored = {found["_id"]: found["events"] for found in kept if found is not None}
+        for n, (marker, events) in enumerate(ready):
+            if events is None:
+                ready[n] = (marker, stored.get(marker["_id"], marker.get("events", [])))
+        deliveries = [await self.publish(entry) for _, events in ready for entry in events or ()]
         # Sent in order without waiting for each acknowledgement (the producer keeps a school's
         # events in order on its partition), then awaited together.
         await asyncio.gather(*deliveries)
-        await self.mark_published([marker["_id"] for marker in ready])
+        await self.mark_published([marker["_id"] for marker, _ in ready])
         if deliveries:
             _published.add(len(deliveries))
         return len(deliveries)
 
-    async def _settle(self, marker: Document) -> bool:
-        """Finish what a writer left half-done once it has had time; False while it may still work.
+    async def _settle(self, marker: Document) -> list[Document] | None:
+        """Finish what a writer left half-done once it has had time: the events to publish, or
+        None while it may still work.
 
         Either its change never landed (the marker goes, with no events), or the change is in the
-        log but its aggregate may be behind (the relay applies the change's state).
+        log but its aggregate may be behind (the relay applies the change's state); the events are
+        then the change's own, as the log keeps them.
         """
         made_at: datetime = marker["at"] if marker["at"].tzinfo else marker["at"].replace(tzinfo=UTC)
         if datetime.now(UTC) - made_at < self.repair_after:
-            return False
+            return None
         change = await self.changes.find_one({"_id": marker["_id"]})
         if change is None:
-            marker["events"] = []
-            return True
+            return []
         aggregate = await self.db[change["collection"]].find_one(
             {"_id": change["aggregate_id"]}, {"version": 1}
         )
@@ -296,7 +328,7 @@ class ChangeRelay(BackgroundLoop):
             await apply_state(
                 self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
             )
-        return True
+        return list(change.get("events", []))
 
     async def publish(self, entry: Document) -> "asyncio.Future[Any]":
         token = otel_context.attach(propagate.extract(entry.get("headers") or {}))
@@ -314,10 +346,11 @@ class ChangeRelay(BackgroundLoop):
 
     async def mark_published(self, change_ids: list[str]) -> None:
         # By _id one at a time (FerretDB reads the whole collection for $in); the client's pool
-        # (DISTRICT_MONGODB_MAX_POOL_SIZE) bounds how many run at once. The flag goes first: a
-        # marker left without it is settled again (its change is applied) and published again.
-        await asyncio.gather(*(self.applied.delete_one({"_id": change_id}) for change_id in change_ids))
-        await asyncio.gather(*(self.pending.delete_one({"_id": change_id}) for change_id in change_ids))
+        # (DISTRICT_MONGODB_MAX_POOL_SIZE) bounds how many run at once. The marker goes last: one
+        # left without its flag is settled again (its change is applied) and published again from
+        # the change log.
+        for collection in (self.applied, self.events, self.pending):
+            await asyncio.gather(*(collection.delete_one({"_id": change_id}) for change_id in change_ids))
 
     async def pending_count(self) -> int:
         return await self.pending.count_documents({})

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from pymongo import AsyncMongoClient
-from service_kit.changes import Applied, Change, ChangedMeanwhile, ChangeLog, ChangeRelay
+from service_kit.changes import Applied, Change, ChangedMeanwhile, ChangeLog, ChangeRelay, event_entry
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.settings import ServiceSettings
 
@@ -84,6 +84,7 @@ async def test_relay_waits_for_a_writer_then_repairs_the_aggregate_before_publis
     assert await repairing.relay_once() == 1
     assert await db.visits.find_one({"_id": "v-1"}) == {"_id": "v-1", "mode": "phone", "version": 1}
     assert await repairing.pending_count() == 0
+    assert await db.changes_events.count_documents({}) == 0
 
 
 async def test_an_applied_change_is_flagged_beside_its_marker_and_published_at_once(db, broker):
@@ -94,10 +95,69 @@ async def test_an_applied_change_is_flagged_beside_its_marker_and_published_at_o
 
     marker = await db.changes_pending.find_one({"_id": "visits:v-3:1"})
     assert marker["applied"] is False  # never rewritten
+    assert "events" not in marker  # they wait apart, read only when published
+    kept = await db.changes_events.find_one({"_id": "visits:v-3:1"})
+    assert [e["event_id"] for e in kept["events"]] == [str(e.event_id) for e in events]
     assert await db.changes_applied.find_one({"_id": "visits:v-3:1"}) is not None
     assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 3
     assert await db.changes_pending.count_documents({}) == 0
     assert await db.changes_applied.count_documents({}) == 0
+    assert await db.changes_events.count_documents({}) == 0
+
+
+class CountedReads:
+    """A collection whose ``find_one`` calls are counted."""
+
+    def __init__(self, collection) -> None:
+        self.collection, self.reads = collection, 0
+
+    async def find_one(self, *args, **kwargs):
+        self.reads += 1
+        return await self.collection.find_one(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+
+class StopsBeforeFlagging(ChangeLog):
+    """A writer still at work: its change is in the log and applied, its flag not yet written."""
+
+    async def flag(self, key: str, token: str) -> None:
+        pass
+
+
+async def test_the_relay_reads_a_changes_events_once_however_long_it_waits_for_an_earlier_writer(db, broker):
+    """The relay looks at every pending marker each round, and a letter's round carries 250 events:
+    they are read only when published, not at each look while an earlier change is being written."""
+    school = f"sch-{uuid.uuid4().hex[:6]}"
+    slow = Change("visits", "v-7", 1, {}, (visit_event(school),))
+    await StopsBeforeFlagging(db).record(slow)
+    await ChangeLog(db).record(Change("visits", "v-8", 1, {}, tuple(visit_event(school) for _ in range(5))))
+    relay = ChangeRelay(db, broker, repair_after=timedelta(hours=1))
+    relay.events = CountedReads(relay.events)
+
+    for _ in range(3):
+        assert await relay.relay_once() == 0  # v-8 waits behind v-7, still being written
+    await db.changes_applied.insert_one(
+        {"_id": slow.key, "token": (await db.changes_pending.find_one({"_id": slow.key}))["token"]}
+    )
+    assert await relay.relay_once() == 6
+
+    assert relay.events.reads == 2  # each change's events, once
+    assert await db.changes_events.count_documents({}) == 0
+
+
+async def test_a_marker_queued_before_events_were_kept_apart_is_published_with_its_own_events(db, broker):
+    await db.changes_pending.insert_one(
+        {
+            "_id": "visits:v-6:1",
+            "at": datetime.now(UTC),
+            "events": [event_entry(visit_event("sch-old"))],
+            "applied": True,
+        }
+    )
+    assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 1
+    assert await db.changes_pending.count_documents({}) == 0
 
 
 async def test_a_flag_left_by_a_slow_writer_does_not_pass_for_a_later_marker_of_the_same_change(db, broker):
