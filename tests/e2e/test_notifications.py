@@ -22,8 +22,9 @@ from contracts.topics import (
     PARTNER_ACTIVITIES_V1,
     dead_letter_topic,
 )
+from notifications.announcements import AnnouncementCreate
 from school_clock import SCHOOL_TODAY
-from service_kit.auth import Role
+from service_kit.auth import Caller, Role
 
 pytestmark = pytest.mark.infra
 
@@ -1162,6 +1163,61 @@ async def test_the_bureaus_letter_reaches_every_family_of_its_district_school_by
     await eventually(moved_here, 30)
     again = await notifications.post("/v1/announcements/preview", json=letter, headers=bureau)
     assert again.json()["recipients"] == 3
+
+
+async def test_a_district_letter_stopped_before_it_was_kept_leaves_no_letter_and_its_schools_work_goes(
+    platform, monkeypatch, eventually
+):
+    """Each school's part is queued before the letter is kept: a process stopping in between leaves
+    no letter that is counted as sent and never sent. A part finding no letter looks again for a
+    while (the letter is being kept), then goes."""
+    district, school = f"d-stop-{uuid.uuid4().hex[:8]}", f"sch-stop-{uuid.uuid4().hex[:8]}"
+    state = platform.notifications_app.state
+    store, announcements = state.store, state.services.announcements
+    await store.db["schools"].insert_one({"_id": school, "district_id": district, "name": "停电小学"})
+    await store.db["students"].insert_one(
+        {"_id": f"{school}-stu", "district_id": district, "school_id": school, "status": "enrolled"}
+    )
+    await store.db["guardians"].insert_one(
+        {
+            "_id": f"{school}-gdn",
+            "district_id": district,
+            "school_id": school,
+            "student_ids": [f"{school}-stu"],
+            "contacts": {"phone": "13900000000"},
+        }
+    )
+    kept = store.insert_once
+
+    async def stops_before_the_letter(collection: str, document: dict) -> bool:
+        if collection == "announcements":
+            raise ConnectionError("process stopped")
+        return await kept(collection, document)
+
+    monkeypatch.setattr(store, "insert_once", stops_before_the_letter)
+    letter = AnnouncementCreate.model_validate(
+        {"audience": {"kind": "district"}, "variables": {"title": "停课通知", "body": "明日停课。"}}
+    )
+    bureau = Caller("bureau-1", Role.bureau, district)
+    with pytest.raises(ConnectionError):
+        await announcements.send(bureau, letter, "ann-stopped")
+
+    assert await store.get("announcements", "ann-stopped") is None
+    part = await store.get("queue", f"fanout-ann-stopped-{school}")
+    assert part is not None
+    # the dispatcher finds no letter yet: the part waits and looks again, nothing is sent
+
+    async def looked_again() -> bool:
+        found = await store.get("queue", part["_id"])
+        return found is not None and found["due_at"] > part["due_at"]
+
+    await eventually(looked_again, 20)
+    assert await store.find("messages", {"source_id": "ann-stopped"}) == []
+    waiting = await store.get("queue", part["_id"])
+    # once the letter could have been kept, the part goes
+    await announcements.finish_fan_out(waiting, datetime.now(UTC) + timedelta(minutes=2))
+    assert await store.get("queue", part["_id"]) is None
+    assert await store.find("messages", {"source_id": "ann-stopped"}) == []
 
 
 async def test_a_letter_whose_audience_is_empty_or_misaddressed_is_refused_with_the_reason(

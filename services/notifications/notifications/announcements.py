@@ -33,6 +33,7 @@ from notifications.store import (
     CLASSES,
     GUARDIANS,
     LETTER_RECIPIENTS,
+    QUEUE,
     STUDENTS,
     NotificationStore,
 )
@@ -244,6 +245,7 @@ class LetterMessage(BaseModel):
 
 
 FANOUT_GRACE = timedelta(seconds=60)
+LETTER_AWAITED = timedelta(seconds=1)  # a school's part looks again for its letter after this
 FANOUT_SCHOOLS_AT_ONCE = 4
 DISTRICT_SENDER = "区教育局"  # who a letter to the whole district is from, where a school's name goes
 
@@ -289,6 +291,7 @@ def _school_entry(announcement: Document, school_id: str, now: datetime) -> Docu
         "school_id": school_id,
         "sender": f"bureau:{announcement['district_id']}",
         "announcement_id": announcement["_id"],
+        "queued_at": now,
     }
 
 
@@ -500,7 +503,8 @@ class Announcements:
         }
         if request.school_id is None:
             announcement["addressed_by_school"] = True
-            await self.store.insert_once(ANNOUNCEMENTS, announcement)
+            # each school's work queued before the letter is kept: a process stopping in between
+            # leaves work that finds no letter (and goes), never a letter kept but not sent
             await self.store.add_entries(
                 [
                     _school_entry(announcement, school_id, now)
@@ -508,6 +512,7 @@ class Announcements:
                     if counts.guardians
                 ]
             )
+            await self.store.insert_once(ANNOUNCEMENTS, announcement)
             return _public(announcement, {})
         # A safety net first: should this process stop before every message is queued, the
         # dispatcher finishes the fan-out (message ids are fixed, so nothing is sent twice).
@@ -587,6 +592,11 @@ class Announcements:
         stopped half-way, sent to the rest."""
         announcement_id = entry.get("announcement_id") or entry["_id"].removeprefix("fanout-")
         announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)
+        waited = now - (entry.get("queued_at") or entry["due_at"])
+        if announcement is None and entry.get("announcement_id") and waited < FANOUT_GRACE:
+            # a school's part is queued just before its letter is kept: look again in a moment
+            await self.store.replace(QUEUE, entry | {"due_at": now + LETTER_AWAITED})
+            return
         if announcement is not None and entry.get("announcement_id"):
             await self.tell_school(announcement, entry["school_id"])
         elif announcement is not None:
