@@ -155,8 +155,12 @@ class Warmer(BackgroundLoop):
         day = measures.reference_day(term, today)
         for school_id in snapshot.schools(day):
             # during a burst every school is touched again and again: take the facts first (the
-            # school report a reader asks for is computed then anyway), warm once it is quiet
-            await asyncio.sleep(max(0.0, self.projection.busy_until - time.monotonic()))
+            # school report a reader asks for is computed then anyway), warm once it is quiet;
+            # facts arriving while it waits put that moment off again
+            quiet_in = self.projection.busy_until - time.monotonic()
+            while quiet_in > 0:
+                await asyncio.sleep(quiet_in)
+                quiet_in = self.projection.busy_until - time.monotonic()
             measures.school_measures(snapshot, school_id, term, today)
             measures.activity_summary(snapshot, school_id, term.starts_on, day)
             await asyncio.sleep(0)

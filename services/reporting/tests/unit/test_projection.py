@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,23 @@ def projection_of(*districts: str) -> Projection:
     return projection
 
 
+def late_visit(school: str, visit_id: str) -> dict:
+    """A visit fact of the school, of a student the registry has not announced."""
+    return {
+        "_id": visit_id,
+        "district_id": "d-1",
+        "school_id": school,
+        "event_id": f"evt-{visit_id}",
+        "recorded": "2026-11-19",
+        "student_id": "stu-nobody",
+        "class_id": "cls-nobody",
+        "staff_ids": ["stf-x"],
+        "on": "2026-11-19",
+        "mode": "home",
+        "two_staff": False,
+    }
+
+
 def test_each_district_has_its_own_snapshot_and_a_record_is_found_where_it_is():
     projection = projection_of("d-1", "d-2")
     assert sorted(projection.snapshots) == ["d-1", "d-2"]
@@ -38,20 +56,7 @@ def test_the_warmer_computes_every_schools_row_of_an_overview_being_read():
     expected = views.overview(snapshot, AUTUMN, TODAY)
     projection.keep_warm("d-1", AUTUMN, TODAY)
     school = sorted(snapshot.schools())[0]
-    visit = {
-        "_id": "vis-late",
-        "district_id": "d-1",
-        "school_id": school,
-        "event_id": "evt-late",
-        "recorded": "2026-11-19",
-        "student_id": "stu-nobody",
-        "class_id": "cls-nobody",
-        "staff_ids": ["stf-x"],
-        "on": "2026-11-19",
-        "mode": "home",
-        "two_staff": False,
-    }
-    projection.apply([(facts.VISITS, visit)])
+    projection.apply([(facts.VISITS, late_visit(school, "vis-late"))])
     term = snapshot.term(AUTUMN)
     row = ("school_measures", term, TODAY)
     assert not snapshot.is_kept(school, row)  # the visit made the school's row stale
@@ -61,6 +66,29 @@ def test_the_warmer_computes_every_schools_row_of_an_overview_being_read():
     assert all(snapshot.is_kept(s, row) for s in snapshot.schools())
     after = views.overview(snapshot, AUTUMN, TODAY)
     assert after["visits"] == expected["visits"] + 1
+
+
+def test_the_warmer_computes_nothing_while_facts_keep_arriving_and_catches_up_once_they_stop():
+    """During a burst the follower's facts come first: each batch puts the quiet moment off again,
+    and the warmer waits for it rather than computing a school between two batches."""
+    projection = projection_of("d-1")
+    snapshot = projection.snapshot("d-1")
+    term = snapshot.term(AUTUMN)
+    row = ("school_measures", term, TODAY)
+    for school in snapshot.schools():
+        snapshot.add(facts.VISITS, late_visit(school, f"vis-burst-{school}"))
+    assert not any(snapshot.is_kept(s, row) for s in snapshot.schools())
+
+    async def burst() -> None:
+        warming = asyncio.create_task(Warmer(projection).warm(snapshot, AUTUMN, TODAY))
+        for _ in range(6):  # a batch of facts every 50 ms, for 300 ms
+            projection.busy_until = time.monotonic() + 0.1
+            await asyncio.sleep(0.05)
+            assert not any(snapshot.is_kept(s, row) for s in snapshot.schools())
+        await asyncio.wait_for(warming, 5)
+
+    asyncio.run(burst())
+    assert all(snapshot.is_kept(s, row) for s in snapshot.schools())
 
 
 def test_a_contact_forgets_only_the_figures_that_read_contacts_of_its_school():
