@@ -35,46 +35,56 @@ BEGIN
 END;
 $$;
 
-CREATE OR REPLACE FUNCTION district_gin_companion() RETURNS event_trigger
+-- Gives one of FerretDB's btree field indexes its GIN companion; anything else is left alone.
+CREATE OR REPLACE FUNCTION district_gin_for(index_oid oid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-  created record;
   made pg_index%ROWTYPE;
   index_name text;
   schema_name text;
   table_name text;
-  expressions text[];
+  expressions text[] := ARRAY[]::text[];
   expression text;
   k int;
 BEGIN
+  SELECT * INTO made FROM pg_index WHERE indexrelid = index_oid;
+  IF NOT FOUND OR (SELECT amname FROM pg_am JOIN pg_class c ON c.relam = pg_am.oid
+                   WHERE c.oid = index_oid) <> 'btree' THEN
+    RETURN;
+  END IF;
+  SELECT c.relname, n.nspname INTO index_name, schema_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = index_oid;
+  SELECT c.relname INTO table_name FROM pg_class c WHERE c.oid = made.indrelid;
+  FOR k IN 1 .. made.indnatts LOOP
+    expression := district_gin_expression(pg_get_indexdef(index_oid, k, true));
+    IF expression IS NULL THEN
+      RETURN;  -- not one of FerretDB's field indexes
+    END IF;
+    expressions := expressions || expression;
+  END LOOP;
+  IF cardinality(expressions) = 0 THEN
+    RETURN;
+  END IF;
+  IF made.indisunique THEN
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin (%s)',
+                   left(index_name, 59) || '_gin', schema_name, table_name,
+                   array_to_string(expressions, ', '));
+  ELSE
+    EXECUTE format('DROP INDEX %I.%I', schema_name, index_name);
+    EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (%s)',
+                   index_name, schema_name, table_name, array_to_string(expressions, ', '));
+  END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION district_gin_companion() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  created record;
+BEGIN
   FOR created IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE INDEX'
   LOOP
-    SELECT * INTO made FROM pg_index WHERE indexrelid = created.objid;
-    CONTINUE WHEN NOT FOUND;
-    CONTINUE WHEN (SELECT amname FROM pg_am JOIN pg_class c ON c.relam = pg_am.oid
-                    WHERE c.oid = created.objid) <> 'btree';
-    SELECT c.relname, n.nspname INTO index_name, schema_name
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = created.objid;
-    SELECT c.relname INTO table_name FROM pg_class c WHERE c.oid = made.indrelid;
-    expressions := ARRAY[]::text[];
-    FOR k IN 1 .. made.indnatts LOOP
-      expression := district_gin_expression(pg_get_indexdef(created.objid, k, true));
-      IF expression IS NULL THEN
-        expressions := NULL;  -- not one of FerretDB's field indexes: leave it alone
-        EXIT;
-      END IF;
-      expressions := expressions || expression;
-    END LOOP;
-    CONTINUE WHEN expressions IS NULL OR cardinality(expressions) = 0;
-    IF made.indisunique THEN
-      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin (%s)',
-                     left(index_name, 59) || '_gin', schema_name, table_name,
-                     array_to_string(expressions, ', '));
-    ELSE
-      EXECUTE format('DROP INDEX %I.%I', schema_name, index_name);
-      EXECUTE format('CREATE INDEX %I ON %I.%I USING gin (%s)',
-                     index_name, schema_name, table_name, array_to_string(expressions, ', '));
-    END IF;
+    PERFORM district_gin_for(created.objid);
   END LOOP;
 END;
 $$;
@@ -83,3 +93,25 @@ DROP EVENT TRIGGER IF EXISTS district_gin_companion;
 CREATE EVENT TRIGGER district_gin_companion ON ddl_command_end
   WHEN TAG IN ('CREATE INDEX')
   EXECUTE FUNCTION district_gin_companion();
+
+-- Indexes FerretDB made before this file was applied (a store kept from before) get their
+-- companions now: a btree index without one is given it (the trigger's own work is no longer a
+-- btree, or already has its twin, so this changes nothing at a later start).
+DO $$
+DECLARE
+  index_oid oid;
+BEGIN
+  FOR index_oid IN
+    SELECT i.indexrelid FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_am a ON a.oid = c.relam
+     WHERE a.amname = 'btree' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+       AND NOT EXISTS (SELECT 1 FROM pg_class twin
+                        WHERE twin.relname = left(c.relname, 59) || '_gin'
+                          AND twin.relnamespace = c.relnamespace)
+  LOOP
+    PERFORM district_gin_for(index_oid);
+  END LOOP;
+END;
+$$;

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from pymongo import ASCENDING, AsyncMongoClient
@@ -87,3 +88,52 @@ async def test_the_local_store_plans_each_repeated_lookup_with_its_own_values(in
         await asyncio.sleep(0.1)
     # at least: the eight into the new collection may be reported late, and counted here
     assert after - before >= LOOKUPS, (before, after)
+
+
+async def test_indexes_made_before_the_companion_was_installed_gain_it_at_the_next_start(infrastructure):
+    """A store kept from before deploy/local/ferretdb/indexes.sql (or made while its trigger was
+    off) has only FerretDB's btree indexes; applying the file again, as infra.sh does at every
+    start, gives each its GIN companion, and a lookup is then answered from it."""
+    if infrastructure.credentials is None:
+        pytest.skip("the testcontainers store is MongoDB: no PostgreSQL underneath")
+    client = AsyncMongoClient(infrastructure.mongodb_url)
+    database = client[f"test_backfill_{uuid.uuid4().hex[:8]}"]
+    guardians = database["guardians"]
+    psql("ALTER EVENT TRIGGER district_gin_companion DISABLE")
+    try:
+        await guardians.create_index([("school_id", ASCENDING)])
+    finally:
+        psql("ALTER EVENT TRIGGER district_gin_companion ENABLE")
+    try:
+        await guardians.insert_many(
+            [{"_id": f"g{i:05d}", "school_id": f"s{i % 40}"} for i in range(DOCUMENTS)]
+        )
+        gin = (  # the collection's (FerretDB's own metadata table gains its companions too)
+            "SELECT count(*) FROM pg_indexes WHERE tablename NOT LIKE '\\_ferretdb%'"
+            f" AND schemaname = '{database.name}' AND indexdef LIKE '%USING gin%'"
+        )
+        assert psql(gin) == "0"
+
+        sql = Path(__file__).parents[4] / "deploy" / "local" / "ferretdb" / "indexes.sql"
+        psql_file(sql)
+        psql_file(sql)  # and again at the start after: nothing more
+
+        # the school's index in its GIN form under its own name, the unique _id's btree with a twin
+        assert psql(gin) == "2"
+        by_school = await guardians.find({"school_id": "s7"}).explain()
+        by_id = await guardians.find({"_id": "g00042"}).explain()
+        assert index_used(by_school), by_school
+        assert index_used(by_id), by_id
+        assert len(await guardians.find({"school_id": "s7"}).to_list()) == DOCUMENTS // 40
+        indexes = await (await guardians.list_indexes()).to_list()
+        assert [i["name"] for i in indexes] == ["_id_", "school_id_1"]
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+def psql_file(path: Path) -> None:
+    [binary] = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1:]
+    port = os.environ.get("DISTRICT_PG_PORT", "54329")
+    command = [binary, "-h", "127.0.0.1", "-p", port, "-U", "ferretdb", "-d", "ferretdb", "-q"]
+    subprocess.run([*command, "-v", "ON_ERROR_STOP=1", "-f", str(path)], check=True, capture_output=True)
