@@ -37,6 +37,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -547,12 +548,13 @@ async def freshness(
                 marker.published = time.perf_counter()
             pending.append(await producer.send(topic, value, key=key))
             if n % 500 == 0:
-                await asyncio.sleep(0)  # let the watcher run
+                await asyncio.sleep(0)  # let the store's watcher run
         await asyncio.gather(*pending)
         return time.perf_counter() - start
 
     waiting = [m for _, m, _ in planned]
     deadline = time.perf_counter() + 600
+    stopped = threading.Event()  # the run failed elsewhere: the thread stops too
 
     def watch() -> None:
         """Each round, each school with a pending marker asked once (a school's markers are visible in
@@ -562,12 +564,17 @@ async def freshness(
         reporting's API: a query of the store, which FerretDB answers by scanning the collection,
         would make each round as slow as the scan."""
         with httpx.Client(timeout=60) as http:
-            while any(m.visible is None for m in waiting):
+            while any(m.visible is None for m in waiting) and not stopped.is_set():
                 pending = [m for m in waiting if m.published and m.visible is None]
                 for school in dict.fromkeys(m.school for m in pending):
-                    answer = http.get(
-                        f"{REPORTING}/v1/schools/{school}/report", headers=bureau, params={"term": TERM}
-                    )
+                    try:
+                        answer = http.get(
+                            f"{REPORTING}/v1/schools/{school}/report", headers=bureau, params={"term": TERM}
+                        )
+                    except httpx.TransportError:
+                        continue  # asked again next round, as Reporting.call would
+                    if answer.status_code == 503:  # loading: asked again next round
+                        continue
                     answer.raise_for_status()
                     measures = answer.json()["measures"]
                     seen = next(m["numerator"] for m in measures if m["key"] == "home_visit_coverage")
@@ -591,7 +598,10 @@ async def freshness(
                 raise SystemExit("a marker's fact was not stored within 600 s")
             await asyncio.sleep(0.2)
 
-    sent, _, _ = await asyncio.gather(send(), asyncio.to_thread(watch), watch_store())
+    try:
+        sent, _, _ = await asyncio.gather(send(), asyncio.to_thread(watch), watch_store())
+    finally:
+        stopped.set()
     return [m for _, m, _ in planned], sent
 
 

@@ -14,9 +14,9 @@ aggregate's new state, the events announcing it and who made it:
   each look, and a marker waits there for its writer: a letter's round carries 250 events, which
   markers carrying them made FerretDB read some fifteen times each);
 - the aggregate document is written next, then the change is flagged applied by a tiny insert
-  into ``changes_applied`` (flagging the marker itself would rewrite all its events: a letter's
-  round carries 250); a writer that stops before that is repaired by the relay, which applies
-  the change's state first;
+  into ``changes_applied`` (an update of the marker would be FerretDB's read-modify-write, which a
+  relay deleting it at the same moment could undo); a writer that stops before that is repaired
+  by the relay, which applies the change's state first;
 - the relay publishes the events and then removes the flag, the events and the marker; a crash in
   between publishes again, and consumers deduplicate on ``event_id``.
 
@@ -294,7 +294,8 @@ class ChangeRelay(BackgroundLoop):
         stored = {found["_id"]: found["events"] for found in kept if found is not None}
         for n, (marker, events) in enumerate(ready):
             if events is None:
-                ready[n] = (marker, stored.get(marker["_id"], marker.get("events", [])))
+                found = stored[marker["_id"]] if marker["_id"] in stored else await self._events_of(marker)
+                ready[n] = (marker, found)
         deliveries = [await self.publish(entry) for _, events in ready for entry in events or ()]
         # Sent in order without waiting for each acknowledgement (the producer keeps a school's
         # events in order on its partition), then awaited together.
@@ -329,6 +330,15 @@ class ChangeRelay(BackgroundLoop):
                 self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
             )
         return list(change.get("events", []))
+
+    async def _events_of(self, marker: Document) -> list[Document]:
+        """A marker of before events were kept apart carries its own; otherwise (its events lost
+        by hand, say) the change log still has them."""
+        if "events" in marker:
+            return list(marker["events"])
+        log.warning("a change's events were not beside its marker", extra={"change": marker["_id"]})
+        change = await self.changes.find_one({"_id": marker["_id"]}, {"events": 1})
+        return list(change.get("events", [])) if change else []
 
     async def publish(self, entry: Document) -> "asyncio.Future[Any]":
         token = otel_context.attach(propagate.extract(entry.get("headers") or {}))

@@ -504,15 +504,18 @@ class Announcements:
         if request.school_id is None:
             announcement["addressed_by_school"] = True
             # each school's work queued before the letter is kept: a process stopping in between
-            # leaves work that finds no letter (and goes), never a letter kept but not sent
+            # leaves work that finds no letter (and goes), never a letter kept but not sent; the
+            # dispatcher is woken once the letter is there
             await self.store.add_entries(
                 [
                     _school_entry(announcement, school_id, now)
                     for school_id, counts in schools.items()
                     if counts.guardians
-                ]
+                ],
+                wake=False,
             )
             await self.store.insert_once(ANNOUNCEMENTS, announcement)
+            self.store.queued.set()
             return _public(announcement, {})
         # A safety net first: should this process stop before every message is queued, the
         # dispatcher finishes the fan-out (message ids are fixed, so nothing is sent twice).
@@ -592,10 +595,10 @@ class Announcements:
         stopped half-way, sent to the rest."""
         announcement_id = entry.get("announcement_id") or entry["_id"].removeprefix("fanout-")
         announcement = await self.store.get(ANNOUNCEMENTS, announcement_id)
-        waited = now - (entry.get("queued_at") or entry["due_at"])
-        if announcement is None and entry.get("announcement_id") and waited < FANOUT_GRACE:
+        queued_at = entry.get("queued_at") or entry["due_at"]
+        if announcement is None and entry.get("announcement_id") and now - queued_at < FANOUT_GRACE:
             # a school's part is queued just before its letter is kept: look again in a moment
-            await self.store.replace(QUEUE, entry | {"due_at": now + LETTER_AWAITED})
+            await self.store.replace(QUEUE, entry | {"due_at": now + LETTER_AWAITED, "queued_at": queued_at})
             return
         if announcement is not None and entry.get("announcement_id"):
             await self.tell_school(announcement, entry["school_id"])

@@ -241,10 +241,12 @@ class NotificationStore:
         await self.queue.replace_one({"_id": entry_id}, entry, upsert=True)
         self.queued.set()
 
-    async def add_entries(self, entries: list[Document]) -> None:
-        """Queue entries, leaving alone those already there (a redelivered event's)."""
+    async def add_entries(self, entries: list[Document], wake: bool = True) -> None:
+        """Queue entries, leaving alone those already there (a redelivered event's); ``wake``:
+        this process's dispatcher looks at them at once (else at its next look)."""
         await insert_new(self.queue, entries)
-        self.queued.set()
+        if wake:
+            self.queued.set()
 
     async def requeue_batch(
         self, batch: str, due_at: datetime, priority: Priority, school_id: str, sender: str | None = None

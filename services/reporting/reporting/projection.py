@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # Records a topic's consumer applies before the others' get their turn (about 20 ms of receipts).
 FOLLOWED_AT_ONCE = 500
+# Seconds the warmer waits for facts to stop arriving before it computes the next school anyway.
+WARMING_PUT_OFF_AT_MOST = 5.0
 
 
 class Loading(Problem):
@@ -157,9 +159,11 @@ class Warmer(BackgroundLoop):
             # during a burst every school is touched again and again: take the facts first (the
             # school report a reader asks for is computed then anyway), warm once it is quiet;
             # facts arriving while it waits put that moment off again
+            # up to a point: facts arriving at least once a second would put it off for ever
+            patience = time.monotonic() + WARMING_PUT_OFF_AT_MOST
             quiet_in = self.projection.busy_until - time.monotonic()
-            while quiet_in > 0:
-                await asyncio.sleep(quiet_in)
+            while quiet_in > 0 and time.monotonic() < patience:
+                await asyncio.sleep(min(quiet_in, patience - time.monotonic()))
                 quiet_in = self.projection.busy_until - time.monotonic()
             measures.school_measures(snapshot, school_id, term, today)
             measures.activity_summary(snapshot, school_id, term.starts_on, day)

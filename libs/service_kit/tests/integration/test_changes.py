@@ -275,3 +275,12 @@ async def test_a_document_added_anew_between_the_delete_and_the_insert_gives_way
         "status": "sent",
         "version": 2,
     }
+
+
+async def test_a_change_whose_events_are_missing_beside_its_marker_is_published_from_the_log(db, broker):
+    events = tuple(visit_event(f"sch-{uuid.uuid4().hex[:6]}") for _ in range(2))
+    await ChangeLog(db).record(Change("visits", "v-4", 1, {"mode": "home"}, events))
+    await db.changes_events.delete_one({"_id": "visits:v-4:1"})  # lost, by hand say
+
+    assert await ChangeRelay(db, broker, repair_after=timedelta(hours=1)).relay_once() == 2
+    assert await db.changes_pending.count_documents({}) == 0

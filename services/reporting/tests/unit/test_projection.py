@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from district_generator import generate
 from reporting import facts, views
+from reporting import projection as projection_module
 from reporting.periods import TermName
 from reporting.projection import Projection, Warmer
 
@@ -82,13 +83,32 @@ def test_the_warmer_computes_nothing_while_facts_keep_arriving_and_catches_up_on
     async def burst() -> None:
         warming = asyncio.create_task(Warmer(projection).warm(snapshot, AUTUMN, TODAY))
         for _ in range(6):  # a batch of facts every 50 ms, for 300 ms
-            projection.busy_until = time.monotonic() + 0.1
+            projection.busy_until = time.monotonic() + 0.3
             await asyncio.sleep(0.05)
             assert not any(snapshot.is_kept(s, row) for s in snapshot.schools())
         await asyncio.wait_for(warming, 5)
 
     asyncio.run(burst())
     assert all(snapshot.is_kept(s, row) for s in snapshot.schools())
+
+
+def test_facts_arriving_without_end_put_the_warmer_off_only_so_long(monkeypatch):
+    monkeypatch.setattr(projection_module, "WARMING_PUT_OFF_AT_MOST", 0.2)
+    projection = projection_of("d-1")
+    snapshot = projection.snapshot("d-1")
+    row = ("school_measures", snapshot.term(AUTUMN), TODAY)
+    school = sorted(snapshot.schools())[0]
+    snapshot.add(facts.VISITS, late_visit(school, "vis-steady"))
+
+    async def steady_trickle() -> None:
+        warming = asyncio.create_task(Warmer(projection).warm(snapshot, AUTUMN, TODAY))
+        while not warming.done():  # a fact every 50 ms, for as long as it takes
+            projection.busy_until = time.monotonic() + 1.0
+            await asyncio.sleep(0.05)
+        await warming
+
+    asyncio.run(asyncio.wait_for(steady_trickle(), 10))
+    assert snapshot.is_kept(school, row)
 
 
 def test_a_contact_forgets_only_the_figures_that_read_contacts_of_its_school():
