@@ -277,30 +277,23 @@ class ChangeRelay(BackgroundLoop):
         markers = await self.pending.find().sort("at", ASCENDING).limit(limit).to_list()
         flags = await self.applied.find().to_list() if markers else []
         applied = {(flag["_id"], flag.get("token")) for flag in flags}
-        ready: list[tuple[Document, list[Document] | None]] = []
+        ready: list[Document] = []
+        settled: dict[str, list[Document]] = {}  # the events of changes the relay finished
         for marker in markers:
             # a marker of before this flag carries its own ``applied``
-            if marker.get("applied") or (marker["_id"], marker.get("token")) in applied:
-                ready.append((marker, None))
-                continue
-            settled = await self._settle(marker)
-            if settled is None:
-                break  # its writer is still at work: keep the order, try again next round
-            ready.append((marker, settled))
-        # the events of the changes ready, each read once (a marker of before them carries its own)
-        kept = await asyncio.gather(
-            *(self.events.find_one({"_id": marker["_id"]}) for marker, events in ready if events is None)
-        )
-        stored = {found["_id"]: found["events"] for found in kept if found is not None}
-        for n, (marker, events) in enumerate(ready):
-            if events is None:
-                found = stored[marker["_id"]] if marker["_id"] in stored else await self._events_of(marker)
-                ready[n] = (marker, found)
-        deliveries = [await self.publish(entry) for _, events in ready for entry in events or ()]
+            if not (marker.get("applied") or (marker["_id"], marker.get("token")) in applied):
+                finished = await self._settle(marker)
+                if finished is None:
+                    break  # its writer is still at work: keep the order, try again next round
+                settled[marker["_id"]] = finished
+            ready.append(marker)
+        # each ready change's events, read once
+        events = await asyncio.gather(*(self._events_of(m, settled.get(m["_id"])) for m in ready))
+        deliveries = [await self.publish(entry) for entries in events for entry in entries]
         # Sent in order without waiting for each acknowledgement (the producer keeps a school's
         # events in order on its partition), then awaited together.
         await asyncio.gather(*deliveries)
-        await self.mark_published([marker["_id"] for marker, _ in ready])
+        await self.mark_published([marker["_id"] for marker in ready])
         if deliveries:
             _published.add(len(deliveries))
         return len(deliveries)
@@ -331,9 +324,14 @@ class ChangeRelay(BackgroundLoop):
             )
         return list(change.get("events", []))
 
-    async def _events_of(self, marker: Document) -> list[Document]:
-        """A marker of before events were kept apart carries its own; otherwise (its events lost
-        by hand, say) the change log still has them."""
+    async def _events_of(self, marker: Document, settled: list[Document] | None) -> list[Document]:
+        """The events kept beside the marker; a marker of before that carries its own; failing
+        both (lost by hand, say), the change log's."""
+        if settled is not None:
+            return settled
+        kept = await self.events.find_one({"_id": marker["_id"]})
+        if kept is not None:
+            return list(kept["events"])
         if "events" in marker:
             return list(marker["events"])
         log.warning("a change's events were not beside its marker", extra={"change": marker["_id"]})
