@@ -580,6 +580,13 @@ async def test_a_rebuild_from_the_topics_gives_the_same_numbers(platform, distri
     assert status["status"] == "done", status
     assert status["facts_stored"] > 0
     assert platform.reporting_app.state.store.facts.db.name == status["database"]
+    # the replica then reads the rebuilt facts into memory (the whole suite's, by now), and answers
+    # from them once loaded; a reader meanwhile waits, longer than this client's patience
+    projection = platform.reporting_app.state.projection
+    deadline = asyncio.get_running_loop().time() + 120
+    while not (projection.loaded.is_set() and projection.source == status["database"]):
+        assert asyncio.get_running_loop().time() < deadline, "the rebuilt facts were never loaded"
+        await asyncio.sleep(0.2)
     assert await numbers() == before
     await other_replica.refresh()
     assert other_replica.facts.db.name == status["database"]
