@@ -17,14 +17,14 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, make_msgid, parseaddr
 from typing import Protocol, runtime_checkable
 
+import aiohttp
 import aiosmtplib
-import httpx
 from contracts.events.registry import Channel
 
 from notifications.settings import Settings
@@ -242,17 +242,36 @@ SHORT_PAUSE = 1.0
 PROVIDER_CONNECTIONS = 8
 
 
-def provider_client(settings: Settings) -> httpx.AsyncClient:
-    """The HTTP client the providers (SMS, WeChat) are reached with, its connections kept alive
+def provider_client(settings: Settings) -> aiohttp.ClientSession:
+    """The HTTP session the providers (SMS, WeChat) are reached with, its connections kept alive
     between sends: without keep-alive every send would open (and for HTTPS, handshake) anew. An
     urgent send may go past a channel's limit, so the pool has a few places more."""
     connections = 2 * PROVIDER_CONNECTIONS + 4
-    return httpx.AsyncClient(
-        timeout=settings.provider_timeout_seconds,
-        limits=httpx.Limits(
-            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=30.0
-        ),
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.provider_timeout_seconds),
+        connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=30.0),
     )
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """What a provider answered a send with, as the channel reads it."""
+
+    status: int
+    retry_after: str | None = None
+    text: str = ""
+
+
+# Posts a signed body to a provider's endpoint: over HTTP (``posting_with``), or a unit test's fake.
+ProviderPost = Callable[[str, bytes, dict[str, str]], Awaitable[ProviderAnswer]]
+
+
+def posting_with(session: aiohttp.ClientSession) -> ProviderPost:
+    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
+        async with session.post(url, data=body, headers=headers) as answer:
+            return ProviderAnswer(answer.status, answer.headers.get("retry-after"), await answer.text())
+
+    return post
 
 
 class HttpProviderChannel:
@@ -265,11 +284,11 @@ class HttpProviderChannel:
         api_key: str,
         secret: str,
         rate_per_second: float,
-        client: httpx.AsyncClient,
+        post: ProviderPost,
     ) -> None:
         self.channel, self.endpoint, self.api_key, self.secret = channel, endpoint, api_key, secret
         self.interval = 1.0 / rate_per_second
-        self.client = client
+        self.post = post
         self._next_slot = 0.0  # the next moment no send has reserved yet
         self._next_urgent_slot = 0.0
         self._paused_until = 0.0
@@ -323,24 +342,25 @@ class HttpProviderChannel:
         }
         try:
             if outgoing.urgent:  # never behind a letter's sends
-                answer = await self.client.post(self.endpoint, content=body, headers=headers)
+                answer = await self.post(self.endpoint, body, headers)
             else:
                 async with self._in_flight:
-                    answer = await self.client.post(self.endpoint, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+                    answer = await self.post(self.endpoint, body, headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
             return TryLater(f"provider unreachable: {type(exc).__name__}: {exc}")
-        if answer.status_code == 429:
-            after = _retry_after(answer.headers.get("retry-after"))
+        status, text = answer.status, answer.text
+        if status == 429:
+            after = _retry_after(answer.retry_after)
             async with self._lock:
                 self._paused_until = max(self._paused_until, time.monotonic() + after)
             return TryLater("provider rate limit (429)", after=after, counts=False)
-        if answer.status_code >= 500:
-            return TryLater(f"provider error {answer.status_code}")
-        if answer.status_code >= 400:
-            return Refused(f"provider refused ({answer.status_code}): {answer.text[:200]}")
+        if status >= 500:
+            return TryLater(f"provider error {status}")
+        if status >= 400:
+            return Refused(f"provider refused ({status}): {text[:200]}")
         try:
-            provider_id = answer.json().get("provider_message_id")
-        except ValueError:
+            provider_id = json.loads(text).get("provider_message_id")
+        except (ValueError, AttributeError):
             provider_id = None
         return Sent(provider_id=provider_id)
 
@@ -384,7 +404,7 @@ def providers(settings: Settings) -> dict[Channel, Provider]:
     }
 
 
-def build_channels(settings: Settings, client: httpx.AsyncClient) -> dict[Channel, ChannelAdapter]:
+def build_channels(settings: Settings, client: aiohttp.ClientSession) -> dict[Channel, ChannelAdapter]:
     """The channels this deployment has; SMS and WeChat only where a provider is configured."""
     channels: dict[Channel, ChannelAdapter] = {
         Channel.app: InboxChannel(),
@@ -398,6 +418,6 @@ def build_channels(settings: Settings, client: httpx.AsyncClient) -> dict[Channe
                 provider.api_key,
                 provider.secret,
                 provider.rate_per_second,
-                client,
+                posting_with(client),
             )
     return channels

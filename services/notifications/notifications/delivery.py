@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 from contracts.events.registry import Channel
 from opentelemetry import metrics
 from service_kit.changes import Change
@@ -217,7 +217,7 @@ class Dispatcher(BackgroundLoop):
         self._tasks: set[asyncio.Task[None]] = set()
         self._due: list[Document] = []
         self._looked_at = -1e9
-        self._providers: httpx.AsyncClient | None = None
+        self._providers: aiohttp.ClientSession | None = None
         self._breakers: dict[Channel, Breaker] = {}
         self.link_key = settings.link_key()
 
@@ -447,5 +447,5 @@ class Dispatcher(BackgroundLoop):
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await close_channels(self.channels.values())
         if self._providers:
-            await self._providers.aclose()
+            await self._providers.close()
             self._providers = None

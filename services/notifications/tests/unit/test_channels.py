@@ -18,6 +18,7 @@ from contracts.events.registry import Channel
 from notifications.channels import (
     HttpProviderChannel,
     Outgoing,
+    ProviderAnswer,
     Sent,
     SmtpChannel,
     TryLater,
@@ -178,12 +179,11 @@ async def test_the_mailbox_keeps_a_repeated_mail_once_and_counts_the_repeat(mail
 def recording_provider(rate: float) -> tuple[HttpProviderChannel, list[str]]:
     order: list[str] = []
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        order.append(json.loads(request.content)["message_id"])
-        return httpx.Response(200, json={"provider_message_id": f"p-{len(order)}"})
+    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
+        order.append(json.loads(body)["message_id"])
+        return ProviderAnswer(200, text=json.dumps({"provider_message_id": f"p-{len(order)}"}))
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(respond))
-    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, client), order
+    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, post), order
 
 
 def sms(message_id: str, urgent: bool = False) -> Outgoing:
@@ -201,9 +201,12 @@ async def test_an_urgent_send_goes_before_the_slots_a_letter_has_reserved():
 
 
 async def test_an_urgent_send_also_waits_out_the_providers_429_pause():
-    answers = iter([httpx.Response(429, headers={"retry-after": "30"})])
-    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: next(answers)))
-    channel = HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", 100.0, client)
+    answers = iter([ProviderAnswer(429, retry_after="30")])  # a second post would find none
+
+    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
+        return next(answers)
+
+    channel = HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", 100.0, post)
     assert isinstance(await channel.send(sms("letter-0")), TryLater)
     paused = await channel.send(sms("emergency", urgent=True))
     assert isinstance(paused, TryLater)

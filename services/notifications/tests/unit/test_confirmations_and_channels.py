@@ -1,10 +1,18 @@
 import json
 import time
+from dataclasses import dataclass
 
-import httpx
 from contracts.events.registry import Channel
 from notifications.announcements import still_to_confirm
-from notifications.channels import HttpProviderChannel, Outgoing, Refused, Sent, TryLater, signature
+from notifications.channels import (
+    HttpProviderChannel,
+    Outgoing,
+    ProviderAnswer,
+    Refused,
+    Sent,
+    TryLater,
+    signature,
+)
 
 RECIPIENTS = {"gdn-mum": ["stu-1"], "gdn-dad": ["stu-1"], "gdn-gran": ["stu-2"]}
 
@@ -25,15 +33,20 @@ def test_with_every_guardian_each_must_confirm():
     assert none_left == []
 
 
-def provider(answer: httpx.Response | None = None, rate: float = 1000.0) -> tuple[HttpProviderChannel, list]:
-    seen: list[httpx.Request] = []
+@dataclass(frozen=True)
+class Posted:
+    content: bytes
+    headers: dict[str, str]
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return answer or httpx.Response(200, json={"provider_message_id": "p-1"})
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(respond))
-    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, client), seen
+def provider(answer: ProviderAnswer | None = None, rate: float = 1000.0) -> tuple[HttpProviderChannel, list]:
+    seen: list[Posted] = []
+
+    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
+        seen.append(Posted(body, headers))
+        return answer or ProviderAnswer(200, text=json.dumps({"provider_message_id": "p-1"}))
+
+    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, post), seen
 
 
 OUTGOING = Outgoing("msg-1", Channel.sms, "13900000001", "通知", "正文")
@@ -61,7 +74,7 @@ async def test_the_providers_rate_is_kept():
 
 
 async def test_a_429_pauses_the_provider_for_its_retry_after():
-    channel, seen = provider(httpx.Response(429, headers={"retry-after": "3"}))
+    channel, seen = provider(ProviderAnswer(429, retry_after="3"))
     assert await channel.send(OUTGOING) == TryLater("provider rate limit (429)", after=3.0, counts=False)
     paused = await channel.send(OUTGOING)
     assert isinstance(paused, TryLater)
@@ -70,15 +83,14 @@ async def test_a_429_pauses_the_provider_for_its_retry_after():
 
 
 async def test_a_retry_waking_just_before_the_pause_ends_waits_it_out_instead_of_requeueing():
-    answers = iter([httpx.Response(429, headers={"retry-after": "0.3"}), httpx.Response(200, json={})])
-    seen: list[httpx.Request] = []
+    answers = iter([ProviderAnswer(429, retry_after="0.3"), ProviderAnswer(200, text="{}")])
+    seen: list[bytes] = []
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
+    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
+        seen.append(body)
         return next(answers)
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(respond))
-    channel = HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", 1000.0, client)
+    channel = HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", 1000.0, post)
     began = time.monotonic()
     assert isinstance(await channel.send(OUTGOING), TryLater)
     assert await channel.send(OUTGOING) == Sent(provider_id=None)
@@ -87,9 +99,9 @@ async def test_a_retry_waking_just_before_the_pause_ends_waits_it_out_instead_of
 
 
 async def test_server_errors_are_retried_and_client_errors_are_permanent():
-    failing, _ = provider(httpx.Response(503))
+    failing, _ = provider(ProviderAnswer(503))
     assert await failing.send(OUTGOING) == TryLater("provider error 503")
-    refusing, _ = provider(httpx.Response(400, text="bad number"))
+    refusing, _ = provider(ProviderAnswer(400, text="bad number"))
     outcome = await refusing.send(OUTGOING)
     assert isinstance(outcome, Refused)
     assert "bad number" in outcome.reason
