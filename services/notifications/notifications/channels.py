@@ -236,9 +236,9 @@ SHORT_PAUSE = 1.0
 
 
 # Requests in flight to one provider. A send takes a few milliseconds, so a few connections carry
-# hundreds a second. More would cost more than they carry: httpcore checks every pooled connection
-# on each request, and requests waiting inside its pool are scanned on each one that finishes, so
-# a channel keeps its other sends waiting here instead (``HttpProviderChannel._in_flight``).
+# hundreds a second; a channel keeps its other sends waiting here (``HttpProviderChannel._in_flight``)
+# rather than in the session's pool. The session is aiohttp's: httpx spent about 3.3 ms of CPU per
+# post checking its pool, aiohttp about 0.45 ms, and sending is CPU-bound on this machine.
 PROVIDER_CONNECTIONS = 8
 
 
