@@ -269,7 +269,8 @@ ProviderPost = Callable[[str, bytes, dict[str, str]], Awaitable[ProviderAnswer]]
 def posting_with(session: aiohttp.ClientSession) -> ProviderPost:
     async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
         async with session.post(url, data=body, headers=headers) as answer:
-            return ProviderAnswer(answer.status, answer.headers.get("retry-after"), await answer.text())
+            body_text = await answer.text(errors="replace")  # a provider's odd charset is no failure
+            return ProviderAnswer(answer.status, answer.headers.get("retry-after"), body_text)
 
     return post
 

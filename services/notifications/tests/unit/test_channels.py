@@ -10,8 +10,10 @@ from email import message_from_bytes
 from email.policy import default
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
+from aiohttp import test_utils, web
 from aiosmtpd.controller import Controller
 from channels_standin import Mailbox, Provider, app
 from contracts.events.registry import Channel
@@ -24,6 +26,7 @@ from notifications.channels import (
     TryLater,
     close_channels,
     mail_bytes,
+    posting_with,
     signature,
 )
 from notifications.settings import Settings
@@ -184,6 +187,32 @@ def recording_provider(rate: float) -> tuple[HttpProviderChannel, list[str]]:
         return ProviderAnswer(200, text=json.dumps({"provider_message_id": f"p-{len(order)}"}))
 
     return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, post), order
+
+
+async def test_a_providers_answer_is_read_over_http_even_in_a_charset_it_does_not_keep():
+    posted: list[tuple[bytes, str]] = []
+
+    async def busy(request: web.Request) -> web.Response:
+        posted.append((await request.read(), request.headers["x-api-key"]))
+        return web.Response(
+            status=429,
+            body=b"\xff\xfe busy",
+            headers={"Retry-After": "7", "Content-Type": "text/plain; charset=utf-8"},
+        )
+
+    provider = web.Application()
+    provider.router.add_post("/sms/messages", busy)
+    server = test_utils.TestServer(provider)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            post = posting_with(session)
+            answer = await post(str(server.make_url("/sms/messages")), b'{"to": "1"}', {"x-api-key": "key"})
+    finally:
+        await server.close()
+    assert posted == [(b'{"to": "1"}', "key")]
+    assert (answer.status, answer.retry_after) == (429, "7")
+    assert answer.text.endswith(" busy")
 
 
 def sms(message_id: str, urgent: bool = False) -> Outgoing:
