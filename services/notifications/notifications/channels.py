@@ -349,18 +349,17 @@ class HttpProviderChannel:
                     answer = await self.post(self.endpoint, body, headers)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return TryLater(f"provider unreachable: {type(exc).__name__}: {exc}")
-        status, text = answer.status, answer.text
-        if status == 429:
+        if answer.status == 429:
             after = _retry_after(answer.retry_after)
             async with self._lock:
                 self._paused_until = max(self._paused_until, time.monotonic() + after)
             return TryLater("provider rate limit (429)", after=after, counts=False)
-        if status >= 500:
-            return TryLater(f"provider error {status}")
-        if status >= 400:
-            return Refused(f"provider refused ({status}): {text[:200]}")
+        if answer.status >= 500:
+            return TryLater(f"provider error {answer.status}")
+        if answer.status >= 400:
+            return Refused(f"provider refused ({answer.status}): {answer.text[:200]}")
         try:
-            provider_id = json.loads(text).get("provider_message_id")
+            provider_id = json.loads(answer.text).get("provider_message_id")
         except (ValueError, AttributeError):
             provider_id = None
         return Sent(provider_id=provider_id)
