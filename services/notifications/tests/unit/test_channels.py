@@ -179,16 +179,6 @@ async def test_the_mailbox_keeps_a_repeated_mail_once_and_counts_the_repeat(mail
     assert first.get_content().strip() == "请关注孩子的冬季安全。"
 
 
-def recording_provider(rate: float) -> tuple[HttpProviderChannel, list[str]]:
-    order: list[str] = []
-
-    async def post(url: str, body: bytes, headers: dict[str, str]) -> ProviderAnswer:
-        order.append(json.loads(body)["message_id"])
-        return ProviderAnswer(200, text=json.dumps({"provider_message_id": f"p-{len(order)}"}))
-
-    return HttpProviderChannel(Channel.sms, "http://sms.test/messages", "key", "secret", rate, post), order
-
-
 async def test_a_providers_answer_is_read_over_http_even_in_a_charset_it_does_not_keep():
     posted: list[tuple[bytes, str]] = []
 
@@ -217,16 +207,6 @@ async def test_a_providers_answer_is_read_over_http_even_in_a_charset_it_does_no
 
 def sms(message_id: str, urgent: bool = False) -> Outgoing:
     return Outgoing(message_id, Channel.sms, "13900000001", "通知", "正文", urgent=urgent)
-
-
-async def test_an_urgent_send_goes_before_the_slots_a_letter_has_reserved():
-    channel, order = recording_provider(rate=4)
-    letter = [asyncio.create_task(channel.send(sms(f"letter-{n}"))) for n in range(4)]
-    await asyncio.sleep(0)  # each letter send has reserved its slot, a quarter second apart
-    assert isinstance(await channel.send(sms("emergency", urgent=True)), Sent)
-    await asyncio.gather(*letter)
-    assert "emergency" in order[:2]  # beside the one letter send that was due at once
-    assert order[2:] == ["letter-1", "letter-2", "letter-3"]
 
 
 async def test_an_urgent_send_also_waits_out_the_providers_429_pause():

@@ -1,6 +1,7 @@
+import asyncio
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contracts.events.registry import Channel
 from notifications.announcements import still_to_confirm
@@ -105,3 +106,15 @@ async def test_server_errors_are_retried_and_client_errors_are_permanent():
     outcome = await refusing.send(OUTGOING)
     assert isinstance(outcome, Refused)
     assert "bad number" in outcome.reason
+
+
+async def test_an_urgent_send_goes_before_the_slots_a_letter_has_reserved():
+    channel, seen = provider(rate=4)
+    letter = [replace(OUTGOING, message_id=f"letter-{n}") for n in range(4)]
+    sending = [asyncio.create_task(channel.send(outgoing)) for outgoing in letter]
+    await asyncio.sleep(0)  # each letter send has reserved its slot, a quarter second apart
+    assert isinstance(await channel.send(replace(OUTGOING, message_id="emergency", urgent=True)), Sent)
+    await asyncio.gather(*sending)
+    order = [json.loads(p.content)["message_id"] for p in seen]
+    assert "emergency" in order[:2]  # beside the one letter send that was due at once
+    assert order[2:] == ["letter-1", "letter-2", "letter-3"]
