@@ -561,10 +561,11 @@ class Announcements:
             return [g for g in await self.store.find(GUARDIANS, where) if g["_id"] in wanted]
         return await self.store.named(GUARDIANS, announcement["school_id"], guardian_ids)
 
-    async def tell_school(self, announcement: Document, school_id: str) -> list[Document]:
+    async def tell_school(self, announcement: Document, school_id: str) -> None:
         """One school's part of the bureau's letter to its district. Its recipients are fixed when
         first addressed and kept, so work done again after a crash addresses the same guardians
-        (and makes the same message ids: nothing is sent twice)."""
+        (and plans the same batches: nothing is sent twice). Its messages are planned, not
+        written: each is made at its batch's first round (``made_at_first_round``)."""
         part = {
             "_id": f"{announcement['_id']}:{school_id}",
             "announcement_id": announcement["_id"],
@@ -580,7 +581,22 @@ class Announcements:
             found = await self.store.named(GUARDIANS, school_id, sorted(children))
             guardians = sorted(found, key=lambda g: g["_id"])
         chosen = await self.store.preferences_of([g["_id"] for g in guardians])
-        return await self.outbox.tell(_notice(announcement, school_id), guardians, children, chosen)
+        await self.outbox.plan(_notice(announcement, school_id), guardians, children, chosen)
+
+    async def made_at_first_round(
+        self, entry: Document, children: dict[str, list[str]], now: datetime
+    ) -> list[Document]:
+        """A planned batch of a district letter's school part (``tell_school``), made as it was
+        planned: the same ids, with its guardians' contacts and choices as they are now. A
+        guardian no longer of the school, or who has since declined such letters, is not told."""
+        announcement = await self.store.get(ANNOUNCEMENTS, entry["letter"])
+        if announcement is None:
+            return []
+        school_id = entry["school_id"]
+        found = {g["_id"]: g for g in await self.store.named(GUARDIANS, school_id, list(children))}
+        guardians = [found[g] for g in children if g in found]
+        chosen = await self.store.preferences_of(list(found))
+        return self.outbox.address(_notice(announcement, school_id), guardians, children, chosen, now)
 
     async def recipients_of(self, announcement: Document) -> dict[str, list[str]]:
         """Each guardian the letter addressed, with their children it concerns."""
@@ -642,7 +658,14 @@ class Announcements:
     async def summary(self, caller: Caller, announcement_id: str) -> AnnouncementPublic:
         announcement = await self.get(caller, announcement_id)
         letter = {"source_id": announcement_id, "purpose": {"$ne": "announcement_reminder"}}
-        return _public(announcement, await self.store.status_counts(letter))
+        counts = await self.store.status_counts(letter)
+        # a district letter's messages planned are queued, only not yet made
+        planned = (
+            await self.store.planned_count(announcement_id) if announcement.get("addressed_by_school") else 0
+        )
+        if planned:
+            counts["queued"] = counts.get("queued", 0) + planned
+        return _public(announcement, counts)
 
     async def confirmations(self, caller: Caller, announcement_id: str) -> Confirmations:
         announcement = await self.get(caller, announcement_id)

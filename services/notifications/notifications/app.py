@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             waiting_kind: waiting.retry,
         },
     )
+    dispatcher.make_planned = announcements.made_at_first_round
     credentials = Credentials(store, settings, lambda: dispatcher.channels)
     dispatcher.handlers[credential_kind] = credentials.send
     for event in delivered_topic.TOPIC.events:

@@ -48,6 +48,8 @@ _failed = _meter.create_counter("notifications.failed", description="Messages pa
 _retried = _meter.create_counter("notifications.retried", description="Sends to be tried again")
 
 QueueHandler = Callable[[Document, datetime], Awaitable[None]]
+# A planned batch's messages (``Outbox.plan``), made for its entry, recipients and children, now.
+PlanMaker = Callable[[Document, dict[str, list[str]], datetime], Awaitable[list[Document]]]
 # Failed sends in a row after which a channel's provider is paused (``breaker``).
 BREAKER_THRESHOLD = 5
 STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what they sent
@@ -73,10 +75,42 @@ class Outbox:
         if not recipients:
             log.info("notice without recipients", extra={"notice": notice.key})
             return []
-        now = datetime.now(UTC)
         notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
         if chosen is None:
             chosen = await self.store.preferences_of([r["_id"] for r in recipients])
+        made = self.address(notice, recipients, students or {}, chosen, datetime.now(UTC))
+        await self.store.add_messages(made)
+        return made
+
+    async def plan(
+        self,
+        notice: messages.Notice,
+        recipients: list[Document],
+        students: dict[str, list[str]],
+        chosen: dict[str, Document],
+    ) -> int:
+        """Queue a large letter's part without writing its messages: each batch keeps only its
+        recipients, and its messages are made (with the same ids) and written once, in their
+        state after its first round (``Dispatcher.send_batch``). A message that goes another way
+        (a digest, no contact) is queued as ``tell`` does. Returns how many messages are planned.
+
+        A county's letter is 150,000 messages: written at addressing, read and rewritten at their
+        first round, each crossed the store three more times than it needs to."""
+        made = self.address(notice, recipients, students, chosen, datetime.now(UTC))
+        planned = [m for m in made if messages.plannable(m)]
+        await self.store.add_messages([m for m in made if not messages.plannable(m)])
+        await self.store.add_planned(planned, notice.source_id, students)
+        return len(planned)
+
+    def address(
+        self,
+        notice: messages.Notice,
+        recipients: list[Document],
+        students: dict[str, list[str]],
+        chosen: dict[str, Document],
+        now: datetime,
+    ) -> list[Document]:
+        """The messages a notice becomes for these recipients, in memory."""
         texts = messages.Texts(notice, self.settings)
         made: list[Document] = []
         for recipient in recipients:
@@ -86,10 +120,9 @@ class Outbox:
                 chosen.get(recipient["_id"], {}),
                 now,
                 self.settings,
-                (students or {}).get(recipient["_id"]),
+                students.get(recipient["_id"]),
                 texts,
             )
-        await self.store.add_messages(made)
         return made
 
     async def tell_guardians(
@@ -220,6 +253,7 @@ class Dispatcher(BackgroundLoop):
         self._providers: aiohttp.ClientSession | None = None
         self._breakers: dict[Channel, Breaker] = {}
         self.link_key = settings.link_key()
+        self.make_planned: PlanMaker | None = None  # the letters' (set where the service is wired)
 
     async def dispatch_once(self) -> int:
         """Start due entries, in ``priorities.fair_order``, while their lane has room; returns how
@@ -290,15 +324,22 @@ class Dispatcher(BackgroundLoop):
                 self._later(entry)  # a round recorded elsewhere is being applied
                 return
             rounds, queued = found
-            if not queued:
+            made: list[Document] = []  # messages of a planned batch that will not be sent
+            if not rounds and entry.get("planned"):
+                queued, made = await self._made(entry, batch, now)
+            if not queued and not made:
                 await self.store.dequeue(entry["_id"])
+                if entry.get("planned"):  # planned again by a part done twice, sent before
+                    await self.store.drop_plan(batch)
                 return
-            after, events = await self._round(await self._refreshed(queued, now), now)
+            after, events = await self._round(await self._refreshed(queued, now), now) if queued else ([], [])
             # Should the record fail, the claim is kept until its lease ends, so the round's
             # sends are not repeated at once (only after the lease, as after a crash).
             release = False
-            await self.store.record_round(batch, rounds, after, tuple(events), datetime.now(UTC))
+            await self.store.record_round(batch, rounds, after + made, tuple(events), datetime.now(UTC))
             release = True
+            if not rounds and entry.get("planned"):
+                await self.store.drop_plan(batch)  # its messages are written now
             left = [m for m in after if m["status"] == "queued"]
             if left:
                 due = min(m["due_at"] for m in left)
@@ -309,6 +350,19 @@ class Dispatcher(BackgroundLoop):
         finally:
             if release:
                 await self.store.release(entry["_id"])
+
+    async def _made(
+        self, entry: Document, batch: str, now: datetime
+    ) -> tuple[list[Document], list[Document]]:
+        """A planned batch's messages, made at its first round: those to send, and the others (a
+        recipient who has lost every contact since). A round cut off before it was recorded
+        makes the same messages again, with the same ids: a repeat the provider can drop."""
+        recipients = await self.store.plan_of(batch)
+        if recipients is None or self.make_planned is None:
+            log.warning("planned batch without its recipients", extra={"batch": batch})
+            return [], []
+        made = [m | {"batch": batch} for m in await self.make_planned(entry, recipients, now)]
+        return [m for m in made if m["status"] == "queued"], [m for m in made if m["status"] != "queued"]
 
     def _later(self, entry: Document) -> None:
         self._not_before[entry["_id"]] = time.monotonic() + self.settings.delivery_poll_seconds

@@ -201,6 +201,12 @@ def address(
     return made
 
 
+def plannable(message: Document) -> bool:
+    """Sent in a batch of its own letter when due, so it can be made again, the same, at its
+    batch's first round (``Outbox.plan``): not a digest's part, not one with no channel."""
+    return message["status"] == "queued" and message.get("waiting") is None
+
+
 def undeliverable(
     notice: Notice,
     recipient: Document,

@@ -10,7 +10,9 @@ each round is recorded as one change: its messages' new states replace the batch
 two statements, with their ``notification-delivered`` events (one statement per message could
 not keep up with a county's letter on FerretDB).
 Every reminder and every held message is in such a batch, so nothing waits in memory and a
-restart loses nothing.
+restart loses nothing. A district letter's batches are **planned**: their queue entries count the
+messages they will make and ``batch_plans`` keeps their recipients; the messages are made at the
+batch's first round and written once, in their state after it.
 """
 
 import asyncio
@@ -31,6 +33,7 @@ from notifications.priorities import Priority
 GUARDIANS, STUDENTS, CLASSES, SCHOOLS, STAFF = "guardians", "students", "classes", "schools", "staff"
 MESSAGES, QUEUE, CLAIMS, WAITING, BATCHES = "messages", "queue", "claims", "waiting", "batches"
 BATCH = "batch"  # the queue entries' kind for a batch of messages
+PLANS = "batch_plans"  # the recipients of a batch whose messages are made at its first round
 CREDENTIALS = "credentials"  # sign-in codes and activation links: never messages (credentials.py)
 # A district letter's addressing, school by school (audience.py): each school's counted audience,
 # the generation of its guardians and students it was counted at, and each school's recipients.
@@ -217,6 +220,39 @@ class NotificationStore:
         fresh = await insert_new(self.messages, messages)
         await self.add_entries(entries)
         return fresh
+
+    async def add_planned(
+        self, messages: list[Document], letter_id: str, students: dict[str, list[str]]
+    ) -> None:
+        """Queue batches of messages not yet written (``Outbox.plan``). Each batch's recipients,
+        with their children, are kept beside the queue (which stays short to read); its entry
+        counts the messages it will make. Queued again, the same messages make the same batches,
+        left alone."""
+        plans, entries = [], []
+        for members in batches_of(messages, self.batch_size):
+            batch = batch_id(members)
+            recipients = {m["recipient_id"]: students.get(m["recipient_id"], []) for m in members}
+            plans.append({"_id": batch, "letter": letter_id, "recipients": recipients})
+            entries.append(batch_entry(batch, members) | {"letter": letter_id, "planned": len(members)})
+        await insert_new(self.db[PLANS], plans)
+        await self.add_entries(entries)
+
+    async def plan_of(self, batch: str) -> dict[str, list[str]] | None:
+        """A planned batch's recipients, with their children."""
+        plan = await self.db[PLANS].find_one({"_id": batch})
+        return dict(plan["recipients"]) if plan else None
+
+    async def drop_plan(self, batch: str) -> None:
+        await self.db[PLANS].delete_one({"_id": batch})
+
+    async def planned_count(self, letter_id: str) -> int:
+        """The letter's messages still to be made at their batch's first round."""
+        grouped: list[Document] = [
+            {"$match": {"letter": letter_id, "planned": {"$gt": 0}}},
+            {"$group": {"_id": None, "n": {"$sum": "$planned"}}},
+        ]
+        rows = await (await self.queue.aggregate(grouped)).to_list()
+        return int(rows[0]["n"]) if rows else 0
 
     async def due(self, now: datetime) -> list[Document]:
         """Every due queue entry (the queue is short: one entry per batch or piece of work)."""
