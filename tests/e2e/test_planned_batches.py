@@ -176,3 +176,58 @@ async def test_a_first_round_cut_off_before_its_record_makes_and_sends_the_same_
     assert sorted(sms.sent[2:]) == sorted(first_sends)
     made = await store.find("messages", {"batch": pair["_id"].removeprefix("batch-")})
     assert sorted((m["_id"], m["status"]) for m in made) == [(m, "sent") for m in sorted(first_sends)]
+
+
+async def test_a_schools_part_reads_the_roster_kept_when_it_was_counted_until_its_people_change(
+    letters, monkeypatch
+):
+    """Counting the letter's audience keeps each school's roster; its part reads that one value,
+    not the school's students and guardians, unless the registry has changed them since."""
+    store, announcements = letters.store, letters.announcements
+    bureau = Caller("bureau-1", Role.bureau, letters.district)
+    await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-kept")
+    people_read = store.people_of_school
+
+    async def not_read(district_id: str, school_id: str) -> None:
+        raise AssertionError("the school's people were read again")
+
+    monkeypatch.setattr(store, "people_of_school", not_read)
+    [part] = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
+    await announcements.finish_fan_out(part, datetime.now(UTC))
+    planned = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "batch"]
+    assert sum(e["planned"] for e in planned) == 3
+
+    # a guardian joins the school: a new generation, and the next letter reads the people again
+    await store.db["students"].insert_one(
+        {"_id": "stu-4", "district_id": letters.district, "school_id": letters.school, "status": "enrolled"}
+    )
+    await store.db["guardians"].insert_one(
+        {
+            "_id": "gdn-4",
+            "district_id": letters.district,
+            "school_id": letters.school,
+            "student_ids": ["stu-4"],
+            "contacts": {"phone": "13900000004"},
+        }
+    )
+    await store.audience_changed(letters.district, letters.school)
+    with pytest.raises(AssertionError, match="read again"):
+        await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-again")
+    monkeypatch.setattr(store, "people_of_school", people_read)
+    again = await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-again")
+    assert again.recipients == 5
+
+
+async def test_who_has_not_confirmed_a_district_letter_is_read_from_its_schools_parts(letters):
+    store, announcements = letters.store, letters.announcements
+    bureau = Caller("bureau-1", Role.bureau, letters.district)
+    letter = AnnouncementCreate.model_validate(LETTER | {"confirmation": "any_guardian"})
+    await announcements.send(bureau, letter, "ann-confirm")
+    [part] = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
+    await announcements.finish_fan_out(part, datetime.now(UTC))
+
+    state = await announcements.confirmations(bureau, "ann-confirm")
+    assert (state.students, state.confirmed) == (4, 0)
+    assert [(p.student_id, p.pending_guardian_ids) for p in state.pending] == [
+        (f"stu-{n}", [f"gdn-{n}"]) for n in range(4)
+    ]

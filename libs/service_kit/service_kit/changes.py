@@ -18,7 +18,10 @@ aggregate's new state, the events announcing it and who made it:
   relay deleting it at the same moment could undo); a writer that stops before that is repaired
   by the relay, which applies the change's state first;
 - the relay publishes the events and then removes the flag, the events and the marker; a crash in
-  between publishes again, and consumers deduplicate on ``event_id``.
+  between publishes again, and consumers deduplicate on ``event_id``;
+- the change keeps its other aggregates' states and its events packed in one BSON value
+  (``storage.pack``): only the relay's repair and an audit read them, and spelled out they cost FerretDB
+  as much as the aggregates themselves.
 
 Changes are never updated after their insert, so the change log is also the audit trail of who
 changed what, and when.
@@ -42,7 +45,7 @@ from pymongo.errors import DuplicateKeyError
 
 from service_kit.errors import Problem
 from service_kit.loops import BackgroundLoop
-from service_kit.storage import Database, Document, insert_reporting_duplicates
+from service_kit.storage import Database, Document, insert_reporting_duplicates, pack, unpack
 
 log = logging.getLogger(__name__)
 _published = metrics.get_meter("district.changes").create_counter(
@@ -99,6 +102,15 @@ class Change:
 def next_state(current: Document, updates: Document) -> Document:
     """The record's next state: its stored fields but ``version`` (the change sets it), then the updates."""
     return {k: v for k, v in current.items() if k != "version"} | updates
+
+
+def kept_of(change: Document) -> tuple[list[Applied], list[Document]]:
+    """A logged change's other states and its events, packed (``record``); a change logged before
+    they were keeps them spelled out."""
+    if "kept" not in change:
+        return [Applied(**applied) for applied in change.get("also", [])], list(change.get("events", []))
+    kept = unpack(change["kept"])
+    return [Applied(**applied) for applied in kept["also"]], list(kept["events"])
 
 
 def event_entry(event: Event) -> Document:
@@ -162,9 +174,10 @@ class ChangeLog:
                     "aggregate_id": change.aggregate_id,
                     "version": change.version,
                     "state": change.state,
-                    "also": [vars(applied) for applied in change.also],
+                    # read only to repair a writer that stopped (and to audit): a letter's round
+                    # keeps 250 messages and their events, some 10,000 values spelled out
+                    "kept": pack({"also": [vars(a) for a in change.also], "events": events}),
                     "replacing": change.replacing,
-                    "events": events,
                     "actor": change.actor,
                     "district_id": change.state.get("district_id"),
                     "school_id": change.state.get("school_id"),
@@ -315,14 +328,14 @@ class ChangeRelay(BackgroundLoop):
         aggregate = await self.db[change["collection"]].find_one(
             {"_id": change["aggregate_id"]}, {"version": 1}
         )
+        also, events = kept_of(change)
         if aggregate is None or aggregate.get("version", 0) < change["version"]:
             log.warning("applying a change its writer did not apply", extra={"change": change["_id"]})
-            also = [Applied(**applied) for applied in change.get("also", [])]
             await apply_states(self.db, also, change.get("replacing"))
             await apply_state(
                 self.db, change["collection"], change["aggregate_id"], change["version"], change["state"]
             )
-        return list(change.get("events", []))
+        return events
 
     async def _events_of(self, marker: Document, settled: list[Document] | None) -> list[Document]:
         """The events kept beside the marker; a marker of before that carries its own; failing
@@ -335,8 +348,8 @@ class ChangeRelay(BackgroundLoop):
         if "events" in marker:
             return list(marker["events"])
         log.warning("a change's events were not beside its marker", extra={"change": marker["_id"]})
-        change = await self.changes.find_one({"_id": marker["_id"]}, {"events": 1})
-        return list(change.get("events", [])) if change else []
+        change = await self.changes.find_one({"_id": marker["_id"]})
+        return kept_of(change)[1] if change else []
 
     async def publish(self, entry: Document) -> "asyncio.Future[Any]":
         token = otel_context.attach(propagate.extract(entry.get("headers") or {}))

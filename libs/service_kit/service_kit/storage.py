@@ -5,8 +5,11 @@ and updates are read-modify-write. Code here stays inside what it supports.
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 
+import bson
+from bson import Binary, CodecOptions
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,6 +21,17 @@ Document = dict[str, Any]
 Database = AsyncDatabase[Document]
 IndexSetup = Callable[[Database], Awaitable[None]]
 DUPLICATE_KEY = 11000
+_PACKED: CodecOptions[Document] = CodecOptions(tz_aware=True, tzinfo=UTC)  # as ``connect`` reads
+
+
+def pack(document: Document) -> Binary:
+    """A document kept as one BSON value, for what is only ever read whole by its own service:
+    FerretDB stores it as it is, where spelled out it parses and writes it value by value."""
+    return Binary(bson.encode(document))
+
+
+def unpack(packed: bytes) -> Document:
+    return bson.decode(bytes(packed), codec_options=_PACKED)
 
 
 def connect(settings: ServiceSettings) -> AsyncMongoClient[Document]:

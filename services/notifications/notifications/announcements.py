@@ -20,13 +20,13 @@ from pydantic import (
 from service_kit.access import ensure_found
 from service_kit.auth import Caller
 from service_kit.errors import Invalid, OutOfScope, Problem
-from service_kit.storage import Document
+from service_kit.storage import Document, pack, unpack
 
 from notifications import access, audience, templates
 from notifications.audience import NOBODY, SchoolAudience
 from notifications.delivery import Outbox
 from notifications.links import Action
-from notifications.messages import Notice, Status
+from notifications.messages import Notice, Status, addressed_as
 from notifications.priorities import Priority
 from notifications.store import (
     ANNOUNCEMENTS,
@@ -36,6 +36,8 @@ from notifications.store import (
     QUEUE,
     STUDENTS,
     NotificationStore,
+    Planned,
+    Roster,
 )
 
 
@@ -389,26 +391,32 @@ class Announcements:
             if known is not None and known.get("generation") == generation:
                 return SchoolAudience.of(known)
             async with slots:
-                counts = audience.counted(*await self._addressed_in_school(district_id, school_id))
+                roster = await self._roster(district_id, school_id, generation)
+                counts = audience.counted(roster.guardians, roster.children)
                 await self.store.keep_audience(district_id, school_id, generation, counts.as_document())
             return counts
 
         ordered = sorted(schools)
         return dict(zip(ordered, await asyncio.gather(*(count(s) for s in ordered)), strict=True))
 
-    async def _addressed_in_school(
-        self, district_id: str, school_id: str
-    ) -> tuple[list[Document], dict[str, list[str]]]:
+    async def _roster(self, district_id: str, school_id: str, generation: str) -> Roster:
         """A letter to the whole school: its guardians with an enrolled child, and their children,
-        in the order of their ids (the same batches when addressed again). A child moved to
-        another school (转学) keeps their guardians here, so children not enrolled here are looked
-        up across the district."""
+        in the order of their ids (the same batches when addressed again); read once per
+        ``generation`` of the school's people and kept. A child moved to another school (转学)
+        keeps their guardians here, so children not enrolled here are looked up across the
+        district."""
+        kept = await self.store.roster(district_id, school_id, generation)
+        if kept is not None:
+            return kept
         students, guardians = await self.store.people_of_school(district_id, school_id)
         enrolled = {s["_id"] for s in students}
         elsewhere = {child for g in guardians for child in g["student_ids"]} - enrolled
         if elsewhere:
             enrolled |= await self.store.enrolled_in_district(district_id, elsewhere)
-        return audience.children_addressed(enrolled, sorted(guardians, key=lambda g: g["_id"]))
+        addressed, children = audience.children_addressed(enrolled, sorted(guardians, key=lambda g: g["_id"]))
+        roster = Roster([addressed_as(g) for g in addressed], children)
+        await self.store.keep_roster(district_id, school_id, generation, roster)
+        return roster
 
     async def _addressed_guardian(self, caller: Caller, guardian_id: str, wanted: set[str]) -> Document:
         """A guardian a letter names: in the caller's reach by their own school and their children's
@@ -574,36 +582,36 @@ class Announcements:
         }
         kept = await self.store.get(LETTER_RECIPIENTS, part["_id"])
         if kept is None:
-            guardians, children = await self._addressed_in_school(announcement["district_id"], school_id)
-            await self.store.insert_once(LETTER_RECIPIENTS, part | {"recipients": children})
-        else:  # addressed before: the same guardians, in the same order
+            generation = await self.store.generation(school_id)  # read before the people
+            roster = await self._roster(announcement["district_id"], school_id, generation)
+            await self.store.insert_once(LETTER_RECIPIENTS, part | {"roster": pack(roster.as_document())})
+        elif "roster" in kept:  # addressed before: the same guardians, in the same order
+            roster = Roster.of(unpack(kept["roster"]))
+        else:  # addressed before its roster was kept whole: its guardians as they are now
             children = dict(kept["recipients"])
             found = await self.store.named(GUARDIANS, school_id, sorted(children))
-            guardians = sorted(found, key=lambda g: g["_id"])
-        chosen = await self.store.preferences_of([g["_id"] for g in guardians])
-        await self.outbox.plan(_notice(announcement, school_id), guardians, children, chosen)
+            roster = Roster(sorted(found, key=lambda g: g["_id"]), children)
+        chosen = await self.store.preferences_of([g["_id"] for g in roster.guardians])
+        await self.outbox.plan(_notice(announcement, school_id), roster.guardians, roster.children, chosen)
 
     async def made_at_first_round(
-        self, entry: Document, children: dict[str, list[str]], now: datetime
+        self, entry: Document, plan: dict[str, Planned], now: datetime
     ) -> list[Document]:
         """A planned batch of a district letter's school part (``tell_school``), made as it was
-        planned: the same ids, with its guardians' contacts and choices as they are now. A
-        guardian no longer of the school, or who has since declined such letters, is not told."""
+        planned: the same ids, from what the plan kept of each guardian (no guardian is read)."""
         announcement = await self.store.get(ANNOUNCEMENTS, entry["letter"])
         if announcement is None:
             return []
-        school_id = entry["school_id"]
-        found = {g["_id"]: g for g in await self.store.named(GUARDIANS, school_id, list(children))}
-        guardians = [found[g] for g in children if g in found]
-        chosen = await self.store.preferences_of(list(found))
-        return self.outbox.address(_notice(announcement, school_id), guardians, children, chosen, now)
+        return self.outbox.made_planned(_notice(announcement, entry["school_id"]), plan, now)
 
     async def recipients_of(self, announcement: Document) -> dict[str, list[str]]:
         """Each guardian the letter addressed, with their children it concerns."""
         recipients = dict(announcement["recipients"])
         if announcement.get("addressed_by_school"):
             for part in await self.store.find(LETTER_RECIPIENTS, {"announcement_id": announcement["_id"]}):
-                recipients.update(part["recipients"])
+                recipients.update(
+                    Roster.of(unpack(part["roster"])).children if "roster" in part else part["recipients"]
+                )
         return recipients
 
     async def finish_fan_out(self, entry: Document, now: datetime) -> None:

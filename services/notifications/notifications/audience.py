@@ -4,7 +4,9 @@ The bureau's letter to its district is addressed school by school: reading a cou
 guardians at once takes the store 20 s, a school's few hundred a fraction of a second. So a
 school's audience is counted once and kept (``SchoolAudience``), stamped with the school's
 *generation*, which the registry's projection renews with every guardian or student of the
-school it keeps; a count of another generation is counted again before it is used.
+school it keeps; a count of another generation is counted again before it is used. The school's
+roster (``store.Roster``: whom the letter addresses) is kept beside it at the same generation, so
+a letter's part reads one value rather than the school's people.
 """
 
 from collections.abc import Iterable

@@ -39,7 +39,7 @@ from notifications.channels import (
 )
 from notifications.priorities import Priority
 from notifications.settings import Settings
-from notifications.store import BATCH, GUARDIANS, MESSAGES, STAFF, NotificationStore
+from notifications.store import BATCH, GUARDIANS, MESSAGES, STAFF, NotificationStore, Planned
 
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("district.notifications")
@@ -48,14 +48,15 @@ _failed = _meter.create_counter("notifications.failed", description="Messages pa
 _retried = _meter.create_counter("notifications.retried", description="Sends to be tried again")
 
 QueueHandler = Callable[[Document, datetime], Awaitable[None]]
-# A planned batch's messages (``Outbox.plan``), made for its entry, recipients and children, now.
-PlanMaker = Callable[[Document, dict[str, list[str]], datetime], Awaitable[list[Document]]]
+# A planned batch's messages (``Outbox.plan``), made for its entry and plan, now.
+PlanMaker = Callable[[Document, dict[str, Planned], datetime], Awaitable[list[Document]]]
 # Failed sends in a row after which a channel's provider is paused (``breaker``).
 BREAKER_THRESHOLD = 5
 STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what they sent
-# Schools of a district letter addressed at once: one makes messages faster than they are sent,
-# and the lane's other places go to sending what is made (not to addressing all schools first).
-FANOUTS_AT_ONCE = 1
+# Schools of a district letter addressed at once. A school's part only plans its batches from
+# its kept roster (a fraction of a second), so a few at once address a county in seconds and
+# leave the lane's other places to sending.
+FANOUTS_AT_ONCE = 4
 FAILED_STEP_PAUSE_SECONDS = 5.0  # a queued step that raised is tried again after this
 
 
@@ -96,11 +97,49 @@ class Outbox:
 
         A county's letter is 150,000 messages: written at addressing, read and rewritten at their
         first round, each crossed the store three more times than it needs to."""
-        made = self.address(notice, recipients, students, chosen, datetime.now(UTC))
-        planned = [m for m in made if messages.plannable(m)]
-        await self.store.add_messages([m for m in made if not messages.plannable(m)])
-        await self.store.add_planned(planned, notice.source_id, students)
+        now = datetime.now(UTC)
+        level = notice.priority(now, self.settings)
+        planned: list[Document] = []  # what batches need of each message, not the message
+        plans: dict[str, Planned] = {}
+        others: list[Document] = []
+        for n, recipient in enumerate(recipients, 1):
+            if n % self.store.batch_size == 0:
+                await asyncio.sleep(0)  # a county's part is thousands: an emergency goes between
+            chosen_here = chosen.get(recipient["_id"], {})
+            made_id = messages.planned_id(notice, recipient, chosen_here, level, now, self.settings)
+            if made_id is None:
+                others.append(recipient)
+                continue
+            planned.append(
+                {
+                    "_id": made_id,
+                    "recipient_id": recipient["_id"],
+                    "source_id": notice.source_id,
+                    "school_id": notice.school_id,
+                    "priority": int(level),
+                    "sender": notice.sender or notice.school_id,
+                    "due_at": now,
+                }
+            )
+            children: list[str] = (
+                students[recipient["_id"]]
+                if recipient["_id"] in students
+                else recipient.get("student_ids", [])
+            )
+            plans[recipient["_id"]] = Planned(messages.addressed_as(recipient), children, chosen_here)
+        if others:
+            await self.store.add_messages(self.address(notice, others, students, chosen, now))
+        await self.store.add_planned(planned, notice.source_id, plans)
         return len(planned)
+
+    def made_planned(
+        self, notice: messages.Notice, plan: dict[str, Planned], now: datetime
+    ) -> list[Document]:
+        """A planned batch's messages, made from what its plan kept of each recipient."""
+        recipients = [p.recipient for p in plan.values()]
+        students = {g: p.students for g, p in plan.items()}
+        chosen = {g: p.chosen for g, p in plan.items()}
+        return self.address(notice, recipients, students, chosen, now)
 
     def address(
         self,
@@ -357,11 +396,11 @@ class Dispatcher(BackgroundLoop):
         """A planned batch's messages, made at its first round: those to send, and the others (a
         recipient who has lost every contact since). A round cut off before it was recorded
         makes the same messages again, with the same ids: a repeat the provider can drop."""
-        recipients = await self.store.plan_of(batch)
-        if recipients is None or self.make_planned is None:
+        plan = await self.store.plan_of(batch)
+        if plan is None or self.make_planned is None:
             log.warning("planned batch without its recipients", extra={"batch": batch})
             return [], []
-        made = [m | {"batch": batch} for m in await self.make_planned(entry, recipients, now)]
+        made = [m | {"batch": batch} for m in await self.make_planned(entry, plan, now)]
         return [m for m in made if m["status"] == "queued"], [m for m in made if m["status"] != "queued"]
 
     def _later(self, entry: Document) -> None:

@@ -125,21 +125,9 @@ def address(
         return []
     language = preferences.language(recipient.get("language"), chosen)
     contacts = recipient.get("contacts") or {}
-    if notice.urgent:
-        plans: list[tuple[str, list[Channel]]] = [
-            (message_id(notice, recipient["_id"], channel), [channel])
-            for channel in preferences.every_channel(contacts)
-        ] or [(message_id(notice, recipient["_id"]), [])]
-    else:
-        order = [Channel(c) for c in chosen["channel_order"]] if chosen.get("channel_order") else None
-        preferred = Channel(recipient.get("preferred_channel") or Channel.sms)
-        plans = [(message_id(notice, recipient["_id"]), preferences.channel_plan(contacts, preferred, order))]
-    due_at, waiting = notice.due_at or now, None
+    plans = _channel_plans(notice, recipient, chosen)
     level = notice.priority(now, settings)
-    # news of today does not wait for the evening's digest
-    if level > Priority.time_critical and chosen.get("delivery") == "digest":
-        digest_at = _time(chosen.get("digest_at")) or settings.digest_at
-        due_at, waiting = max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
+    due_at, waiting = _timing(notice, level, chosen, now, settings)
     made = []
     kind = recipient.get("kind", "guardian")
     texts = texts or Texts(notice, settings)
@@ -201,10 +189,54 @@ def address(
     return made
 
 
-def plannable(message: Document) -> bool:
-    """Sent in a batch of its own letter when due, so it can be made again, the same, at its
-    batch's first round (``Outbox.plan``): not a digest's part, not one with no channel."""
-    return message["status"] == "queued" and message.get("waiting") is None
+# What ``address`` reads of a recipient: all a planned batch keeps of each (``Outbox.plan``).
+ADDRESSED_BY = ("kind", "contacts", "language", "preferred_channel", "consent_non_essential")
+
+
+def addressed_as(recipient: Document) -> Document:
+    """The part of a recipient's record that their messages are made from."""
+    return {"_id": recipient["_id"]} | {k: recipient[k] for k in ADDRESSED_BY if k in recipient}
+
+
+def _channel_plans(notice: Notice, recipient: Document, chosen: Document) -> list[tuple[str, list[Channel]]]:
+    """Each message's id and channels: one per channel for an emergency, else one trying them in
+    order; no channel at all makes a message that fails at once."""
+    contacts = recipient.get("contacts") or {}
+    if notice.urgent:
+        return [
+            (message_id(notice, recipient["_id"], channel), [channel])
+            for channel in preferences.every_channel(contacts)
+        ] or [(message_id(notice, recipient["_id"]), [])]
+    order = [Channel(c) for c in chosen["channel_order"]] if chosen.get("channel_order") else None
+    preferred = Channel(recipient.get("preferred_channel") or Channel.sms)
+    return [(message_id(notice, recipient["_id"]), preferences.channel_plan(contacts, preferred, order))]
+
+
+def _timing(
+    notice: Notice, level: Priority, chosen: Document, now: datetime, settings: Settings
+) -> tuple[datetime, str | None]:
+    """When the message is due, and whether it waits for the recipient's digest."""
+    due_at = notice.due_at or now
+    # news of today does not wait for the evening's digest
+    if level > Priority.time_critical and chosen.get("delivery") == "digest":
+        digest_at = _time(chosen.get("digest_at")) or settings.digest_at
+        return max(due_at, preferences.next_digest(now, digest_at, settings.school_zone)), "digest"
+    return due_at, None
+
+
+def planned_id(
+    notice: Notice, recipient: Document, chosen: Document, level: Priority, now: datetime, settings: Settings
+) -> str | None:
+    """The id of the one message ``address`` would make for this recipient when that message can
+    be planned (``Outbox.plan``): queued on its own, due now, in a batch of its notice; decided as
+    ``address`` decides, without making it. None for no message, several, one failed for want of
+    a contact, or one waiting for a digest."""
+    if not notice.essential and not recipient.get("consent_non_essential", True):
+        return None
+    plans = _channel_plans(notice, recipient, chosen)
+    if len(plans) != 1 or not plans[0][1] or _timing(notice, level, chosen, now, settings)[1] is not None:
+        return None
+    return plans[0][0]
 
 
 def undeliverable(

@@ -20,13 +20,14 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 from service_kit.changes import Applied, Change, ChangeLog
-from service_kit.storage import Database, Document, insert_new, insert_once
+from service_kit.storage import Database, Document, insert_new, insert_once, pack, unpack
 
 from notifications.priorities import Priority
 
@@ -38,12 +39,48 @@ CREDENTIALS = "credentials"  # sign-in codes and activation links: never message
 # A district letter's addressing, school by school (audience.py): each school's counted audience,
 # the generation of its guardians and students it was counted at, and each school's recipients.
 AUDIENCES, GENERATIONS, LETTER_RECIPIENTS = "school_audiences", "audience_generations", "letter_recipients"
+ROSTERS = "school_rosters"  # each school's ``Roster`` at a generation of its people
 PREFERENCES, ANNOUNCEMENTS, EMERGENCIES, ACKNOWLEDGEMENTS = (
     "preferences",
     "announcements",
     "emergencies",
     "acknowledgements",
 )
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Whom a letter to the whole school addresses: its guardians with an enrolled child, each as
+    their messages are made from (``messages.addressed_as``), in the order of their ids, and their
+    enrolled children. Kept per generation of the school's people, so that a district letter's
+    part reads one value, not the school's students and guardians."""
+
+    guardians: list[Document]
+    children: dict[str, list[str]]
+
+    def as_document(self) -> Document:
+        return {"guardians": self.guardians, "children": self.children}
+
+    @classmethod
+    def of(cls, kept: Document) -> "Roster":
+        return cls([dict(g) for g in kept["guardians"]], {g: list(c) for g, c in kept["children"].items()})
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One recipient of a planned batch: all their message is made from at the batch's first
+    round, so that round reads no guardian or preference."""
+
+    recipient: Document  # ``messages.addressed_as``
+    students: list[str]
+    chosen: Document
+
+    def as_document(self) -> Document:
+        return {"recipient": self.recipient, "students": self.students, "chosen": self.chosen}
+
+    @classmethod
+    def of(cls, kept: Document) -> "Planned":
+        return cls(dict(kept["recipient"]), list(kept["students"]), dict(kept["chosen"]))
 
 
 class NotificationStore:
@@ -129,6 +166,22 @@ class NotificationStore:
     ) -> None:
         kept = {"district_id": district_id, "generation": generation} | counts
         await _upsert(self.db[AUDIENCES], school_id, kept)
+
+    async def keep_roster(self, district_id: str, school_id: str, generation: str, roster: "Roster") -> None:
+        kept = {"district_id": district_id, "generation": generation, "packed": pack(roster.as_document())}
+        await _upsert(self.db[ROSTERS], school_id, kept)
+
+    async def roster(self, district_id: str, school_id: str, generation: str) -> "Roster | None":
+        """The school's roster kept at this generation of its people; None if there is none."""
+        kept = await self.db[ROSTERS].find_one({"_id": school_id})
+        if kept is None or kept["district_id"] != district_id or kept["generation"] != generation:
+            return None
+        return Roster.of(unpack(kept["packed"]))
+
+    async def generation(self, school_id: str) -> str:
+        """The generation of the school's people (``audience_changed``); "" before any change."""
+        found = await self.db[GENERATIONS].find_one({"_id": school_id})
+        return str(found["generation"]) if found else ""
 
     async def district_schools(self, district_id: str) -> set[str]:
         schools = await self.db[SCHOOLS].find({"district_id": district_id}, {"_id": 1}).to_list()
@@ -221,26 +274,28 @@ class NotificationStore:
         await self.add_entries(entries)
         return fresh
 
-    async def add_planned(
-        self, messages: list[Document], letter_id: str, students: dict[str, list[str]]
-    ) -> None:
-        """Queue batches of messages not yet written (``Outbox.plan``). Each batch's recipients,
-        with their children, are kept beside the queue (which stays short to read); its entry
-        counts the messages it will make. Queued again, the same messages make the same batches,
-        left alone."""
-        plans, entries = [], []
+    async def add_planned(self, messages: list[Document], letter_id: str, plans: dict[str, Planned]) -> None:
+        """Queue batches of messages not yet written (``Outbox.plan``). Each batch's plan (what
+        makes its messages again: each recipient as addressed, their children and choices) is
+        kept beside the queue, which stays short to read; its entry counts the messages it will
+        make. Queued again, the same messages make the same batches, left alone."""
+        kept, entries = [], []
         for members in batches_of(messages, self.batch_size):
             batch = batch_id(members)
-            recipients = {m["recipient_id"]: students.get(m["recipient_id"], []) for m in members}
-            plans.append({"_id": batch, "letter": letter_id, "recipients": recipients})
+            recipients = {m["recipient_id"]: plans[m["recipient_id"]].as_document() for m in members}
+            kept.append({"_id": batch, "letter": letter_id, "packed": pack({"recipients": recipients})})
             entries.append(batch_entry(batch, members) | {"letter": letter_id, "planned": len(members)})
-        await insert_new(self.db[PLANS], plans)
+        await insert_new(self.db[PLANS], kept)
         await self.add_entries(entries)
 
-    async def plan_of(self, batch: str) -> dict[str, list[str]] | None:
-        """A planned batch's recipients, with their children."""
+    async def plan_of(self, batch: str) -> dict[str, Planned] | None:
+        """A planned batch's recipients, in the order they were planned."""
         plan = await self.db[PLANS].find_one({"_id": batch})
-        return dict(plan["recipients"]) if plan else None
+        if plan is None:
+            return None
+        return {
+            recipient: Planned.of(kept) for recipient, kept in unpack(plan["packed"])["recipients"].items()
+        }
 
     async def drop_plan(self, batch: str) -> None:
         await self.db[PLANS].delete_one({"_id": batch})

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from contracts.events.visits import VisitLogged, VisitLoggedV1, VisitMode
 from pymongo import AsyncMongoClient
-from service_kit.changes import Applied, Change, ChangedMeanwhile, ChangeLog, ChangeRelay, event_entry
+from service_kit.changes import (
+    Applied,
+    Change,
+    ChangedMeanwhile,
+    ChangeLog,
+    ChangeRelay,
+    event_entry,
+    kept_of,
+)
 from service_kit.messaging import build_broker, ensure_topics
 from service_kit.settings import ServiceSettings
 
@@ -258,6 +266,56 @@ async def test_the_relay_repairs_a_round_its_writer_left_unapplied(db, broker):
     assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 1
     assert await db.messages.count_documents({"status": "sent"}) == 60
     assert await db.messages.count_documents({}) == 60
+
+
+async def test_a_round_logged_keeps_its_messages_and_events_in_one_value_the_relay_reads_back(db):
+    sent_at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    after = tuple(Applied("messages", f"m{n}", 2, {"status": "sent", "sent_at": sent_at}) for n in range(3))
+    await ChangeLog(db).record(Change("batches", "b2", 1, {}, (visit_event("sch-y"),), also=after))
+    logged = await db.changes.find_one({"_id": "batches:b2:1"})
+    # one packed value, not the messages spelled out
+    assert set(logged) == {
+        "_id",
+        "collection",
+        "aggregate_id",
+        "version",
+        "state",
+        "kept",
+        "replacing",
+        "actor",
+        "district_id",
+        "school_id",
+        "at",
+    }
+    also, events = kept_of(logged)
+    assert also == list(after)
+    assert [e["event_type"] for e in events] == ["visit-logged"]
+
+
+async def test_a_change_logged_before_its_states_were_packed_is_still_repaired(db, broker):
+    """A change a writer left unapplied before an upgrade keeps its states and events spelled out."""
+    event = event_entry(visit_event(f"sch-{uuid.uuid4().hex[:6]}"))
+    await db.messages.insert_one({"_id": "m0", "batch": "b3", "status": "queued", "version": 1})
+    await db.changes_pending.insert_one(
+        {"_id": "batches:b3:1", "at": datetime.now(UTC) - timedelta(minutes=1), "applied": False}
+    )
+    await db.changes.insert_one(
+        {
+            "_id": "batches:b3:1",
+            "collection": "batches",
+            "aggregate_id": "b3",
+            "version": 1,
+            "state": {},
+            "also": [
+                {"collection": "messages", "aggregate_id": "m0", "version": 2, "state": {"status": "sent"}}
+            ],
+            "replacing": {"messages": {"batch": "b3", "status": "queued"}},
+            "events": [event],
+        }
+    )
+
+    assert await ChangeRelay(db, broker, repair_after=timedelta(0)).relay_once() == 1
+    assert await db.messages.find_one({"_id": "m0"}) == {"_id": "m0", "status": "sent", "version": 2}
 
 
 async def test_a_document_added_anew_between_the_delete_and_the_insert_gives_way_to_the_changes_state(db):

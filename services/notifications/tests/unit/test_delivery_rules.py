@@ -263,3 +263,37 @@ def test_a_message_that_waited_long_takes_its_recipients_current_contacts_and_ch
     assert refreshed["quiet"] == {"quiet_hours": False}  # only what decides when it may go out
     # a recipient no longer known keeps the contacts the message was addressed with
     assert messages.refresh(message, None, {})["contacts"] == {"phone": "13900000001"}
+
+
+@pytest.mark.parametrize(
+    ("recipient", "chosen", "essential", "urgent"),
+    [
+        ({"_id": "g-sms", "contacts": {"phone": "13900000001"}, "preferred_channel": "sms"}, {}, True, False),
+        ({"_id": "g-mail", "contacts": {"email": "a@b.cn"}, "preferred_channel": "email"}, {}, True, False),
+        ({"_id": "g-none", "contacts": {}}, {}, True, False),  # fails at once: no contact
+        ({"_id": "g-digest", "contacts": {"phone": "13900000002"}}, {"delivery": "digest"}, True, False),
+        ({"_id": "g-declined", "contacts": {"phone": "1"}, "consent_non_essential": False}, {}, False, False),
+        ({"_id": "g-urgent", "contacts": {"phone": "1", "email": "a@b.cn"}}, {}, True, True),
+        ({"_id": "g-order", "contacts": {"phone": "1"}}, {"channel_order": ["email", "sms"]}, True, False),
+    ],
+)
+def test_a_message_is_planned_exactly_when_address_would_make_one_due_now_on_its_own(
+    recipient, chosen, essential, urgent
+):
+    notice = messages.Notice(
+        key="ann-1",
+        purpose="announcement",
+        district_id="d-1",
+        school_id="sch-1",
+        source_id="ann-1",
+        variables={"title": "通知", "body": "正文", "school_name": "区教育局"},
+        essential=essential,
+        urgent=urgent,
+        audience="district",
+    )
+    level = notice.priority(NOW, SETTINGS)
+    made = messages.address(notice, recipient, chosen, NOW, SETTINGS)
+    alone = [m["_id"] for m in made if m["status"] == "queued" and m["waiting"] is None and len(made) == 1]
+    assert messages.planned_id(notice, recipient, chosen, level, NOW, SETTINGS) == (
+        alone[0] if alone else None
+    )

@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from notifications.delivery import Dispatcher
+from notifications.delivery import FANOUTS_AT_ONCE, Dispatcher
 from notifications.priorities import Priority
 from notifications.settings import Settings
 
@@ -63,19 +63,20 @@ async def test_an_emergency_starts_even_when_its_lane_is_full():
     await dispatcher.stop()
 
 
-async def test_a_district_letter_is_addressed_one_school_at_a_time_while_its_batches_are_sent():
-    fanouts = [batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout"} for n in range(3)]
+async def test_a_district_letter_is_addressed_a_few_schools_at_a_time_while_its_batches_are_sent():
+    fanouts = [batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout"} for n in range(6)]
     store = BusyElsewhere([*fanouts, batch("batch-made", Priority.bulk)])
     release = asyncio.Event()
 
     async def slow(entry: dict, now: datetime) -> None:
         await release.wait()
 
-    settings = Settings(delivery_concurrency=4, delivery_poll_seconds=30)
+    settings = Settings(delivery_concurrency=8, delivery_poll_seconds=30)
     handlers = {"batch": slow, "fanout": slow}
     dispatcher = Dispatcher(store, settings, handlers, channels={})  # type: ignore[arg-type]
-    assert await dispatcher.dispatch_once() == 2
-    assert dispatcher._busy == {"fanout-ann-1-sch-0", "batch-made"}
+    assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + 1
+    addressing = {f"fanout-ann-1-sch-{n}" for n in range(FANOUTS_AT_ONCE)}
+    assert dispatcher._busy == addressing | {"batch-made"}
     release.set()
     await dispatcher.stop()
 
