@@ -273,8 +273,12 @@ async def measure(
 
     # 5 s into the sending: an emergency for a student with an SMS guardian, and a small school's letter
     await asyncio.sleep(max(0.0, sent_at + accepted + 5 - time.time()))
+    # an emergency goes first to the student's first guardian: one who reads SMS
+    first_of: dict[str, dict] = {}
+    for g in guardians:
+        first_of.setdefault(g["student_ids"][0], g)
     sms_guardian = next(
-        g for g in guardians if g["preferred_channel"] == "sms" and g["school_id"] == "sch-001"
+        g for g in first_of.values() if g["preferred_channel"] == "sms" and g["school_id"] == "sch-001"
     )
     emergency_raised = time.time()
     emergency = await http.post(
