@@ -393,9 +393,10 @@ class Dispatcher(BackgroundLoop):
     async def _made(
         self, entry: Document, batch: str, now: datetime
     ) -> tuple[list[Document], list[Document]]:
-        """A planned batch's messages, made at its first round: those to send, and the others (a
-        recipient who has lost every contact since). A round cut off before it was recorded
-        makes the same messages again, with the same ids: a repeat the provider can drop."""
+        """A planned batch's messages, made at its first round: those to send, and any others
+        (made as planned, there are none; they are recorded all the same). A round cut off
+        before it was recorded makes the same messages again, with the same ids: a repeat the
+        provider can drop."""
         plan = await self.store.plan_of(batch)
         if plan is None or self.make_planned is None:
             log.warning("planned batch without its recipients", extra={"batch": batch})
