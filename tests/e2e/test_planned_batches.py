@@ -49,6 +49,21 @@ class Letters:
     district: str
     school: str
 
+    @property
+    def bureau(self) -> Caller:
+        return Caller("bureau-1", Role.bureau, self.district)
+
+    async def addressed(self, announcement_id: str, letter: dict = LETTER) -> None:
+        """The bureau sends the letter and its one school's part is addressed."""
+        await self.announcements.send(self.bureau, AnnouncementCreate.model_validate(letter), announcement_id)
+        [part] = [e for e in await self.store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
+        await self.announcements.finish_fan_out(part, datetime.now(UTC))
+
+    async def planned_batches(self) -> list[dict]:
+        """The batches queued, the largest first."""
+        queued = [e for e in await self.store.due(datetime.now(UTC)) if e["kind"] == "batch"]
+        return sorted(queued, key=lambda e: -e["planned"])
+
 
 @pytest.fixture
 async def letters(infrastructure) -> AsyncIterator[Letters]:
@@ -96,18 +111,13 @@ async def test_a_district_letters_part_plans_its_batches_and_each_message_is_wri
         letters.dispatcher,
         letters.sms,
     )
-    bureau = Caller("bureau-1", Role.bureau, letters.district)
-    await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-plan")
-    now = datetime.now(UTC)
-    [part] = [e for e in await store.due(now) if e["kind"] == "fanout"]
-    await announcements.finish_fan_out(part, now)
+    bureau = letters.bureau
+    await letters.addressed("ann-plan")
 
     # the part wrote only the message that will never be sent, and planned the others' batches
     [failed] = await store.find("messages", {"source_id": "ann-plan"})
     assert (failed["recipient_id"], failed["status"]) == ("gdn-3", "failed")
-    batches = sorted(
-        (e for e in await store.due(datetime.now(UTC)) if e["kind"] == "batch"), key=lambda e: -e["planned"]
-    )
+    batches = await letters.planned_batches()
     assert [e["planned"] for e in batches] == [2, 1]
     summary = await announcements.summary(bureau, "ann-plan")
     assert summary.status_counts == {"queued": 3, "failed": 1}
@@ -130,7 +140,7 @@ async def test_a_district_letters_part_plans_its_batches_and_each_message_is_wri
         e["_id"].removeprefix("batch-") for e in batches
     }
     # nothing left queued or planned; the letter's counts come from its messages alone
-    assert [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "batch"] == []
+    assert await letters.planned_batches() == []
     assert await store.db[PLANS].count_documents({}) == 0
     summary = await announcements.summary(bureau, "ann-plan")
     assert summary.status_counts == {"sent": 3, "failed": 1}
@@ -139,20 +149,9 @@ async def test_a_district_letters_part_plans_its_batches_and_each_message_is_wri
 async def test_a_first_round_cut_off_before_its_record_makes_and_sends_the_same_messages_again(
     letters, monkeypatch
 ):
-    store, announcements, dispatcher, sms = (
-        letters.store,
-        letters.announcements,
-        letters.dispatcher,
-        letters.sms,
-    )
-    bureau = Caller("bureau-1", Role.bureau, letters.district)
-    await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-cut")
-    now = datetime.now(UTC)
-    [part] = [e for e in await store.due(now) if e["kind"] == "fanout"]
-    await announcements.finish_fan_out(part, now)
-    [pair, _] = sorted(
-        (e for e in await store.due(datetime.now(UTC)) if e["kind"] == "batch"), key=lambda e: -e["planned"]
-    )
+    store, dispatcher, sms = letters.store, letters.dispatcher, letters.sms
+    await letters.addressed("ann-cut")
+    [pair, _] = await letters.planned_batches()
 
     recorded = store.record_round
 
@@ -184,7 +183,7 @@ async def test_a_schools_part_reads_the_roster_kept_when_it_was_counted_until_it
     """Counting the letter's audience keeps each school's roster; its part reads that one value,
     not the school's students and guardians, unless the registry has changed them since."""
     store, announcements = letters.store, letters.announcements
-    bureau = Caller("bureau-1", Role.bureau, letters.district)
+    bureau = letters.bureau
     await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-kept")
     people_read = store.people_of_school
 
@@ -194,7 +193,7 @@ async def test_a_schools_part_reads_the_roster_kept_when_it_was_counted_until_it
     monkeypatch.setattr(store, "people_of_school", not_read)
     [part] = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
     await announcements.finish_fan_out(part, datetime.now(UTC))
-    planned = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "batch"]
+    planned = await letters.planned_batches()
     assert sum(e["planned"] for e in planned) == 3
 
     # a guardian joins the school: a new generation, and the next letter reads the people again
@@ -219,14 +218,9 @@ async def test_a_schools_part_reads_the_roster_kept_when_it_was_counted_until_it
 
 
 async def test_who_has_not_confirmed_a_district_letter_is_read_from_its_schools_parts(letters):
-    store, announcements = letters.store, letters.announcements
-    bureau = Caller("bureau-1", Role.bureau, letters.district)
-    letter = AnnouncementCreate.model_validate(LETTER | {"confirmation": "any_guardian"})
-    await announcements.send(bureau, letter, "ann-confirm")
-    [part] = [e for e in await store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
-    await announcements.finish_fan_out(part, datetime.now(UTC))
+    await letters.addressed("ann-confirm", LETTER | {"confirmation": "any_guardian"})
 
-    state = await announcements.confirmations(bureau, "ann-confirm")
+    state = await letters.announcements.confirmations(letters.bureau, "ann-confirm")
     assert (state.students, state.confirmed) == (4, 0)
     assert [(p.student_id, p.pending_guardian_ids) for p in state.pending] == [
         (f"stu-{n}", [f"gdn-{n}"]) for n in range(4)
