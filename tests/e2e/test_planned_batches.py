@@ -14,6 +14,8 @@ from contracts.events.registry import Channel
 from notifications.announcements import AnnouncementCreate, Announcements
 from notifications.channels import Outgoing, Sent
 from notifications.delivery import Dispatcher, Outbox
+from notifications.messages import Notice
+from notifications.priorities import Priority
 from notifications.settings import Settings
 from notifications.store import PLANS, NotificationStore
 from pymongo import AsyncMongoClient
@@ -225,3 +227,27 @@ async def test_who_has_not_confirmed_a_district_letter_is_read_from_its_schools_
     assert [(p.student_id, p.pending_guardian_ids) for p in state.pending] == [
         (f"stu-{n}", [f"gdn-{n}"]) for n in range(4)
     ]
+
+
+async def test_an_emergencys_batch_is_handed_to_this_dispatcher_and_a_letters_is_read_from_the_queue(
+    letters,
+):
+    store = letters.store
+    await letters.addressed("ann-handed")
+    assert store.take_handed(datetime.now(UTC)) == []  # the letter's part and its batches wait their turn
+    guardian = await store.get("guardians", "gdn-0")
+    emergency = Notice(
+        key="emg-1-step0",
+        purpose="emergency",
+        district_id=letters.district,
+        school_id=letters.school,
+        source_id="emg-1",
+        urgent=True,
+        variables={"summary": "孩子发烧", "student_id": "stu-0"},
+    )
+    made = await Outbox(store, letters.dispatcher.settings).tell(emergency, [guardian], {"gdn-0": ["stu-0"]})
+    [batch] = {m["batch"] for m in made}  # every channel of the guardian, in one batch
+    [handed] = store.take_handed(datetime.now(UTC))
+    assert (handed["_id"], handed["priority"]) == (f"batch-{batch}", int(Priority.emergency))
+    assert handed["_id"] in {e["_id"] for e in await store.due(datetime.now(UTC))}  # queued all the same
+    assert store.take_handed(datetime.now(UTC)) == []  # handed once

@@ -296,34 +296,46 @@ class Dispatcher(BackgroundLoop):
 
     async def dispatch_once(self) -> int:
         """Start due entries, in ``priorities.fair_order``, while their lane has room; returns how
-        many were started. The queue is read again when this process queued something, when the
-        poll interval has passed, or when nothing is left to start."""
+        many were started. Urgent entries queued by this process start first, before the queue is
+        read. The queue is read again when this process queued something, when the poll interval
+        has passed, or when nothing is left to start."""
+        handed = self.store.take_handed(datetime.now(UTC))
+        started = len(handed) - len(self._start(priorities.fair_order(handed)))
         fresh = time.monotonic() - self._looked_at >= self.settings.delivery_poll_seconds
         if self.store.queued.is_set() or fresh or not self._due:
             self.store.queued.clear()
             self._due = priorities.fair_order(await self.store.due(datetime.now(UTC)))
             self._looked_at = time.monotonic()
-        started, now = 0, time.monotonic()
-        for entry in list(self._due):
+        waiting = len(self._due)
+        self._due = self._start(self._due)
+        return started + waiting - len(self._due)
+
+    def _start(self, entries: list[Document]) -> list[Document]:
+        """Start each entry, in order, whose lane has room; returns those left waiting."""
+        left, now = [], time.monotonic()
+        for entry in entries:
             level = priorities.of_entry(entry)
             urgent = level.urgent
             if entry["_id"] in self._busy or self._not_before.get(entry["_id"], 0) > now:
+                left.append(entry)
                 continue
             # an emergency never waits for a place, not even behind time-critical work
             if self._running[urgent] >= self._lanes[urgent] and level is not Priority.emergency:
+                left.append(entry)
                 continue
+            # addressing a district letter takes no sending place: its first batches go out
+            # while the other schools are addressed
             fanout = entry.get("kind") == "fanout"
             if fanout and self._fanning >= FANOUTS_AT_ONCE:
+                left.append(entry)
                 continue
-            self._due.remove(entry)
             self._busy.add(entry["_id"])
-            self._running[urgent] += 1
+            self._running[urgent] += not fanout
             self._fanning += fanout
             task = asyncio.create_task(self._run(entry, urgent))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            started += 1
-        return started
+        return left
 
     async def _run(self, entry: Document, urgent: bool) -> None:
         self._not_before.pop(entry["_id"], None)
@@ -334,9 +346,10 @@ class Dispatcher(BackgroundLoop):
             # not again at once: a step failing every time must not keep its lane from the rest
             self._not_before[entry["_id"]] = time.monotonic() + FAILED_STEP_PAUSE_SECONDS
         finally:
+            fanout = entry.get("kind") == "fanout"
             self._busy.discard(entry["_id"])
-            self._running[urgent] -= 1
-            self._fanning -= entry.get("kind") == "fanout"
+            self._running[urgent] -= not fanout
+            self._fanning -= fanout
             self.store.queued.set()  # a place is free: look for the next entry at once
 
     async def _retired(self, entry: Document, now: datetime) -> None:

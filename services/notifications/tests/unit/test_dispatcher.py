@@ -16,9 +16,14 @@ class BusyElsewhere:
     def __init__(self, entries: list[dict]) -> None:
         self.entries, self.queued = entries, asyncio.Event()
         self.claims = 0
+        self.handed: list[dict] = []
 
     async def due(self, now: datetime) -> list[dict]:
         return list(self.entries)
+
+    def take_handed(self, now: datetime) -> list[dict]:
+        handed, self.handed = self.handed, []
+        return handed
 
     async def claim(self, key: str, now: datetime, lease_seconds: float) -> bool:
         self.claims += 1
@@ -65,18 +70,20 @@ async def test_an_emergency_starts_even_when_its_lane_is_full():
 
 async def test_a_district_letter_is_addressed_a_few_schools_at_a_time_while_its_batches_are_sent():
     fanouts = [batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout"} for n in range(6)]
-    store = BusyElsewhere([*fanouts, batch("batch-made", Priority.bulk)])
+    made = [batch(f"batch-made-{n}", Priority.bulk) for n in range(3)]
+    store = BusyElsewhere([*fanouts, *made])
     release = asyncio.Event()
 
     async def slow(entry: dict, now: datetime) -> None:
         await release.wait()
 
-    settings = Settings(delivery_concurrency=8, delivery_poll_seconds=30)
+    # as many sending places as schools addressed at once: addressing takes none of them
+    settings = Settings(delivery_concurrency=FANOUTS_AT_ONCE, delivery_poll_seconds=30)
     handlers = {"batch": slow, "fanout": slow}
     dispatcher = Dispatcher(store, settings, handlers, channels={})  # type: ignore[arg-type]
-    assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + 1
+    assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + len(made)
     addressing = {f"fanout-ann-1-sch-{n}" for n in range(FANOUTS_AT_ONCE)}
-    assert dispatcher._busy == addressing | {"batch-made"}
+    assert dispatcher._busy == addressing | {m["_id"] for m in made}
     release.set()
     await dispatcher.stop()
 
@@ -95,4 +102,34 @@ async def test_a_step_that_raised_is_not_tried_again_at_once():
     for _ in range(20):
         assert await dispatcher.dispatch_once() == 0
     assert tries == ["fanout-ann-1-sch-0"]
+    await dispatcher.stop()
+
+
+async def test_an_urgent_entry_queued_here_starts_before_the_queue_is_read():
+    class SlowQueue(BusyElsewhere):
+        """A county letter's queue, slow to read under load."""
+
+        def __init__(self) -> None:
+            super().__init__([batch(f"batch-letter-{n}", Priority.bulk) for n in range(300)])
+            self.read = asyncio.Event()
+
+        async def due(self, now: datetime) -> list[dict]:
+            await self.read.wait()
+            return list(self.entries)
+
+    store = SlowQueue()
+    started = asyncio.Event()
+
+    async def emergency_round(entry: dict, now: datetime) -> None:
+        started.set()
+
+    handlers = {"batch": emergency_round}
+    dispatcher = Dispatcher(store, Settings(delivery_poll_seconds=30), handlers, channels={})  # type: ignore[arg-type]
+    store.handed = [batch("batch-emergency", Priority.emergency)]
+    store.queued.set()
+    looking = asyncio.create_task(dispatcher.dispatch_once())
+    await asyncio.wait_for(started.wait(), 1)  # while the queue is still being read
+    assert not looking.done()
+    store.read.set()
+    assert await looking >= 1
     await dispatcher.stop()
