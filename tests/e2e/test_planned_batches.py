@@ -14,6 +14,7 @@ from contracts.events.registry import Channel
 from notifications.announcements import AnnouncementCreate, Announcements
 from notifications.channels import Outgoing, Sent
 from notifications.delivery import Dispatcher, Outbox
+from notifications.keeper import AudienceKeeper
 from notifications.messages import Notice
 from notifications.priorities import Priority
 from notifications.settings import Settings
@@ -251,3 +252,36 @@ async def test_an_emergencys_batch_is_handed_to_this_dispatcher_and_a_letters_is
     assert (handed["_id"], handed["priority"]) == (f"batch-{batch}", int(Priority.emergency))
     assert handed["_id"] in {e["_id"] for e in await store.due(datetime.now(UTC))}  # queued all the same
     assert store.take_handed(datetime.now(UTC)) == []  # handed once
+
+
+async def test_the_keeper_counts_a_school_whose_people_changed_so_the_preview_reads_no_people(
+    letters, monkeypatch
+):
+    store, announcements = letters.store, letters.announcements
+    keeper = AudienceKeeper(store, announcements, seconds=30)
+    await keeper.keep_once()  # after a start: every school counted once, before any preview
+    people_read = store.people_of_school
+
+    async def not_read(district_id: str, school_id: str) -> None:
+        raise AssertionError("the school's people were read by the preview")
+
+    monkeypatch.setattr(store, "people_of_school", not_read)
+    preview = await announcements.preview(letters.bureau, AnnouncementCreate.model_validate(LETTER))
+    assert preview.recipients == 4
+
+    # a guardian joins: the keeper counts the school again, and the preview still reads no people
+    await store.db["guardians"].insert_one(
+        {
+            "_id": "gdn-5",
+            "district_id": letters.district,
+            "school_id": letters.school,
+            "student_ids": ["stu-0"],
+            "contacts": {"phone": "13900000005"},
+        }
+    )
+    await store.audience_changed(letters.district, letters.school)
+    monkeypatch.setattr(store, "people_of_school", people_read)
+    await keeper.keep_once()
+    monkeypatch.setattr(store, "people_of_school", not_read)
+    preview = await announcements.preview(letters.bureau, AnnouncementCreate.model_validate(LETTER))
+    assert preview.recipients == 5

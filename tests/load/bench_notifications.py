@@ -7,6 +7,7 @@ to measure the platform rather than the stand-in) and its own notifications proc
 and 150,000 guardians (half reached by email, half by SMS; the registry itself is not under test),
 then:
 
+- waits for the service's keeper to count every school's audience, as after any start;
 - previews and sends the bureau's letter to the whole district;
 - 5 s into its sending, raises an emergency for one student;
 - at the same moment, the admin of a small school (30 guardians) sends that school a letter;
@@ -126,6 +127,15 @@ async def raw_baseline(client: AsyncMongoClient, count: int) -> float:
     took = time.perf_counter() - started
     await client.drop_database("district_bench_scratch")
     return took
+
+
+async def counted_in_background(client: AsyncMongoClient, schools: int) -> float:
+    """Seconds until every school's audience is counted and kept by the service's keeper."""
+    started = time.time()
+    while True:
+        if await client[DATABASE]["school_audiences"].count_documents({}) >= schools:
+            return time.time() - started
+        await asyncio.sleep(0.5)
 
 
 async def addressed(client: AsyncMongoClient, announcement_id: str, sent_at: float) -> float:
@@ -252,9 +262,12 @@ async def measure(
         "audience": {"kind": "district"},
         "variables": {"title": "寒假安全告家长书", "body": "请注意孩子的出行与用火用电安全。"},
     }
+    # counted once after a start, then again for each school whose people change
+    print("the schools' audiences are being counted in the background …", flush=True)
+    counted = await counted_in_background(client, len({g["school_id"] for g in guardians}))
     print("previewing the bureau's letter …", flush=True)
     previews = []
-    for _ in range(2):  # the first counts every school (none counted yet), the second reads the counts kept
+    for _ in range(2):  # both read the counts kept
         started = time.perf_counter()
         preview = await http.post(
             f"{NOTIFICATIONS_URL}/v1/announcements/preview", json=letter, headers=bureau
@@ -339,8 +352,9 @@ async def measure(
         f"\nthe bureau's letter to {total:,} guardians "
         f"({stats['mail']:,} mails, {stats['sms']:,} SMS arrived in all)"
     )
-    row("preview's counts, first (every school counted)", f"{previews[0]:.2f} s", "")
-    row("preview's counts, again (the counts kept)", f"{previews[1]:.2f} s", "≤ 2 s")
+    row("every school counted in the background, after the start", f"{counted:.1f} s", "")
+    row("preview's counts, first", f"{previews[0]:.2f} s", "≤ 2 s")
+    row("preview's counts, again", f"{previews[1]:.2f} s", "≤ 2 s")
     row("accepted (kept, counted, each school's part queued)", f"{accepted:.2f} s", "≤ 10 s")
     row("addressed (every school's messages made) after sending", f"{addressed_after:.1f} s", "")
     row(

@@ -9,7 +9,7 @@ from contracts.topics import (
 from contracts.topics import notifications_internal as delivered_topic
 from fastapi import FastAPI
 from service_kit.messaging import subscribe
-from service_kit.runtime import ServiceRuntime
+from service_kit.runtime import ServiceRuntime, Worker
 
 from notifications import api, handlers
 from notifications.announcements import Announcements
@@ -17,6 +17,7 @@ from notifications.credentials import KIND as credential_kind
 from notifications.credentials import Credentials
 from notifications.delivery import Dispatcher, Outbox
 from notifications.emergencies import Emergencies
+from notifications.keeper import AudienceKeeper
 from notifications.settings import Settings
 from notifications.store import NotificationStore
 from notifications.waiting import KIND as waiting_kind
@@ -58,12 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for topic, description in becoming_messages.items():
         subscribe(runtime.broker, settings, topic, waiting.handler(), description=description)
     subscribe(runtime.broker, settings, portal_internal.TOPIC.name, credentials.handler())
+    workers: list[Worker] = [runtime.relay(), dispatcher]
+    if settings.audience_keep_seconds:
+        workers.append(AudienceKeeper(store, announcements, settings.audience_keep_seconds))
     return runtime.build_app(
         title="通知服务 Notifications",
         description="向家长和教职工发送通知、提醒与紧急联系 (messages to guardians and staff).",
         routers=[api.router, api.keys_router],
         on_startup=[store.create_indexes],
-        workers=[runtime.relay(), dispatcher],
+        workers=workers,
         state={
             "store": store,
             "dispatcher": dispatcher,

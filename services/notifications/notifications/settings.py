@@ -60,6 +60,13 @@ class Settings(ServiceSettings):
         default=120.0, gt=0, description="A send not finished by then is retried."
     )
 
+    audience_keep_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the schools whose people changed are counted again for the bureau's "
+        "preview (0: only when a preview asks).",
+    )
+
     # An event naming people the registry has not announced yet is handled again until they are known.
     registry_retry_seconds: float = Field(default=10.0, gt=0, description="First wait; doubles.")
     registry_retry_max_seconds: float = Field(default=600.0, gt=0)

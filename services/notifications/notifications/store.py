@@ -187,6 +187,9 @@ class NotificationStore:
         found = await self.db[GENERATIONS].find_one({"_id": school_id})
         return str(found["generation"]) if found else ""
 
+    async def districts(self) -> set[str]:
+        return {str(d) for d in await self.db[SCHOOLS].distinct("district_id")}
+
     async def district_schools(self, district_id: str) -> set[str]:
         schools = await self.db[SCHOOLS].find({"district_id": district_id}, {"_id": 1}).to_list()
         return {s["_id"] for s in schools}
