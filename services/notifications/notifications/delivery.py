@@ -76,10 +76,16 @@ class Outbox:
         if not recipients:
             log.info("notice without recipients", extra={"notice": notice.key})
             return []
-        notice.variables.setdefault("school_name", await self.store.school_name(notice.school_id))
+        # read side by side: an emergency's first message waits for both
         if chosen is None:
-            chosen = await self.store.preferences_of([r["_id"] for r in recipients])
-        made = self.address(notice, recipients, students or {}, chosen, datetime.now(UTC))
+            name, choices = await asyncio.gather(
+                self.store.school_name(notice.school_id),
+                self.store.preferences_of([r["_id"] for r in recipients]),
+            )
+        else:
+            name, choices = await self.store.school_name(notice.school_id), chosen
+        notice.variables.setdefault("school_name", name)
+        made = self.address(notice, recipients, students or {}, choices, datetime.now(UTC))
         await self.store.add_messages(made)
         return made
 

@@ -6,6 +6,7 @@ after the last guardian the class's head teacher. Each step is recorded on the e
 waiting is a due-dated queue entry, so a restart does not forget an escalation.
 """
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from contracts.inputs import FreeText, OpaqueId
@@ -81,10 +82,10 @@ class Emergencies:
         access.EMERGENCY_STUDENT.role_allowed(caller)
         student = ensure_found(await self.store.get(STUDENTS, request.student_id), "学生")
         access.EMERGENCY_STUDENT.check(caller, access.student_scope(student))
-        order = [
-            {"kind": "guardian", "id": g["_id"]} for g in await self.store.guardians_of([student["_id"]])
-        ]
-        klass = await self.store.get(CLASSES, student["class_id"])
+        guardians, klass = await asyncio.gather(
+            self.store.guardians_of([student["_id"]]), self.store.get(CLASSES, student["class_id"])
+        )
+        order = [{"kind": "guardian", "id": g["_id"]} for g in guardians]
         if klass and klass.get("head_teacher_id"):
             order.append({"kind": "staff", "id": klass["head_teacher_id"]})
         if not order:
@@ -110,9 +111,13 @@ class Emergencies:
             _entry_id(emergency), now + START_GRACE, "escalation", Priority.emergency, student["school_id"]
         )
         await self.store.insert_once(EMERGENCIES, emergency)
-        return await self._contact_next(emergency, now)
+        return await self._contact_next(emergency, now, guardians[0] if guardians else None)
 
-    async def _contact_next(self, emergency: Document, now: datetime) -> Document:
+    async def _contact_next(
+        self, emergency: Document, now: datetime, first_guardian: Document | None = None
+    ) -> Document:
+        """Tell the next person in the order; ``first_guardian``: the first one's record, when
+        the caller has just read it."""
         step = len(emergency["steps"])
         if step >= len(emergency["order"]):
             emergency = emergency | {"status": "unanswered"}
@@ -120,7 +125,10 @@ class Emergencies:
             await self.store.dequeue(_entry_id(emergency))
             return emergency
         who = emergency["order"][step]
-        recipient = await self.store.get(GUARDIANS if who["kind"] == "guardian" else STAFF, who["id"])
+        if step == 0 and first_guardian is not None and first_guardian["_id"] == who["id"]:
+            recipient: Document | None = first_guardian
+        else:
+            recipient = await self.store.get(GUARDIANS if who["kind"] == "guardian" else STAFF, who["id"])
         notice = Notice(
             key=f"{emergency['_id']}-step{step}",
             purpose="emergency" if who["kind"] == "guardian" else "emergency_staff",
