@@ -135,6 +135,8 @@ async def counted_in_background(client: AsyncMongoClient, schools: int) -> float
     while True:
         if await client[DATABASE]["school_audiences"].count_documents({}) >= schools:
             return time.time() - started
+        if time.time() - started > 600:
+            raise SystemExit("the keeper did not count every school in 10 minutes (is it turned off?)")
         await asyncio.sleep(0.5)
 
 

@@ -325,14 +325,15 @@ class Dispatcher(BackgroundLoop):
             if entry["_id"] in self._busy or self._not_before.get(entry["_id"], 0) > now:
                 left.append(entry)
                 continue
-            # an emergency never waits for a place, not even behind time-critical work
-            if self._running[urgent] >= self._lanes[urgent] and level is not Priority.emergency:
-                left.append(entry)
-                continue
-            # addressing a district letter takes no sending place: its first batches go out
-            # while the other schools are addressed
+            # addressing a district letter takes no sending place, nor waits for one: its
+            # first batches go out while the other schools are addressed
             fanout = entry.get("kind") == "fanout"
             if fanout and self._fanning >= FANOUTS_AT_ONCE:
+                left.append(entry)
+                continue
+            # an emergency never waits for a place, not even behind time-critical work
+            full = self._running[urgent] >= self._lanes[urgent]
+            if full and not fanout and level is not Priority.emergency:
                 left.append(entry)
                 continue
             self._busy.add(entry["_id"])

@@ -133,3 +133,23 @@ async def test_an_urgent_entry_queued_here_starts_before_the_queue_is_read():
     store.read.set()
     assert await looking >= 1
     await dispatcher.stop()
+
+
+async def test_schools_are_addressed_while_every_sending_place_is_taken():
+    made = [batch(f"batch-made-{n}", Priority.bulk) for n in range(2)]
+    fanouts = [batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout"} for n in range(3)]
+    store = BusyElsewhere(made)
+    release = asyncio.Event()
+
+    async def slow(entry: dict, now: datetime) -> None:
+        await release.wait()
+
+    settings = Settings(delivery_concurrency=len(made), delivery_poll_seconds=30)
+    dispatcher = Dispatcher(store, settings, {"batch": slow, "fanout": slow}, channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == len(made)  # the sending lane is full
+    store.entries += fanouts
+    store.queued.set()
+    assert await dispatcher.dispatch_once() == len(fanouts)
+    assert {e["_id"] for e in fanouts} <= dispatcher._busy
+    release.set()
+    await dispatcher.stop()
