@@ -62,6 +62,20 @@ class Letters:
         [part] = [e for e in await self.store.due(datetime.now(UTC)) if e["kind"] == "fanout"]
         await self.announcements.finish_fan_out(part, datetime.now(UTC))
 
+    async def guardian_joins(self, guardian_id: str, child: str) -> None:
+        """A guardian of the child joins the school, as the registry's event makes it known: a
+        new generation of its people."""
+        await self.store.db["guardians"].insert_one(
+            {
+                "_id": guardian_id,
+                "district_id": self.district,
+                "school_id": self.school,
+                "student_ids": [child],
+                "contacts": {"phone": f"1390000000{guardian_id.removeprefix('gdn-')}"},
+            }
+        )
+        await self.store.audience_changed(self.district, self.school)
+
     async def planned_batches(self) -> list[dict]:
         """The batches queued, the largest first."""
         queued = [e for e in await self.store.due(datetime.now(UTC)) if e["kind"] == "batch"]
@@ -203,16 +217,7 @@ async def test_a_schools_part_reads_the_roster_kept_when_it_was_counted_until_it
     await store.db["students"].insert_one(
         {"_id": "stu-4", "district_id": letters.district, "school_id": letters.school, "status": "enrolled"}
     )
-    await store.db["guardians"].insert_one(
-        {
-            "_id": "gdn-4",
-            "district_id": letters.district,
-            "school_id": letters.school,
-            "student_ids": ["stu-4"],
-            "contacts": {"phone": "13900000004"},
-        }
-    )
-    await store.audience_changed(letters.district, letters.school)
+    await letters.guardian_joins("gdn-4", "stu-4")
     with pytest.raises(AssertionError, match="read again"):
         await announcements.send(bureau, AnnouncementCreate.model_validate(LETTER), "ann-again")
     monkeypatch.setattr(store, "people_of_school", people_read)
@@ -270,16 +275,7 @@ async def test_the_keeper_counts_a_school_whose_people_changed_so_the_preview_re
     assert preview.recipients == 4
 
     # a guardian joins: the keeper counts the school again, and the preview still reads no people
-    await store.db["guardians"].insert_one(
-        {
-            "_id": "gdn-5",
-            "district_id": letters.district,
-            "school_id": letters.school,
-            "student_ids": ["stu-0"],
-            "contacts": {"phone": "13900000005"},
-        }
-    )
-    await store.audience_changed(letters.district, letters.school)
+    await letters.guardian_joins("gdn-5", "stu-0")
     monkeypatch.setattr(store, "people_of_school", people_read)
     await keeper.keep_once()
     monkeypatch.setattr(store, "people_of_school", not_read)
