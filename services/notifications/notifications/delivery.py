@@ -70,22 +70,26 @@ class Outbox:
         recipients: list[Document],
         students: dict[str, list[str]] | None = None,
         chosen: dict[str, Document] | None = None,
+        school_name: str | None = None,
     ) -> list[Document]:
         """Address a notice to each recipient and queue what is new; returns the messages made.
-        ``chosen``: the recipients' preferences when the caller has read them already."""
+        ``chosen``, ``school_name``: the recipients' preferences and the school's name when the
+        caller has read them already."""
         if not recipients:
             log.info("notice without recipients", extra={"notice": notice.key})
             return []
-        # read side by side: an emergency's first message waits for both
-        if chosen is None:
-            name, choices = await asyncio.gather(
-                self.store.school_name(notice.school_id),
-                self.store.preferences_of([r["_id"] for r in recipients]),
+        # read side by side, and only what the caller has not: an emergency's first message waits
+        ids = [r["_id"] for r in recipients]
+        if school_name is None and chosen is None:
+            school_name, chosen = await asyncio.gather(
+                self.store.school_name(notice.school_id), self.store.preferences_of(ids)
             )
-        else:
-            name, choices = await self.store.school_name(notice.school_id), chosen
-        notice.variables.setdefault("school_name", name)
-        made = self.address(notice, recipients, students or {}, choices, datetime.now(UTC))
+        elif school_name is None:
+            school_name = await self.store.school_name(notice.school_id)
+        elif chosen is None:
+            chosen = await self.store.preferences_of(ids)
+        notice.variables.setdefault("school_name", school_name)
+        made = self.address(notice, recipients, students or {}, chosen or {}, datetime.now(UTC))
         await self.store.add_messages(made)
         return made
 
