@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from notifications.delivery import FANOUTS_AT_ONCE, Dispatcher
+from notifications.delivery import BULK_PLACES_WHILE_ADDRESSING, FANOUTS_AT_ONCE, Dispatcher
 from notifications.priorities import Priority
 from notifications.settings import Settings
 
@@ -68,23 +68,38 @@ async def test_an_emergency_starts_even_when_its_lane_is_full():
     await dispatcher.stop()
 
 
-async def test_a_district_letter_is_addressed_a_few_schools_at_a_time_while_its_batches_are_sent():
-    fanouts = [batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout"} for n in range(6)]
-    made = [batch(f"batch-made-{n}", Priority.bulk) for n in range(3)]
-    store = BusyElsewhere([*fanouts, *made])
-    release = asyncio.Event()
+async def test_while_a_district_letter_is_addressed_bulk_sending_keeps_one_place():
+    earlier = NOW - timedelta(seconds=5)  # the letter's parts were queued before any batch
+    fanouts = [
+        batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout", "due_at": earlier}
+        for n in range(6)
+    ]
+    made = [batch(f"batch-made-{n}", Priority.bulk, school=f"sch-{n}") for n in range(3)]
+    class_notice = batch("batch-class-notice", Priority.normal)
+    store = BusyElsewhere([*fanouts, *made, class_notice])
+    addressed, sent = asyncio.Event(), asyncio.Event()
 
-    async def slow(entry: dict, now: datetime) -> None:
-        await release.wait()
+    async def address(entry: dict, now: datetime) -> None:
+        await addressed.wait()
+        store.entries.remove(entry)
+
+    async def send(entry: dict, now: datetime) -> None:
+        await sent.wait()
 
     # as many sending places as schools addressed at once: addressing takes none of them
     settings = Settings(delivery_concurrency=FANOUTS_AT_ONCE, delivery_poll_seconds=30)
-    handlers = {"batch": slow, "fanout": slow}
-    dispatcher = Dispatcher(store, settings, handlers, channels={})  # type: ignore[arg-type]
-    assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + len(made)
+    dispatcher = Dispatcher(store, settings, {"batch": send, "fanout": address}, channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + BULK_PLACES_WHILE_ADDRESSING + 1
     addressing = {f"fanout-ann-1-sch-{n}" for n in range(FANOUTS_AT_ONCE)}
-    assert dispatcher._busy == addressing | {m["_id"] for m in made}
-    release.set()
+    # one bulk batch goes out meanwhile; a class's notice (normal, not bulk) is not held back
+    assert dispatcher._busy == addressing | {"batch-made-0", "batch-class-notice"}
+    addressed.set()  # every school is addressed: bulk sending takes the lane's places again
+    for _ in range(50):
+        await asyncio.sleep(0)
+        await dispatcher.dispatch_once()
+    assert {m["_id"] for m in made} <= dispatcher._busy
+    assert not any(e.startswith("fanout-") for e in dispatcher._busy)
+    sent.set()
     await dispatcher.stop()
 
 
