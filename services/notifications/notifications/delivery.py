@@ -57,9 +57,9 @@ STOP_GRACE_SECONDS = 10.0  # how long rounds in flight may take to record what t
 # its kept roster (a fraction of a second), so a few at once address a county in seconds and
 # leave the lane's other places to sending.
 FANOUTS_AT_ONCE = 4
-# Bulk sending keeps this many places while a district letter's schools are addressed: on two
-# cores, addressing 150,000 guardians beside four sending places took three times as long as
-# alone, and the letter's first batches still go out meanwhile.
+# Bulk sending (every letter's, not only the one addressed: they share the cores) keeps this many
+# places while a district letter's schools are addressed. On two cores, addressing a county beside
+# four sending places took twice as long as beside one; its first batches still go out meanwhile.
 BULK_PLACES_WHILE_ADDRESSING = 1
 FAILED_STEP_PAUSE_SECONDS = 5.0  # a queued step that raised is tried again after this
 
@@ -299,6 +299,7 @@ class Dispatcher(BackgroundLoop):
         self._stopping = False
         self._running = {True: 0, False: 0}  # by lane: urgent (emergency, time-critical) or not
         self._fanning = 0  # fan-outs running
+        self._addressing = 0  # of which a district letter's school parts
         self._sending_bulk = 0  # bulk entries running, fan-outs aside
         self._lanes = {True: settings.delivery_urgent_concurrency, False: settings.delivery_concurrency}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -343,21 +344,24 @@ class Dispatcher(BackgroundLoop):
             # an emergency never waits for a place, not even behind time-critical work
             full = self._running[urgent] >= self._lanes[urgent]
             bulk = level is Priority.bulk and not fanout
-            if bulk and self._fanning and self._sending_bulk >= BULK_PLACES_WHILE_ADDRESSING:
+            if bulk and self._addressing and self._sending_bulk >= BULK_PLACES_WHILE_ADDRESSING:
                 full = True
             if full and not fanout and level is not Priority.emergency:
                 left.append(entry)
                 continue
             self._busy.add(entry["_id"])
+            part = fanout and "announcement_id" in entry  # a school's part of a district letter
             self._running[urgent] += not fanout
             self._fanning += fanout
+            self._addressing += part
             self._sending_bulk += bulk
-            task = asyncio.create_task(self._run(entry, urgent, bulk))
+            task = asyncio.create_task(self._run(entry, urgent, fanout, part, bulk))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return left
 
-    async def _run(self, entry: Document, urgent: bool, bulk: bool) -> None:
+    async def _run(self, entry: Document, urgent: bool, fanout: bool, part: bool, bulk: bool) -> None:
+        """Run an entry's step, then give back the places ``_start`` took for it."""
         self._not_before.pop(entry["_id"], None)
         try:
             await self.handlers[entry.get("kind", "message")](entry, datetime.now(UTC))
@@ -366,10 +370,10 @@ class Dispatcher(BackgroundLoop):
             # not again at once: a step failing every time must not keep its lane from the rest
             self._not_before[entry["_id"]] = time.monotonic() + FAILED_STEP_PAUSE_SECONDS
         finally:
-            fanout = entry.get("kind") == "fanout"
             self._busy.discard(entry["_id"])
             self._running[urgent] -= not fanout
             self._fanning -= fanout
+            self._addressing -= part
             self._sending_bulk -= bulk
             self.store.queued.set()  # a place is free: look for the next entry at once
 

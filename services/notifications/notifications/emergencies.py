@@ -76,12 +76,13 @@ class NoOneToContact(Problem):
 
 
 @dataclass(frozen=True)
-class FirstRead:
-    """What raising an emergency has read already for telling its first guardian."""
+class Read:
+    """What raising an emergency has read already for telling its first person: the school's
+    name, and the first guardian with their choices (none: the head teacher is first)."""
 
-    guardian: Document
-    chosen: dict[str, Document]
     school_name: str
+    guardian: Document | None
+    chosen: dict[str, Document]
 
 
 class Emergencies:
@@ -93,7 +94,7 @@ class Emergencies:
         # Each store round trip here delays the first guardian's message, and under a county
         # letter each can take a tenth of a second: what does not depend on another is read (or
         # written) side by side. Reading guardians before the check leaks nothing: they are
-        # returned only past it.
+        # returned only past it (and a student not found is a 404 once both reads are back).
         found, guardians = await asyncio.gather(
             self.store.get(STUDENTS, request.student_id), self.store.guardians_of([request.student_id])
         )
@@ -103,7 +104,8 @@ class Emergencies:
         now = datetime.now(UTC)
         # The escalation entry is queued before the emergency is kept and its first person told:
         # should this process stop before that, the dispatcher does it shortly (message ids are
-        # fixed: nobody is told twice). With a guardian to tell, it is queued beside the reads.
+        # fixed: nobody is told twice). With a guardian to tell, it is queued beside the reads;
+        # should one of them fail, the entry finds no emergency when due and goes.
         reads = asyncio.gather(
             self.store.get(CLASSES, student["class_id"]),
             self.store.school_name(student["school_id"]),
@@ -137,17 +139,14 @@ class Emergencies:
             "created_at": now,
         }
         await self.store.insert_once(EMERGENCIES, emergency)
-        read = FirstRead(first, chosen, school_name) if first else None
-        return await self._contact_next(emergency, now, read)
+        return await self._contact_next(emergency, now, Read(school_name, first, chosen))
 
     async def _queue_escalation(self, emergency_id: str, school_id: str, due_at: datetime) -> None:
         await self.store.enqueue(_entry_id(emergency_id), due_at, "escalation", Priority.emergency, school_id)
 
-    async def _contact_next(
-        self, emergency: Document, now: datetime, first: FirstRead | None = None
-    ) -> Document:
-        """Tell the next person in the order; ``first``: what the caller has just read of the
-        first guardian and the school."""
+    async def _contact_next(self, emergency: Document, now: datetime, read: Read | None = None) -> Document:
+        """Tell the next person in the order; ``read``: what raising the emergency has just read
+        of the school and the first guardian."""
         step = len(emergency["steps"])
         if step >= len(emergency["order"]):
             emergency = emergency | {"status": "unanswered"}
@@ -155,9 +154,8 @@ class Emergencies:
             await self.store.dequeue(_entry_id(emergency["_id"]))
             return emergency
         who = emergency["order"][step]
-        known = first if step == 0 and first is not None and first.guardian["_id"] == who["id"] else None
-        if known is not None:
-            recipient: Document | None = known.guardian
+        if read is not None and read.guardian is not None and read.guardian["_id"] == who["id"]:
+            recipient: Document | None = read.guardian
         else:
             recipient = await self.store.get(GUARDIANS if who["kind"] == "guardian" else STAFF, who["id"])
         notice = Notice(
@@ -174,8 +172,8 @@ class Emergencies:
             notice,
             [recipient or {"_id": who["id"], "kind": who["kind"]}],
             {who["id"]: [emergency["student_id"]]},
-            known.chosen if known else None,
-            known.school_name if known else None,
+            read.chosen if read is not None and recipient is read.guardian else None,
+            read.school_name if read is not None else None,
         )
         emergency = emergency | {
             "steps": [
@@ -189,12 +187,8 @@ class Emergencies:
             ]
         }
         await self.store.replace(EMERGENCIES, emergency)
-        await self.store.enqueue(
-            _entry_id(emergency["_id"]),
-            now + timedelta(seconds=emergency["ack_seconds"]),
-            "escalation",
-            Priority.emergency,
-            emergency["school_id"],
+        await self._queue_escalation(
+            emergency["_id"], emergency["school_id"], now + timedelta(seconds=emergency["ack_seconds"])
         )
         return emergency
 

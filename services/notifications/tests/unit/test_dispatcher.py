@@ -68,15 +68,17 @@ async def test_an_emergency_starts_even_when_its_lane_is_full():
     await dispatcher.stop()
 
 
+def school_part(n: int, due_at: datetime = NOW) -> dict:
+    """Queued work addressing one school's part of a district letter."""
+    part = batch(f"fanout-ann-1-sch-{n}", Priority.bulk, school=f"sch-{n}")
+    return part | {"kind": "fanout", "announcement_id": "ann-1", "due_at": due_at}
+
+
 async def test_while_a_district_letter_is_addressed_bulk_sending_keeps_one_place():
-    earlier = NOW - timedelta(seconds=5)  # the letter's parts were queued before any batch
-    fanouts = [
-        batch(f"fanout-ann-1-sch-{n}", Priority.bulk) | {"kind": "fanout", "due_at": earlier}
-        for n in range(6)
-    ]
+    parts = [school_part(n, NOW - timedelta(seconds=5)) for n in range(6)]  # queued before any batch
     made = [batch(f"batch-made-{n}", Priority.bulk, school=f"sch-{n}") for n in range(3)]
     class_notice = batch("batch-class-notice", Priority.normal)
-    store = BusyElsewhere([*fanouts, *made, class_notice])
+    store = BusyElsewhere([*parts, *made, class_notice])
     addressed, sent = asyncio.Event(), asyncio.Event()
 
     async def address(entry: dict, now: datetime) -> None:
@@ -85,8 +87,8 @@ async def test_while_a_district_letter_is_addressed_bulk_sending_keeps_one_place
 
     async def send(entry: dict, now: datetime) -> None:
         await sent.wait()
+        store.entries.remove(entry)
 
-    # as many sending places as schools addressed at once: addressing takes none of them
     settings = Settings(delivery_concurrency=FANOUTS_AT_ONCE, delivery_poll_seconds=30)
     dispatcher = Dispatcher(store, settings, {"batch": send, "fanout": address}, channels={})  # type: ignore[arg-type]
     assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE + BULK_PLACES_WHILE_ADDRESSING + 1
@@ -100,6 +102,30 @@ async def test_while_a_district_letter_is_addressed_bulk_sending_keeps_one_place
     assert {m["_id"] for m in made} <= dispatcher._busy
     assert not any(e.startswith("fanout-") for e in dispatcher._busy)
     sent.set()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    # every place given back
+    assert not dispatcher._busy
+    assert (dispatcher._fanning, dispatcher._addressing, dispatcher._sending_bulk) == (0, 0, 0)
+    assert dispatcher._running == {True: 0, False: 0}
+    await dispatcher.stop()
+
+
+async def test_a_school_letters_unfinished_fan_out_does_not_hold_bulk_sending_back():
+    # a school letter's safety net (its sender stopped half-way), not a district letter's part
+    earlier = NOW - timedelta(seconds=5)  # started before the batches
+    unfinished = batch("fanout-ann-2", Priority.bulk) | {"kind": "fanout", "due_at": earlier}
+    made = [batch(f"batch-made-{n}", Priority.bulk, school=f"sch-{n}") for n in range(3)]
+    store = BusyElsewhere([unfinished, *made])
+    release = asyncio.Event()
+
+    async def slow(entry: dict, now: datetime) -> None:
+        await release.wait()
+
+    settings = Settings(delivery_concurrency=len(made), delivery_poll_seconds=30)
+    dispatcher = Dispatcher(store, settings, {"batch": slow, "fanout": slow}, channels={})  # type: ignore[arg-type]
+    assert await dispatcher.dispatch_once() == 1 + len(made)
+    release.set()
     await dispatcher.stop()
 
 
