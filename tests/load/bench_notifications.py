@@ -348,7 +348,9 @@ async def measure(
             print(f"  {arrived:,} of {expected:,} arrived", flush=True)
         await asyncio.sleep(0.5)
     requests = store_requests() - requests_before
-    busy, stolen, total = (after - before for after, before in zip(machine_cpu(), cpu_before, strict=True))
+    busy, stolen, core_seconds = (
+        after - before for after, before in zip(machine_cpu(), cpu_before, strict=True)
+    )
     service_cpu = process_cpu(pid) - service_before
     first = min(stats["first_at"][c] for c in ("mail", "sms") if stats["first_at"].get(c))
     last = max(stats["last_at"][c] for c in ("mail", "sms") if stats["last_at"].get(c))
@@ -403,7 +405,7 @@ async def measure(
         "",
     )
     row("  of which the notifications process", f"{service_cpu / arrived * 1000:.2f} s", "")
-    row("  share of the cores the host took back meanwhile (steal)", f"{stolen / total:.0%}", "")
+    row("  share of the cores the host took back meanwhile (steal)", f"{stolen / core_seconds:.0%}", "")
     row("repeats the stand-in dropped", f"{sum(stats['repeats'].values())}", "")
     row("notifications process peak memory", f"{memory:,.0f} MiB", "")
 
