@@ -5,6 +5,7 @@ import socket
 
 import uvicorn
 from fastapi import FastAPI
+from service_kit.runtime import KEEP_ALIVE_SECONDS
 
 
 def free_port() -> int:
@@ -16,7 +17,15 @@ def free_port() -> int:
 async def serve(app: FastAPI, port: int | None = None) -> tuple[str, uvicorn.Server, asyncio.Task[None]]:
     """The app's address, its server (set ``should_exit`` to stop it) and the serving task."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

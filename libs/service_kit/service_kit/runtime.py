@@ -154,6 +154,12 @@ class ServiceRuntime:
         return app
 
 
+# How long a server keeps an idle HTTP connection open. Longer than its clients keep one for
+# reuse (httpx: 5 s): when both were 5 s, a client could send on a connection the server was
+# closing that instant, and the request failed with a read error (the portal's call, a 502).
+KEEP_ALIVE_SECONDS = 75
+
+
 def run(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Entry point of ``python -m <service>``: JSON logs, then uvicorn."""
     import uvicorn
@@ -164,6 +170,7 @@ def run(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         proxy_headers=True,  # the client's own address behind the ingress (the portal's limits)
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
