@@ -304,6 +304,10 @@ class Dispatcher(BackgroundLoop):
         self._lanes = {True: settings.delivery_urgent_concurrency, False: settings.delivery_concurrency}
         self._tasks: set[asyncio.Task[None]] = set()
         self._due: list[Document] = []
+        # entries whose step ended since the queue read began: that read may show them as they
+        # were before (a school's part finished and gone, a batch's round done), so they are not
+        # started from it again; the next read, woken at once, shows them as they are now
+        self._ended: set[str] = set()
         self._looked_at = -1e9
         self._providers: aiohttp.ClientSession | None = None
         self._breakers: dict[Channel, Breaker] = {}
@@ -320,7 +324,9 @@ class Dispatcher(BackgroundLoop):
         fresh = time.monotonic() - self._looked_at >= self.settings.delivery_poll_seconds
         if self.store.queued.is_set() or fresh or not self._due:
             self.store.queued.clear()
-            self._due = priorities.fair_order(await self.store.due(datetime.now(UTC)))
+            self._ended = set()
+            due = await self.store.due(datetime.now(UTC))
+            self._due = priorities.fair_order([e for e in due if e["_id"] not in self._ended])
             self._looked_at = time.monotonic()
         waiting = len(self._due)
         self._due = self._start(self._due)
@@ -371,6 +377,7 @@ class Dispatcher(BackgroundLoop):
             self._not_before[entry["_id"]] = time.monotonic() + FAILED_STEP_PAUSE_SECONDS
         finally:
             self._busy.discard(entry["_id"])
+            self._ended.add(entry["_id"])
             self._running[urgent] -= not fanout
             self._fanning -= fanout
             self._addressing -= part

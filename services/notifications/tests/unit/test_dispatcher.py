@@ -194,3 +194,41 @@ async def test_schools_are_addressed_while_every_sending_place_is_taken():
     assert {e["_id"] for e in fanouts} <= dispatcher._busy
     release.set()
     await dispatcher.stop()
+
+
+async def test_work_that_ended_while_the_queue_was_read_is_not_started_again_from_that_read():
+    class ReadUnderLoad(BusyElsewhere):
+        """The queue as it was when the read began, answered only when the test lets it."""
+
+        def __init__(self, entries: list[dict]) -> None:
+            super().__init__(entries)
+            self.answer = asyncio.Event()
+
+        async def due(self, now: datetime) -> list[dict]:
+            seen = list(self.entries)
+            await self.answer.wait()
+            self.answer.clear()
+            return seen
+
+    part = school_part(1)
+    store = ReadUnderLoad([part])
+    finish, addressed = asyncio.Event(), []
+
+    async def address(entry: dict, now: datetime) -> None:
+        addressed.append(entry["_id"])
+        await finish.wait()
+        store.entries = [e for e in store.entries if e["_id"] != entry["_id"]]  # done: its entry goes
+
+    dispatcher = Dispatcher(store, Settings(delivery_poll_seconds=30), {"fanout": address}, channels={})  # type: ignore[arg-type]
+    store.answer.set()
+    assert await dispatcher.dispatch_once() == 1
+    store.queued.set()  # something else was queued: the queue is read again
+    reading = asyncio.create_task(dispatcher.dispatch_once())
+    await asyncio.sleep(0.01)  # the read has begun and still shows the part
+    finish.set()
+    await asyncio.sleep(0.01)  # the part ends while the read is under way
+    store.answer.set()
+    assert await reading == 0
+    await asyncio.sleep(0.01)
+    assert addressed == [part["_id"]]
+    await dispatcher.stop()
