@@ -14,8 +14,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from contracts.events.registry import Channel
@@ -273,6 +274,30 @@ async def failed_after_all(store: NotificationStore, message: Document, reason: 
         await store.requeue_batch(batch, moved["due_at"], level, moved["school_id"], moved.get("sender"))
 
 
+@dataclass(frozen=True, slots=True)
+class Places:
+    """What a running queue entry holds of the dispatcher's room."""
+
+    level: Priority
+    fanout: bool  # addressing: no sending place, one of ``FANOUTS_AT_ONCE``
+    part: bool  # a school's part of a district letter, which holds bulk sending back
+
+    @classmethod
+    def of(cls, entry: Document) -> Self:
+        fanout = entry.get("kind") == "fanout"
+        return cls(priorities.of_entry(entry), fanout, fanout and "announcement_id" in entry)
+
+    @property
+    def urgent(self) -> bool:
+        """Its lane: urgent (emergency, time-critical) or not."""
+        return self.level.urgent
+
+    @property
+    def bulk(self) -> bool:
+        """Bulk sending, fan-outs aside."""
+        return self.level is Priority.bulk and not self.fanout
+
+
 class Dispatcher(BackgroundLoop):
     """Runs due queue entries on two lanes, each with bounded concurrency; safe to run in several
     replicas (claims)."""
@@ -336,37 +361,38 @@ class Dispatcher(BackgroundLoop):
         """Start each entry, in order, whose lane has room; returns those left waiting."""
         left, now = [], time.monotonic()
         for entry in entries:
-            level = priorities.of_entry(entry)
-            urgent = level.urgent
-            if entry["_id"] in self._busy or self._not_before.get(entry["_id"], 0) > now:
-                left.append(entry)
-                continue
-            # addressing a district letter takes no sending place, nor waits for one: its
-            # first batches go out while the other schools are addressed
-            fanout = entry.get("kind") == "fanout"
-            if fanout and self._fanning >= FANOUTS_AT_ONCE:
-                left.append(entry)
-                continue
-            # an emergency never waits for a place, not even behind time-critical work
-            full = self._running[urgent] >= self._lanes[urgent]
-            bulk = level is Priority.bulk and not fanout
-            if bulk and self._addressing and self._sending_bulk >= BULK_PLACES_WHILE_ADDRESSING:
-                full = True
-            if full and not fanout and level is not Priority.emergency:
+            places = Places.of(entry)
+            resting = entry["_id"] in self._busy or self._not_before.get(entry["_id"], 0) > now
+            if resting or not self._has_room(places):
                 left.append(entry)
                 continue
             self._busy.add(entry["_id"])
-            part = fanout and "announcement_id" in entry  # a school's part of a district letter
-            self._running[urgent] += not fanout
-            self._fanning += fanout
-            self._addressing += part
-            self._sending_bulk += bulk
-            task = asyncio.create_task(self._run(entry, urgent, fanout, part, bulk))
+            self._hold(places, 1)
+            task = asyncio.create_task(self._run(entry, places))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return left
 
-    async def _run(self, entry: Document, urgent: bool, fanout: bool, part: bool, bulk: bool) -> None:
+    def _has_room(self, places: Places) -> bool:
+        # addressing a district letter takes no sending place, nor waits for one: its first
+        # batches go out while the other schools are addressed
+        if places.fanout:
+            return self._fanning < FANOUTS_AT_ONCE
+        # an emergency never waits for a place, not even behind time-critical work
+        if places.level is Priority.emergency:
+            return True
+        if places.bulk and self._addressing and self._sending_bulk >= BULK_PLACES_WHILE_ADDRESSING:
+            return False
+        return self._running[places.urgent] < self._lanes[places.urgent]
+
+    def _hold(self, places: Places, count: int) -> None:
+        """Take (``count`` 1) or give back (-1) the places an entry holds while its step runs."""
+        self._running[places.urgent] += count * (not places.fanout)
+        self._fanning += count * places.fanout
+        self._addressing += count * places.part
+        self._sending_bulk += count * places.bulk
+
+    async def _run(self, entry: Document, places: Places) -> None:
         """Run an entry's step, then give back the places ``_start`` took for it."""
         self._not_before.pop(entry["_id"], None)
         try:
@@ -378,10 +404,7 @@ class Dispatcher(BackgroundLoop):
         finally:
             self._busy.discard(entry["_id"])
             self._ended.add(entry["_id"])
-            self._running[urgent] -= not fanout
-            self._fanning -= fanout
-            self._addressing -= part
-            self._sending_bulk -= bulk
+            self._hold(places, -1)
             self.store.queued.set()  # a place is free: look for the next entry at once
 
     async def _retired(self, entry: Document, now: datetime) -> None:

@@ -84,6 +84,11 @@ class Read:
     guardian: Document | None
     chosen: dict[str, Document]
 
+    def chosen_for(self, recipient: Document | None) -> dict[str, Document] | None:
+        """The choices read already for this recipient, or None when they are still to be read
+        (only the first guardian's were)."""
+        return self.chosen if recipient is self.guardian else None
+
 
 class Emergencies:
     def __init__(self, store: NotificationStore, outbox: Outbox) -> None:
@@ -172,7 +177,7 @@ class Emergencies:
             notice,
             [recipient or {"_id": who["id"], "kind": who["kind"]}],
             {who["id"]: [emergency["student_id"]]},
-            read.chosen if read is not None and recipient is read.guardian else None,
+            read.chosen_for(recipient) if read is not None else None,
             read.school_name if read is not None else None,
         )
         emergency = emergency | {
