@@ -20,7 +20,7 @@ from pydantic import (
 from service_kit.access import ensure_found
 from service_kit.auth import Caller
 from service_kit.errors import Invalid, OutOfScope, Problem
-from service_kit.storage import Document, pack, unpack
+from service_kit.storage import Document
 
 from notifications import access, audience, templates
 from notifications.audience import NOBODY, SchoolAudience
@@ -283,8 +283,9 @@ def _notice(announcement: Document, school_id: str) -> Notice:
     )
 
 
-def _school_entry(announcement: Document, school_id: str, now: datetime) -> Document:
-    """Queued work: address one school's part of a district letter (``tell_school``)."""
+def _school_entry(announcement: Document, school_id: str, guardians: int, now: datetime) -> Document:
+    """Queued work: address one school's part of a district letter (``tell_school``), to about
+    this many guardians (the dispatcher runs more small parts at once than large ones)."""
     return {
         "_id": f"{_fanout_entry(announcement['_id'])}-{school_id}",
         "due_at": now,
@@ -293,6 +294,7 @@ def _school_entry(announcement: Document, school_id: str, now: datetime) -> Docu
         "school_id": school_id,
         "sender": f"bureau:{announcement['district_id']}",
         "announcement_id": announcement["_id"],
+        "guardians": guardians,
         "queued_at": now,
     }
 
@@ -414,7 +416,7 @@ class Announcements:
         if elsewhere:
             enrolled |= await self.store.enrolled_in_district(district_id, elsewhere)
         addressed, children = audience.children_addressed(enrolled, sorted(guardians, key=lambda g: g["_id"]))
-        roster = Roster([addressed_as(g) for g in addressed], children)
+        roster = Roster.made([addressed_as(g) for g in addressed], children)
         await self.store.keep_roster(district_id, school_id, generation, roster)
         return roster
 
@@ -516,7 +518,7 @@ class Announcements:
             # dispatcher is woken once the letter is there
             await self.store.add_entries(
                 [
-                    _school_entry(announcement, school_id, now)
+                    _school_entry(announcement, school_id, counts.guardians, now)
                     for school_id, counts in schools.items()
                     if counts.guardians
                 ],
@@ -580,19 +582,30 @@ class Announcements:
             "district_id": announcement["district_id"],
             "school_id": school_id,
         }
-        kept = await self.store.get(LETTER_RECIPIENTS, part["_id"])
+        # read side by side: a county has hundreds of small schools, each part a few round trips
+        kept, generation = await asyncio.gather(
+            self.store.get(LETTER_RECIPIENTS, part["_id"]),
+            self.store.generation(school_id),  # read before the people
+        )
         if kept is None:
-            generation = await self.store.generation(school_id)  # read before the people
             roster = await self._roster(announcement["district_id"], school_id, generation)
-            await self.store.insert_once(LETTER_RECIPIENTS, part | {"roster": pack(roster.as_document())})
-        elif "roster" in kept:  # addressed before: the same guardians, in the same order
-            roster = Roster.of(unpack(kept["roster"]))
-        else:  # addressed before its roster was kept whole: its guardians as they are now
-            children = dict(kept["recipients"])
-            found = await self.store.named(GUARDIANS, school_id, sorted(children))
-            roster = Roster(sorted(found, key=lambda g: g["_id"]), children)
-        chosen = await self.store.preferences_of([g["_id"] for g in roster.guardians])
+            _, chosen = await asyncio.gather(
+                self.store.insert_once(LETTER_RECIPIENTS, part | {"roster": roster.packed}),
+                self.store.preferences_of([g["_id"] for g in roster.guardians]),
+            )
+        else:
+            roster = await self._addressed_before(kept, school_id)
+            chosen = await self.store.preferences_of([g["_id"] for g in roster.guardians])
         await self.outbox.plan(_notice(announcement, school_id), roster.guardians, roster.children, chosen)
+
+    async def _addressed_before(self, kept: Document, school_id: str) -> Roster:
+        """A school's part addressed before: the same guardians, in the same order; or, kept
+        before its roster was kept whole, its guardians as they are now."""
+        if "roster" in kept:
+            return Roster.of(kept["roster"])
+        children = dict(kept["recipients"])
+        found = await self.store.named(GUARDIANS, school_id, sorted(children))
+        return Roster.made(sorted(found, key=lambda g: g["_id"]), children)
 
     async def made_at_first_round(
         self, entry: Document, plan: dict[str, Planned], now: datetime
@@ -610,7 +623,7 @@ class Announcements:
         if announcement.get("addressed_by_school"):
             for part in await self.store.find(LETTER_RECIPIENTS, {"announcement_id": announcement["_id"]}):
                 recipients.update(
-                    Roster.of(unpack(part["roster"])).children if "roster" in part else part["recipients"]
+                    Roster.of(part["roster"]).children if "roster" in part else part["recipients"]
                 )
         return recipients
 

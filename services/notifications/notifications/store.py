@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -57,13 +57,19 @@ class Roster:
 
     guardians: list[Document]
     children: dict[str, list[str]]
-
-    def as_document(self) -> Document:
-        return {"guardians": self.guardians, "children": self.children}
+    # as kept (``pack``): a district letter's part keeps a copy of it, not the roster packed again
+    packed: bytes = field(compare=False, repr=False)
 
     @classmethod
-    def of(cls, kept: Document) -> "Roster":
-        return cls([dict(g) for g in kept["guardians"]], {g: list(c) for g, c in kept["children"].items()})
+    def made(cls, guardians: list[Document], children: dict[str, list[str]]) -> "Roster":
+        return cls(guardians, children, pack({"guardians": guardians, "children": children}))
+
+    @classmethod
+    def of(cls, packed: bytes) -> "Roster":
+        """A roster as kept."""
+        kept = unpack(packed)
+        guardians = [dict(g) for g in kept["guardians"]]
+        return cls(guardians, {g: list(c) for g, c in kept["children"].items()}, packed)
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ class NotificationStore:
         await _upsert(self.db[AUDIENCES], school_id, kept)
 
     async def keep_roster(self, district_id: str, school_id: str, generation: str, roster: "Roster") -> None:
-        kept = {"district_id": district_id, "generation": generation, "packed": pack(roster.as_document())}
+        kept = {"district_id": district_id, "generation": generation, "packed": roster.packed}
         await _upsert(self.db[ROSTERS], school_id, kept)
 
     async def roster(self, district_id: str, school_id: str, generation: str) -> "Roster | None":
@@ -180,7 +186,7 @@ class NotificationStore:
         kept = await self.db[ROSTERS].find_one({"_id": school_id})
         if kept is None or kept["district_id"] != district_id or kept["generation"] != generation:
             return None
-        return Roster.of(unpack(kept["packed"]))
+        return Roster.of(kept["packed"])
 
     async def generation(self, school_id: str) -> str:
         """The generation of the school's people (``audience_changed``); "" before any change."""

@@ -3,7 +3,13 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from notifications.delivery import BULK_PLACES_WHILE_ADDRESSING, FANOUTS_AT_ONCE, Dispatcher
+from notifications.delivery import (
+    BULK_PLACES_WHILE_ADDRESSING,
+    FANOUTS_AT_MOST,
+    FANOUTS_AT_ONCE,
+    GUARDIANS_ADDRESSED_AT_ONCE,
+    Dispatcher,
+)
 from notifications.priorities import Priority
 from notifications.settings import Settings
 
@@ -109,6 +115,45 @@ async def test_while_a_district_letter_is_addressed_bulk_sending_keeps_one_place
     assert (dispatcher._fanning, dispatcher._addressing, dispatcher._sending_bulk) == (0, 0, 0)
     assert dispatcher._running == {True: 0, False: 0}
     await dispatcher.stop()
+
+
+async def test_more_small_schools_than_large_ones_are_addressed_at_once():
+    small = GUARDIANS_ADDRESSED_AT_ONCE // (2 * FANOUTS_AT_MOST)  # a county's many small schools
+    large = GUARDIANS_ADDRESSED_AT_ONCE // FANOUTS_AT_ONCE
+    earlier = NOW - timedelta(seconds=5)
+    parts = [school_part(n, earlier) | {"guardians": small} for n in range(FANOUTS_AT_MOST + 2)]
+    parts += [school_part(100 + n) | {"guardians": large} for n in range(2)]
+    store = BusyElsewhere(parts)
+    release = asyncio.Event()
+
+    async def address(entry: dict, now: datetime) -> None:
+        await release.wait()
+
+    dispatcher = Dispatcher(store, Settings(delivery_poll_seconds=30), {"fanout": address}, channels={})  # type: ignore[arg-type]
+    # every small part the cap allows, and no large one beside them (its turn comes after)
+    assert await dispatcher.dispatch_once() == FANOUTS_AT_MOST
+    assert not {"fanout-ann-1-sch-100", "fanout-ann-1-sch-101"} & dispatcher._busy
+    release.set()
+    await dispatcher.stop()
+
+
+async def test_large_schools_and_parts_without_a_count_are_addressed_a_few_at_a_time():
+    large = GUARDIANS_ADDRESSED_AT_ONCE // FANOUTS_AT_ONCE
+    counted = [school_part(n) | {"guardians": large} for n in range(FANOUTS_AT_ONCE + 2)]
+    queued_before_counts = [school_part(100 + n) for n in range(FANOUTS_AT_ONCE + 2)]
+    release = asyncio.Event()
+
+    async def address(entry: dict, now: datetime) -> None:
+        await release.wait()
+
+    for parts in (counted, queued_before_counts):
+        store = BusyElsewhere(parts)
+        settings = Settings(delivery_poll_seconds=30)
+        dispatcher = Dispatcher(store, settings, {"fanout": address}, channels={})  # type: ignore[arg-type]
+        assert await dispatcher.dispatch_once() == FANOUTS_AT_ONCE
+        release.set()
+        await dispatcher.stop()
+        release.clear()
 
 
 async def test_a_school_letters_unfinished_fan_out_does_not_hold_bulk_sending_back():
