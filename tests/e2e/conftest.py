@@ -34,6 +34,7 @@ from scheduling.app import create_app as create_scheduling
 from scheduling.settings import Settings as SchedulingSettings
 from service_kit.auth import Role, mint_token
 from service_kit.settings import ServiceSettings
+from topic_reader import read_from_session_start
 
 
 @dataclass
@@ -207,15 +208,15 @@ def eventually() -> Callable[[Check, float], Awaitable[None]]:
 
 @pytest.fixture
 def read_topic(infrastructure) -> Callable[..., Awaitable[list[dict]]]:
-    """Read a topic from its start until ``enough(messages)``; each message with its headers."""
+    """Read a topic's messages of this session until ``enough(messages)``; each with its headers."""
 
     async def read(topic: str, enough: Callable[[list[dict]], bool], seconds: float = 30) -> list[dict]:
         consumer = AIOKafkaConsumer(
-            topic,
             **infrastructure.kafka_options(),
             group_id=f"test-reader-{uuid.uuid4().hex}",
             auto_offset_reset="earliest",
         )
+        read_from_session_start(consumer, topic)
         await consumer.start()
         messages: list[dict] = []
         try:
