@@ -168,7 +168,8 @@ start_ferretdb() {
 # real clock under make test-dates: its admin client is librdkafka's (confluent-kafka), which under
 # faketime's LD_PRELOAD hung (as kcat timed out, see kcat.sh); the broker keeps the moved clock.
 broker_access() {
-  [ -x "$root/.venv/bin/python" ] || "$here/python.sh"
+  # python.sh's progress goes to stderr: callers take this function's output as the answer.
+  [ -x "$root/.venv/bin/python" ] || "$here/python.sh" >&2
   env -u LD_PRELOAD -u FAKETIME -u DISTRICT_KAFKA_USERNAME -u DISTRICT_KAFKA_PASSWORD DISTRICT_LOCAL_DIR="$state" \
     DISTRICT_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT" \
     "$root/.venv/bin/python" -m service_kit.broker_access "$@" </dev/null
