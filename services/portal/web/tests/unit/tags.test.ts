@@ -5,10 +5,10 @@ const pages = import.meta.glob<string>('../../src/**/*.vue', { query: '?raw', im
 
 describe('status tags', () => {
   it('appear at once, without a fade-in', () => {
-    // an attribute's value may hold a ">" (a comparison), so quoted values are read whole
     // A tag fading in is read half transparent, too faint for its colour contrast, by a reader
     // and by the accessibility check that a browser test runs as the page arrives.
     const fading = Object.entries(pages).flatMap(([file, source]) =>
+      // an attribute's value may hold a ">" (a comparison), so quoted values are read whole
       [...source.matchAll(/<el-tag\b(?:"[^"]*"|'[^']*'|[^>"'])*>/g)]
         .filter(([tag]) => !/\bdisable-transitions\b/.test(tag))
         .map(([tag]) => `${file}: ${tag}`),
